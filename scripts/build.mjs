@@ -1,0 +1,33 @@
+// Builds the Node side (tsc → dist/node) and the browser bundle (rollup → dist/plugboard.js).
+// `--if-needed` skips the work when dist is newer than every source file (used by `npm start`).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function newest(dir) {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir).reduce((max, name) => {
+    const p = join(dir, name);
+    const s = statSync(p);
+    return Math.max(max, s.isDirectory() ? newest(p) : s.mtimeMs);
+  }, 0);
+}
+
+const outputs = ['dist/node/src/server/index.js', 'dist/plugboard.js'];
+if (process.argv.includes('--if-needed') && outputs.every(existsSync)) {
+  const built = Math.min(...outputs.map((p) => statSync(p).mtimeMs));
+  const sources = Math.max(newest('src'), newest('demo'), statSync('package.json').mtimeMs);
+  if (built > sources) process.exit(0);
+}
+
+function run(cmd, args) {
+  console.log(`> ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']);
+if (existsSync('src/elements/index.ts')) {
+  run(process.execPath, ['node_modules/rollup/dist/bin/rollup', '-c', '--silent']);
+  run(process.execPath, ['node_modules/@custom-elements-manifest/analyzer/cem.js', 'analyze', '--litelement', '--globs', 'src/elements/**/*.ts', '--quiet']);
+}

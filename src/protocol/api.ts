@@ -1,0 +1,247 @@
+import * as z from 'zod/mini';
+import { JsonSchema } from './fields.js';
+import { FieldError } from './problem.js';
+
+const IsoDate = z.string();
+
+export const InstanceStatus = z.enum(['draft', 'active', 'paused', 'error']);
+export type InstanceStatus = z.infer<typeof InstanceStatus>;
+
+export const ConnectionKind = z.enum(['apiKey', 'oauth2', 'clientCredentials']);
+export type ConnectionKind = z.infer<typeof ConnectionKind>;
+
+/** `missing`: nothing stored yet; `needs_attention`: stored but unusable (refresh failed, revoked). */
+export const ConnectionStatus = z.enum(['missing', 'connected', 'expired', 'needs_attention']);
+export type ConnectionStatus = z.infer<typeof ConnectionStatus>;
+
+export const ExecutionStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'timed_out']);
+export type ExecutionStatus = z.infer<typeof ExecutionStatus>;
+
+// ---------------------------------------------------------------- integrations
+
+/** A connection an integration needs, as the browser sees it. `schema` lists API-key fields. */
+export const ConnectionSpec = z.object({
+  name: z.string(),
+  kind: ConnectionKind,
+  label: z.string(),
+  description: z.optional(z.string()),
+  schema: z.optional(JsonSchema),
+});
+export type ConnectionSpec = z.infer<typeof ConnectionSpec>;
+
+/** One wizard page: a JSON Schema object whose properties carry `x-plug-*` UI hints. */
+export const ConfigPage = z.object({
+  title: z.string(),
+  description: z.optional(z.string()),
+  schema: JsonSchema,
+});
+export type ConfigPage = z.infer<typeof ConfigPage>;
+
+export const FlowSpec = z.object({
+  name: z.string(),
+  description: z.optional(z.string()),
+  trigger: z.union([
+    z.object({ type: z.literal('webhook'), hmac: z.boolean() }),
+    z.object({ type: z.literal('schedule'), cron: z.string(), timezone: z.string() }),
+  ]),
+});
+export type FlowSpec = z.infer<typeof FlowSpec>;
+
+export const ConnectionState = z.object({
+  name: z.string(),
+  kind: ConnectionKind,
+  status: ConnectionStatus,
+  /** Why a connection needs attention, in words a customer can act on. */
+  error: z.optional(z.nullable(z.string())),
+  expiresAt: z.optional(z.nullable(IsoDate)),
+  updatedAt: z.optional(z.nullable(IsoDate)),
+});
+export type ConnectionState = z.infer<typeof ConnectionState>;
+
+export const WebhookEndpoint = z.object({
+  flow: z.string(),
+  url: z.string(),
+  hmac: z.boolean(),
+});
+export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;
+
+/**
+ * An integration instance of one customer. Secret config values never leave the server:
+ * `config` omits them and `secretsSet` names those that are stored.
+ */
+export const Instance = z.object({
+  id: z.string(),
+  integrationKey: z.string(),
+  status: InstanceStatus,
+  config: z.record(z.string(), z.unknown()),
+  secretsSet: z.array(z.string()),
+  /** Increments on every config write; send it back as `If-Match` or `version`. */
+  version: z.number(),
+  connections: z.array(ConnectionState),
+  /** What still blocks activation (missing config fields, unconnected connections). Empty when ready. */
+  blockers: z.array(FieldError),
+  /** Why the instance is in `error`, if it is. */
+  statusReason: z.optional(z.nullable(z.string())),
+  webhooks: z.optional(z.array(WebhookEndpoint)),
+  createdAt: IsoDate,
+  updatedAt: IsoDate,
+  activatedAt: z.optional(z.nullable(IsoDate)),
+});
+export type Instance = z.infer<typeof Instance>;
+
+/** Catalog entry, with this customer's instance merged in (null: available, not started). */
+export const IntegrationSummary = z.object({
+  key: z.string(),
+  name: z.string(),
+  description: z.string(),
+  category: z.string(),
+  /** An image URL or a `data:` URI; never markup. */
+  icon: z.optional(z.string()),
+  version: z.string(),
+  instance: z.nullable(
+    z.object({
+      id: z.string(),
+      status: InstanceStatus,
+      updatedAt: IsoDate,
+    }),
+  ),
+});
+export type IntegrationSummary = z.infer<typeof IntegrationSummary>;
+
+export const Catalog = z.object({ integrations: z.array(IntegrationSummary) });
+export type Catalog = z.infer<typeof Catalog>;
+
+export const IntegrationDetail = z.object({
+  ...IntegrationSummary.shape,
+  /** Longer description: plain text, paragraphs separated by blank lines. */
+  overview: z.optional(z.string()),
+  connections: z.array(ConnectionSpec),
+  configPages: z.array(ConfigPage),
+  dataSources: z.array(z.string()),
+  flows: z.array(FlowSpec),
+});
+export type IntegrationDetail = z.infer<typeof IntegrationDetail>;
+
+// ---------------------------------------------------------------- instances
+
+export const CreateInstanceBody = z.object({ integrationKey: z.string().check(z.minLength(1)) });
+export type CreateInstanceBody = z.infer<typeof CreateInstanceBody>;
+
+export const InstanceList = z.object({ instances: z.array(Instance) });
+export type InstanceList = z.infer<typeof InstanceList>;
+
+/**
+ * A config write. Fields absent from `config` keep nothing, except secrets, which keep their
+ * stored value when absent (the browser never has them to send back).
+ * `version` may instead come as an `If-Match` header.
+ */
+export const PutConfigBody = z.object({
+  config: z.record(z.string(), z.unknown()),
+  version: z.optional(z.number()),
+});
+export type PutConfigBody = z.infer<typeof PutConfigBody>;
+
+/** API-key style credentials: the connection's field values. Write-only. */
+export const PutCredentialsBody = z.object({
+  values: z.record(z.string(), z.unknown()),
+});
+export type PutCredentialsBody = z.infer<typeof PutCredentialsBody>;
+
+export const AuthorizeBody = z.object({
+  /** `popup` (default): the callback page posts a message to the opener; `redirect`: it sends the browser to `returnUrl`. */
+  mode: z.optional(z.enum(['popup', 'redirect'])),
+  returnUrl: z.optional(z.string()),
+});
+export type AuthorizeBody = z.infer<typeof AuthorizeBody>;
+
+export const AuthorizeResponse = z.object({
+  authorizationUrl: z.string(),
+  state: z.string(),
+  expiresAt: IsoDate,
+});
+export type AuthorizeResponse = z.infer<typeof AuthorizeResponse>;
+
+/** What the OAuth callback page posts to `window.opener`. */
+export const OAuthCallbackMessage = z.object({
+  type: z.literal('plugboard:oauth'),
+  state: z.string(),
+  instanceId: z.string(),
+  connection: z.string(),
+  ok: z.boolean(),
+  error: z.optional(z.string()),
+});
+export type OAuthCallbackMessage = z.infer<typeof OAuthCallbackMessage>;
+
+export const DataSourceOption = z.object({ value: z.string(), label: z.string() });
+export type DataSourceOption = z.infer<typeof DataSourceOption>;
+export const DataSourceResult = z.object({ options: z.array(DataSourceOption) });
+export type DataSourceResult = z.infer<typeof DataSourceResult>;
+
+// ---------------------------------------------------------------- executions
+
+export const ExecutionSummary = z.object({
+  id: z.string(),
+  instanceId: z.string(),
+  flow: z.string(),
+  status: ExecutionStatus,
+  trigger: z.enum(['webhook', 'schedule', 'manual']),
+  attempt: z.number(),
+  queuedAt: IsoDate,
+  startedAt: z.nullable(IsoDate),
+  endedAt: z.nullable(IsoDate),
+  durationMs: z.nullable(z.number()),
+  error: z.nullable(z.string()),
+  resultSummary: z.nullable(z.string()),
+});
+export type ExecutionSummary = z.infer<typeof ExecutionSummary>;
+
+export const LogLevel = z.enum(['info', 'warn', 'error']);
+export type LogLevel = z.infer<typeof LogLevel>;
+
+export const ExecutionLogLine = z.object({
+  seq: z.number(),
+  at: IsoDate,
+  level: LogLevel,
+  message: z.string(),
+});
+export type ExecutionLogLine = z.infer<typeof ExecutionLogLine>;
+
+export const ExecutionList = z.object({
+  executions: z.array(ExecutionSummary),
+  /** Opaque cursor for the next (older) page, null on the last page. */
+  nextCursor: z.nullable(z.string()),
+});
+export type ExecutionList = z.infer<typeof ExecutionList>;
+
+export const ExecutionDetail = z.object({
+  ...ExecutionSummary.shape,
+  logs: z.array(ExecutionLogLine),
+  logsTruncated: z.boolean(),
+});
+export type ExecutionDetail = z.infer<typeof ExecutionDetail>;
+
+export const WebhookAccepted = z.object({ executionId: z.string() });
+export type WebhookAccepted = z.infer<typeof WebhookAccepted>;
+
+// ---------------------------------------------------------------- vendor
+
+export const CustomerSummary = z.object({
+  id: z.string(),
+  externalId: z.string(),
+  name: z.nullable(z.string()),
+  createdAt: IsoDate,
+  instanceCount: z.number(),
+});
+export type CustomerSummary = z.infer<typeof CustomerSummary>;
+
+export const CustomerList = z.object({ customers: z.array(CustomerSummary) });
+export type CustomerList = z.infer<typeof CustomerList>;
+
+export const VendorInstance = z.object({
+  ...Instance.shape,
+  customer: z.object({ id: z.string(), externalId: z.string(), name: z.nullable(z.string()) }),
+});
+export type VendorInstance = z.infer<typeof VendorInstance>;
+
+export const VendorInstanceList = z.object({ instances: z.array(VendorInstance) });
+export type VendorInstanceList = z.infer<typeof VendorInstanceList>;

@@ -1,0 +1,5 @@
+export * from './problem.js';
+export * from './claims.js';
+export * from './fields.js';
+export * from './api.js';
+export type * from './events.js';

@@ -1,0 +1,32 @@
+export { field, type FieldOptions, type Choice } from './fields.js';
+export {
+  apiKey,
+  oauth2,
+  clientCredentials,
+  readSetting,
+  type Setting,
+  type ConnectionDefinition,
+  type ApiKeyConnection,
+  type OAuth2Connection,
+  type ClientCredentialsConnection,
+  type ConnectionCredentials,
+} from './connections.js';
+export {
+  webhook,
+  schedule,
+  RetryableError,
+  type Trigger,
+  type WebhookTrigger,
+  type ScheduleTrigger,
+  type FlowContext,
+  type FlowDefinition,
+  type FlowLogger,
+} from './flows.js';
+export {
+  defineIntegration,
+  type Integration,
+  type IntegrationDefinition,
+  type ConfigPageDefinition,
+  type DataSource,
+  type DataSourceInput,
+} from './integration.js';
