@@ -1,6 +1,8 @@
 // The store's contract. Routes and the runtime use only this; the Kysely implementation
 // (./kysely.ts) keeps every tenant query scoped by customer, so a route can't forget it.
+import type { Kysely } from 'kysely';
 import type { ConnectionKind, ConnectionStatus, InstanceStatus } from '../../protocol/index.js';
+import type { CoreDatabase } from './schema.js';
 
 export interface Customer {
   id: string;
@@ -64,6 +66,13 @@ export class DuplicateInstanceError extends Error {
   }
 }
 
+/** An idempotency key already used by this customer to create an instance of another integration. */
+export class IdempotencyKeyReuseError extends Error {
+  constructor(readonly existingId: string) {
+    super('this idempotency key was already used for an instance of another integration');
+  }
+}
+
 /** All reads and writes of one customer. Another customer's rows are invisible here (not found). */
 export interface CustomerStore {
   readonly customer: Customer;
@@ -71,14 +80,19 @@ export interface CustomerStore {
   getInstance(id: string): Promise<InstanceRecord | undefined>;
   /**
    * Creates a draft instance. With an idempotency key, a repeat (even concurrent) returns the
-   * instance the first call made, with `created: false`.
+   * instance the first call made, with `created: false`. An empty `audit.target` becomes
+   * `instance:<new id>`. Throws DuplicateInstanceError, or IdempotencyKeyReuseError when the key
+   * was used for another integration.
    */
   createInstance(input: {
     integrationKey: string;
     idempotencyKey?: string;
     audit: NewAuditEvent;
   }): Promise<{ instance: InstanceRecord; created: boolean }>;
-  /** Writes config if `expectedVersion` matches (compare-and-set), bumps the version. */
+  /**
+   * Writes config if `expectedVersion` matches (compare-and-set), bumps the version. Throws
+   * VersionConflictError on a stale version; undefined when the instance is not this customer's.
+   */
   updateConfig(
     id: string,
     input: { config: Record<string, unknown>; secrets: string | null; secretNames: string[]; expectedVersion: number; audit: NewAuditEvent },
@@ -102,6 +116,11 @@ export interface CustomerStore {
 
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
+  /**
+   * The database, for subsystems with tables of their own (oauth, runtime): type them with
+   * `store.db.withTables<TheirTables>()`, and pass their migrations to `openStore`.
+   */
+  readonly db: Kysely<CoreDatabase>;
   /** Creates tables and indexes; safe to call on every start. */
   migrate(): Promise<void>;
   /** Resolves a customer by external id, creating it on first sight; updates its name when given. */

@@ -1,0 +1,155 @@
+// Opens the store: SQLite (a file under ./.plugboard/ by default, nothing to install) or
+// PostgreSQL (`postgres://…`, for several replicas), then runs the migrations.
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase } from 'kysely';
+import pg from 'pg';
+import { KyselyStore } from './kysely.js';
+import { coreMigrations } from './migrations.js';
+import type { CoreDatabase } from './schema.js';
+import type { Store } from './types.js';
+
+export * from './types.js';
+export type { CoreDatabase } from './schema.js';
+
+export const DEFAULT_SQLITE_PATH = './.plugboard/plugboard.db';
+
+export interface OpenStoreOptions {
+  /**
+   * `DATABASE_URL`. Unset: SQLite at `sqlitePath` (default ./.plugboard/plugboard.db).
+   * `postgres://…` / `postgresql://…`: PostgreSQL. `file:…`, `sqlite:…`, a path or `:memory:`: SQLite there.
+   */
+  databaseUrl?: string;
+  /** SQLite file used when `databaseUrl` is unset. */
+  sqlitePath?: string;
+  /** PostgreSQL schema for every pooled connection (created if missing); tests use their own. */
+  pgSchema?: string;
+  /**
+   * Migrations of subsystems with their own tables (oauth, runtime), merged with the core ones
+   * and run in name order; name them after `0001_core` (e.g. `0100_oauth_sessions`).
+   */
+  migrations?: Record<string, Migration>;
+  /** Run migrations while opening (default true). */
+  migrate?: boolean;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+}
+
+interface BetterSqliteDatabase extends SqliteDatabase {
+  pragma(source: string): unknown;
+}
+type BetterSqliteConstructor = new (filename: string) => BetterSqliteDatabase;
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+function sqliteFile(databaseUrl: string | undefined, sqlitePath: string | undefined): string {
+  if (databaseUrl === undefined || databaseUrl === '') return resolve(sqlitePath ?? DEFAULT_SQLITE_PATH);
+  if (databaseUrl === ':memory:') return databaseUrl;
+  if (databaseUrl.startsWith('file://')) return fileURLToPath(databaseUrl);
+  if (databaseUrl.startsWith('file:')) return resolve(databaseUrl.slice('file:'.length));
+  if (databaseUrl.startsWith('sqlite:')) return resolve(databaseUrl.slice('sqlite:'.length).replace(/^\/\//, ''));
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl)) {
+    throw new Error(`DATABASE_URL: unsupported scheme in "${databaseUrl.split('://')[0]}://…" (use postgres:// or a SQLite file path)`);
+  }
+  return resolve(databaseUrl);
+}
+
+function openSqlite(file: string): Kysely<CoreDatabase> {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  // better-sqlite3 ships no types of its own; Kysely's SqliteDatabase describes what we use.
+  const Database = createRequire(import.meta.url)('better-sqlite3') as BetterSqliteConstructor;
+  const database = new Database(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 5000'); // other processes on the same file wait instead of failing
+  database.pragma('foreign_keys = ON'); // cascades (deleteInstance) depend on it
+  database.pragma('synchronous = NORMAL'); // safe with WAL, much faster than FULL
+  return new Kysely<CoreDatabase>({ dialect: new SqliteDialect({ database }) });
+}
+
+async function openPostgres(url: string, schema: string | undefined, poolSize: number): Promise<Kysely<CoreDatabase>> {
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new Error(`pgSchema "${schema}" must be a plain identifier (letters, digits, _)`);
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    // Set on every connection at startup, so no pooled connection ever runs in another schema.
+    ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle client that loses its server emits 'error'; the pool drops it. Without a listener it would crash the process.
+  pool.on('error', () => {});
+  const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+  if (schema !== undefined) {
+    try {
+      await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+    } catch (error) {
+      // Two processes creating it at once: the loser gets a unique violation although it now exists.
+      const exists = await sql<{ n: number }>`select 1 as n from pg_namespace where nspname = ${schema}`.execute(db);
+      if (exists.rows.length === 0) {
+        await db.destroy();
+        throw error;
+      }
+    }
+  }
+  return db;
+}
+
+async function runMigrations(
+  db: Kysely<CoreDatabase>,
+  engine: Store['engine'],
+  extra: Record<string, Migration>,
+): Promise<void> {
+  for (const name of Object.keys(extra)) {
+    if (name in coreMigrations) throw new Error(`migration name "${name}" is taken by a core migration`);
+  }
+  const migrations = { ...coreMigrations, ...extra };
+  // Kysely's PostgreSQL introspection sees every schema; naming ours keeps it from finding another
+  // schema's migration table (tests run side by side in one database).
+  let migrationTableSchema: string | undefined;
+  if (engine === 'postgres') {
+    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+    migrationTableSchema = rows[0]?.schema ?? 'public';
+  }
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    // Subsystems add migrations independently; one added later may sort before one already run.
+    allowUnorderedMigrations: true,
+    ...(migrationTableSchema !== undefined ? { migrationTableSchema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`database migration ${failed ? `"${failed}" ` : ''}failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Opens the database named by `databaseUrl` and, unless `migrate: false`, brings its tables up to date. */
+export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  const url = options.databaseUrl?.trim() || undefined;
+  const engine: Store['engine'] = url !== undefined && /^postgres(ql)?:\/\//i.test(url) ? 'postgres' : 'sqlite';
+  const db =
+    engine === 'postgres'
+      ? await openPostgres(url!, options.pgSchema, options.poolSize ?? 10)
+      : openSqlite(sqliteFile(url, options.sqlitePath));
+  const extra = options.migrations ?? {};
+  const store = new KyselyStore(
+    db,
+    engine,
+    () => runMigrations(db, engine, extra),
+    () => db.destroy(),
+  );
+  if (options.migrate ?? true) {
+    try {
+      await store.migrate();
+    } catch (error) {
+      await db.destroy();
+      throw error;
+    }
+  }
+  return store;
+}

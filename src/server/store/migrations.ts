@@ -1,0 +1,77 @@
+// Core migrations. One code path for SQLite and PostgreSQL: text ids, ISO-8601 text timestamps,
+// JSON as text, integer versions.
+//
+// Subsystems that keep their own tables (oauth sessions, runtime executions and logs) pass their
+// migrations to `openStore({ migrations })`; they are merged with these and run in name order,
+// so name them after the core ones (`0100_oauth_…`, `0200_runtime_…`). Rows that belong to an
+// instance should reference `instances(id)` with `on delete cascade` so deleteInstance removes them.
+import type { Kysely, Migration } from 'kysely';
+
+export const coreMigrations: Record<string, Migration> = {
+  '0001_core': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('customers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('external_id', 'text', (c) => c.notNull().unique())
+        .addColumn('name', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('instances')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id').onDelete('cascade'))
+        .addColumn('integration_key', 'text', (c) => c.notNull())
+        .addColumn('idempotency_key', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('status_reason', 'text')
+        .addColumn('config', 'text', (c) => c.notNull())
+        .addColumn('secrets', 'text')
+        .addColumn('secret_names', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('activated_at', 'text')
+        // One instance per integration per customer; an idempotency key names one create.
+        .addUniqueConstraint('instances_customer_integration_uq', ['customer_id', 'integration_key'])
+        .addUniqueConstraint('instances_customer_idempotency_uq', ['customer_id', 'idempotency_key'])
+        .execute();
+      await db.schema.createIndex('instances_status_idx').on('instances').column('status').execute();
+
+      await db.schema
+        .createTable('connections')
+        .addColumn('instance_id', 'text', (c) => c.notNull().references('instances.id').onDelete('cascade'))
+        .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('ciphertext', 'text')
+        .addColumn('expires_at', 'text')
+        .addColumn('error', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('connections_pk', ['instance_id', 'name'])
+        .execute();
+      // Token refresh scans for connections about to expire.
+      await db.schema.createIndex('connections_expires_idx').on('connections').column('expires_at').execute();
+
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        // No FK: the audit trail outlives what it talks about.
+        .addColumn('customer_id', 'text')
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('details', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_events_customer_idx').on('audit_events').columns(['customer_id', 'id']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of ['audit_events', 'connections', 'instances', 'customers']) {
+        await db.schema.dropTable(table).ifExists().execute();
+      }
+    },
+  },
+};

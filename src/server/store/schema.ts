@@ -1,0 +1,62 @@
+// Row shapes of the core tables as Kysely sees them. Timestamps are ISO-8601 UTC text and JSON is
+// text on both engines, so the same queries and the same parsing serve SQLite and PostgreSQL.
+
+export interface CustomersTable {
+  id: string;
+  external_id: string;
+  name: string | null;
+  created_at: string;
+}
+
+export interface InstancesTable {
+  id: string;
+  customer_id: string;
+  integration_key: string;
+  idempotency_key: string | null;
+  status: string;
+  status_reason: string | null;
+  /** JSON object */
+  config: string;
+  secrets: string | null;
+  /** JSON array of names */
+  secret_names: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  activated_at: string | null;
+}
+
+export interface ConnectionsTable {
+  instance_id: string;
+  customer_id: string;
+  name: string;
+  kind: string;
+  status: string;
+  ciphertext: string | null;
+  expires_at: string | null;
+  error: string | null;
+  updated_at: string;
+}
+
+export interface AuditEventsTable {
+  /** Time-ordered (see newAuditId), so ordering by id is ordering by time. */
+  id: string;
+  customer_id: string | null;
+  actor: string;
+  action: string;
+  target: string;
+  /** JSON object */
+  details: string;
+  at: string;
+}
+
+/**
+ * The core tables. Subsystems with tables of their own (oauth, runtime) type them with
+ * `store.db.withTables<TheirTables>()`.
+ */
+export interface CoreDatabase {
+  customers: CustomersTable;
+  instances: InstancesTable;
+  connections: ConnectionsTable;
+  audit_events: AuditEventsTable;
+}
