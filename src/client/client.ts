@@ -1,0 +1,281 @@
+import { decodeJwt } from 'jose';
+import ky, { type KyInstance, type Options as KyOptions } from 'ky';
+import * as z from 'zod/mini';
+import {
+  AuthorizeResponse,
+  Catalog,
+  DataSourceResult,
+  ExecutionDetail,
+  ExecutionList,
+  Instance,
+  InstanceList,
+  IntegrationDetail,
+  Problem,
+  type AuthorizeBody,
+  type DataSourceOption,
+} from '../protocol/index.js';
+import { ApiError, NETWORK_ERROR_TYPE } from './api-error.js';
+
+export interface ClientOptions {
+  /** Base URL of the API, e.g. `https://plugboard.example.com/api/v1`. */
+  api: string;
+  /** A fixed token. Enough for a page that lives shorter than the token. */
+  token?: string;
+  /**
+   * Returns a fresh vendor-signed JWT. Called when there is no token, shortly before the
+   * current one expires, and after a 401 (then the request is retried once).
+   */
+  getToken?: () => string | Promise<string>;
+  /** Seconds before `exp` at which a new token is fetched. Default 30. */
+  refreshLeeway?: number;
+}
+
+export interface ExecutionQuery {
+  cursor?: string;
+  limit?: number;
+  signal?: AbortSignal;
+}
+
+/** The Plugboard API as the elements use it. Every response is parsed with the protocol schema. */
+export interface PlugClient {
+  readonly api: string;
+  catalog(signal?: AbortSignal): Promise<Catalog>;
+  integration(key: string, signal?: AbortSignal): Promise<IntegrationDetail>;
+  instances(signal?: AbortSignal): Promise<InstanceList>;
+  instance(id: string, signal?: AbortSignal): Promise<Instance>;
+  /** `idempotencyKey`: the same key for a retried click returns the same instance. */
+  createInstance(integrationKey: string, idempotencyKey?: string, signal?: AbortSignal): Promise<Instance>;
+  /** A stale `version` answers 409 (`ProblemType.versionMismatch`). Absent secrets keep their stored value. */
+  saveConfig(id: string, config: Record<string, unknown>, version: number, signal?: AbortSignal): Promise<Instance>;
+  putCredentials(id: string, connection: string, values: Record<string, unknown>, signal?: AbortSignal): Promise<Instance>;
+  deleteConnection(id: string, connection: string, signal?: AbortSignal): Promise<Instance>;
+  authorize(id: string, connection: string, body?: AuthorizeBody, signal?: AbortSignal): Promise<AuthorizeResponse>;
+  activate(id: string, signal?: AbortSignal): Promise<Instance>;
+  pause(id: string, signal?: AbortSignal): Promise<Instance>;
+  deleteInstance(id: string, signal?: AbortSignal): Promise<void>;
+  /** Options of a picker. `config` carries unsaved values the data source may depend on. */
+  dataSource(
+    id: string,
+    name: string,
+    query: string,
+    config?: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<DataSourceOption[]>;
+  executions(instanceId: string, query?: ExecutionQuery): Promise<ExecutionList>;
+  execution(executionId: string, signal?: AbortSignal): Promise<ExecutionDetail>;
+}
+
+interface Call {
+  method: 'get' | 'post' | 'put' | 'delete';
+  path: string;
+  json?: unknown;
+  searchParams?: Record<string, string>;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+const seg = encodeURIComponent;
+
+/** Keeps the current token and asks `getToken()` for a new one when it is about to expire. */
+class TokenSource {
+  #token: string | undefined;
+  #expiresAt = Infinity;
+  #pending: Promise<string> | undefined;
+
+  constructor(
+    token: string | undefined,
+    private readonly getToken: ClientOptions['getToken'],
+    private readonly leewayMs: number,
+  ) {
+    if (token) this.#set(token);
+  }
+
+  get canRefresh(): boolean {
+    return this.getToken !== undefined;
+  }
+
+  async current(): Promise<string | undefined> {
+    if (this.#token && Date.now() < this.#expiresAt - this.leewayMs) return this.#token;
+    if (!this.getToken) return this.#token;
+    return this.refresh();
+  }
+
+  /** One refresh at a time: parallel requests that all got 401 share it. */
+  refresh(): Promise<string> {
+    this.#pending ??= Promise.resolve()
+      .then(() => this.getToken!())
+      .then((token) => {
+        this.#set(token);
+        return token;
+      })
+      .finally(() => {
+        this.#pending = undefined;
+      });
+    return this.#pending;
+  }
+
+  #set(token: string): void {
+    this.#token = token;
+    // Decoded only to know when to refresh; the server is the one that verifies.
+    try {
+      const { exp } = decodeJwt(token);
+      this.#expiresAt = typeof exp === 'number' ? exp * 1000 : Infinity;
+    } catch {
+      this.#expiresAt = Infinity;
+    }
+  }
+}
+
+async function problemOf(response: Response): Promise<Problem> {
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  const parsed = z.safeParse(Problem, body);
+  if (parsed.success) return parsed.data;
+  return { type: 'about:blank', title: response.statusText || `HTTP ${response.status}`, status: response.status };
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'AbortError';
+}
+
+/** Creates the API client. */
+export function createClient(options: ClientOptions): PlugClient {
+  const api = options.api.replace(/\/+$/, '');
+  const tokens = new TokenSource(options.token, options.getToken, (options.refreshLeeway ?? 30) * 1000);
+  const http: KyInstance = ky.create({
+    prefixUrl: api,
+    retry: 0,
+    throwHttpErrors: false,
+    timeout: 30_000,
+    credentials: 'omit',
+  });
+
+  async function send(call: Call, token: string | undefined): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json', ...call.headers };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const init: KyOptions = { method: call.method, headers, signal: call.signal };
+    if (call.json !== undefined) init.json = call.json;
+    if (call.searchParams) init.searchParams = call.searchParams;
+    try {
+      return await http(call.path, init);
+    } catch (error) {
+      if (isAbort(error)) throw error;
+      throw new ApiError(
+        { type: NETWORK_ERROR_TYPE, title: 'The server could not be reached.', status: 0, detail: String(error) },
+        { cause: error },
+      );
+    }
+  }
+
+  /** Sends a call; on 401 with a `getToken`, refreshes the token and retries once. Returns the OK response. */
+  async function request(call: Call): Promise<Response> {
+    let response = await send(call, await tokens.current());
+    if (response.status === 401 && tokens.canRefresh) {
+      response = await send(call, await tokens.refresh());
+    }
+    if (!response.ok) throw new ApiError(await problemOf(response));
+    return response;
+  }
+
+  async function parsed<S extends z.ZodMiniType>(schema: S, call: Call): Promise<z.infer<S>> {
+    const response = await request(call);
+    const body: unknown = await response.json();
+    const result = z.safeParse(schema, body);
+    if (!result.success) {
+      throw new ApiError(
+        {
+          type: 'about:invalid-response',
+          title: 'The server sent a response this client does not understand.',
+          status: response.status,
+          errors: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        },
+        { cause: result.error },
+      );
+    }
+    return result.data;
+  }
+
+  /** For instance mutations: a 204 (or empty body) is answered by reading the instance again. */
+  async function instanceAfter(id: string, call: Call): Promise<Instance> {
+    const response = await request(call);
+    const text = response.status === 204 ? '' : await response.text();
+    if (!text) return client.instance(id, call.signal);
+    const result = z.safeParse(Instance, JSON.parse(text));
+    if (result.success) return result.data;
+    return client.instance(id, call.signal);
+  }
+
+  const client: PlugClient = {
+    api,
+    catalog: (signal) => parsed(Catalog, { method: 'get', path: 'integrations', signal }),
+    integration: (key, signal) => parsed(IntegrationDetail, { method: 'get', path: `integrations/${seg(key)}`, signal }),
+    instances: (signal) => parsed(InstanceList, { method: 'get', path: 'instances', signal }),
+    instance: (id, signal) => parsed(Instance, { method: 'get', path: `instances/${seg(id)}`, signal }),
+    createInstance: (integrationKey, idempotencyKey, signal) =>
+      parsed(Instance, {
+        method: 'post',
+        path: 'instances',
+        json: { integrationKey },
+        headers: idempotencyKey ? { 'idempotency-key': idempotencyKey } : {},
+        signal,
+      }),
+    saveConfig: (id, config, version, signal) =>
+      instanceAfter(id, {
+        method: 'put',
+        path: `instances/${seg(id)}/config`,
+        json: { config, version },
+        headers: { 'if-match': `"${version}"` },
+        signal,
+      }),
+    putCredentials: (id, connection, values, signal) =>
+      instanceAfter(id, {
+        method: 'put',
+        path: `instances/${seg(id)}/connections/${seg(connection)}`,
+        json: { values },
+        signal,
+      }),
+    deleteConnection: (id, connection, signal) =>
+      instanceAfter(id, { method: 'delete', path: `instances/${seg(id)}/connections/${seg(connection)}`, signal }),
+    authorize: (id, connection, body = {}, signal) =>
+      parsed(AuthorizeResponse, {
+        method: 'post',
+        path: `instances/${seg(id)}/connections/${seg(connection)}/authorize`,
+        json: body,
+        signal,
+      }),
+    activate: (id, signal) => instanceAfter(id, { method: 'post', path: `instances/${seg(id)}/activate`, signal }),
+    pause: (id, signal) => instanceAfter(id, { method: 'post', path: `instances/${seg(id)}/pause`, signal }),
+    deleteInstance: async (id, signal) => {
+      await request({ method: 'delete', path: `instances/${seg(id)}`, signal });
+    },
+    dataSource: async (id, name, query, config, signal) => {
+      const searchParams: Record<string, string> = { q: query };
+      if (config && Object.keys(config).length > 0) searchParams.config = JSON.stringify(config);
+      const result = await parsed(DataSourceResult, {
+        method: 'get',
+        path: `instances/${seg(id)}/data-sources/${seg(name)}`,
+        searchParams,
+        signal,
+      });
+      return result.options;
+    },
+    executions: (instanceId, query = {}) => {
+      const searchParams: Record<string, string> = {};
+      if (query.cursor) searchParams.cursor = query.cursor;
+      if (query.limit !== undefined) searchParams.limit = String(query.limit);
+      return parsed(ExecutionList, {
+        method: 'get',
+        path: `instances/${seg(instanceId)}/executions`,
+        searchParams,
+        signal: query.signal,
+      });
+    },
+    execution: (executionId, signal) =>
+      parsed(ExecutionDetail, { method: 'get', path: `executions/${seg(executionId)}`, signal }),
+  };
+  return client;
+}
