@@ -95,6 +95,19 @@ for (const engine of [sqliteEngine, postgresEngine]) {
       assert.equal(await again.ping(), true);
     });
 
+    test('replicas starting at once on a fresh database migrate it once', { skip: engine.name === 'sqlite' && 'one process holds one SQLite connection' }, async (t) => {
+      const { store, reopen } = await engine.fixture(t, { migrate: false });
+      const replicas = await Promise.all([reopen({ migrate: true }), reopen({ migrate: true }), reopen({ migrate: true })]);
+      const customers = await Promise.all(replicas.map((r) => r.ensureCustomer('acme')));
+      assert.equal(new Set(customers.map((c) => c.id)).size, 1);
+      const ran = await store.db
+        .withTables<{ kysely_migration: { name: string } }>()
+        .selectFrom('kysely_migration')
+        .select('name')
+        .execute();
+      assert.deepEqual(ran, [{ name: '0001_core' }]);
+    });
+
     test('extra migrations from subsystems run after the core ones, once', async (t) => {
       const migrations = {
         '0100_test_notes': {
