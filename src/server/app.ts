@@ -1,0 +1,116 @@
+// The Hono app: cross-cutting middleware, auth, and the resource routes. Pure: no socket, no
+// process state, so tests drive it with `app.request()`.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { requestId, type RequestIdVariables } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Integration } from '../sdk/index.js';
+import { customerAuth, vendorAuth, type CustomerVariables, type TokenVerifier, type VendorVariables } from './auth.js';
+import { indexIntegrations, type IntegrationIndex } from './integrations.js';
+import { createLogger, requestLogger, type Logger } from './logger.js';
+import { HttpProblem, onNotFound, problemErrorHandler, problemResponse } from './problem.js';
+import { healthRoutes } from './routes/health.js';
+import { instanceRoutes } from './routes/instances.js';
+import { integrationRoutes } from './routes/integrations.js';
+import { vendorRoutes } from './routes/vendor.js';
+import type { Cipher } from './secrets.js';
+import type { Store } from './store/types.js';
+
+export interface AppDeps {
+  store: Store;
+  cipher: Cipher;
+  /** The vendor's integrations (keys must be unique). */
+  integrations: readonly Integration[] | IntegrationIndex;
+  verifier: TokenVerifier;
+  /** Default: a silent logger. */
+  logger?: Logger;
+  /** Origins allowed by CORS. Default: none (same-origin only). */
+  allowedOrigins?: readonly string[];
+  /** Default 1 MiB. */
+  bodyLimitBytes?: number;
+  /** Default 10 s. */
+  dataSourceTimeoutMs?: number;
+  /** Base URL of this server, e.g. for OAuth redirect URIs and webhook URLs. Default http://localhost:8787. */
+  publicUrl?: string;
+}
+
+/** What every route module receives. */
+export interface RouteContext {
+  store: Store;
+  cipher: Cipher;
+  integrations: IntegrationIndex;
+  logger: Logger;
+  dataSourceTimeoutMs: number;
+  publicUrl: string;
+  allowedOrigins: readonly string[];
+}
+
+export type BaseEnv = { Variables: RequestIdVariables };
+/** Env of customer routes (`/api/v1/*` except vendor): `c.get('tenant')` is the customer's store. */
+export type CustomerEnv = { Variables: RequestIdVariables & CustomerVariables };
+export type VendorEnv = { Variables: RequestIdVariables & VendorVariables };
+
+export function createRouteContext(deps: AppDeps): RouteContext {
+  return {
+    store: deps.store,
+    cipher: deps.cipher,
+    integrations: deps.integrations instanceof Map ? deps.integrations : indexIntegrations(deps.integrations as readonly Integration[]),
+    logger: deps.logger ?? createLogger({ level: 'silent' }),
+    dataSourceTimeoutMs: deps.dataSourceTimeoutMs ?? 10_000,
+    publicUrl: (deps.publicUrl ?? 'http://localhost:8787').replace(/\/+$/, ''),
+    allowedOrigins: deps.allowedOrigins ?? [],
+  };
+}
+
+export function createApp(deps: AppDeps): Hono<BaseEnv> {
+  const ctx = createRouteContext(deps);
+  const app = new Hono<BaseEnv>();
+
+  app.use(requestId());
+  app.use(requestLogger(ctx.logger));
+  app.use(secureHeaders());
+  const origins = new Set(ctx.allowedOrigins);
+  app.use(
+    cors({
+      origin: (origin) => (origins.has(origin) ? origin : null),
+      allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key'],
+      exposeHeaders: ['ETag', 'Location', 'X-Request-Id', 'WWW-Authenticate'],
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    bodyLimit({
+      maxSize: deps.bodyLimitBytes ?? 1024 * 1024,
+      onError: (c) => problemResponse(c, new HttpProblem(413, 'tooLarge', `The request body is larger than ${deps.bodyLimitBytes ?? 1024 * 1024} bytes`)),
+    }),
+  );
+  app.onError(problemErrorHandler(ctx.logger));
+  app.notFound(onNotFound);
+
+  app.route('/', healthRoutes(ctx));
+
+  // ---- public routes (no vendor JWT) of other modules mount here:
+  //   app.route('/oauth', oauthCallbackRoutes(ctx))   (routes/oauth.ts: GET /oauth/callback)
+  //   app.route('/hooks', hookRoutes(ctx))             (routes/hooks.ts: POST /hooks/:token)
+
+  // Vendor API: vendor tokens only.
+  const vendor = new Hono<VendorEnv>();
+  vendor.use(vendorAuth<VendorEnv>({ verifier: deps.verifier }));
+  vendor.route('/', vendorRoutes(ctx));
+  app.route('/api/v1/vendor', vendor);
+
+  // Customer API: every other /api/v1 route needs a customer token, so a new route can't forget auth.
+  const customerOnly = customerAuth<CustomerEnv>({ verifier: deps.verifier, store: ctx.store });
+  const api = new Hono<CustomerEnv>();
+  api.use(async (c, next) => (/^\/api\/v1\/vendor(\/|$)/.test(c.req.path) ? next() : customerOnly(c, next)));
+  api.route('/', integrationRoutes(ctx));
+  api.route('/', instanceRoutes(ctx));
+  // ---- customer routes of other modules mount here (they get c.get('tenant'), c.get('actor')):
+  //   api.route('/', oauthAuthorizeRoutes(ctx))   (POST /instances/:id/connections/:name/authorize)
+  //   api.route('/', executionRoutes(ctx))        (routes/executions.ts)
+  app.route('/api/v1', api);
+
+  return app;
+}

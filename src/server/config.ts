@@ -1,0 +1,156 @@
+// Configuration from the environment. `loadConfig` parses and rejects malformed values;
+// `missingForProduction` lists what `plugboard serve` refuses to start without.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export interface JwtConfig {
+  /** Verification keys as text: a JWKS JSON document or one or more PEM public keys. */
+  keys: string | undefined;
+  /** Where the vendor publishes its JWKS (fetched, cached, refetched on an unknown `kid`). */
+  jwksUrl: string | undefined;
+  issuer: string | undefined;
+  audience: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Base URL the browser and OAuth providers reach this server at (no trailing slash). */
+  publicUrl: string;
+  /** `postgres://…` for PostgreSQL; unset: a SQLite file under `./.plugboard/`. */
+  databaseUrl: string | undefined;
+  /** Base64/base64url AES-256 key(s), `kid:key` comma list for rotation (see secrets.ts). */
+  encryptionKey: string | undefined;
+  jwt: JwtConfig;
+  /** Origins allowed by CORS and as OAuth `postMessage` targets. */
+  allowedOrigins: string[];
+  /** Module (path or package name) whose default export lists the vendor's integrations. */
+  integrationsModule: string | undefined;
+  logLevel: string;
+  bodyLimitBytes: number;
+  /** How long a data source (dynamic picklist) may run before it is aborted. */
+  dataSourceTimeoutMs: number;
+}
+
+/** Every variable read, with its default, for the README and `plugboard --help`. */
+export const CONFIG_VARIABLES: readonly { name: string; default: string; description: string }[] = [
+  { name: 'PORT', default: '8787', description: 'HTTP port' },
+  { name: 'HOST', default: '0.0.0.0', description: 'interface to listen on' },
+  { name: 'PUBLIC_URL', default: 'http://localhost:$PORT', description: 'URL browsers and OAuth providers reach the server at' },
+  { name: 'DATABASE_URL', default: 'SQLite file under ./.plugboard/', description: 'postgres://… for PostgreSQL' },
+  { name: 'PLUGBOARD_ENCRYPTION_KEY', default: '(required by serve)', description: 'AES-256 key for credentials and secret config' },
+  { name: 'PLUGBOARD_JWT_KEYS', default: '(this or PLUGBOARD_JWKS_URL)', description: 'JWKS JSON, PEM public key(s), or a path to either' },
+  { name: 'PLUGBOARD_JWKS_URL', default: '(this or PLUGBOARD_JWT_KEYS)', description: "the vendor's JWKS URL (cached, kid rotation)" },
+  { name: 'PLUGBOARD_JWT_ISSUER', default: '(required by serve)', description: 'expected iss of vendor tokens' },
+  { name: 'PLUGBOARD_JWT_AUDIENCE', default: 'plugboard', description: 'expected aud of vendor tokens' },
+  { name: 'PLUGBOARD_ALLOWED_ORIGINS', default: '(none)', description: 'comma-separated origins allowed by CORS' },
+  { name: 'PLUGBOARD_INTEGRATIONS', default: '(none: empty catalog)', description: "module exporting the vendor's integrations" },
+  { name: 'LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace, silent' },
+  { name: 'PLUGBOARD_BODY_LIMIT_BYTES', default: '1048576', description: 'largest accepted request body' },
+  { name: 'PLUGBOARD_DATA_SOURCE_TIMEOUT_MS', default: '10000', description: 'time limit of a data source call' },
+];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function value(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+    return fallback;
+  }
+  return n;
+}
+
+function url(env: Env, name: string, problems: string[], protocols = ['http:', 'https:']): string | undefined {
+  const raw = value(env, name);
+  if (raw === undefined) return undefined;
+  try {
+    const u = new URL(raw);
+    if (!protocols.includes(u.protocol)) throw new Error('protocol');
+    return raw.replace(/\/+$/, '');
+  } catch {
+    problems.push(`${name} must be a ${protocols.map((p) => p.slice(0, -1)).join(' or ')} URL (got "${raw}")`);
+    return undefined;
+  }
+}
+
+/** Accepts the keys inline (JWKS JSON or PEM) or as a path to a file holding either. */
+function jwtKeys(env: Env, problems: string[], cwd: string): string | undefined {
+  const raw = value(env, 'PLUGBOARD_JWT_KEYS');
+  if (raw === undefined) return undefined;
+  if (raw.startsWith('{') || raw.startsWith('-----BEGIN')) return raw;
+  const path = resolve(cwd, raw);
+  if (!existsSync(path)) {
+    problems.push(`PLUGBOARD_JWT_KEYS is neither JWKS JSON, a PEM key, nor an existing file (looked for ${path})`);
+    return undefined;
+  }
+  return readFileSync(path, 'utf8');
+}
+
+export function loadConfig(env: Env = process.env, options: { cwd?: string } = {}): Config {
+  const problems: string[] = [];
+  const cwd = options.cwd ?? process.cwd();
+  const port = integer(env, 'PORT', 8787, 0, 65535, problems);
+  const databaseUrl = value(env, 'DATABASE_URL');
+  const logLevel = value(env, 'LOG_LEVEL') ?? 'info';
+  if (!LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LEVELS.join(', ')} (got "${logLevel}")`);
+  const allowedOrigins: string[] = [];
+  for (const origin of (value(env, 'PLUGBOARD_ALLOWED_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean)) {
+    try {
+      const u = new URL(origin);
+      if (u.origin !== origin.replace(/\/$/, '')) throw new Error('not an origin');
+      allowedOrigins.push(u.origin);
+    } catch {
+      problems.push(`PLUGBOARD_ALLOWED_ORIGINS: "${origin}" is not an origin like https://app.example.com`);
+    }
+  }
+  const config: Config = {
+    port,
+    host: value(env, 'HOST') ?? '0.0.0.0',
+    publicUrl: url(env, 'PUBLIC_URL', problems) ?? `http://localhost:${port}`,
+    databaseUrl,
+    encryptionKey: value(env, 'PLUGBOARD_ENCRYPTION_KEY'),
+    jwt: {
+      keys: jwtKeys(env, problems, cwd),
+      jwksUrl: url(env, 'PLUGBOARD_JWKS_URL', problems),
+      issuer: value(env, 'PLUGBOARD_JWT_ISSUER'),
+      audience: value(env, 'PLUGBOARD_JWT_AUDIENCE') ?? 'plugboard',
+    },
+    allowedOrigins,
+    integrationsModule: value(env, 'PLUGBOARD_INTEGRATIONS'),
+    logLevel,
+    bodyLimitBytes: integer(env, 'PLUGBOARD_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024, problems),
+    dataSourceTimeoutMs: integer(env, 'PLUGBOARD_DATA_SOURCE_TIMEOUT_MS', 10_000, 100, 120_000, problems),
+  };
+  if (config.jwt.keys && config.jwt.jwksUrl) problems.push('Set PLUGBOARD_JWT_KEYS or PLUGBOARD_JWKS_URL, not both');
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** One line per variable production can't run without. Empty when ready. */
+export function missingForProduction(config: Config): string[] {
+  const missing: string[] = [];
+  if (!config.encryptionKey) {
+    missing.push('PLUGBOARD_ENCRYPTION_KEY is not set: credentials cannot be stored encrypted (generate one with `plugboard keygen`)');
+  }
+  if (!config.jwt.keys && !config.jwt.jwksUrl) {
+    missing.push("PLUGBOARD_JWT_KEYS (or PLUGBOARD_JWKS_URL) is not set: vendor tokens cannot be verified");
+  }
+  if (!config.jwt.issuer) missing.push("PLUGBOARD_JWT_ISSUER is not set: the vendor's token issuer (iss) must be named");
+  return missing;
+}

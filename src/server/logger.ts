@@ -1,0 +1,73 @@
+// pino, with every place a token, credential or secret could sit redacted.
+import type { MiddlewareHandler } from 'hono';
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+
+export type Logger = PinoLogger;
+
+/** Paths censored in every log line. Routes never log bodies; these catch mistakes. */
+export const REDACT_PATHS = [
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'request.headers.authorization',
+  'cookie',
+  'headers.cookie',
+  'token',
+  '*.token',
+  'accessToken',
+  '*.accessToken',
+  'refreshToken',
+  '*.refreshToken',
+  'secret',
+  '*.secret',
+  'secrets',
+  '*.secrets',
+  'values',
+  '*.values',
+  'credentials',
+  '*.credentials',
+  'password',
+  '*.password',
+  'apiKey',
+  '*.apiKey',
+  'config',
+  '*.config',
+];
+
+export interface LoggerOptions {
+  level?: string;
+  /** Where lines go (default stdout). Tests pass a stream that captures them. */
+  stream?: DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { service: 'plugboard' },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    options.stream ?? pino.destination({ fd: 1, sync: false }),
+  );
+}
+
+/** One line per request: id, method, path (never the query: data-source calls carry unsaved config there), status, time. */
+export function requestLogger(logger: Logger): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    const get = c.get as (key: string) => unknown;
+    logger.info(
+      {
+        requestId: get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        actor: get('actor'),
+      },
+      'request',
+    );
+  };
+}

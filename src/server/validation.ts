@@ -1,0 +1,43 @@
+// Edge validation: request bodies and params parsed with the protocol's zod schemas, and zod
+// issues turned into the `errors: [{ path, message }]` of a 422.
+import type { Context } from 'hono';
+import type { FieldError } from '../protocol/index.js';
+import { HttpProblem, validationProblem } from './problem.js';
+
+/** The part of a zod issue we read; works for zod and zod/mini. */
+export interface IssueLike {
+  path: readonly PropertyKey[];
+  message: string;
+}
+
+/** Standard-schema style parser shared by zod and zod/mini schemas. */
+export interface ParsingSchema<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: readonly IssueLike[] } };
+}
+
+export function fieldErrors(issues: readonly IssueLike[], prefix?: string): FieldError[] {
+  return issues.map((issue) => {
+    const parts = [...(prefix ? [prefix] : []), ...issue.path.map((p) => String(p))];
+    return { path: parts.join('.') || '(body)', message: issue.message };
+  });
+}
+
+/** Parses the JSON body with `schema`; 400 if it is not JSON, 422 naming each bad field. */
+export async function readBody<T>(c: Context, schema: ParsingSchema<T>): Promise<T> {
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch {
+    throw new HttpProblem(400, 'validation', 'The request body must be JSON.', {
+      errors: [{ path: '(body)', message: 'The request body must be JSON' }],
+      title: 'Malformed request body',
+    });
+  }
+  return parseWith(schema, raw);
+}
+
+export function parseWith<T>(schema: ParsingSchema<T>, value: unknown, prefix?: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationProblem(fieldErrors(result.error.issues, prefix));
+  return result.data;
+}
