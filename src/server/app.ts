@@ -33,6 +33,12 @@ export interface AppDeps {
   dataSourceTimeoutMs?: number;
   /** Base URL of this server, e.g. for OAuth redirect URIs and webhook URLs. Default http://localhost:8787. */
   publicUrl?: string;
+  /**
+   * Adds routes of other modules without editing this file: `app` for public routes (e.g.
+   * `/oauth/callback`, `/hooks/:token`), `api` for customer routes under `/api/v1` (already
+   * behind customer auth; `c.get('tenant')`, `c.get('actor')`).
+   */
+  extend?: (parts: { app: Hono<BaseEnv>; api: Hono<CustomerEnv>; ctx: RouteContext }) => void;
 }
 
 /** What every route module receives. */
@@ -110,6 +116,7 @@ export function createApp(deps: AppDeps): Hono<BaseEnv> {
   // ---- customer routes of other modules mount here (they get c.get('tenant'), c.get('actor')):
   //   api.route('/', oauthAuthorizeRoutes(ctx))   (POST /instances/:id/connections/:name/authorize)
   //   api.route('/', executionRoutes(ctx))        (routes/executions.ts)
+  deps.extend?.({ app, api, ctx });
   app.route('/api/v1', api);
 
   return app;

@@ -15,7 +15,7 @@ import type { CustomerEnv, RouteContext } from '../app.js';
 import { connectionAad, openConnections, openInstanceSecrets, sealInstanceSecrets } from '../credentials.js';
 import { activationBlockers, instanceView } from '../instance-view.js';
 import { HttpProblem, notFound, validationProblem } from '../problem.js';
-import { DuplicateInstanceError, VersionConflictError, type InstanceRecord, type NewAuditEvent } from '../store/types.js';
+import { DuplicateInstanceError, IdempotencyKeyReuseError, VersionConflictError, type InstanceRecord, type NewAuditEvent } from '../store/types.js';
 import { fieldErrors, readBody } from '../validation.js';
 
 type Ctx = Context<CustomerEnv>;
@@ -80,10 +80,11 @@ function collectStrings(value: unknown, into: string[] = []): string[] {
 export function instanceRoutes(ctx: RouteContext): Hono<CustomerEnv> {
   const app = new Hono<CustomerEnv>();
 
-  const audit = (c: Ctx, action: string, target: string, details: Record<string, unknown> = {}): NewAuditEvent => ({
+  // Audit details name fields and connections, never their values.
+  const audit = (c: Ctx, action: string, instanceId: string, details: Record<string, unknown> = {}): NewAuditEvent => ({
     actor: c.get('actor'),
     action,
-    target,
+    target: instanceId ? `instance:${instanceId}` : '',
     details,
   });
 
@@ -119,11 +120,17 @@ export function instanceRoutes(ctx: RouteContext): Hono<CustomerEnv> {
       result = await c.get('tenant').createInstance({
         integrationKey: integration.key,
         idempotencyKey,
-        audit: audit(c, 'instance.created', integration.key, { integrationKey: integration.key }),
+        audit: audit(c, 'instance.created', '', { integrationKey: integration.key }),
       });
     } catch (err) {
       if (err instanceof DuplicateInstanceError) {
         throw conflict(`You already have an instance of ${integration.name}`, { instanceId: err.existingId });
+      }
+      if (err instanceof IdempotencyKeyReuseError) {
+        throw new HttpProblem(422, 'validation', 'This Idempotency-Key was already used to create an instance of another integration', {
+          errors: [{ path: 'Idempotency-Key', message: 'Already used for another integration; send a new key' }],
+          extra: { instanceId: err.existingId },
+        });
       }
       throw err;
     }

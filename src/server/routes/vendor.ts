@@ -61,7 +61,7 @@ export function vendorRoutes(ctx: RouteContext): Hono<VendorEnv> {
     const updated = await ctx.store.forCustomer(instance.customer).setStatus(instance.id, {
       status: 'paused',
       reason,
-      audit: { actor: c.get('actor'), action: 'instance.paused', target: instance.id, details: { from: instance.status, by: 'vendor', reason } },
+      audit: { actor: c.get('actor'), action: 'instance.paused', target: `instance:${instance.id}`, details: { from: instance.status, by: 'vendor', reason } },
     });
     if (!updated) throw notFound('Instance');
     return c.json(await view({ ...updated, customer: instance.customer }));
