@@ -17,7 +17,7 @@ import {
 
 // Read at call time: the demo sets these after it has picked its ports.
 const DEFAULT_DEMO_URL = 'http://localhost:8787';
-const DEFAULT_OAUTH_ISSUER = 'http://localhost:8788';
+const DEFAULT_OAUTH_ISSUER = 'http://127.0.0.1:8788';
 
 export function demoUrl(): string {
   return (process.env.PLUGBOARD_DEMO_URL ?? DEFAULT_DEMO_URL).replace(/\/+$/, '');
@@ -163,11 +163,13 @@ const chatwave = defineIntegration({
   ],
   dataSources: {
     async channels({ connections, query, fetch, signal }) {
+      // The demo OAuth server's protected API: it answers only to a token it issued.
       const token = accessTokenOf(connections, 'chatwave');
-      const url = new URL(`${demoUrl()}/demo/api/chatwave/channels`);
-      if (query) url.searchParams.set('q', query);
-      const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal });
-      return asOptions(await expectOk(res, 'Chatwave channels'), 'channels');
+      const res = await fetch(`${demoOAuthIssuer()}/api/channels`, { headers: { authorization: `Bearer ${token}` }, signal });
+      const q = query.trim().toLowerCase();
+      return asOptions(await expectOk(res, 'Chatwave channels'), 'channels')
+        .filter((o) => !q || o.label.toLowerCase().includes(q))
+        .map((o) => ({ value: o.value, label: `#${o.label}` }));
     },
   },
   flows: {

@@ -1,0 +1,197 @@
+// Acme CRM's page script (external file: the page's CSP allows no inline script).
+// It asks Acme's own backend (/demo/token) for a short-lived Plugboard token for the signed-in
+// customer and hands <plug-marketplace> a getToken callback, which Plugboard calls again before
+// the token expires and after a 401.
+
+const params = new URLSearchParams(location.search);
+const STORAGE_KEY = 'acme-demo-customer';
+const customer = params.get('customer') ?? localStorage.getItem(STORAGE_KEY) ?? 'globex';
+const role = params.get('role') === 'member' ? 'member' : 'admin';
+
+/** The one function a vendor writes: fetch a token from its backend. */
+async function getToken() {
+  const res = await fetch(`/demo/token?customer=${encodeURIComponent(customer)}&role=${role}`, { credentials: 'same-origin' });
+  if (!res.ok) throw new Error(`Acme could not get a Plugboard token (${res.status})`);
+  const body = await res.json();
+  return body.token;
+}
+
+async function setUpCustomerSwitch() {
+  const select = document.getElementById('customer-switch');
+  const who = document.getElementById('who');
+  if (!select) return;
+  const res = await fetch('/demo/customers');
+  const { customers } = await res.json();
+  for (const c of customers) {
+    for (const r of ['admin', 'member']) {
+      const option = document.createElement('option');
+      option.value = `${c.id}:${r}`;
+      option.textContent = `${c.name} (${r})`;
+      option.selected = c.id === customer && r === role;
+      select.append(option);
+    }
+  }
+  const current = customers.find((c) => c.id === customer);
+  if (current && who) who.textContent = `${current[role].name}`;
+  select.addEventListener('change', () => {
+    const [id, r] = select.value.split(':');
+    localStorage.setItem(STORAGE_KEY, id);
+    const next = new URL(location.href);
+    next.searchParams.set('customer', id);
+    next.searchParams.set('role', r);
+    location.assign(next);
+  });
+}
+
+function setUpMarketplace() {
+  const marketplace = document.getElementById('marketplace');
+  if (marketplace) marketplace.getToken = getToken;
+}
+
+// ---------------------------------------------------------------- inbox
+
+async function refreshInbox() {
+  const list = document.getElementById('inbox-list');
+  const empty = document.getElementById('inbox-empty');
+  if (!list) return;
+  const res = await fetch('/demo/inbox', { headers: { authorization: `Bearer ${await getToken()}` } });
+  if (!res.ok) return;
+  const { messages } = await res.json();
+  // Text only: messages carry what integrations and webhooks sent, so never parse them as HTML.
+  list.replaceChildren(
+    ...messages.map((m) => {
+      const li = document.createElement('li');
+      const source = document.createElement('div');
+      source.className = 'source';
+      source.textContent = `${m.source} · ${new Date(m.at).toLocaleTimeString()}`;
+      const title = document.createElement('div');
+      title.className = 'title';
+      title.textContent = m.title;
+      li.append(source, title);
+      if (m.body) {
+        const pre = document.createElement('pre');
+        pre.textContent = m.body;
+        li.append(pre);
+      }
+      return li;
+    }),
+  );
+  if (empty) empty.hidden = messages.length > 0;
+}
+
+function setUpInbox() {
+  if (!document.getElementById('inbox-list')) return;
+  document.getElementById('inbox-refresh')?.addEventListener('click', () => void refreshInbox());
+  void refreshInbox();
+  setInterval(() => {
+    if (document.visibilityState === 'visible') void refreshInbox();
+  }, 5000);
+}
+
+// ---------------------------------------------------------------- events the host hears
+
+const EVENTS = [
+  'plug-instance-created',
+  'plug-config-saved',
+  'plug-instance-activated',
+  'plug-instance-paused',
+  'plug-instance-deleted',
+  'plug-connect',
+  'plug-connect-error',
+  'plug-error',
+];
+
+function setUpEventLog() {
+  const log = document.getElementById('event-log');
+  if (!log) return;
+  for (const name of EVENTS) {
+    document.addEventListener(name, (event) => {
+      const li = document.createElement('li');
+      li.textContent = `${new Date().toLocaleTimeString()} ${name} ${JSON.stringify(event.detail ?? {})}`;
+      log.prepend(li);
+      while (log.children.length > 20) log.lastElementChild?.remove();
+      if (name !== 'plug-error') void refreshInbox();
+    });
+  }
+}
+
+// ---------------------------------------------------------------- theming page
+
+// Set through the CSSOM (style.setProperty), which a `style-src 'self'` CSP allows; only
+// inline <style> and style="" attributes in markup would need 'unsafe-inline'.
+const LOOKS = {
+  default: { theme: 'light', dark: false, tokens: {} },
+  acme: {
+    theme: 'light',
+    dark: false,
+    tokens: {
+      '--plug-color-primary': '#0e7c66',
+      '--plug-color-on-primary': '#ffffff',
+      '--plug-color-focus': '#0e7c66',
+      '--plug-radius-s': '0',
+      '--plug-radius-m': '2px',
+      '--plug-radius-l': '2px',
+      '--plug-font-family': 'Georgia, "Times New Roman", serif',
+    },
+  },
+  sunset: {
+    theme: 'light',
+    dark: false,
+    tokens: {
+      '--plug-color-primary': '#c2410c',
+      '--plug-color-on-primary': '#fffaf5',
+      '--plug-color-surface': '#fffaf5',
+      '--plug-color-surface-raised': '#ffffff',
+      '--plug-color-border': '#fed7aa',
+      '--plug-radius-m': '14px',
+      '--plug-radius-l': '20px',
+      '--plug-space-m': '1.1rem',
+      '--plug-space-l': '1.6rem',
+    },
+  },
+  midnight: {
+    theme: 'dark',
+    dark: true,
+    tokens: {
+      '--plug-color-primary': '#7c9cff',
+      '--plug-color-on-primary': '#0d1117',
+      '--plug-color-surface': '#0d1117',
+      '--plug-color-surface-raised': '#161b22',
+      '--plug-color-text': '#e6edf3',
+      '--plug-color-text-muted': '#8b949e',
+      '--plug-color-border': '#30363d',
+    },
+  },
+};
+const ALL_TOKENS = [...new Set(Object.values(LOOKS).flatMap((l) => Object.keys(l.tokens)))];
+
+function applyLook(name) {
+  const look = LOOKS[name] ?? LOOKS.default;
+  const stage = document.getElementById('theme-stage');
+  const marketplace = document.getElementById('marketplace');
+  const cssText = document.getElementById('theme-css');
+  if (!stage || !marketplace) return;
+  for (const token of ALL_TOKENS) marketplace.style.removeProperty(token);
+  for (const [token, value] of Object.entries(look.tokens)) marketplace.style.setProperty(token, value);
+  marketplace.setAttribute('theme', look.theme);
+  stage.className = `theme-stage look-${name}${look.dark ? ' is-dark' : ''}`;
+  if (cssText) {
+    const lines = Object.entries(look.tokens).map(([t, v]) => `  ${t}: ${v};`);
+    cssText.textContent = lines.length
+      ? `plug-marketplace {\n${lines.join('\n')}\n}\n<plug-marketplace theme="${look.theme}">`
+      : `/* no overrides: Plugboard's own tokens */\n<plug-marketplace theme="${look.theme}">`;
+  }
+}
+
+function setUpThemePicker() {
+  const picker = document.querySelector('.theme-picker');
+  if (!picker) return;
+  picker.addEventListener('change', (e) => applyLook(e.target.value));
+  applyLook(picker.querySelector('input:checked')?.value ?? 'default');
+}
+
+setUpMarketplace();
+setUpEventLog();
+setUpThemePicker();
+void setUpCustomerSwitch();
+setUpInbox();
