@@ -1,0 +1,339 @@
+// One customer's executor process, seen from the pool: spawning it, handing it executions,
+// enforcing their timeouts, and turning its death (timeout kill, OOM, crash) into outcomes.
+import { fork, type ChildProcess } from 'node:child_process';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExecutionJob, ExecutionLogLine, ExecutionOutcome, ExecutionTimings, ExecutorExitCause } from './index.js';
+import { preciseNow, type ChildExecution, type FromExecutor, type ToExecutor } from './messages.js';
+
+export interface ExecutorLaunch {
+  entryPath: string;
+  moduleUrl: string;
+  execArgv: string[];
+  /** Everything the executor's environment will hold, besides HOME and TMPDIR (its own directory). */
+  env: Record<string, string>;
+  maxOldSpaceMb: number;
+  abortGraceMs: number;
+}
+
+/** Who the executor process runs as; undefined keeps the server's own user. */
+export interface ExecutorIdentity {
+  uid: number;
+  gid: number;
+}
+
+export interface Assignment {
+  job: ExecutionJob;
+  onLog: (line: ExecutionLogLine) => void;
+  resolve: (outcome: ExecutionOutcome) => void;
+  /** When run() was called (precise epoch ms). */
+  calledAt: number;
+  queuedToStartMs: number;
+}
+
+interface Running extends Assignment {
+  id: number;
+  waitedForSpawn: boolean;
+  dispatchedAt?: number;
+  /** Set once an abort was asked for; decides the outcome if the flow stops after it. */
+  aborted?: 'timeout' | 'cancelled';
+  timer?: NodeJS.Timeout;
+}
+
+export interface ExecutorHooks {
+  onReady(executor: CustomerExecutor, spawnMs: number): void;
+  /** An execution ended (its outcome is resolved); the pool may hand out more work. */
+  onSettled(executor: CustomerExecutor): void;
+  onExit(executor: CustomerExecutor, cause: ExecutorExitCause, code: number | null, signal: string | null): void;
+}
+
+const STDERR_TAIL_BYTES = 8192;
+
+function safeName(customerId: string): string {
+  return customerId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+export class CustomerExecutor {
+  readonly customerId: string;
+  readonly cwd: string;
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+  state: 'starting' | 'ready' | 'stopping' | 'exited' = 'starting';
+  lastUsedAt = Date.now();
+
+  private readonly launch: ExecutorLaunch;
+  private readonly hooks: ExecutorHooks;
+  private readonly spawnedAt = preciseNow();
+  private readonly runs = new Map<number, Running>();
+  private nextId = 1;
+  private stopCause?: ExecutorExitCause;
+  /** The execution whose timeout or cancel made us kill the process. */
+  private blamed?: number;
+  private loadError?: string;
+  private fatalError?: string;
+  private stderrTail = '';
+
+  readonly identity: ExecutorIdentity | undefined;
+
+  constructor(customerId: string, launch: ExecutorLaunch, hooks: ExecutorHooks, identity?: ExecutorIdentity) {
+    this.customerId = customerId;
+    this.launch = launch;
+    this.hooks = hooks;
+    this.identity = identity;
+    // mkdtemp makes it 0700: with per-customer uids no other customer can enter it.
+    this.cwd = mkdtempSync(join(tmpdir(), `plugboard-executor-${safeName(customerId)}-`));
+    if (identity) chownSync(this.cwd, identity.uid, identity.gid);
+    this.child = fork(launch.entryPath, [launch.moduleUrl], {
+      cwd: this.cwd,
+      // Scrubbed: only what the pool chose, never the parent's environment.
+      env: { ...launch.env, HOME: this.cwd, TMPDIR: this.cwd },
+      execArgv: launch.execArgv,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Own process group, so a kill also reaches anything the flow spawned.
+      detached: true,
+      serialization: 'json',
+      ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
+    });
+    this.child.stdout?.resume();
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stderr?.on('data', (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+    });
+    this.child.on('message', (m: FromExecutor) => this.receive(m));
+    this.exited = new Promise((resolve) => {
+      let done = false;
+      const finish = (code: number | null, signal: string | null) => {
+        if (done) return;
+        done = true;
+        this.die(code, signal);
+        resolve();
+      };
+      this.child.on('exit', finish);
+      this.child.on('error', () => {
+        // Spawn failure, or a send on a closed channel: the exit event may never come for the former.
+        if (this.child.exitCode === null && this.child.pid === undefined) finish(null, null);
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  /** Executions handed to this executor and not yet ended. */
+  get load(): number {
+    return this.runs.size;
+  }
+
+  assign(a: Assignment): void {
+    const id = this.nextId++;
+    const run: Running = { ...a, id, waitedForSpawn: this.state === 'starting' };
+    this.runs.set(id, run);
+    this.lastUsedAt = Date.now();
+    this.setBusy(true);
+    if (this.state === 'ready') this.dispatch(run);
+  }
+
+  /** The caller gave up on an execution: abort it, and kill the executor if the flow ignores that. */
+  cancel(job: ExecutionJob): void {
+    const run = [...this.runs.values()].find((r) => r.job === job);
+    if (!run || run.aborted) return;
+    if (run.dispatchedAt === undefined) {
+      this.runs.delete(run.id);
+      run.resolve(this.shutdownOutcome(run, 'The execution was cancelled before it started'));
+      this.settled();
+      return;
+    }
+    this.abort(run, 'cancelled');
+  }
+
+  kill(cause: ExecutorExitCause, blamed?: number): void {
+    if (this.state === 'exited') return;
+    this.stopCause ??= cause;
+    this.blamed ??= blamed;
+    this.state = 'stopping';
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      this.child.kill('SIGKILL');
+    }
+  }
+
+  private setBusy(busy: boolean): void {
+    // An idle executor must not keep the parent process alive on its own.
+    const channel = this.child.channel as { ref?: () => void; unref?: () => void } | undefined;
+    if (busy) {
+      this.child.ref();
+      channel?.ref?.();
+    } else {
+      this.child.unref();
+      channel?.unref?.();
+    }
+  }
+
+  private send(message: ToExecutor): void {
+    if (!this.child.connected) return;
+    // A failed send means the process is dying; its exit event ends the executions.
+    this.child.send(message, (err) => void err);
+  }
+
+  private dispatch(run: Running): void {
+    const { job } = run;
+    const execution: ChildExecution = {
+      executionId: job.executionId,
+      instanceId: job.instanceId,
+      customer: { id: job.customerId, externalId: job.customerExternalId },
+      integrationKey: job.integrationKey,
+      flow: job.flow,
+      attempt: job.attempt,
+      trigger: job.trigger,
+      payload: job.payload,
+      headers: job.headers,
+      config: job.config,
+      connections: job.connections,
+    };
+    run.dispatchedAt = preciseNow();
+    run.timer = setTimeout(() => this.abort(run, 'timeout'), Math.max(0, job.timeoutMs));
+    this.send({ type: 'run', id: run.id, execution });
+  }
+
+  private abort(run: Running, cause: 'timeout' | 'cancelled'): void {
+    run.aborted = cause;
+    clearTimeout(run.timer);
+    this.send({ type: 'abort', id: run.id, cause });
+    // A flow stuck in a loop never sees the abort: kill the process after the grace.
+    run.timer = setTimeout(() => this.kill(cause, run.id), this.launch.abortGraceMs);
+  }
+
+  private receive(m: FromExecutor): void {
+    switch (m.type) {
+      case 'ready': {
+        if (this.state !== 'starting') return;
+        this.state = 'ready';
+        const spawnMs = round(preciseNow() - this.spawnedAt);
+        for (const run of this.runs.values()) if (run.dispatchedAt === undefined) this.dispatch(run);
+        this.hooks.onReady(this, spawnMs);
+        return;
+      }
+      case 'load-failed':
+        this.loadError = m.error;
+        this.stopCause ??= 'load-failed';
+        return;
+      case 'fatal':
+        this.fatalError = m.error;
+        return;
+      case 'log': {
+        const run = this.runs.get(m.id);
+        if (!run) return;
+        try {
+          run.onLog({ level: m.level, message: m.message, at: m.at });
+        } catch {
+          // The caller's sink failing must not take the executor down with it.
+        }
+        return;
+      }
+      case 'done': {
+        const run = this.runs.get(m.id);
+        if (!run) return;
+        clearTimeout(run.timer);
+        this.runs.delete(m.id);
+        const runMs = m.endedAt - m.startedAt;
+        const timings: ExecutionTimings = {
+          ...this.baseTimings(run),
+          runMs: round(runMs),
+          overheadMs: round(preciseNow() - (run.dispatchedAt ?? m.startedAt) - runMs),
+          startLatencyMs: round(m.startedAt - run.calledAt),
+        };
+        run.resolve(this.outcomeOf(run, m, timings));
+        this.settled();
+        return;
+      }
+    }
+  }
+
+  private outcomeOf(run: Running, m: Extract<FromExecutor, { type: 'done' }>, timings: ExecutionTimings): ExecutionOutcome {
+    if (run.aborted === 'timeout') {
+      return { status: 'timed_out', error: this.timeoutMessage(run), retryable: false, reason: 'timeout', timings };
+    }
+    if (m.status === 'succeeded') return { status: 'succeeded', result: m.result, retryable: false, timings };
+    if (run.aborted === 'cancelled') {
+      return { status: 'failed', error: 'The execution was cancelled while it ran', retryable: true, reason: 'crash', timings };
+    }
+    return { status: 'failed', error: m.error, retryable: m.retryable, reason: 'error', timings };
+  }
+
+  private baseTimings(run: Running): Omit<ExecutionTimings, 'runMs'> {
+    const t: Omit<ExecutionTimings, 'runMs'> = { queuedToStartMs: round(run.queuedToStartMs) };
+    if (run.waitedForSpawn && run.dispatchedAt !== undefined) t.spawnMs = round(run.dispatchedAt - this.spawnedAt);
+    return t;
+  }
+
+  private timeoutMessage(run: Running): string {
+    return `The flow ran longer than its timeout of ${run.job.timeoutMs} ms`;
+  }
+
+  private shutdownOutcome(run: Running, error: string): ExecutionOutcome {
+    const runMs = run.dispatchedAt === undefined ? 0 : round(preciseNow() - run.dispatchedAt);
+    return { status: 'failed', error, retryable: true, reason: 'crash', timings: { ...this.baseTimings(run), runMs } };
+  }
+
+  private settled(): void {
+    this.lastUsedAt = Date.now();
+    if (this.runs.size === 0) this.setBusy(false);
+    this.hooks.onSettled(this);
+  }
+
+  private outOfMemory(code: number | null, signal: string | null): boolean {
+    return /heap out of memory|Reached heap limit|Allocation failed/i.test(this.stderrTail) || signal === 'SIGABRT' || code === 134;
+  }
+
+  private die(code: number | null, signal: string | null): void {
+    this.state = 'exited';
+    const cause: ExecutorExitCause = this.stopCause ?? (this.outOfMemory(code, signal) ? 'memory' : 'crash');
+    for (const run of this.runs.values()) {
+      clearTimeout(run.timer);
+      const outcome = this.deathOutcome(run, cause, code, signal);
+      run.resolve(outcome);
+    }
+    this.runs.clear();
+    rmSync(this.cwd, { recursive: true, force: true });
+    this.hooks.onExit(this, cause, code, signal);
+  }
+
+  private deathOutcome(run: Running, cause: ExecutorExitCause, code: number | null, signal: string | null): ExecutionOutcome {
+    const blamed = run.id === this.blamed;
+    switch (cause) {
+      case 'timeout':
+        if (blamed) {
+          const runMs = round(preciseNow() - (run.dispatchedAt ?? preciseNow()));
+          return { status: 'timed_out', error: this.timeoutMessage(run), retryable: false, reason: 'timeout', timings: { ...this.baseTimings(run), runMs } };
+        }
+        // Executions share their customer's process; a stuck neighbour takes them down (retry is safe).
+        return this.shutdownOutcome(run, 'The executor was restarted because another execution of this customer ran past its timeout');
+      case 'cancelled':
+        return this.shutdownOutcome(run, blamed
+          ? 'The execution was cancelled and did not stop in time'
+          : 'The executor was restarted because another execution of this customer was cancelled');
+      case 'memory':
+        return {
+          ...this.shutdownOutcome(run, `The executor ran out of memory (limit ${this.launch.maxOldSpaceMb} MB) and was replaced`),
+          reason: 'memory',
+        };
+      case 'load-failed':
+        return this.shutdownOutcome(run, this.loadError ?? 'The integrations could not be loaded');
+      case 'crash': {
+        const how = signal ? `signal ${signal}` : `exit code ${code}`;
+        return this.shutdownOutcome(run, this.fatalError
+          ? `The executor stopped on an uncaught error: ${this.fatalError}`
+          : `The executor stopped unexpectedly (${how})`);
+      }
+      default:
+        return this.shutdownOutcome(run, 'The executor pool shut down before the execution finished');
+    }
+  }
+}

@@ -1,0 +1,255 @@
+// The executor pool: one warm child process per customer, never shared between customers.
+//
+// Isolation guarantee: a flow's module globals live in its customer's executor, so state a flow
+// leaves behind is visible to that same customer's later runs (like any warm serverless runtime)
+// but never to another customer's, whose flows run in a different process with its own memory,
+// environment (scrubbed: nothing of the parent's) and working directory.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CustomerExecutor, type Assignment, type ExecutorIdentity, type ExecutorLaunch } from './customer-executor.js';
+import type {
+  ExecutionJob,
+  ExecutionLogLine,
+  ExecutionOutcome,
+  ExecutorPool,
+  ExecutorPoolOptions,
+  ExecutorPoolStats,
+  ExecutorExitCause,
+} from './index.js';
+import { preciseNow } from './messages.js';
+
+export class ExecutorPoolClosedError extends Error {
+  override name = 'ExecutorPoolClosedError';
+  constructor() {
+    super('The executor pool is draining or closed and takes no new executions');
+  }
+}
+
+interface Waiting extends Assignment {
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+/** Variables an executor inherits from the parent; everything else (DATABASE_URL, PLUGBOARD_*, …) stays out. */
+const INHERITED_ENV = ['PATH', 'NODE_ENV', 'TZ', 'LANG'] as const;
+
+function moduleUrlOf(spec: string): string {
+  if (spec.startsWith('file:')) return spec;
+  if (isAbsolute(spec) || spec.startsWith('.') || existsSync(spec)) return pathToFileURL(resolvePath(spec)).href;
+  // A package name: resolved from here, which finds the vendor's packages beside plugboard's.
+  return import.meta.resolve(spec);
+}
+
+function launchOf(o: ExecutorPoolOptions): ExecutorLaunch {
+  const moduleUrl = moduleUrlOf(o.integrationsModule);
+  // Under tsx (tests, dev) this file is .ts and so is the child entry; compiled, both are .js.
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entryPath = fileURLToPath(new URL(fromSource ? './child.ts' : './child.js', import.meta.url));
+  const maxOldSpaceMb = o.maxOldSpaceMb ?? 128;
+  const execArgv = [`--max-old-space-size=${maxOldSpaceMb}`];
+  if (fromSource || /\.[cm]?tsx?$/.test(new URL(moduleUrl).pathname)) {
+    // An absolute URL: the child's cwd is its own empty directory, where a bare `tsx` would not resolve.
+    execArgv.push('--import', import.meta.resolve('tsx'));
+  }
+  const env: Record<string, string> = {};
+  for (const name of INHERITED_ENV) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
+  Object.assign(env, o.env);
+  return { entryPath, moduleUrl, execArgv, env, maxOldSpaceMb, abortGraceMs: o.abortGraceMs ?? 1000 };
+}
+
+function notRunOutcome(error: string, calledAt: number): ExecutionOutcome {
+  return { status: 'failed', error, retryable: true, reason: 'crash', timings: { queuedToStartMs: preciseNow() - calledAt, runMs: 0 } };
+}
+
+export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
+  const launch = launchOf(o);
+  const idleMs = o.idleMs ?? 60_000;
+  const maxExecutors = Math.max(1, o.maxExecutors ?? 32);
+  const maxPerCustomer = Math.max(1, o.maxPerCustomer ?? 4);
+  const uids = o.uids ?? (process.getuid?.() === 0 ? { first: 200_000, count: 65_536 } : false);
+  const executors = new Map<string, CustomerExecutor>();
+  const dying = new Set<CustomerExecutor>();
+  const idleTimers = new Map<CustomerExecutor, NodeJS.Timeout>();
+  const queue: Waiting[] = [];
+  let accepting = true;
+  let onQuiet: (() => void) | undefined;
+
+  const emit: NonNullable<ExecutorPoolOptions['onEvent']> = (event) => {
+    try {
+      o.onEvent?.(event);
+    } catch {
+      // An observer's mistake must not break the pool.
+    }
+  };
+
+  const hooks = {
+    onReady(executor: CustomerExecutor, spawnMs: number) {
+      emit({ type: 'spawned', customerId: executor.customerId, pid: executor.pid, spawnMs });
+    },
+    onSettled(executor: CustomerExecutor) {
+      if (executor.load === 0) armIdle(executor);
+      pump();
+    },
+    onExit(executor: CustomerExecutor, cause: ExecutorExitCause, code: number | null, signal: string | null) {
+      clearTimeout(idleTimers.get(executor));
+      idleTimers.delete(executor);
+      dying.delete(executor);
+      if (executors.get(executor.customerId) === executor) executors.delete(executor.customerId);
+      emit({ type: 'exited', customerId: executor.customerId, pid: executor.pid, cause, code, signal });
+      pump();
+    },
+  };
+
+  function armIdle(executor: CustomerExecutor): void {
+    clearTimeout(idleTimers.get(executor));
+    const timer = setTimeout(() => {
+      idleTimers.delete(executor);
+      if (executor.load === 0) stop(executor, 'idle');
+    }, idleMs);
+    timer.unref();
+    idleTimers.set(executor, timer);
+  }
+
+  function stop(executor: CustomerExecutor, cause: 'idle' | 'evicted' | 'closed'): void {
+    if (executors.get(executor.customerId) === executor) executors.delete(executor.customerId);
+    dying.add(executor);
+    executor.kill(cause);
+  }
+
+  /** A stable uid per customer (a hash into the range), moved along if a live executor holds it. */
+  function identityFor(customerId: string): ExecutorIdentity | undefined {
+    if (!uids) return undefined;
+    const taken = new Set([...executors.values(), ...dying].map((e) => e.identity?.uid));
+    let slot = createHash('sha256').update(customerId).digest().readUInt32BE(0) % uids.count;
+    for (let tries = 0; tries < uids.count; tries++, slot = (slot + 1) % uids.count) {
+      const uid = uids.first + slot;
+      if (!taken.has(uid)) return { uid, gid: uid };
+    }
+    throw new Error('No free executor uid left in the configured range');
+  }
+
+  function leastRecentlyUsedIdle(): CustomerExecutor | undefined {
+    let victim: CustomerExecutor | undefined;
+    for (const e of executors.values()) {
+      if (e.load === 0 && (!victim || e.lastUsedAt < victim.lastUsedAt)) victim = e;
+    }
+    return victim;
+  }
+
+  function executorFor(customerId: string): CustomerExecutor | undefined {
+    const existing = executors.get(customerId);
+    if (existing) return existing;
+    if (executors.size >= maxExecutors) {
+      const victim = leastRecentlyUsedIdle();
+      if (!victim) return undefined; // every executor is busy: wait for one to settle
+      stop(victim, 'evicted');
+    }
+    const executor = new CustomerExecutor(customerId, launch, hooks, identityFor(customerId));
+    executors.set(customerId, executor);
+    return executor;
+  }
+
+  /** Hands queued executions to executors, oldest first, within the per-customer and total caps. */
+  function pump(): void {
+    for (let i = 0; i < queue.length; ) {
+      const w = queue[i]!;
+      let current = executors.get(w.job.customerId);
+      if (current && current.state === 'stopping') {
+        // Killed after a timeout or cancel: its replacement takes the customer's next work.
+        executors.delete(current.customerId);
+        dying.add(current);
+        current = undefined;
+      }
+      if (current && current.load >= maxPerCustomer) {
+        i++;
+        continue;
+      }
+      const executor = current ?? executorFor(w.job.customerId);
+      if (!executor) {
+        i++;
+        continue;
+      }
+      queue.splice(i, 1);
+      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+      clearTimeout(idleTimers.get(executor));
+      idleTimers.delete(executor);
+      const { job } = w;
+      executor.assign({ ...w, queuedToStartMs: preciseNow() - w.calledAt });
+      if (w.signal) {
+        w.signal.addEventListener('abort', () => executors.get(job.customerId)?.cancel(job), { once: true });
+      }
+    }
+    if (onQuiet && queue.length === 0 && [...executors.values()].every((e) => e.load === 0)) onQuiet();
+  }
+
+  async function stopAll(): Promise<void> {
+    for (const w of queue.splice(0)) {
+      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+      w.resolve(notRunOutcome('The executor pool shut down before the execution started', w.calledAt));
+    }
+    const all = [...executors.values(), ...dying];
+    for (const e of executors.values()) stop(e, 'closed');
+    await Promise.all(all.map((e) => e.exited));
+  }
+
+  return {
+    run(job: ExecutionJob, onLog: (line: ExecutionLogLine) => void, signal?: AbortSignal): Promise<ExecutionOutcome> {
+      if (!accepting) return Promise.reject(new ExecutorPoolClosedError());
+      const calledAt = preciseNow();
+      if (signal?.aborted) return Promise.resolve(notRunOutcome('The execution was cancelled before it started', calledAt));
+      return new Promise<ExecutionOutcome>((resolve) => {
+        const w: Waiting = { job, onLog, resolve, calledAt, queuedToStartMs: 0, signal };
+        if (signal) {
+          w.onAbort = () => {
+            const at = queue.indexOf(w);
+            if (at >= 0) {
+              queue.splice(at, 1);
+              resolve(notRunOutcome('The execution was cancelled before it started', calledAt));
+            }
+          };
+          signal.addEventListener('abort', w.onAbort, { once: true });
+        }
+        queue.push(w);
+        pump();
+      });
+    },
+
+    stats(): ExecutorPoolStats {
+      const byCustomer: Record<string, number> = {};
+      let busy = 0;
+      for (const e of executors.values()) {
+        if (e.load > 0) {
+          busy++;
+          byCustomer[e.customerId] = e.load;
+        }
+      }
+      return { executors: executors.size, busy, byCustomer, queued: queue.length };
+    },
+
+    async drain(graceMs: number): Promise<void> {
+      accepting = false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, graceMs);
+        function done() {
+          clearTimeout(timer);
+          onQuiet = undefined;
+          resolve();
+        }
+        onQuiet = done;
+        pump();
+      });
+      await stopAll();
+    },
+
+    async close(): Promise<void> {
+      accepting = false;
+      await stopAll();
+    },
+  };
+}
