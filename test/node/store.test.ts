@@ -1,10 +1,13 @@
 // The store suite, run on real SQLite files and, when PLUGBOARD_TEST_DATABASE_URL is set, on the
 // real PostgreSQL, each test in its own fresh schema that is dropped at the end.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, describe, test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
 import {
@@ -442,6 +445,42 @@ for (const engine of [sqliteEngine, postgresEngine]) {
     });
   });
 }
+
+describe('SQLite shared by several processes', () => {
+  test('two processes creating with one idempotency key make one instance (WAL + busy_timeout)', async () => {
+    const file = join(tmpRoot, `multi-${randomBytes(4).toString('hex')}.db`);
+    const storeModule = fileURLToPath(new URL('../../src/server/store/index.ts', import.meta.url));
+    // Each process: first sight of the customer, 25 concurrent creates, then a connection write.
+    const script = `
+      const { openStore } = await import(${JSON.stringify(storeModule)});
+      const store = await openStore({ databaseUrl: process.argv[1] });
+      const acme = store.forCustomer(await store.ensureCustomer('acme'));
+      const audit = { actor: 'system', action: 'instance.created', target: '', details: {} };
+      const results = await Promise.all(Array.from({ length: 25 }, () =>
+        acme.createInstance({ integrationKey: 'slack', idempotencyKey: 'same', audit })));
+      await acme.putConnection(results[0].instance.id, 'p' + process.pid, { kind: 'apiKey', status: 'connected', ciphertext: 'x', expiresAt: null, error: null });
+      console.log(JSON.stringify({ created: results.filter((r) => r.created).length, ids: [...new Set(results.map((r) => r.instance.id))] }));
+      await store.close();`;
+    const run = () =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, file], { cwd: process.cwd() });
+    const outputs = await Promise.all([run(), run()]);
+    const reports = outputs.map((o) => JSON.parse(o.stdout.trim()) as { created: number; ids: string[] });
+    assert.equal(reports[0]!.created + reports[1]!.created, 1);
+    assert.deepEqual(reports[0]!.ids, reports[1]!.ids);
+    assert.equal(reports[0]!.ids.length, 1);
+    const store = await openStore({ databaseUrl: file });
+    try {
+      assert.equal((await store.vendor.listCustomers()).length, 1);
+      const instances = await store.vendor.listInstances();
+      assert.equal(instances.length, 1);
+      const acme = store.forCustomer(instances[0]!.customer);
+      assert.equal((await acme.listConnections(instances[0]!.id)).length, 2);
+      assert.equal((await acme.listAudit()).length, 1);
+    } finally {
+      await store.close();
+    }
+  });
+});
 
 describe('openStore configuration', () => {
   test('DATABASE_URL forms select the engine and the SQLite file', async (t) => {

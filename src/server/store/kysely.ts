@@ -267,8 +267,6 @@ class KyselyCustomerStore implements CustomerStore {
     input: Pick<ConnectionRecord, 'kind' | 'status' | 'ciphertext' | 'expiresAt' | 'error'> & { audit?: NewAuditEvent },
   ): Promise<ConnectionRecord | undefined> {
     return this.db.transaction().execute(async (tx) => {
-      const owner = await this.instances(tx).where('id', '=', instanceId).executeTakeFirst();
-      if (!owner) return undefined;
       const values = {
         kind: input.kind,
         status: input.status,
@@ -277,12 +275,33 @@ class KyselyCustomerStore implements CustomerStore {
         error: input.error,
         updated_at: now(),
       };
+      // One statement that inserts only when the instance is this customer's: the write comes first
+      // in the transaction, so SQLite takes its write lock up front (no read-then-upgrade BUSY
+      // between processes) and no other customer's instance can gain a connection.
       const row = await tx
         .insertInto('connections')
-        .values({ instance_id: instanceId, customer_id: this.customer.id, name, ...values })
+        .columns(['instance_id', 'customer_id', 'name', 'kind', 'status', 'ciphertext', 'expires_at', 'error', 'updated_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('instances')
+            .select([
+              'instances.id',
+              'instances.customer_id',
+              eb.val(name).as('name'),
+              eb.val(values.kind).as('kind'),
+              eb.val(values.status).as('status'),
+              eb.val(values.ciphertext).as('ciphertext'),
+              eb.val(values.expires_at).as('expires_at'),
+              eb.val(values.error).as('error'),
+              eb.val(values.updated_at).as('updated_at'),
+            ])
+            .where('instances.id', '=', instanceId)
+            .where('instances.customer_id', '=', this.customer.id),
+        )
         .onConflict((oc) => oc.columns(['instance_id', 'name']).doUpdateSet(values))
         .returningAll()
-        .executeTakeFirstOrThrow();
+        .executeTakeFirst();
+      if (!row) return undefined;
       if (input.audit) await insertAudit(tx, this.customer.id, input.audit);
       return toConnection(row);
     });
