@@ -1,0 +1,168 @@
+import { FieldHint, type FieldKind } from '../../protocol/fields.js';
+
+export interface FieldOption {
+  value: string;
+  label: string;
+}
+
+/** One property of a config page's JSON Schema, read into what the form needs to render it. */
+export interface FieldSpec {
+  name: string;
+  kind: FieldKind;
+  label: string;
+  help?: string;
+  placeholder?: string;
+  /** The user must give a value (required and, for lists, at least one item). */
+  required: boolean;
+  default?: unknown;
+  options: FieldOption[];
+  dataSource?: string;
+  dependsOn: string[];
+  multiple: boolean;
+  min?: number;
+  max?: number;
+  integer: boolean;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  minItems?: number;
+  maxItems?: number;
+}
+
+/**
+ * What the form keeps while the user edits: text for text-like inputs (so half-typed numbers
+ * and JSON survive), booleans for switches, arrays for lists.
+ */
+export type RawValue = string | boolean | string[];
+
+const KINDS = new Set<string>(['text', 'longText', 'secret', 'number', 'boolean', 'choice', 'multiChoice', 'url', 'email', 'json', 'picker']);
+
+type Json = Record<string, unknown>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A schema without `x-plug-kind` (hand-written, or another tool's) still gets a sensible input. */
+function inferKind(p: Json): FieldKind {
+  const items = isObject(p.items) ? p.items : undefined;
+  if (p.writeOnly === true) return 'secret';
+  if (p.type === 'boolean') return 'boolean';
+  if (p.type === 'number' || p.type === 'integer') return 'number';
+  if (p.type === 'array') return items && Array.isArray(items.enum) ? 'multiChoice' : 'json';
+  if (p.type === 'string') {
+    if (Array.isArray(p.enum)) return 'choice';
+    if (p.format === 'uri' || p.format === 'url') return 'url';
+    if (p.format === 'email') return 'email';
+    return 'text';
+  }
+  return 'json';
+}
+
+function readOptions(p: Json): FieldOption[] {
+  const hinted = p[FieldHint.options];
+  if (Array.isArray(hinted)) {
+    return hinted.flatMap((o) =>
+      isObject(o) && typeof o.value === 'string' ? [{ value: o.value, label: str(o.label) ?? o.value }] : [],
+    );
+  }
+  const list = Array.isArray(p.enum) ? p.enum : isObject(p.items) && Array.isArray(p.items.enum) ? p.items.enum : [];
+  return list.filter((v): v is string => typeof v === 'string').map((v) => ({ value: v, label: v }));
+}
+
+/** Reads a page's JSON Schema into field specs, in `x-plug-order` (then any remaining properties). */
+export function readFields(schema: Json | undefined): FieldSpec[] {
+  const properties = schema && isObject(schema.properties) ? schema.properties : {};
+  const required = new Set(Array.isArray(schema?.required) ? schema.required.filter((r) => typeof r === 'string') : []);
+  const hintedOrder = Array.isArray(schema?.[FieldHint.order]) ? (schema[FieldHint.order] as unknown[]) : [];
+  const order = [...new Set([...hintedOrder.filter((n): n is string => typeof n === 'string' && n in properties), ...Object.keys(properties)])];
+
+  return order.flatMap((name): FieldSpec[] => {
+    const p = properties[name];
+    if (!isObject(p)) return [];
+    const hinted = str(p[FieldHint.kind]);
+    const kind = hinted && KINDS.has(hinted) ? (hinted as FieldKind) : inferKind(p);
+    const minItems = num(p.minItems);
+    const listKind = kind === 'multiChoice' || (kind === 'picker' && p[FieldHint.multiple] === true);
+    const dependsOn = Array.isArray(p[FieldHint.dependsOn]) ? (p[FieldHint.dependsOn] as unknown[]).filter((d): d is string => typeof d === 'string') : [];
+    return [
+      {
+        name,
+        kind,
+        label: str(p.title) ?? name,
+        help: str(p.description) ?? str(p[FieldHint.help]),
+        placeholder: str(p[FieldHint.placeholder]),
+        // A list "required" by the schema may still be empty; only minItems makes the user pick.
+        required: kind === 'boolean' ? false : listKind ? (minItems ?? 0) > 0 : required.has(name),
+        default: p.default,
+        options: readOptions(p),
+        dataSource: str(p[FieldHint.dataSource]),
+        dependsOn,
+        multiple: listKind,
+        min: num(p.minimum),
+        max: num(p.maximum),
+        integer: p.type === 'integer',
+        minLength: num(p.minLength),
+        maxLength: num(p.maxLength),
+        pattern: str(p.pattern),
+        minItems,
+        maxItems: num(p.maxItems),
+      },
+    ];
+  });
+}
+
+/** The editing form of a stored value (or the field's default). Secrets always start empty. */
+export function toRaw(field: FieldSpec, stored: unknown): RawValue {
+  const v = stored === undefined ? field.default : stored;
+  switch (field.kind) {
+    case 'secret':
+      return '';
+    case 'boolean':
+      return v === true;
+    case 'multiChoice':
+    case 'picker':
+      if (field.multiple) return Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : [];
+      return v === undefined || v === null ? '' : String(v);
+    case 'json':
+      return v === undefined ? '' : JSON.stringify(v, null, 2);
+    case 'number':
+      return typeof v === 'number' ? String(v) : typeof v === 'string' ? v : '';
+    default:
+      return v === undefined || v === null ? '' : String(v);
+  }
+}
+
+export type Parsed = { ok: true; value: unknown } | { ok: false; invalidJson: true; text: string };
+
+/**
+ * The value to send for a field, or `undefined` to leave the key out (an empty optional text,
+ * an untouched secret). Invalid JSON keeps its text, so the server refuses it rather than it
+ * silently disappearing.
+ */
+export function fromRaw(field: FieldSpec, raw: RawValue): Parsed {
+  if (Array.isArray(raw)) return { ok: true, value: [...raw] };
+  if (typeof raw === 'boolean') return { ok: true, value: raw };
+  if (raw.trim() === '' && field.kind !== 'longText') return { ok: true, value: undefined };
+  if (raw === '') return { ok: true, value: undefined };
+  if (field.kind === 'number') {
+    const n = Number(raw);
+    return { ok: true, value: Number.isFinite(n) ? n : undefined };
+  }
+  if (field.kind === 'json') {
+    try {
+      return { ok: true, value: JSON.parse(raw) as unknown };
+    } catch {
+      return { ok: false, invalidJson: true, text: raw };
+    }
+  }
+  return { ok: true, value: raw };
+}
+
+/** Whether a dependency counts as filled in for a picker that depends on it. */
+export function isFilled(v: unknown): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v === 'string') return v.trim() !== '';
+  if (Array.isArray(v)) return v.length > 0;
+  return true;
+}

@@ -1,0 +1,486 @@
+import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
+import '../../src/elements/config-form/define.js';
+import type { FieldOption, PlugConfigForm } from '../../src/elements/config-form/config-form.js';
+
+// The page JSON comes from the real SDK (test/browser/fixtures/make-config-page.ts writes it):
+// the SDK imports full zod, which these browser tests keep out.
+let page: Record<string, unknown>;
+before(async () => {
+  const res = await fetch(new URL('./fixtures/config-page.json', import.meta.url));
+  page = ((await res.json()) as { schema: Record<string, unknown> }).schema;
+});
+
+type Call = { source: string; query: string; config: Record<string, unknown> };
+
+const WORKSPACES: FieldOption[] = [
+  { value: 'w1', label: 'Acme' },
+  { value: 'w2', label: 'Globex' },
+  { value: 'w3', label: 'Initech' },
+];
+const CHANNELS: Record<string, FieldOption[]> = {
+  w1: [
+    { value: 'c1', label: '#general' },
+    { value: 'shared', label: '#shared' },
+  ],
+  w2: [
+    { value: 'c2', label: '#sales' },
+    { value: 'shared', label: '#shared' },
+  ],
+  w3: [{ value: 'shared', label: '#shared' }],
+};
+
+/** A data source like the server's: filters by the query, channels depend on the workspace. */
+function dataSource(calls: Call[]) {
+  return async (source: string, query: string, config: Record<string, unknown>): Promise<FieldOption[]> => {
+    calls.push({ source, query, config });
+    const all =
+      source === 'workspaces'
+        ? WORKSPACES
+        : source === 'channels'
+          ? (CHANNELS[String(config.workspace)] ?? [])
+          : [
+              { value: 'l1', label: 'Bug' },
+              { value: 'l2', label: 'Feature' },
+            ];
+    return all.filter((o) => o.label.toLowerCase().includes(query.toLowerCase()));
+  };
+}
+
+async function mount(props: Partial<PlugConfigForm> = {}): Promise<PlugConfigForm> {
+  const el = await fixture<PlugConfigForm>(html`<plug-config-form></plug-config-form>`);
+  Object.assign(el, { schema: page, ...props });
+  await el.updateComplete;
+  return el;
+}
+
+const $ = <T extends Element = HTMLElement>(el: PlugConfigForm, sel: string): T => {
+  const found = el.shadowRoot!.querySelector<T>(sel);
+  if (!found) throw new Error(`nothing matches ${sel}`);
+  return found;
+};
+const field = <T extends Element = HTMLInputElement>(el: PlugConfigForm, name: string): T => $<T>(el, `[data-field="${name}"]`);
+const errorOf = (el: PlugConfigForm, name: string): string => {
+  const input = field(el, name);
+  const ids = (input.getAttribute('aria-describedby') ?? input.closest('fieldset')?.getAttribute('aria-describedby') ?? '').split(' ');
+  const err = ids.map((id) => el.shadowRoot!.getElementById(id)).find((n) => n?.getAttribute('part') === 'error');
+  return err?.textContent?.trim() ?? '';
+};
+const statusOf = (el: PlugConfigForm, name: string): string =>
+  field(el, name).closest('.picker')!.querySelector('[role="status"]')!.textContent!.trim();
+
+async function typeInto(el: PlugConfigForm, name: string, text: string): Promise<void> {
+  field(el, name).focus();
+  await sendKeys({ type: text });
+  await el.updateComplete;
+}
+
+describe('<plug-config-form>', () => {
+  it('renders every field kind of the SDK with labels, help, placeholders and required marks', async () => {
+    const el = await mount();
+    const label = (name: string) => {
+      const input = field(el, name);
+      const legend = input.closest('fieldset')?.querySelector('legend');
+      return (legend ?? input.labels![0]!).textContent!.replace(/\s+/g, ' ').trim();
+    };
+    expect(label('name')).to.equal('Name*');
+    expect(field(el, 'name').type).to.equal('text');
+    expect(field(el, 'name').required).to.be.true;
+    expect(field(el, 'name').maxLength).to.equal(40);
+    expect(field(el, 'name').placeholder).to.equal('My sync');
+    expect(el.shadowRoot!.getElementById(field(el, 'name').getAttribute('aria-describedby')!.split(' ')[0]!)!.textContent).to.equal('Shown in reports.');
+
+    expect(field(el, 'notes').localName).to.equal('textarea');
+    expect(label('notes')).to.equal('Notes');
+    expect(field(el, 'notes').required).to.be.false;
+
+    expect(field(el, 'token').type).to.equal('password');
+    expect(field(el, 'token').getAttribute('autocomplete')).to.equal('off');
+
+    const batch = field(el, 'batchSize');
+    expect([batch.type, batch.min, batch.max, batch.step, batch.value]).to.deep.equal(['number', '1', '100', '1', '10']);
+
+    expect(field(el, 'enabled').type).to.equal('checkbox');
+    expect(field(el, 'enabled').getAttribute('role')).to.equal('switch');
+    expect(label('enabled')).to.equal('Send notifications');
+
+    // two options: radios; five: a select
+    const radios = [...el.shadowRoot!.querySelectorAll<HTMLInputElement>('fieldset[data-kind="choice"] input[type="radio"]')];
+    expect(radios.map((r) => r.parentElement!.textContent!.trim())).to.deep.equal(['Europe', 'United States']);
+    expect(label('region')).to.equal('Region*');
+    const level = field<HTMLSelectElement>(el, 'level');
+    expect(level.localName).to.equal('select');
+    expect([...level.options].map((o) => o.textContent)).to.deep.equal(['Choose…', 'trace', 'debug', 'info', 'warn', 'error']);
+    expect(level.value).to.equal('info');
+
+    const events = [...el.shadowRoot!.querySelectorAll<HTMLInputElement>('fieldset[data-kind="multiChoice"] input[type="checkbox"]')];
+    expect(events.map((c) => c.value)).to.deep.equal(['created', 'updated', 'deleted']);
+
+    expect(field(el, 'endpoint').type).to.equal('url');
+    expect(field(el, 'endpoint').placeholder).to.equal('https://example.com/hook');
+    expect(field(el, 'contact').type).to.equal('email');
+    expect(field(el, 'mapping').localName).to.equal('textarea');
+
+    for (const name of ['workspace', 'channel', 'labels']) expect(field(el, name).getAttribute('role')).to.equal('combobox');
+    expect(field(el, 'channel').disabled).to.be.true;
+    expect(el.shadowRoot!.textContent).to.include('Fill in Workspace first.');
+    // field order follows x-plug-order
+    const order = [...el.shadowRoot!.querySelectorAll('[data-field]')].map((n) => n.getAttribute('data-field'));
+    expect(order).to.deep.equal((page['x-plug-order'] as string[]));
+  });
+
+  it('gives values back with their types, and takes them round trip', async () => {
+    const value = {
+      name: 'Nightly sync',
+      notes: 'two\nlines',
+      batchSize: 25,
+      enabled: true,
+      region: 'us',
+      level: 'warn',
+      events: ['created', 'deleted'],
+      endpoint: 'https://example.com/hook',
+      contact: 'ops@example.com',
+      mapping: { id: ['a', 1], nested: { ok: true } },
+      workspace: 'w1',
+      channel: 'c1',
+      labels: ['l1', 'l2'],
+    };
+    const el = await mount({ value, loadOptions: dataSource([]) });
+    expect(el.value).to.deep.equal(value);
+
+    // the user edits: values keep their types
+    field(el, 'batchSize').select();
+    await typeInto(el, 'batchSize', '42');
+    expect(el.value.batchSize).to.equal(42);
+    field(el, 'enabled').click();
+    expect(el.value.enabled).to.equal(false);
+    $<HTMLInputElement>(el, 'fieldset[data-kind="multiChoice"] input[value="updated"]').click();
+    expect(el.value.events).to.deep.equal(['created', 'deleted', 'updated']);
+    $<HTMLInputElement>(el, 'fieldset[data-kind="choice"] input[value="eu"]').click();
+    expect(el.value.region).to.equal('eu');
+
+    // emptied optional fields leave the value
+    field(el, 'endpoint').select();
+    await sendKeys({ press: 'Backspace' });
+    expect(el.value).not.to.have.property('endpoint');
+
+    // JSON: parsed when valid; invalid text is flagged and kept as text for the server to refuse
+    const mapping = field<HTMLTextAreaElement>(el, 'mapping');
+    mapping.select();
+    await typeInto(el, 'mapping', '{"a": ');
+    expect(el.checkValidity()).to.be.false;
+    expect(el.value.mapping).to.equal('{"a": ');
+    field(el, 'name').focus(); // commit
+    await el.updateComplete;
+    expect(errorOf(el, 'mapping')).to.equal('Enter valid JSON.');
+    expect(mapping.getAttribute('aria-invalid')).to.equal('true');
+    await typeInto(el, 'mapping', '2}');
+    expect(el.value.mapping).to.deep.equal({ a: 2 });
+    expect(errorOf(el, 'mapping')).to.equal('');
+
+    // code sets a value: it replaces the edits
+    el.value = { name: 'Other' };
+    await el.updateComplete;
+    expect(el.value).to.deep.equal({ name: 'Other', batchSize: 10, enabled: false, level: 'info', events: [], labels: [] });
+  });
+
+  it('never shows a stored secret; a typed one is the only secret in the value', async () => {
+    const el = await mount({ value: { name: 'x', token: 'LEAKED-SECRET' }, secretsSet: ['token'] });
+    const token = field(el, 'token');
+    expect(token.value).to.equal('');
+    expect(token.required).to.be.false;
+    for (const input of el.shadowRoot!.querySelectorAll('input, textarea')) {
+      expect((input as HTMLInputElement).value).not.to.include('LEAKED');
+    }
+    expect(el.shadowRoot!.innerHTML).not.to.include('LEAKED');
+    const noteId = token.getAttribute('aria-describedby')!.split(' ').find((id) => id.endsWith('-set'))!;
+    expect(el.shadowRoot!.getElementById(noteId)!.textContent).to.equal('Set — type to replace');
+    expect(el.value).not.to.have.property('token');
+
+    await typeInto(el, 'token', 'new-key');
+    expect(el.value.token).to.equal('new-key');
+    expect(el.shadowRoot!.textContent).not.to.include('Set — type to replace');
+    // a secret that is not stored is required
+    el.secretsSet = [];
+    el.value = {};
+    await el.updateComplete;
+    expect(field(el, 'token').required).to.be.true;
+  });
+
+  it("puts the server's 422 messages on their fields, and the rest above the form", async () => {
+    const el = await mount({ value: { name: 'ok', region: 'eu', workspace: 'w1', channel: 'gone' }, loadOptions: dataSource([]) });
+    el.errors = [
+      { path: 'channel', message: 'Channel gone was deleted' },
+      { path: 'config.batchSize', message: 'Batch size must be at most 100' },
+      { path: 'connections.slack', message: 'Connect Slack first' },
+    ];
+    await el.updateComplete;
+    const channel = field(el, 'channel');
+    expect(channel.getAttribute('aria-invalid')).to.equal('true');
+    expect(errorOf(el, 'channel')).to.equal('Channel gone was deleted');
+    expect(errorOf(el, 'batchSize')).to.equal('Batch size must be at most 100');
+    expect(field(el, 'name').getAttribute('aria-invalid')).to.equal('false');
+    expect($(el, '[role="alert"]').textContent).to.include('Connect Slack first');
+
+    // the first field with a problem gets focus
+    expect(el.reportValidity()).to.be.false; // token is required and empty
+    expect(el.shadowRoot!.activeElement).to.equal(field(el, 'token'));
+    el.secretsSet = ['token'];
+    await el.updateComplete;
+    expect(el.reportValidity()).to.be.true;
+    expect(el.shadowRoot!.activeElement).to.equal(field(el, 'batchSize'));
+
+    // editing a field retires its server message; the others stay
+    await typeInto(el, 'batchSize', '0');
+    expect(errorOf(el, 'batchSize')).to.equal('');
+    expect(errorOf(el, 'channel')).to.equal('Channel gone was deleted');
+  });
+
+  it('reportValidity shows native messages on required fields and focuses the first', async () => {
+    const el = await mount({ loadOptions: dataSource([]) });
+    expect(el.checkValidity()).to.be.false;
+    expect(errorOf(el, 'name')).to.equal(''); // nothing shown before the user tries
+    expect(el.reportValidity()).to.be.false;
+    await el.updateComplete;
+    expect(el.shadowRoot!.activeElement).to.equal(field(el, 'name'));
+    expect(field(el, 'name').getAttribute('aria-invalid')).to.equal('true');
+    expect(field(el, 'name').validationMessage).not.to.equal('');
+    expect(errorOf(el, 'name')).to.equal(field(el, 'name').validationMessage);
+    expect(errorOf(el, 'region')).not.to.equal('');
+    expect(errorOf(el, 'workspace')).to.equal('Fill in this field.');
+    expect(errorOf(el, 'notes')).to.equal('');
+
+    el.value = { name: 'n', token: 't', region: 'eu', workspace: 'w1', channel: 'c1' };
+    el.secretsSet = ['token'];
+    await el.updateComplete;
+    expect(el.checkValidity()).to.be.true;
+  });
+
+  it('is form-associated: a host form sees its values and validity', async () => {
+    const form = await fixture<HTMLFormElement>(html`<form><plug-config-form></plug-config-form></form>`);
+    const el = form.querySelector('plug-config-form')!;
+    el.schema = page;
+    await el.updateComplete;
+    expect(form.checkValidity()).to.be.false;
+    expect(el.validity.valueMissing).to.be.true;
+    el.value = { name: 'n', region: 'eu', workspace: 'w1', channel: 'c1', events: ['created', 'updated'], mapping: { a: 1 } };
+    el.secretsSet = ['token'];
+    await el.updateComplete;
+    expect(form.checkValidity()).to.be.true;
+    const data = new FormData(form);
+    expect(data.get('name')).to.equal('n');
+    expect(data.getAll('events')).to.deep.equal(['created', 'updated']);
+    expect(data.get('mapping')).to.equal('{"a":1}');
+    expect(data.get('batchSize')).to.equal('10');
+    expect(data.has('token')).to.be.false;
+  });
+
+  it('fires input on each edit and change on commit, never when code sets values', async () => {
+    const el = await mount();
+    const seen: string[] = [];
+    const record = (e: Event) => {
+      expect(e.bubbles && e.composed).to.be.true;
+      expect(e.target).to.equal(el);
+      seen.push(e.type);
+    };
+    document.addEventListener('input', record);
+    document.addEventListener('change', record);
+    try {
+      el.value = { name: 'set by code' };
+      el.errors = [{ path: 'name', message: 'bad' }];
+      await el.updateComplete;
+      expect(seen).to.deep.equal([]);
+      field(el, 'name').select();
+      await typeInto(el, 'name', 'ab');
+      expect(seen).to.deep.equal(['input', 'input']);
+      field(el, 'notes').focus(); // blur commits
+      expect(seen).to.deep.equal(['input', 'input', 'change']);
+      field(el, 'enabled').click();
+      expect(seen.slice(3)).to.deep.equal(['input', 'change']);
+    } finally {
+      document.removeEventListener('input', record);
+      document.removeEventListener('change', record);
+    }
+  });
+
+  describe('picker', () => {
+    it('searches with the typed query and the current config, debounced, secrets left out', async () => {
+      const calls: Call[] = [];
+      const el = await mount({ value: { name: 'n' }, loadOptions: dataSource(calls) });
+      await typeInto(el, 'token', 'typed-secret');
+      await typeInto(el, 'workspace', 'gl');
+      await waitUntil(() => calls.length > 0 && el.shadowRoot!.querySelector('[role="option"]'), 'options shown');
+      expect(calls.map((c) => [c.source, c.query])).to.deep.equal([['workspaces', 'gl']]);
+      expect(calls[0]!.config.name).to.equal('n');
+      expect(calls[0]!.config).not.to.have.property('token');
+      const input = field(el, 'workspace');
+      expect(input.getAttribute('aria-expanded')).to.equal('true');
+      const listbox = el.shadowRoot!.getElementById(input.getAttribute('aria-controls')!)!;
+      expect(listbox.getAttribute('role')).to.equal('listbox');
+      expect([...listbox.querySelectorAll('[role="option"]')].map((o) => o.textContent!.trim())).to.deep.equal(['Globex']);
+      expect(statusOf(el, 'workspace')).to.equal('1 options');
+    });
+
+    it('works from the keyboard: arrows, Enter picks, Escape closes without picking', async () => {
+      const el = await mount({ loadOptions: dataSource([]) });
+      const seen: string[] = [];
+      el.addEventListener('input', () => seen.push('input'));
+      el.addEventListener('change', () => seen.push('change'));
+      const input = field(el, 'workspace');
+      input.focus();
+      await sendKeys({ press: 'ArrowDown' });
+      await waitUntil(() => el.shadowRoot!.querySelectorAll('[role="option"]').length === 3, 'three options');
+      expect(seen).to.deep.equal([]);
+      await sendKeys({ press: 'ArrowDown' });
+      await sendKeys({ press: 'ArrowDown' });
+      await el.updateComplete;
+      const active = el.shadowRoot!.getElementById(input.getAttribute('aria-activedescendant')!)!;
+      expect(active.textContent!.trim()).to.equal('Globex');
+      await sendKeys({ press: 'Escape' });
+      await el.updateComplete;
+      expect(input.getAttribute('aria-expanded')).to.equal('false');
+      expect(el.value).not.to.have.property('workspace');
+
+      await sendKeys({ press: 'ArrowDown' });
+      await waitUntil(() => el.shadowRoot!.querySelector('[role="option"]'), 'reopened');
+      await sendKeys({ press: 'ArrowUp' }); // wraps to the last
+      await sendKeys({ press: 'Enter' });
+      await el.updateComplete;
+      expect(el.value.workspace).to.equal('w3');
+      expect(input.value).to.equal('Initech');
+      expect(input.getAttribute('aria-expanded')).to.equal('false');
+      expect(seen).to.deep.equal(['input', 'change']);
+      expect(el.shadowRoot!.activeElement).to.equal(input);
+      // the dependent picker is now enabled
+      expect(field(el, 'channel').disabled).to.be.false;
+    });
+
+    it('multiple: Enter toggles options, chips show them and remove them', async () => {
+      const el = await mount({ loadOptions: dataSource([]) });
+      field(el, 'labels').focus();
+      await sendKeys({ press: 'ArrowDown' });
+      await waitUntil(() => el.shadowRoot!.querySelector('[role="listbox"][aria-multiselectable="true"]'), 'list');
+      await sendKeys({ press: 'ArrowDown' });
+      await sendKeys({ press: 'Enter' });
+      await sendKeys({ press: 'ArrowDown' });
+      await sendKeys({ press: 'Enter' });
+      await el.updateComplete;
+      expect(el.value.labels).to.deep.equal(['l1', 'l2']);
+      expect([...el.shadowRoot!.querySelectorAll('[part="chip"] span')].map((c) => c.textContent)).to.deep.equal(['Bug', 'Feature']);
+      $<HTMLButtonElement>(el, '[aria-label="Remove Bug"]').click();
+      await el.updateComplete;
+      expect(el.value.labels).to.deep.equal(['l2']);
+    });
+
+    it('reloads when a field it depends on changes, and clears a choice that no longer exists', async () => {
+      const calls: Call[] = [];
+      const el = await mount({ value: { workspace: 'w1', channel: 'c1' }, loadOptions: dataSource(calls) });
+      // labels for values set by code come from one unfiltered load
+      await waitUntil(() => field(el, 'channel').value === '#general', 'channel label shown');
+      calls.length = 0;
+
+      const pick = async (label: string) => {
+        field(el, 'workspace').focus();
+        await sendKeys({ press: 'ArrowDown' });
+        await waitUntil(() => el.shadowRoot!.querySelector('[role="option"]'), 'workspace options');
+        [...el.shadowRoot!.querySelectorAll<HTMLElement>('[role="option"]')].find((o) => o.textContent!.trim() === label)!.click();
+        await el.updateComplete;
+      };
+      await pick('Globex');
+      await waitUntil(() => !('channel' in el.value), 'c1 is not a channel of w2: cleared');
+      const reload = calls.find((c) => c.source === 'channels')!;
+      expect(reload.query).to.equal('');
+      expect(reload.config.workspace).to.equal('w2');
+      expect(errorOf(el, 'channel')).to.equal('Fill in this field.');
+
+      // a choice that exists in both workspaces stays
+      el.value = { workspace: 'w1', channel: 'shared' };
+      await el.updateComplete;
+      calls.length = 0;
+      await pick('Initech');
+      await waitUntil(() => calls.some((c) => c.source === 'channels'), 'channels reloaded');
+      await el.updateComplete;
+      expect(el.value.channel).to.equal('shared');
+
+      // with its dependency empty the picker is disabled and says why
+      el.value = {};
+      await el.updateComplete;
+      expect(field(el, 'channel').disabled).to.be.true;
+      expect(field(el, 'channel').getAttribute('aria-describedby')).to.match(/-deps/);
+    });
+
+    it('shows loading, then an error with a retry that loads again', async () => {
+      let release!: (options: FieldOption[]) => void;
+      let fail = true;
+      const el = await mount({
+        loadOptions: () =>
+          fail
+            ? Promise.reject(new Error('502'))
+            : new Promise<FieldOption[]>((resolve) => {
+                release = resolve;
+              }),
+      });
+      field(el, 'workspace').focus();
+      await sendKeys({ press: 'ArrowDown' });
+      await waitUntil(() => statusOf(el, 'workspace') === 'Options could not be loaded.', 'error state');
+      fail = false;
+      $<HTMLButtonElement>(el, '.retry').click();
+      await el.updateComplete;
+      expect(statusOf(el, 'workspace')).to.equal('Loading options…');
+      expect(el.shadowRoot!.activeElement).to.equal(field(el, 'workspace'));
+      release([]);
+      await waitUntil(() => statusOf(el, 'workspace') === 'No options', 'empty state');
+      field(el, 'name').focus();
+      await el.updateComplete;
+      expect(statusOf(el, 'workspace')).to.equal(''); // closed on blur
+    });
+  });
+
+  describe('accessibility', () => {
+    it('passes axe by default', async () => {
+      const el = await mount({ secretsSet: ['token'] });
+      await expect(el).to.be.accessible();
+    });
+
+    it('passes axe with errors shown', async () => {
+      const el = await mount({ errors: [{ path: 'channel', message: 'Gone' }, { path: 'other', message: 'Elsewhere' }] });
+      el.reportValidity();
+      await el.updateComplete;
+      await expect(el).to.be.accessible();
+    });
+
+    it('passes axe with a picker open', async () => {
+      const el = await mount({ loadOptions: dataSource([]) });
+      field(el, 'workspace').focus();
+      await sendKeys({ press: 'ArrowDown' });
+      await sendKeys({ press: 'ArrowDown' });
+      await waitUntil(() => field(el, 'workspace').getAttribute('aria-activedescendant'), 'open with an active option');
+      await expect(el).to.be.accessible();
+    });
+  });
+
+  it('renders hostile titles, help, option labels and loaded labels as text', async () => {
+    const evil = '<img src=x onerror="window.__pwned=1">';
+    const schema = {
+      type: 'object',
+      properties: {
+        a: { type: 'string', title: evil, description: evil, 'x-plug-kind': 'text', 'x-plug-placeholder': evil },
+        b: { type: 'string', title: 'B', 'x-plug-kind': 'choice', 'x-plug-options': [{ value: 'v', label: evil }] },
+        c: { type: 'string', title: 'C', 'x-plug-kind': 'picker', 'x-plug-data-source': 'src' },
+      },
+      required: ['a'],
+    };
+    const el = await mount({
+      schema,
+      value: { c: 'v' },
+      loadOptions: async () => [{ value: 'v', label: evil }],
+      errors: [{ path: 'a', message: evil }, { path: 'zzz', message: evil }],
+    });
+    field(el, 'c').focus();
+    await sendKeys({ press: 'ArrowDown' });
+    await waitUntil(() => el.shadowRoot!.querySelector('[role="option"]'), 'options');
+    expect(el.shadowRoot!.querySelector('img')).to.equal(null);
+    expect((window as { __pwned?: number }).__pwned).to.equal(undefined);
+    expect(el.shadowRoot!.textContent!.split(evil).length - 1).to.be.at.least(5);
+  });
+});
