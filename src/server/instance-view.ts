@@ -33,7 +33,7 @@ export function activationBlockers(
   const effective: Record<string, unknown> = { ...instance.config };
   for (const name of instance.secretNames) effective[name] = STORED_SECRET;
   const result = integration.configSchema.safeParse(effective);
-  if (!result.success) blockers.push(...fieldErrors(result.error.issues, 'config'));
+  if (!result.success) blockers.push(...fieldErrors(result.error.issues, 'config', 2));
   for (const state of connectionStates(integration, records)) {
     if (state.status === 'connected') continue;
     const label = integration.connections[state.name]?.label ?? state.name;

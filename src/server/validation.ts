@@ -15,11 +15,21 @@ export interface ParsingSchema<T> {
   safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: readonly IssueLike[] } };
 }
 
-export function fieldErrors(issues: readonly IssueLike[], prefix?: string): FieldError[] {
-  return issues.map((issue) => {
-    const parts = [...(prefix ? [prefix] : []), ...issue.path.map((p) => String(p))];
-    return { path: parts.join('.') || '(body)', message: issue.message };
-  });
+/**
+ * zod issues as `{ path, message }`. `depth` cuts paths (e.g. `config.events.1` → `config.events`
+ * with depth 2) so a form can put each error on its field; one error per path is kept.
+ */
+export function fieldErrors(issues: readonly IssueLike[], prefix?: string, depth = Infinity): FieldError[] {
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  for (const issue of issues) {
+    const parts = [...(prefix ? [prefix] : []), ...issue.path.map((p) => String(p))].slice(0, depth);
+    const path = parts.join('.') || '(body)';
+    if (depth !== Infinity && seen.has(path)) continue;
+    seen.add(path);
+    out.push({ path, message: issue.message });
+  }
+  return out;
 }
 
 /** Parses the JSON body with `schema`; 400 if it is not JSON, 422 naming each bad field. */

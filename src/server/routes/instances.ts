@@ -184,7 +184,7 @@ export function instanceRoutes(ctx: RouteContext): Hono<CustomerEnv> {
         else if (value !== undefined && value !== '') {
           const parsed = shape[name]!.safeParse(value);
           if (parsed.success) secretChanges.set(name, parsed.data as string);
-          else errors.push(...fieldErrors(parsed.error.issues, `config.${name}`));
+          else errors.push(...fieldErrors(parsed.error.issues, `config.${name}`, 2));
         }
       } else if (value !== null && value !== undefined) {
         plain[name] = value; // null clears a draft field
@@ -192,7 +192,7 @@ export function instanceRoutes(ctx: RouteContext): Hono<CustomerEnv> {
     }
     // A draft may be incomplete; each value given must still be valid.
     const draft = draftSchema(integration).safeParse(plain);
-    if (!draft.success) errors.push(...fieldErrors(draft.error.issues, 'config'));
+    if (!draft.success) errors.push(...fieldErrors(draft.error.issues, 'config', 2));
     if (errors.length) throw validationProblem(errors);
     const config = Object.fromEntries(Object.entries(draft.data as Record<string, unknown>).filter(([, v]) => v !== undefined));
 
@@ -256,7 +256,7 @@ export function instanceRoutes(ctx: RouteContext): Hono<CustomerEnv> {
       .filter((k) => !(k in spec.fields))
       .map((k) => ({ path: `values.${k}`, message: `${spec.label} has no field "${k}"` }));
     const parsed = apiKeySchema(spec).safeParse(body.values);
-    if (!parsed.success) errors.push(...fieldErrors(parsed.error.issues, 'values'));
+    if (!parsed.success) errors.push(...fieldErrors(parsed.error.issues, 'values', 2));
     if (errors.length || !parsed.success) throw validationProblem(errors);
 
     const record = await c.get('tenant').putConnection(instance.id, name, {
@@ -355,7 +355,10 @@ export function instanceRoutes(ctx: RouteContext): Hono<CustomerEnv> {
     const config = { ...instance.config, ...secrets, ...overrides };
     const connections = openConnections(ctx.cipher, integration, instance.id, await c.get('tenant').listConnections(instance.id));
 
-    const signal = AbortSignal.any([AbortSignal.timeout(ctx.dataSourceTimeoutMs), c.req.raw.signal]);
+    // A plain timer (AbortSignal.timeout's is unref'd) so a hanging source still ends the request.
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new DOMException('data source timed out', 'TimeoutError')), ctx.dataSourceTimeoutMs);
+    const signal = AbortSignal.any([timeout.signal, c.req.raw.signal]);
     let result: unknown;
     try {
       result = await Promise.race([
@@ -386,6 +389,8 @@ export function instanceRoutes(ctx: RouteContext): Hono<CustomerEnv> {
           ? `The data source "${name}" did not answer within ${ctx.dataSourceTimeoutMs} ms`
           : `The data source "${name}" failed; check the connection and try again`,
       );
+    } finally {
+      clearTimeout(timer);
     }
     const options = DataSourceResult.safeParse({ options: result });
     if (!options.success) {
