@@ -59,7 +59,10 @@ export class FakeApi {
     };
   }
 
-  on(method: string, path: string | RegExp, handler: Handler | unknown): this {
+  /** Answers `method path` with a handler, a Response, or a JSON body. */
+  on(method: string, path: string | RegExp, handler: Handler): this;
+  on(method: string, path: string | RegExp, body: object): this;
+  on(method: string, path: string | RegExp, handler: Handler | object): this {
     const pattern = typeof path === 'string' ? new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : path;
     const h: Handler =
       typeof handler === 'function'

@@ -1,0 +1,82 @@
+import { css } from 'lit';
+
+export const cardStyles = css`
+  :host {
+    --_card-background: var(--plug-card-background, var(--_color-surface));
+    --_card-border-color: var(--plug-card-border-color, var(--_color-border));
+    --_card-radius: var(--plug-card-radius, var(--_radius-l));
+    --_card-padding: var(--plug-card-padding, var(--_space-m));
+    display: block;
+  }
+  .card {
+    position: relative;
+    display: flex;
+    flex-direction: column;
+    gap: var(--_space-s);
+    height: 100%;
+    box-sizing: border-box;
+    padding: var(--_card-padding);
+    border: 1px solid var(--_card-border-color);
+    border-radius: var(--_card-radius);
+    background: var(--_card-background);
+    color: var(--_color-text);
+    box-shadow: var(--_shadow);
+  }
+  .card:hover {
+    border-color: var(--_color-primary);
+  }
+  .card:has(.open:focus-visible) {
+    outline: 2px solid var(--_color-focus);
+    outline-offset: 2px;
+  }
+  .head {
+    display: flex;
+    gap: var(--_space-s);
+    align-items: center;
+  }
+  .icon {
+    flex: none;
+    width: 40px;
+    height: 40px;
+    border-radius: var(--_radius-m);
+    object-fit: contain;
+  }
+  .icon-letter {
+    display: grid;
+    place-items: center;
+    background: var(--_color-primary);
+    color: var(--_color-on-primary);
+    font-weight: var(--_font-weight-strong);
+  }
+  h3 {
+    margin: 0;
+    font-size: var(--_font-size);
+    overflow-wrap: anywhere;
+  }
+  .open {
+    all: unset;
+    cursor: pointer;
+  }
+  /* The whole card is the click target; the button stays the one focus stop. */
+  .open::after {
+    content: '';
+    position: absolute;
+    inset: 0;
+    border-radius: var(--_card-radius);
+  }
+  .open:focus-visible {
+    outline: none;
+  }
+  .category {
+    margin: 0;
+    color: var(--_color-text-muted);
+    font-size: var(--_font-size-s);
+  }
+  .description {
+    flex: 1;
+    margin: 0;
+    color: var(--_color-text-muted);
+    font-size: var(--_font-size-s);
+    overflow-wrap: anywhere;
+  }
+`;

@@ -1,0 +1,66 @@
+import { html } from 'lit';
+import { property } from 'lit/decorators.js';
+import type { IntegrationSummary } from '../../protocol/index.js';
+import { PlugElement } from '../base/plug-element.js';
+import { format, type Translations } from '../i18n.js';
+import { badgeLabelKey, badgeStyles, renderStatusBadge } from '../instance-status/status-badge.js';
+import { tokens } from '../themes/tokens.js';
+import { renderIcon } from './icon.js';
+import { cardStyles } from './integration-card.styles.js';
+
+/**
+ * @summary One integration of the catalog: icon, name, category, description and status badge.
+ *
+ * @event {CustomEvent<{integration: IntegrationSummary}>} plug-integration-open - The customer opened the card. Cancelable.
+ *
+ * @csspart card - The card's box.
+ * @csspart icon - The icon (an image, or a letter tile).
+ * @csspart open - The button on the name that opens the integration.
+ * @csspart badge - The status badge (also `badge-available`, `badge-draft`, `badge-active`, `badge-paused`, `badge-error`).
+ *
+ * @cssproperty --plug-card-background - Card background (default `--plug-color-surface`).
+ * @cssproperty --plug-card-border-color - Card border (default `--plug-color-border`).
+ * @cssproperty --plug-card-radius - Corner radius (default `--plug-radius-l`).
+ * @cssproperty --plug-card-padding - Inner space (default `--plug-space-m`).
+ */
+export class PlugIntegrationCard extends PlugElement {
+  static override styles = [tokens, badgeStyles, cardStyles];
+  static override shadowRootOptions: ShadowRootInit = { ...PlugElement.shadowRootOptions, delegatesFocus: true };
+
+  /** The catalog entry to show. */
+  @property({ attribute: false }) accessor integration: IntegrationSummary | undefined;
+
+  /** Replacement strings (keys in `i18n.ts`). */
+  @property({ attribute: false }) accessor translations: Translations | undefined;
+
+  /** `light` or `dark`; unset follows `prefers-color-scheme`. */
+  @property({ reflect: true }) accessor theme: 'light' | 'dark' | undefined;
+
+  #open(): void {
+    if (!this.integration) return;
+    this.emit('plug-integration-open', { detail: { integration: this.integration }, cancelable: true });
+  }
+
+  override render() {
+    const i = this.integration;
+    if (!i) return html``;
+    const status = i.instance?.status ?? 'available';
+    return html`
+      <article part="card" class="card">
+        <div class="head">
+          ${renderIcon(i.icon, i.name)}
+          <div>
+            <h3>
+              <button part="open" class="open" type="button" aria-describedby="description status" @click=${this.#open}>
+                ${i.name}
+              </button>
+            </h3>
+            <p class="category">${i.category}</p>
+          </div>
+        </div>
+        <p class="description" id="description">${i.description}</p>
+        <div id="status">${renderStatusBadge(status, format(this.translations, badgeLabelKey(status)))}</div>
+      </article>
+    `;
+  }
+}

@@ -1,0 +1,147 @@
+import { css } from 'lit';
+
+export const dialogStyles = css`
+  :host {
+    --_dialog-width: var(--plug-dialog-width, 40rem);
+    --_dialog-background: var(--plug-dialog-background, var(--_color-surface));
+    --_dialog-radius: var(--plug-dialog-radius, var(--_radius-l));
+    display: contents;
+  }
+  :host([mode='inline']) {
+    display: block;
+  }
+  dialog {
+    width: min(var(--_dialog-width), calc(100vw - 2 * var(--_space-m)));
+    max-height: calc(100vh - 2 * var(--_space-xl));
+    padding: 0;
+    border: 1px solid var(--_color-border);
+    border-radius: var(--_dialog-radius);
+    background: var(--_dialog-background);
+    color: var(--_color-text);
+    box-shadow: 0 20px 50px rgb(15 23 42 / 0.3);
+  }
+  dialog::backdrop {
+    background: var(--_color-backdrop);
+  }
+  .panel {
+    display: flex;
+    flex-direction: column;
+    gap: var(--_space-m);
+    padding: var(--_space-l);
+    background: var(--_dialog-background);
+    font-family: var(--_font-family);
+  }
+  :host([mode='inline']) .panel {
+    border: 1px solid var(--_color-border);
+    border-radius: var(--_dialog-radius);
+  }
+  header {
+    display: flex;
+    gap: var(--_space-s);
+    align-items: center;
+  }
+  header h2 {
+    flex: 1;
+    margin: 0;
+    font-size: var(--_font-size-l);
+    overflow-wrap: anywhere;
+  }
+  h2:focus {
+    outline: none;
+  }
+  h3,
+  h4 {
+    margin: 0;
+    font-size: var(--_font-size);
+  }
+  p {
+    margin: 0;
+  }
+  .icon {
+    width: 40px;
+    height: 40px;
+    border-radius: var(--_radius-m);
+  }
+  .icon-letter {
+    display: grid;
+    place-items: center;
+    background: var(--_color-primary);
+    color: var(--_color-on-primary);
+    font-weight: var(--_font-weight-strong);
+  }
+  .muted {
+    color: var(--_color-text-muted);
+    font-size: var(--_font-size-s);
+  }
+  section {
+    display: flex;
+    flex-direction: column;
+    gap: var(--_space-s);
+  }
+  ul.needs {
+    margin: 0;
+    padding-inline-start: var(--_space-l);
+  }
+  .connection {
+    display: flex;
+    flex-direction: column;
+    gap: var(--_space-s);
+    padding: var(--_space-m);
+    border: 1px solid var(--_color-border);
+    border-radius: var(--_radius-m);
+  }
+  .connection-head {
+    display: flex;
+    justify-content: space-between;
+    gap: var(--_space-s);
+    align-items: center;
+  }
+  .progress {
+    display: flex;
+    gap: var(--_space-xs);
+    margin: 0;
+    padding: 0;
+    list-style: none;
+  }
+  .progress li {
+    flex: 1;
+    height: 4px;
+    border-radius: 2px;
+    background: var(--_color-border);
+  }
+  .progress li[data-done] {
+    background: var(--_color-primary);
+  }
+  .actions {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space-s);
+    justify-content: flex-end;
+  }
+  .actions .spacer {
+    flex: 1;
+  }
+  .alert {
+    padding: var(--_space-s) var(--_space-m);
+    border: 1px solid var(--_color-danger);
+    border-radius: var(--_radius-m);
+    color: var(--_color-danger);
+  }
+  .alert ul {
+    margin: var(--_space-xs) 0 0;
+    padding-inline-start: var(--_space-l);
+  }
+  .notice {
+    padding: var(--_space-s) var(--_space-m);
+    border: 1px solid var(--_color-warning);
+    border-radius: var(--_radius-m);
+    color: var(--_color-warning);
+  }
+  .sentinel {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+  }
+`;

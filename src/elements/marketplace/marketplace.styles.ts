@@ -1,0 +1,133 @@
+import { css } from 'lit';
+
+/** Shared by every element that has buttons: `part="button"` plus a variant class. */
+export const buttonStyles = css`
+  .button {
+    display: inline-flex;
+    align-items: center;
+    justify-content: center;
+    gap: var(--_space-xs);
+    min-height: 2.25rem;
+    padding: 0 var(--_space-m);
+    border: 1px solid var(--_color-border);
+    border-radius: var(--plug-button-radius, var(--_radius-m));
+    background: var(--_color-surface);
+    color: var(--_color-text);
+    font: inherit;
+    font-size: var(--_font-size-s);
+    font-weight: var(--_font-weight-strong);
+    cursor: pointer;
+  }
+  .button.primary {
+    border-color: var(--_color-primary);
+    background: var(--_color-primary);
+    color: var(--_color-on-primary);
+  }
+  .button.danger {
+    border-color: var(--_color-danger);
+    color: var(--_color-danger);
+  }
+  .button.danger.primary {
+    background: var(--_color-danger);
+    color: var(--_color-surface);
+  }
+  .button:disabled {
+    opacity: 0.55;
+    cursor: not-allowed;
+  }
+  .visually-hidden {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    margin: -1px;
+    padding: 0;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
+    border: 0;
+  }
+`;
+
+export const marketplaceStyles = css`
+  :host {
+    --_grid-min: var(--plug-marketplace-card-min-width, 16rem);
+    display: block;
+  }
+  .toolbar {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space-s) var(--_space-m);
+    align-items: center;
+    margin-block-end: var(--_space-m);
+  }
+  h2 {
+    flex: 1 0 100%;
+    margin: 0;
+    font-size: var(--_font-size-l);
+  }
+  .search,
+  .category {
+    min-height: 2.25rem;
+    box-sizing: border-box;
+    padding: 0 var(--_space-s);
+    border: 1px solid var(--_color-border);
+    border-radius: var(--_radius-m);
+    background: var(--_color-surface);
+    color: var(--_color-text);
+    font: inherit;
+  }
+  .search {
+    flex: 1 1 14rem;
+  }
+  .toggle {
+    display: inline-flex;
+    gap: var(--_space-xs);
+    align-items: center;
+  }
+  .count {
+    color: var(--_color-text-muted);
+    font-size: var(--_font-size-s);
+  }
+  .grid {
+    display: grid;
+    grid-template-columns: repeat(auto-fill, minmax(min(var(--_grid-min), 100%), 1fr));
+    gap: var(--plug-marketplace-gap, var(--_space-m));
+    margin: 0;
+    padding: 0;
+    list-style: none;
+  }
+  .grid > li[hidden] {
+    display: none;
+  }
+  .skeleton {
+    height: 9rem;
+    border-radius: var(--_radius-l);
+    background: linear-gradient(90deg, var(--_color-surface-raised), var(--_color-border), var(--_color-surface-raised));
+    background-size: 200% 100%;
+    animation: shimmer 1.2s infinite linear;
+  }
+  @media (prefers-reduced-motion: reduce) {
+    .skeleton {
+      animation: none;
+    }
+  }
+  @keyframes shimmer {
+    to {
+      background-position: -200% 0;
+    }
+  }
+  .message {
+    padding: var(--_space-xl) var(--_space-m);
+    border: 1px dashed var(--_color-border);
+    border-radius: var(--_radius-l);
+    color: var(--_color-text-muted);
+    text-align: center;
+  }
+  .message.error {
+    border-color: var(--_color-danger);
+    color: var(--_color-danger);
+  }
+  .message p {
+    margin: 0 0 var(--_space-m);
+  }
+`;

@@ -1,0 +1,254 @@
+import { Task, TaskStatus, initialState } from '@lit/task';
+import { html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import type { IntegrationSummary } from '../../protocol/index.js';
+import { PlugApiElement } from '../base/api-element.js';
+import type { InstanceDeletedDetail, InstanceEventDetail } from '../events.js';
+import { tokens } from '../themes/tokens.js';
+import { buttonStyles, marketplaceStyles } from './marketplace.styles.js';
+
+interface Entry {
+  summary: IntegrationSummary;
+  /** Lower-cased name, description and category, built once so a keystroke only compares strings. */
+  haystack: string;
+}
+
+type InstanceSummary = IntegrationSummary['instance'];
+
+/**
+ * @summary The integration marketplace: a searchable grid of the vendor's integrations with the
+ * customer's status, and the detail/setup of one integration in a dialog or inline panel.
+ * Needs one API request (`GET /integrations`) before the grid shows.
+ *
+ * @event {CustomEvent<{integration: IntegrationSummary}>} plug-integration-open - A card was opened. Cancel it to show your own view.
+ * @event {CustomEvent<InstanceEventDetail>} plug-instance-created - From the dialog: an instance was created.
+ * @event {CustomEvent<InstanceEventDetail>} plug-config-saved - From the dialog: configuration saved.
+ * @event {CustomEvent<InstanceEventDetail>} plug-instance-activated - From the dialog: instance activated.
+ * @event {CustomEvent<InstanceEventDetail>} plug-instance-paused - From the dialog: instance paused.
+ * @event {CustomEvent<InstanceDeletedDetail>} plug-instance-deleted - From the dialog: instance deleted.
+ * @event {CustomEvent<ErrorEventDetail>} plug-error - The catalog (or an action) failed.
+ *
+ * @csspart toolbar - The row with the title, search, category filter and toggle.
+ * @csspart search - The search input.
+ * @csspart category - The category select.
+ * @csspart toggle - The "active only" label and checkbox.
+ * @csspart grid - The list of cards.
+ * @csspart card - Each card (forwarded from `<plug-integration-card>`), also `icon`, `open`, `badge`.
+ * @csspart message - Loading, empty and error messages.
+ * @csspart button - Buttons (retry).
+ * @csspart dialog - The integration dialog (forwarded), also its `panel`, `field` parts.
+ *
+ * @cssproperty --plug-marketplace-card-min-width - Narrowest card before the grid wraps (default 16rem).
+ * @cssproperty --plug-marketplace-gap - Space between cards (default `--plug-space-m`).
+ * @cssproperty --plug-color-primary - Brand color (every `--plug-color-*`, `--plug-space-*`, `--plug-radius-*`, `--plug-font-*` token applies).
+ */
+export class PlugMarketplace extends PlugApiElement {
+  static override styles = [tokens, buttonStyles, marketplaceStyles];
+
+  /** Status changes made in this page since the catalog loaded (events from the dialog). */
+  @state() accessor localStatus: Record<string, InstanceSummary> = {};
+  @state() accessor query = '';
+  @state() accessor category = '';
+  @state() accessor activeOnly = false;
+  @state() accessor openKey: string | undefined;
+
+  /** `dialog` (default): a modal dialog; `inline`: the detail replaces the grid in place. */
+  @property({ attribute: 'detail-mode' }) accessor detailMode: 'dialog' | 'inline' = 'dialog';
+
+  /** Heading above the grid; empty to hide it. Default: the `marketplace.title` string. */
+  @property() accessor heading: string | undefined;
+
+  #catalog = new Task(this, {
+    task: async ([client], { signal }) => {
+      if (!client) return initialState;
+      try {
+        const { integrations } = await client.catalog(signal);
+        return integrations.map(
+          (summary): Entry => ({
+            summary,
+            haystack: `${summary.name}\n${summary.description}\n${summary.category}`.toLocaleLowerCase(),
+          }),
+        );
+      } catch (error) {
+        this.reportError('load-catalog', error);
+        throw error;
+      }
+    },
+    args: () => [this.apiClient] as const,
+  });
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.addEventListener('plug-instance-created', this.#onInstance);
+    this.addEventListener('plug-config-saved', this.#onInstance);
+    this.addEventListener('plug-instance-activated', this.#onInstance);
+    this.addEventListener('plug-instance-paused', this.#onInstance);
+    this.addEventListener('plug-instance-deleted', this.#onDeleted);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.removeEventListener('plug-instance-created', this.#onInstance);
+    this.removeEventListener('plug-config-saved', this.#onInstance);
+    this.removeEventListener('plug-instance-activated', this.#onInstance);
+    this.removeEventListener('plug-instance-paused', this.#onInstance);
+    this.removeEventListener('plug-instance-deleted', this.#onDeleted);
+  }
+
+  #onInstance = (event: CustomEvent<InstanceEventDetail>): void => {
+    const { instance } = event.detail;
+    this.localStatus = {
+      ...this.localStatus,
+      [instance.integrationKey]: { id: instance.id, status: instance.status, updatedAt: instance.updatedAt },
+    };
+  };
+
+  #onDeleted = (event: CustomEvent<InstanceDeletedDetail>): void => {
+    this.localStatus = { ...this.localStatus, [event.detail.integrationKey]: null };
+  };
+
+  #instanceOf(summary: IntegrationSummary): InstanceSummary {
+    return summary.key in this.localStatus ? this.localStatus[summary.key]! : summary.instance;
+  }
+
+  #onOpen = async (event: CustomEvent<{ integration: IntegrationSummary }>): Promise<void> => {
+    // Let the event reach listeners on the host page first: one of them may cancel it.
+    await Promise.resolve();
+    if (event.defaultPrevented) return;
+    this.openKey = event.detail.integration.key;
+  };
+
+  #onClose = async (): Promise<void> => {
+    const key = this.openKey;
+    this.openKey = undefined;
+    await this.updateComplete;
+    // Back to the card that opened the detail, so keyboard users keep their place.
+    const card = this.renderRoot.querySelector<HTMLElement>(`plug-integration-card[data-key="${CSS.escape(key ?? '')}"]`);
+    card?.focus();
+  };
+
+  #matches(entry: Entry, needle: string): boolean {
+    if (this.category && entry.summary.category !== this.category) return false;
+    if (this.activeOnly && this.#instanceOf(entry.summary)?.status !== 'active') return false;
+    return needle === '' || entry.haystack.includes(needle);
+  }
+
+  /** Reloads the catalog (what the error state's retry button does). */
+  reload(): void {
+    void this.#catalog.run();
+  }
+
+  #renderToolbar(entries: Entry[] | undefined, visible: number) {
+    const categories = entries ? [...new Set(entries.map((e) => e.summary.category))].sort((a, b) => a.localeCompare(b, this.locale)) : [];
+    const heading = this.heading ?? this.t('marketplace.title');
+    const count = new Intl.NumberFormat(this.locale).format(visible);
+    return html`
+      <div part="toolbar" class="toolbar">
+        ${heading ? html`<h2 id="heading">${heading}</h2>` : nothing}
+        <input
+          part="search"
+          class="search"
+          type="search"
+          aria-label=${this.t('marketplace.search')}
+          placeholder=${this.t('marketplace.search')}
+          .value=${this.query}
+          @input=${(e: Event) => (this.query = (e.target as HTMLInputElement).value)}
+        />
+        <select
+          part="category"
+          class="category"
+          aria-label=${this.t('marketplace.category')}
+          .value=${this.category}
+          @change=${(e: Event) => (this.category = (e.target as HTMLSelectElement).value)}
+        >
+          <option value="">${this.t('marketplace.allCategories')}</option>
+          ${categories.map((c) => html`<option value=${c} ?selected=${c === this.category}>${c}</option>`)}
+        </select>
+        <label part="toggle" class="toggle">
+          <input
+            type="checkbox"
+            .checked=${this.activeOnly}
+            @change=${(e: Event) => (this.activeOnly = (e.target as HTMLInputElement).checked)}
+          />
+          ${this.t('marketplace.activeOnly')}
+        </label>
+        <span class="count" role="status">${entries ? this.t('marketplace.count', { count }) : ''}</span>
+      </div>
+    `;
+  }
+
+  #renderGrid(entries: Entry[]) {
+    const needle = this.query.trim().toLocaleLowerCase();
+    let visible = 0;
+    const items = entries.map((entry) => {
+      const shown = this.#matches(entry, needle);
+      if (shown) visible++;
+      const instance = this.#instanceOf(entry.summary);
+      const summary = instance === entry.summary.instance ? entry.summary : { ...entry.summary, instance };
+      return html`<li ?hidden=${!shown}>
+        <plug-integration-card
+          data-key=${entry.summary.key}
+          exportparts="card,icon,open,badge,badge-available,badge-draft,badge-active,badge-paused,badge-error"
+          .integration=${summary}
+          .translations=${this.translations ?? this.contextTranslations}
+          theme=${this.theme ?? nothing}
+        ></plug-integration-card>
+      </li>`;
+    });
+    const body =
+      entries.length === 0
+        ? html`<div part="message" class="message">${this.t('marketplace.emptyCatalog')}</div>`
+        : html`
+            <ul part="grid" class="grid" aria-labelledby=${this.heading === '' ? nothing : 'heading'} @plug-integration-open=${this.#onOpen}>
+              ${items}
+            </ul>
+            ${visible === 0 ? html`<div part="message" class="message">${this.t('marketplace.empty')}</div>` : nothing}
+          `;
+    return { body, visible };
+  }
+
+  #renderDetail() {
+    if (!this.openKey) return nothing;
+    return html`<plug-integration-dialog
+      exportparts="dialog,panel,button,field,badge,icon"
+      .client=${this.apiClient}
+      .translations=${this.translations ?? this.contextTranslations}
+      integration-key=${this.openKey}
+      mode=${this.detailMode === 'inline' ? 'inline' : 'modal'}
+      theme=${this.theme ?? nothing}
+      lang=${this.locale ?? nothing}
+      open
+      @plug-dialog-close=${this.#onClose}
+    ></plug-integration-dialog>`;
+  }
+
+  override render() {
+    const inlineOpen = this.openKey !== undefined && this.detailMode === 'inline';
+    const loading = html`${this.#renderToolbar(undefined, 0)}
+      <ul part="grid" class="grid" aria-busy="true" aria-label=${this.t('marketplace.loading')}>
+        ${[0, 1, 2, 3, 4, 5].map(() => html`<li class="skeleton"></li>`)}
+      </ul>`;
+    const content = this.#catalog.render({
+      initial: () => loading,
+      pending: () => (this.#catalog.value ? this.#renderLoaded(this.#catalog.value) : loading),
+      complete: (entries) => this.#renderLoaded(entries),
+      error: (error) => html`${this.#renderToolbar(undefined, 0)}
+        <div part="message" class="message error" role="alert">
+          <p>${this.t('marketplace.error')} ${this.describeError(error)}</p>
+          <button part="button" class="button" type="button" @click=${() => this.reload()}>${this.t('marketplace.retry')}</button>
+        </div>`,
+    });
+    return html`
+      <div ?hidden=${inlineOpen}>${content}</div>
+      ${this.#renderDetail()}
+      <div class="visually-hidden" role="status" aria-live="polite">
+        ${this.#catalog.status === TaskStatus.PENDING ? this.t('marketplace.loading') : ''}
+      </div>
+    `;
+  }
+
+  #renderLoaded(entries: Entry[]) {
+    const { body, visible } = this.#renderGrid(entries);
+    return html`${this.#renderToolbar(entries, visible)}${body}`;
+  }
+}
