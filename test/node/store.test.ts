@@ -497,6 +497,6 @@ describe('openStore configuration', () => {
     t.after(() => viaSqlitePath.close());
     assert.equal((await viaSqlitePath.vendor.listCustomers()).length, 0);
     await assert.rejects(openStore({ databaseUrl: 'mysql://localhost/x' }), /unsupported scheme/);
-    await assert.rejects(openStore({ databaseUrl: 'postgres://127.0.0.1:1/x', pgSchema: 'bad;schema' }), /plain identifier/);
+    await assert.rejects(openStore({ databaseUrl: 'postgres://127.0.0.1:1/x', pgSchema: 'bad;schema' }), /plain lower-case identifier/);
   });
 });

@@ -42,7 +42,8 @@ interface BetterSqliteDatabase extends SqliteDatabase {
 }
 type BetterSqliteConstructor = new (filename: string) => BetterSqliteDatabase;
 
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+// Lower case only: search_path folds unquoted names to lower case, `create schema` quotes them.
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function sqliteFile(databaseUrl: string | undefined, sqlitePath: string | undefined): string {
   if (databaseUrl === undefined || databaseUrl === '') return resolve(sqlitePath ?? DEFAULT_SQLITE_PATH);
@@ -70,7 +71,7 @@ function openSqlite(file: string): Kysely<CoreDatabase> {
 
 async function openPostgres(url: string, schema: string | undefined, poolSize: number): Promise<Kysely<CoreDatabase>> {
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
-    throw new Error(`pgSchema "${schema}" must be a plain identifier (letters, digits, _)`);
+    throw new Error(`pgSchema "${schema}" must be a plain lower-case identifier (a-z, 0-9, _)`);
   }
   const pool = new pg.Pool({
     connectionString: url,
