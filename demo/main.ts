@@ -8,8 +8,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Integration } from '../src/sdk/index.js';
-import { loadConfig } from '../src/server/config.js';
-import { startServer, type RunningServer } from '../src/server/server.js';
+import { loadConfig, startServer, type RunningServer } from '../src/server/index.js';
 import { bundleStatus, mountHostPage, packageRoot } from './host-page.js';
 import demoIntegrations from './integrations.js';
 import { DemoInbox, demoServices } from './services.js';
@@ -241,8 +240,10 @@ export async function runDemoCli(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-// Run when executed (`plugboard demo`, `tsx demo/main.ts`), not when a test imports startDemo.
+// Run when executed (`tsx demo/main.ts`, or `plugboard demo`, whose bin imports this module),
+// not when a test imports startDemo.
 const invokedAs = process.argv[1] ? resolve(process.argv[1]) : '';
-if (invokedAs === fileURLToPath(import.meta.url) || invokedAs === fileURLToPath(import.meta.url).replace(/\.ts$/, '')) {
+const viaBin = /[\\/]bin[\\/]plugboard(\.js)?$/.test(invokedAs) && process.argv[2] === 'demo';
+if (viaBin || invokedAs === fileURLToPath(import.meta.url)) {
   await runDemoCli();
 }
