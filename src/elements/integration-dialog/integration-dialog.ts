@@ -22,6 +22,9 @@ import { renderOAuthConnection } from './oauth-connection.js';
 type Step = { kind: 'connections'; title: string } | { kind: 'page'; title: string; page: ConfigPage; index: number };
 type View = 'overview' | 'wizard' | 'confirm-delete';
 
+const NO_VALUES: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const FORM_PARTS = 'field,label,input,help,error,chip';
+
 const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"]), plug-config-form:not([disabled])';
 
 /** Field names of a config page, from its JSON Schema. */
@@ -51,7 +54,7 @@ function relative(errors: FieldError[], prefix: string): FieldError[] {
  * @csspart dialog - The native `<dialog>` (modal mode).
  * @csspart panel - The content box (both modes).
  * @csspart button - Every button; also `connect-button` for OAuth connections.
- * @csspart field - The config forms (their own parts are forwarded by `<plug-config-form>`).
+ * @csspart form - Each `<plug-config-form>`; its `field`, `label`, `input`, `help`, `error`, `chip` parts are forwarded.
  * @csspart badge - The status badge.
  * @csspart icon - The integration's icon.
  * @csspart progress - The wizard's progress bar.
@@ -451,10 +454,11 @@ export class PlugIntegrationDialog extends PlugApiElement {
         ${st?.error ? html`<p class="notice">${st.error}</p>` : nothing}
         ${spec.kind === 'apiKey'
           ? html`<plug-config-form
-                part="field"
+                part="form"
+                exportparts=${FORM_PARTS}
                 data-connection=${spec.name}
                 .schema=${spec.schema ?? { type: 'object', properties: {} }}
-                .value=${{}}
+                .value=${NO_VALUES}
                 .secretsSet=${status === 'connected' ? fieldsOf(spec.schema) : []}
                 .errors=${errors}
                 .translations=${this.translations ?? this.contextTranslations}
@@ -502,7 +506,8 @@ export class PlugIntegrationDialog extends PlugApiElement {
           ? this.#renderConnections(detail)
           : html`${step.page.description ? html`<p class="muted">${step.page.description}</p>` : nothing}
               <plug-config-form
-                part="field"
+                part="form"
+                exportparts=${FORM_PARTS}
                 data-page=${step.index}
                 .schema=${step.page.schema}
                 .value=${this.draft}

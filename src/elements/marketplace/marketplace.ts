@@ -210,7 +210,7 @@ export class PlugMarketplace extends PlugApiElement {
   #renderDetail() {
     if (!this.openKey) return nothing;
     return html`<plug-integration-dialog
-      exportparts="dialog,panel,button,field,badge,icon"
+      exportparts="dialog,panel,button,form,field,label,input,help,error,badge,icon,progress"
       .client=${this.apiClient}
       .translations=${this.translations ?? this.contextTranslations}
       integration-key=${this.openKey}

@@ -1,0 +1,279 @@
+import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import '../../src/elements/integration-dialog/define.js';
+import type { PlugIntegrationDialog } from '../../src/elements/integration-dialog/integration-dialog.js';
+import type { PlugConfigForm } from '../../src/elements/config-form/config-form.js';
+import type { Instance } from '../../src/protocol/index.js';
+import { API, FakeApi, fakeJwt, instance, json, problem, slack, slackDetail } from './fake-api.js';
+import { deepActiveElement, sendKeys } from './focus.js';
+
+const root = (el: PlugIntegrationDialog) => el.shadowRoot!;
+const text = (el: PlugIntegrationDialog) => root(el).textContent!.replace(/\s+/g, ' ');
+function button(el: PlugIntegrationDialog, label: string): HTMLButtonElement {
+  const found = [...root(el).querySelectorAll('button')].find((b) => b.textContent!.trim() === label);
+  if (!found) throw new Error(`no button "${label}" in: ${text(el)}`);
+  return found;
+}
+function form(el: PlugIntegrationDialog): PlugConfigForm {
+  return root(el).querySelector('plug-config-form')!;
+}
+async function type(el: PlugIntegrationDialog, field: string, value: string): Promise<void> {
+  const f = form(el);
+  await f.updateComplete;
+  const input = f.shadowRoot!.querySelector<HTMLInputElement>(`[data-field="${field}"]`)!;
+  input.value = value;
+  input.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+  input.dispatchEvent(new Event('change', { bubbles: true, composed: true }));
+  await f.updateComplete;
+}
+async function step(el: PlugIntegrationDialog, title: string): Promise<void> {
+  await waitUntil(() => root(el).querySelector('#step-heading')?.textContent?.trim() === title, `step "${title}" not shown: ${text(el)}`);
+}
+async function shown(el: PlugIntegrationDialog, words: string): Promise<void> {
+  await waitUntil(() => text(el).includes(words), `"${words}" not shown: ${text(el)}`);
+}
+
+describe('<plug-integration-dialog>', () => {
+  let fake: FakeApi;
+  let current: Instance;
+  beforeEach(() => {
+    current = instance();
+    fake = new FakeApi()
+      .on('GET', '/integrations/slack', slackDetail)
+      .on('GET', '/instances/inst-1', () => json(current))
+      .on('POST', '/instances', () => json(current, 201));
+  });
+  afterEach(() => fake.restore());
+
+  async function openDialog(mode = 'modal') {
+    const el = await fixture<PlugIntegrationDialog>(
+      html`<plug-integration-dialog api=${API} token="t" integration-key="slack" mode=${mode} open></plug-integration-dialog>`,
+    );
+    await shown(el, 'What it needs');
+    return el;
+  }
+
+  it('shows the overview: description, paragraphs, what it needs', async () => {
+    const el = await openDialog();
+    expect(text(el)).to.contain('Post deal updates to a Slack channel.');
+    expect([...root(el).querySelectorAll('p.muted')].map((p) => p.textContent!.trim())).to.include.members([
+      'Sends a message when a deal changes.',
+      'Pick a channel and a template.',
+    ]);
+    expect(text(el)).to.contain('Slack bot token (API key)');
+    expect(text(el)).to.contain('Configure: Channel');
+    expect(root(el).querySelector('dialog')!.open).to.equal(true);
+    await expect(el).to.be.accessible();
+  });
+
+  it('walks the wizard: create, credentials, pages with back/next, 422 errors on fields, save', async () => {
+    const el = await openDialog();
+    const created = oneEvent(el, 'plug-instance-created');
+    button(el, 'Set up').click();
+    expect((await created).detail.instance.id).to.equal('inst-1');
+    const create = fake.calls.find((c) => c.method === 'POST')!;
+    expect(create.body).to.deep.equal({ integrationKey: 'slack' });
+    expect(create.headers.get('idempotency-key')).to.match(/^[0-9a-f-]{36}$/);
+
+    await step(el, 'Connections');
+    expect(text(el)).to.contain('Step 1 of 3');
+    await expect(el).to.be.accessible();
+    fake.on('PUT', '/instances/inst-1/connections/slack', (req) => {
+      current = instance({ connections: [{ name: 'slack', kind: 'apiKey', status: 'connected' }] });
+      return (req.body as { values: { token: string } }).values.token === 'xoxb-1' ? json(current) : problem(422);
+    });
+    await type(el, 'token', 'xoxb-1');
+    button(el, 'Save credentials').click();
+    await shown(el, 'Connected');
+    button(el, 'Next').click();
+
+    await step(el, 'Channel');
+    expect(text(el)).to.contain('Step 2 of 3');
+    button(el, 'Next').click(); // channel is required: the form stops us
+    await el.updateComplete;
+    expect(root(el).querySelector('#step-heading')!.textContent!.trim()).to.equal('Channel');
+    await type(el, 'channel', '#general');
+    button(el, 'Next').click();
+    await step(el, 'Message');
+    button(el, 'Back').click();
+    await step(el, 'Channel');
+    expect(form(el).value).to.deep.equal({ channel: '#general' });
+    button(el, 'Next').click();
+    await step(el, 'Message');
+    await type(el, 'template', 'Deal {name} moved');
+
+    let saves = 0;
+    fake.on('PUT', '/instances/inst-1/config', (req) => {
+      saves++;
+      if (saves === 1) {
+        return problem(422, {
+          type: 'https://plugboard.dev/problems/validation',
+          title: 'Invalid configuration',
+          errors: [{ path: 'config.channel', message: 'No channel named #general' }],
+        });
+      }
+      current = instance({ config: (req.body as { config: Record<string, unknown> }).config, version: 2 });
+      return json(current);
+    });
+    button(el, 'Save').click();
+    await step(el, 'Channel'); // back to the page holding the bad field
+    await form(el).updateComplete;
+    expect(form(el).shadowRoot!.textContent).to.contain('No channel named #general');
+    expect(text(el)).to.contain('Some fields need attention: 1.');
+    await expect(el).to.be.accessible();
+    const body = fake.calls.filter((c) => c.method === 'PUT' && c.path.endsWith('/config'))[0]!;
+    expect(body.body).to.deep.equal({ config: { channel: '#general', template: 'Deal {name} moved', notifyOwner: false }, version: 1 });
+    expect(body.headers.get('if-match')).to.equal('"1"');
+
+    await type(el, 'channel', '#deals');
+    button(el, 'Next').click();
+    await step(el, 'Message');
+    const saved = oneEvent(el, 'plug-config-saved');
+    button(el, 'Save').click();
+    const event = await saved;
+    expect(event.detail.instance.config).to.deep.equal({ channel: '#deals', template: 'Deal {name} moved', notifyOwner: false });
+    expect(event.bubbles && event.composed).to.equal(true);
+    await shown(el, 'What it needs');
+  });
+
+  it('activation shows the server blockers, then activates, pauses and resumes with events', async () => {
+    current = instance({ config: { channel: '#a' } });
+    fake.on('GET', '/integrations/slack', { ...slackDetail, instance: { id: 'inst-1', status: 'draft', updatedAt: current.updatedAt } });
+    const el = await openDialog();
+    let ready = false;
+    fake.on('POST', '/instances/inst-1/activate', () => {
+      if (!ready) {
+        return problem(409, {
+          type: 'https://plugboard.dev/problems/not-ready',
+          title: 'Not ready to activate',
+          errors: [{ path: 'connections.slack', message: 'Connect Slack bot token' }],
+        });
+      }
+      current = instance({ status: 'active' });
+      return json(current);
+    });
+    fake.on('POST', '/instances/inst-1/pause', () => json((current = instance({ status: 'paused' }))));
+
+    button(el, 'Activate').click();
+    await shown(el, 'Connect Slack bot token');
+    expect(text(el)).to.contain('Before activating:');
+    await expect(el).to.be.accessible();
+
+    ready = true;
+    const activated = oneEvent(el, 'plug-instance-activated');
+    button(el, 'Activate').click();
+    expect((await activated).detail.instance.status).to.equal('active');
+    await shown(el, 'Pause');
+    expect(text(el)).to.not.contain('Connect Slack bot token');
+
+    const paused = oneEvent(el, 'plug-instance-paused');
+    button(el, 'Pause').click();
+    expect((await paused).detail.instance.status).to.equal('paused');
+    await shown(el, 'Resume');
+    const resumed = oneEvent(el, 'plug-instance-activated');
+    button(el, 'Resume').click();
+    expect((await resumed).detail.instance.status).to.equal('active');
+  });
+
+  it('deletes only after confirmation', async () => {
+    fake.on('GET', '/integrations/slack', { ...slackDetail, instance: { id: 'inst-1', status: 'draft', updatedAt: current.updatedAt } });
+    fake.on('DELETE', '/instances/inst-1', () => new Response(null, { status: 204 }));
+    const el = await openDialog();
+    button(el, 'Delete').click();
+    await shown(el, 'This cannot be undone.');
+    expect(deepActiveElement()!.textContent!.trim()).to.equal('Keep it');
+    await expect(el).to.be.accessible();
+    button(el, 'Keep it').click();
+    await shown(el, 'What it needs');
+    expect(fake.count('DELETE', '/instances/inst-1')).to.equal(0);
+
+    button(el, 'Delete').click();
+    await shown(el, 'This cannot be undone.');
+    const deleted = oneEvent(el, 'plug-instance-deleted');
+    root(el).querySelector<HTMLButtonElement>('.danger.primary')!.click();
+    expect((await deleted).detail).to.deep.equal({ instanceId: 'inst-1', integrationKey: 'slack' });
+    await shown(el, 'Set up');
+  });
+
+  it('a 409 version conflict offers a reload that reads the instance again', async () => {
+    fake.on('GET', '/integrations/slack', { ...slackDetail, connections: [], instance: { id: 'inst-1', status: 'draft', updatedAt: current.updatedAt } });
+    fake.on('PUT', '/instances/inst-1/config', problem(409, { type: 'https://plugboard.dev/problems/version-mismatch', title: 'Version mismatch' }));
+    const el = await openDialog();
+    button(el, 'Configure').click();
+    await step(el, 'Channel');
+    await type(el, 'channel', '#x');
+    button(el, 'Next').click();
+    await step(el, 'Message');
+    await type(el, 'template', 't');
+    button(el, 'Save').click();
+    await shown(el, 'Someone else changed this configuration.');
+    current = instance({ config: { channel: '#theirs', template: 'x' }, version: 5 });
+    const reads = fake.count('GET', '/instances/inst-1');
+    button(el, 'Reload').click();
+    await waitUntil(() => !root(el).querySelector('[role="alert"]'));
+    expect(fake.count('GET', '/instances/inst-1')).to.equal(reads + 1);
+    await step(el, 'Message');
+    expect(form(el).value).to.include({ template: 'x' });
+  });
+
+  it('retries a save once with a fresh token after a 401', async () => {
+    const tokens = [fakeJwt({ exp: Math.floor(Date.now() / 1000) + 600, n: 1 }), fakeJwt({ exp: Math.floor(Date.now() / 1000) + 600, n: 2 })];
+    let issued = 0;
+    fake.on('GET', '/integrations/slack', { ...slackDetail, connections: [], configPages: [slackDetail.configPages[0]!], instance: { id: 'inst-1', status: 'draft', updatedAt: current.updatedAt } });
+    fake.on('PUT', '/instances/inst-1/config', (req) =>
+      req.headers.get('authorization') === `Bearer ${tokens[1]}` ? json(instance({ config: { channel: '#c' }, version: 2 })) : problem(401),
+    );
+    const el = await fixture<PlugIntegrationDialog>(
+      html`<plug-integration-dialog api=${API} .getToken=${() => tokens[Math.min(issued++, 1)]!} integration-key="slack" open></plug-integration-dialog>`,
+    );
+    await shown(el, 'What it needs');
+    button(el, 'Configure').click();
+    await step(el, 'Channel');
+    await type(el, 'channel', '#c');
+    const saved = oneEvent(el, 'plug-config-saved');
+    button(el, 'Save').click();
+    expect((await saved).detail.instance.version).to.equal(2);
+    expect(issued).to.equal(2);
+    expect(fake.count('PUT', '/instances/inst-1/config')).to.equal(2);
+  });
+
+  it('Escape closes the modal and fires plug-dialog-close; Tab stays inside', async () => {
+    const el = await openDialog();
+    await waitUntil(() => deepActiveElement()?.textContent?.trim() === 'Close');
+    for (let i = 0; i < 4; i++) {
+      await sendKeys({ press: 'Tab' });
+      expect(root(el).contains(deepActiveElement())).to.equal(true);
+    }
+    const closed = oneEvent(el, 'plug-dialog-close');
+    await sendKeys({ press: 'Escape' });
+    expect((await closed).detail.integrationKey).to.equal('slack');
+    expect(el.open).to.equal(false);
+    expect(root(el).querySelector('dialog')).to.equal(null);
+  });
+
+  it('renders inline as a panel, keyboard-operable with Enter', async () => {
+    const el = await openDialog('inline');
+    expect(root(el).querySelector('dialog')).to.equal(null);
+    expect(root(el).querySelector('[part="dialog"]')!.tagName).to.equal('SECTION');
+    await expect(el).to.be.accessible();
+    button(el, 'Set up').focus();
+    await sendKeys({ press: 'Enter' });
+    await step(el, 'Connections');
+    expect(deepActiveElement()!.id).to.equal('step-heading');
+  });
+
+  it('renders hostile integration text as text', async () => {
+    const w = window as unknown as { pwned2?: number };
+    fake.on('GET', '/integrations/slack', {
+      ...slackDetail,
+      name: '<img src=x onerror="window.pwned2=1">',
+      overview: '<script>window.pwned2=2</script>',
+      icon: 'javascript:window.pwned2=3',
+    });
+    const el = await openDialog();
+    expect(root(el).querySelector('h2')!.textContent).to.equal('<img src=x onerror="window.pwned2=1">');
+    expect(root(el).querySelectorAll('img, script')).to.have.length(0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(w.pwned2).to.equal(undefined);
+    expect(slack.key).to.equal('slack');
+  });
+});
