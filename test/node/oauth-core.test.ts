@@ -88,7 +88,7 @@ async function fixture(t: TestContext, engine: Engine['name'], serverOptions: { 
     createOAuth({ store: s, cipher, integrations, publicUrl: PUBLIC_URL, allowedOrigins: [APP_ORIGIN], logger, clock: () => Date.now() + offset, ...oauthOptions });
   const customer = await store.ensureCustomer(`cust-${randomBytes(4).toString('hex')}`);
   const createInstance = async (c: Customer = customer) =>
-    (await store.forCustomer(c).createInstance({ integrationKey: 'chat', audit: { actor: 'user:u1', action: 'instance.created', target: '' } })).instance.id;
+    (await store.forCustomer(c).createInstance({ integrationKey: 'chat', audit: { actor: 'user:u1', action: 'instance.created', target: '', details: {} } })).instance.id;
   const instanceId = await createInstance();
   t.after(async () => {
     if (engine === 'postgres') await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db);
