@@ -275,6 +275,43 @@ describe('<plug-config-form>', () => {
     expect(data.has('token')).to.be.false;
   });
 
+  it('follows its form: Enter submits, reset restores, a disabled fieldset disables it', async () => {
+    const form = await fixture<HTMLFormElement>(html`<form><fieldset><plug-config-form></plug-config-form></fieldset></form>`);
+    const el = form.querySelector('plug-config-form')!;
+    Object.assign(el, { schema: page, secretsSet: ['token'], value: { name: 'n', region: 'eu', workspace: 'w1', channel: 'c1' } });
+    await el.updateComplete;
+    let submitted = 0;
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      submitted++;
+    });
+    await typeInto(el, 'name', 'ew');
+    await sendKeys({ press: 'Enter' });
+    expect(submitted).to.equal(1);
+    expect(el.value.name).to.equal('new');
+
+    form.reset();
+    await el.updateComplete;
+    expect(el.value.name).to.equal('n');
+    expect(field(el, 'name').value).to.equal('n');
+
+    form.querySelector('fieldset')!.disabled = true;
+    await el.updateComplete;
+    expect(field(el, 'name').disabled).to.be.true;
+    expect(field(el, 'workspace').disabled).to.be.true;
+  });
+
+  it('takes its look from the host page tokens', async () => {
+    const el = await mount({ errors: [{ path: 'name', message: 'Bad' }] });
+    const error = () => getComputedStyle(el.shadowRoot!.getElementById(`${field(el, 'name').id}-error`)!).color;
+    const before = error();
+    el.style.setProperty('--plug-color-danger', 'rgb(1, 2, 3)');
+    el.style.setProperty('--plug-config-form-input-border-color', 'rgb(4, 5, 6)');
+    expect(before).not.to.equal('rgb(1, 2, 3)');
+    expect(error()).to.equal('rgb(1, 2, 3)');
+    expect(getComputedStyle(field(el, 'notes')).borderTopColor).to.equal('rgb(4, 5, 6)');
+  });
+
   it('fires input on each edit and change on commit, never when code sets values', async () => {
     const el = await mount();
     const seen: string[] = [];

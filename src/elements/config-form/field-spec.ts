@@ -1,4 +1,17 @@
-import { FieldHint, type FieldKind } from '../../protocol/fields.js';
+import type { FieldHint as ProtocolHint, FieldKind } from '../../protocol/fields.js';
+
+// A copy of the protocol's FieldHint checked against it by type: importing the value would pull
+// zod/mini into the browser bundle for eight strings.
+const FieldHint = {
+  kind: 'x-plug-kind',
+  placeholder: 'x-plug-placeholder',
+  help: 'x-plug-help',
+  dataSource: 'x-plug-data-source',
+  dependsOn: 'x-plug-depends-on',
+  multiple: 'x-plug-multiple',
+  options: 'x-plug-options',
+  order: 'x-plug-order',
+} as const satisfies typeof ProtocolHint;
 
 export interface FieldOption {
   value: string;
