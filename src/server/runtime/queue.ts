@@ -1,0 +1,146 @@
+// The queue between triggers and runners, and the fair dispatch loop both engines share.
+//
+// Fairness: work is taken one execution at a time, round-robin over the customers that have
+// work ready, and never more than `perCustomer` at once for one customer (per runner process).
+// A customer with 1,000 queued executions therefore gets one slot in turn like everyone else:
+// another customer's single execution is taken at the next free slot, not after the backlog.
+import type { ExecutionRow } from './executions.js';
+
+/** One execution handed to a runner. Settle it exactly once. */
+export interface Claim {
+  executionId: string;
+  customerId: string;
+  /** Set when the claim already marked the row running (the in-process queue does). */
+  row?: ExecutionRow;
+  /** The execution is settled (finished, or abandoned because it no longer exists). */
+  complete(): Promise<void>;
+  /** Run it again after about `delayMs` (the row was already put back to `queued`). */
+  retry(delayMs: number, error: string): Promise<void>;
+}
+
+export interface ExecutionQueue {
+  readonly engine: 'sqlite' | 'postgres';
+  /** Hands a stored, queued execution to the runners. Idempotent per execution id. */
+  enqueue(execution: { id: string; customerId: string }): Promise<void>;
+  /** Starts taking work; `handle` settles each claim. */
+  consume(handle: (claim: Claim) => Promise<void>, options: DispatchOptions): void;
+  /** Stops taking new work; resolves when the dispatch loop has stopped (running handlers go on). */
+  stopConsuming(): Promise<void>;
+  /** Executions waiting to start. */
+  depth(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface DispatchOptions {
+  /** Executions run at once by this process. */
+  concurrency: number;
+  /** Executions of one customer run at once by this process. */
+  perCustomer: number;
+  /** How often ready work is looked for without a wake-up (retries due, other processes' work). */
+  pollMs: number;
+}
+
+/** Where the dispatcher finds work: the customers that have some, and one execution of one of them. */
+export interface WorkSource {
+  readyCustomers(): Promise<string[]>;
+  claim(customerId: string): Promise<Claim | undefined>;
+}
+
+export class FairDispatcher {
+  /** Customers that may have work, in round-robin order: the one served last goes to the back. */
+  private ring: string[] = [];
+  private readonly running = new Map<string, number>();
+  private total = 0;
+  private stopped = false;
+  private refreshDue = true;
+  private wakeUp: (() => void) | undefined;
+  private loopDone: Promise<void> | undefined;
+
+  constructor(
+    private readonly source: WorkSource,
+    private readonly handle: (claim: Claim) => Promise<void>,
+    private readonly options: DispatchOptions,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  start(): void {
+    this.loopDone ??= this.loop();
+  }
+
+  /** New work (of `customerId`, when known) or a free slot: look again now. */
+  wake(customerId?: string): void {
+    if (customerId !== undefined && !this.ring.includes(customerId)) this.ring.push(customerId);
+    if (customerId === undefined) this.refreshDue = true;
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeUp?.();
+    await this.loopDone;
+  }
+
+  get inFlight(): number {
+    return this.total;
+  }
+
+  private async loop(): Promise<void> {
+    let lastRefresh = 0;
+    while (!this.stopped) {
+      try {
+        if (this.refreshDue || Date.now() - lastRefresh >= this.options.pollMs) {
+          this.refreshDue = false;
+          lastRefresh = Date.now();
+          for (const customer of await this.source.readyCustomers()) {
+            if (!this.ring.includes(customer)) this.ring.push(customer);
+          }
+        }
+        if (this.total < this.options.concurrency && (await this.takeOne())) continue;
+      } catch (error) {
+        this.onError(error);
+      }
+      if (this.stopped) break;
+      const wait = Math.max(1, this.options.pollMs - (Date.now() - lastRefresh));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = undefined;
+    }
+  }
+
+  /** Claims one execution of the first customer in the ring below its cap. */
+  private async takeOne(): Promise<boolean> {
+    for (let i = 0; i < this.ring.length && !this.stopped; ) {
+      const customer = this.ring[i]!;
+      if ((this.running.get(customer) ?? 0) >= this.options.perCustomer) {
+        i++;
+        continue;
+      }
+      const claim = await this.source.claim(customer);
+      this.ring.splice(i, 1);
+      if (!claim) continue; // nothing ready for this customer: it leaves the ring until new work wakes it
+      this.ring.push(customer);
+      this.run(claim);
+      return true;
+    }
+    return false;
+  }
+
+  private run(claim: Claim): void {
+    this.total++;
+    this.running.set(claim.customerId, (this.running.get(claim.customerId) ?? 0) + 1);
+    void this.handle(claim)
+      .catch(this.onError)
+      .finally(() => {
+        this.total--;
+        const left = (this.running.get(claim.customerId) ?? 1) - 1;
+        if (left === 0) this.running.delete(claim.customerId);
+        else this.running.set(claim.customerId, left);
+        this.wakeUp?.();
+      });
+  }
+}

@@ -1,0 +1,69 @@
+// The runtime's control-plane side, shared by the HTTP routes (webhooks, executions API, metrics)
+// and the runner: the executions table, webhook endpoints, the queue, metrics and alerts.
+import type { Cipher } from '../secrets.js';
+import type { Store } from '../store/types.js';
+import type { AlertSender } from './alerts.js';
+import { ExecutionStore, type ExecutionRow, type NewExecution } from './executions.js';
+import type { RuntimeMetrics } from './metrics.js';
+import type { ExecutionQueue } from './queue.js';
+import { runtimeDb } from './schema.js';
+import { WebhookEndpoints } from './webhooks.js';
+
+export interface Runtime {
+  readonly executions: ExecutionStore;
+  readonly webhooks: WebhookEndpoints;
+  readonly queue: ExecutionQueue;
+  readonly metrics: RuntimeMetrics;
+  readonly alerts: AlertSender;
+  /** Attempts an execution gets when its failures are retryable (PLUGBOARD_MAX_ATTEMPTS, default 3). */
+  readonly maxAttempts: number;
+  /** Largest webhook body accepted (PLUGBOARD_WEBHOOK_BODY_LIMIT_BYTES, default 256 KiB). */
+  readonly webhookBodyLimitBytes: number;
+  /** Stores a queued execution and hands it to the runners. Undefined when a schedule tick already fired. */
+  trigger(input: Omit<NewExecution, 'maxAttempts'>): Promise<ExecutionRow | undefined>;
+}
+
+export function createRuntime(options: {
+  store: Store;
+  cipher: Cipher;
+  queue: ExecutionQueue;
+  metrics: RuntimeMetrics;
+  alerts: AlertSender;
+  publicUrl: string;
+  maxAttempts?: number;
+  webhookBodyLimitBytes?: number;
+}): Runtime {
+  const db = runtimeDb(options.store.db);
+  const executions = new ExecutionStore(db);
+  const maxAttempts = options.maxAttempts ?? 3;
+  return {
+    executions,
+    webhooks: new WebhookEndpoints(db, options.cipher, options.publicUrl.replace(/\/+$/, '')),
+    queue: options.queue,
+    metrics: options.metrics,
+    alerts: options.alerts,
+    maxAttempts,
+    webhookBodyLimitBytes: options.webhookBodyLimitBytes ?? 256 * 1024,
+    async trigger(input) {
+      const row = await executions.create({ ...input, maxAttempts });
+      if (!row) return undefined;
+      try {
+        await options.queue.enqueue({ id: row.id, customerId: row.customer_id });
+      } catch (error) {
+        // Not handed over: fail it visibly rather than leave it queued with nobody to take it.
+        await executions.finish(row, {
+          status: 'failed',
+          startedAt: row.queued_at,
+          endedAt: new Date().toISOString(),
+          durationMs: 0,
+          error: 'The execution could not be queued',
+          resultSummary: null,
+          logs: [],
+        });
+        throw error;
+      }
+      options.metrics.executionQueued(input.trigger);
+      return row;
+    },
+  };
+}

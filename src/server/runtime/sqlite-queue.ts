@@ -1,0 +1,46 @@
+// The embedded engine's queue: the executions table itself, claimed in-process. One process owns
+// the SQLite file's runner, so an execution left `running` at start-up was cut off by a crash and
+// goes back to the queue.
+import type { ExecutionStore } from './executions.js';
+import { FairDispatcher, type Claim, type DispatchOptions, type ExecutionQueue } from './queue.js';
+
+export function createSqliteQueue(options: { executions: ExecutionStore; runnerId: string; onError?: (error: unknown) => void }): ExecutionQueue {
+  const { executions, runnerId } = options;
+  let dispatcher: FairDispatcher | undefined;
+  let recovered: Promise<number> | undefined;
+
+  const claim = async (customerId: string): Promise<Claim | undefined> => {
+    const row = await executions.claimNext(customerId, runnerId);
+    if (!row) return undefined;
+    return {
+      executionId: row.id,
+      customerId,
+      row,
+      complete: async () => {},
+      // The runner already wrote `queued` and the retry time; the claim query honours it.
+      retry: async () => {},
+    };
+  };
+
+  return {
+    engine: 'sqlite',
+    async enqueue(execution) {
+      dispatcher?.wake(execution.customerId);
+    },
+    consume(handle, dispatch: DispatchOptions) {
+      if (dispatcher) throw new Error('this queue is already being consumed');
+      const d = new FairDispatcher({ readyCustomers: () => executions.readyCustomers(), claim }, handle, dispatch, options.onError ?? (() => {}));
+      dispatcher = d;
+      recovered = executions.requeueRunning();
+      void recovered.then(() => d.start(), options.onError);
+    },
+    async stopConsuming() {
+      await recovered;
+      await dispatcher?.stop();
+    },
+    depth: () => executions.depth(),
+    async close() {
+      await this.stopConsuming();
+    },
+  };
+}

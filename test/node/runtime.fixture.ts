@@ -1,0 +1,58 @@
+// Integrations the runtime tests run in real executor processes. Every flow appends its
+// execution id to `$RUNTIME_TEST_OUT/<instance id>.log`, so tests count real side effects.
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineIntegration, field, RetryableError, schedule, webhook, type FlowContext } from '../../src/sdk/index.js';
+
+interface Payload {
+  sleepMs?: number;
+  /** `retryable` until `untilAttempt` (exclusive), or `fatal`. */
+  fail?: 'retryable' | 'fatal';
+  untilAttempt?: number;
+  logLines?: number;
+}
+
+function record(ctx: FlowContext, tag: string): void {
+  const out = process.env.RUNTIME_TEST_OUT;
+  if (out) appendFileSync(join(out, `${ctx.instanceId}.log`), `${ctx.executionId} ${tag} ${ctx.attempt}\n`);
+}
+
+export const recorder = defineIntegration({
+  key: 'recorder',
+  name: 'Recorder',
+  description: 'Writes down every execution.',
+  category: 'test',
+  version: '1.0.0',
+  configPages: [{ title: 'Settings', fields: { label: field.text({ label: 'Label', required: false }), token: field.secret({ label: 'Token' }) } }],
+  flows: {
+    record: {
+      trigger: webhook(),
+      async run(ctx) {
+        const p = (ctx.payload ?? {}) as Payload;
+        ctx.log.info(`attempt ${ctx.attempt} of ${ctx.flow}`);
+        for (let i = 0; i < (p.logLines ?? 0); i++) ctx.log.info(`line ${i} ${'x'.repeat(100)}`);
+        if (p.sleepMs) await new Promise((r) => setTimeout(r, p.sleepMs));
+        if (p.fail === 'fatal') throw new Error('the flow failed on purpose');
+        if (p.fail === 'retryable' && ctx.attempt < (p.untilAttempt ?? Infinity)) throw new RetryableError(`try again (attempt ${ctx.attempt})`);
+        record(ctx, 'record');
+        return { ok: true, tokenLength: String(ctx.config.token ?? '').length };
+      },
+    },
+    signed: {
+      trigger: webhook({ hmac: true }),
+      run(ctx) {
+        record(ctx, 'signed');
+        return { received: ctx.payload };
+      },
+    },
+    tick: {
+      // Six fields (seconds first) so a test sees several ticks in a few seconds.
+      trigger: schedule('*/2 * * * * *'),
+      run(ctx) {
+        record(ctx, `tick ${(ctx.payload as { scheduledFor?: string } | null)?.scheduledFor ?? ''}`);
+      },
+    },
+  },
+});
+
+export default [recorder];
