@@ -1,7 +1,7 @@
 // One customer's executor process, seen from the pool: spawning it, handing it executions,
 // enforcing their timeouts, and turning its death (timeout kill, OOM, crash) into outcomes.
 import { fork, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionJob, ExecutionLogLine, ExecutionOutcome, ExecutionTimings, ExecutorExitCause } from './index.js';
@@ -60,6 +60,8 @@ function round(ms: number): number {
 
 export class CustomerExecutor {
   readonly customerId: string;
+  /** The executor's own directory (0700): `work/` is its cwd and HOME, `tmp/` its TMPDIR. */
+  readonly root: string;
   readonly cwd: string;
   readonly child: ChildProcess;
   readonly exited: Promise<void>;
@@ -86,12 +88,15 @@ export class CustomerExecutor {
     this.hooks = hooks;
     this.identity = identity;
     // mkdtemp makes it 0700: with per-customer uids no other customer can enter it.
-    this.cwd = mkdtempSync(join(tmpdir(), `plugboard-executor-${safeName(customerId)}-`));
-    if (identity) chownSync(this.cwd, identity.uid, identity.gid);
+    this.root = mkdtempSync(join(tmpdir(), `plugboard-executor-${safeName(customerId)}-`));
+    this.cwd = join(this.root, 'work');
+    const tmp = join(this.root, 'tmp');
+    for (const dir of [this.cwd, tmp]) mkdirSync(dir, { mode: 0o700 });
+    if (identity) for (const dir of [this.root, this.cwd, tmp]) chownSync(dir, identity.uid, identity.gid);
     this.child = fork(launch.entryPath, [launch.moduleUrl], {
       cwd: this.cwd,
       // Scrubbed: only what the pool chose, never the parent's environment.
-      env: { ...launch.env, HOME: this.cwd, TMPDIR: this.cwd },
+      env: { ...launch.env, HOME: this.cwd, TMPDIR: tmp },
       execArgv: launch.execArgv,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Own process group, so a kill also reaches anything the flow spawned.
@@ -157,6 +162,7 @@ export class CustomerExecutor {
     this.stopCause ??= cause;
     this.blamed ??= blamed;
     this.state = 'stopping';
+    this.setBusy(true); // keep the parent alive until the exit is seen and outcomes are settled
     try {
       process.kill(-this.pid, 'SIGKILL');
     } catch {
@@ -301,7 +307,7 @@ export class CustomerExecutor {
       run.resolve(outcome);
     }
     this.runs.clear();
-    rmSync(this.cwd, { recursive: true, force: true });
+    rmSync(this.root, { recursive: true, force: true });
     this.hooks.onExit(this, cause, code, signal);
   }
 
