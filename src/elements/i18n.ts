@@ -22,6 +22,8 @@ export const en = {
   'status.active': 'Active',
   'status.paused': 'Paused',
   'status.error': 'Needs attention',
+  'status.loading': 'Loading status…',
+  'status.unknown': 'Status unavailable',
   // dialog / wizard
   'dialog.close': 'Close',
   'dialog.overview': 'Overview',

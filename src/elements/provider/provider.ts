@@ -1,0 +1,54 @@
+import { ContextProvider } from '@lit/context';
+import { css, html } from 'lit';
+import { property } from 'lit/decorators.js';
+import { createClient, type PlugClient } from '../../client/index.js';
+import { PlugElement } from '../base/plug-element.js';
+import { clientContext, translationsContext } from '../context.js';
+import type { Translations } from '../i18n.js';
+
+/**
+ * @summary Optional: gives every Plugboard element inside it one API client (one token
+ * refresh for all) and one set of translations. Renders its children as they are.
+ *
+ * @slot - Any markup, with Plugboard elements anywhere inside.
+ */
+export class PlugProvider extends PlugElement {
+  static override styles = css`
+    :host {
+      display: contents;
+    }
+  `;
+
+  #client = new ContextProvider(this, { context: clientContext });
+  #translations = new ContextProvider(this, { context: translationsContext });
+
+  /** Base URL of the Plugboard API, e.g. `https://plugboard.example.com/api/v1`. */
+  @property() accessor api: string | undefined;
+
+  /** A vendor-signed JWT. Prefer `getToken`. */
+  @property() accessor token: string | undefined;
+
+  /** Returns a fresh JWT; called before the current one expires and after a 401. */
+  @property({ attribute: false }) accessor getToken: (() => string | Promise<string>) | undefined;
+
+  /** A ready client to share instead of `api`/`token`/`getToken`. */
+  @property({ attribute: false }) accessor client: PlugClient | undefined;
+
+  /** Replacement strings for every element inside (an element's own `translations` win). */
+  @property({ attribute: false }) accessor translations: Translations | undefined;
+
+  override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    super.willUpdate(changed);
+    if (changed.has('api') || changed.has('token') || changed.has('getToken') || changed.has('client')) {
+      // A new value, never a mutated one: consumers update on identity.
+      this.#client.setValue(
+        this.client ?? (this.api ? createClient({ api: this.api, token: this.token, getToken: this.getToken }) : undefined),
+      );
+    }
+    if (changed.has('translations')) this.#translations.setValue(this.translations);
+  }
+
+  override render() {
+    return html`<slot></slot>`;
+  }
+}
