@@ -44,6 +44,11 @@ const RADIO_LIMIT = 4;
  * name (FormData) and its validity, anchored on the first invalid input. The inputs themselves
  * are native elements in the shadow root, so native constraint messages are used.
  *
+ * Use: set `schema` (one `configPages[i].schema` of the integration detail), `value` (the
+ * instance's config), `secretsSet`, and `loadOptions` (calls the data-source route). Read
+ * `value` to save; after a 422 set `errors` and call `reportValidity()` to focus the first
+ * field with a problem. `lang` is the native attribute: it is inherited by the inputs.
+ *
  * @event input - Bubbles, composed. On each user edit (never when code sets `value`).
  * @event change - Bubbles, composed. When the user commits a value (blur after typing, a pick, a toggle).
  *
