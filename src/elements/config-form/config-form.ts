@@ -776,7 +776,7 @@ export class PlugConfigForm extends PlugElement {
           aria-required=${f.required ? 'true' : 'false'}
           aria-invalid=${message ? 'true' : 'false'}
           aria-describedby=${this.#describedBy(id, f, extra)}
-          placeholder=${f.placeholder ?? this.#t('form.pickerSearch')}
+          placeholder=${open && !f.multiple && picked[0] !== undefined ? this.#labelOf(f, picked[0]) : (f.placeholder ?? this.#t('form.pickerSearch'))}
           .value=${live(shown)}
           ?disabled=${disabled}
           @input=${(e: Event) => this.#search(e, f)}
