@@ -9,6 +9,8 @@ import type { ExecutionDetail, ExecutionList } from '../../src/protocol/index.js
 import { verifyAlertSignature, type AlertEvent } from '../../src/server/runtime/alerts.js';
 import { TRUNCATED_MARKER } from '../../src/server/runtime/executions.js';
 import { runtimeDb } from '../../src/server/runtime/schema.js';
+import { createLifecycleRelay } from '../../src/server/runtime/lifecycle.js';
+import { createScheduler } from '../../src/server/runtime/scheduler.js';
 import { createHarness, eventually, type Harness } from './runtime.harness.js';
 
 const post = (h: Harness, path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -215,6 +217,46 @@ describe('runtime on SQLite', () => {
       return i?.status === 'active' ? i : undefined;
     });
     assert.equal(recovered.statusReason, null);
+  });
+
+  test('lifecycle changes reach the vendor as signed alerts, once, from the audit trail', async () => {
+    const relay = createLifecycleRelay({ store: h.store, alerts: h.runtime.alerts });
+    const second = createLifecycleRelay({ store: h.store, alerts: h.runtime.alerts });
+    await relay.relay(); // sets the cursor: history before the first start is not replayed
+    alerts = [];
+    const { customer, instance } = await h.activeInstance('lifecycle');
+    const tenant = h.store.forCustomer(customer);
+    await tenant.setStatus(instance.id, { status: 'paused', audit: { actor: 'user:t', action: 'instance.paused', target: `instance:${instance.id}`, details: {} } });
+    await tenant.deleteInstance(instance.id, { actor: 'user:t', action: 'instance.deleted', target: `instance:${instance.id}`, details: {} });
+    const counts = await Promise.all([relay.relay(), second.relay()]);
+    await h.runtime.alerts.flush();
+    const mine = alerts.filter((a) => (a.event.data.instance as { id: string }).id === instance.id);
+    assert.deepEqual(mine.map((a) => a.event.type), ['instance.activated', 'instance.paused', 'instance.deleted']);
+    assert.equal(counts[0] + counts[1], 3, 'two relays send each event once between them');
+    assert.ok(mine.every((a) => a.verified));
+  });
+
+  test('a short cron fires its ticks; two schedulers never fire one tick twice; missed ticks run once', async () => {
+    const { instance } = await h.activeInstance('cron');
+    const one = createScheduler({ store: h.store, integrations: h.ctx.integrations, runtime: h.runtime, intervalMs: 200 });
+    const two = createScheduler({ store: h.store, integrations: h.ctx.integrations, runtime: h.runtime, intervalMs: 200 });
+    one.start();
+    two.start();
+    await eventually(() => h.sideEffects(instance.id).length >= 3 || undefined, 30_000, 'three ticks');
+    await Promise.all([one.stop(), two.stop()]);
+    const db = runtimeDb(h.store.db);
+    const rows = await db.selectFrom('executions').select(['tick_key', 'trigger']).where('instance_id', '=', instance.id).orderBy('tick_key').execute();
+    const ticks = rows.map((r) => r.tick_key!);
+    assert.equal(new Set(ticks).size, ticks.length, 'each tick fired once');
+    assert.ok(rows.every((r) => r.trigger === 'schedule'));
+    for (let i = 1; i < ticks.length; i++) assert.equal(Date.parse(ticks[i]!) - Date.parse(ticks[i - 1]!), 2000, 'consecutive 2 s ticks, none skipped');
+    // A minute with no runner: 30 ticks missed, one execution on return.
+    const before = rows.length;
+    const created = await one.tick(new Date(Date.now() + 60_000));
+    assert.equal(created, 1);
+    assert.equal(await one.tick(new Date(Date.now() + 60_000)), 0);
+    const after = await db.selectFrom('executions').select('id').where('instance_id', '=', instance.id).execute();
+    assert.equal(after.length, before + 1);
   });
 
   test('GET /metrics speaks Prometheus text: executions by status, durations, queue depth, HTTP requests', async () => {

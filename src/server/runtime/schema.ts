@@ -63,7 +63,14 @@ export interface InstanceHealthTable {
   updated_at: string;
 }
 
+export interface RuntimeCursorsTable {
+  name: string;
+  /** The last audit event id relayed as an alert. */
+  position: string;
+}
+
 export type RuntimeTables = {
+  runtime_cursors: RuntimeCursorsTable;
   executions: ExecutionsTable;
   execution_logs: ExecutionLogsTable;
   webhook_endpoints: WebhookEndpointsTable;
@@ -135,9 +142,15 @@ export const runtimeMigrations: Record<string, Migration> = {
         .addColumn('last_error', 'text')
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .execute();
+
+      await db.schema
+        .createTable('runtime_cursors')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('position', 'text', (c) => c.notNull())
+        .execute();
     },
     async down(db: Kysely<unknown>) {
-      for (const table of ['instance_health', 'webhook_endpoints', 'execution_logs', 'executions']) {
+      for (const table of ['runtime_cursors', 'instance_health', 'webhook_endpoints', 'execution_logs', 'executions']) {
         await db.schema.dropTable(table).ifExists().execute();
       }
     },

@@ -1,0 +1,101 @@
+// Schedule triggers. Every runner looks, every `intervalMs`, at each active instance's scheduled
+// flows and fires the latest tick that is due. Policy:
+// - a tick fires at most once: the execution row's unique (instance, flow, tick) key makes the
+//   second insert a no-op, whichever runner (or how many) tried;
+// - ticks missed while no runner was up collapse into ONE execution on return (only the latest
+//   due tick is considered), and ticks before the instance's activation never fire.
+// Cron: five fields (`m h dom mon dow`) in the flow's IANA timezone; a sixth, leading seconds
+// field is accepted too. Parsed with cron-parser (the one pg-boss depends on).
+import cronParser from 'cron-parser';
+import type { IntegrationIndex } from '../integrations.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/types.js';
+import type { Runtime } from './runtime.js';
+
+export interface Scheduler {
+  /** Fires what is due now; returns the executions created. */
+  tick(now?: Date): Promise<number>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** The latest tick at or before `now`, or undefined when the expression does not parse. */
+export function latestTick(cron: string, timezone: string, now: Date): Date | undefined {
+  try {
+    const expression = cronParser.parseExpression(cron, { currentDate: new Date(now.getTime() + 1), tz: timezone });
+    return expression.prev().toDate();
+  } catch {
+    return undefined;
+  }
+}
+
+export function createScheduler(options: {
+  store: Store;
+  integrations: IntegrationIndex;
+  runtime: Runtime;
+  intervalMs?: number;
+  logger?: Logger;
+}): Scheduler {
+  const { store, integrations, runtime, logger } = options;
+  const intervalMs = options.intervalMs ?? 10_000;
+  const warned = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  let stopped = false;
+
+  async function tick(now = new Date()): Promise<number> {
+    let created = 0;
+    const instances = [
+      ...(await store.vendor.listInstances({ status: 'active' })),
+      ...(await store.vendor.listInstances({ status: 'error' })),
+    ];
+    for (const instance of instances) {
+      const integration = integrations.get(instance.integrationKey);
+      if (!integration) continue;
+      for (const [flow, def] of Object.entries(integration.flows)) {
+        if (def.trigger.type !== 'schedule') continue;
+        const due = latestTick(def.trigger.cron, def.trigger.timezone, now);
+        if (!due) {
+          const key = `${integration.key}/${flow}`;
+          if (!warned.has(key)) logger?.error({ integration: integration.key, flow, cron: def.trigger.cron }, 'schedule does not parse; flow never fires');
+          warned.add(key);
+          continue;
+        }
+        if (instance.activatedAt && due.getTime() < Date.parse(instance.activatedAt)) continue;
+        const scheduledFor = due.toISOString();
+        const row = await runtime.trigger({
+          customerId: instance.customerId,
+          instanceId: instance.id,
+          flow,
+          trigger: 'schedule',
+          payload: { body: { scheduledFor }, headers: {} },
+          tickKey: scheduledFor,
+        });
+        if (row) created++;
+      }
+    }
+    return created;
+  }
+
+  const loop = () => {
+    if (stopped) return;
+    running = tick()
+      .catch((error: unknown) => logger?.error({ err: error }, 'scheduler tick failed'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, intervalMs);
+      });
+  };
+
+  return {
+    tick,
+    start() {
+      stopped = false;
+      loop();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
