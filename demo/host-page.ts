@@ -2,7 +2,7 @@
 // Policy, to show that the elements need no inline script, no eval and no inline <style>.
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Context, Env, Hono } from 'hono';
 
 /**
@@ -44,6 +44,8 @@ export function packageRoot(from: string = new URL('.', import.meta.url).pathnam
 export interface HostPageOptions {
   /** Package root: demo/public and dist/ are read from here. */
   root: string;
+  /** The script-tag bundle to serve at /plugboard.js. Default `<root>/dist/plugboard.js`. */
+  bundlePath?: string;
 }
 
 function withPolicy(c: Context, body: string | Uint8Array, type: string, cache = 'no-cache') {
@@ -57,14 +59,15 @@ function withPolicy(c: Context, body: string | Uint8Array, type: string, cache =
 /** Adds the host page routes to `app`. */
 export function mountHostPage<E extends Env>(app: Hono<E>, o: HostPageOptions): void {
   const publicDir = join(o.root, 'demo', 'public');
-  const distDir = join(o.root, 'dist');
+  const bundle = o.bundlePath ?? join(o.root, 'dist', 'plugboard.js');
+  const distDir = dirname(bundle);
 
   for (const [path, page] of Object.entries(PAGES)) {
     app.get(path, async (c) => withPolicy(c, await readFile(join(publicDir, page.file), 'utf8'), page.type));
   }
 
   app.get('/plugboard.js', async (c) => {
-    const file = join(distDir, 'plugboard.js');
+    const file = bundle;
     if (!existsSync(file)) {
       c.status(404);
       return withPolicy(c, '/* dist/plugboard.js is missing: run `npm run build` */\n', 'text/javascript; charset=utf-8');
@@ -72,7 +75,7 @@ export function mountHostPage<E extends Env>(app: Hono<E>, o: HostPageOptions): 
     return withPolicy(c, await readFile(file), 'text/javascript; charset=utf-8');
   });
   app.get('/plugboard.js.map', async (c) => {
-    const file = join(distDir, 'plugboard.js.map');
+    const file = `${bundle}.map`;
     if (!existsSync(file)) return c.notFound();
     return withPolicy(c, await readFile(file), 'application/json; charset=utf-8');
   });

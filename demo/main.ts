@@ -30,6 +30,8 @@ export interface StartDemoOptions {
   /** Don't start the OAuth server (tests that don't need it). */
   withoutOAuth?: boolean;
   integrations?: readonly Integration[];
+  /** Serve this file as /plugboard.js instead of dist/plugboard.js. */
+  bundlePath?: string;
 }
 
 export interface RunningDemo {
@@ -168,7 +170,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
       storeOptions: { sqlitePath: join(dataDir, 'demo.db') },
       extend: ({ app }) => {
         app.route('/', services);
-        mountHostPage(app, { root });
+        mountHostPage(app, { root, bundlePath: options.bundlePath });
       },
     });
   } catch (err) {

@@ -1,0 +1,213 @@
+// End to end, as a customer: the real demo server (startDemo) on a free port, the real
+// dist/plugboard.js in Debian's Chromium (playwright-core), the Acme CRM page under its strict
+// CSP. Globex's admin browses the marketplace, sets up the Northwind CRM sync (API credentials,
+// two config pages), saves, activates, pauses and deletes it; Initech never sees any of it.
+// Locators go by role and label only; Playwright's role engine pierces open shadow roots.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { packageRoot } from '../../demo/host-page.js';
+import { startDemo, type RunningDemo } from '../../demo/main.js';
+import { ensureBundle } from '../e2e/bundle.js';
+
+const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+const WAIT = 30_000; // generous: CI machines are small and busy
+
+const bundle = ensureBundle(packageRoot());
+
+let demo: RunningDemo;
+let dataDir: string;
+let browser: Browser;
+let globex: BrowserContext;
+let page: Page;
+/** Console errors, page errors and CSP violations seen on any page. */
+const problems: string[] = [];
+/** API requests of the Globex page, in order. */
+const apiRequests: string[] = [];
+
+async function shown(locator: Locator): Promise<Locator> {
+  await locator.waitFor({ state: 'visible', timeout: WAIT });
+  return locator;
+}
+
+async function openCustomerPage(context: BrowserContext, customer: string): Promise<Page> {
+  const p = await context.newPage();
+  p.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`${customer} console: ${m.text()}`);
+  });
+  p.on('pageerror', (e) => problems.push(`${customer} pageerror: ${e.message}`));
+  p.on('request', (r) => {
+    if (customer === 'globex' && new URL(r.url()).pathname.startsWith('/api/')) apiRequests.push(`${r.method()} ${new URL(r.url()).pathname}`);
+  });
+  p.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`${customer} HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
+  });
+  await p.goto(`${demo.url}/?customer=${customer}`);
+  return p;
+}
+
+async function apiAs(customer: string, path: string): Promise<unknown> {
+  const { token } = (await (await fetch(`${demo.url}/demo/token?customer=${customer}`)).json()) as { token: string };
+  const res = await fetch(`${demo.url}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200, `${path}: ${res.status}`);
+  return res.json();
+}
+
+/** The card of an integration in the marketplace grid. */
+function card(p: Page, name: string): Locator {
+  return p.getByRole('listitem').filter({ has: p.getByRole('button', { name, exact: true }) });
+}
+
+describe('end to end: a customer sets up an integration in the Acme CRM demo', { skip: bundle.skip }, () => {
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'plugboard-e2e-'));
+    demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', withoutOAuth: true, bundlePath: bundle.path });
+    browser = await chromium.launch({
+      executablePath: CHROME,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    globex = await browser.newContext();
+    page = await openCustomerPage(globex, 'globex');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await demo?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('the marketplace renders under the page CSP, styled through adopted stylesheets', async () => {
+    await shown(page.getByRole('heading', { name: 'Integrations', level: 2 }));
+    for (const name of ['Chatwave notifications', 'Northwind CRM contact sync', 'Webhook forwarder', 'Gridsheet daily export', 'Ledgerly billing alerts']) {
+      await shown(page.getByRole('button', { name, exact: true }));
+    }
+    const styling = await page.evaluate(() => {
+      const root = document.querySelector('plug-marketplace')!.shadowRoot!;
+      const search = root.querySelector('input[type="search"]')!;
+      return { adopted: root.adoptedStyleSheets.length, styleTags: root.querySelectorAll('style').length, display: getComputedStyle(root.querySelector('.toolbar')!).display };
+    });
+    assert.ok(styling.adopted > 0, 'Lit styles arrive as constructable stylesheets');
+    assert.equal(styling.styleTags, 0, 'no <style> elements that style-src would block');
+    assert.notEqual(styling.display, 'inline', 'the toolbar has its component styles');
+    assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused to/i.test(p)), []);
+    assert.deepEqual(apiRequests, ['GET /api/v1/integrations'], 'one API round trip before the marketplace shows');
+  });
+
+  test('search filters the cards as the customer types', async () => {
+    const search = await shown(page.getByRole('searchbox', { name: 'Search integrations' }));
+    await search.fill('northwind');
+    await shown(page.getByRole('button', { name: 'Northwind CRM contact sync' }));
+    await page.getByRole('button', { name: 'Webhook forwarder' }).waitFor({ state: 'hidden', timeout: WAIT });
+    await search.fill('');
+    await shown(page.getByRole('button', { name: 'Webhook forwarder' }));
+  });
+
+  test('Globex sets up Northwind CRM sync: credentials, two config pages, save', async () => {
+    await page.getByRole('button', { name: 'Northwind CRM contact sync', exact: true }).click();
+    const dialog = await shown(page.getByRole('dialog', { name: 'Northwind CRM contact sync' }));
+    await shown(dialog.getByText('Sync contacts, with the fields you choose', { exact: false }));
+    await dialog.getByRole('button', { name: 'Set up' }).click();
+
+    // Step 1: the API-key connection.
+    await shown(dialog.getByRole('heading', { name: 'Connections', exact: true }));
+    await dialog.getByRole('textbox', { name: 'Account ID' }).fill('nw-204815');
+    await dialog.getByLabel('API key').fill('demo_7c41e9a0');
+    await dialog.getByRole('button', { name: 'Save credentials' }).click();
+    const connection = dialog.getByRole('group', { name: 'Northwind CRM account' });
+    await shown(connection.getByText('Connected', { exact: true }));
+    await shown(dialog.getByRole('button', { name: 'Replace credentials' }));
+    await dialog.getByRole('button', { name: 'Next' }).click();
+
+    // Step 2: "Sync".
+    await shown(dialog.getByRole('heading', { name: 'Sync', exact: true }));
+    await dialog.getByRole('radio', { name: 'Both ways' }).check();
+    await dialog.getByRole('switch', { name: 'Include archived contacts' }).check();
+    await dialog.getByRole('spinbutton', { name: 'Sync interval (minutes)' }).fill('30');
+    await dialog.getByRole('button', { name: 'Next' }).click();
+
+    // Step 3: "Field mapping".
+    await shown(dialog.getByRole('heading', { name: 'Field mapping', exact: true }));
+    await dialog.getByRole('textbox', { name: 'Field mapping' }).fill('{"email": "email", "company": "account_name"}');
+    await dialog.getByRole('textbox', { name: 'Owner for new contacts' }).fill('sales@globex.example');
+    await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+
+    // Back on the overview, ready to activate.
+    await shown(dialog.getByRole('button', { name: 'Activate' }));
+    const { instances } = (await apiAs('globex', '/instances')) as { instances: { integrationKey: string; status: string; config: Record<string, unknown>; connections: { status: string }[] }[] };
+    assert.equal(instances.length, 1);
+    assert.equal(instances[0]!.integrationKey, 'northwind-crm-sync');
+    assert.equal(instances[0]!.status, 'draft');
+    assert.deepEqual(instances[0]!.config, {
+      direction: 'both',
+      includeArchived: true,
+      intervalMinutes: 30,
+      fieldMapping: { email: 'email', company: 'account_name' },
+      ownerEmail: 'sales@globex.example',
+    });
+    assert.equal(instances[0]!.connections[0]!.status, 'connected');
+    assert.doesNotMatch(JSON.stringify(instances), /demo_7c41e9a0/, 'the API key never comes back');
+  });
+
+  test('Globex activates it; the card and the host page see it', async () => {
+    const dialog = page.getByRole('dialog', { name: 'Northwind CRM contact sync' });
+    await dialog.getByRole('button', { name: 'Activate' }).click();
+    await shown(dialog.getByRole('button', { name: 'Pause' }));
+    await shown(dialog.getByText('Active', { exact: true }));
+    // The host page listens on document: composed events cross the shadow roots.
+    await shown(page.locator('#event-log').getByText('plug-instance-activated', { exact: false }));
+
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: WAIT });
+    await shown(card(page, 'Northwind CRM contact sync').getByText('Active', { exact: true }));
+    await page.getByRole('checkbox', { name: 'Active only' }).check();
+    await page.getByRole('button', { name: 'Chatwave notifications' }).waitFor({ state: 'hidden', timeout: WAIT });
+    await shown(page.getByRole('button', { name: 'Northwind CRM contact sync' }));
+    await page.getByRole('checkbox', { name: 'Active only' }).uncheck();
+  });
+
+  test('Initech, in its own session meanwhile, sees none of it', async () => {
+    const initech = await browser.newContext();
+    try {
+      const p = await openCustomerPage(initech, 'initech');
+      await shown(card(p, 'Northwind CRM contact sync').getByText('Available', { exact: true }));
+      await p.getByRole('checkbox', { name: 'Active only' }).check();
+      await shown(p.getByText('No integrations match your search.'));
+      const { instances } = (await apiAs('initech', '/instances')) as { instances: unknown[] };
+      assert.deepEqual(instances, []);
+    } finally {
+      await initech.close();
+    }
+  });
+
+  test('Globex pauses, then deletes it after confirming', async () => {
+    await page.getByRole('button', { name: 'Northwind CRM contact sync', exact: true }).click();
+    const dialog = await shown(page.getByRole('dialog', { name: 'Northwind CRM contact sync' }));
+    await dialog.getByRole('button', { name: 'Pause' }).click();
+    await shown(dialog.getByRole('button', { name: 'Resume' }));
+    await shown(dialog.getByText('Paused', { exact: true }).first());
+    const paused = (await apiAs('globex', '/instances')) as { instances: { status: string }[] };
+    assert.equal(paused.instances[0]!.status, 'paused');
+
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await shown(dialog.getByRole('alert').filter({ hasText: 'This cannot be undone' }));
+    await shown(dialog.getByRole('button', { name: 'Keep it' }));
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await shown(dialog.getByRole('button', { name: 'Set up' }));
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await shown(card(page, 'Northwind CRM contact sync').getByText('Available', { exact: true }));
+    const gone = (await apiAs('globex', '/instances')) as { instances: unknown[] };
+    assert.deepEqual(gone.instances, []);
+  });
+
+  test('switching the page to Initech shows Initech its own, empty, marketplace', async () => {
+    await page.getByLabel('Signed in as').selectOption('initech:admin');
+    await page.waitForURL(/customer=initech/, { timeout: WAIT });
+    await shown(page.getByText('Bill Lumbergh'));
+    await shown(card(page, 'Northwind CRM contact sync').getByText('Available', { exact: true }));
+    assert.equal(await page.getByText('Active', { exact: true }).count(), 0);
+    assert.deepEqual(problems, [], 'no console errors, page errors or CSP violations');
+  });
+});
