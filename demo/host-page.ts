@@ -53,6 +53,9 @@ function withPolicy(c: Context, body: string | Uint8Array, type: string, cache =
   c.header('content-security-policy', HOST_PAGE_CSP);
   c.header('cache-control', cache);
   c.header('x-content-type-options', 'nosniff');
+  // OAuth sign-in opens a popup on the provider's origin that must keep its opener; the default
+  // `same-origin` would sever it. (Needs the app's secureHeaders to keep route headers.)
+  c.header('cross-origin-opener-policy', 'same-origin-allow-popups');
   return c.body(typeof body === 'string' ? body : new Uint8Array(body));
 }
 
