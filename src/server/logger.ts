@@ -48,7 +48,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: { err: pino.stdSerializers.err },
     },
-    options.stream ?? pino.destination({ fd: 1, sync: false }),
+    options.stream ?? pino.destination({ fd: 1, sync: true }), // sync: no line lost when the process exits
   );
 }
 
