@@ -184,15 +184,11 @@ describe('<plug-config-form>', () => {
     expect(el.value).to.deep.equal({ name: 'Other', batchSize: 10, enabled: false, level: 'info', events: [], labels: [] });
   });
 
-  it('never shows a stored secret; a typed one is the only secret in the value', async () => {
-    const el = await mount({ value: { name: 'x', token: 'LEAKED-SECRET' }, secretsSet: ['token'] });
+  it('never shows a secret: a stored one says "set", a typed one is in the value only', async () => {
+    const el = await mount({ value: { name: 'x' }, secretsSet: ['token'] });
     const token = field(el, 'token');
     expect(token.value).to.equal('');
     expect(token.required).to.be.false;
-    for (const input of el.shadowRoot!.querySelectorAll('input, textarea')) {
-      expect((input as HTMLInputElement).value).not.to.include('LEAKED');
-    }
-    expect(el.shadowRoot!.innerHTML).not.to.include('LEAKED');
     const noteId = token.getAttribute('aria-describedby')!.split(' ').find((id) => id.endsWith('-set'))!;
     expect(el.shadowRoot!.getElementById(noteId)!.textContent).to.equal('Set — type to replace');
     expect(el.value).not.to.have.property('token');
@@ -205,6 +201,32 @@ describe('<plug-config-form>', () => {
     el.value = {};
     await el.updateComplete;
     expect(field(el, 'token').required).to.be.true;
+
+    // a typed secret handed back through `value` (wizard pages) is kept but never put in the DOM
+    el.value = { name: 'x', token: 'TYPED-EARLIER' };
+    await el.updateComplete;
+    for (const input of el.shadowRoot!.querySelectorAll('input, textarea')) {
+      expect((input as HTMLInputElement).value).not.to.include('TYPED-EARLIER');
+    }
+    expect(el.shadowRoot!.innerHTML).not.to.include('TYPED-EARLIER');
+    expect(el.shadowRoot!.textContent).to.include('Set — type to replace');
+    expect(field(el, 'token').required).to.be.false;
+    expect(el.value.token).to.equal('TYPED-EARLIER');
+    await typeInto(el, 'token', 'newer');
+    expect(el.value.token).to.equal('newer');
+  });
+
+  it('keeps edited-away server messages retired when the host passes an equal errors array', async () => {
+    const el = await mount({ errors: [{ path: 'name', message: 'Taken' }] });
+    expect(errorOf(el, 'name')).to.equal('Taken');
+    await typeInto(el, 'name', 'x');
+    expect(errorOf(el, 'name')).to.equal('');
+    el.errors = [{ path: 'name', message: 'Taken' }];
+    await el.updateComplete;
+    expect(errorOf(el, 'name')).to.equal('');
+    el.errors = [{ path: 'name', message: 'Still taken' }];
+    await el.updateComplete;
+    expect(errorOf(el, 'name')).to.equal('Still taken');
   });
 
   it("puts the server's 422 messages on their fields, and the rest above the form", async () => {

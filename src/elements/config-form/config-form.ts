@@ -31,6 +31,8 @@ interface PickerState {
   checkSeq: number;
 }
 
+const differs = (a: unknown, b: unknown): boolean => JSON.stringify(a) !== JSON.stringify(b);
+
 /** Debounce for picker searches and dependent reloads, so typing costs one request, not one per key. */
 const PICKER_DELAY_MS = 250;
 /** Up to this many options a choice is a radio group (all visible at once); more make a select. */
@@ -87,9 +89,13 @@ export class PlugConfigForm extends PlugElement {
   /** JSON Schema of one config page: `properties` with `x-plug-*` hints, `required`, `x-plug-order`. */
   @property({ attribute: false }) accessor schema: Record<string, unknown> | undefined = undefined;
   /** Secret fields that have a stored value. Their value is never sent to the browser. */
-  @property({ attribute: false }) accessor secretsSet: string[] = [];
-  /** Field errors from the server (422), `path` relative to the form (`channel`; `config.channel` also works). */
-  @property({ attribute: false }) accessor errors: FieldError[] = [];
+  @property({ attribute: false, hasChanged: differs }) accessor secretsSet: string[] = [];
+  /**
+   * Field errors from the server (422), `path` relative to the form (`channel`; `config.channel`
+   * also works). Compared by content: a host re-rendering with an equal new array does not bring
+   * back messages the user has since edited away.
+   */
+  @property({ attribute: false, hasChanged: differs }) accessor errors: FieldError[] = [];
   /** Loads a picker's options for a search `query` with the form's current config (secrets left out). */
   @property({ attribute: false }) accessor loadOptions: LoadOptions | undefined = undefined;
   @property({ attribute: false }) accessor translations: Translations | undefined = undefined;
@@ -146,6 +152,20 @@ export class PlugConfigForm extends PlugElement {
 
   #rawOf(f: FieldSpec): RawValue {
     return this.#raw.get(f.name) ?? toRaw(f, this.#source[f.name]);
+  }
+
+  /**
+   * A secret the host passed back in `value` (typed earlier, e.g. before going to another wizard
+   * page). The server never sends secrets, so this can only be the user's own typing: it is kept
+   * and returned, but never put into the DOM.
+   */
+  #pendingSecret(f: FieldSpec): string | undefined {
+    const v = f.kind === 'secret' ? this.#source[f.name] : undefined;
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  }
+
+  #secretIsSet(f: FieldSpec): boolean {
+    return f.kind === 'secret' && (this.secretsSet?.includes(f.name) || this.#pendingSecret(f) !== undefined);
   }
 
   #list(f: FieldSpec): string[] {
@@ -472,13 +492,16 @@ export class PlugConfigForm extends PlugElement {
     const out: Record<string, unknown> = {};
     for (const f of this.#fields()) {
       const parsed = fromRaw(f, this.#rawOf(f));
-      const v = parsed.ok ? parsed.value : parsed.text;
+      const v = (parsed.ok ? parsed.value : parsed.text) ?? this.#pendingSecret(f);
       if (v !== undefined) out[f.name] = v;
     }
     return out;
   }
 
-  /** Replaces what the form shows. Secret values here are ignored; use `secretsSet`. Fires no event. */
+  /**
+   * Replaces what the form shows. Fires no event. A secret given here is never shown (the field
+   * says "Set — type to replace") and comes back from the getter until the user types another.
+   */
   set value(v: Record<string, unknown> | null | undefined) {
     this.#source = { ...(v ?? {}) };
     this.#raw.clear();
@@ -573,7 +596,7 @@ export class PlugConfigForm extends PlugElement {
 
   #renderInput(f: FieldSpec, id: string, message: string): TemplateResult {
     const raw = this.#rawOf(f) as string;
-    const secretSet = f.kind === 'secret' && this.secretsSet?.includes(f.name) && raw === '';
+    const secretSet = this.#secretIsSet(f) && raw === '';
     const type = { secret: 'password', number: 'number', url: 'url', email: 'email' }[f.kind as string] ?? 'text';
     const numeric = f.kind === 'number';
     return html`<div part="field" class="field" data-kind=${f.kind}>
@@ -590,7 +613,7 @@ export class PlugConfigForm extends PlugElement {
         autocomplete=${ifDefined(f.kind === 'secret' ? 'off' : undefined)}
         spellcheck=${ifDefined(f.kind === 'secret' ? 'false' : undefined)}
         inputmode=${ifDefined(numeric ? (f.integer ? 'numeric' : 'decimal') : undefined)}
-        ?required=${f.required && !(f.kind === 'secret' && this.secretsSet?.includes(f.name))}
+        ?required=${f.required && !this.#secretIsSet(f)}
         minlength=${ifDefined(numeric ? undefined : f.minLength)}
         maxlength=${ifDefined(numeric ? undefined : f.maxLength)}
         pattern=${ifDefined(f.kind === 'text' ? f.pattern : undefined)}
