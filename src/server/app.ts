@@ -13,6 +13,7 @@ import { HttpProblem, onNotFound, problemErrorHandler, problemResponse } from '.
 import { healthRoutes } from './routes/health.js';
 import { instanceRoutes } from './routes/instances.js';
 import { integrationRoutes } from './routes/integrations.js';
+import { oauthAuthorizeRoutes, oauthCallbackRoutes } from './routes/oauth.js';
 import { vendorRoutes } from './routes/vendor.js';
 import type { Cipher } from './secrets.js';
 import type { Store } from './store/types.js';
@@ -75,7 +76,9 @@ export function createApp(deps: AppDeps): Hono<BaseEnv> {
 
   app.use(requestId());
   app.use(requestLogger(ctx.logger));
-  app.use(secureHeaders());
+  // overwrite: false lets a route keep a header it sets on purpose (the OAuth callback page needs
+  // its opener: Cross-Origin-Opener-Policy unsafe-none instead of the default same-origin).
+  app.use(secureHeaders({ overwrite: false }));
   const origins = new Set(ctx.allowedOrigins);
   app.use(
     cors({
@@ -98,7 +101,7 @@ export function createApp(deps: AppDeps): Hono<BaseEnv> {
   app.route('/', healthRoutes(ctx));
 
   // ---- public routes (no vendor JWT) of other modules mount here:
-  //   app.route('/oauth', oauthCallbackRoutes(ctx))   (routes/oauth.ts: GET /oauth/callback)
+  app.route('/oauth', oauthCallbackRoutes(ctx));
   //   app.route('/hooks', hookRoutes(ctx))             (routes/hooks.ts: POST /hooks/:token)
 
   // Vendor API: vendor tokens only.
@@ -114,7 +117,7 @@ export function createApp(deps: AppDeps): Hono<BaseEnv> {
   api.route('/', integrationRoutes(ctx));
   api.route('/', instanceRoutes(ctx));
   // ---- customer routes of other modules mount here (they get c.get('tenant'), c.get('actor')):
-  //   api.route('/', oauthAuthorizeRoutes(ctx))   (POST /instances/:id/connections/:name/authorize)
+  api.route('/', oauthAuthorizeRoutes(ctx));
   //   api.route('/', executionRoutes(ctx))        (routes/executions.ts)
   deps.extend?.({ app, api, ctx });
   app.route('/api/v1', api);

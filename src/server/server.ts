@@ -10,6 +10,7 @@ import { createApp, createRouteContext, type AppDeps, type BaseEnv, type RouteCo
 import { createTokenVerifier, KeyConfigError, type TokenVerifier } from './auth.js';
 import type { Config } from './config.js';
 import { loadIntegrations } from './integrations.js';
+import { oauthMigrations } from './oauth/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { createCipher, type Cipher } from './secrets.js';
 import { openStore, type OpenStoreOptions } from './store/index.js';
@@ -73,7 +74,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const cipher = options.cipher ?? createCipher(config.encryptionKey!);
   const integrations = options.integrations ?? (config.integrationsModule ? await loadIntegrations(config.integrationsModule) : []);
   if (integrations.length === 0) logger.warn('no integrations loaded: set PLUGBOARD_INTEGRATIONS to the module that exports them');
-  const store = options.store ?? (await openStore({ ...options.storeOptions, databaseUrl: config.databaseUrl }));
+  const store =
+    options.store ??
+    (await openStore({
+      ...options.storeOptions,
+      migrations: { ...oauthMigrations, ...options.storeOptions?.migrations },
+      databaseUrl: config.databaseUrl,
+    }));
 
   const deps: AppDeps = {
     store,

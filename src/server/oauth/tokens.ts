@@ -7,6 +7,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ConnectionStatus } from '../../protocol/index.js';
 import type { ConnectionCredentials } from '../../sdk/connections.js';
 import type { Integration } from '../../sdk/integration.js';
+import { connectionAad } from '../credentials.js';
 import type { Logger } from '../logger.js';
 import type { Cipher } from '../secrets.js';
 import type { CoreDatabase, ConnectionsTable } from '../store/schema.js';
@@ -28,7 +29,7 @@ export function integrationLookup(integrations: ReadonlyMap<string, Integration>
   return (key) => map.get(key);
 }
 
-/** What the connection's ciphertext holds. */
+/** What the connection's ciphertext holds (the shape credentials.ts's StoredOAuthTokens reads). */
 export interface StoredTokens {
   accessToken: string;
   refreshToken?: string;
@@ -61,9 +62,8 @@ export class ConnectionUnavailableError extends Error {
   }
 }
 
-export function connectionAad(instanceId: string, connection: string): string {
-  return `connection:${instanceId}:${connection}`;
-}
+// The one AAD convention for connection ciphertexts, shared with credentials.ts readers.
+export { connectionAad };
 
 export function tokensFromResponse(response: oauth.TokenEndpointResponse, previous: StoredTokens | undefined, requestedScopes: string[], now: number): StoredTokens {
   return {

@@ -14,6 +14,7 @@ import type { ApiKeyConnection, Integration } from '../../sdk/index.js';
 import type { CustomerEnv, RouteContext } from '../app.js';
 import { connectionAad, openConnections, openInstanceSecrets, sealInstanceSecrets } from '../credentials.js';
 import { activationBlockers, instanceView } from '../instance-view.js';
+import { ConnectionUnavailableError, oauthFor } from '../oauth/index.js';
 import { HttpProblem, notFound, validationProblem } from '../problem.js';
 import { DuplicateInstanceError, IdempotencyKeyReuseError, VersionConflictError, type InstanceRecord, type NewAuditEvent } from '../store/types.js';
 import { fieldErrors, readBody } from '../validation.js';
@@ -158,6 +159,8 @@ export function instanceRoutes(ctx: RouteContext): Hono<CustomerEnv> {
 
   app.delete('/instances/:id', async (c) => {
     const { instance } = await load(c);
+    // Revoke OAuth grants at their providers first (best effort), then drop the ciphertexts with the instance.
+    await oauthFor(ctx).revokeInstance({ customerId: c.get('tenant').customer.id, instanceId: instance.id });
     const deleted = await c.get('tenant').deleteInstance(instance.id, audit(c, 'instance.deleted', instance.id, { integrationKey: instance.integrationKey }));
     if (!deleted) throw notFound('Instance');
     return c.body(null, 204);
@@ -278,6 +281,9 @@ export function instanceRoutes(ctx: RouteContext): Hono<CustomerEnv> {
     if (instance.status === 'active' && integration?.connections[name]) {
       throw conflict('Pause the instance before removing a connection it uses');
     }
+    if (integration?.connections[name] && integration.connections[name].kind !== 'apiKey') {
+      await oauthFor(ctx).revokeConnection({ customerId: c.get('tenant').customer.id, instanceId: instance.id, connection: name });
+    }
     const deleted = await c.get('tenant').deleteConnection(instance.id, name, audit(c, 'connection.deleted', instance.id, { connection: name }));
     if (!deleted) throw notFound(`Connection "${name}"`);
     const fresh = (await c.get('tenant').getInstance(instance.id)) ?? instance;
@@ -354,6 +360,16 @@ export function instanceRoutes(ctx: RouteContext): Hono<CustomerEnv> {
     const secrets = openInstanceSecrets(ctx.cipher, instance);
     const config = { ...instance.config, ...secrets, ...overrides };
     const connections = openConnections(ctx.cipher, integration, instance.id, await c.get('tenant').listConnections(instance.id));
+    // OAuth tokens: refreshed first when close to expiry (or fetched, for client credentials).
+    for (const [connection, spec] of Object.entries(integration.connections)) {
+      if (spec.kind === 'apiKey') continue;
+      try {
+        connections[connection] = await oauthFor(ctx).getAccessToken({ customerId: c.get('tenant').customer.id, instanceId: instance.id, connection });
+      } catch (err) {
+        if (!(err instanceof ConnectionUnavailableError)) throw err;
+        if (err.reason !== 'missing') throw conflict(`${spec.label}: ${err.message}`, { connection, reason: err.reason });
+      }
+    }
 
     // A plain timer (AbortSignal.timeout's is unref'd) so a hanging source still ends the request.
     const timeout = new AbortController();
