@@ -2,7 +2,7 @@
 // module, an extension route, and graceful shutdown (stop accepting, finish in-flight, close store).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -74,4 +74,18 @@ test('startServer serves the API on a real socket and shuts down gracefully', as
   assert.ok(logs.some((l) => l.includes('plugboard listening')));
   assert.ok(logs.some((l) => l.includes('"msg":"stopped"')));
   assert.ok(!logs.join('\n').includes(authorization.slice(7)), 'tokens are not logged');
+});
+
+test('the integrations module must export unique integrations, and says what is wrong', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'plugboard-integrations-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { indexIntegrations, loadIntegrations, IntegrationsError } = await import('../../src/server/integrations.js');
+  const { testIntegrations } = await import('./fixtures/integrations.js');
+  const list = await loadIntegrations(fileURLToPath(new URL('./fixtures/integrations-module.ts', import.meta.url)));
+  assert.deepEqual(list.map((i) => i.key), ['every-field', 'chat']);
+  assert.throws(() => indexIntegrations([...testIntegrations, testIntegrations[0]!]), /"every-field" is defined twice/);
+  assert.throws(() => indexIntegrations([{ key: 'x' } as never]), /defineIntegration/);
+  writeFileSync(join(dir, 'wrong.mjs'), 'export const something = 1;');
+  await assert.rejects(loadIntegrations(join(dir, 'wrong.mjs')), (err: unknown) => err instanceof IntegrationsError && /must export an array/.test(err.message));
+  await assert.rejects(loadIntegrations(join(dir, 'missing.mjs')), /could not import/);
 });
