@@ -447,12 +447,14 @@ for (const engine of [sqliteEngine, postgresEngine]) {
 }
 
 describe('SQLite shared by several processes', () => {
-  test('two processes creating with one idempotency key make one instance (WAL + busy_timeout)', async () => {
+  test('three processes opening a fresh file at once: migrated once, one customer, one instance', async () => {
     const file = join(tmpRoot, `multi-${randomBytes(4).toString('hex')}.db`);
     const storeModule = fileURLToPath(new URL('../../src/server/store/index.ts', import.meta.url));
-    // Each process: first sight of the customer, 25 concurrent creates, then a connection write.
+    // Each process waits for a common start time (so migrations race), then: first sight of the
+    // customer, 25 concurrent creates with one idempotency key, then a connection write.
     const script = `
       const { openStore } = await import(${JSON.stringify(storeModule)});
+      while (Date.now() < Number(process.argv[2])) await new Promise((r) => setTimeout(r, 2));
       const store = await openStore({ databaseUrl: process.argv[1] });
       const acme = store.forCustomer(await store.ensureCustomer('acme'));
       const audit = { actor: 'system', action: 'instance.created', target: '', details: {} };
@@ -461,20 +463,20 @@ describe('SQLite shared by several processes', () => {
       await acme.putConnection(results[0].instance.id, 'p' + process.pid, { kind: 'apiKey', status: 'connected', ciphertext: 'x', expiresAt: null, error: null });
       console.log(JSON.stringify({ created: results.filter((r) => r.created).length, ids: [...new Set(results.map((r) => r.instance.id))] }));
       await store.close();`;
+    const startAt = String(Date.now() + 2500);
     const run = () =>
-      promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, file], { cwd: process.cwd() });
-    const outputs = await Promise.all([run(), run()]);
+      promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, file, startAt], { cwd: process.cwd() });
+    const outputs = await Promise.all([run(), run(), run()]);
     const reports = outputs.map((o) => JSON.parse(o.stdout.trim()) as { created: number; ids: string[] });
-    assert.equal(reports[0]!.created + reports[1]!.created, 1);
-    assert.deepEqual(reports[0]!.ids, reports[1]!.ids);
-    assert.equal(reports[0]!.ids.length, 1);
+    assert.equal(reports.reduce((sum, r) => sum + r.created, 0), 1);
+    assert.equal(new Set(reports.flatMap((r) => r.ids)).size, 1);
     const store = await openStore({ databaseUrl: file });
     try {
       assert.equal((await store.vendor.listCustomers()).length, 1);
       const instances = await store.vendor.listInstances();
       assert.equal(instances.length, 1);
       const acme = store.forCustomer(instances[0]!.customer);
-      assert.equal((await acme.listConnections(instances[0]!.id)).length, 2);
+      assert.equal((await acme.listConnections(instances[0]!.id)).length, 3);
       assert.equal((await acme.listAudit()).length, 1);
     } finally {
       await store.close();

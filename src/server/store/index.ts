@@ -120,7 +120,14 @@ async function runMigrations(
     allowUnorderedMigrations: true,
     ...(migrationTableSchema !== undefined ? { migrationTableSchema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely takes no lock on SQLite, so processes starting together on a fresh file can race: the
+  // loser sees "already exists" or SQLITE_BUSY. Once the winner has committed, a retry finds
+  // the migrations done; a genuine failure fails the same way every time.
+  for (let attempt = 1; error && engine === 'sqlite' && attempt <= 5; attempt++) {
+    await new Promise((done) => setTimeout(done, 50 * attempt));
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(`database migration ${failed ? `"${failed}" ` : ''}failed: ${error instanceof Error ? error.message : String(error)}`, {
