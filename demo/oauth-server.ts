@@ -185,11 +185,15 @@ export async function startOAuthServer(options: OAuthServerOptions): Promise<OAu
   provider.on('server_error', () => {});
 
   const providerCallback = provider.callback();
+  // Chrome applies form-action to the redirects after a form post too: the consent form's chain
+  // ends at the client's redirect URI, so those origins must be allowed as well.
+  const formTargets = [...new Set(options.clients.flatMap((c) => c.redirectUris ?? []).map((u) => new URL(u).origin))];
+  const interactionCsp = `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${formTargets.join(' ')}; frame-ancestors 'none'; base-uri 'none'`;
 
   async function handleInteraction(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const details = await provider.interactionDetails(req, res);
     if (req.method === 'GET') {
-      send(res, 200, 'text/html; charset=utf-8', await interactionPage(details, title));
+      send(res, 200, 'text/html; charset=utf-8', await interactionPage(details, title), { 'content-security-policy': interactionCsp });
       return;
     }
     const form = await readForm(req);

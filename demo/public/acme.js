@@ -190,6 +190,28 @@ function setUpThemePicker() {
   applyLook(picker.querySelector('input:checked')?.value ?? 'default');
 }
 
+// ---------------------------------------------------------------- back from an OAuth sign-in
+
+// In redirect mode the provider's sign-in sends the whole page back here with the outcome in
+// the query: tell the customer, then tidy the address bar.
+function showOAuthOutcome() {
+  const outcome = params.get('plugboard_oauth');
+  if (!outcome) return;
+  const notice = document.getElementById('notice');
+  if (notice) {
+    const ok = outcome === 'ok';
+    notice.textContent = ok
+      ? 'Signed in: the connection is ready. Open the integration to finish its setup.'
+      : `The sign-in did not finish (${params.get('plugboard_error') ?? outcome}). Try Connect again.`;
+    notice.classList.toggle('is-error', !ok);
+    notice.hidden = false;
+  }
+  const clean = new URL(location.href);
+  for (const key of [...clean.searchParams.keys()]) if (key.startsWith('plugboard_') || key === 'state') clean.searchParams.delete(key);
+  history.replaceState(null, '', clean);
+}
+
+showOAuthOutcome();
 setUpMarketplace();
 setUpEventLog();
 setUpThemePicker();

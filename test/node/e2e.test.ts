@@ -64,7 +64,7 @@ function card(p: Page, name: string): Locator {
 describe('end to end: a customer sets up an integration in the Acme CRM demo', { skip: bundle.skip }, () => {
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'plugboard-e2e-'));
-    demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', withoutOAuth: true, bundlePath: bundle.path });
+    demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path });
     browser = await chromium.launch({
       executablePath: CHROME,
       args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -200,6 +200,64 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
     await shown(card(page, 'Northwind CRM contact sync').getByText('Available', { exact: true }));
     const gone = (await apiAs('globex', '/instances')) as { instances: unknown[] };
     assert.deepEqual(gone.instances, []);
+  });
+
+  test('Globex connects Chatwave through the demo OAuth server; the channel picker uses the token', async (t) => {
+    if (!demo.oauthIssuer) return t.skip(`demo OAuth server not running: ${demo.oauthProblem}`);
+    const issuer = demo.oauthIssuer;
+    const context = await browser.newContext();
+    try {
+      const p = await openCustomerPage(context, 'globex');
+      await (await shown(p.getByRole('button', { name: 'Chatwave notifications', exact: true }))).click();
+      let dialog = await shown(p.getByRole('dialog', { name: 'Chatwave notifications' }));
+      await dialog.getByRole('button', { name: 'Set up' }).click();
+      await shown(dialog.getByRole('heading', { name: 'Connections', exact: true }));
+
+      // The sign-in opens in a popup, or (redirect mode) takes over the page and comes back.
+      const popup = p.waitForEvent('popup', { timeout: WAIT }).catch(() => undefined);
+      const redirected = p.waitForURL((u) => u.href.startsWith(issuer), { timeout: WAIT }).then(() => p, () => undefined);
+      await dialog.getByRole('button', { name: 'Connect' }).click();
+      const signIn = (await Promise.race([popup, redirected])) ?? (await redirected);
+      assert.ok(signIn, 'Connect opened the sign-in page');
+      await shown(signIn.getByRole('heading', { name: 'Sign in to Chatwave' }));
+      await signIn.getByRole('button', { name: 'Sign in' }).click();
+      await (await shown(signIn.getByRole('button', { name: 'Allow' }))).click();
+
+      if (signIn === p) {
+        await p.waitForURL((u) => u.href.startsWith(demo.url), { timeout: WAIT });
+        await shown(p.getByRole('status').filter({ hasText: 'the connection is ready' }));
+        assert.doesNotMatch(p.url(), /plugboard_|state=/, 'the page tidies the address bar');
+        await p.getByRole('button', { name: 'Chatwave notifications', exact: true }).click();
+        dialog = await shown(p.getByRole('dialog', { name: 'Chatwave notifications' }));
+        await dialog.getByRole('button', { name: 'Configure' }).click();
+      } else {
+        await signIn.waitForEvent('close', { timeout: WAIT });
+      }
+      await shown(dialog.getByRole('group', { name: 'Chatwave workspace' }).getByText('Connected', { exact: true }));
+      await dialog.getByRole('button', { name: 'Next' }).click();
+
+      // The channels come from the sign-in server's protected API, called with the stored token.
+      const channel = await shown(dialog.getByRole('combobox', { name: 'Channel' }));
+      await channel.click();
+      await shown(dialog.getByRole('option', { name: '#general' }));
+      await channel.fill('sal');
+      await shown(dialog.getByRole('option', { name: '#sales' }));
+      await dialog.getByRole('option', { name: 'general' }).waitFor({ state: 'hidden', timeout: WAIT });
+      await dialog.getByRole('option', { name: '#sales' }).click();
+      await dialog.getByRole('button', { name: 'Next' }).click();
+      await shown(dialog.getByRole('heading', { name: 'What to post', exact: true }));
+      await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+      await dialog.getByRole('button', { name: 'Activate' }).click();
+      await shown(dialog.getByRole('button', { name: 'Pause' }));
+
+      const { instances } = (await apiAs('globex', '/instances')) as { instances: { integrationKey: string; status: string; config: Record<string, unknown>; connections: { status: string }[] }[] };
+      const chatwave = instances.find((i) => i.integrationKey === 'chatwave-notifier');
+      assert.equal(chatwave?.status, 'active');
+      assert.equal(chatwave?.config.channel, 'C002');
+      assert.equal(chatwave?.connections[0]?.status, 'connected');
+    } finally {
+      await context.close();
+    }
   });
 
   test('switching the page to Initech shows Initech its own, empty, marketplace', async () => {
