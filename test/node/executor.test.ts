@@ -214,10 +214,20 @@ describe('executor pool', () => {
     assert.equal(hog.status, 'failed');
     assert.equal(hog.reason, 'memory');
     assert.equal(hog.retryable, true);
-    assert.match(hog.error!, /out of memory \(limit 64 MB\)/);
+    assert.match(hog.error!, /out of memory \(limit 64 MB of heap/);
     const next = await run(pool, job(a, 'probe', 'readNote'));
     assert.equal(next.status, 'succeeded');
     assert.notEqual((next.result as { pid: number }).pid, before.pid);
+  });
+
+  test('a flow that fills memory outside the heap (Buffers) is stopped by the resident-memory cap', async () => {
+    const small = createExecutorPool({ integrationsModule: isolation, maxOldSpaceMb: 64, maxRssMb: 256 });
+    try {
+      const outcome = await run(small, job(customer(), 'misbehave', 'bufferHog', { timeoutMs: 60_000 }));
+      assert.deepEqual([outcome.status, outcome.reason, outcome.retryable], ['failed', 'memory', true]);
+    } finally {
+      await small.close();
+    }
   });
 
   test('log lines arrive in order, formatted and capped; console output goes to the same log', async () => {
@@ -357,11 +367,14 @@ describe('executor pool limits and lifecycle', () => {
   });
 
   test('an integrations module that fails to load fails executions as retryable with its message', async () => {
-    const pool = createExecutorPool({ integrationsModule: new URL('broken.ts', fixtures).pathname });
+    const events: ExecutorEvent[] = [];
+    const pool = createExecutorPool({ integrationsModule: new URL('broken.ts', fixtures).pathname, onEvent: (e) => events.push(e) });
     try {
       const outcome = await run(pool, job(customer(), 'probe', 'trivial'));
       assert.deepEqual([outcome.status, outcome.reason, outcome.retryable], ['failed', 'crash', true]);
       assert.equal(outcome.error, 'Could not load the integrations: integrations module failed to load');
+      const exit = events.find((e) => e.type === 'exited');
+      assert.deepEqual(exit && exit.type === 'exited' && [exit.cause, exit.startupError], ['load-failed', outcome.error]);
     } finally {
       await pool.close();
     }

@@ -2,10 +2,12 @@
 // enforcing their timeouts, and turning its death (timeout kill, OOM, crash) into outcomes.
 import { fork, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionJob, ExecutionLogLine, ExecutionOutcome, ExecutionTimings, ExecutorExitCause } from './index.js';
-import { preciseNow, type ChildExecution, type FromExecutor, type ToExecutor } from './messages.js';
+import { capText, ERROR_CAP_BYTES, LOG_LINE_CAP_BYTES } from './summary.js';
+import { parseFromExecutor, preciseNow, type ChildExecution, type FromExecutor, type ToExecutor } from './messages.js';
 
 export interface ExecutorLaunch {
   entryPath: string;
@@ -14,6 +16,7 @@ export interface ExecutorLaunch {
   /** Everything the executor's environment will hold, besides HOME and TMPDIR (its own directory). */
   env: Record<string, string>;
   maxOldSpaceMb: number;
+  maxRssMb: number;
   abortGraceMs: number;
 }
 
@@ -45,7 +48,7 @@ export interface ExecutorHooks {
   onReady(executor: CustomerExecutor, spawnMs: number): void;
   /** An execution ended (its outcome is resolved); the pool may hand out more work. */
   onSettled(executor: CustomerExecutor): void;
-  onExit(executor: CustomerExecutor, cause: ExecutorExitCause, code: number | null, signal: string | null): void;
+  onExit(executor: CustomerExecutor, cause: ExecutorExitCause, code: number | null, signal: string | null, startupError?: string): void;
 }
 
 const STDERR_TAIL_BYTES = 8192;
@@ -109,7 +112,10 @@ export class CustomerExecutor {
     this.child.stderr?.on('data', (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
     });
-    this.child.on('message', (m: FromExecutor) => this.receive(m));
+    this.child.on('message', (raw: unknown) => {
+      const m = parseFromExecutor(raw);
+      if (m) this.receive(m);
+    });
     this.exited = new Promise((resolve) => {
       let done = false;
       const finish = (code: number | null, signal: string | null) => {
@@ -155,6 +161,22 @@ export class CustomerExecutor {
       return;
     }
     this.abort(run, 'cancelled');
+  }
+
+  /**
+   * Kills the executor for memory when its resident size passes `limitMb`: the heap cap does not
+   * count Buffers and other memory outside V8's heap. Linux only; elsewhere the heap cap alone holds.
+   */
+  async checkResidentMemory(limitMb: number): Promise<void> {
+    if (this.state !== 'ready' || this.pid < 0) return;
+    let status: string;
+    try {
+      status = await readFile(`/proc/${this.pid}/status`, 'utf8');
+    } catch {
+      return;
+    }
+    const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+    if (kb > limitMb * 1024 && this.state === 'ready') this.kill('memory');
   }
 
   kill(cause: ExecutorExitCause, blamed?: number): void {
@@ -237,7 +259,7 @@ export class CustomerExecutor {
         const run = this.runs.get(m.id);
         if (!run) return;
         try {
-          run.onLog({ level: m.level, message: m.message, at: m.at });
+          run.onLog({ level: m.level, message: capText(m.message, LOG_LINE_CAP_BYTES), at: m.at });
         } catch {
           // The caller's sink failing must not take the executor down with it.
         }
@@ -270,7 +292,7 @@ export class CustomerExecutor {
     if (run.aborted === 'cancelled') {
       return { status: 'failed', error: 'The execution was cancelled while it ran', retryable: true, reason: 'crash', timings };
     }
-    return { status: 'failed', error: m.error, retryable: m.retryable, reason: 'error', timings };
+    return { status: 'failed', error: capText(m.error ?? 'The flow failed', ERROR_CAP_BYTES), retryable: m.retryable, reason: 'error', timings };
   }
 
   private baseTimings(run: Running): Omit<ExecutionTimings, 'runMs'> {
@@ -299,6 +321,7 @@ export class CustomerExecutor {
   }
 
   private die(code: number | null, signal: string | null): void {
+    const startupError = this.state === 'starting' ? (this.loadError ?? this.stderrTail.trim().slice(-1024)) : undefined;
     this.state = 'exited';
     const cause: ExecutorExitCause = this.stopCause ?? (this.outOfMemory(code, signal) ? 'memory' : 'crash');
     for (const run of this.runs.values()) {
@@ -308,7 +331,7 @@ export class CustomerExecutor {
     }
     this.runs.clear();
     rmSync(this.root, { recursive: true, force: true });
-    this.hooks.onExit(this, cause, code, signal);
+    this.hooks.onExit(this, cause, code, signal, startupError || undefined);
   }
 
   private deathOutcome(run: Running, cause: ExecutorExitCause, code: number | null, signal: string | null): ExecutionOutcome {
@@ -327,7 +350,7 @@ export class CustomerExecutor {
           : 'The executor was restarted because another execution of this customer was cancelled');
       case 'memory':
         return {
-          ...this.shutdownOutcome(run, `The executor ran out of memory (limit ${this.launch.maxOldSpaceMb} MB) and was replaced`),
+          ...this.shutdownOutcome(run, `The executor ran out of memory (limit ${this.launch.maxOldSpaceMb} MB of heap, ${this.launch.maxRssMb} MB resident) and was replaced`),
           reason: 'memory',
         };
       case 'load-failed':
@@ -336,7 +359,9 @@ export class CustomerExecutor {
         const how = signal ? `signal ${signal}` : `exit code ${code}`;
         return this.shutdownOutcome(run, this.fatalError
           ? `The executor stopped on an uncaught error: ${this.fatalError}`
-          : `The executor stopped unexpectedly (${how})`);
+          : run.dispatchedAt === undefined
+            ? `The executor failed to start (${how})`
+            : `The executor stopped unexpectedly (${how})`);
       }
       default:
         return this.shutdownOutcome(run, 'The executor pool shut down before the execution finished');

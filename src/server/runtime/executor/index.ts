@@ -89,6 +89,8 @@ export interface ExecutorPoolOptions {
   integrationsModule: string;
   /** Heap cap of each executor (`--max-old-space-size`), default 128. */
   maxOldSpaceMb?: number;
+  /** Resident memory cap of each executor (Buffers count here, not in the heap), checked while it runs work; default 2 × heap + 128. */
+  maxRssMb?: number;
   /** An executor with nothing to run for this long is stopped, default 60 000. */
   idleMs?: number;
   /** Executor processes alive at once across customers (least recently used idle one is evicted), default 32. */
@@ -112,7 +114,16 @@ export interface ExecutorPoolOptions {
 
 export type ExecutorEvent =
   | { type: 'spawned'; customerId: string; pid: number; spawnMs: number }
-  | { type: 'exited'; customerId: string; pid: number; cause: ExecutorExitCause; code: number | null; signal: string | null };
+  | {
+      type: 'exited';
+      customerId: string;
+      pid: number;
+      cause: ExecutorExitCause;
+      code: number | null;
+      signal: string | null;
+      /** For an executor that died before it was ready: the end of its stderr (why Node or the module failed). */
+      startupError?: string;
+    };
 
 export type ExecutorExitCause = 'idle' | 'evicted' | 'timeout' | 'cancelled' | 'memory' | 'crash' | 'closed' | 'load-failed';
 

@@ -1,5 +1,6 @@
 // The narrow IPC protocol between the pool and one customer's executor. A run message carries
 // only that execution's inputs; nothing else from the control plane ever crosses.
+import * as z from 'zod';
 import type { ConnectionCredentials } from '../../../sdk/index.js';
 
 export interface ChildExecution {
@@ -37,6 +38,31 @@ export type FromExecutor =
       endedAt: number;
     }
   | { type: 'fatal'; error: string };
+
+// What the pool accepts from an executor. A flow shares its process with this protocol and could
+// send anything; whatever does not fit is dropped, and it can only ever touch its own customer's runs.
+const level = z.enum(['info', 'warn', 'error']);
+const fromExecutor = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), integrations: z.array(z.string()) }),
+  z.object({ type: z.literal('load-failed'), error: z.string() }),
+  z.object({ type: z.literal('log'), id: z.number(), level, message: z.string(), at: z.string() }),
+  z.object({
+    type: z.literal('done'),
+    id: z.number(),
+    status: z.enum(['succeeded', 'failed']),
+    result: z.unknown().optional(),
+    error: z.string().optional(),
+    retryable: z.boolean(),
+    startedAt: z.number(),
+    endedAt: z.number(),
+  }),
+  z.object({ type: z.literal('fatal'), error: z.string() }),
+]);
+
+export function parseFromExecutor(raw: unknown): FromExecutor | undefined {
+  const parsed = fromExecutor.safeParse(raw);
+  return parsed.success ? (parsed.data as FromExecutor) : undefined;
+}
 
 export function preciseNow(): number {
   return performance.timeOrigin + performance.now();

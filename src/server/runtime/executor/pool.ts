@@ -60,7 +60,8 @@ function launchOf(o: ExecutorPoolOptions): ExecutorLaunch {
   }
   env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
   Object.assign(env, o.env);
-  return { entryPath, moduleUrl, execArgv, env, maxOldSpaceMb, abortGraceMs: o.abortGraceMs ?? 1000 };
+  const maxRssMb = o.maxRssMb ?? maxOldSpaceMb * 2 + 128;
+  return { entryPath, moduleUrl, execArgv, env, maxOldSpaceMb, maxRssMb, abortGraceMs: o.abortGraceMs ?? 1000 };
 }
 
 function notRunOutcome(error: string, calledAt: number): ExecutionOutcome {
@@ -78,6 +79,11 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
   const idleTimers = new Map<CustomerExecutor, NodeJS.Timeout>();
   const queue: Waiting[] = [];
   let accepting = true;
+
+  const memoryWatch = setInterval(() => {
+    for (const e of executors.values()) if (e.load > 0) void e.checkResidentMemory(launch.maxRssMb);
+  }, 250);
+  memoryWatch.unref();
   let onQuiet: (() => void) | undefined;
 
   const emit: NonNullable<ExecutorPoolOptions['onEvent']> = (event) => {
@@ -96,12 +102,12 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
       if (executor.load === 0) armIdle(executor);
       pump();
     },
-    onExit(executor: CustomerExecutor, cause: ExecutorExitCause, code: number | null, signal: string | null) {
+    onExit(executor: CustomerExecutor, cause: ExecutorExitCause, code: number | null, signal: string | null, startupError?: string) {
       clearTimeout(idleTimers.get(executor));
       idleTimers.delete(executor);
       dying.delete(executor);
       if (executors.get(executor.customerId) === executor) executors.delete(executor.customerId);
-      emit({ type: 'exited', customerId: executor.customerId, pid: executor.pid, cause, code, signal });
+      emit({ type: 'exited', customerId: executor.customerId, pid: executor.pid, cause, code, signal, ...(startupError ? { startupError } : {}) });
       pump();
     },
   };
@@ -189,6 +195,7 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
   }
 
   async function stopAll(): Promise<void> {
+    clearInterval(memoryWatch);
     for (const w of queue.splice(0)) {
       if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
       w.resolve(notRunOutcome('The executor pool shut down before the execution started', w.calledAt));
