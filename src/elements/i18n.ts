@@ -73,6 +73,11 @@ export const en = {
   'connection.connecting': 'Waiting for the sign-in window…',
   'connection.popupBlocked': 'The sign-in window was blocked. Allow pop-ups for this site and try again.',
   'connection.popupClosed': 'The sign-in window was closed before finishing.',
+  'connection.cancel': 'Cancel',
+  'connection.redirecting': 'Opening the sign-in page…',
+  'connection.connectedNow': 'Connected.',
+  'connection.disconnected': 'Disconnected.',
+  'connection.failed': 'The connection was not completed.',
   // config form
   'form.secretSet': 'Set — type to replace',
   'form.required': 'Required',

@@ -158,6 +158,8 @@ export const AuthorizeResponse = z.object({
   authorizationUrl: z.string(),
   state: z.string(),
   expiresAt: IsoDate,
+  /** Origin of the callback page: the only origin whose `plugboard:oauth` message the opener accepts. */
+  callbackOrigin: z.optional(z.string()),
 });
 export type AuthorizeResponse = z.infer<typeof AuthorizeResponse>;
 

@@ -13,6 +13,8 @@ export interface ConnectEventDetail {
   instanceId: string;
   connection: string;
   status: ConnectionStatus;
+  /** The instance after the change, when the element could read it. */
+  instance?: Instance;
 }
 export interface ConnectErrorDetail {
   instanceId: string;

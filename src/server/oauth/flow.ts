@@ -145,7 +145,7 @@ export class OAuthFlow {
     url.searchParams.set('state', state);
     url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier));
     url.searchParams.set('code_challenge_method', 'S256');
-    return { authorizationUrl: url.href, state, expiresAt };
+    return { authorizationUrl: url.href, state, expiresAt, callbackOrigin: new URL(this.redirectUri).origin };
   }
 
   /**
