@@ -138,9 +138,14 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
     ? { issuer: undefined, problem: 'not started (withoutOAuth)', close: async () => {} }
     : await startDemoOAuth(oauthPort, '127.0.0.1', [`${url}/oauth/callback`, `http://127.0.0.1:${port}/oauth/callback`]);
 
-  // Read lazily by demo/integrations.ts, in this process and in flow executors it starts.
-  process.env.PLUGBOARD_DEMO_URL = `http://127.0.0.1:${port}`;
-  if (oauth.issuer) process.env.PLUGBOARD_DEMO_OAUTH_ISSUER = oauth.issuer;
+  // Read lazily by demo/integrations.ts, in this process and, through the runtime's
+  // PLUGBOARD_EXECUTOR_ENV_* pass-through, in the flow executors (their environment is scrubbed).
+  const integrationEnv: Record<string, string> = { PLUGBOARD_DEMO_URL: `http://127.0.0.1:${port}` };
+  if (oauth.issuer) integrationEnv.PLUGBOARD_DEMO_OAUTH_ISSUER = oauth.issuer;
+  for (const [name, value] of Object.entries(integrationEnv)) {
+    process.env[name] = value;
+    process.env[`PLUGBOARD_EXECUTOR_ENV_${name}`] = value;
+  }
 
   const vendor = await createDemoVendor();
   const inbox = new DemoInbox();

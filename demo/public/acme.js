@@ -88,6 +88,77 @@ function setUpInbox() {
   }, 5000);
 }
 
+// ---------------------------------------------------------------- try a flow
+
+/** What each demo integration's webhook would receive from its real sender. */
+const SAMPLE_EVENTS = {
+  'chatwave-notifier': { event: 'deal.won', title: 'Globex renewal 2025', amount: '$12,000', owner: 'hank' },
+  'webhook-forwarder': { type: 'contact.created', contact: { name: 'Ada Lovelace', email: 'ada@analytical.example' } },
+  'ledgerly-billing-alerts': { type: 'payment.failed', amount: 1800, customerName: 'Initrode' },
+};
+
+async function api(path, init = {}) {
+  const res = await fetch(`/api/v1${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${await getToken()}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+  });
+  if (!res.ok) throw new Error(`${path}: ${res.status}`);
+  return res.json();
+}
+
+async function hmacHex(secret, body) {
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(body));
+  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function sendSample(instance, hook) {
+  const result = document.getElementById('try-result');
+  const body = JSON.stringify(SAMPLE_EVENTS[instance.integrationKey] ?? { hello: 'from Acme CRM' });
+  const headers = { 'content-type': 'application/json' };
+  try {
+    if (hook.hmac) {
+      const { secret } = await api(`/instances/${instance.id}/webhooks/${hook.flow}/secret`, { method: 'POST' });
+      headers['x-plugboard-signature'] = `sha256=${await hmacHex(secret, body)}`;
+    }
+    const res = await fetch(hook.url, { method: 'POST', headers, body });
+    const answer = await res.json().catch(() => ({}));
+    result.textContent = res.ok
+      ? `Accepted (${res.status}): execution ${answer.executionId}. The inbox refreshes in a moment.`
+      : `The webhook answered ${res.status}: ${answer.detail ?? answer.title ?? ''}`;
+    setTimeout(() => void refreshInbox(), 1500);
+  } catch (err) {
+    result.textContent = `Could not send: ${err.message}`;
+  }
+}
+
+async function refreshTryList() {
+  const list = document.getElementById('try-list');
+  const empty = document.getElementById('try-empty');
+  if (!list) return;
+  let instances = [];
+  try {
+    ({ instances } = await api('/instances'));
+  } catch {
+    return;
+  }
+  const items = instances
+    .filter((i) => i.status === 'active')
+    .flatMap((i) => (i.webhooks ?? []).map((hook) => ({ instance: i, hook })));
+  list.replaceChildren(
+    ...items.map(({ instance, hook }) => {
+      const li = document.createElement('li');
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = `Send a sample event to ${instance.integrationKey} (${hook.flow}${hook.hmac ? ', signed' : ''})`;
+      button.addEventListener('click', () => void sendSample(instance, hook));
+      li.append(button);
+      return li;
+    }),
+  );
+  if (empty) empty.hidden = items.length > 0;
+}
+
 // ---------------------------------------------------------------- events the host hears
 
 const EVENTS = [
@@ -110,7 +181,10 @@ function setUpEventLog() {
       li.textContent = `${new Date().toLocaleTimeString()} ${name} ${JSON.stringify(event.detail ?? {})}`;
       log.prepend(li);
       while (log.children.length > 20) log.lastElementChild?.remove();
-      if (name !== 'plug-error') void refreshInbox();
+      if (name !== 'plug-error') {
+        void refreshInbox();
+        void refreshTryList();
+      }
     });
   }
 }
@@ -217,3 +291,4 @@ setUpEventLog();
 setUpThemePicker();
 void setUpCustomerSwitch();
 setUpInbox();
+void refreshTryList();
