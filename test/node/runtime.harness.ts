@@ -49,7 +49,8 @@ export interface Harness {
   /** An active recorder instance of a new customer. */
   activeInstance(customerExternalId: string): Promise<{ customer: Customer; instance: InstanceRecord; hookUrl: (flow: string) => Promise<string> }>;
   /** Execution ids the flows wrote for this instance, in write order. */
-  sideEffects(instanceId: string): string[];
+  sideEffects(instanceId: string, tag?: string): string[];
+  encryptionKey: string;
   close(): Promise<void>;
 }
 
@@ -75,7 +76,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       ? { databaseUrl: PG_URL, pgSchema: options.pgSchema, migrations: runtimeMigrations }
       : { databaseUrl: join(dir, 'plugboard.db'), migrations: runtimeMigrations },
   );
-  const cipher = createCipher(generateEncryptionKey());
+  const encryptionKey = generateEncryptionKey();
+  const cipher = createCipher(encryptionKey);
   const metrics = createMetrics();
   const alerts: AlertSender = createAlertSender({ url: options.alerts?.url, secret: options.alerts?.secret, baseDelayMs: 100 });
   const runnerId = `test_${randomBytes(3).toString('hex')}`;
@@ -122,6 +124,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const harness: Harness = {
     dir,
     outDir,
+    encryptionKey,
     store,
     cipher,
     runtime,
@@ -162,12 +165,12 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         },
       };
     },
-    sideEffects(instanceId) {
+    sideEffects(instanceId, tag = 'record') {
       const file = join(outDir, `${instanceId}.log`);
       if (!existsSync(file)) return [];
       return readFileSync(file, 'utf8')
         .split('\n')
-        .filter(Boolean)
+        .filter((line) => line.split(' ')[1] === tag)
         .map((line) => line.split(' ')[0]!);
     },
     async close() {

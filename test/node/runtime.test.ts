@@ -242,7 +242,7 @@ describe('runtime on SQLite', () => {
     const two = createScheduler({ store: h.store, integrations: h.ctx.integrations, runtime: h.runtime, intervalMs: 200 });
     one.start();
     two.start();
-    await eventually(() => h.sideEffects(instance.id).length >= 3 || undefined, 30_000, 'three ticks');
+    await eventually(() => h.sideEffects(instance.id, 'tick').length >= 3 || undefined, 30_000, 'three ticks');
     await Promise.all([one.stop(), two.stop()]);
     const db = runtimeDb(h.store.db);
     const rows = await db.selectFrom('executions').select(['tick_key', 'trigger']).where('instance_id', '=', instance.id).orderBy('tick_key').execute();

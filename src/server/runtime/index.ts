@@ -1,0 +1,213 @@
+// Wiring of the runtime from the environment: the queue for the engine in use, the runtime the
+// routes use, and (unless disabled) a runner with its scheduler and lifecycle-alert relay.
+//   SQLite:      in-process queue; `plugboard serve` runs the one runner (PLUGBOARD_RUNNER=off: none).
+//   PostgreSQL:  pg-boss; any number of `plugboard runner` processes, and serve may run one too.
+import type { Hono } from 'hono';
+import type { BaseEnv, CustomerEnv, RouteContext } from '../app.js';
+import type { IntegrationIndex } from '../integrations.js';
+import type { Logger } from '../logger.js';
+import { executionRoutes } from '../routes/executions.js';
+import { hookRoutes } from '../routes/hooks.js';
+import { metricsRoutes } from '../routes/metrics.js';
+import type { Cipher } from '../secrets.js';
+import type { Store } from '../store/types.js';
+import { createAlertSender } from './alerts.js';
+import { ExecutionStore } from './executions.js';
+import { createExecutorPool, type ExecutorPool } from './executor/index.js';
+import { createLifecycleRelay, type LifecycleRelay } from './lifecycle.js';
+import { createMetrics, httpMetrics } from './metrics.js';
+import { createPgBossQueue } from './pgboss-queue.js';
+import type { ExecutionQueue } from './queue.js';
+import { createRunner, type AccessTokenResolver, type Runner } from './runner.js';
+import { createRuntime, type Runtime } from './runtime.js';
+import { createScheduler, type Scheduler } from './scheduler.js';
+import { runtimeDb, runtimeMigrations } from './schema.js';
+import { createSqliteQueue } from './sqlite-queue.js';
+
+export { runtimeMigrations } from './schema.js';
+export type { Runtime } from './runtime.js';
+export type { Runner, AccessTokenResolver } from './runner.js';
+
+export interface RuntimeSettings {
+  /** PLUGBOARD_RUNNER: run a runner in this process (serve; default on). */
+  runner: boolean;
+  concurrency: number;
+  perCustomer: number;
+  timeoutMs: number;
+  maxAttempts: number;
+  retryBaseDelayMs: number;
+  failureThreshold: number;
+  alertUrl: string | undefined;
+  alertSecret: string | undefined;
+  drainGraceMs: number;
+  scheduleIntervalMs: number;
+  webhookBodyLimitBytes: number;
+  /** PostgreSQL only. */
+  pgSchema: string | undefined;
+  bossSchema: string;
+  visibilityTimeoutS: number;
+  maintenanceIntervalS: number;
+  pollMs: number;
+}
+
+export class RuntimeSettingsError extends Error {}
+
+/** `PLUGBOARD_EXECUTOR_ENV_<NAME>=v` hands `<NAME>=v` to every executor (e.g. the vendor's API base URL). */
+export function executorEnv(env: Record<string, string | undefined> = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith('PLUGBOARD_EXECUTOR_ENV_') && value !== undefined) out[name.slice('PLUGBOARD_EXECUTOR_ENV_'.length)] = value;
+  }
+  return out;
+}
+
+/** Reads the runtime's variables; throws one error naming every bad one. */
+export function runtimeSettings(env: Record<string, string | undefined> = process.env): RuntimeSettings {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  const timeoutMs = int('PLUGBOARD_EXECUTION_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  const runnerFlag = (env.PLUGBOARD_RUNNER ?? 'on').trim().toLowerCase();
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(runnerFlag)) problems.push(`PLUGBOARD_RUNNER must be on or off (got "${runnerFlag}")`);
+  const alertUrl = env.PLUGBOARD_ALERT_WEBHOOK_URL?.trim() || undefined;
+  if (alertUrl && !/^https?:\/\//.test(alertUrl)) problems.push('PLUGBOARD_ALERT_WEBHOOK_URL must be an http(s) URL');
+  const alertSecret = env.PLUGBOARD_ALERT_SECRET?.trim() || undefined;
+  if (alertUrl && !alertSecret) problems.push('PLUGBOARD_ALERT_SECRET is needed with PLUGBOARD_ALERT_WEBHOOK_URL (alerts are always signed)');
+  const settings: RuntimeSettings = {
+    runner: ['on', 'true', '1'].includes(runnerFlag),
+    concurrency: int('PLUGBOARD_RUNNER_CONCURRENCY', 16, 1, 1000),
+    perCustomer: int('PLUGBOARD_RUNNER_PER_CUSTOMER', 4, 1, 1000),
+    timeoutMs,
+    maxAttempts: int('PLUGBOARD_MAX_ATTEMPTS', 3, 1, 20),
+    retryBaseDelayMs: int('PLUGBOARD_RETRY_BASE_MS', 1000, 10, 3_600_000),
+    failureThreshold: int('PLUGBOARD_FAILURE_THRESHOLD', 3, 1, 1000),
+    alertUrl,
+    alertSecret,
+    drainGraceMs: int('PLUGBOARD_DRAIN_GRACE_MS', 30_000, 0, 3_600_000),
+    scheduleIntervalMs: int('PLUGBOARD_SCHEDULE_INTERVAL_MS', 10_000, 100, 600_000),
+    webhookBodyLimitBytes: int('PLUGBOARD_WEBHOOK_BODY_LIMIT_BYTES', 256 * 1024, 1024, 100 * 1024 * 1024),
+    pgSchema: env.PLUGBOARD_PG_SCHEMA?.trim() || undefined,
+    bossSchema: env.PLUGBOARD_PGBOSS_SCHEMA?.trim() || 'pgboss',
+    visibilityTimeoutS: int('PLUGBOARD_VISIBILITY_TIMEOUT_S', Math.ceil(timeoutMs / 1000) + 60, 2, 86_400),
+    maintenanceIntervalS: int('PLUGBOARD_MAINTENANCE_INTERVAL_S', 30, 1, 3600),
+    pollMs: int('PLUGBOARD_RUNNER_POLL_MS', 500, 20, 60_000),
+  };
+  if (problems.length) throw new RuntimeSettingsError(problems.join('\n'));
+  return settings;
+}
+
+export interface StartedRuntime {
+  runtime: Runtime;
+  runner: Runner | undefined;
+  pool: ExecutorPool | undefined;
+  /** Mounts /hooks, /metrics and the executions API (pass to createApp/startServer as `extend`). */
+  mount(parts: { app: Hono<BaseEnv>; api: Hono<CustomerEnv>; ctx: RouteContext }): void;
+  /** Drains the runner (up to the grace period), then stops everything; the store stays open. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function startRuntime(options: {
+  store: Store;
+  cipher: Cipher;
+  integrations: IntegrationIndex;
+  /** Module the executors import the integrations from; needed when a runner runs. */
+  integrationsModule: string | undefined;
+  databaseUrl: string | undefined;
+  publicUrl: string;
+  settings: RuntimeSettings;
+  /** Run a runner here (default: settings.runner). */
+  runner?: boolean;
+  logger?: Logger;
+  getAccessToken?: AccessTokenResolver;
+  /** Variables every executor gets (their environment is otherwise scrubbed). */
+  executorEnv?: Record<string, string>;
+}): Promise<StartedRuntime> {
+  const { store, settings, logger } = options;
+  const withRunner = options.runner ?? settings.runner;
+  const executions = new ExecutionStore(runtimeDb(store.db));
+  const queue: ExecutionQueue =
+    store.engine === 'postgres'
+      ? await createPgBossQueue({
+          connectionString: options.databaseUrl!,
+          bossSchema: settings.bossSchema,
+          supervise: withRunner,
+          visibilityTimeoutS: settings.visibilityTimeoutS,
+          maintenanceIntervalS: settings.maintenanceIntervalS,
+          logger,
+        })
+      : createSqliteQueue({ executions, runnerId: 'embedded', onError: (err) => logger?.error({ err }, 'queue failed') });
+  const metrics = createMetrics();
+  const alerts = createAlertSender({ url: settings.alertUrl, secret: settings.alertSecret, logger });
+  const runtime = createRuntime({
+    store,
+    cipher: options.cipher,
+    queue,
+    metrics,
+    alerts,
+    publicUrl: options.publicUrl,
+    maxAttempts: settings.maxAttempts,
+    webhookBodyLimitBytes: settings.webhookBodyLimitBytes,
+  });
+
+  let pool: ExecutorPool | undefined;
+  let runner: Runner | undefined;
+  let scheduler: Scheduler | undefined;
+  let relay: LifecycleRelay | undefined;
+  if (withRunner) {
+    if (!options.integrationsModule) throw new RuntimeSettingsError('a runner needs PLUGBOARD_INTEGRATIONS (the executors import the integrations from it)');
+    pool = createExecutorPool({ integrationsModule: options.integrationsModule, maxPerCustomer: settings.perCustomer, env: options.executorEnv });
+    runner = createRunner({
+      store,
+      cipher: options.cipher,
+      integrations: options.integrations,
+      pool,
+      queue,
+      logger,
+      alerts,
+      metrics,
+      getAccessToken: options.getAccessToken,
+      concurrency: settings.concurrency,
+      perCustomer: settings.perCustomer,
+      pollMs: settings.pollMs,
+      timeoutMs: settings.timeoutMs,
+      retryBaseDelayMs: settings.retryBaseDelayMs,
+      failureThreshold: settings.failureThreshold,
+    });
+    runner.start();
+    scheduler = createScheduler({ store, integrations: options.integrations, runtime, intervalMs: settings.scheduleIntervalMs, logger });
+    scheduler.start();
+    relay = createLifecycleRelay({ store, alerts, onError: (err) => logger?.warn({ err }, 'lifecycle alert relay failed') });
+    relay.start();
+  }
+
+  return {
+    runtime,
+    runner,
+    pool,
+    mount({ app, api, ctx }) {
+      app.use(httpMetrics(metrics));
+      app.route('/', metricsRoutes(runtime));
+      app.route('/hooks', hookRoutes(ctx, runtime));
+      api.route('/', executionRoutes(ctx, runtime));
+    },
+    async stop(graceMs = settings.drainGraceMs) {
+      await scheduler?.stop();
+      await relay?.stop();
+      await runner?.stop(graceMs);
+      await pool?.drain(1000);
+      await alerts.flush(5000);
+      alerts.close();
+      await queue.close();
+    },
+  };
+}
+
+export { runtimeMigrations as migrations };

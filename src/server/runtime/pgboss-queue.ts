@@ -1,0 +1,135 @@
+// The PostgreSQL queue: pg-boss 10, one pg-boss queue per customer (`exec.<customer id>`).
+//
+// Fairness: pg-boss 10 has no group concurrency, and one shared queue would hand out a flooding
+// customer's backlog first (fetch takes the oldest jobs). With a queue per customer, the shared
+// FairDispatcher fetches round-robin over the customers that have work, at most `perCustomer` at
+// once each (per runner process), so one customer's backlog never blocks another's next job.
+//
+// Delivery: the pg-boss job id is the execution id (a repeated enqueue is a no-op). A job stays
+// `active` while a runner works on it; if the runner dies (SIGKILL), pg-boss expires it after
+// `visibilityTimeoutS` and retries it, and another runner picks it up. Latency: enqueue sends
+// NOTIFY on a channel every runner LISTENs to, so a runner wakes at once instead of polling.
+import PgBoss from 'pg-boss';
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+import { FairDispatcher, type Claim, type DispatchOptions, type ExecutionQueue } from './queue.js';
+
+export interface PgBossQueueOptions {
+  connectionString: string;
+  /** pg-boss's own schema (default `pgboss`); tests use one each. */
+  bossSchema?: string;
+  /** Start pg-boss maintenance (expiry of dead runners' jobs); true on runners. */
+  supervise?: boolean;
+  /** An active job not settled within this is handed to another runner; keep it above the flow timeout. */
+  visibilityTimeoutS?: number;
+  /** How often expired jobs are looked for (pg-boss maintenance interval). */
+  maintenanceIntervalS?: number;
+  /** Redeliveries pg-boss allows per job (runner crashes and retries both count). */
+  retryLimit?: number;
+  logger?: Logger;
+}
+
+const QUEUE_PREFIX = 'exec.';
+const queueName = (customerId: string) => `${QUEUE_PREFIX}${customerId}`;
+
+export async function createPgBossQueue(options: PgBossQueueOptions): Promise<ExecutionQueue> {
+  const schema = options.bossSchema ?? 'pgboss';
+  if (!/^[a-z_][a-z0-9_]{0,50}$/.test(schema)) throw new Error(`pg-boss schema "${schema}" must be a lowercase identifier`);
+  const channel = `plugboard_work_${schema}`;
+  const visibility = options.visibilityTimeoutS ?? 90;
+  const boss = new PgBoss({
+    connectionString: options.connectionString,
+    schema,
+    max: 5,
+    supervise: options.supervise ?? false,
+    schedule: false,
+    maintenanceIntervalSeconds: options.maintenanceIntervalS ?? 30,
+  });
+  boss.on('error', (error) => options.logger?.error({ err: error }, 'pg-boss error'));
+  await boss.start();
+  const created = new Set<string>();
+  let dispatcher: FairDispatcher | undefined;
+  let listener: pg.Client | undefined;
+
+  async function ensureQueue(name: string): Promise<void> {
+    if (created.has(name)) return;
+    await boss.createQueue(name, {
+      name,
+      policy: 'standard',
+      retryLimit: options.retryLimit ?? 10,
+      retryDelay: 1,
+      retryBackoff: true,
+      expireInSeconds: visibility,
+    });
+    created.add(name);
+  }
+
+  async function claim(customerId: string): Promise<Claim | undefined> {
+    const name = queueName(customerId);
+    const [job] = await boss.fetch<{ executionId: string }>(name, { batchSize: 1 });
+    if (!job) return undefined;
+    return {
+      executionId: job.data.executionId,
+      customerId,
+      complete: async () => {
+        await boss.complete(name, job.id);
+      },
+      // pg-boss schedules the retry itself (1 s doubling per retry, with jitter), not the runner's delay.
+      retry: async (_delayMs, error) => {
+        await boss.fail(name, job.id, { error });
+      },
+    };
+  }
+
+  async function readyCustomers(): Promise<string[]> {
+    const { rows } = await boss
+      .getDb()
+      .executeSql(
+        `SELECT DISTINCT name FROM ${schema}.job WHERE name LIKE '${QUEUE_PREFIX}%' AND state < 'active' AND start_after < now()`,
+        [],
+      );
+    return (rows as { name: string }[]).map((r) => r.name.slice(QUEUE_PREFIX.length));
+  }
+
+  const queue: ExecutionQueue = {
+    engine: 'postgres',
+    async enqueue(execution) {
+      const name = queueName(execution.customerId);
+      await ensureQueue(name);
+      await boss.send(name, { executionId: execution.id }, { id: execution.id });
+      await boss.getDb().executeSql('SELECT pg_notify($1, $2)', [channel, execution.customerId]);
+      dispatcher?.wake(execution.customerId);
+    },
+    consume(handle, dispatch: DispatchOptions) {
+      if (dispatcher) throw new Error('this queue is already being consumed');
+      const d = new FairDispatcher({ readyCustomers, claim }, handle, dispatch, (error) =>
+        options.logger?.error({ err: error }, 'dispatch failed'),
+      );
+      dispatcher = d;
+      listener = new pg.Client({ connectionString: options.connectionString });
+      listener.on('notification', (message) => d.wake(message.payload || undefined));
+      listener.on('error', (error) => options.logger?.warn({ err: error }, 'LISTEN connection lost; falling back to polling'));
+      void listener
+        .connect()
+        .then(() => listener!.query(`LISTEN ${channel}`))
+        .catch((error: unknown) => options.logger?.warn({ err: error }, 'LISTEN failed; polling only'));
+      d.start();
+    },
+    async stopConsuming() {
+      await dispatcher?.stop();
+      await listener?.end().catch(() => {});
+      listener = undefined;
+    },
+    async depth() {
+      const { rows } = await boss
+        .getDb()
+        .executeSql(`SELECT count(*)::int AS n FROM ${schema}.job WHERE name LIKE '${QUEUE_PREFIX}%' AND state < 'active'`, []);
+      return Number((rows as { n: number }[])[0]?.n ?? 0);
+    },
+    async close() {
+      await queue.stopConsuming();
+      await boss.stop({ graceful: false, wait: true, close: true });
+    },
+  };
+  return queue;
+}
