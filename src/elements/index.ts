@@ -4,6 +4,7 @@
  */
 import './provider/define.js';
 import './config-form/define.js';
+import './connect-button/define.js';
 import './integration-card/define.js';
 import './instance-status/define.js';
 import './integration-dialog/define.js';
@@ -15,6 +16,7 @@ export { PlugIntegrationCard } from './integration-card/integration-card.js';
 export { PlugIntegrationDialog } from './integration-dialog/integration-dialog.js';
 export { PlugInstanceStatus } from './instance-status/instance-status.js';
 export { PlugConfigForm } from './config-form/config-form.js';
+export { PlugConnectButton } from './connect-button/connect-button.js';
 export { PlugElement } from './base/plug-element.js';
 export { en, format, type StringKey, type Translations } from './i18n.js';
 export { createClient, ApiError, isApiError, type ClientOptions, type PlugClient } from '../client/index.js';
