@@ -1,4 +1,4 @@
-import { decodeJwt } from 'jose';
+import { decodeJwt } from 'jose/jwt/decode';
 import ky, { type KyInstance, type Options as KyOptions } from 'ky';
 import * as z from 'zod/mini';
 import {
@@ -64,6 +64,9 @@ export interface PlugClient {
   executions(instanceId: string, query?: ExecutionQuery): Promise<ExecutionList>;
   execution(executionId: string, signal?: AbortSignal): Promise<ExecutionDetail>;
 }
+
+// No `new Function` in the browser: zod's JIT would trip `script-src 'self'` pages (CSP reports even a caught probe).
+z.config({ jitless: true });
 
 interface Call {
   method: 'get' | 'post' | 'put' | 'delete';

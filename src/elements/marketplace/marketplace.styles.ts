@@ -96,6 +96,11 @@ export const marketplaceStyles = css`
     padding: 0;
     list-style: none;
   }
+  .grid > li {
+    /* Off-screen cards skip layout and paint: a 1,000-entry catalog costs what a screenful does. */
+    content-visibility: auto;
+    contain-intrinsic-size: auto 9rem;
+  }
   .grid > li[hidden] {
     display: none;
   }

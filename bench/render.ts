@@ -1,0 +1,161 @@
+/**
+ * Browser render figures for <plug-marketplace>, in Debian's Chromium through playwright-core:
+ *  - time from the element connected to 1,000 integration cards rendered,
+ *  - time per search keystroke over those 1,000 (input event → filtered grid laid out),
+ *  - API requests made before the first render.
+ * The page loads the built dist/plugboard.js from a local server on 127.0.0.1; that server
+ * also answers GET /api/v1/integrations with 1,000 entries (a canned catalog: this measures
+ * the elements, not the backend, whose figures are in bench/http.ts).
+ *   node --import tsx bench/render.ts
+ * Goals: ≤ 100 ms to render, ≤ 16 ms per keystroke, 1 request. Printed, not asserted.
+ * Besides wall time, each figure is also given as the renderer main thread's busy time
+ * (CDP Performance.TaskDuration), which a loaded machine distorts much less.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium } from 'playwright-core';
+import type { Catalog } from '../src/protocol/index.js';
+
+const COUNT = 1000;
+const RUNS = 5;
+const categories = ['CRM', 'Messaging', 'Data', 'Developer tools', 'Finance', 'Marketing', 'Support', 'HR'];
+
+if (!existsSync('dist/plugboard.js')) {
+  const r = spawnSync(process.execPath, ['node_modules/rollup/dist/bin/rollup', '-c', '--silent'], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+const bundle = readFileSync('dist/plugboard.js');
+
+const catalog: Catalog = {
+  integrations: Array.from({ length: COUNT }, (_, i) => ({
+    key: `integration-${i}`,
+    name: `Integration ${i} ${categories[i % categories.length]} connector`,
+    description: `Keeps records in step between Acme CRM and service number ${i}, every few minutes.`,
+    category: categories[i % categories.length]!,
+    version: '1.0.0',
+    instance: i % 7 === 0 ? { id: `inst-${i}`, status: i % 2 ? 'active' : 'paused', updatedAt: '2025-01-01T00:00:00Z' } : null,
+  })),
+};
+const catalogBody = JSON.stringify(catalog);
+
+let apiRequests = 0;
+const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>render bench</title>
+<script type="module" src="/plugboard.js"></script></head><body></body></html>`;
+const server = createServer((req, res) => {
+  if (req.url === '/') {
+    res.writeHead(200, { 'content-type': 'text/html', 'content-security-policy': "script-src 'self'" }).end(page);
+  } else if (req.url === '/favicon.ico') {
+    res.writeHead(204).end();
+  } else if (req.url === '/plugboard.js') {
+    res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+  } else if (req.url?.startsWith('/api/v1/')) {
+    apiRequests++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(req.url === '/api/v1/integrations' ? catalogBody : '{}');
+  } else {
+    res.writeHead(404).end();
+  }
+});
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+});
+
+function stats(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+  return `median ${at(0.5).toFixed(1)} ms · p95 ${at(0.95).toFixed(1)} ms · max ${s.at(-1)!.toFixed(1)} ms (n=${s.length})`;
+}
+
+try {
+  const renders: number[] = [];
+  const keystrokes: number[] = [];
+  const requestsBeforeRender: number[] = [];
+  const renderBusy: number[] = [];
+  const keystrokeBusy: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const tab = await browser.newPage();
+    const errors: string[] = [];
+    tab.on('pageerror', (e) => errors.push(String(e)));
+    tab.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    // The page's CSP is `script-src 'self'`: any eval or inline script would be reported here.
+    await tab.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective}`));
+    });
+    await tab.goto(origin);
+    await tab.waitForFunction(() => customElements.get('plug-marketplace') !== undefined);
+    const cdp = await tab.context().newCDPSession(tab);
+    await cdp.send('Performance.enable');
+    const busy = async () => {
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      return metrics.find((m) => m.name === 'TaskDuration')!.value * 1000;
+    };
+    apiRequests = 0;
+    const busy0 = await busy();
+    // Connected → every card rendered (the marketplace and each card's shadow root done).
+    const ms = await tab.evaluate(async (api) => {
+      type Lit = HTMLElement & { updateComplete: Promise<boolean> };
+      const el = document.createElement('plug-marketplace') as Lit;
+      el.setAttribute('api', api);
+      el.setAttribute('token', 'bench');
+      const t0 = performance.now();
+      document.body.append(el);
+      for (;;) {
+        await el.updateComplete;
+        const cards = el.shadowRoot!.querySelectorAll<Lit>('plug-integration-card');
+        if (cards.length > 0) {
+          await Promise.all([...cards].map((c) => c.updateComplete));
+          document.body.getBoundingClientRect(); // style + layout included
+          return { ms: performance.now() - t0, cards: cards.length };
+        }
+        await new Promise((r) => setTimeout(r, 0));
+      }
+    }, `${origin}/api/v1`);
+    renders.push(ms.ms);
+    renderBusy.push((await busy()) - busy0);
+    requestsBeforeRender.push(apiRequests);
+    if (ms.cards !== COUNT) throw new Error(`rendered ${ms.cards} cards, expected ${COUNT}`);
+
+    // Type a query one key at a time, then delete it: each step is one input event.
+    const query = 'integration 42 crm';
+    const steps = [...query].map((_, i) => query.slice(0, i + 1));
+    for (let i = query.length - 1; i >= 0; i--) steps.push(query.slice(0, i));
+    const times: number[] = [];
+    for (const q of steps) {
+      const b0 = await busy();
+      times.push(
+        await tab.evaluate(async (value) => {
+          type Lit = HTMLElement & { updateComplete: Promise<boolean> };
+          const el = document.querySelector('plug-marketplace') as Lit;
+          const input = el.shadowRoot!.querySelector('input[type="search"]') as HTMLInputElement;
+          const t0 = performance.now();
+          input.value = value;
+          input.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+          await el.updateComplete;
+          document.body.getBoundingClientRect();
+          return performance.now() - t0;
+        }, q),
+      );
+      keystrokeBusy.push((await busy()) - b0);
+    }
+    keystrokes.push(...times);
+    const real = errors.filter((e) => !e.includes('404'));
+    if (real.length) console.log(`  page errors: ${real.join(' | ')}`);
+    await tab.close();
+  }
+  console.log(`<plug-marketplace> with ${COUNT} integrations, ${RUNS} page loads, Chromium ${browser.version()}`);
+  console.log(`  machine load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`  connected → catalog rendered   wall ${stats(renders)}   (goal ≤ 100 ms)`);
+  console.log(`                                 busy ${stats(renderBusy)}`);
+  console.log(`  per search keystroke            wall ${stats(keystrokes)}   (goal ≤ 16 ms)`);
+  console.log(`                                 busy ${stats(keystrokeBusy)}`);
+  console.log(`  API requests before first render: ${[...new Set(requestsBeforeRender)].join(', ')}   (goal 1)`);
+} finally {
+  await browser.close();
+  server.close();
+}
