@@ -7,7 +7,7 @@ describe('dist/plugboard.js', () => {
     const probe = await fetch('/dist/plugboard.js', { method: 'HEAD' });
     if (!probe.ok) {
       console.warn('dist/plugboard.js not built: run `npm run build` first. SKIPPED.');
-      (this as unknown as { skip(): void }).skip();
+      this.skip();
     }
     const warnings: string[] = [];
     const warn = console.warn;
