@@ -169,6 +169,60 @@ describe('plugboard demo', () => {
     assert.ok(!initech.messages.some((m) => m.title.includes('Globex')));
   });
 
+  test('an activated webhook forwarder runs for real: signed webhook → executor → forwarded into the inbox', async (t) => {
+    const token = await tokenFor('initech');
+    const created = await api('/instances', token, { method: 'POST', body: JSON.stringify({ integrationKey: 'webhook-forwarder' }) });
+    assert.equal(created.status, 201);
+    const instance = (await created.json()) as { id: string; version: number };
+    const target = `http://127.0.0.1:${demo.port}/demo/inbox`;
+    const saved = await api(`/instances/${instance.id}/config`, token, {
+      method: 'PUT',
+      body: JSON.stringify({ config: { targetUrl: target, signingSecret: 'whsec_initech_demo', retries: 1 }, version: instance.version }),
+    });
+    assert.equal(saved.status, 200, await saved.clone().text());
+    const activated = await api(`/instances/${instance.id}/activate`, token, { method: 'POST' });
+    assert.equal(activated.status, 200, await activated.clone().text());
+    const { webhooks } = (await activated.json()) as { webhooks?: { flow: string; url: string; hmac: boolean }[] };
+    if (!webhooks) return t.skip('instance responses carry no `webhooks` yet: the runtime is not merged into the instance view');
+    const hook = webhooks.find((w) => w.flow === 'forward');
+    assert.ok(hook?.hmac, 'the forward flow has a signed webhook URL');
+
+    const secretRes = await api(`/instances/${instance.id}/webhooks/forward/secret`, token, { method: 'POST' });
+    assert.equal(secretRes.status, 201);
+    const { secret } = (await secretRes.json()) as { secret: string };
+    const body = JSON.stringify({ type: 'contact.created', contact: { name: 'Peter Gibbons' } });
+    const unsigned = await fetch(hook!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(unsigned.status, 401, 'an unsigned call is refused');
+    const { createHmac } = await import('node:crypto');
+    const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+    const accepted = await fetch(hook!.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-plugboard-signature': signature }, body });
+    assert.equal(accepted.status, 202);
+    const { executionId } = (await accepted.json()) as { executionId: string };
+
+    // The flow forwards the body, signed with the customer's own secret, to the inbox.
+    let forwarded: { source: string; data: unknown } | undefined;
+    for (let i = 0; i < 300 && !forwarded; i++) {
+      const inbox = (await (await fetch(`${demo.url}/demo/inbox`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+        messages: { source: string; data: unknown; executionId?: string }[];
+      };
+      forwarded = inbox.messages.find((m) => m.executionId === executionId);
+      if (!forwarded) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(forwarded, 'the forwarded event reached the inbox');
+    assert.equal(forwarded.source, 'Webhook forwarder (signed)');
+    assert.deepEqual(forwarded.data, { type: 'contact.created', contact: { name: 'Peter Gibbons' } });
+
+    let execution: { status: string; logs: { message: string }[] } | undefined;
+    for (let i = 0; i < 100 && execution?.status !== 'succeeded'; i++) {
+      const res = await api(`/executions/${executionId}`, token);
+      if (res.status === 200) execution = (await res.json()) as typeof execution;
+      if (execution?.status !== 'succeeded') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(execution?.status, 'succeeded');
+    assert.ok(execution!.logs.some((l) => /Forwarded \d+ bytes to 127\.0\.0\.1/.test(l.message)), JSON.stringify(execution!.logs));
+    assert.doesNotMatch(JSON.stringify(execution), /whsec_initech_demo/, 'the signing secret is not in the execution record');
+  });
+
   test('the demo OAuth server answers discovery with its issuer', async (t) => {
     if (!demo.oauthIssuer) return t.skip(`demo OAuth server not running: ${demo.oauthProblem}`);
     const res = await fetch(`${demo.oauthIssuer}/.well-known/openid-configuration`);
