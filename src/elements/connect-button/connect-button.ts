@@ -82,6 +82,9 @@ export class PlugConnectButton extends PlugApiElement {
 
   @property({ type: Boolean, reflect: true }) accessor disabled = false;
 
+  /** Hides the status line (for hosts that show the label and status themselves, like the dialog). */
+  @property({ type: Boolean, reflect: true }) accessor compact = false;
+
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('message', this.#onMessage);
@@ -283,10 +286,12 @@ export class PlugConnectButton extends PlugApiElement {
     const canDisconnect = this.status !== 'missing' && Boolean(this.apiClient && this.instanceId && this.connection);
     return html`
       <div class="row">
-        <span part="status" class="status" data-status=${this.status}>
-          ${this.label ? html`<span class="label">${this.label}</span>` : nothing}
-          <span class="badge">${this.t(`connection.${this.status}`)}</span>
-        </span>
+        ${this.compact
+          ? nothing
+          : html`<span part="status" class="status" data-status=${this.status}>
+              ${this.label ? html`<span class="label">${this.label}</span>` : nothing}
+              <span class="badge">${this.t(`connection.${this.status}`)}</span>
+            </span>`}
         <span class="actions">
           <button
             part="button connect-button"

@@ -1,7 +1,8 @@
 import { html, type TemplateResult } from 'lit';
 import type { PlugClient } from '../../client/index.js';
-import type { ConnectionSpec, ConnectionState, Instance } from '../../protocol/index.js';
-import type { StringKey } from '../i18n.js';
+import type { ConnectEventDetail, ConnectionSpec, ConnectionState, Instance } from '../../protocol/index.js';
+import '../connect-button/define.js';
+import type { StringKey, Translations } from '../i18n.js';
 
 /** What the dialog hands to the renderer of an OAuth-style connection. */
 export interface OAuthConnectionContext {
@@ -11,6 +12,8 @@ export interface OAuthConnectionContext {
   state: ConnectionState | undefined;
   disabled: boolean;
   t: (key: StringKey, vars?: Record<string, string | number>) => string;
+  /** The dialog's replacement strings, handed to the connect button. */
+  translations?: Translations;
   /** Call with the instance after the connection changed (the dialog re-renders, fires no event). */
   changed: (instance: Instance) => void;
   /** Call when connecting failed: the dialog announces it and fires `plug-error`. */
@@ -18,24 +21,26 @@ export interface OAuthConnectionContext {
 }
 
 /**
- * The seam for OAuth connections. This placeholder sends the whole page through the
- * provider's sign-in (`mode: 'redirect'`, back to this page); `<plug-connect-button>`
- * (popup, postMessage, status) replaces this function's body when it lands.
+ * The seam for OAuth connections: `<plug-connect-button>` (popup opened on the click,
+ * postMessage from the callback origin only, blocked-popup fallback to a full-page redirect,
+ * Reconnect/Disconnect). The dialog shows the label and status; the button shows its messages.
  */
 export function renderOAuthConnection(ctx: OAuthConnectionContext): TemplateResult {
-  const connected = ctx.state?.status === 'connected';
-  const connect = async (): Promise<void> => {
-    try {
-      const { authorizationUrl } = await ctx.client.authorize(ctx.instance.id, ctx.spec.name, {
-        mode: 'redirect',
-        returnUrl: location.href,
-      });
-      location.assign(authorizationUrl);
-    } catch (error) {
-      ctx.failed(error);
-    }
+  const onConnect = (event: CustomEvent<ConnectEventDetail>): void => {
+    if (event.detail.instance) ctx.changed(event.detail.instance);
+    else void ctx.client.instance(ctx.instance.id).then(ctx.changed, ctx.failed);
   };
-  return html`<button part="button connect-button" class="button primary" type="button" ?disabled=${ctx.disabled} @click=${connect}>
-    ${ctx.t(connected ? 'connection.reconnect' : 'connection.connect')}
-  </button>`;
+  return html`<plug-connect-button
+    compact
+    exportparts="button, connect-button, disconnect-button, cancel-button, message"
+    .client=${ctx.client}
+    instance-id=${ctx.instance.id}
+    connection=${ctx.spec.name}
+    label=${ctx.spec.label}
+    .status=${ctx.state?.status ?? 'missing'}
+    .reason=${ctx.state?.error ?? null}
+    ?disabled=${ctx.disabled}
+    .translations=${ctx.translations}
+    @plug-connect=${onConnect}
+  ></plug-connect-button>`;
 }
