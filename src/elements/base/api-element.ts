@@ -17,10 +17,10 @@ export class PlugApiElement extends PlugElement {
     | undefined;
 
   @consume({ context: clientContext, subscribe: true })
-  accessor contextClient: PlugClient | undefined;
+  protected accessor contextClient: PlugClient | undefined;
 
   @consume({ context: translationsContext, subscribe: true })
-  accessor contextTranslations: Translations | undefined;
+  protected accessor contextTranslations: Translations | undefined;
 
   /** Base URL of the Plugboard API, e.g. `https://plugboard.example.com/api/v1`. */
   @property() accessor api: string | undefined;

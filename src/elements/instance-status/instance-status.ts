@@ -11,6 +11,7 @@ import { badgeLabelKey, badgeStyles, renderStatusBadge, type BadgeStatus } from 
 const CHANGES = ['plug-instance-created', 'plug-config-saved', 'plug-instance-activated', 'plug-instance-paused'] as const;
 
 /**
+ * @customElement plug-instance-status
  * @summary The status of one instance as a small badge, for anywhere in the host app. Reads
  * `GET /instances/:id` once, then follows the instance events other Plugboard elements fire
  * on the page.
@@ -29,7 +30,7 @@ export class PlugInstanceStatus extends PlugApiElement {
   static override styles = [tokens, badgeStyles, instanceStatusStyles];
 
   /** A status learnt from an event after the read; wins over the read. */
-  @state() accessor live: BadgeStatus | undefined;
+  @state() private accessor live: BadgeStatus | undefined;
 
   /** The instance to show. */
   @property({ attribute: 'instance-id' }) accessor instanceId: string | undefined;

@@ -9,6 +9,7 @@ import { renderIcon } from './icon.js';
 import { cardStyles } from './integration-card.styles.js';
 
 /**
+ * @customElement plug-integration-card
  * @summary One integration of the catalog: icon, name, category, description and status badge.
  *
  * @event {CustomEvent<{integration: IntegrationSummary}>} plug-integration-open - The customer opened the card. Cancelable.

@@ -39,6 +39,7 @@ function relative(errors: FieldError[], prefix: string): FieldError[] {
 }
 
 /**
+ * @customElement plug-integration-dialog
  * @summary One integration: what it does and needs, then the setup wizard (connections, one
  * step per config page), and the instance's actions: save, activate, pause/resume, delete.
  * A modal dialog (focus trapped, Escape closes) or, with `mode="inline"`, a panel in the page.
@@ -71,20 +72,20 @@ export class PlugIntegrationDialog extends PlugApiElement {
   /** Idempotency key of the create in flight, reused if the customer clicks again. */
   #createKey: string | undefined;
 
-  @query('dialog') accessor dialogEl: HTMLDialogElement | null = null;
+  @query('dialog') private accessor dialogEl: HTMLDialogElement | null = null;
 
-  @state() accessor instance: Instance | undefined;
-  @state() accessor view: View = 'overview';
-  @state() accessor step = 0;
+  @state() private accessor instance: Instance | undefined;
+  @state() private accessor view: View = 'overview';
+  @state() private accessor step = 0;
   /** The configuration being edited: the stored config, then the wizard's edits. */
-  @state() accessor draft: Record<string, unknown> = {};
-  @state() accessor fieldErrors: FieldError[] = [];
-  @state() accessor credentialErrors: Record<string, FieldError[]> = {};
-  @state() accessor blockers: FieldError[] = [];
-  @state() accessor alert = '';
-  @state() accessor conflict = false;
-  @state() accessor busy = false;
-  @state() accessor announcement = '';
+  @state() private accessor draft: Record<string, unknown> = {};
+  @state() private accessor fieldErrors: FieldError[] = [];
+  @state() private accessor credentialErrors: Record<string, FieldError[]> = {};
+  @state() private accessor blockers: FieldError[] = [];
+  @state() private accessor alert = '';
+  @state() private accessor conflict = false;
+  @state() private accessor busy = false;
+  @state() private accessor announcement = '';
 
   /** Key of the integration to show. */
   @property({ attribute: 'integration-key' }) accessor integrationKey: string | undefined;

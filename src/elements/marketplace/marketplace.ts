@@ -16,6 +16,7 @@ interface Entry {
 type InstanceSummary = IntegrationSummary['instance'];
 
 /**
+ * @customElement plug-marketplace
  * @summary The integration marketplace: a searchable grid of the vendor's integrations with the
  * customer's status, and the detail/setup of one integration in a dialog or inline panel.
  * Needs one API request (`GET /integrations`) before the grid shows.
@@ -46,11 +47,11 @@ export class PlugMarketplace extends PlugApiElement {
   static override styles = [tokens, buttonStyles, marketplaceStyles];
 
   /** Status changes made in this page since the catalog loaded (events from the dialog). */
-  @state() accessor localStatus: Record<string, InstanceSummary> = {};
-  @state() accessor query = '';
-  @state() accessor category = '';
-  @state() accessor activeOnly = false;
-  @state() accessor openKey: string | undefined;
+  @state() private accessor localStatus: Record<string, InstanceSummary> = {};
+  @state() private accessor query = '';
+  @state() private accessor category = '';
+  @state() private accessor activeOnly = false;
+  @state() private accessor openKey: string | undefined;
 
   /** `dialog` (default): a modal dialog; `inline`: the detail replaces the grid in place. */
   @property({ attribute: 'detail-mode' }) accessor detailMode: 'dialog' | 'inline' = 'dialog';

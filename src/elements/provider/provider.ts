@@ -7,6 +7,7 @@ import { clientContext, translationsContext } from '../context.js';
 import type { Translations } from '../i18n.js';
 
 /**
+ * @customElement plug-provider
  * @summary Optional: gives every Plugboard element inside it one API client (one token
  * refresh for all) and one set of translations. Renders its children as they are.
  *
