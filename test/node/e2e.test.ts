@@ -265,6 +265,38 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
     }
   });
 
+  test('the theming page re-themes the marketplace with --plug-* variables, ::part() and dark mode', async () => {
+    const context = await browser.newContext();
+    try {
+      const p = await context.newPage();
+      p.on('console', (m) => {
+        if (m.type() === 'error') problems.push(`theming console: ${m.text()}`);
+      });
+      await p.goto(`${demo.url}/theming.html?customer=globex`);
+      await shown(p.getByRole('button', { name: 'Webhook forwarder', exact: true }));
+      const look = () =>
+        p.evaluate(() => {
+          const card = document.querySelector('plug-marketplace')!.shadowRoot!.querySelector('plug-integration-card')!.shadowRoot!.querySelector('.card')!;
+          const style = getComputedStyle(card);
+          return { background: style.backgroundColor, radius: style.borderTopLeftRadius, borderLeft: style.borderLeftWidth, font: style.fontFamily };
+        });
+      const base = await look();
+      await p.getByRole('radio', { name: /Acme brand/ }).check();
+      await shown(p.getByText('--plug-color-primary: #0e7c66;', { exact: false }));
+      const acme = await look();
+      assert.equal(acme.borderLeft, '4px', '::part(card) from the host stylesheet');
+      assert.equal(acme.radius, '2px');
+      assert.match(acme.font, /Georgia/);
+      await p.getByRole('radio', { name: /Midnight/ }).check();
+      await p.waitForFunction(() => document.querySelector('plug-marketplace')!.getAttribute('theme') === 'dark');
+      const midnight = await look();
+      assert.equal(midnight.background, 'rgb(13, 17, 23)', 'dark surface token');
+      assert.notEqual(midnight.background, base.background);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('switching the page to Initech shows Initech its own, empty, marketplace', async () => {
     await page.getByLabel('Signed in as').selectOption('initech:admin');
     await page.waitForURL(/customer=initech/, { timeout: WAIT });
