@@ -265,6 +265,12 @@ describe('executor pool', () => {
     assert.deepEqual([unknown.status, unknown.retryable, unknown.error], ['failed', false, 'Flow "nope" does not exist in integration "probe"']);
   });
 
+  test('a job the pool cannot run fails at once, naming the bad fields', async () => {
+    const outcome = await run(pool, job('', 'probe', 'trivial', { timeoutMs: -1 }));
+    assert.deepEqual([outcome.status, outcome.reason, outcome.retryable], ['failed', 'error', false]);
+    assert.equal(outcome.error, 'The execution job is invalid (customerId, timeoutMs)');
+  });
+
   test('results are JSON-safe and capped', async () => {
     const c = customer();
     const big = await run(pool, job(c, 'misbehave', 'bigResult'));
@@ -326,7 +332,7 @@ describe('executor pool limits and lifecycle', () => {
 
   test('idle executors are stopped; at maxExecutors the least recently used idle one is evicted', async () => {
     const events: ExecutorEvent[] = [];
-    const pool = createExecutorPool({ integrationsModule: isolation, idleMs: 1_500, maxExecutors: 1, onEvent: (e) => events.push(e) });
+    const pool = createExecutorPool({ integrationsModule: isolation, idleMs: 1_500, maxExecutors: 1, spares: 0, onEvent: (e) => events.push(e) });
     try {
       const a = customer();
       const b = customer();
@@ -337,6 +343,26 @@ describe('executor pool limits and lifecycle', () => {
       await until(() => pool.stats().executors === 0, 'idle executor stopped');
       await until(() => events.some((e) => e.type === 'exited' && e.customerId === b && e.cause === 'idle'), 'idle exit event');
       assert.equal((await run(pool, job(b, 'probe', 'trivial'))).status, 'succeeded');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('a new customer takes a spare executor started ahead of need; a fresh spare replaces it', async () => {
+    const events: ExecutorEvent[] = [];
+    const pool = createExecutorPool({ integrationsModule: isolation, spares: 1, onEvent: (e) => events.push(e) });
+    const spareReady = () => events.filter((e) => e.type === 'spawned' && e.customerId === '').length;
+    try {
+      await until(() => spareReady() === 1, 'spare started');
+      const a = customer();
+      const first = await run(pool, job(a, 'probe', 'readNote'));
+      assert.equal(first.status, 'succeeded');
+      assert.equal(first.timings.spawnMs, undefined, 'the customer did not wait for a process start');
+      await until(() => spareReady() === 2, 'replacement spare started');
+      const b = customer();
+      const other = await run(pool, job(b, 'probe', 'readNote'));
+      assert.notEqual((other.result as { pid: number }).pid, (first.result as { pid: number }).pid);
+      assert.equal(pool.stats().executors, 3);
     } finally {
       await pool.close();
     }

@@ -62,7 +62,8 @@ function round(ms: number): number {
 }
 
 export class CustomerExecutor {
-  readonly customerId: string;
+  /** The one customer this process serves; '' while it is a spare that no customer has used yet. */
+  customerId: string;
   /** The executor's own directory (0700): `work/` is its cwd and HOME, `tmp/` its TMPDIR. */
   readonly root: string;
   readonly cwd: string;
@@ -91,7 +92,7 @@ export class CustomerExecutor {
     this.hooks = hooks;
     this.identity = identity;
     // mkdtemp makes it 0700: with per-customer uids no other customer can enter it.
-    this.root = mkdtempSync(join(tmpdir(), `plugboard-executor-${safeName(customerId)}-`));
+    this.root = mkdtempSync(join(tmpdir(), `plugboard-executor-${safeName(customerId) || 'spare'}-`));
     this.cwd = join(this.root, 'work');
     const tmp = join(this.root, 'tmp');
     for (const dir of [this.cwd, tmp]) mkdirSync(dir, { mode: 0o700 });
@@ -141,7 +142,15 @@ export class CustomerExecutor {
     return this.runs.size;
   }
 
+  /** A spare becomes this customer's executor, for good. */
+  claim(customerId: string): void {
+    if (this.customerId !== '' || this.runs.size > 0) throw new Error('Only an unused spare executor can be claimed');
+    this.customerId = customerId;
+  }
+
   assign(a: Assignment): void {
+    // The isolation guarantee rests on this: a process only ever runs one customer's executions.
+    if (a.job.customerId !== this.customerId) throw new Error('An execution was handed to another customer\'s executor');
     const id = this.nextId++;
     const run: Running = { ...a, id, waitedForSpawn: this.state === 'starting' };
     this.runs.set(id, run);

@@ -58,7 +58,7 @@ export interface ExecutionOutcome {
 }
 
 export interface ExecutorPoolStats {
-  /** Live executor processes (starting or ready). */
+  /** Live executor processes (starting or ready), spares included. */
   executors: number;
   /** Executors running at least one execution. */
   busy: number;
@@ -93,15 +93,19 @@ export interface ExecutorPoolOptions {
   maxRssMb?: number;
   /** An executor with nothing to run for this long is stopped, default 60 000. */
   idleMs?: number;
-  /** Executor processes alive at once across customers (least recently used idle one is evicted), default 32. */
+  /** Executor processes alive at once across customers, spares not counted (the least recently used idle one is evicted), default 32. */
   maxExecutors?: number;
+  /**
+   * Executors started ahead of need, default 1. A new customer takes a spare (never used by anyone
+   * before) instead of waiting for a process start; a new spare is then started in the background.
+   */
+  spares?: number;
   /** Concurrent executions in one customer's executor, default 4; more wait in the pool. */
   maxPerCustomer?: number;
   /** After a timeout or cancel, how long the flow gets to honour its abort signal before its executor is killed, default 1 000. */
   abortGraceMs?: number;
   /**
-   * Run each executor as its own user id, picked per customer from this range and never shared by
-   * two live executors, so a flow can't read the server's /proc/<pid>/environ (where DATABASE_URL and
+   * Run each executor as its own user id from this range, never shared by two live executors, so a flow can't read the server's /proc/<pid>/environ (where DATABASE_URL and
    * PLUGBOARD_* sit) or another customer's executor memory. Needs root; the default is on when the
    * server runs as root (as in its container) and off otherwise. `false` keeps the server's user.
    */
@@ -113,6 +117,7 @@ export interface ExecutorPoolOptions {
 }
 
 export type ExecutorEvent =
+  /** customerId is '' for a spare. */
   | { type: 'spawned'; customerId: string; pid: number; spawnMs: number }
   | {
       type: 'exited';

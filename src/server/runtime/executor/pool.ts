@@ -4,10 +4,11 @@
 // leaves behind is visible to that same customer's later runs (like any warm serverless runtime)
 // but never to another customer's, whose flows run in a different process with its own memory,
 // environment (scrubbed: nothing of the parent's) and working directory.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as z from 'zod';
 import { CustomerExecutor, type Assignment, type ExecutorIdentity, type ExecutorLaunch } from './customer-executor.js';
 import type {
   ExecutionJob,
@@ -64,6 +65,15 @@ function launchOf(o: ExecutorPoolOptions): ExecutorLaunch {
   return { entryPath, moduleUrl, execArgv, env, maxOldSpaceMb, maxRssMb, abortGraceMs: o.abortGraceMs ?? 1000 };
 }
 
+// The fields the pool itself relies on; the rest travel to the flow as they are.
+const runnableJob = z.object({
+  executionId: z.string().min(1),
+  customerId: z.string().min(1),
+  integrationKey: z.string().min(1),
+  flow: z.string().min(1),
+  timeoutMs: z.number().positive().max(2 ** 31 - 1),
+});
+
 function notRunOutcome(error: string, calledAt: number): ExecutionOutcome {
   return { status: 'failed', error, retryable: true, reason: 'crash', timings: { queuedToStartMs: preciseNow() - calledAt, runMs: 0 } };
 }
@@ -74,7 +84,10 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
   const maxExecutors = Math.max(1, o.maxExecutors ?? 32);
   const maxPerCustomer = Math.max(1, o.maxPerCustomer ?? 4);
   const uids = o.uids ?? (process.getuid?.() === 0 ? { first: 200_000, count: 65_536 } : false);
+  const spareCount = Math.max(0, o.spares ?? 1);
   const executors = new Map<string, CustomerExecutor>();
+  /** Started and loaded before any customer needs them, so a new customer skips the process start. */
+  const spares: CustomerExecutor[] = [];
   const dying = new Set<CustomerExecutor>();
   const idleTimers = new Map<CustomerExecutor, NodeJS.Timeout>();
   const queue: Waiting[] = [];
@@ -103,6 +116,8 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
       pump();
     },
     onExit(executor: CustomerExecutor, cause: ExecutorExitCause, code: number | null, signal: string | null, startupError?: string) {
+      // A spare that dies is not replaced until one is claimed, so a broken module can't respawn in a loop.
+      if (spares.includes(executor)) spares.splice(spares.indexOf(executor), 1);
       clearTimeout(idleTimers.get(executor));
       idleTimers.delete(executor);
       dying.delete(executor);
@@ -131,7 +146,7 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
   /** A stable uid per customer (a hash into the range), moved along if a live executor holds it. */
   function identityFor(customerId: string): ExecutorIdentity | undefined {
     if (!uids) return undefined;
-    const taken = new Set([...executors.values(), ...dying].map((e) => e.identity?.uid));
+    const taken = new Set([...executors.values(), ...dying, ...spares].map((e) => e.identity?.uid));
     let slot = createHash('sha256').update(customerId).digest().readUInt32BE(0) % uids.count;
     for (let tries = 0; tries < uids.count; tries++, slot = (slot + 1) % uids.count) {
       const uid = uids.first + slot;
@@ -156,9 +171,25 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
       if (!victim) return undefined; // every executor is busy: wait for one to settle
       stop(victim, 'evicted');
     }
-    const executor = new CustomerExecutor(customerId, launch, hooks, identityFor(customerId));
+    const ready = spares.findIndex((e) => e.state === 'ready');
+    const spare = ready >= 0 ? ready : spares.findIndex((e) => e.state === 'starting');
+    let executor: CustomerExecutor;
+    if (spare >= 0) {
+      executor = spares.splice(spare, 1)[0]!;
+      executor.claim(customerId);
+      // Forking takes milliseconds of this thread: do it after the claimed executor got its work.
+      setImmediate(replenishSpares);
+    } else {
+      executor = new CustomerExecutor(customerId, launch, hooks, identityFor(customerId));
+    }
     executors.set(customerId, executor);
     return executor;
+  }
+
+  function replenishSpares(): void {
+    while (accepting && spares.length < spareCount) {
+      spares.push(new CustomerExecutor('', launch, hooks, identityFor(`spare:${randomUUID()}`)));
+    }
   }
 
   /** Hands queued executions to executors, oldest first, within the per-customer and total caps. */
@@ -200,15 +231,22 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
       if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
       w.resolve(notRunOutcome('The executor pool shut down before the execution started', w.calledAt));
     }
-    const all = [...executors.values(), ...dying];
-    for (const e of executors.values()) stop(e, 'closed');
+    const all = [...executors.values(), ...dying, ...spares];
+    for (const e of [...executors.values(), ...spares]) stop(e, 'closed');
     await Promise.all(all.map((e) => e.exited));
   }
+
+  replenishSpares();
 
   return {
     run(job: ExecutionJob, onLog: (line: ExecutionLogLine) => void, signal?: AbortSignal): Promise<ExecutionOutcome> {
       if (!accepting) return Promise.reject(new ExecutorPoolClosedError());
       const calledAt = preciseNow();
+      const checked = runnableJob.safeParse(job);
+      if (!checked.success) {
+        const fields = [...new Set(checked.error.issues.map((i) => i.path.join('.')))].join(', ');
+        return Promise.resolve({ ...notRunOutcome(`The execution job is invalid (${fields})`, calledAt), retryable: false, reason: 'error' });
+      }
       if (signal?.aborted) return Promise.resolve(notRunOutcome('The execution was cancelled before it started', calledAt));
       return new Promise<ExecutionOutcome>((resolve) => {
         const w: Waiting = { job, onLog, resolve, calledAt, queuedToStartMs: 0, signal };
@@ -236,7 +274,7 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
           byCustomer[e.customerId] = e.load;
         }
       }
-      return { executors: executors.size, busy, byCustomer, queued: queue.length };
+      return { executors: executors.size + spares.length, busy, byCustomer, queued: queue.length };
     },
 
     async drain(graceMs: number): Promise<void> {
