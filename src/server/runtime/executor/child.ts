@@ -9,7 +9,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FlowContext } from '../../../sdk/index.js';
-import { preciseNow, type ChildExecution, type FromExecutor, type ToExecutor } from './messages.js';
+import { preciseNow } from './clock.js';
+import type { ChildExecution, FromExecutor, ToExecutor } from './messages.js';
 import { capText, ERROR_CAP_BYTES, formatLogLine, summarizeResult } from './summary.js';
 
 /** Past this many lines in one execution, further lines are dropped after one notice. */

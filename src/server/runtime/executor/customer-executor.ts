@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionJob, ExecutionLogLine, ExecutionOutcome, ExecutionTimings, ExecutorExitCause } from './index.js';
 import { capText, ERROR_CAP_BYTES, LOG_LINE_CAP_BYTES } from './summary.js';
-import { parseFromExecutor, preciseNow, type ChildExecution, type FromExecutor, type ToExecutor } from './messages.js';
+import { preciseNow } from './clock.js';
+import { parseFromExecutor, type ChildExecution, type FromExecutor, type ToExecutor } from './messages.js';
 
 export interface ExecutorLaunch {
   entryPath: string;

@@ -1,4 +1,5 @@
-// The narrow IPC protocol between the pool and one customer's executor. A run message carries
+// The narrow IPC protocol between the pool and one customer's executor (the executor imports only
+// its types, so zod is loaded on the pool's side only). A run message carries
 // only that execution's inputs; nothing else from the control plane ever crosses.
 import * as z from 'zod';
 import type { ConnectionCredentials } from '../../../sdk/index.js';
@@ -22,7 +23,7 @@ export type ToExecutor =
   | { type: 'run'; id: number; execution: ChildExecution }
   | { type: 'abort'; id: number; cause: 'timeout' | 'cancelled' };
 
-/** Executor → pool. Times are epoch milliseconds with fractions (performance.timeOrigin + now()). */
+/** Executor → pool. Times are epoch milliseconds with fractions (see clock.ts). */
 export type FromExecutor =
   | { type: 'ready'; integrations: string[] }
   | { type: 'load-failed'; error: string }
@@ -64,6 +65,3 @@ export function parseFromExecutor(raw: unknown): FromExecutor | undefined {
   return parsed.success ? (parsed.data as FromExecutor) : undefined;
 }
 
-export function preciseNow(): number {
-  return performance.timeOrigin + performance.now();
-}

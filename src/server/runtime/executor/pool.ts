@@ -19,7 +19,7 @@ import type {
   ExecutorPoolStats,
   ExecutorExitCause,
 } from './index.js';
-import { preciseNow } from './messages.js';
+import { preciseNow } from './clock.js';
 
 export class ExecutorPoolClosedError extends Error {
   override name = 'ExecutorPoolClosedError';
