@@ -80,7 +80,8 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
   });
 
   test('the marketplace renders under the page CSP, styled through adopted stylesheets', async () => {
-    await shown(page.getByRole('heading', { name: 'Integrations', level: 2 }));
+    await shown(page.getByRole('heading', { name: 'Integrations', level: 1 }));
+    await shown(page.getByRole('searchbox', { name: 'Search integrations' }));
     for (const name of ['Chatwave notifications', 'Northwind CRM contact sync', 'Webhook forwarder', 'Gridsheet daily export', 'Ledgerly billing alerts']) {
       await shown(page.getByRole('button', { name, exact: true }));
     }
