@@ -285,7 +285,20 @@ function showOAuthOutcome() {
   history.replaceState(null, '', clean);
 }
 
+// Say so when /plugboard.js is missing (dist not built) instead of showing an empty page.
+function watchForBundle() {
+  setTimeout(() => {
+    if (customElements.get('plug-marketplace')) return;
+    const notice = document.getElementById('notice');
+    if (!notice) return;
+    notice.textContent = 'The Plugboard bundle (/plugboard.js) did not load: run `npm run build`, then reload.';
+    notice.classList.add('is-error');
+    notice.hidden = false;
+  }, 3000);
+}
+
 showOAuthOutcome();
+watchForBundle();
 setUpMarketplace();
 setUpEventLog();
 setUpThemePicker();
