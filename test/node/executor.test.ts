@@ -392,6 +392,19 @@ describe('executor pool limits and lifecycle', () => {
     assert.equal(pool.stats().executors, 0);
   });
 
+  test('when no executor can be started, the execution fails as retryable and the pool stays up', async () => {
+    const pool = createExecutorPool({ integrationsModule: isolation, spares: 1, uids: { first: -5, count: 1 } });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const outcome = await run(pool, job(customer(), 'probe', 'trivial'));
+        assert.deepEqual([outcome.status, outcome.reason, outcome.retryable], ['failed', 'crash', true]);
+        assert.match(outcome.error!, /^The executor could not be started: /);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('an integrations module that fails to load fails executions as retryable with its message', async () => {
     const events: ExecutorEvent[] = [];
     const pool = createExecutorPool({ integrationsModule: new URL('broken.ts', fixtures).pathname, onEvent: (e) => events.push(e) });

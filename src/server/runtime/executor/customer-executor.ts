@@ -96,19 +96,24 @@ export class CustomerExecutor {
     this.root = mkdtempSync(join(tmpdir(), `plugboard-executor-${safeName(customerId) || 'spare'}-`));
     this.cwd = join(this.root, 'work');
     const tmp = join(this.root, 'tmp');
-    for (const dir of [this.cwd, tmp]) mkdirSync(dir, { mode: 0o700 });
-    if (identity) for (const dir of [this.root, this.cwd, tmp]) chownSync(dir, identity.uid, identity.gid);
-    this.child = fork(launch.entryPath, [launch.moduleUrl], {
-      cwd: this.cwd,
-      // Scrubbed: only what the pool chose, never the parent's environment.
-      env: { ...launch.env, HOME: this.cwd, TMPDIR: tmp },
-      execArgv: launch.execArgv,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      // Own process group, so a kill also reaches anything the flow spawned.
-      detached: true,
-      serialization: 'json',
-      ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
-    });
+    try {
+      for (const dir of [this.cwd, tmp]) mkdirSync(dir, { mode: 0o700 });
+      if (identity) for (const dir of [this.root, this.cwd, tmp]) chownSync(dir, identity.uid, identity.gid);
+      this.child = fork(launch.entryPath, [launch.moduleUrl], {
+        cwd: this.cwd,
+        // Scrubbed: only what the pool chose, never the parent's environment.
+        env: { ...launch.env, HOME: this.cwd, TMPDIR: tmp },
+        execArgv: launch.execArgv,
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        // Own process group, so a kill also reaches anything the flow spawned.
+        detached: true,
+        serialization: 'json',
+        ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
+      });
+    } catch (err) {
+      rmSync(this.root, { recursive: true, force: true });
+      throw err;
+    }
     this.child.stdout?.resume();
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (chunk: string) => {

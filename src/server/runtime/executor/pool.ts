@@ -187,8 +187,12 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
   }
 
   function replenishSpares(): void {
-    while (accepting && spares.length < spareCount) {
-      spares.push(new CustomerExecutor('', launch, hooks, identityFor(`spare:${randomUUID()}`)));
+    try {
+      while (accepting && spares.length < spareCount) {
+        spares.push(new CustomerExecutor('', launch, hooks, identityFor(`spare:${randomUUID()}`)));
+      }
+    } catch {
+      // No spare now; customers start their own executor (and see why, if that fails too).
     }
   }
 
@@ -207,7 +211,16 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
         i++;
         continue;
       }
-      const executor = current ?? executorFor(w.job.customerId);
+      let executor: CustomerExecutor | undefined;
+      try {
+        executor = current ?? executorFor(w.job.customerId);
+      } catch (err) {
+        // No process could be started (fork, temp dir or uid failed): fail this one, keep the pool up.
+        queue.splice(i, 1);
+        if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+        w.resolve(notRunOutcome(`The executor could not be started: ${err instanceof Error ? err.message : String(err)}`, w.calledAt));
+        continue;
+      }
       if (!executor) {
         i++;
         continue;
