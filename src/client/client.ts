@@ -8,6 +8,7 @@ import {
   ExecutionDetail,
   ExecutionList,
   Instance,
+  type ExecutionStatus,
   InstanceList,
   IntegrationDetail,
   Problem,
@@ -31,6 +32,8 @@ export interface ClientOptions {
 }
 
 export interface ExecutionQuery {
+  /** Only executions with this status. */
+  status?: ExecutionStatus;
   cursor?: string;
   limit?: number;
   signal?: AbortSignal;
@@ -63,7 +66,13 @@ export interface PlugClient {
   ): Promise<DataSourceOption[]>;
   executions(instanceId: string, query?: ExecutionQuery): Promise<ExecutionList>;
   execution(executionId: string, signal?: AbortSignal): Promise<ExecutionDetail>;
+  /** Makes a new HMAC signing secret for a webhook flow (replacing the old one); the only time it is shown. Admins only. */
+  webhookSecret(instanceId: string, flow: string, signal?: AbortSignal): Promise<WebhookSecret>;
 }
+
+/** A webhook flow's signing secret, as `POST /instances/:id/webhooks/:flow/secret` answers it once. */
+const WebhookSecret = z.object({ flow: z.string(), secret: z.string() });
+export type WebhookSecret = z.infer<typeof WebhookSecret>;
 
 // No `new Function` in the browser: zod's JIT would trip `script-src 'self'` pages (CSP reports even a caught probe).
 z.config({ jitless: true });
@@ -268,6 +277,7 @@ export function createClient(options: ClientOptions): PlugClient {
     },
     executions: (instanceId, query = {}) => {
       const searchParams: Record<string, string> = {};
+      if (query.status) searchParams.status = query.status;
       if (query.cursor) searchParams.cursor = query.cursor;
       if (query.limit !== undefined) searchParams.limit = String(query.limit);
       return parsed(ExecutionList, {
@@ -279,6 +289,8 @@ export function createClient(options: ClientOptions): PlugClient {
     },
     execution: (executionId, signal) =>
       parsed(ExecutionDetail, { method: 'get', path: `executions/${seg(executionId)}`, signal }),
+    webhookSecret: (instanceId, flow, signal) =>
+      parsed(WebhookSecret, { method: 'post', path: `instances/${seg(instanceId)}/webhooks/${seg(flow)}/secret`, signal }),
   };
   return client;
 }
