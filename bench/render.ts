@@ -77,6 +77,7 @@ try {
   const keystrokes: number[] = [];
   const requestsBeforeRender: number[] = [];
   const renderBusy: number[] = [];
+  let firstBatch = 0;
   const keystrokeBusy: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     const tab = await browser.newPage();
@@ -111,7 +112,8 @@ try {
         if (cards.length > 0) {
           await Promise.all([...cards].map((c) => c.updateComplete));
           document.body.getBoundingClientRect(); // style + layout included
-          return { ms: performance.now() - t0, cards: cards.length };
+          const count = el.shadowRoot!.querySelector('[part~="toolbar"] [role="status"]')!.textContent!;
+          return { ms: performance.now() - t0, cards: cards.length, count };
         }
         await new Promise((r) => setTimeout(r, 0));
       }
@@ -119,7 +121,9 @@ try {
     renders.push(ms.ms);
     renderBusy.push((await busy()) - busy0);
     requestsBeforeRender.push(apiRequests);
-    if (ms.cards !== COUNT) throw new Error(`rendered ${ms.cards} cards, expected ${COUNT}`);
+    // The grid renders the first batch of cards and the rest as it scrolls; the count covers all.
+    if (!ms.count.includes('1,000')) throw new Error(`the marketplace counted "${ms.count}", expected 1,000`);
+    firstBatch = ms.cards;
 
     // Type a query one key at a time, then delete it: each step is one input event.
     const query = 'integration 42 crm';
@@ -150,6 +154,7 @@ try {
   }
   console.log(`<plug-marketplace> with ${COUNT} integrations, ${RUNS} page loads, Chromium ${browser.version()}`);
   console.log(`  machine load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`  (first render: ${firstBatch} cards in the DOM, the rest added while scrolling; search covers all ${COUNT})`);
   console.log(`  connected → catalog rendered   wall ${stats(renders)}   (goal ≤ 100 ms)`);
   console.log(`                                 busy ${stats(renderBusy)}`);
   console.log(`  per search keystroke            wall ${stats(keystrokes)}   (goal ≤ 16 ms)`);

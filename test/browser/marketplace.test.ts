@@ -10,9 +10,7 @@ function cards(el: PlugMarketplace): PlugIntegrationCard[] {
   return [...el.shadowRoot!.querySelectorAll('plug-integration-card')];
 }
 function visibleNames(el: PlugMarketplace): string[] {
-  return cards(el)
-    .filter((c) => !c.closest('li')!.hidden)
-    .map((c) => c.shadowRoot!.querySelector('h3')!.textContent!.trim());
+  return cards(el).map((c) => c.shadowRoot!.querySelector('h3')!.textContent!.trim());
 }
 function part(el: Element, name: string): HTMLElement | null {
   return el.shadowRoot!.querySelector(`[part~="${name}"]`);
@@ -78,6 +76,30 @@ describe('<plug-marketplace>', () => {
     toggle.click();
     await el.updateComplete;
     expect(visibleNames(el)).to.deep.equal(['HubSpot Contacts']);
+  });
+
+  it('renders a long catalog in batches while searching all of it', async () => {
+    const many = Array.from({ length: 130 }, (_, i) => summary({ key: `k${i}`, name: `Connector ${i}` }));
+    fake.on('GET', '/integrations', { integrations: many });
+    const el = await fixture<PlugMarketplace>(html`<plug-marketplace api=${API} token="t" style="display:block;height:400px;overflow:auto"></plug-marketplace>`);
+    await loaded(el);
+    expect(cards(el)).to.have.length(48);
+    expect(part(el, 'toolbar')!.textContent).to.contain('130 integrations');
+    const search = part(el, 'search') as HTMLInputElement;
+    search.value = 'connector 129';
+    search.dispatchEvent(new Event('input'));
+    await el.updateComplete;
+    expect(visibleNames(el)).to.deep.equal(['Connector 129']);
+    search.value = '';
+    search.dispatchEvent(new Event('input'));
+    await el.updateComplete;
+    expect(cards(el)).to.have.length(48);
+    // Scroll to the end of the grid until nothing is left to add.
+    await waitUntil(() => {
+      el.shadowRoot!.querySelector('.more')?.scrollIntoView();
+      return cards(el).length === 130;
+    }, 'scrolling did not render the rest');
+    expect(el.shadowRoot!.querySelector('.more')).to.equal(null);
   });
 
   it('shows the empty catalog state', async () => {

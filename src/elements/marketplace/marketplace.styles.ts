@@ -101,8 +101,8 @@ export const marketplaceStyles = css`
     content-visibility: auto;
     contain-intrinsic-size: auto 9rem;
   }
-  .grid > li[hidden] {
-    display: none;
+  .more {
+    height: 1px;
   }
   .skeleton {
     height: 9rem;

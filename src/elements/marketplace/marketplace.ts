@@ -1,6 +1,7 @@
 import { Task, TaskStatus, initialState } from '@lit/task';
-import { html, nothing } from 'lit';
+import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
 import type { IntegrationSummary } from '../../protocol/index.js';
 import { PlugApiElement } from '../base/api-element.js';
 import type { InstanceDeletedDetail, InstanceEventDetail } from '../events.js';
@@ -14,6 +15,9 @@ interface Entry {
 }
 
 type InstanceSummary = IntegrationSummary['instance'];
+
+/** Cards rendered at first and added each time the end of the grid comes near the viewport. */
+const BATCH = 48;
 
 /**
  * @customElement plug-marketplace
@@ -52,6 +56,8 @@ export class PlugMarketplace extends PlugApiElement {
   @state() private accessor category = '';
   @state() private accessor activeOnly = false;
   @state() private accessor openKey: string | undefined;
+  /** How many matching cards are in the DOM; a long catalog renders in batches as it scrolls. */
+  @state() private accessor limit = BATCH;
 
   /** `dialog` (default): a modal dialog; `inline`: the detail replaces the grid in place. */
   @property({ attribute: 'detail-mode' }) accessor detailMode: 'dialog' | 'inline' = 'dialog';
@@ -78,6 +84,8 @@ export class PlugMarketplace extends PlugApiElement {
     args: () => [this.apiClient] as const,
   });
 
+  #more: IntersectionObserver | undefined;
+
   override connectedCallback(): void {
     super.connectedCallback();
     this.addEventListener('plug-instance-created', this.#onInstance);
@@ -89,11 +97,35 @@ export class PlugMarketplace extends PlugApiElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.#more?.disconnect();
+    this.#more = undefined;
     this.removeEventListener('plug-instance-created', this.#onInstance);
     this.removeEventListener('plug-config-saved', this.#onInstance);
     this.removeEventListener('plug-instance-activated', this.#onInstance);
     this.removeEventListener('plug-instance-paused', this.#onInstance);
     this.removeEventListener('plug-instance-deleted', this.#onDeleted);
+  }
+
+  override willUpdate(changed: PropertyValues): void {
+    super.willUpdate(changed);
+    // A new search starts again from the first batch.
+    if (changed.has('query') || changed.has('category') || changed.has('activeOnly')) {
+      this.limit = BATCH;
+    }
+  }
+
+  override updated(changed: PropertyValues): void {
+    super.updated(changed);
+    const sentinel = this.renderRoot.querySelector('.more');
+    this.#more?.disconnect();
+    if (!sentinel) return;
+    this.#more ??= new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) this.limit += BATCH;
+      },
+      { rootMargin: '800px 0px' },
+    );
+    this.#more.observe(sentinel);
   }
 
   #onInstance = (event: CustomEvent<InstanceEventDetail>): void => {
@@ -180,32 +212,36 @@ export class PlugMarketplace extends PlugApiElement {
 
   #renderGrid(entries: Entry[]) {
     const needle = this.query.trim().toLocaleLowerCase();
-    let visible = 0;
-    const items = entries.map((entry) => {
-      const shown = this.#matches(entry, needle);
-      if (shown) visible++;
-      const instance = this.#instanceOf(entry.summary);
-      const summary = instance === entry.summary.instance ? entry.summary : { ...entry.summary, instance };
-      return html`<li ?hidden=${!shown}>
-        <plug-integration-card
-          data-key=${entry.summary.key}
-          exportparts="card,icon,open,badge,badge-available,badge-draft,badge-active,badge-paused,badge-error"
-          .integration=${summary}
-          .translations=${this.translations ?? this.contextTranslations}
-          theme=${this.theme ?? nothing}
-        ></plug-integration-card>
-      </li>`;
-    });
+    const matches = entries.filter((entry) => this.#matches(entry, needle));
+    const shown = matches.length > this.limit ? matches.slice(0, this.limit) : matches;
+    const translations = this.translations ?? this.contextTranslations;
     const body =
       entries.length === 0
         ? html`<div part="message" class="message">${this.t('marketplace.emptyCatalog')}</div>`
         : html`
             <ul part="grid" class="grid" aria-labelledby=${this.heading === '' ? nothing : 'heading'} @plug-integration-open=${this.#onOpen}>
-              ${items}
+              ${repeat(
+                shown,
+                (entry) => entry.summary.key,
+                (entry) => {
+                  const instance = this.#instanceOf(entry.summary);
+                  const summary = instance === entry.summary.instance ? entry.summary : { ...entry.summary, instance };
+                  return html`<li>
+                    <plug-integration-card
+                      data-key=${entry.summary.key}
+                      exportparts="card,icon,open,badge,badge-available,badge-draft,badge-active,badge-paused,badge-error"
+                      .integration=${summary}
+                      .translations=${translations}
+                      theme=${this.theme ?? nothing}
+                    ></plug-integration-card>
+                  </li>`;
+                },
+              )}
             </ul>
-            ${visible === 0 ? html`<div part="message" class="message">${this.t('marketplace.empty')}</div>` : nothing}
+            ${shown.length < matches.length ? html`<div class="more"></div>` : nothing}
+            ${matches.length === 0 ? html`<div part="message" class="message">${this.t('marketplace.empty')}</div>` : nothing}
           `;
-    return { body, visible };
+    return { body, visible: matches.length };
   }
 
   #renderDetail() {
