@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Integration } from '../src/sdk/index.js';
 import {
   createCipher,
   createLogger,
@@ -39,7 +38,6 @@ export interface StartDemoOptions {
   oauthPort?: number;
   /** Don't start the OAuth server (tests that don't need it). */
   withoutOAuth?: boolean;
-  integrations?: readonly Integration[];
   /** Serve this file as /plugboard.js instead of dist/plugboard.js. */
   bundlePath?: string;
 }
@@ -179,7 +177,8 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
   });
 
   const services = demoServices({ vendor, inbox, oauthIssuer: () => oauth.issuer });
-  const integrations = options.integrations ?? demoIntegrations;
+  // The catalog and the executors must agree: both come from demo/integrations.
+  const integrations = demoIntegrations;
   const logger = createLogger({ level: config.logLevel });
   const cipher = createCipher(encryption.key);
   // The demo opens the store itself so the runtime (webhooks, schedules, executors) shares it.
