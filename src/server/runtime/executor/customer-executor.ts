@@ -38,6 +38,7 @@ export interface Assignment {
 
 interface Running extends Assignment {
   id: number;
+  assignedAt: number;
   waitedForSpawn: boolean;
   dispatchedAt?: number;
   /** Set once an abort was asked for; decides the outcome if the flow stops after it. */
@@ -158,7 +159,7 @@ export class CustomerExecutor {
     // The isolation guarantee rests on this: a process only ever runs one customer's executions.
     if (a.job.customerId !== this.customerId) throw new Error('An execution was handed to another customer\'s executor');
     const id = this.nextId++;
-    const run: Running = { ...a, id, waitedForSpawn: this.state === 'starting' };
+    const run: Running = { ...a, id, assignedAt: preciseNow(), waitedForSpawn: this.state === 'starting' };
     this.runs.set(id, run);
     this.lastUsedAt = Date.now();
     this.setBusy(true);
@@ -200,8 +201,9 @@ export class CustomerExecutor {
     this.blamed ??= blamed;
     this.state = 'stopping';
     this.setBusy(true); // keep the parent alive until the exit is seen and outcomes are settled
+    if (this.child.pid === undefined) return; // never started: there is nothing to kill (and -(-1) would be init)
     try {
-      process.kill(-this.pid, 'SIGKILL');
+      process.kill(-this.child.pid, 'SIGKILL');
     } catch {
       this.child.kill('SIGKILL');
     }
@@ -312,7 +314,7 @@ export class CustomerExecutor {
 
   private baseTimings(run: Running): Omit<ExecutionTimings, 'runMs'> {
     const t: Omit<ExecutionTimings, 'runMs'> = { queuedToStartMs: round(run.queuedToStartMs) };
-    if (run.waitedForSpawn && run.dispatchedAt !== undefined) t.spawnMs = round(run.dispatchedAt - this.spawnedAt);
+    if (run.waitedForSpawn && run.dispatchedAt !== undefined) t.spawnMs = round(run.dispatchedAt - run.assignedAt);
     return t;
   }
 

@@ -143,7 +143,7 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
     executor.kill(cause);
   }
 
-  /** A stable uid per customer (a hash into the range), moved along if a live executor holds it. */
+  /** A uid no live executor holds: the customer's hash slot in the range, or the next free one. */
   function identityFor(customerId: string): ExecutorIdentity | undefined {
     if (!uids) return undefined;
     const taken = new Set([...executors.values(), ...dying, ...spares].map((e) => e.identity?.uid));
@@ -229,11 +229,14 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
       if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
       clearTimeout(idleTimers.get(executor));
       idleTimers.delete(executor);
-      const { job } = w;
-      executor.assign({ ...w, queuedToStartMs: preciseNow() - w.calledAt });
-      if (w.signal) {
-        w.signal.addEventListener('abort', () => executors.get(job.customerId)?.cancel(job), { once: true });
-      }
+      const { job, signal } = w;
+      const cancel = () => executor.cancel(job);
+      const resolve = (outcome: ExecutionOutcome) => {
+        signal?.removeEventListener('abort', cancel);
+        w.resolve(outcome);
+      };
+      signal?.addEventListener('abort', cancel, { once: true });
+      executor.assign({ job, onLog: w.onLog, resolve, calledAt: w.calledAt, queuedToStartMs: preciseNow() - w.calledAt });
     }
     if (onQuiet && queue.length === 0 && [...executors.values()].every((e) => e.load === 0)) onQuiet();
   }
