@@ -1,5 +1,20 @@
 import { css } from 'lit';
 
+// Dark values, used for `theme="dark"` and for `prefers-color-scheme: dark` unless `theme="light"`.
+const dark = css`
+  --_color-primary: var(--plug-color-primary, #818cf8);
+  --_color-on-primary: var(--plug-color-on-primary, #0b1020);
+  --_color-surface: var(--plug-color-surface, #0f172a);
+  --_color-surface-raised: var(--plug-color-surface-raised, #1e293b);
+  --_color-text: var(--plug-color-text, #e2e8f0);
+  --_color-text-muted: var(--plug-color-text-muted, #94a3b8);
+  --_color-border: var(--plug-color-border, #475569);
+  --_color-focus: var(--plug-color-focus, #93c5fd);
+  --_color-success: var(--plug-color-success, #34d399);
+  --_color-warning: var(--plug-color-warning, #fbbf24);
+  --_color-danger: var(--plug-color-danger, #f87171);
+`;
+
 /**
  * Global design tokens. A host overrides any `--plug-*` variable on any ancestor (or `:root`).
  * Elements read them only through these private `--_*` fallbacks, so unset tokens get the
@@ -38,31 +53,11 @@ export const tokens = css`
   }
   @media (prefers-color-scheme: dark) {
     :host(:not([theme='light'])) {
-      --_color-primary: var(--plug-color-primary, #818cf8);
-      --_color-on-primary: var(--plug-color-on-primary, #0b1020);
-      --_color-surface: var(--plug-color-surface, #0f172a);
-      --_color-surface-raised: var(--plug-color-surface-raised, #1e293b);
-      --_color-text: var(--plug-color-text, #e2e8f0);
-      --_color-text-muted: var(--plug-color-text-muted, #94a3b8);
-      --_color-border: var(--plug-color-border, #475569);
-      --_color-focus: var(--plug-color-focus, #93c5fd);
-      --_color-success: var(--plug-color-success, #34d399);
-      --_color-warning: var(--plug-color-warning, #fbbf24);
-      --_color-danger: var(--plug-color-danger, #f87171);
+      ${dark}
     }
   }
   :host([theme='dark']) {
-    --_color-primary: var(--plug-color-primary, #818cf8);
-    --_color-on-primary: var(--plug-color-on-primary, #0b1020);
-    --_color-surface: var(--plug-color-surface, #0f172a);
-    --_color-surface-raised: var(--plug-color-surface-raised, #1e293b);
-    --_color-text: var(--plug-color-text, #e2e8f0);
-    --_color-text-muted: var(--plug-color-text-muted, #94a3b8);
-    --_color-border: var(--plug-color-border, #475569);
-    --_color-focus: var(--plug-color-focus, #93c5fd);
-    --_color-success: var(--plug-color-success, #34d399);
-    --_color-warning: var(--plug-color-warning, #fbbf24);
-    --_color-danger: var(--plug-color-danger, #f87171);
+    ${dark}
   }
   :host([hidden]) {
     display: none !important;
