@@ -367,6 +367,9 @@ export function instanceRoutes(ctx: RouteContext): Hono<CustomerEnv> {
         connections[connection] = await oauthFor(ctx).getAccessToken({ customerId: c.get('tenant').customer.id, instanceId: instance.id, connection });
       } catch (err) {
         if (!(err instanceof ConnectionUnavailableError)) throw err;
+        if (err.reason === 'provider_unavailable' || err.reason === 'misconfigured') {
+          throw new HttpProblem(502, 'upstream', `${spec.label}: ${err.message}`, { extra: { connection, reason: err.reason } });
+        }
         if (err.reason !== 'missing') throw conflict(`${spec.label}: ${err.message}`, { connection, reason: err.reason });
       }
     }
