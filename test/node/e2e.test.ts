@@ -227,7 +227,12 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
       assert.ok(signIn, 'Connect opened the sign-in page');
       await shown(signIn.getByRole('heading', { name: 'Sign in to Chatwave' }));
       await signIn.getByRole('button', { name: 'Sign in' }).click();
-      await (await shown(signIn.getByRole('button', { name: 'Allow' }))).click();
+      const allow = await shown(signIn.getByRole('button', { name: 'Allow' }));
+      // A popup closes itself once the callback has answered the page: listen before clicking.
+      const popupClosed = signIn === p ? undefined : signIn.waitForEvent('close', { timeout: WAIT });
+      await allow.click().catch((err: unknown) => {
+        if (!signIn.isClosed()) throw err;
+      });
 
       if (signIn === p) {
         await p.waitForURL((u) => u.href.startsWith(demo.url), { timeout: WAIT });
@@ -237,7 +242,7 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
         dialog = await shown(p.getByRole('dialog', { name: 'Chatwave notifications' }));
         await dialog.getByRole('button', { name: 'Configure' }).click();
       } else {
-        await signIn.waitForEvent('close', { timeout: WAIT });
+        await popupClosed;
       }
       await shown(dialog.getByRole('group', { name: 'Chatwave workspace' }).getByText('Connected', { exact: true }));
       await dialog.getByRole('button', { name: 'Next' }).click();
@@ -261,6 +266,16 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
       assert.equal(chatwave?.status, 'active');
       assert.equal(chatwave?.config.channel, 'C002');
       assert.equal(chatwave?.connections[0]?.status, 'connected');
+
+      // Acme's "Try a flow" sends a won deal to the webhook; the flow runs in Globex's executor
+      // with a fresh access token and posts to #sales, which the inbox shows.
+      await dialog.getByRole('button', { name: 'Close' }).click();
+      const tryIt = await shown(p.getByRole('button', { name: /Send a sample event to chatwave-notifier/ }));
+      await tryIt.click();
+      await shown(p.getByRole('status').filter({ hasText: 'Accepted (202)' }));
+      const inbox = p.getByRole('region', { name: 'Inbox' });
+      await shown(inbox.getByText(':tada: deal.won: Globex renewal 2025 ($12,000)', { exact: false }));
+      await shown(inbox.getByText('#sales', { exact: true }));
     } finally {
       await context.close();
     }
