@@ -7,6 +7,7 @@ import './config-form/define.js';
 import './connect-button/define.js';
 import './integration-card/define.js';
 import './instance-status/define.js';
+import './execution-log/define.js';
 import './integration-dialog/define.js';
 import './marketplace/define.js';
 
@@ -15,6 +16,7 @@ export { PlugMarketplace } from './marketplace/marketplace.js';
 export { PlugIntegrationCard } from './integration-card/integration-card.js';
 export { PlugIntegrationDialog } from './integration-dialog/integration-dialog.js';
 export { PlugInstanceStatus } from './instance-status/instance-status.js';
+export { PlugExecutionLog } from './execution-log/execution-log.js';
 export { PlugConfigForm } from './config-form/config-form.js';
 export { PlugConnectButton } from './connect-button/connect-button.js';
 export { PlugElement } from './base/plug-element.js';
