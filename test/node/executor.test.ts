@@ -2,6 +2,8 @@
 // test/node/fixtures/flows: isolation between customers, limits, logs, outcomes, drain.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
@@ -196,6 +198,27 @@ describe('executor pool', () => {
     assert.equal(neighbour.reason, 'crash');
     assert.equal(neighbour.retryable, true);
     assert.match(neighbour.error!, /another execution of this customer ran past its timeout/);
+  });
+
+  test('ctx.fetch reaches a server, and is aborted at the timeout without killing the executor', async () => {
+    const server = createServer((req, res) => {
+      if (req.url === '/ok') res.end(JSON.stringify({ hello: 'flow' }));
+      // '/hang' never answers
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const a = customer();
+      const ok = await run(pool, job(a, 'probe', 'fetchJson', { payload: { url: `${base}/ok` } }));
+      assert.deepEqual([ok.status, (ok.result as { body: unknown }).body], ['succeeded', { hello: 'flow' }]);
+      const hung = await run(pool, job(a, 'probe', 'fetchJson', { payload: { url: `${base}/hang` }, timeoutMs: 300 }));
+      assert.equal(hung.status, 'timed_out');
+      const again = await run(pool, job(a, 'probe', 'fetchJson', { payload: { url: `${base}/ok` } }));
+      assert.equal((again.result as { pid: number }).pid, (ok.result as { pid: number }).pid, 'same executor');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   test('a flow that honours its abort signal is timed out without killing its executor', async () => {
