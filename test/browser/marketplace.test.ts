@@ -3,7 +3,7 @@ import '../../src/elements/marketplace/define.js';
 import type { PlugMarketplace } from '../../src/elements/marketplace/marketplace.js';
 import type { PlugIntegrationCard } from '../../src/elements/integration-card/integration-card.js';
 import type { Catalog } from '../../src/protocol/index.js';
-import { API, FakeApi, catalog, fakeJwt, json, problem, slackDetail, summary } from './fake-api.js';
+import { API, FakeApi, catalog, fakeJwt, instance, json, problem, slackDetail, summary } from './fake-api.js';
 import { deepActiveElement, sendKeys } from './focus.js';
 
 function cards(el: PlugMarketplace): PlugIntegrationCard[] {
@@ -102,6 +102,17 @@ describe('<plug-marketplace>', () => {
     expect(el.shadowRoot!.querySelector('.more')).to.equal(null);
   });
 
+  it('formats numbers for its lang and takes translations', async () => {
+    const many = Array.from({ length: 1200 }, (_, i) => summary({ key: `k${i}` }));
+    fake.on('GET', '/integrations', { integrations: many });
+    const el = await fixture<PlugMarketplace>(
+      html`<plug-marketplace api=${API} token="t" lang="de" .translations=${{ 'marketplace.count': '{count} Integrationen', 'marketplace.search': 'Suchen' }}></plug-marketplace>`,
+    );
+    await loaded(el);
+    expect(part(el, 'toolbar')!.textContent).to.contain('1.200 Integrationen');
+    expect(part(el, 'search')!.getAttribute('aria-label')).to.equal('Suchen');
+  });
+
   it('shows the empty catalog state', async () => {
     fake.on('GET', '/integrations', { integrations: [] });
     const el = await fixture<PlugMarketplace>(html`<plug-marketplace api=${API} token="t"></plug-marketplace>`);
@@ -193,6 +204,24 @@ describe('<plug-marketplace>', () => {
     await sendKeys({ press: 'Escape' });
     await waitUntil(() => !el.shadowRoot!.querySelector('plug-integration-dialog'));
     await waitUntil(() => deepActiveElement()?.textContent?.trim() === 'Slack Notifier', 'focus did not return to the card');
+  });
+
+  it('updates a card badge from the dialog events without reloading the catalog', async () => {
+    fake.on('POST', '/instances', json(instance(), 201));
+    const el = await fixture<PlugMarketplace>(html`<plug-marketplace api=${API} token="t"></plug-marketplace>`);
+    await loaded(el);
+    const created: CustomEvent[] = [];
+    const listener = (e: CustomEvent) => created.push(e);
+    document.addEventListener('plug-instance-created', listener);
+    (part(cards(el)[0]!, 'open') as HTMLButtonElement).click();
+    await waitUntil(() => el.shadowRoot!.querySelector('plug-integration-dialog')?.shadowRoot?.textContent?.includes('Set up'));
+    const dialog = el.shadowRoot!.querySelector('plug-integration-dialog')!;
+    [...dialog.shadowRoot!.querySelectorAll('button')].find((b) => b.textContent!.trim() === 'Set up')!.click();
+    await waitUntil(() => created.length === 1);
+    document.removeEventListener('plug-instance-created', listener);
+    dialog.close();
+    await waitUntil(() => part(cards(el)[0]!, 'badge')?.textContent?.trim() === 'Draft');
+    expect(fake.count('GET', '/integrations')).to.equal(1);
   });
 
   it('lets the host cancel plug-integration-open to show its own view', async () => {
