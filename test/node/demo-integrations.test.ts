@@ -1,0 +1,149 @@
+// The demo integrations on their own, against the demo's stand-in services on a real socket:
+// what their data sources return for a query, what their flows post, and which failures
+// they mark as retryable.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { serve } from '@hono/node-server';
+import integrations from '../../demo/integrations.js';
+import { DemoInbox, demoServices } from '../../demo/services.js';
+import { createDemoVendor } from '../../demo/vendor.js';
+import { RetryableError, type ConnectionCredentials, type FlowContext, type Integration } from '../../src/sdk/index.js';
+
+let server: Server;
+let inbox: DemoInbox;
+let base: string;
+
+function integration(key: string): Integration {
+  const found = integrations.find((i) => i.key === key);
+  assert.ok(found, key);
+  return found;
+}
+
+function apiKeyCredentials(values: Record<string, string>): Record<string, ConnectionCredentials> {
+  return { [Object.keys(values)[0] === 'accountId' ? 'northwind' : 'gridsheet']: { kind: 'apiKey', values } };
+}
+
+function context<C>(config: C, extra: Partial<FlowContext<C>> = {}): FlowContext<C> & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    executionId: 'exe_test',
+    instanceId: 'ins_test',
+    customer: { id: 'cus_1', externalId: 'globex' },
+    flow: 'test',
+    attempt: 1,
+    trigger: 'webhook',
+    payload: null,
+    headers: {},
+    config,
+    connections: {},
+    log: { info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) },
+    fetch,
+    signal: AbortSignal.timeout(10_000),
+    lines,
+    ...extra,
+  };
+}
+
+describe('demo integrations', () => {
+  before(async () => {
+    inbox = new DemoInbox();
+    const app = demoServices({ vendor: await createDemoVendor(), inbox, oauthIssuer: () => undefined });
+    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+    await new Promise<void>((r) => server.once('listening', () => r()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    process.env.PLUGBOARD_DEMO_URL = base;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  test('five integrations in five categories, each with an icon, overview and at least one flow', () => {
+    assert.equal(integrations.length, 5);
+    assert.equal(new Set(integrations.map((i) => i.category)).size, 5);
+    for (const i of integrations) {
+      const d = i.describe();
+      assert.match(d.icon ?? '', /^data:image\/svg\+xml,/, i.key);
+      assert.ok((d.overview ?? '').length > 80, `${i.key} has an overview`);
+      assert.ok(d.flows.length >= 1, `${i.key} has a flow`);
+    }
+  });
+
+  test('the Gridsheet pickers filter by the query, and the sheet picker follows the workspace', async () => {
+    const g = integration('gridsheet-export');
+    const connections = apiKeyCredentials({ apiKey: 'demo_12345678' });
+    const input = { connections, signal: AbortSignal.timeout(5000), fetch };
+    assert.deepEqual(await g.dataSources.workspaces!({ ...input, config: {}, query: 'mark' }), [{ value: 'ws-marketing', label: 'Marketing' }]);
+    assert.equal((await g.dataSources.workspaces!({ ...input, config: {}, query: '' })).length, 3);
+    assert.deepEqual(await g.dataSources.sheets!({ ...input, config: {}, query: '' }), [], 'no workspace yet: no sheets');
+    assert.deepEqual(
+      (await g.dataSources.sheets!({ ...input, config: { workspace: 'ws-finance' }, query: 'invoice' })).map((o) => o.label),
+      ['Open invoices'],
+    );
+    await assert.rejects(
+      g.dataSources.workspaces!({ ...input, connections: apiKeyCredentials({ apiKey: 'sk_live_wrong' }), config: {}, query: '' }),
+      (err: unknown) => err instanceof Error && !(err instanceof RetryableError) && /401/.test(err.message),
+    );
+  });
+
+  test('the Northwind sync applies the field mapping and reports to the inbox', async () => {
+    const flow = integration('northwind-crm-sync').flows.syncContacts!;
+    const ctx = context(
+      { direction: 'import', fieldMapping: { email: 'email', lastName: 'last_name' }, intervalMinutes: 15, includeArchived: false },
+      { connections: apiKeyCredentials({ accountId: 'nw-204815', apiKey: 'demo_abcdef12' }), trigger: 'schedule' },
+    );
+    assert.deepEqual(await flow.run(ctx), { synced: 3 });
+    const [message] = inbox.list('globex');
+    assert.equal(message?.title, 'Synced 3 contacts');
+    assert.deepEqual((message?.data as unknown[])[0], { email: 'ada@analytical.example', lastName: 'Lovelace' });
+    assert.match(ctx.lines.join('\n'), /Fetched 3 contacts from nw-204815/);
+  });
+
+  test('the Ledgerly alert ignores small amounts and alerts on large ones', async () => {
+    const flow = integration('ledgerly-billing-alerts').flows.paymentEvent!;
+    const config = { minimumAmount: 500, currency: 'EUR', events: ['payment.failed'], recipients: 'billing@globex.example' };
+    assert.deepEqual(await flow.run(context(config, { payload: { type: 'payment.failed', amount: 20 } })), { alerted: false });
+    assert.deepEqual(await flow.run(context(config, { payload: { type: 'invoice.paid', amount: 9000 } })), { alerted: false });
+    assert.deepEqual(await flow.run(context(config, { payload: { type: 'payment.failed', amount: 1800, customerName: 'Initrode' } })), { alerted: true });
+    assert.match(inbox.list('globex')[0]!.title, /payment\.failed: €1,800\.00 \(Initrode\)/);
+  });
+
+  test('the webhook forwarder signs what it forwards, and retries 5xx but not 4xx', async () => {
+    const forward = integration('webhook-forwarder').flows.forward!;
+    const flow = { run: async (ctx: FlowContext) => forward.run(ctx) };
+    const seen: { status: number; signature?: string; body: string }[] = [];
+    let answer = 503;
+    const target = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        seen.push({ status: answer, signature: req.headers['x-acme-signature'] as string | undefined, body });
+        res.writeHead(answer).end();
+      });
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', () => r()));
+    const targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/hook`;
+    try {
+      const config = { targetUrl, signingSecret: 'whsec_test', retries: 2 };
+      const payload = { type: 'deal.won', id: 42 };
+      await assert.rejects(flow.run(context(config, { payload })), RetryableError);
+      await assert.rejects(flow.run(context(config, { payload, attempt: 3 })), (e: unknown) => !(e instanceof RetryableError) && /after 3 attempts/.test(String(e)));
+      answer = 404;
+      await assert.rejects(flow.run(context(config, { payload })), (e: unknown) => !(e instanceof RetryableError) && /404/.test(String(e)));
+      answer = 200;
+      assert.deepEqual(await flow.run(context(config, { payload })), { status: 200 });
+      const { createHmac } = await import('node:crypto');
+      const last = seen.at(-1)!;
+      assert.equal(last.body, JSON.stringify(payload));
+      assert.equal(last.signature, `sha256=${createHmac('sha256', 'whsec_test').update(last.body).digest('hex')}`);
+    } finally {
+      await new Promise<void>((r) => target.close(() => r()));
+    }
+  });
+
+  test('Chatwave skips events it was not asked to announce', async () => {
+    const flow = integration('chatwave-notifier').flows.announce!;
+    const ctx = context({ channel: 'C002', template: '{{title}}', notifyOn: ['deal.won'], mentionOwner: false }, { payload: { event: 'ticket.opened', title: 'Printer on fire' } });
+    assert.deepEqual(await flow.run(ctx), { posted: false, reason: 'filtered' });
+    assert.match(ctx.lines[0]!, /Skipped ticket\.opened/);
+  });
+});
