@@ -18,6 +18,7 @@ import { buttonStyles } from '../marketplace/marketplace.styles.js';
 import { tokens } from '../themes/tokens.js';
 import { dialogStyles } from './integration-dialog.styles.js';
 import { renderOAuthConnection } from './oauth-connection.js';
+import { InstanceActivity, instanceActivityStyles } from './instance-activity.js';
 
 type Step = { kind: 'connections'; title: string } | { kind: 'page'; title: string; page: ConfigPage; index: number };
 type View = 'overview' | 'wizard' | 'confirm-delete';
@@ -65,12 +66,14 @@ function relative(errors: FieldError[], prefix: string): FieldError[] {
  * @cssproperty --plug-dialog-radius - Corner radius (default `--plug-radius-l`).
  */
 export class PlugIntegrationDialog extends PlugApiElement {
-  static override styles = [tokens, buttonStyles, badgeStyles, dialogStyles];
+  static override styles = [tokens, buttonStyles, badgeStyles, dialogStyles, instanceActivityStyles];
 
   /** Focus to restore when the dialog closes. */
   #returnFocus: HTMLElement | null = null;
   /** Idempotency key of the create in flight, reused if the customer clicks again. */
   #createKey: string | undefined;
+  /** Webhook URLs and runs of a running instance (see instance-activity.ts). */
+  #activity = new InstanceActivity(this);
 
   @query('dialog') private accessor dialogEl: HTMLDialogElement | null = null;
 
@@ -437,6 +440,17 @@ export class PlugIntegrationDialog extends PlugApiElement {
               ${this.t('dialog.start')}
             </button>`}
       </div>
+      ${/* Webhook URLs and runs, for an instance past draft: instance-activity.ts. */ nothing}
+      ${instance && this.apiClient
+        ? this.#activity.render({
+            client: this.apiClient,
+            instance,
+            t: (key, vars) => this.t(key, vars),
+            translations: this.translations ?? this.contextTranslations,
+            announce: (text) => this.#announce(text),
+            failed: (action, error) => this.#fail(action, error),
+          })
+        : nothing}
     `;
   }
 
