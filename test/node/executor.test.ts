@@ -415,6 +415,17 @@ describe('executor pool limits and lifecycle', () => {
     assert.equal(pool.stats().executors, 0);
   });
 
+  test('an integrations module that never finishes loading fails executions after the start timeout', async () => {
+    const pool = createExecutorPool({ integrationsModule: new URL('hangs.ts', fixtures).pathname, startTimeoutMs: 1_000, spares: 0 });
+    try {
+      const outcome = await run(pool, job(customer(), 'probe', 'trivial'));
+      assert.deepEqual([outcome.status, outcome.reason, outcome.retryable], ['failed', 'crash', true]);
+      assert.equal(outcome.error, 'The integrations did not load within 1000 ms');
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('when no executor can be started, the execution fails as retryable and the pool stays up', async () => {
     const pool = createExecutorPool({ integrationsModule: isolation, spares: 1, uids: { first: -5, count: 1 } });
     try {

@@ -19,6 +19,7 @@ export interface ExecutorLaunch {
   maxOldSpaceMb: number;
   maxRssMb: number;
   abortGraceMs: number;
+  startTimeoutMs: number;
 }
 
 /** Who the executor process runs as; undefined keeps the server's own user. */
@@ -115,6 +116,14 @@ export class CustomerExecutor {
       rmSync(this.root, { recursive: true, force: true });
       throw err;
     }
+    // A module whose top level never settles would leave this customer's work waiting forever.
+    const startTimer = setTimeout(() => {
+      if (this.state !== 'starting') return;
+      this.loadError = `The integrations did not load within ${launch.startTimeoutMs} ms`;
+      this.kill('load-failed');
+    }, launch.startTimeoutMs);
+    startTimer.unref();
+    this.child.once('exit', () => clearTimeout(startTimer));
     this.child.stdout?.resume();
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (chunk: string) => {

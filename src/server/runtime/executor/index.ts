@@ -110,6 +110,8 @@ export interface ExecutorPoolOptions {
    * server runs as root (as in its container) and off otherwise. `false` keeps the server's user.
    */
   uids?: { first: number; count: number } | false;
+  /** An executor that has not loaded the integrations after this long is killed, default 30 000. */
+  startTimeoutMs?: number;
   /** Extra variables for every executor (the only way anything from the parent gets in). */
   env?: Record<string, string>;
   /** Executor lifecycle events, for the runner's logs and metrics. Never carries job inputs. */

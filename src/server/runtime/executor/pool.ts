@@ -62,7 +62,7 @@ function launchOf(o: ExecutorPoolOptions): ExecutorLaunch {
   env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
   Object.assign(env, o.env);
   const maxRssMb = o.maxRssMb ?? maxOldSpaceMb * 2 + 128;
-  return { entryPath, moduleUrl, execArgv, env, maxOldSpaceMb, maxRssMb, abortGraceMs: o.abortGraceMs ?? 1000 };
+  return { entryPath, moduleUrl, execArgv, env, maxOldSpaceMb, maxRssMb, abortGraceMs: o.abortGraceMs ?? 1000, startTimeoutMs: o.startTimeoutMs ?? 30_000 };
 }
 
 // The fields the pool itself relies on; the rest travel to the flow as they are.
