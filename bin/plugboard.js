@@ -9,7 +9,7 @@ const commands = {
   serve: { module: 'dist/node/src/server/cli.js', summary: 'run the backend in production (needs encryption key and JWT keys)' },
   demo: { module: 'dist/node/demo/main.js', summary: 'run everything for a first look: demo integrations, keys and a demo token' },
   keygen: { summary: 'print a new PLUGBOARD_ENCRYPTION_KEY' },
-  runner: { summary: '(reserved) run flow executions from the job queue' },
+  runner: { module: 'dist/node/src/server/runtime/runner-main.js', summary: 'run flow executions from the job queue (PostgreSQL; any number of them)' },
 };
 
 const help = `Usage: plugboard <command>

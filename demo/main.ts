@@ -16,8 +16,9 @@ import {
   startServer,
   type RunningServer,
 } from '../src/server/index.js';
-import { accessTokenResolver, oauthFor, oauthMigrations } from '../src/server/oauth/index.js';
-import { executorEnv, runtimeMigrations, runtimeSettings, startRuntime, type StartedRuntime } from '../src/server/runtime/index.js';
+import { allMigrations } from '../src/server/migrations.js';
+import { accessTokenResolver, oauthFor } from '../src/server/oauth/index.js';
+import { executorEnv, runtimeSettings, startRuntime, type StartedRuntime } from '../src/server/runtime/index.js';
 import { bundleStatus, mountHostPage, packageRoot } from './host-page.js';
 import demoIntegrations from './integrations.js';
 import { DemoInbox, demoServices } from './services.js';
@@ -47,8 +48,6 @@ export interface RunningDemo {
   url: string;
   port: number;
   server: RunningServer;
-  /** Webhooks, schedules and executors (the runner runs in this process). */
-  runtime: StartedRuntime;
   vendor: DemoVendor;
   inbox: DemoInbox;
   /** Issuer of the demo OAuth server, undefined when it isn't running. */
@@ -177,73 +176,38 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
   });
 
   const services = demoServices({ vendor, inbox, oauthIssuer: () => oauth.issuer });
-  // The catalog and the executors must agree: both come from demo/integrations.
-  const integrations = demoIntegrations;
-  const logger = createLogger({ level: config.logLevel });
-  const cipher = createCipher(encryption.key);
-  // The demo opens the store itself so the runtime (webhooks, schedules, executors) shares it.
-  const store = await openStore({
-    databaseUrl: config.databaseUrl,
-    sqlitePath: join(dataDir, 'demo.db'),
-    migrations: { ...oauthMigrations, ...runtimeMigrations },
-  });
-  let runtime: StartedRuntime | undefined;
   let server: RunningServer;
   try {
-    const index = indexIntegrations(integrations);
-    const oauthService = oauthFor({ store, cipher, integrations: index, publicUrl: url, allowedOrigins: config.allowedOrigins, logger });
-    runtime = await startRuntime({
-      store,
-      cipher,
-      integrations: index,
-      integrationsModule,
-      databaseUrl: config.databaseUrl,
-      publicUrl: url,
-      settings: runtimeSettings(process.env),
-      logger,
-      getAccessToken: accessTokenResolver(oauthService),
-      executorEnv: executorEnv(process.env),
-    });
-    const mountRuntime = runtime.mount.bind(runtime);
+    // startServer also runs the flow runtime (webhooks, schedules, executors) on the same store;
+    // the catalog and the executors both load demo/integrations.
     server = await startServer({
       config,
-      integrations,
-      store,
-      cipher,
-      logger,
-      extend: (parts) => {
-        mountRuntime(parts);
-        parts.app.route('/', services);
-        mountHostPage(parts.app, { root, bundlePath: options.bundlePath });
+      integrations: demoIntegrations,
+      storeOptions: { sqlitePath: join(dataDir, 'demo.db') },
+      extend: ({ app }) => {
+        app.route('/', services);
+        mountHostPage(app, { root, bundlePath: options.bundlePath });
       },
     });
   } catch (err) {
-    await runtime?.stop(0);
-    await store.close();
     await oauth.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new PortInUseError(`Port ${port} is already in use. Stop what runs there, or pick another port: PORT=8790 npm start`);
     }
     throw err;
   }
-  const started = runtime;
 
   let closed: Promise<void> | undefined;
   return {
     url,
     port,
     server,
-    runtime: started,
     vendor,
     inbox,
     oauthIssuer: oauth.issuer,
     oauthProblem: oauth.problem,
     generatedEncryptionKey: encryption.generated,
-    close: () =>
-      (closed ??= (async () => {
-        await started.stop(2000);
-        await Promise.all([server.close(), oauth.close()]);
-      })()),
+    close: () => (closed ??= Promise.all([server.close(), oauth.close()]).then(() => undefined)),
   };
 }
 

@@ -1,10 +1,12 @@
 // The Hono app: cross-cutting middleware, auth, and the resource routes. Pure: no socket, no
 // process state, so tests drive it with `app.request()`.
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { every } from 'hono/combine';
 import { cors } from 'hono/cors';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import type { WebhookEndpoint } from '../protocol/index.js';
 import type { Integration } from '../sdk/index.js';
 import { customerAuth, vendorAuth, type CustomerVariables, type TokenVerifier, type VendorVariables } from './auth.js';
 import { indexIntegrations, type IntegrationIndex } from './integrations.js';
@@ -16,7 +18,7 @@ import { integrationRoutes } from './routes/integrations.js';
 import { oauthAuthorizeRoutes, oauthCallbackRoutes } from './routes/oauth.js';
 import { vendorRoutes } from './routes/vendor.js';
 import type { Cipher } from './secrets.js';
-import type { Store } from './store/types.js';
+import type { InstanceRecord, Store } from './store/types.js';
 
 export interface AppDeps {
   store: Store;
@@ -51,6 +53,13 @@ export interface RouteContext {
   dataSourceTimeoutMs: number;
   publicUrl: string;
   allowedOrigins: readonly string[];
+  /** Webhook URLs of an instance for its responses; set by the runtime's mount (`extend`) when a runtime runs. */
+  webhookEndpoints?: (instance: InstanceRecord, integration: Integration) => Promise<WebhookEndpoint[]>;
+  /**
+   * Middleware other modules add from `extend` that must see every request (e.g. HTTP metrics):
+   * run first, although `extend` is called after the routes are mounted.
+   */
+  aroundRequests: MiddlewareHandler<BaseEnv>[];
 }
 
 export type BaseEnv = { Variables: RequestIdVariables };
@@ -67,6 +76,7 @@ export function createRouteContext(deps: AppDeps): RouteContext {
     dataSourceTimeoutMs: deps.dataSourceTimeoutMs ?? 10_000,
     publicUrl: (deps.publicUrl ?? 'http://localhost:8787').replace(/\/+$/, ''),
     allowedOrigins: deps.allowedOrigins ?? [],
+    aroundRequests: [],
   };
 }
 
@@ -75,6 +85,7 @@ export function createApp(deps: AppDeps): Hono<BaseEnv> {
   const app = new Hono<BaseEnv>();
 
   app.use(requestId());
+  app.use((c, next) => (ctx.aroundRequests.length ? every(...ctx.aroundRequests)(c, next) : next()));
   app.use(requestLogger(ctx.logger));
   // overwrite: false lets a route keep a header it sets on purpose (the OAuth callback page needs
   // its opener: Cross-Origin-Opener-Policy unsafe-none instead of the default same-origin).
@@ -102,7 +113,7 @@ export function createApp(deps: AppDeps): Hono<BaseEnv> {
 
   // ---- public routes (no vendor JWT) of other modules mount here:
   app.route('/oauth', oauthCallbackRoutes(ctx));
-  //   app.route('/hooks', hookRoutes(ctx))             (routes/hooks.ts: POST /hooks/:token)
+  //   /hooks/:token, /metrics: mounted by the runtime through `extend` (runtime/index.ts mount)
 
   // Vendor API: vendor tokens only.
   const vendor = new Hono<VendorEnv>();
@@ -118,7 +129,7 @@ export function createApp(deps: AppDeps): Hono<BaseEnv> {
   api.route('/', instanceRoutes(ctx));
   // ---- customer routes of other modules mount here (they get c.get('tenant'), c.get('actor')):
   api.route('/', oauthAuthorizeRoutes(ctx));
-  //   api.route('/', executionRoutes(ctx))        (routes/executions.ts)
+  //   executions API: mounted by the runtime through `extend` (runtime/index.ts mount)
   deps.extend?.({ app, api, ctx });
   app.route('/api/v1', api);
 

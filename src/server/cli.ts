@@ -3,6 +3,7 @@
 import { KeyConfigError } from './auth.js';
 import { ConfigError, loadConfig, missingForProduction, type Config } from './config.js';
 import { IntegrationsError } from './integrations.js';
+import { RuntimeSettingsError } from './runtime/index.js';
 import { SecretsError } from './secrets.js';
 import { startServer } from './server.js';
 
@@ -25,6 +26,7 @@ export async function serveCommand(env: Record<string, string | undefined> = pro
     await startServer({ config, handleSignals: true });
   } catch (err) {
     if (err instanceof KeyConfigError || err instanceof SecretsError || err instanceof IntegrationsError) fail([err.message]);
+    if (err instanceof RuntimeSettingsError) fail(err.message.split('\n'));
     fail([`could not start: ${(err as Error).message}`]);
   }
 }

@@ -23,3 +23,5 @@ export { instanceView, activationBlockers } from './instance-view.js';
 export { createCipher, generateEncryptionKey, parseEncryptionKeys, type Cipher } from './secrets.js';
 export { openStore, type OpenStoreOptions } from './store/index.js';
 export type * from './store/types.js';
+export { allMigrations } from './migrations.js';
+export { startRuntime, runtimeSettings, executorEnv, RuntimeSettingsError, type StartedRuntime, type RuntimeSettings, type Runtime } from './runtime/index.js';

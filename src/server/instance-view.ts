@@ -1,6 +1,6 @@
 // How an instance looks on the wire, and what still blocks its activation. Secret values never
 // enter this module: it reads only the names of stored secrets.
-import type { ConnectionState, FieldError, Instance } from '../protocol/index.js';
+import type { ConnectionState, FieldError, Instance, WebhookEndpoint } from '../protocol/index.js';
 import type { Integration } from '../sdk/index.js';
 import { fieldErrors } from './validation.js';
 import type { ConnectionRecord, InstanceRecord } from './store/types.js';
@@ -57,6 +57,8 @@ export function instanceView(
   integration: Integration | undefined,
   instance: InstanceRecord,
   records: readonly ConnectionRecord[],
+  /** The instance's webhook URLs, when a runtime runs (RouteContext.webhookEndpoints). */
+  webhooks?: WebhookEndpoint[],
 ): Instance {
   return {
     id: instance.id,
@@ -69,6 +71,7 @@ export function instanceView(
     connections: connectionStates(integration, records),
     blockers: activationBlockers(integration, instance, records),
     statusReason: instance.statusReason,
+    ...(webhooks ? { webhooks } : {}),
     createdAt: instance.createdAt,
     updatedAt: instance.updatedAt,
     activatedAt: instance.activatedAt,

@@ -9,9 +9,11 @@ import type { Integration } from '../sdk/index.js';
 import { createApp, createRouteContext, type AppDeps, type BaseEnv, type RouteContext } from './app.js';
 import { createTokenVerifier, KeyConfigError, type TokenVerifier } from './auth.js';
 import type { Config } from './config.js';
-import { loadIntegrations } from './integrations.js';
-import { oauthMigrations } from './oauth/index.js';
+import { indexIntegrations, loadIntegrations } from './integrations.js';
+import { allMigrations } from './migrations.js';
+import { accessTokenResolver, oauthFor } from './oauth/index.js';
 import { createLogger, type Logger } from './logger.js';
+import { executorEnv, runtimeSettings, startRuntime, type RuntimeSettings, type StartedRuntime } from './runtime/index.js';
 import { createCipher, type Cipher } from './secrets.js';
 import { openStore, type OpenStoreOptions } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -24,7 +26,7 @@ export interface StartServerOptions {
   integrations?: readonly Integration[];
   /** Default: `openStore({ databaseUrl: config.databaseUrl, ...storeOptions })`; closed on shutdown either way. */
   store?: Store;
-  /** Extra store options, e.g. `migrations` of the oauth/runtime subsystems, or `sqlitePath`. */
+  /** Extra store options, e.g. `sqlitePath` (every subsystem's migrations are always run). */
   storeOptions?: Omit<OpenStoreOptions, 'databaseUrl'>;
   /** Default: from `config.encryptionKey` (required then). */
   cipher?: Cipher;
@@ -35,6 +37,12 @@ export interface StartServerOptions {
   logStream?: DestinationStream;
   /** See AppDeps.extend: mount routes of other modules. */
   extend?: AppDeps['extend'];
+  /**
+   * The flow runtime: /hooks/:token, the executions API, /metrics and (unless PLUGBOARD_RUNNER=off)
+   * a runner in this process. Default: started from `env` (default process.env). `false`: none,
+   * e.g. for a caller that runs its own and mounts it through `extend`.
+   */
+  runtime?: false | { env?: Record<string, string | undefined>; settings?: RuntimeSettings };
   /** Install SIGTERM/SIGINT handlers that close gracefully, then exit (the CLI does). Default false. */
   handleSignals?: boolean;
   /** In-flight requests get this long after a shutdown starts before connections are cut. Default 10 s. */
@@ -49,7 +57,9 @@ export interface RunningServer {
   store: Store;
   ctx: RouteContext;
   logger: Logger;
-  /** Stops accepting, lets in-flight requests finish, closes the store. Safe to call twice. */
+  /** The flow runtime started here (undefined with `runtime: false`). */
+  runtime: StartedRuntime | undefined;
+  /** Stops accepting, lets in-flight requests finish, drains the runtime, closes the store. Safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -78,33 +88,74 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     options.store ??
     (await openStore({
       ...options.storeOptions,
-      migrations: { ...oauthMigrations, ...options.storeOptions?.migrations },
+      migrations: { ...allMigrations, ...options.storeOptions?.migrations },
       databaseUrl: config.databaseUrl,
     }));
+
+  const index = indexIntegrations(integrations);
+  let runtime: StartedRuntime | undefined;
+  if (options.runtime !== false) {
+    const env = options.runtime?.env ?? process.env;
+    // The executors import the integrations from the module: without one, this process runs no flows.
+    if (!config.integrationsModule) logger.warn('PLUGBOARD_INTEGRATIONS is not set: no runner here, webhooks and schedules only queue executions');
+    try {
+      runtime = await startRuntime({
+        store,
+        cipher,
+        integrations: index,
+        integrationsModule: config.integrationsModule,
+        databaseUrl: config.databaseUrl,
+        publicUrl: config.publicUrl,
+        settings: options.runtime?.settings ?? runtimeSettings(env),
+        runner: config.integrationsModule ? undefined : false,
+        logger,
+        getAccessToken: accessTokenResolver(
+          oauthFor({ store, cipher, integrations: index, publicUrl: config.publicUrl, allowedOrigins: config.allowedOrigins, logger }),
+        ),
+        executorEnv: executorEnv(env),
+      });
+    } catch (err) {
+      if (!options.store) await store.close();
+      throw err;
+    }
+  }
 
   const deps: AppDeps = {
     store,
     cipher,
-    integrations,
+    integrations: index,
     verifier,
     logger,
     allowedOrigins: config.allowedOrigins,
     bodyLimitBytes: config.bodyLimitBytes,
     dataSourceTimeoutMs: config.dataSourceTimeoutMs,
     publicUrl: config.publicUrl,
-    extend: options.extend,
+    extend:
+      runtime || options.extend
+        ? (parts) => {
+            runtime?.mount(parts);
+            options.extend?.(parts);
+          }
+        : undefined,
   };
   const ctx = createRouteContext(deps);
   const app = createApp({ ...deps, integrations: ctx.integrations, logger: ctx.logger });
 
   let server!: Server;
-  const address = await new Promise<AddressInfo>((resolve, reject) => {
-    server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, resolve) as Server;
-    server.once('error', reject);
-  });
+  let address: AddressInfo;
+  try {
+    address = await new Promise<AddressInfo>((resolve, reject) => {
+      server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, resolve) as Server;
+      server.once('error', reject);
+    });
+  } catch (err) {
+    await runtime?.stop(0);
+    if (!options.store) await store.close();
+    throw err;
+  }
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-  logger.info({ url, engine: store.engine, integrations: integrations.length }, 'plugboard listening');
+  logger.info({ url, engine: store.engine, integrations: integrations.length, runner: runtime?.runner?.id ?? null }, 'plugboard listening');
 
   let closing: Promise<void> | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -129,6 +180,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         const force = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 10_000);
         force.unref();
       });
+      // Webhooks accepted above are queued by now; the runner drains before the store goes.
+      await runtime?.stop();
       await store.close();
       logger.info('stopped');
       logger.flush?.();
@@ -139,5 +192,5 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   }
-  return { url, port: address.port, app, store, ctx, logger, close };
+  return { url, port: address.port, app, store, ctx, logger, runtime, close };
 }

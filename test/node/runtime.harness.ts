@@ -22,7 +22,8 @@ import { createMetrics, httpMetrics } from '../../src/server/runtime/metrics.js'
 import { createRunner, type Runner, type RunnerOptions } from '../../src/server/runtime/runner.js';
 import { createRuntime, type Runtime } from '../../src/server/runtime/runtime.js';
 import { ExecutionStore } from '../../src/server/runtime/executions.js';
-import { runtimeDb, runtimeMigrations } from '../../src/server/runtime/schema.js';
+import { allMigrations } from '../../src/server/migrations.js';
+import { runtimeDb } from '../../src/server/runtime/schema.js';
 import { createSqliteQueue } from '../../src/server/runtime/sqlite-queue.js';
 import type { ExecutionQueue } from '../../src/server/runtime/queue.js';
 import { createCipher, generateEncryptionKey, type Cipher } from '../../src/server/secrets.js';
@@ -73,8 +74,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   chmodSync(outDir, 0o777); // executors may run under their own uid
   const store = await openStore(
     options.pgSchema
-      ? { databaseUrl: PG_URL, pgSchema: options.pgSchema, migrations: runtimeMigrations }
-      : { databaseUrl: join(dir, 'plugboard.db'), migrations: runtimeMigrations },
+      ? { databaseUrl: PG_URL, pgSchema: options.pgSchema, migrations: allMigrations }
+      : { databaseUrl: join(dir, 'plugboard.db'), migrations: allMigrations },
   );
   const encryptionKey = generateEncryptionKey();
   const cipher = createCipher(encryptionKey);

@@ -3,13 +3,14 @@
 // SIGTERM drain, and schedules fired once per tick with two runners.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { createPgBossQueue } from '../../src/server/runtime/pgboss-queue.js';
 import { runtimeDb } from '../../src/server/runtime/schema.js';
 import { createHarness, eventually, FIXTURE_MODULE, newSchema, PG_URL, type Harness } from './runtime.harness.js';
 
-const RUNNER_CLI = fileURLToPath(new URL('../../src/server/runtime/runner-cli.ts', import.meta.url));
+const RUNNER_CLI = fileURLToPath(new URL('../../src/server/runtime/runner-main.ts', import.meta.url));
 
 interface RunnerProcess {
   child: ChildProcess;
@@ -48,6 +49,7 @@ describe('scale-out on PostgreSQL', { skip: PG_URL ? false : 'PLUGBOARD_TEST_DAT
     const id = new Promise<string>((resolve, reject) => {
       child.stdout!.on('data', (chunk: Buffer) => {
         out += chunk.toString();
+        if (process.env.SCALE_DEBUG_LOG) appendFileSync(process.env.SCALE_DEBUG_LOG, `[${child.pid}] ${chunk.toString()}`);
         const match = /"runner":"(runner_[0-9a-f]+)"/.exec(out);
         if (match) resolve(match[1]!);
       });

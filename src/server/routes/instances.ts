@@ -102,8 +102,9 @@ export function instanceRoutes(ctx: RouteContext): Hono<CustomerEnv> {
 
   async function respond(c: Ctx, instance: InstanceRecord, integration: Integration | undefined, status: 200 | 201 = 200): Promise<Response> {
     const connections = await c.get('tenant').listConnections(instance.id);
+    const webhooks = integration && ctx.webhookEndpoints ? await ctx.webhookEndpoints(instance, integration) : undefined;
     c.header('etag', etag(instance.version));
-    return c.json(instanceView(integration, instance, connections), status);
+    return c.json(instanceView(integration, instance, connections, webhooks), status);
   }
 
   // ------------------------------------------------------------------ collection
@@ -144,7 +145,11 @@ export function instanceRoutes(ctx: RouteContext): Hono<CustomerEnv> {
     const instances = await tenant.listInstances();
     const body: InstanceList = {
       instances: await Promise.all(
-        instances.map(async (i) => instanceView(ctx.integrations.get(i.integrationKey), i, await tenant.listConnections(i.id))),
+        instances.map(async (i) => {
+          const integration = ctx.integrations.get(i.integrationKey);
+          const webhooks = integration && ctx.webhookEndpoints ? await ctx.webhookEndpoints(i, integration) : undefined;
+          return instanceView(integration, i, await tenant.listConnections(i.id), webhooks);
+        }),
       ),
     };
     return c.json(body);

@@ -193,7 +193,9 @@ export async function startRuntime(options: {
     runner,
     pool,
     mount({ app, api, ctx }) {
-      app.use(httpMetrics(metrics));
+      // Through the context, not app.use: middleware added here would miss the routes mounted before it.
+      ctx.aroundRequests.push(httpMetrics(metrics));
+      ctx.webhookEndpoints = (instance, integration) => runtime.webhooks.list(instance, integration);
       app.route('/', metricsRoutes(runtime));
       app.route('/hooks', hookRoutes(ctx, runtime));
       api.route('/', executionRoutes(ctx, runtime));

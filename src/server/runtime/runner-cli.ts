@@ -4,10 +4,11 @@
 import { ConfigError, loadConfig } from '../config.js';
 import { indexIntegrations, loadIntegrations } from '../integrations.js';
 import { createLogger } from '../logger.js';
-import { oauthMigrations } from '../oauth/index.js';
+import { allMigrations } from '../migrations.js';
+import { accessTokenResolver, oauthFor } from '../oauth/index.js';
 import { createCipher } from '../secrets.js';
 import { openStore } from '../store/index.js';
-import { executorEnv, runtimeMigrations, runtimeSettings, startRuntime, type StartedRuntime } from './index.js';
+import { executorEnv, runtimeSettings, RuntimeSettingsError, startRuntime, type StartedRuntime } from './index.js';
 
 function fail(lines: string[]): never {
   for (const line of lines) process.stderr.write(`plugboard runner: ${line}\n`);
@@ -21,17 +22,21 @@ export async function startRunner(env: Record<string, string | undefined> = proc
   const logger = createLogger({ level: config.logLevel });
   if (!config.encryptionKey) throw new ConfigError(['PLUGBOARD_ENCRYPTION_KEY is not set: the runner decrypts credentials for the flows']);
   const integrationsList = config.integrationsModule ? await loadIntegrations(config.integrationsModule) : [];
-  const store = await openStore({ databaseUrl: config.databaseUrl, pgSchema: settings.pgSchema, migrations: { ...oauthMigrations, ...runtimeMigrations } });
+  const store = await openStore({ databaseUrl: config.databaseUrl, pgSchema: settings.pgSchema, migrations: allMigrations });
+  const cipher = createCipher(config.encryptionKey);
+  const integrations = indexIntegrations(integrationsList);
+  const oauth = oauthFor({ store, cipher, integrations, publicUrl: config.publicUrl, allowedOrigins: config.allowedOrigins, logger });
   const started = await startRuntime({
     store,
-    cipher: createCipher(config.encryptionKey),
-    integrations: indexIntegrations(integrationsList),
+    cipher,
+    integrations,
     integrationsModule: config.integrationsModule,
     databaseUrl: config.databaseUrl,
     publicUrl: config.publicUrl,
     settings,
     runner: true,
     logger,
+    getAccessToken: accessTokenResolver(oauth),
     executorEnv: executorEnv(env),
   });
   logger.info({ runner: started.runner?.id }, 'runner taking work');
@@ -58,6 +63,7 @@ export async function runnerCommand(env: Record<string, string | undefined> = pr
     running = await startRunner(env);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.problems);
+    if (err instanceof RuntimeSettingsError) fail(err.message.split('\n'));
     fail([`could not start: ${(err as Error).message}`]);
   }
   let stopping = false;
@@ -72,5 +78,3 @@ export async function runnerCommand(env: Record<string, string | undefined> = pr
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 }
-
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0')) await runnerCommand();

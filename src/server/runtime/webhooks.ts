@@ -64,14 +64,22 @@ export class WebhookEndpoints {
 
   /** The URLs to show on the Instance response (`webhooks`), creating missing tokens. */
   async list(instance: Pick<InstanceRecord, 'id' | 'customerId'>, integration: Integration): Promise<WebhookEndpoint[]> {
-    await this.ensure(instance, integration);
-    const rows = await this.db
-      .selectFrom('webhook_endpoints')
-      .select(['flow', 'token_ciphertext'])
-      .where('instance_id', '=', instance.id)
-      .where('customer_id', '=', instance.customerId)
-      .orderBy('flow')
-      .execute();
+    const flows = Object.entries(integration.flows).filter(([, def]) => def.trigger.type === 'webhook');
+    if (flows.length === 0) return [];
+    const read = () =>
+      this.db
+        .selectFrom('webhook_endpoints')
+        .select(['flow', 'token_ciphertext'])
+        .where('instance_id', '=', instance.id)
+        .where('customer_id', '=', instance.customerId)
+        .orderBy('flow')
+        .execute();
+    let rows = await read();
+    // Reads are the common case (every instance response): write only when a token is missing.
+    if (flows.some(([flow]) => !rows.some((row) => row.flow === flow))) {
+      await this.ensure(instance, integration);
+      rows = await read();
+    }
     return rows.flatMap((row) => {
       const def = integration.flows[row.flow];
       if (!def || def.trigger.type !== 'webhook') return [];
