@@ -6,7 +6,8 @@
 // process, so they persist between runs of the SAME customer. They never reach another customer,
 // because the pool never hands this process another customer's execution.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { dirname } from 'node:path';
+import { rmSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FlowContext } from '../../../sdk/index.js';
 import { preciseNow } from './clock.js';
@@ -151,8 +152,12 @@ async function main(): Promise<void> {
     original.error('This is the Plugboard executor entry; the executor pool starts it.');
     process.exit(64);
   }
-  // The parent went away (even by SIGKILL): nothing left to do.
-  process.on('disconnect', () => process.exit(0));
+  // The parent went away (even by SIGKILL): nothing left to do, and nobody else will remove our directory.
+  const ownRoot = dirname(process.env.HOME ?? process.cwd());
+  process.on('disconnect', () => {
+    if (basename(ownRoot).startsWith('plugboard-executor-')) rmSync(ownRoot, { recursive: true, force: true });
+    process.exit(0);
+  });
   process.on('uncaughtException', (err) => {
     send({ type: 'fatal', error: errorMessage(err) }, () => process.exit(70));
     setTimeout(() => process.exit(70), 500).unref();
