@@ -1,9 +1,11 @@
 import { expect, fixture, html, waitUntil } from '@open-wc/testing';
 import '../../src/elements/execution-log/define.js';
 import '../../src/elements/provider/define.js';
+import '../../src/elements/integration-dialog/define.js';
 import type { PlugExecutionLog } from '../../src/elements/execution-log/execution-log.js';
+import type { PlugIntegrationDialog } from '../../src/elements/integration-dialog/integration-dialog.js';
 import type { ExecutionDetail, ExecutionList, ExecutionSummary } from '../../src/protocol/index.js';
-import { API, FakeApi, json, problem, type Recorded } from './fake-api.js';
+import { API, FakeApi, instance, json, problem, slackDetail, type Recorded } from './fake-api.js';
 import { deepActiveElement, sendKeys } from './focus.js';
 
 const LIST = '/instances/inst-1/executions';
@@ -328,5 +330,110 @@ describe('<plug-execution-log>', () => {
     const el = provider.querySelector('plug-execution-log')!;
     await waitUntil(() => items(el).length === 2);
     expect(listCalls(fake)[0]!.headers.get('authorization')).to.equal('Bearer shared');
+  });
+});
+
+describe('runs and webhook URLs in <plug-integration-dialog>', () => {
+  const hookUrl = 'https://plugboard.test/hooks/whk_8f3a9c2e1b7d4f60a5c3e9d1b2f4a6c8';
+  const active = instance({
+    status: 'active',
+    connections: [{ name: 'slack', kind: 'apiKey', status: 'connected' }],
+    webhooks: [
+      { flow: 'forward', url: hookUrl, hmac: true },
+      { flow: 'ping', url: 'https://plugboard.test/hooks/whk_ping', hmac: false },
+    ],
+  });
+  let fake: FakeApi;
+  let current = active;
+  let clipboard: PropertyDescriptor | undefined;
+  const copied: string[] = [];
+
+  beforeEach(() => {
+    current = active;
+    copied.length = 0;
+    fake = new FakeApi()
+      .on('GET', '/integrations/slack', { ...slackDetail, instance: { id: 'inst-1', status: 'active', updatedAt: active.updatedAt } })
+      .on('GET', '/instances/inst-1', () => json(current))
+      .on('GET', LIST, page([ok, failed]))
+      .on('GET', '/executions/ex-3', detail(ok))
+      .on('POST', '/instances/inst-1/webhooks/forward/secret', () => json({ flow: 'forward', secret: 'whsec_once_4b1d' }, 201));
+    // The real clipboard needs a permission headless Chromium does not grant: record instead.
+    clipboard = Object.getOwnPropertyDescriptor(Navigator.prototype, 'clipboard');
+    Object.defineProperty(navigator, 'clipboard', {
+      configurable: true,
+      value: { writeText: (text: string) => (copied.push(text), Promise.resolve()) },
+    });
+  });
+  afterEach(() => {
+    fake.restore();
+    delete (navigator as { clipboard?: unknown }).clipboard;
+    if (clipboard) Object.defineProperty(Navigator.prototype, 'clipboard', clipboard);
+  });
+
+  const dialogRoot = (el: PlugIntegrationDialog) => el.shadowRoot!;
+  async function openDialog(): Promise<PlugIntegrationDialog> {
+    const el = await fixture<PlugIntegrationDialog>(
+      html`<plug-integration-dialog api=${API} token="t" integration-key="slack" open></plug-integration-dialog>`,
+    );
+    await waitUntil(() => dialogRoot(el).querySelector('plug-execution-log'), 'no runs section');
+    return el;
+  }
+
+  it('shows each webhook URL with a copy button and the runs of the instance', async () => {
+    const el = await openDialog();
+    const url = dialogRoot(el).querySelector<HTMLInputElement>('input#webhook-url-0')!;
+    expect(url.value).to.equal(hookUrl);
+    expect(url.readOnly).to.equal(true);
+    expect(dialogRoot(el).querySelector('label[for="webhook-url-0"]')!.textContent).to.equal('Webhook URL of forward');
+    expect(dialogRoot(el).querySelector<HTMLInputElement>('input#webhook-url-1')!.value).to.equal('https://plugboard.test/hooks/whk_ping');
+    expect(dialogRoot(el).querySelector('#runs-heading')!.textContent).to.equal('Runs');
+
+    const log = dialogRoot(el).querySelector<PlugExecutionLog>('plug-execution-log')!;
+    await waitUntil(() => items(log).length === 2);
+    expect(listCalls(fake)[0]!.headers.get('authorization')).to.equal('Bearer t');
+
+    const copy = [...dialogRoot(el).querySelectorAll('button')].find((b) => b.textContent!.includes('Webhook URL of forward'))!;
+    expect(copy.textContent!.trim().startsWith('Copy')).to.equal(true);
+    copy.click();
+    await waitUntil(() => copied.length === 1);
+    expect(copied[0]).to.equal(hookUrl);
+    await waitUntil(() => dialogRoot(el).querySelector('[aria-live="polite"]')!.textContent!.includes('Copied.'));
+    await expect(el).to.be.accessible();
+  });
+
+  it('makes a signing secret for an HMAC flow and shows it once, focused', async () => {
+    const el = await openDialog();
+    const signed = [...dialogRoot(el).querySelectorAll('li.webhook')];
+    expect(signed[0]!.textContent).to.include('X-Plugboard-Signature');
+    expect(signed[1]!.textContent).not.to.include('New signing secret'); // the ping flow is unsigned
+    const make = [...signed[0]!.querySelectorAll('button')].find((b) => b.textContent!.trim() === 'New signing secret')!;
+    make.click();
+    await waitUntil(() => dialogRoot(el).querySelector('input[data-secret="forward"]'));
+    const secret = dialogRoot(el).querySelector<HTMLInputElement>('input[data-secret="forward"]')!;
+    expect(secret.value).to.equal('whsec_once_4b1d');
+    expect(deepActiveElement()).to.equal(secret);
+    expect(signed[0]!.textContent).to.include('Shown only now');
+    expect(fake.count('POST', '/instances/inst-1/webhooks/forward/secret')).to.equal(1);
+    await expect(el).to.be.accessible();
+  });
+
+  it('shows a refused secret (a member) as the dialog alert', async () => {
+    fake.on('POST', '/instances/inst-1/webhooks/forward/secret', problem(403, { title: 'Forbidden' }));
+    const el = await openDialog();
+    [...dialogRoot(el).querySelectorAll('button')].find((b) => b.textContent!.trim() === 'New signing secret')!.click();
+    await waitUntil(() => dialogRoot(el).querySelector('.alert[role="alert"]'));
+    expect(dialogRoot(el).querySelector('.alert')!.textContent).to.include('You do not have permission');
+    expect(dialogRoot(el).querySelector('input[data-secret]')).to.equal(null);
+  });
+
+  it('shows neither for a draft', async () => {
+    current = instance({ status: 'draft', webhooks: active.webhooks });
+    const el = await fixture<PlugIntegrationDialog>(
+      html`<plug-integration-dialog api=${API} token="t" integration-key="slack" open></plug-integration-dialog>`,
+    );
+    await waitUntil(() => dialogRoot(el).textContent!.includes('What it needs'));
+    expect(dialogRoot(el).querySelector('plug-execution-log')).to.equal(null);
+    expect(dialogRoot(el).querySelector('#webhook-url-0')).to.equal(null);
+    expect(listCalls(fake)).to.have.length(0);
   });
 });
