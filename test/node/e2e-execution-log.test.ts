@@ -1,0 +1,112 @@
+// End to end for the runtime as a customer sees it: the real demo server (startDemo: API,
+// runtime with real executor processes, SQLite in a temp dir) and the real dist/plugboard.js
+// in Debian's Chromium. Globex has an active Webhook forwarder; in the integration dialog the
+// customer reads the webhook URL and makes a signing secret; a signed POST to that real URL
+// runs the flow, and <plug-execution-log> in the dialog shows the run and its log line.
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { packageRoot } from '../../demo/host-page.js';
+import { startDemo, type RunningDemo } from '../../demo/main.js';
+import { ensureBundle } from '../e2e/bundle.js';
+
+const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+// Generous: the element polls every 5 s and CI machines are small and busy.
+const WAIT = 45_000;
+
+const bundle = ensureBundle(packageRoot());
+
+let demo: RunningDemo;
+let dataDir: string;
+let browser: Browser;
+let page: Page;
+const problems: string[] = [];
+
+async function shown(locator: Locator): Promise<Locator> {
+  await locator.waitFor({ state: 'visible', timeout: WAIT });
+  return locator;
+}
+
+async function api(customer: string, path: string, init: RequestInit = {}): Promise<Response> {
+  const { token } = (await (await fetch(`${demo.url}/demo/token?customer=${customer}`)).json()) as { token: string };
+  return fetch(`${demo.url}/api/v1${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+  });
+}
+
+describe('end to end: a run triggered through the real webhook URL shows in <plug-execution-log>', { skip: bundle.skip }, () => {
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'plugboard-e2e-runs-'));
+    demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path, withoutOAuth: true });
+    browser = await chromium.launch({
+      executablePath: CHROME,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await (await browser.newContext()).newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await demo?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('Globex reads its webhook URL in the dialog, the URL runs the flow, the run and its log show', async (t) => {
+    // Set up and activate through the API: the browse/configure path has its own e2e test.
+    const created = await api('globex', '/instances', { method: 'POST', body: JSON.stringify({ integrationKey: 'webhook-forwarder' }) });
+    assert.equal(created.status, 201, await created.clone().text());
+    const instance = (await created.json()) as { id: string; version: number };
+    const saved = await api('globex', `/instances/${instance.id}/config`, {
+      method: 'PUT',
+      body: JSON.stringify({ config: { targetUrl: `http://127.0.0.1:${demo.port}/demo/inbox`, retries: 0 }, version: instance.version }),
+    });
+    assert.equal(saved.status, 200, await saved.clone().text());
+    const activated = await api('globex', `/instances/${instance.id}/activate`, { method: 'POST' });
+    assert.equal(activated.status, 200, await activated.clone().text());
+    const { webhooks } = (await activated.json()) as { webhooks?: { flow: string; url: string }[] };
+    if (!webhooks) return t.skip('instance responses carry no `webhooks`: the runtime is not wired into the demo server');
+
+    await page.goto(`${demo.url}/?customer=globex`);
+    await (await shown(page.getByRole('button', { name: 'Webhook forwarder', exact: true }))).click();
+    const dialog = await shown(page.getByRole('dialog', { name: 'Webhook forwarder' }));
+
+    // The URL the customer would paste into Acme CRM, and a signing secret made for it.
+    const urlBox = await shown(dialog.getByRole('textbox', { name: 'Webhook URL of forward' }));
+    const url = await urlBox.inputValue();
+    assert.equal(url, webhooks.find((w) => w.flow === 'forward')?.url);
+    assert.match(url, new RegExp(`^${demo.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/hooks/`));
+    await shown(dialog.getByText('No runs yet.', { exact: false }));
+    await dialog.getByRole('button', { name: 'New signing secret' }).click();
+    const secret = await (await shown(dialog.getByRole('textbox', { name: 'Signing secret of forward' }))).inputValue();
+    assert.ok(secret.length >= 16, 'a signing secret is shown once');
+
+    const body = JSON.stringify({ type: 'deal.won', deal: { name: 'Initrode renewal' } });
+    const accepted = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-plugboard-signature': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` },
+      body,
+    });
+    assert.equal(accepted.status, 202, await accepted.clone().text());
+
+    // The open dialog's log picks the run up on its own (live refresh), then it finishes.
+    const runs = dialog.getByRole('list', { name: 'Runs' });
+    const item = runs.getByRole('listitem').filter({ hasText: 'forward' });
+    await shown(item.getByText('Succeeded', { exact: true }));
+    assert.match(await item.textContent() ?? '', /Webhook/);
+    await item.getByRole('button', { expanded: false }).click();
+    const log = await shown(dialog.getByRole('region', { name: 'Log of forward' }));
+    await shown(log.getByText(new RegExp(`Forwarded ${body.length} bytes to 127\\.0\\.0\\.1:${demo.port} \\(2\\d\\d\\)`)));
+    assert.equal(await item.getByRole('button', { expanded: true }).count(), 1);
+
+    assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused to|pageerror/i.test(p)), []);
+  });
+});
