@@ -7,18 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  createCipher,
-  createLogger,
-  indexIntegrations,
-  loadConfig,
-  openStore,
-  startServer,
-  type RunningServer,
-} from '../src/server/index.js';
-import { allMigrations } from '../src/server/migrations.js';
-import { accessTokenResolver, oauthFor } from '../src/server/oauth/index.js';
-import { executorEnv, runtimeSettings, startRuntime, type StartedRuntime } from '../src/server/runtime/index.js';
+import { loadConfig, startServer, type RunningServer } from '../src/server/index.js';
 import { bundleStatus, mountHostPage, packageRoot } from './host-page.js';
 import demoIntegrations from './integrations.js';
 import { DemoInbox, demoServices } from './services.js';
