@@ -1,6 +1,6 @@
 // The executor pool as production runs it: compiled JavaScript, no tsx anywhere in the executor.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type * as Executor from '../../src/server/runtime/executor/index.js';
 import { compileExecutor, type CompiledExecutor } from './fixtures/flows/compiled.js';
@@ -43,4 +43,20 @@ test('compiled executors run flows without tsx, under the heap cap', async () =>
   assert.equal(typeof outcome.timings.spawnMs, 'number');
   const warm = await pool.run(job('trivial'), () => {});
   assert.deepEqual([warm.status, warm.result, warm.timings.spawnMs], ['succeeded', { ok: true }, undefined]);
+});
+
+test('as root, code that other users cannot read keeps executors on the server uid, with a warning', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
+  chmodSync(compiled.dir, 0o700);
+  const events: Executor.ExecutorEvent[] = [];
+  const { createExecutorPool } = (await import(compiled.poolModule)) as typeof Executor;
+  const local = createExecutorPool({ integrationsModule: compiled.integrationsModule, spares: 0, onEvent: (e) => events.push(e) });
+  try {
+    assert.match(events.find((e) => e.type === 'warning')?.message ?? '', /not readable by other users/);
+    const outcome = await local.run({ ...job('runtime'), customerId: 'cust_private' }, () => {});
+    assert.equal(outcome.status, 'succeeded', outcome.error);
+    assert.equal((outcome.result as { uid: number }).uid, 0);
+  } finally {
+    await local.close();
+    chmodSync(compiled.dir, 0o755);
+  }
 });

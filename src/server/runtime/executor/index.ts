@@ -107,7 +107,8 @@ export interface ExecutorPoolOptions {
   /**
    * Run each executor as its own user id from this range, never shared by two live executors, so a flow can't read the server's /proc/<pid>/environ (where DATABASE_URL and
    * PLUGBOARD_* sit) or another customer's executor memory. Needs root; the default is on when the
-   * server runs as root (as in its container) and off otherwise. `false` keeps the server's user.
+   * server runs as root (as in its container) and its code is world-readable, off otherwise (with a
+   * 'warning' event when only the file modes stop it). `false` keeps the server's user.
    */
   uids?: { first: number; count: number } | false;
   /** An executor that has not loaded the integrations after this long is killed, default 30 000. */
@@ -119,6 +120,8 @@ export interface ExecutorPoolOptions {
 }
 
 export type ExecutorEvent =
+  /** Something the operator should fix, e.g. per-executor uids turned off because the code is not world-readable. */
+  | { type: 'warning'; message: string }
   /** customerId is '' for a spare. */
   | { type: 'spawned'; customerId: string; pid: number; spawnMs: number }
   | {

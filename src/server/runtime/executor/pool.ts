@@ -5,8 +5,8 @@
 // but never to another customer's, whose flows run in a different process with its own memory,
 // environment (scrubbed: nothing of the parent's) and working directory.
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as z from 'zod';
 import { CustomerExecutor, type Assignment, type ExecutorIdentity, type ExecutorLaunch } from './customer-executor.js';
@@ -41,6 +41,25 @@ function moduleUrlOf(spec: string): string {
   if (isAbsolute(spec) || spec.startsWith('.') || existsSync(spec)) return pathToFileURL(resolvePath(spec)).href;
   // A package name: resolved from here, which finds the vendor's packages beside plugboard's.
   return import.meta.resolve(spec);
+}
+
+/** Whether a user other than the owner could load this file: o+r on it and o+x on every folder above. */
+function othersCanRead(path: string): boolean {
+  try {
+    if ((statSync(path).mode & 0o004) === 0) return false;
+    for (let dir = dirname(path); ; dir = dirname(dir)) {
+      if ((statSync(dir).mode & 0o001) === 0) return false;
+      if (dirname(dir) === dir) return true;
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** The files an executor must be able to read: its entry, the loader when used, the integrations module. */
+function filesToLoad(launch: ExecutorLaunch): string[] {
+  const urls = [launch.moduleUrl, ...launch.execArgv.filter((a) => a.startsWith('file:'))].filter((u) => u.startsWith('file:'));
+  return [launch.entryPath, ...urls.map((u) => fileURLToPath(u))];
 }
 
 function launchOf(o: ExecutorPoolOptions): ExecutorLaunch {
@@ -83,7 +102,15 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
   const idleMs = o.idleMs ?? 60_000;
   const maxExecutors = Math.max(1, o.maxExecutors ?? 32);
   const maxPerCustomer = Math.max(1, o.maxPerCustomer ?? 4);
-  const uids = o.uids ?? (process.getuid?.() === 0 ? { first: 200_000, count: 65_536 } : false);
+  let uids = o.uids ?? (process.getuid?.() === 0 ? { first: 200_000, count: 65_536 } : false);
+  let warning: string | undefined;
+  if (o.uids === undefined && uids && !filesToLoad(launch).every(othersCanRead)) {
+    // Chosen by default, not asked for: running flows at all beats separate uids that can't load the code.
+    uids = false;
+    warning =
+      'Executors run as the server user: their code is not readable by other users (a folder above it lacks o+x, or the file o+r), ' +
+      'so per-executor uids are off and a flow could read this process\'s /proc environment. Make the code world-readable to turn them on.';
+  }
   const spareCount = Math.max(0, o.spares ?? 1);
   const executors = new Map<string, CustomerExecutor>();
   /** Started and loaded before any customer needs them, so a new customer skips the process start. */
@@ -252,6 +279,7 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
     await Promise.all(all.map((e) => e.exited));
   }
 
+  if (warning) emit({ type: 'warning', message: warning });
   replenishSpares();
 
   return {
