@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -500,5 +500,14 @@ describe('openStore configuration', () => {
     assert.equal((await viaSqlitePath.vendor.listCustomers()).length, 0);
     await assert.rejects(openStore({ databaseUrl: 'mysql://localhost/x' }), /unsupported scheme/);
     await assert.rejects(openStore({ databaseUrl: 'postgres://127.0.0.1:1/x', pgSchema: 'bad;schema' }), /plain lower-case identifier/);
+  });
+
+  test('a new SQLite database is readable by its owner only (flows run as other users)', async (t) => {
+    const dir = join(tmpRoot, 'private', 'data');
+    const store = await openStore({ databaseUrl: join(dir, 'p.db') });
+    t.after(() => store.close());
+    await store.ensureCustomer('someone');
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    for (const name of readdirSync(dir)) assert.equal(statSync(join(dir, name)).mode & 0o077, 0, `${name} is readable by others`);
   });
 });

@@ -1,6 +1,6 @@
 // Opens the store: SQLite (a file under ./.plugboard/ by default, nothing to install) or
 // PostgreSQL (`postgres://…`, for several replicas), then runs the migrations.
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +58,12 @@ function sqliteFile(databaseUrl: string | undefined, sqlitePath: string | undefi
 }
 
 function openSqlite(file: string): Kysely<CoreDatabase> {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    // Owner-only: the file holds ciphertexts and customer config, and flows run as other users.
+    // SQLite gives its -wal and -shm files the mode of the database file.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    closeSync(openSync(file, 'a', 0o600));
+  }
   // better-sqlite3 ships no types of its own; Kysely's SqliteDatabase describes what we use.
   const Database = createRequire(import.meta.url)('better-sqlite3') as BetterSqliteConstructor;
   const database = new Database(file);
