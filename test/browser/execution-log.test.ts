@@ -426,6 +426,19 @@ describe('runs and webhook URLs in <plug-integration-dialog>', () => {
     expect(dialogRoot(el).querySelector('input[data-secret]')).to.equal(null);
   });
 
+  it("hands the dialog's theme and language down to the runs", async () => {
+    const el = await fixture<PlugIntegrationDialog>(
+      html`<plug-integration-dialog api=${API} token="t" integration-key="slack" theme="dark" lang="de" open></plug-integration-dialog>`,
+    );
+    await waitUntil(() => dialogRoot(el).querySelector('plug-execution-log'));
+    const log = dialogRoot(el).querySelector<PlugExecutionLog>('plug-execution-log')!;
+    await waitUntil(() => items(log).length === 2);
+    expect(log.getAttribute('theme')).to.equal('dark');
+    expect(items(log)[0]!.textContent).to.include('vor 2 Minuten');
+    // Dark tokens: light text on the dark surface, as in the dialog around it.
+    expect(getComputedStyle(items(log)[0]!.querySelector('.flow')!).color).to.equal('rgb(226, 232, 240)');
+  });
+
   it('shows neither for a draft', async () => {
     current = instance({ status: 'draft', webhooks: active.webhooks });
     const el = await fixture<PlugIntegrationDialog>(

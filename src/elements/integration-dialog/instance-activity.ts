@@ -10,6 +10,9 @@ export interface InstanceActivityContext {
   instance: Instance;
   t: (key: StringKey, vars?: Record<string, string | number>) => string;
   translations: Translations | undefined;
+  /** The dialog's `theme` and language, handed down (neither crosses the shadow root by itself). */
+  theme: 'light' | 'dark' | undefined;
+  lang: string | undefined;
   /** Says something through the dialog's polite live region. */
   announce: (text: string) => void;
   /** A request failed: the dialog shows it and fires `plug-error`. */
@@ -124,6 +127,8 @@ export class InstanceActivity implements ReactiveController {
           .client=${ctx.client}
           .translations=${ctx.translations}
           instance-id=${instance.id}
+          theme=${ctx.theme ?? nothing}
+          lang=${ctx.lang ?? nothing}
         ></plug-execution-log>
       </section>`;
   }

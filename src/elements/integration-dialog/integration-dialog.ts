@@ -447,6 +447,8 @@ export class PlugIntegrationDialog extends PlugApiElement {
             instance,
             t: (key, vars) => this.t(key, vars),
             translations: this.translations ?? this.contextTranslations,
+            theme: this.theme,
+            lang: this.locale,
             announce: (text) => this.#announce(text),
             failed: (action, error) => this.#fail(action, error),
           })
