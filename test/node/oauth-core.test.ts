@@ -2,10 +2,13 @@
 // 127.0.0.1) and a real store: SQLite files, and PostgreSQL when PLUGBOARD_TEST_DATABASE_URL is set.
 // No app here: the routes have their own test (oauth-routes.test.ts).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { after, describe, test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
@@ -54,6 +57,8 @@ interface Fixture {
   /** A second server process on the same database (PostgreSQL), with its own in-process state. */
   replica(): Promise<OAuth>;
   createInstance(customer?: Customer): Promise<string>;
+  /** What another process needs to open the same database and decrypt the same rows. */
+  shared: { schema: string; encryptionKey: string; offsetMs(): number };
 }
 
 type Engine = { name: 'sqlite' | 'postgres'; skip: string | false };
@@ -82,7 +87,8 @@ async function fixture(t: TestContext, engine: Engine['name'], serverOptions: { 
     }),
   });
   let offset = 0;
-  const cipher = createCipher(generateEncryptionKey());
+  const encryptionKey = generateEncryptionKey();
+  const cipher = createCipher(encryptionKey);
   const integrations = [chatIntegration(server.issuer)];
   const make = (s: Store) =>
     createOAuth({ store: s, cipher, integrations, publicUrl: PUBLIC_URL, allowedOrigins: [APP_ORIGIN], logger, clock: () => Date.now() + offset, ...oauthOptions });
@@ -111,6 +117,63 @@ async function fixture(t: TestContext, engine: Engine['name'], serverOptions: { 
       return make(s);
     },
     createInstance,
+    shared: { schema, encryptionKey, offsetMs: () => offset },
+  };
+}
+
+/**
+ * A Plugboard server process of its own (a child node process) on the same PostgreSQL schema:
+ * on "go" it asks for the token `callers` times at once and prints hashes of what it got.
+ */
+function replicaProcess(f: Fixture, callers: number) {
+  const url = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
+  const code = `
+    const { createHash } = await import('node:crypto');
+    const { openStore } = await import(${url('../../src/server/store/index.ts')});
+    const { createOAuth, oauthMigrations } = await import(${url('../../src/server/oauth/index.ts')});
+    const { createCipher } = await import(${url('../../src/server/secrets.ts')});
+    const { oauth2 } = await import(${url('../../src/sdk/connections.ts')});
+    const { defineIntegration } = await import(${url('../../src/sdk/integration.ts')});
+    const env = JSON.parse(process.env.REPLICA);
+    const store = await openStore({ databaseUrl: env.pgUrl, pgSchema: env.schema, migrations: oauthMigrations, poolSize: 4 });
+    const integration = defineIntegration({ key: 'chat', name: 'Chat', description: 'd', category: 'c', version: '1.0.0',
+      connections: { chat: oauth2({ label: 'Chat', issuer: env.issuer, scopes: ['channels:read'], clientId: env.clientId, clientSecret: env.clientSecret }) } });
+    const oauth = createOAuth({ store, cipher: createCipher(env.key), integrations: [integration], publicUrl: env.publicUrl, allowedOrigins: [], clock: () => Date.now() + env.offset });
+    process.stdout.write('ready\\n');
+    process.stdin.once('data', async () => {
+      const got = await Promise.all(Array.from({ length: env.callers }, () => oauth.getAccessToken(env.ref)));
+      process.stdout.write(JSON.stringify({ hashes: got.map((c) => createHash('sha256').update(c.accessToken).digest('hex')), refreshes: oauth.tokens.refreshCount }) + '\\n');
+      await store.close();
+    });
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      REPLICA: JSON.stringify({
+        pgUrl: PG_URL,
+        schema: f.shared.schema,
+        key: f.shared.encryptionKey,
+        offset: f.shared.offsetMs(),
+        issuer: f.server.issuer,
+        publicUrl: PUBLIC_URL,
+        callers,
+        ref: ref(f),
+        ...CLIENT,
+      }),
+    },
+  });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error('replica exited early');
+    return value as string;
+  };
+  return {
+    ready: async () => assert.equal(await next(), 'ready'),
+    go: () => child.stdin!.end('go\n'),
+    result: async () => JSON.parse(await next()) as { hashes: string[]; refreshes: number },
+    exited: once(child, 'exit'),
   };
 }
 
@@ -374,5 +437,25 @@ describe('OAuth refresh race on PostgreSQL', { skip: PG_URL ? false : 'PLUGBOARD
     assert.notEqual(results[0]!.accessToken, before.accessToken);
     assert.equal(await channelsStatus(f, results[0]!.accessToken), 200);
     assert.equal(replicaA.tokens.refreshCount + replicaB.tokens.refreshCount, 1);
+  });
+
+  test('two real server processes racing to refresh: one refresh at the provider, one token for all', async (t) => {
+    const f = await fixture(t, 'postgres');
+    await connect(f);
+    const before = await f.oauth.getAccessToken(ref(f));
+    f.advance(2 * 3600_000);
+    const replicas = [replicaProcess(f, 3), replicaProcess(f, 3)];
+    await Promise.all(replicas.map((r) => r.ready()));
+    for (const r of replicas) r.go();
+    const results = await Promise.all(replicas.map((r) => r.result()));
+    await Promise.all(replicas.map((r) => r.exited));
+    const refreshes = f.server.tokenRequests.filter((r) => r.grantType === 'refresh_token');
+    assert.equal(refreshes.length, 1, `refreshes at the provider: ${JSON.stringify(refreshes)}`);
+    assert.equal(results[0]!.refreshes + results[1]!.refreshes, 1);
+    const hashes = new Set(results.flatMap((r) => r.hashes));
+    assert.equal(hashes.size, 1, 'every caller in both processes got the one new token');
+    const after = await f.oauth.getAccessToken(ref(f));
+    assert.notEqual(after.accessToken, before.accessToken);
+    assert.equal(await channelsStatus(f, after.accessToken), 200);
   });
 });
