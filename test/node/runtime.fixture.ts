@@ -1,5 +1,5 @@
 // Integrations the runtime tests run in real executor processes. Every flow appends its
-// execution id to `$RUNTIME_TEST_OUT/<instance id>.log`, so tests count real side effects.
+// execution id to `$RUNTIME_TEST_OUT/<instance id>.<executor pid>.log`, so tests count real side effects.
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineIntegration, field, RetryableError, schedule, webhook, type FlowContext } from '../../src/sdk/index.js';
@@ -14,7 +14,8 @@ interface Payload {
 
 function record(ctx: FlowContext, tag: string): void {
   const out = process.env.RUNTIME_TEST_OUT;
-  if (out) appendFileSync(join(out, `${ctx.instanceId}.log`), `${ctx.executionId} ${tag} ${ctx.attempt}\n`);
+  // One file per executor process: executors of one customer on two runners may run as different uids.
+  if (out) appendFileSync(join(out, `${ctx.instanceId}.${process.pid}.log`), `${ctx.executionId} ${tag} ${ctx.attempt}\n`);
 }
 
 export const recorder = defineIntegration({

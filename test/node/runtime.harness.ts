@@ -2,7 +2,7 @@
 // executor pool running test/node/runtime.fixture.ts in child processes, the queue, a runner, and an
 // HTTP app with the webhook and executions routes behind the real JWT verification.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +49,7 @@ export interface Harness {
   token(customer: string, role?: 'admin' | 'member'): Promise<string>;
   /** An active recorder instance of a new customer. */
   activeInstance(customerExternalId: string): Promise<{ customer: Customer; instance: InstanceRecord; hookUrl: (flow: string) => Promise<string> }>;
-  /** Execution ids the flows wrote for this instance, in write order. */
+  /** Execution ids the flows wrote for this instance (in write order per executor process). */
   sideEffects(instanceId: string, tag?: string): string[];
   encryptionKey: string;
   close(): Promise<void>;
@@ -167,10 +167,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       };
     },
     sideEffects(instanceId, tag = 'record') {
-      const file = join(outDir, `${instanceId}.log`);
-      if (!existsSync(file)) return [];
-      return readFileSync(file, 'utf8')
-        .split('\n')
+      return readdirSync(outDir)
+        .filter((name) => name.startsWith(`${instanceId}.`) && name.endsWith('.log'))
+        .flatMap((name) => readFileSync(join(outDir, name), 'utf8').split('\n'))
         .filter((line) => line.split(' ')[1] === tag)
         .map((line) => line.split(' ')[0]!);
     },

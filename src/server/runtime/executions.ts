@@ -197,6 +197,30 @@ export class ExecutionStore {
     return Number(result.numUpdatedRows);
   }
 
+  /** Oldest executions not finished and queued before `queuedBefore`: candidates for the lost-execution sweep. */
+  async unfinished(queuedBefore: string, limit: number): Promise<Pick<ExecutionRow, 'id' | 'customer_id'>[]> {
+    return this.db
+      .selectFrom('executions')
+      .select(['id', 'customer_id'])
+      .where('status', 'in', ['queued', 'running'])
+      .where('queued_at', '<', queuedBefore)
+      .orderBy('queued_at')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Ends an execution the queue will never deliver again as failed, with the reason. Undefined when it already ended. */
+  async abandon(id: string, error: string): Promise<ExecutionRow | undefined> {
+    const at = now();
+    return this.db
+      .updateTable('executions')
+      .set({ status: 'failed', ended_at: at, error, runner_id: null })
+      .where('id', '=', id)
+      .where('status', 'in', ['queued', 'running'])
+      .returningAll()
+      .executeTakeFirst();
+  }
+
   async depth(): Promise<number> {
     const row = await this.db
       .selectFrom('executions')

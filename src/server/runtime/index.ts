@@ -18,7 +18,7 @@ import { createLifecycleRelay, type LifecycleRelay } from './lifecycle.js';
 import { createMetrics, httpMetrics } from './metrics.js';
 import { createPgBossQueue } from './pgboss-queue.js';
 import type { ExecutionQueue } from './queue.js';
-import { createRunner, type AccessTokenResolver, type Runner } from './runner.js';
+import { createRunner, type AccessTokenResolver, type ExecutionPhases, type Runner } from './runner.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import { runtimeDb, runtimeMigrations } from './schema.js';
@@ -26,7 +26,7 @@ import { createSqliteQueue } from './sqlite-queue.js';
 
 export { runtimeMigrations } from './schema.js';
 export type { Runtime } from './runtime.js';
-export type { Runner, AccessTokenResolver } from './runner.js';
+export type { Runner, AccessTokenResolver, ExecutionPhases } from './runner.js';
 
 export interface RuntimeSettings {
   /** PLUGBOARD_RUNNER: run a runner in this process (serve; default on). */
@@ -129,6 +129,8 @@ export async function startRuntime(options: {
   getAccessToken?: AccessTokenResolver;
   /** Variables every executor gets (their environment is otherwise scrubbed). */
   executorEnv?: Record<string, string>;
+  /** Each execution's phase times, as the runner here finishes it (benchmarks). */
+  onPhases?: (phases: ExecutionPhases) => void;
 }): Promise<StartedRuntime> {
   const { store, settings, logger } = options;
   const withRunner = options.runner ?? settings.runner;
@@ -180,6 +182,7 @@ export async function startRuntime(options: {
       timeoutMs: settings.timeoutMs,
       retryBaseDelayMs: settings.retryBaseDelayMs,
       failureThreshold: settings.failureThreshold,
+      onPhases: options.onPhases,
     });
     runner.start();
     scheduler = createScheduler({ store, integrations: options.integrations, runtime, intervalMs: settings.scheduleIntervalMs, logger });

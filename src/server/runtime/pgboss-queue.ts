@@ -126,6 +126,32 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
         .executeSql(`SELECT count(*)::int AS n FROM ${schema}.job WHERE name LIKE '${QUEUE_PREFIX}%' AND state < 'active'`, []);
       return Number((rows as { n: number }[])[0]?.n ?? 0);
     },
+    async lostExecutions(executions) {
+      if (executions.length === 0) return [];
+      const names = executions.map((e) => queueName(e.customerId));
+      const ids = executions.map((e) => e.id);
+      // Finished jobs move to the archive table after a while: look in both.
+      const { rows } = await boss.getDb().executeSql(
+        `WITH wanted AS (SELECT * FROM unnest($1::text[], $2::uuid[]) AS w(name, id))
+         SELECT j.id::text AS id, j.state::text AS state, j.output FROM ${schema}.job j JOIN wanted USING (name, id)
+         UNION ALL
+         SELECT a.id::text, a.state::text, a.output FROM ${schema}.archive a JOIN wanted USING (name, id)`,
+        [names, ids],
+      );
+      const found = new Map((rows as { id: string; state: string; output: unknown }[]).map((r) => [r.id, r]));
+      const lost: { id: string; reason: string }[] = [];
+      for (const { id } of executions) {
+        const job = found.get(id);
+        if (!job) lost.push({ id, reason: 'its queue job is gone' });
+        else if (job.state === 'failed') {
+          // Expiry writes { value: { message } }; our own fail() writes { error }.
+          const output = job.output as { value?: { message?: unknown }; message?: unknown; error?: unknown } | null;
+          const message = output?.value?.message ?? output?.message ?? output?.error;
+          lost.push({ id, reason: `it ran out of deliveries${typeof message === 'string' ? ` (${message.slice(0, 200)})` : ''}` });
+        } else if (job.state === 'completed' || job.state === 'cancelled') lost.push({ id, reason: `its queue job is ${job.state}` });
+      }
+      return lost;
+    },
     async close() {
       await queue.stopConsuming();
       await boss.stop({ graceful: false, wait: true, close: true });

@@ -28,6 +28,11 @@ export interface ExecutionQueue {
   stopConsuming(): Promise<void>;
   /** Executions waiting to start. */
   depth(): Promise<number>;
+  /**
+   * Of these executions, those the queue will never deliver again (their job ran out of retries,
+   * e.g. runners kept dying on it, or it is gone), with why. Absent on queues that can't lose work.
+   */
+  lostExecutions?(executions: readonly { id: string; customerId: string }[]): Promise<{ id: string; reason: string }[]>;
   close(): Promise<void>;
 }
 

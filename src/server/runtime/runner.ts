@@ -27,7 +27,7 @@ export interface ExecutionPhases {
   status: FinalStatus | 'queued';
   queuedAt: number;
   pickedUpAt: number;
-  /** The flow's code started (picked up + the pool's start latency). */
+  /** The flow's code started (handed to the pool + the pool's start latency). */
   flowStartedAt: number | undefined;
   doneAt: number;
   cold: boolean;
@@ -58,6 +58,10 @@ export interface RunnerOptions {
   /** Consecutive failed executions that put an instance in `error` (default 3). */
   failureThreshold?: number;
   onPhases?: (phases: ExecutionPhases) => void;
+  /** How often executions the queue lost are looked for and marked failed (default 60 s; 0: never). */
+  sweepIntervalMs?: number;
+  /** Only executions queued longer ago than this are looked at (default 60 s: past any enqueue in flight). */
+  lostAfterMs?: number;
 }
 
 export interface Runner {
@@ -70,9 +74,18 @@ export interface Runner {
    * running then is cancelled and handed back to the queue (not failed), so another runner takes it.
    */
   stop(graceMs: number): Promise<void>;
+  /**
+   * Marks failed, with the reason, the executions the queue will never deliver again (pg-boss ran out
+   * of retries, e.g. runners kept dying on it), so no row stays queued or running forever. Runs
+   * every `sweepIntervalMs`; returns how many it ended.
+   */
+  sweep(): Promise<number>;
 }
 
 const RESULT_SUMMARY_CHARS = 1000;
+
+/** Epoch milliseconds with sub-millisecond precision (phase timings of fast executions). */
+const epochNow = () => performance.timeOrigin + performance.now();
 
 function summarizeResult(result: unknown): string | null {
   if (result === undefined) return null;
@@ -97,6 +110,8 @@ export function createRunner(options: RunnerOptions): Runner {
   /** Claims being handled, including their final database writes (a drain waits for these). */
   let handling = 0;
   let stopping = false;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<number> | undefined;
 
   async function buildJob(row: ExecutionRow, instance: InstanceRecord, customer: Customer, integration: Integration): Promise<ExecutionJob> {
     const tenant = store.forCustomer(customer);
@@ -195,7 +210,7 @@ export function createRunner(options: RunnerOptions): Runner {
   }
 
   async function handle(claim: Claim): Promise<void> {
-    const pickedUpAt = Date.now();
+    const pickedUpAt = epochNow();
     const row = claim.row ?? (await executions.start(claim.executionId, id));
     if (!row) {
       // Gone (instance deleted) or already finished by an earlier delivery: nothing to run twice.
@@ -223,8 +238,10 @@ export function createRunner(options: RunnerOptions): Runner {
     const controller = new AbortController();
     running.set(row.id, controller);
     let outcome: ExecutionOutcome;
+    let handedAt = epochNow();
     try {
       const job = await buildJob(row, instance, instance.customer, integration);
+      handedAt = epochNow();
       outcome = await pool.run(job, (line) => logs.push(line), controller.signal);
     } catch (error) {
       running.delete(row.id);
@@ -250,7 +267,7 @@ export function createRunner(options: RunnerOptions): Runner {
       return;
     }
 
-    const durationMs = Math.max(0, Date.now() - pickedUpAt);
+    const durationMs = Math.max(0, Math.round(epochNow() - pickedUpAt));
     const final = await settle(
       claim,
       row,
@@ -266,8 +283,8 @@ export function createRunner(options: RunnerOptions): Runner {
       status: final,
       queuedAt: Date.parse(row.queued_at),
       pickedUpAt,
-      flowStartedAt: outcome.timings.startLatencyMs !== undefined ? pickedUpAt + outcome.timings.startLatencyMs : undefined,
-      doneAt: Date.now(),
+      flowStartedAt: outcome.timings.startLatencyMs !== undefined ? handedAt + outcome.timings.startLatencyMs : undefined,
+      doneAt: epochNow(),
       cold: outcome.timings.spawnMs !== undefined,
       overheadMs: outcome.timings.overheadMs,
     });
@@ -288,12 +305,46 @@ export function createRunner(options: RunnerOptions): Runner {
     }
   }
 
+  async function sweepLost(): Promise<number> {
+    if (!queue.lostExecutions) return 0;
+    const candidates = await executions.unfinished(new Date(Date.now() - (options.lostAfterMs ?? 60_000)).toISOString(), 200);
+    const lost = await queue.lostExecutions(candidates.map((c) => ({ id: c.id, customerId: c.customer_id })));
+    let ended = 0;
+    for (const { id: executionId, reason } of lost) {
+      const error = `The execution was abandoned: ${reason}`;
+      const row = await executions.abandon(executionId, error);
+      if (!row) continue;
+      ended++;
+      metrics?.executionFinished('failed', 0);
+      logger?.warn({ executionId, reason }, 'execution lost by the queue marked failed');
+      const instance = await store.vendor.getInstance(row.instance_id);
+      if (!instance) continue;
+      await trackHealth(instance, 'failed', error);
+      alerts?.send('execution.failed', {
+        customer: { id: instance.customer.id, externalId: instance.customer.externalId },
+        instance: { id: instance.id, integrationKey: instance.integrationKey },
+        execution: { id: row.id, flow: row.flow, status: 'failed', attempt: Number(row.attempt), error, trigger: row.trigger },
+      });
+    }
+    return ended;
+  }
+
+  const sweep = () => (sweeping ??= sweepLost().finally(() => (sweeping = undefined)));
+
   return {
     id,
     get inFlight() {
       return handling;
     },
+    sweep,
     start() {
+      const every = options.sweepIntervalMs ?? 60_000;
+      if (every > 0 && queue.lostExecutions) {
+        sweepTimer = setInterval(() => {
+          sweep().catch((error: unknown) => logger?.error({ err: error }, 'lost-execution sweep failed'));
+        }, every);
+        sweepTimer.unref();
+      }
       queue.consume(
         async (claim) => {
           handling++;
@@ -309,6 +360,8 @@ export function createRunner(options: RunnerOptions): Runner {
       );
     },
     async stop(graceMs: number) {
+      clearInterval(sweepTimer);
+      await sweeping;
       await queue.stopConsuming();
       const deadline = Date.now() + graceMs;
       while (handling > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
