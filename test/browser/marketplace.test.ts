@@ -153,6 +153,33 @@ describe('<plug-marketplace>', () => {
     expect(visibleNames(el)).to.have.length(4);
   });
 
+  it('sends nothing before a token source is given, then exactly one request (getToken)', async () => {
+    const token = fakeJwt({ exp: Math.floor(Date.now() / 1000) + 600 });
+    const el = await fixture<PlugMarketplace>(html`<plug-marketplace api=${API}></plug-marketplace>`);
+    // Give a wrongly started request every chance to go out: several tasks and frames.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 20));
+    await el.updateComplete;
+    expect(fake.calls).to.have.length(0);
+    expect(el.shadowRoot!.querySelectorAll('.skeleton')).to.have.length(6);
+    el.getToken = async () => token;
+    await loaded(el);
+    expect(fake.calls.map((c) => `${c.method} ${c.path} ${c.headers.get('authorization')}`)).to.deep.equal([
+      `GET /integrations Bearer ${token}`,
+    ]);
+    expect(visibleNames(el)).to.have.length(4);
+  });
+
+  it('sends nothing before a token attribute is set, then exactly one request', async () => {
+    const el = await fixture<PlugMarketplace>(html`<plug-marketplace api=${API}></plug-marketplace>`);
+    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(fake.calls).to.have.length(0);
+    el.setAttribute('token', 't-late');
+    await loaded(el);
+    expect(fake.calls.map((c) => `${c.method} ${c.path} ${c.headers.get('authorization')}`)).to.deep.equal([
+      'GET /integrations Bearer t-late',
+    ]);
+  });
+
   it('renders hostile catalog text as text and runs nothing', async () => {
     const w = window as unknown as { pwned?: number };
     const hostile: Catalog = {

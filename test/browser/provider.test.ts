@@ -26,6 +26,19 @@ describe('<plug-provider>', () => {
     await expect(el).to.be.accessible();
   });
 
+  it('gives no client before a token source exists, then one request per consumer', async () => {
+    const el = await fixture<HTMLElement & { getToken?: () => Promise<string> }>(html`<plug-provider api=${API}>
+      <plug-instance-status instance-id="inst-1"></plug-instance-status>
+    </plug-provider>`);
+    const status = el.querySelector<PlugInstanceStatus>('plug-instance-status')!;
+    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 20));
+    await status.updateComplete;
+    expect(fake.calls).to.have.length(0);
+    el.getToken = async () => 'given';
+    await waitUntil(() => status.shadowRoot!.textContent!.includes('Active'));
+    expect(fake.calls.map((c) => `${c.path} ${c.headers.get('authorization')}`)).to.deep.equal(['/instances/inst-1 Bearer given']);
+  });
+
   it('reaches consumers that upgraded before their provider (ContextRoot)', async () => {
     // The provider's tag is not defined yet when the consumer connects and asks for context.
     const host = await fixture<HTMLDivElement>(

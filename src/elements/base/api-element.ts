@@ -40,10 +40,15 @@ export class PlugApiElement extends PlugElement {
   /** `light` or `dark`; unset follows `prefers-color-scheme`. */
   @property({ reflect: true }) accessor theme: 'light' | 'dark' | undefined;
 
-  /** The client this element uses, or undefined while none is configured. */
+  /**
+   * The client this element uses, or undefined while none is configured. With `api` but no
+   * `token`/`getToken` yet there is none: a request then would only earn a 401, so the element
+   * waits and loads once a token source is set.
+   */
   protected get apiClient(): PlugClient | undefined {
     if (this.client) return this.client;
     if (!this.api) return this.contextClient;
+    if (!this.token && !this.getToken) return undefined;
     const own = this.#own;
     if (own?.api !== this.api || own.token !== this.token || own.getToken !== this.getToken) {
       this.#own = {

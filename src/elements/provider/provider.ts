@@ -41,9 +41,11 @@ export class PlugProvider extends PlugElement {
   override willUpdate(changed: Map<PropertyKey, unknown>): void {
     super.willUpdate(changed);
     if (changed.has('api') || changed.has('token') || changed.has('getToken') || changed.has('client')) {
-      // A new value, never a mutated one: consumers update on identity.
+      // A new value, never a mutated one: consumers update on identity. No token source yet: no
+      // client, so consumers wait instead of sending a request that can only get a 401.
+      const ready = this.api && (this.token || this.getToken);
       this.#client.setValue(
-        this.client ?? (this.api ? createClient({ api: this.api, token: this.token, getToken: this.getToken }) : undefined),
+        this.client ?? (ready ? createClient({ api: this.api!, token: this.token, getToken: this.getToken }) : undefined),
       );
     }
     if (changed.has('translations')) this.#translations.setValue(this.translations);
