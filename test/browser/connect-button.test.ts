@@ -226,9 +226,15 @@ describe('<plug-connect-button>', () => {
     expect(shadow(el).status).to.equal('Expired');
   });
 
-  it('works from the keyboard: Tab to Connect, Enter opens the popup', async () => {
+  it('works from the keyboard: Tab to Connect, Enter opens the popup, focus follows the usable button', async () => {
     const el = await fixture<PlugConnectButton>(html`<plug-connect-button instance-id="ins_1" connection="chat" label="Chat"></plug-connect-button>`);
-    el.authorize = authorizeWith((state) => popupUrl({ state }));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const authorize = authorizeWith((state) => popupUrl({ state }));
+    el.authorize = async (body) => {
+      await held; // keep it waiting so we can see where focus is
+      return authorize(body);
+    };
     const before = document.createElement('button');
     before.textContent = 'before';
     el.before(before);
@@ -237,7 +243,12 @@ describe('<plug-connect-button>', () => {
     expect(deepActiveElement()).to.equal(shadow(el).connect);
     const connected = oneEvent(el, 'plug-connect');
     await sendKeys({ press: 'Enter' });
+    await el.updateComplete;
+    expect(deepActiveElement()).to.equal(shadow(el).cancel, 'Connect is disabled while waiting; Cancel has focus');
+    release();
     await connected;
+    await el.updateComplete;
+    expect(deepActiveElement()).to.equal(shadow(el).connect, 'back on the (now Reconnect) button');
     before.remove();
   });
 

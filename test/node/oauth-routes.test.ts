@@ -163,7 +163,9 @@ for (const engine of [
     test('connect in a popup: authorize, consent, callback page posts to the recorded origin only, instance shows connected', async (t) => {
       const f = await fixture(t, engine.name);
       const instance = await f.createInstance();
-      const { authorize, page } = await connect(f, instance.id);
+      const { authorize, page, providerRedirect } = await connect(f, instance.id);
+      const code = providerRedirect.searchParams.get('code')!;
+      assert.ok(!f.logs.join('').includes(code), 'the authorization code is not logged');
       assert.match(authorize.authorizationUrl, new RegExp(`^${f.server.issuer}/`));
       assert.equal(page.status, 200);
       const csp = page.headers.get('content-security-policy') ?? '';

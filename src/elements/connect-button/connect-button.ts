@@ -42,6 +42,8 @@ export class PlugConnectButton extends PlugApiElement {
   #pollTimer: ReturnType<typeof setInterval> | undefined;
   #expected: { state: string; origin: string } | undefined;
   #startedAt = 0;
+  /** Focus was inside when the phase changed: move it to the button that is usable now. */
+  #refocus = false;
 
   @state() accessor phase: Phase = 'idle';
   @state() accessor message: { text: string; error: boolean } | undefined;
@@ -94,6 +96,20 @@ export class PlugConnectButton extends PlugApiElement {
     super.disconnectedCallback();
     window.removeEventListener('message', this.#onMessage);
     this.#stopWaiting();
+  }
+
+  override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    super.willUpdate(changed);
+    if (changed.has('phase')) this.#refocus = this.shadowRoot?.activeElement != null;
+  }
+
+  override updated(changed: Map<PropertyKey, unknown>): void {
+    super.updated(changed);
+    if (!changed.has('phase') || !this.#refocus || this.phase === 'disconnecting') return;
+    this.#refocus = false;
+    // Connect is disabled while waiting: keyboard users land on Cancel, and back on Connect after.
+    const part = this.phase === 'connecting' ? 'cancel-button' : 'connect-button';
+    this.shadowRoot?.querySelector<HTMLButtonElement>(`[part~="${part}"]`)?.focus();
   }
 
   #popupFeatures(): string {
