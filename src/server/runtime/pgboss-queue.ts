@@ -51,16 +51,35 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
   let dispatcher: FairDispatcher | undefined;
   let listener: pg.Client | undefined;
 
+  // pg-boss 10 creates a queue as a partition of its job table: two creations at once (first
+  // webhooks of two new customers) can deadlock on that table. One at a time in this process, and a
+  // few retries against other processes doing the same.
+  let creations: Promise<unknown> = Promise.resolve();
+  async function createQueue(name: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await boss.createQueue(name, {
+          name,
+          policy: 'standard',
+          retryLimit: options.retryLimit ?? 10,
+          retryDelay: 1,
+          retryBackoff: true,
+          expireInSeconds: visibility,
+        });
+        return;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        // 40P01 deadlock, 40001 serialization, 42P07 the partition exists (created by another process meanwhile).
+        if (attempt >= 5 || !['40P01', '40001', '42P07', '23505'].includes(code ?? '')) throw error;
+        await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50));
+      }
+    }
+  }
   async function ensureQueue(name: string): Promise<void> {
     if (created.has(name)) return;
-    await boss.createQueue(name, {
-      name,
-      policy: 'standard',
-      retryLimit: options.retryLimit ?? 10,
-      retryDelay: 1,
-      retryBackoff: true,
-      expireInSeconds: visibility,
-    });
+    const run = creations.then(() => (created.has(name) ? undefined : createQueue(name)));
+    creations = run.catch(() => {});
+    await run;
     created.add(name);
   }
 

@@ -1,0 +1,223 @@
+// Runtime figures end to end through the real parts: webhook POST (the Hono app in process, no
+// socket) → execution stored and queued → runner → the customer's executor (a real child process)
+// → outcome and logs stored. For SQLite (in-process queue) and PostgreSQL (pg-boss with
+// LISTEN/NOTIFY, own schemas), with a trivial flow and the default runtime settings (runner
+// concurrency 16, 4 per customer, one spare executor). Prints; asserts nothing.
+//   start latency: webhook POST sent → the flow's first line runs (warm p50/p99, cold p99)
+//   phases:        sent → picked up by the runner → flow running → outcome stored
+//   isolation overhead per warm execution: the executor IPC round trip minus the flow's own time
+//   executions/s sustained: BENCH_TOTAL webhooks over BENCH_CUSTOMERS warm customers, at most
+//                  BENCH_IN_FLIGHT unfinished at once
+// Run: node --import tsx bench/runtime.ts   (or npm run bench -- runtime)
+// Knobs: BENCH_WARM (300), BENCH_COLD (20), BENCH_TOTAL (2000), BENCH_CUSTOMERS (8),
+//        BENCH_IN_FLIGHT (64), BENCH_ENGINES (sqlite,postgres), PLUGBOARD_TEST_DATABASE_URL.
+// Under tsx the executors load the flow module through tsx too (slower cold starts than a build;
+// bench/executor.ts has the compiled pool's cold-start figures).
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { exportJWK, generateKeyPair } from 'jose';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { createApp } from '../src/server/app.js';
+import { createTokenVerifier } from '../src/server/auth.js';
+import { indexIntegrations, loadIntegrations } from '../src/server/integrations.js';
+import { createLogger } from '../src/server/logger.js';
+import { allMigrations } from '../src/server/migrations.js';
+import { runtimeSettings, startRuntime, type ExecutionPhases } from '../src/server/runtime/index.js';
+import { createCipher, generateEncryptionKey } from '../src/server/secrets.js';
+import { openStore } from '../src/server/store/index.js';
+
+const WARM = Number(process.env.BENCH_WARM ?? 300);
+const COLD = Number(process.env.BENCH_COLD ?? 20);
+const TOTAL = Number(process.env.BENCH_TOTAL ?? 2000);
+const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 8);
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 64);
+const ENGINES = (process.env.BENCH_ENGINES ?? 'sqlite,postgres').split(',');
+const PG_URL = process.env.PLUGBOARD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+const now = () => performance.timeOrigin + performance.now();
+// Anything that goes wrong on the way is printed (JSON lines on stdout).
+const logger = createLogger({ level: 'warn' });
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+function line(label: string, values: number[]): void {
+  const f = (n: number) => n.toFixed(2).padStart(8);
+  console.log(`  ${label.padEnd(52)} p50 ${f(percentile(values, 50))} ms   p99 ${f(percentile(values, 99))} ms   (n=${values.length})`);
+}
+
+// The trivial flow, in a module the executors import (readable by the executors' own uids).
+const dir = mkdtempSync(join(tmpdir(), 'plugboard-bench-runtime-'));
+chmodSync(dir, 0o755);
+const sdk = pathToFileURL(fileURLToPath(new URL('../src/sdk/index.ts', import.meta.url))).href;
+const integrationsModule = join(dir, 'bench-integrations.ts');
+writeFileSync(
+  integrationsModule,
+  `import { defineIntegration, webhook } from ${JSON.stringify(sdk)};
+export default [defineIntegration({ key: 'bench', name: 'Bench', description: 'A trivial flow.', category: 'bench', version: '1.0.0',
+  flows: { noop: { trigger: webhook(), run: (ctx) => ({ ok: true, n: (ctx.payload ?? {}).n }) } } })];
+`,
+);
+chmodSync(integrationsModule, 0o644);
+const integrations = await loadIntegrations(integrationsModule);
+const index = indexIntegrations(integrations);
+const { publicKey } = await generateKeyPair('ES256');
+const verifier = createTokenVerifier({
+  issuer: 'https://vendor.bench',
+  audience: 'plugboard',
+  keys: JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k', alg: 'ES256' }] }),
+});
+
+async function benchEngine(engine: string): Promise<void> {
+  const schema = `bench_${randomBytes(5).toString('hex')}`;
+  const bossSchema = `benchboss_${randomBytes(5).toString('hex')}`;
+  const postgres = engine === 'postgres';
+  if (postgres) {
+    const probe = new pg.Client({ connectionString: PG_URL });
+    try {
+      await probe.connect();
+      await probe.end();
+    } catch (error) {
+      console.log(`\n[postgres] skipped: cannot connect to ${PG_URL} (${(error as Error).message})`);
+      return;
+    }
+  }
+  const databaseUrl = postgres ? PG_URL : join(dir, `${schema}.db`);
+  const store = await openStore({ databaseUrl, pgSchema: postgres ? schema : undefined, migrations: allMigrations });
+  const cipher = createCipher(generateEncryptionKey());
+  const pending = new Map<string, (phases: ExecutionPhases) => void>();
+  const early = new Map<string, ExecutionPhases>();
+  const started = await startRuntime({
+    store,
+    cipher,
+    integrations: index,
+    integrationsModule,
+    databaseUrl,
+    publicUrl: 'http://bench.local',
+    settings: runtimeSettings({ PLUGBOARD_PGBOSS_SCHEMA: bossSchema }),
+    runner: true,
+    logger,
+    onPhases: (phases) => {
+      const done = pending.get(phases.executionId);
+      if (done) done(phases);
+      else early.set(phases.executionId, phases); // finished before the POST returned its id
+    },
+  });
+  const app = createApp({ store, cipher, integrations: index, verifier, logger, extend: started.mount });
+  const integration = index.get('bench')!;
+
+  async function hookOf(customerExternalId: string): Promise<string> {
+    const customer = await store.ensureCustomer(customerExternalId);
+    const tenant = store.forCustomer(customer);
+    const audit = { actor: 'user:bench', action: 'instance.created', target: '', details: {} };
+    const { instance } = await tenant.createInstance({ integrationKey: 'bench', audit });
+    const active = await tenant.setStatus(instance.id, { status: 'active', audit: { ...audit, action: 'instance.activated' } });
+    const [endpoint] = await started.runtime.webhooks.list(active!, integration);
+    return new URL(endpoint!.url).pathname;
+  }
+
+  /** POSTs the webhook; resolves with when it was sent, answered, and the execution's phases. */
+  async function fire(path: string, n = 0): Promise<{ sentAt: number; acceptedAt: number; phases: ExecutionPhases }> {
+    const sentAt = now();
+    const res = await app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) });
+    const acceptedAt = now();
+    if (res.status !== 202) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
+    const { executionId } = (await res.json()) as { executionId: string };
+    const phases =
+      early.get(executionId) ?? (await new Promise<ExecutionPhases>((resolve) => pending.set(executionId, resolve)));
+    early.delete(executionId);
+    pending.delete(executionId);
+    if (phases.status !== 'succeeded') throw new Error(`execution ${executionId} ended ${phases.status}`);
+    return { sentAt, acceptedAt, phases };
+  }
+
+  console.log(`\n[${engine}] ${postgres ? `pg-boss 10, LISTEN/NOTIFY, schemas ${schema}/${bossSchema}` : 'in-process queue on the executions table'}`);
+
+  // Warm: one customer, one execution at a time (no queueing: the latency of the path itself).
+  const warmHook = await hookOf('warm');
+  for (let i = 0; i < 30; i++) await fire(warmHook, i); // first run starts the executor; then JIT settles
+  const startLatency: number[] = [];
+  const accepted: number[] = [];
+  const toPickup: number[] = [];
+  const pickupToFlow: number[] = [];
+  const flowToDone: number[] = [];
+  const overhead: number[] = [];
+  for (let i = 0; i < WARM; i++) {
+    const { sentAt, acceptedAt, phases } = await fire(warmHook, i);
+    startLatency.push(phases.flowStartedAt! - sentAt);
+    accepted.push(acceptedAt - sentAt);
+    toPickup.push(phases.pickedUpAt - sentAt);
+    pickupToFlow.push(phases.flowStartedAt! - phases.pickedUpAt);
+    flowToDone.push(phases.doneAt - phases.flowStartedAt!);
+    if (phases.overheadMs !== undefined) overhead.push(phases.overheadMs);
+  }
+  line('warm start latency (POST sent → flow code running)', startLatency);
+  line('  webhook handling (POST sent → 202 with the id)', accepted);
+  line('  POST sent → picked up by the runner', toPickup);
+  line('  picked up → flow code running', pickupToFlow);
+  line('  flow code running → outcome and logs stored', flowToDone);
+  line('isolation overhead per warm execution (IPC)', overhead);
+
+  // Cold: the first execution of a customer with no executor yet. One a second, so the pool's
+  // spare executor is back in place, as it is when new customers arrive now and then.
+  const cold: number[] = [];
+  let spawned = 0;
+  for (let i = 0; i < COLD; i++) {
+    const hook = await hookOf(`cold-${i}`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const { sentAt, phases } = await fire(hook);
+    cold.push(phases.flowStartedAt! - sentAt);
+    if (phases.cold) spawned++;
+  }
+  line('cold start latency (a new customer, spare executor)', cold);
+  console.log(`  (${spawned} of ${COLD} cold runs waited for a process start; the others took the ready spare)`);
+
+  // Sustained: TOTAL webhooks round-robin over CUSTOMERS warm customers, IN_FLIGHT unfinished at most.
+  const hooks = await Promise.all(Array.from({ length: CUSTOMERS }, (_, c) => hookOf(`load-${c}`)));
+  await Promise.all(hooks.map((hook) => fire(hook)));
+  let next = 0;
+  const loaded: number[] = [];
+  const cpu0 = process.cpuUsage();
+  const t0 = now();
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < TOTAL) {
+        const n = next++;
+        const { sentAt, phases } = await fire(hooks[n % CUSTOMERS]!, n);
+        loaded.push(phases.flowStartedAt! - sentAt);
+      }
+    }),
+  );
+  const seconds = (now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  console.log(
+    `  ${`sustained: ${CUSTOMERS} customers, ≤ ${IN_FLIGHT} unfinished`.padEnd(52)} ${(TOTAL / seconds).toFixed(0)} executions/s (${TOTAL} in ${seconds.toFixed(2)} s)`,
+  );
+  line('  start latency under that load', loaded);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / TOTAL;
+  console.log(
+    `  ${'control-plane CPU per execution (this process)'.padEnd(52)} ${cpuMs.toFixed(2)} ms (HTTP + queue + runner + pool side; executors not counted) → ≤ ${(1000 / cpuMs).toFixed(0)}/s per free core`,
+  );
+
+  await started.stop(5000);
+  if (postgres) {
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db);
+    await sql`drop schema if exists ${sql.id(bossSchema)} cascade`.execute(store.db);
+  }
+  await store.close();
+}
+
+console.log(
+  `# runtime end to end, trivial flow, default settings; node ${process.version}, ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} at start`,
+);
+console.log(`# warm ${WARM} sequential, cold ${COLD} paced 1/s, sustained ${TOTAL} over ${CUSTOMERS} customers with ≤ ${IN_FLIGHT} unfinished`);
+try {
+  for (const engine of ENGINES) await benchEngine(engine.trim());
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`# load average ${loadavg()[0]!.toFixed(1)} at end`);
