@@ -180,6 +180,36 @@ describe('<plug-connect-button>', () => {
     history.replaceState(null, '', here);
   });
 
+  it('back from a redirect-mode sign-in, reports the outcome once', async () => {
+    const here = location.href.split('?')[0]!.split('#')[0]!;
+    const original = location.href;
+    history.replaceState(null, '', `${here}?plugboard_oauth=ok&state=s-redirect&plugboard_instance=ins_r&plugboard_connection=chat`);
+    try {
+      const el = document.createElement('plug-connect-button');
+      el.instanceId = 'ins_r';
+      el.connection = 'chat';
+      const event = oneEvent(el, 'plug-connect');
+      document.body.append(el);
+      expect(((await event) as CustomEvent<ConnectEventDetail>).detail.status).to.equal('connected');
+      await el.updateComplete;
+      expect(shadow(el).live).to.equal('Connected.');
+      // A second button for the same connection (a re-rendered dialog) does not report it again.
+      let again = 0;
+      const twin = document.createElement('plug-connect-button');
+      twin.instanceId = 'ins_r';
+      twin.connection = 'chat';
+      twin.addEventListener('plug-connect', () => again++);
+      document.body.append(twin);
+      await twin.updateComplete;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(again).to.equal(0);
+      el.remove();
+      twin.remove();
+    } finally {
+      history.replaceState(null, '', original);
+    }
+  });
+
   it('through the API: authorize over HTTP, reads the instance after, and disconnects', async () => {
     const api = new FakeApi();
     try {

@@ -19,6 +19,9 @@ const POPUP_POLL_MS = 400;
 
 type Phase = 'idle' | 'connecting' | 'disconnecting';
 
+/** Redirect-mode returns already reported on this page (a dialog re-rendering must not report twice). */
+const reportedReturns = new Set<string>();
+
 /**
  * @summary Connects one OAuth connection of an instance: opens the provider's sign-in in a
  * popup (synchronously on the click, so mobile Safari allows it), waits for the callback page's
@@ -96,6 +99,18 @@ export class PlugConnectButton extends PlugApiElement {
     super.disconnectedCallback();
     window.removeEventListener('message', this.#onMessage);
     this.#stopWaiting();
+  }
+
+  /** Back from a redirect-mode sign-in (`?plugboard_oauth=ok|error&plugboard_instance=…`): report it once. */
+  override firstUpdated(): void {
+    const params = new URLSearchParams(location.search);
+    const outcome = params.get('plugboard_oauth');
+    const state = params.get('state') ?? '';
+    if (!outcome || params.get('plugboard_instance') !== this.instanceId || params.get('plugboard_connection') !== this.connection) return;
+    if (reportedReturns.has(state)) return;
+    reportedReturns.add(state);
+    if (outcome === 'ok') void this.#connected();
+    else this.#fail('denied', this.t('connection.failed'));
   }
 
   override willUpdate(changed: Map<PropertyKey, unknown>): void {
