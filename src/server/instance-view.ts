@@ -18,7 +18,15 @@ export function connectionStates(integration: Integration | undefined, records: 
     const r = byName.get(name);
     return r
       ? { name, kind: spec.kind, status: r.status, error: r.error, expiresAt: r.expiresAt, updatedAt: r.updatedAt }
-      : { name, kind: spec.kind, status: 'missing', error: null, expiresAt: null, updatedAt: null };
+      : {
+          name,
+          kind: spec.kind,
+          // Client credentials are the vendor's: nothing for the customer to connect, the token is fetched on use.
+          status: spec.kind === 'clientCredentials' ? 'connected' : 'missing',
+          error: null,
+          expiresAt: null,
+          updatedAt: null,
+        };
   });
 }
 
