@@ -10,7 +10,8 @@
 //                  BENCH_IN_FLIGHT unfinished at once
 // Run: node --import tsx bench/runtime.ts   (or npm run bench -- runtime)
 // Knobs: BENCH_WARM (300), BENCH_COLD (20), BENCH_TOTAL (2000), BENCH_CUSTOMERS (8),
-//        BENCH_IN_FLIGHT (64), BENCH_ENGINES (sqlite,postgres), PLUGBOARD_TEST_DATABASE_URL.
+//        BENCH_IN_FLIGHT (64), BENCH_COLD_PACE_MS (1000), BENCH_ENGINES (sqlite,postgres),
+//        PLUGBOARD_TEST_DATABASE_URL.
 // Under tsx the executors load the flow module through tsx too (slower cold starts than a build;
 // bench/executor.ts has the compiled pool's cold-start figures).
 import { randomBytes } from 'node:crypto';
@@ -32,6 +33,7 @@ import { openStore } from '../src/server/store/index.js';
 
 const WARM = Number(process.env.BENCH_WARM ?? 300);
 const COLD = Number(process.env.BENCH_COLD ?? 20);
+const COLD_PACE_MS = Number(process.env.BENCH_COLD_PACE_MS ?? 1000);
 const TOTAL = Number(process.env.BENCH_TOTAL ?? 2000);
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 8);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 64);
@@ -162,13 +164,13 @@ async function benchEngine(engine: string): Promise<void> {
   line('  flow code running → outcome and logs stored', flowToDone);
   line('isolation overhead per warm execution (IPC)', overhead);
 
-  // Cold: the first execution of a customer with no executor yet. One a second, so the pool's
-  // spare executor is back in place, as it is when new customers arrive now and then.
+  // Cold: the first execution of a customer with no executor yet, one every COLD_PACE_MS, so the
+  // pool's spare executor can be back in place, as when new customers arrive now and then.
   const cold: number[] = [];
   let spawned = 0;
   for (let i = 0; i < COLD; i++) {
     const hook = await hookOf(`cold-${i}`);
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, COLD_PACE_MS));
     const { sentAt, phases } = await fire(hook);
     cold.push(phases.flowStartedAt! - sentAt);
     if (phases.cold) spawned++;
@@ -214,7 +216,7 @@ async function benchEngine(engine: string): Promise<void> {
 console.log(
   `# runtime end to end, trivial flow, default settings; node ${process.version}, ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} at start`,
 );
-console.log(`# warm ${WARM} sequential, cold ${COLD} paced 1/s, sustained ${TOTAL} over ${CUSTOMERS} customers with ≤ ${IN_FLIGHT} unfinished`);
+console.log(`# warm ${WARM} sequential, cold ${COLD} one per ${COLD_PACE_MS} ms, sustained ${TOTAL} over ${CUSTOMERS} customers with ≤ ${IN_FLIGHT} unfinished`);
 try {
   for (const engine of ENGINES) await benchEngine(engine.trim());
 } finally {

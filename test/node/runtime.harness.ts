@@ -176,8 +176,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     async close() {
       await harness.runner?.stop(5000);
       await pool.drain(1000);
-      // The pool's close() does not always resolve yet (reported to its owner): don't hang the suite on it.
-      await Promise.race([pool.close(), new Promise((r) => setTimeout(r, 3000).unref())]);
+      // Guard: a close() that never resolves must not hang the suite; say so if it happens.
+      const closed = await Promise.race([pool.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5000).unref())]);
+      if (!closed) console.log('# executor pool close() did not resolve within 5 s');
       alerts.close();
       await executionsQueue.close();
       if (options.pgSchema) {
