@@ -116,8 +116,13 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
       const name = queueName(execution.customerId);
       await ensureQueue(name);
       await boss.send(name, { executionId: execution.id }, { id: execution.id });
-      await boss.getDb().executeSql('SELECT pg_notify($1, $2)', [channel, execution.customerId]);
       dispatcher?.wake(execution.customerId);
+      // The job is stored: the wake-up of other processes' runners is a latency hint (they poll
+      // too), so the webhook's 202 does not wait for it.
+      boss
+        .getDb()
+        .executeSql('SELECT pg_notify($1, $2)', [channel, execution.customerId])
+        .catch((error: unknown) => options.logger?.warn({ err: error }, 'NOTIFY failed; runners will find the job by polling'));
     },
     consume(handle, dispatch: DispatchOptions) {
       if (dispatcher) throw new Error('this queue is already being consumed');
