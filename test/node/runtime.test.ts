@@ -249,7 +249,8 @@ describe('runtime on SQLite', () => {
     const ticks = rows.map((r) => r.tick_key!);
     assert.equal(new Set(ticks).size, ticks.length, 'each tick fired once');
     assert.ok(rows.every((r) => r.trigger === 'schedule'));
-    for (let i = 1; i < ticks.length; i++) assert.equal(Date.parse(ticks[i]!) - Date.parse(ticks[i - 1]!), 2000, 'consecutive 2 s ticks, none skipped');
+    // On the 2 s grid (a scheduler stalled past a tick by a loaded host fires only the latest one, by policy).
+    for (let i = 1; i < ticks.length; i++) assert.equal((Date.parse(ticks[i]!) - Date.parse(ticks[i - 1]!)) % 2000, 0, 'ticks on the 2 s grid');
     // A minute with no runner: 30 ticks missed, one execution on return.
     // (Other tests' active instances have this flow too: count this instance's rows only.)
     const before = await db.selectFrom('executions').select('id').where('instance_id', '=', instance.id).execute();
