@@ -1,15 +1,128 @@
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+import { transform } from 'esbuild';
 import esbuild from 'rollup-plugin-esbuild';
 
 // The script-tag bundle: one ES module that defines every element. The `production`
-// condition keeps Lit's dev mode out.
+// condition keeps Lit's dev mode out. Size figures per step: docs/elements.md#benchmarks.
+
+const HELPERS = '\0esbuild-class-helpers';
+
+/** Top-level `var __name = …` statements: the helpers esbuild writes into a module it lowers. */
+function helperDeclarations(ast) {
+  const found = [];
+  for (const node of ast.body) {
+    const decl = node.type === 'VariableDeclaration' && node.declarations.length === 1 ? node.declarations[0] : undefined;
+    if (decl?.init && decl.id.type === 'Identifier' && decl.id.name.startsWith('__')) found.push({ name: decl.id.name, start: node.start, end: node.end });
+  }
+  return found;
+}
+
+/** Blanks `start..end` keeping newlines, so lines stay where the incoming source map has them. */
+function blank(code, start, end) {
+  return code.slice(0, start) + code.slice(start, end).replace(/[^\n]/g, ' ') + code.slice(end);
+}
+
+/**
+ * esbuild lowers standard decorators (and the private members of a decorated class) per
+ * module, pasting ~2 KB of identical helpers into each of them. This serves one copy from a
+ * virtual module: a helper whose text matches the reference copy is imported instead.
+ */
+export function sharedClassHelpers() {
+  const helpers = new Map();
+  // Uses every class feature our elements use, so esbuild emits every helper they can need.
+  const sample = `function d() {}
+    @d class B {}
+    class A extends Object { @d accessor x = 1; @d static accessor y = 2; #p = 1; static #q() {} #m() {}
+      get #g() { return 1 } set #g(v) {} @d m() {} @d get k() { return 1 } static s = 1; static { this.s = 2 }
+      t = () => this.#p + A.#q() + this.#m() + this.#g + (#p in this); }
+    export { A, B };`;
+  return {
+    name: 'shared-class-helpers',
+    async buildStart() {
+      const { code } = await transform(sample, { loader: 'ts', target: 'es2022', format: 'esm', tsconfigRaw: { compilerOptions: { useDefineForClassFields: true } } });
+      for (const h of helperDeclarations(this.parse(code))) helpers.set(h.name, code.slice(h.start, h.end));
+    },
+    resolveId: (id) => (id === HELPERS ? HELPERS : null),
+    load: (id) => (id === HELPERS ? `${[...helpers.values()].join('\n')}\nexport { ${[...helpers.keys()].join(', ')} };` : null),
+    transform(code, id) {
+      if (id === HELPERS || !code.includes('var __')) return null;
+      const shared = helperDeclarations(this.parse(code)).filter((h) => helpers.get(h.name) === code.slice(h.start, h.end));
+      if (shared.length === 0) return null;
+      let out = code;
+      for (const h of shared) out = blank(out, h.start, h.end);
+      // Appended, not prepended: imports hoist, and no line moves (`map: null` keeps the map).
+      return { code: `${out}\nimport { ${shared.map((h) => h.name).join(', ')} } from ${JSON.stringify(HELPERS)};`, map: null };
+    },
+  };
+}
+
+function taggedTemplates(node, tags, out = []) {
+  if (!node || typeof node !== 'object') return out;
+  if (Array.isArray(node)) {
+    for (const n of node) taggedTemplates(n, tags, out);
+    return out;
+  }
+  if (node.type === 'TaggedTemplateExpression' && node.tag.type === 'Identifier' && tags.includes(node.tag.name)) out.push(node);
+  for (const key in node) if (key !== 'tag' && typeof node[key] === 'object') taggedTemplates(node[key], tags, out);
+  return out;
+}
+
+/** CSS: comments out, indentation out, no space around `{ } ; ,` or after `:`. */
+function minifyCss(raw) {
+  return raw
+    .replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ''))
+    .replace(/[ \t]*\n\s*/g, '\n')
+    .replace(/[ \t]*([{};,])[ \t]*/g, '$1')
+    .replace(/:[ \t]+/g, ':')
+    .replace(/[ \t]{2,}/g, ' ');
+}
+
+/** HTML: a run of whitespace with a line break becomes one line break (the same whitespace to the layout). */
+function minifyHtml(raw) {
+  return raw.replace(/[ \t]*\n\s*/g, '\n');
+}
+
+/**
+ * Whitespace out of our own `css` and `html` template literals (terser leaves template text
+ * alone). Line breaks stay, so the source map still points at the right line. None of our
+ * templates holds literal text inside `<pre>`, `<textarea>` or `white-space: pre*`.
+ */
+export function minifyTemplates() {
+  return {
+    name: 'minify-templates',
+    transform(code, id) {
+      if (!id.includes('/src/elements/') || !/\b(css|html|svg)`/.test(code)) return null;
+      const edits = [];
+      for (const t of taggedTemplates(this.parse(code), ['css', 'html', 'svg'])) {
+        const minify = t.tag.name === 'css' ? minifyCss : minifyHtml;
+        for (const q of t.quasi.quasis) edits.push({ start: q.start, end: q.end, text: minify(code.slice(q.start, q.end)) });
+      }
+      let out = code;
+      for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+      return { code: out, map: null };
+    },
+  };
+}
+
+export const terserOptions = {
+  ecma: 2022,
+  module: true,
+  // pure_getters: no getter we read for its side effects; a property read that goes unused can go.
+  compress: { passes: 3, pure_getters: true },
+  format: { comments: false },
+};
+
 export default {
   input: { plugboard: 'src/elements/index.ts' },
+  // The detail chunk imports shared code (Lit, client) from the entry itself: no third file.
+  preserveEntrySignatures: 'allow-extension',
   output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', sourcemap: true },
   plugins: [
     nodeResolve({ browser: true, exportConditions: ['production', 'browser'] }),
     esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }),
-    terser({ ecma: 2022, module: true, compress: { passes: 2 }, format: { comments: false } }),
+    sharedClassHelpers(),
+    minifyTemplates(),
+    terser(terserOptions),
   ],
 };

@@ -1,5 +1,6 @@
 import '../integration-card/define.js';
-import '../integration-dialog/define.js';
+// The dialog comes from the detail chunk, loaded when an integration is first opened.
+import type {} from '../integration-dialog/define.js';
 import { PlugMarketplace } from './marketplace.js';
 
 PlugMarketplace.define('plug-marketplace');

@@ -4,6 +4,7 @@ import { property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { IntegrationSummary } from '../../protocol/index.js';
 import { PlugApiElement } from '../base/api-element.js';
+import { loadDetailElements } from '../detail-loader.js';
 import type { InstanceDeletedDetail, InstanceEventDetail } from '../events.js';
 import { tokens } from '../themes/tokens.js';
 import { buttonStyles, marketplaceStyles } from './marketplace.styles.js';
@@ -148,6 +149,12 @@ export class PlugMarketplace extends PlugApiElement {
     // Let the event reach listeners on the host page first: one of them may cancel it.
     await Promise.resolve();
     if (event.defaultPrevented) return;
+    try {
+      await loadDetailElements();
+    } catch (error) {
+      this.reportError('open-integration', error);
+      return;
+    }
     this.openKey = event.detail.integration.key;
   };
 
