@@ -84,6 +84,11 @@ describe('<plug-integration-dialog>', () => {
     await type(el, 'token', 'xoxb-1');
     button(el, 'Save credentials').click();
     await shown(el, 'Connected');
+    // The typed key leaves the page once stored: the field is empty and says it is set.
+    await form(el).updateComplete;
+    expect(form(el).shadowRoot!.querySelector<HTMLInputElement>('[data-field="token"]')!.value).to.equal('');
+    expect(form(el).value).to.deep.equal({});
+    expect(form(el).shadowRoot!.textContent).to.contain('Set');
     button(el, 'Next').click();
 
     await step(el, 'Channel');
@@ -259,6 +264,16 @@ describe('<plug-integration-dialog>', () => {
     await sendKeys({ press: 'Enter' });
     await step(el, 'Connections');
     expect(deepActiveElement()!.id).to.equal('step-heading');
+  });
+
+  it('Escape with focus inside the inline panel closes it and fires plug-dialog-close', async () => {
+    const el = await openDialog('inline');
+    button(el, 'Set up').focus();
+    const closed = oneEvent(el, 'plug-dialog-close');
+    await sendKeys({ press: 'Escape' });
+    expect((await closed).detail.integrationKey).to.equal('slack');
+    expect(el.open).to.equal(false);
+    expect(root(el).querySelector('[part="dialog"]')).to.equal(null);
   });
 
   it('renders hostile integration text as text', async () => {

@@ -43,7 +43,7 @@ function relative(errors: FieldError[], prefix: string): FieldError[] {
  * @customElement plug-integration-dialog
  * @summary One integration: what it does and needs, then the setup wizard (connections, one
  * step per config page), and the instance's actions: save, activate, pause/resume, delete.
- * A modal dialog (focus trapped, Escape closes) or, with `mode="inline"`, a panel in the page.
+ * A modal dialog (focus trapped, Escape closes) or, with `mode="inline"`, a panel in the page (Escape with focus inside closes it too).
  *
  * @event {CustomEvent<InstanceEventDetail>} plug-instance-created - Setup started: an instance exists.
  * @event {CustomEvent<InstanceEventDetail>} plug-config-saved - The configuration was saved.
@@ -172,6 +172,13 @@ export class PlugIntegrationDialog extends PlugApiElement {
     this.#returnFocus?.focus();
     this.emit('plug-dialog-close', { detail: { integrationKey: this.integrationKey ?? '' } });
   }
+
+  /** Escape in the inline panel closes it too, as it does the modal; a picker that used Escape stopped it first. */
+  #onInlineKeydown = (event: KeyboardEvent): void => {
+    if (event.key !== 'Escape' || event.defaultPrevented) return;
+    event.preventDefault();
+    this.close();
+  };
 
   #onCancel = (event: Event): void => {
     // Escape on the native dialog: close through our own path (state, event, focus).
@@ -309,6 +316,8 @@ export class PlugIntegrationDialog extends PlugApiElement {
       try {
         const updated = await client.putCredentials(this.instance!.id, spec.name, form.value);
         this.instance = { ...updated };
+        // The key is stored: take it out of the page (the field now says "Set — type to replace").
+        form.value = NO_VALUES;
         this.credentialErrors = { ...this.credentialErrors, [spec.name]: [] };
         this.#announce(this.t('connection.saved'));
       } catch (error) {
@@ -613,7 +622,7 @@ export class PlugIntegrationDialog extends PlugApiElement {
   override render() {
     if (!this.open) return nothing;
     if (this.mode === 'inline') {
-      return html`<section part="dialog" aria-labelledby="title">${this.#renderPanel()}</section>`;
+      return html`<section part="dialog" aria-labelledby="title" @keydown=${this.#onInlineKeydown}>${this.#renderPanel()}</section>`;
     }
     return html`<dialog part="dialog" aria-labelledby="title" @cancel=${this.#onCancel}>
       <span class="sentinel" tabindex="0" @focus=${() => this.#wrapFocus(true)}></span>
