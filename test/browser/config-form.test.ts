@@ -146,7 +146,8 @@ describe('<plug-config-form>', () => {
       labels: ['l1', 'l2'],
     };
     const el = await mount({ value, loadOptions: dataSource([]) });
-    expect(el.value).to.deep.equal(value);
+    // A JSON field comes back as its JSON text: the SDK's field.json parses it on the server.
+    expect(el.value).to.deep.equal({ ...value, mapping: JSON.stringify(value.mapping, null, 2) });
 
     // the user edits: values keep their types
     field(el, 'batchSize').select();
@@ -164,7 +165,7 @@ describe('<plug-config-form>', () => {
     await sendKeys({ press: 'Backspace' });
     expect(el.value).not.to.have.property('endpoint');
 
-    // JSON: parsed when valid; invalid text is flagged and kept as text for the server to refuse
+    // JSON: sent as text when valid; invalid text is flagged and kept as text for the server to refuse
     const mapping = field<HTMLTextAreaElement>(el, 'mapping');
     mapping.select();
     await typeInto(el, 'mapping', '{"a": ');
@@ -175,8 +176,16 @@ describe('<plug-config-form>', () => {
     expect(errorOf(el, 'mapping')).to.equal('Enter valid JSON.');
     expect(mapping.getAttribute('aria-invalid')).to.equal('true');
     await typeInto(el, 'mapping', '2}');
-    expect(el.value.mapping).to.deep.equal({ a: 2 });
+    expect(el.value.mapping).to.equal('{"a": 2}');
     expect(errorOf(el, 'mapping')).to.equal('');
+    // A value that is itself a JSON string keeps its quotes, so the server's parse gives back "hello".
+    mapping.select();
+    await typeInto(el, 'mapping', '"hello"');
+    expect(el.value.mapping).to.equal('"hello"');
+    field(el, 'name').focus(); // commit
+    await el.updateComplete;
+    expect(errorOf(el, 'mapping')).to.equal('');
+    expect(mapping.getAttribute('aria-invalid')).to.equal('false');
 
     // code sets a value: it replaces the edits
     el.value = { name: 'Other' };
@@ -292,7 +301,12 @@ describe('<plug-config-form>', () => {
     const data = new FormData(form);
     expect(data.get('name')).to.equal('n');
     expect(data.getAll('events')).to.deep.equal(['created', 'updated']);
-    expect(data.get('mapping')).to.equal('{"a":1}');
+    expect(data.get('mapping')).to.equal('{\n  "a": 1\n}');
+    // A stored JSON string ("hello") is shown and sent as "\"hello\"", never as bare text.
+    el.value = { ...el.value, mapping: 'hello' };
+    await el.updateComplete;
+    expect(field<HTMLTextAreaElement>(el, 'mapping').value).to.equal('"hello"');
+    expect(el.value.mapping).to.equal('"hello"');
     expect(data.get('batchSize')).to.equal('10');
     expect(data.has('token')).to.be.false;
   });

@@ -487,7 +487,7 @@ export class PlugConfigForm extends PlugElement {
 
   // ------------------------------------------------------------------ public API
 
-  /** Current values: numbers as numbers, lists as arrays, JSON parsed; a secret only when typed. */
+  /** Current values: numbers as numbers, lists as arrays, JSON fields as their JSON text (the server parses it); a secret only when typed. */
   get value(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const f of this.#fields()) {

@@ -163,8 +163,11 @@ export function fromRaw(field: FieldSpec, raw: RawValue): Parsed {
     return { ok: true, value: Number.isFinite(n) ? n : undefined };
   }
   if (field.kind === 'json') {
+    // Checked here, sent as its text: the SDK's field.json parses a string, so a value that is
+    // itself a JSON string (`"hello"`) survives, where a parsed "hello" would be parsed again and refused.
     try {
-      return { ok: true, value: JSON.parse(raw) as unknown };
+      JSON.parse(raw);
+      return { ok: true, value: raw };
     } catch {
       return { ok: false, invalidJson: true, text: raw };
     }
