@@ -85,11 +85,12 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
 
   async function claim(customerId: string): Promise<Claim | undefined> {
     const name = queueName(customerId);
-    const [job] = await boss.fetch<{ executionId: string }>(name, { batchSize: 1 });
+    const [job] = await boss.fetch<{ executionId: string; instanceId?: string }>(name, { batchSize: 1 });
     if (!job) return undefined;
     return {
       executionId: job.data.executionId,
       customerId,
+      ...(typeof job.data.instanceId === 'string' ? { instanceId: job.data.instanceId } : {}),
       complete: async () => {
         await boss.complete(name, job.id);
       },
@@ -115,7 +116,7 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
     async enqueue(execution) {
       const name = queueName(execution.customerId);
       await ensureQueue(name);
-      await boss.send(name, { executionId: execution.id }, { id: execution.id });
+      await boss.send(name, { executionId: execution.id, instanceId: execution.instanceId }, { id: execution.id });
       dispatcher?.wake(execution.customerId);
       // The job is stored: the wake-up of other processes' runners is a latency hint (they poll
       // too), so the webhook's 202 does not wait for it.

@@ -12,6 +12,8 @@ export interface Claim {
   customerId: string;
   /** Set when the claim already marked the row running (the in-process queue does). */
   row?: ExecutionRow;
+  /** The execution's instance, when the queue carries it: the runner reads it while marking the row running. */
+  instanceId?: string;
   /** The execution is settled (finished, or abandoned because it no longer exists). */
   complete(): Promise<void>;
   /** Run it again after about `delayMs` (the row was already put back to `queued`). */
@@ -21,7 +23,7 @@ export interface Claim {
 export interface ExecutionQueue {
   readonly engine: 'sqlite' | 'postgres';
   /** Hands a stored, queued execution to the runners. Idempotent per execution id. */
-  enqueue(execution: { id: string; customerId: string }): Promise<void>;
+  enqueue(execution: { id: string; customerId: string; instanceId?: string }): Promise<void>;
   /** Starts taking work; `handle` settles each claim. */
   consume(handle: (claim: Claim) => Promise<void>, options: DispatchOptions): void;
   /** Stops taking new work; resolves when the dispatch loop has stopped (running handlers go on). */

@@ -113,9 +113,14 @@ export function createRunner(options: RunnerOptions): Runner {
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<number> | undefined;
 
-  async function buildJob(row: ExecutionRow, instance: InstanceRecord, customer: Customer, integration: Integration): Promise<ExecutionJob> {
-    const tenant = store.forCustomer(customer);
-    const records = await tenant.listConnections(instance.id);
+  async function buildJob(
+    row: ExecutionRow,
+    instance: InstanceRecord,
+    customer: Customer,
+    integration: Integration,
+    prefetched: readonly ConnectionRecord[] | undefined,
+  ): Promise<ExecutionJob> {
+    const records = prefetched ?? (await store.forCustomer(customer).listConnections(instance.id));
     const connections = openConnections(cipher, integration, instance.id, records);
     if (options.getAccessToken) {
       for (const record of records) {
@@ -209,8 +214,18 @@ export function createRunner(options: RunnerOptions): Runner {
     return outcome.status;
   }
 
+  /** The instance and its connections, read while the execution is marked running (one round trip saved per read). */
+  function prefetch(instanceId: string): Promise<{ instance: (InstanceRecord & { customer: Customer }) | undefined; connections?: ConnectionRecord[] }> {
+    return store.vendor.getInstance(instanceId).then(async (instance) => ({
+      instance,
+      connections: instance ? await store.forCustomer(instance.customer).listConnections(instance.id) : undefined,
+    }));
+  }
+
   async function handle(claim: Claim): Promise<void> {
     const pickedUpAt = epochNow();
+    const early = claim.instanceId !== undefined ? prefetch(claim.instanceId) : undefined;
+    early?.catch(() => {}); // awaited below when used; a failure then is handled there
     const row = claim.row ?? (await executions.start(claim.executionId, id));
     if (!row) {
       // Gone (instance deleted) or already finished by an earlier delivery: nothing to run twice.
@@ -219,7 +234,8 @@ export function createRunner(options: RunnerOptions): Runner {
       return;
     }
     const startedAt = row.started_at ?? new Date().toISOString();
-    const instance = await store.vendor.getInstance(row.instance_id);
+    const read = early && claim.instanceId === row.instance_id ? await early : { instance: await store.vendor.getInstance(row.instance_id), connections: undefined };
+    const instance = read.instance;
     const integration = instance && integrations.get(instance.integrationKey);
     const flowDef = integration?.flows[row.flow];
     const logs: LogLine[] = [];
@@ -240,7 +256,7 @@ export function createRunner(options: RunnerOptions): Runner {
     let outcome: ExecutionOutcome;
     let handedAt = epochNow();
     try {
-      const job = await buildJob(row, instance, instance.customer, integration);
+      const job = await buildJob(row, instance, instance.customer, integration, read.connections);
       handedAt = epochNow();
       outcome = await pool.run(job, (line) => logs.push(line), controller.signal);
     } catch (error) {

@@ -48,7 +48,7 @@ export function createRuntime(options: {
       const row = await executions.create({ ...input, maxAttempts });
       if (!row) return undefined;
       try {
-        await options.queue.enqueue({ id: row.id, customerId: row.customer_id });
+        await options.queue.enqueue({ id: row.id, customerId: row.customer_id, instanceId: row.instance_id });
       } catch (error) {
         // Not handed over: fail it visibly rather than leave it queued with nobody to take it.
         await executions.finish(row, {
