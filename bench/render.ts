@@ -51,6 +51,9 @@ const server = createServer((req, res) => {
     res.writeHead(204).end();
   } else if (req.url === '/plugboard.js') {
     res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+  } else if (/^\/chunks\/[\w.-]+\.js$/.test(req.url ?? '') && existsSync(`dist${req.url}`)) {
+    // The lazy detail chunk, which the page loads when idle.
+    res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(`dist${req.url}`));
   } else if (req.url?.startsWith('/api/v1/')) {
     apiRequests++;
     res.writeHead(200, { 'content-type': 'application/json' }).end(req.url === '/api/v1/integrations' ? catalogBody : '{}');

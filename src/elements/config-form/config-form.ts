@@ -39,6 +39,7 @@ const PICKER_DELAY_MS = 250;
 const RADIO_LIMIT = 4;
 
 /**
+ * @customElement plug-config-form
  * @summary Renders one config page of an integration from its JSON Schema (as the SDK writes it)
  * and gives back typed values. Secrets are write-only: a stored one shows "Set — type to replace".
  *

@@ -23,6 +23,7 @@ type Phase = 'idle' | 'connecting' | 'disconnecting';
 const reportedReturns = new Set<string>();
 
 /**
+ * @customElement plug-connect-button
  * @summary Connects one OAuth connection of an instance: opens the provider's sign-in in a
  * popup (synchronously on the click, so mobile Safari allows it), waits for the callback page's
  * message (only from the callback's origin, only with the expected state), and shows the
