@@ -1,5 +1,7 @@
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { transform } from 'esbuild';
 import esbuild from 'rollup-plugin-esbuild';
 
@@ -105,6 +107,23 @@ export function minifyTemplates() {
   };
 }
 
+/** Chunk names carry a hash: drop chunks of earlier builds so dist (and the npm package) holds only live ones. */
+function removeStaleChunks() {
+  return {
+    name: 'remove-stale-chunks',
+    writeBundle(options, bundle) {
+      const dir = join(options.dir, 'chunks');
+      let names;
+      try {
+        names = readdirSync(dir);
+      } catch {
+        return;
+      }
+      for (const name of names) if (!(`chunks/${name}` in bundle)) rmSync(join(dir, name), { force: true });
+    },
+  };
+}
+
 export const terserOptions = {
   ecma: 2022,
   module: true,
@@ -124,5 +143,6 @@ export default {
     sharedClassHelpers(),
     minifyTemplates(),
     terser(terserOptions),
+    removeStaleChunks(),
   ],
 };
