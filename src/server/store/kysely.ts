@@ -384,7 +384,7 @@ export class KyselyStore implements Store {
         ])
         .groupBy(['customers.id', 'customers.external_id', 'customers.name', 'customers.created_at'])
         .orderBy('customers.created_at')
-        .orderBy('customers.id')
+        .orderBy('customers.external_id') // ids are random: customers first seen in one millisecond sort by their own id
         .execute();
       return rows.map((row) => ({ ...toCustomer(row), instanceCount: Number(row.instance_count) }));
     },
