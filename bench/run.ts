@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 
 const filter = process.argv[2];
 const files = readdirSync('bench')
-  .filter((f) => f.endsWith('.ts') && f !== 'run.ts')
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && f !== 'run.ts')
   .filter((f) => !filter || f.includes(filter))
   .sort();
 

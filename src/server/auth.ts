@@ -29,6 +29,11 @@ export interface TokenVerifierOptions {
   jwksCooldownMs?: number;
   /** How long a fetched JWKS is trusted before refetching (default 10 min). */
   jwksCacheMaxAgeMs?: number;
+  /**
+   * How long a verified token is trusted again without a new signature check (default 60 s,
+   * never past its exp; 0 turns it off). A key withdrawn from the JWKS stops working after this.
+   */
+  verifiedCacheMs?: number;
 }
 
 export interface TokenVerifier {
@@ -119,6 +124,8 @@ function describeJoseError(err: unknown): HttpProblem {
   return unauthorized('The token could not be verified');
 }
 
+const VERIFIED_MAX = 10_000;
+
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   if (Boolean(options.keys) === Boolean(options.jwksUrl)) throw new KeyConfigError('give exactly one of keys / jwksUrl');
   const getKey: JWTVerifyGetKey = options.keys
@@ -129,38 +136,55 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         timeoutDuration: 5_000,
       });
 
+  // A token verified once is trusted again for a short while without another signature check:
+  // the embed sends the same token on every request. An entry never outlives the token's exp,
+  // and lives at most `verifiedCacheMs` so a key withdrawn from the JWKS stops working soon.
+  const verified = new Map<string, { claims: TokenClaims; until: number }>();
+  const cacheMs = options.verifiedCacheMs ?? 60_000;
+
   return {
     async verify(token) {
-      let payload: unknown;
-      try {
-        ({ payload } = await jwtVerify(token, getKey, {
-          issuer: options.issuer,
-          audience: options.audience,
-          algorithms: [...ALLOWED_ALGORITHMS],
-          clockTolerance: CLOCK_TOLERANCE_S,
-          requiredClaims: ['exp', 'iat', 'sub'],
-        }));
-      } catch (err) {
-        throw describeJoseError(err);
-      }
-      const parsed = TokenClaims.safeParse(payload);
-      if (!parsed.success) {
-        const claim = parsed.error.issues[0]?.path.join('.') || 'claims';
-        throw unauthorized(`The token's "${claim}" claim is missing or invalid`);
-      }
-      const claims = parsed.data;
-      if (claims.exp - claims.iat > MAX_TOKEN_LIFETIME_S) {
-        throw unauthorized(`The token lives longer than ${MAX_TOKEN_LIFETIME_S} s (exp - iat)`);
-      }
-      if (claims.role === 'vendor' && claims.customer !== undefined) {
-        throw unauthorized('A vendor token must not carry a "customer" claim');
-      }
-      if (claims.role !== 'vendor' && claims.customer === undefined) {
-        throw unauthorized('The token has no "customer" claim');
-      }
+      const hit = verified.get(token);
+      if (hit && hit.until > Date.now()) return hit.claims;
+      if (hit) verified.delete(token);
+      const claims = await verifyAndCheck(token);
+      if (cacheMs <= 0) return claims;
+      if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!); // oldest first
+      verified.set(token, { claims, until: Math.min(Date.now() + cacheMs, claims.exp * 1000) });
       return claims;
     },
   };
+
+  async function verifyAndCheck(token: string): Promise<TokenClaims> {
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(token, getKey, {
+        issuer: options.issuer,
+        audience: options.audience,
+        algorithms: [...ALLOWED_ALGORITHMS],
+        clockTolerance: CLOCK_TOLERANCE_S,
+        requiredClaims: ['exp', 'iat', 'sub'],
+      }));
+    } catch (err) {
+      throw describeJoseError(err);
+    }
+    const parsed = TokenClaims.safeParse(payload);
+    if (!parsed.success) {
+      const claim = parsed.error.issues[0]?.path.join('.') || 'claims';
+      throw unauthorized(`The token's "${claim}" claim is missing or invalid`);
+    }
+    const claims = parsed.data;
+    if (claims.exp - claims.iat > MAX_TOKEN_LIFETIME_S) {
+      throw unauthorized(`The token lives longer than ${MAX_TOKEN_LIFETIME_S} s (exp - iat)`);
+    }
+    if (claims.role === 'vendor' && claims.customer !== undefined) {
+      throw unauthorized('A vendor token must not carry a "customer" claim');
+    }
+    if (claims.role !== 'vendor' && claims.customer === undefined) {
+      throw unauthorized('The token has no "customer" claim');
+    }
+    return claims;
+  }
 }
 
 export interface AuthVariables {

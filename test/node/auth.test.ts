@@ -181,7 +181,8 @@ describe('vendor JWT: JWKS URL', () => {
     t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
     const h = await createHarness(t, {
-      deps: { verifier: createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUrl: url, jwksCooldownMs: 0 }) },
+      // verifiedCacheMs: 0, so the retired key is refused at once rather than after the cache window.
+      deps: { verifier: createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUrl: url, jwksCooldownMs: 0, verifiedCacheMs: 0 }) },
     });
 
     const tokenA = await signToken(first);
