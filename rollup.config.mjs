@@ -1,6 +1,6 @@
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { transform } from 'esbuild';
 import esbuild from 'rollup-plugin-esbuild';
@@ -132,7 +132,7 @@ export const terserOptions = {
   format: { comments: false },
 };
 
-export default {
+const scriptTag = {
   input: { plugboard: 'src/elements/index.ts' },
   // The detail chunk imports shared code (Lit, client) from the entry itself: no third file.
   preserveEntrySignatures: 'allow-extension',
@@ -146,3 +146,19 @@ export default {
     removeStaleChunks(),
   ],
 };
+
+/**
+ * The npm build: one module per source file (dist/npm/...), dependencies left as imports so an
+ * app's bundler shares its own Lit; `plugboard/elements/<name>` defines that element alone.
+ */
+const elementNames = readdirSync('src/elements', { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(join('src/elements', d.name, 'define.ts')))
+  .map((d) => d.name);
+const npm = {
+  input: ['src/elements/index.ts', 'src/client/index.ts', ...elementNames.map((name) => `src/elements/${name}/define.ts`)],
+  external: (id) => /^(lit|ky|zod|jose)(\/|$)|^@lit\//.test(id),
+  output: { dir: 'dist/npm', format: 'es', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },
+  plugins: [nodeResolve({ browser: true }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
+};
+
+export default [scriptTag, npm];

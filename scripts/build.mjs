@@ -29,5 +29,6 @@ function run(cmd, args) {
 run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']);
 if (existsSync('src/elements/index.ts')) {
   run(process.execPath, ['node_modules/rollup/dist/bin/rollup', '-c', '--silent']);
+  run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.types.json']); // element/client types for npm users
   run(process.execPath, ['node_modules/@custom-elements-manifest/analyzer/cem.js', 'analyze', '--litelement', '--globs', 'src/elements/**/*.ts', '--quiet']);
 }
