@@ -401,6 +401,19 @@ describe('runs and webhook URLs in <plug-integration-dialog>', () => {
     await expect(el).to.be.accessible();
   });
 
+  it('Shift+Tab from the first control wraps round to the last run row, inside the runs list', async () => {
+    const el = await openDialog();
+    const log = dialogRoot(el).querySelector<PlugExecutionLog>('plug-execution-log')!;
+    await waitUntil(() => items(log).length === 2);
+    const first = [...dialogRoot(el).querySelectorAll<HTMLElement>('dialog button, dialog input')][0]!;
+    first.focus();
+    await sendKeys({ down: 'Shift' });
+    await sendKeys({ press: 'Tab' });
+    await sendKeys({ up: 'Shift' });
+    const focused = deepActiveElement();
+    expect(focused && log.shadowRoot!.contains(focused), `focus went to ${focused?.outerHTML.slice(0, 80)}`).to.equal(true);
+  });
+
   it('makes a signing secret for an HMAC flow and shows it once, focused', async () => {
     const el = await openDialog();
     const signed = [...dialogRoot(el).querySelectorAll('li.webhook')];

@@ -28,6 +28,16 @@ const FORM_PARTS = 'field,label,input,help,error,chip';
 
 const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"]), plug-config-form:not([disabled])';
 
+/** Focusable elements in tab order, looking into the open shadow roots of nested elements (the runs list). */
+function deepFocusables(root: ParentNode): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  for (const el of root.querySelectorAll<HTMLElement>('*')) {
+    if (el.matches(FOCUSABLE)) out.push(el);
+    if (el.shadowRoot) out.push(...deepFocusables(el.shadowRoot));
+  }
+  return out;
+}
+
 /** Field names of a config page, from its JSON Schema. */
 function fieldsOf(schema: Record<string, unknown> | undefined): string[] {
   const props = schema?.properties;
@@ -188,7 +198,7 @@ export class PlugIntegrationDialog extends PlugApiElement {
 
   /** Keeps Tab inside the modal: the sentinels at either end send focus round to the other end. */
   #wrapFocus(toEnd: boolean): void {
-    const all = [...(this.dialogEl?.querySelectorAll<HTMLElement>(FOCUSABLE) ?? [])].filter((el) => !el.classList.contains('sentinel'));
+    const all = this.dialogEl ? deepFocusables(this.dialogEl).filter((el) => !el.classList.contains('sentinel')) : [];
     (toEnd ? all.at(-1) : all[0])?.focus();
   }
 
