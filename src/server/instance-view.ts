@@ -85,3 +85,14 @@ export function instanceView(
     activatedAt: instance.activatedAt,
   };
 }
+
+/** Connections keyed by instance id, for lists that read all connections in one query. */
+export function groupByInstance(records: readonly ConnectionRecord[]): Map<string, ConnectionRecord[]> {
+  const out = new Map<string, ConnectionRecord[]>();
+  for (const r of records) {
+    const list = out.get(r.instanceId);
+    if (list) list.push(r);
+    else out.set(r.instanceId, [r]);
+  }
+  return out;
+}

@@ -348,6 +348,24 @@ for (const engine of [sqliteEngine, postgresEngine]) {
       assert.equal(paused?.version, 1, 'status changes do not move the config version');
     });
 
+    test('all connections at once: this customer\'s only; the vendor reads the instances it names', async (t) => {
+      const { store } = await engine.fixture(t);
+      const acme = store.forCustomer(await store.ensureCustomer('acme'));
+      const globex = store.forCustomer(await store.ensureCustomer('globex'));
+      const a1 = (await acme.createInstance({ integrationKey: 'crm', audit: audit('instance.created') })).instance;
+      const a2 = (await acme.createInstance({ integrationKey: 'slack', audit: audit('instance.created') })).instance;
+      const g1 = (await globex.createInstance({ integrationKey: 'crm', audit: audit('instance.created') })).instance;
+      const set = (tenant: typeof acme, id: string, name: string) =>
+        tenant.putConnection(id, name, { kind: 'apiKey', status: 'connected', ciphertext: `ct-${name}`, expiresAt: null, error: null });
+      await set(acme, a1.id, 'crm');
+      await set(acme, a2.id, 'chat');
+      await set(globex, g1.id, 'crm');
+      const mine = await acme.listAllConnections();
+      assert.deepEqual(mine.map((c) => [c.instanceId, c.name]).sort(), [[a1.id, 'crm'], [a2.id, 'chat']].sort());
+      assert.deepEqual((await store.vendor.listConnections([a2.id, g1.id])).map((c) => [c.instanceId, c.name]).sort(), [[a2.id, 'chat'], [g1.id, 'crm']].sort());
+      assert.deepEqual(await store.vendor.listConnections([]), []);
+    });
+
     test('connections: upsert, read, delete; deleting the instance cascades to them', async (t) => {
       const { store } = await engine.fixture(t);
       const acme = store.forCustomer(await store.ensureCustomer('acme'));

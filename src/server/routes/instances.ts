@@ -13,7 +13,7 @@ import {
 import type { ApiKeyConnection, Integration } from '../../sdk/index.js';
 import type { CustomerEnv, RouteContext } from '../app.js';
 import { connectionAad, openConnections, openInstanceSecrets, sealInstanceSecrets } from '../credentials.js';
-import { activationBlockers, instanceView } from '../instance-view.js';
+import { activationBlockers, groupByInstance, instanceView } from '../instance-view.js';
 import { ConnectionUnavailableError, oauthFor } from '../oauth/index.js';
 import { HttpProblem, notFound, validationProblem } from '../problem.js';
 import { DuplicateInstanceError, IdempotencyKeyReuseError, VersionConflictError, type InstanceRecord, type NewAuditEvent } from '../store/types.js';
@@ -142,13 +142,14 @@ export function instanceRoutes(ctx: RouteContext): Hono<CustomerEnv> {
 
   app.get('/instances', async (c) => {
     const tenant = c.get('tenant');
-    const instances = await tenant.listInstances();
+    const [instances, connections] = await Promise.all([tenant.listInstances(), tenant.listAllConnections()]);
+    const byInstance = groupByInstance(connections);
     const body: InstanceList = {
       instances: await Promise.all(
         instances.map(async (i) => {
           const integration = ctx.integrations.get(i.integrationKey);
           const webhooks = integration && ctx.webhookEndpoints ? await ctx.webhookEndpoints(i, integration) : undefined;
-          return instanceView(integration, i, await tenant.listConnections(i.id), webhooks);
+          return instanceView(integration, i, byInstance.get(i.id) ?? [], webhooks);
         }),
       ),
     };

@@ -2,19 +2,22 @@
 import { Hono } from 'hono';
 import { InstanceStatus, type CustomerList, type VendorInstance, type VendorInstanceList } from '../../protocol/index.js';
 import type { RouteContext, VendorEnv } from '../app.js';
-import { instanceView } from '../instance-view.js';
+import { groupByInstance, instanceView } from '../instance-view.js';
 import { notFound, validationProblem } from '../problem.js';
-import type { Customer, InstanceRecord } from '../store/types.js';
+import type { ConnectionRecord, Customer, InstanceRecord } from '../store/types.js';
 
 const REASON_MAX = 500;
 
 export function vendorRoutes(ctx: RouteContext): Hono<VendorEnv> {
   const app = new Hono<VendorEnv>();
 
-  async function view(instance: InstanceRecord & { customer: Customer }): Promise<VendorInstance> {
-    const connections = await ctx.store.forCustomer(instance.customer).listConnections(instance.id);
+  function viewOf(instance: InstanceRecord & { customer: Customer }, connections: readonly ConnectionRecord[]): VendorInstance {
     const { id, externalId, name } = instance.customer;
     return { ...instanceView(ctx.integrations.get(instance.integrationKey), instance, connections), customer: { id, externalId, name } };
+  }
+
+  async function view(instance: InstanceRecord & { customer: Customer }): Promise<VendorInstance> {
+    return viewOf(instance, await ctx.store.forCustomer(instance.customer).listConnections(instance.id));
   }
 
   app.get('/customers', async (c) => {
@@ -43,7 +46,8 @@ export function vendorRoutes(ctx: RouteContext): Hono<VendorEnv> {
       customerId = match.id;
     }
     const instances = await ctx.store.vendor.listInstances({ customerId, status });
-    const body: VendorInstanceList = { instances: await Promise.all(instances.map(view)) };
+    const connections = groupByInstance(await ctx.store.vendor.listConnections(instances.map((i) => i.id)));
+    const body: VendorInstanceList = { instances: instances.map((i) => viewOf(i, connections.get(i.id) ?? [])) };
     return c.json(body);
   });
 

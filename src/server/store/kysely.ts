@@ -239,6 +239,17 @@ class KyselyCustomerStore implements CustomerStore {
     });
   }
 
+  async listAllConnections(): Promise<ConnectionRecord[]> {
+    const rows = await this.db
+      .selectFrom('connections')
+      .selectAll()
+      .where('customer_id', '=', this.customer.id)
+      .orderBy('instance_id')
+      .orderBy('name')
+      .execute();
+    return rows.map(toConnection);
+  }
+
   async listConnections(instanceId: string): Promise<ConnectionRecord[]> {
     const rows = await this.db
       .selectFrom('connections')
@@ -416,6 +427,17 @@ export class KyselyStore implements Store {
         .where('instances.id', '=', id)
         .executeTakeFirst();
       return row && withCustomer(row);
+    },
+    listConnections: async (instanceIds) => {
+      if (instanceIds.length === 0) return [];
+      const rows = await this.db
+        .selectFrom('connections')
+        .selectAll()
+        .where('instance_id', 'in', [...instanceIds])
+        .orderBy('instance_id')
+        .orderBy('name')
+        .execute();
+      return rows.map(toConnection);
     },
     getCustomer: async (id) => {
       const row = await this.db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();

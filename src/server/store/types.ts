@@ -104,6 +104,8 @@ export interface CustomerStore {
   /** Deletes the instance and everything under it (connections, sessions, executions). */
   deleteInstance(id: string, audit: NewAuditEvent): Promise<boolean>;
   listConnections(instanceId: string): Promise<ConnectionRecord[]>;
+  /** Every connection of this customer, all instances at once (lists without a query per instance). */
+  listAllConnections(): Promise<ConnectionRecord[]>;
   getConnection(instanceId: string, name: string): Promise<ConnectionRecord | undefined>;
   putConnection(
     instanceId: string,
@@ -131,6 +133,8 @@ export interface Store {
     listInstances(filter?: { customerId?: string; status?: InstanceStatus }): Promise<(InstanceRecord & { customer: Customer })[]>;
     getInstance(id: string): Promise<(InstanceRecord & { customer: Customer }) | undefined>;
     getCustomer(id: string): Promise<Customer | undefined>;
+    /** Connections of the given instances, whatever their customer, in one query. */
+    listConnections(instanceIds: readonly string[]): Promise<ConnectionRecord[]>;
     recordAudit(event: NewAuditEvent & { customerId: string | null }): Promise<void>;
   };
   /** Answers when the database answers (for /readyz). */

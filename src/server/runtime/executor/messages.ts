@@ -2,21 +2,12 @@
 // its types, so zod is loaded on the pool's side only). A run message carries
 // only that execution's inputs; nothing else from the control plane ever crosses.
 import * as z from 'zod';
-import type { ConnectionCredentials } from '../../../sdk/index.js';
+import type { ExecutionJob } from './index.js';
 
-export interface ChildExecution {
-  executionId: string;
-  instanceId: string;
+/** What the child receives of a job: the pool key and budget stay in the parent. */
+export type ChildExecution = Omit<ExecutionJob, 'customerId' | 'customerExternalId' | 'timeoutMs'> & {
   customer: { id: string; externalId: string };
-  integrationKey: string;
-  flow: string;
-  attempt: number;
-  trigger: 'webhook' | 'schedule' | 'manual';
-  payload: unknown;
-  headers: Record<string, string>;
-  config: Record<string, unknown>;
-  connections: Record<string, ConnectionCredentials>;
-}
+};
 
 /** Pool → executor. */
 export type ToExecutor =
