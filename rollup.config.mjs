@@ -155,7 +155,7 @@ const elementNames = readdirSync('src/elements', { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join('src/elements', d.name, 'define.ts')))
   .map((d) => d.name);
 const npm = {
-  input: ['src/elements/index.ts', 'src/client/index.ts', ...elementNames.map((name) => `src/elements/${name}/define.ts`)],
+  input: ['src/elements/index.ts', 'src/client/index.ts', 'src/protocol/index.ts', ...elementNames.map((name) => `src/elements/${name}/define.ts`)],
   external: (id) => /^(lit|ky|zod|jose)(\/|$)|^@lit\//.test(id),
   output: { dir: 'dist/npm', format: 'es', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },
   plugins: [nodeResolve({ browser: true }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],

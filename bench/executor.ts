@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { rmSync } from 'node:fs';
-import type * as Executor from '../src/server/runtime/executor/index.js';
+import type * as Executor from '../server/src/runtime/executor/index.js';
 import { compileExecutor } from '../test/node/fixtures/flows/compiled.js';
 
 const warmRuns = Number(process.env.BENCH_WARM_RUNS ?? 2000);

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { defineIntegration, field } from '../src/sdk/index.js';
-import { generateEncryptionKey, loadConfig, startServer } from '../src/server/index.js';
+import { defineIntegration, field } from '../server/src/sdk/index.js';
+import { generateEncryptionKey, loadConfig, startServer } from '../server/src/index.js';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 

@@ -22,14 +22,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { exportJWK, generateKeyPair } from 'jose';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { createApp } from '../src/server/app.js';
-import { createTokenVerifier } from '../src/server/auth.js';
-import { indexIntegrations, loadIntegrations } from '../src/server/integrations.js';
-import { createLogger } from '../src/server/logger.js';
-import { allMigrations } from '../src/server/migrations.js';
-import { runtimeSettings, startRuntime, type ExecutionPhases } from '../src/server/runtime/index.js';
-import { createCipher, generateEncryptionKey } from '../src/server/secrets.js';
-import { openStore } from '../src/server/store/index.js';
+import { createApp } from '../server/src/app.js';
+import { createTokenVerifier } from '../server/src/auth.js';
+import { indexIntegrations, loadIntegrations } from '../server/src/integrations.js';
+import { createLogger } from '../server/src/logger.js';
+import { allMigrations } from '../server/src/migrations.js';
+import { runtimeSettings, startRuntime, type ExecutionPhases } from '../server/src/runtime/index.js';
+import { createCipher, generateEncryptionKey } from '../server/src/secrets.js';
+import { openStore } from '../server/src/store/index.js';
 
 const WARM = Number(process.env.BENCH_WARM ?? 300);
 const COLD = Number(process.env.BENCH_COLD ?? 20);
@@ -55,7 +55,7 @@ function line(label: string, values: number[]): void {
 // The trivial flow, in a module the executors import (readable by the executors' own uids).
 const dir = mkdtempSync(join(tmpdir(), 'plugboard-bench-runtime-'));
 chmodSync(dir, 0o755);
-const sdk = pathToFileURL(fileURLToPath(new URL('../src/sdk/index.ts', import.meta.url))).href;
+const sdk = pathToFileURL(fileURLToPath(new URL('../server/src/sdk/index.ts', import.meta.url))).href;
 const integrationsModule = join(dir, 'bench-integrations.ts');
 writeFileSync(
   integrationsModule,

@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, startServer, type RunningServer } from '../src/server/index.js';
+import { loadConfig, startServer, type RunningServer } from '../server/src/index.js';
 import { bundleStatus, mountHostPage, packageRoot } from './host-page.js';
-import demoIntegrations from './integrations.js';
+import demoIntegrations from '../server/src/examples/integrations.js';
 import { DemoInbox, demoServices } from './services.js';
 import { createDemoVendor, DEMO_CUSTOMERS, type DemoVendor } from './vendor.js';
 
@@ -149,7 +149,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
   const inbox = new DemoInbox();
   const encryption = demoEncryptionKey(dataDir);
   const root = packageRoot();
-  const integrationsModule = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './integrations.ts' : './integrations.js', import.meta.url));
+  const integrationsModule = fileURLToPath(new URL('../server/src/examples/integrations.ts', import.meta.url));
 
   const config = loadConfig({
     PORT: String(port),
@@ -247,10 +247,8 @@ export async function runDemoCli(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-// Run when executed (`tsx demo/main.ts`, or `plugboard demo`, whose bin imports this module),
-// not when a test imports startDemo.
+// Run when executed (`npm start` runs this file under tsx), not when a test imports startDemo.
 const invokedAs = process.argv[1] ? resolve(process.argv[1]) : '';
-const viaBin = /[\\/]bin[\\/]plugboard(\.js)?$/.test(invokedAs) && process.argv[2] === 'demo';
-if (viaBin || invokedAs === fileURLToPath(import.meta.url)) {
+if (invokedAs === fileURLToPath(import.meta.url)) {
   await runDemoCli();
 }

@@ -1,5 +1,7 @@
-// Builds the Node side (tsc → dist/node) and the browser bundle (rollup → dist/plugboard.js).
-// `--if-needed` skips the work when dist is newer than every source file (used by `npm start`).
+// Builds both packages: the library (rollup → dist/plugboard.js and dist/npm, tsc → dist/types,
+// custom-elements.json) and then the backend (tsc → server/dist), which reads the library's types.
+// `--if-needed` (used by `npm start`, which runs the demo from source) builds only a missing or
+// stale script-tag bundle.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,10 +15,10 @@ function newest(dir) {
   }, 0);
 }
 
-const outputs = ['dist/node/src/server/index.js', 'dist/plugboard.js'];
+const outputs = ['dist/plugboard.js'];
 if (process.argv.includes('--if-needed') && outputs.every(existsSync)) {
   const built = Math.min(...outputs.map((p) => statSync(p).mtimeMs));
-  const sources = Math.max(newest('src'), newest('demo'), statSync('package.json').mtimeMs);
+  const sources = Math.max(newest('src'), statSync('package.json').mtimeMs);
   if (built > sources) process.exit(0);
 }
 
@@ -26,9 +28,8 @@ function run(cmd, args) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']);
-if (existsSync('src/elements/index.ts')) {
-  run(process.execPath, ['node_modules/rollup/dist/bin/rollup', '-c', '--silent']);
-  run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.types.json']); // element/client types for npm users
-  run(process.execPath, ['node_modules/@custom-elements-manifest/analyzer/cem.js', 'analyze', '--litelement', '--globs', 'src/elements/**/*.ts', '--quiet']);
-}
+run(process.execPath, ['node_modules/rollup/dist/bin/rollup', '-c', '--silent']);
+if (process.argv.includes('--if-needed')) process.exit(0);
+run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.types.json']); // element/client/protocol types for npm users
+run(process.execPath, ['node_modules/@custom-elements-manifest/analyzer/cem.js', 'analyze', '--litelement', '--globs', 'src/elements/**/*.ts', '--quiet']);
+run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'server/tsconfig.build.json']);

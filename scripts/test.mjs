@@ -25,7 +25,8 @@ if (only !== 'browser') {
   const r = spawnSync(
     process.execPath,
     ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
-    { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+    // plugboard-source: the backend's `plugboard/protocol` import resolves to the library's .ts files.
+    { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=plugboard-source`.trim() } },
   );
   failed ||= r.status !== 0;
 }

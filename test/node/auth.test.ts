@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { SignJWT, UnsecuredJWT, generateKeyPair } from 'jose';
 import { CustomerList, PROBLEM_CONTENT_TYPE } from '../../src/protocol/index.js';
-import { createTokenVerifier, KeyConfigError, parseVerificationKeys } from '../../src/server/auth.js';
-import { ConfigError, loadConfig, missingForProduction } from '../../src/server/config.js';
+import { createTokenVerifier, KeyConfigError, parseVerificationKeys } from '../../server/src/auth.js';
+import { ConfigError, loadConfig, missingForProduction } from '../../server/src/config.js';
 import { AUDIENCE, createHarness, defaultClaims, ISSUER, makeKey, signToken, type Harness } from './fixtures/harness.js';
 
 const CUSTOMER_ROUTE = '/api/v1/integrations';
@@ -238,7 +238,7 @@ describe('configuration', () => {
 
   test('`plugboard serve` refuses to start without its keys and says which variable is missing', () => {
     const run = (env: Record<string, string>) =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'src/server/cli.ts'], {
+      spawnSync(process.execPath, ['--import', 'tsx', '--conditions=plugboard-source', 'server/src/cli.ts'], {
         env: { PATH: process.env.PATH ?? '', ...env },
         encoding: 'utf8',
         timeout: 60_000,

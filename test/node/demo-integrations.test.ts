@@ -6,10 +6,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { serve } from '@hono/node-server';
-import integrations from '../../demo/integrations.js';
+import integrations from '../../server/src/examples/integrations.js';
 import { DemoInbox, demoServices } from '../../demo/services.js';
 import { createDemoVendor } from '../../demo/vendor.js';
-import { RetryableError, type ConnectionCredentials, type FlowContext, type Integration } from '../../src/sdk/index.js';
+import { RetryableError, type ConnectionCredentials, type FlowContext, type Integration } from '../../server/src/sdk/index.js';
 
 let server: Server;
 let inbox: DemoInbox;

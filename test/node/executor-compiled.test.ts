@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import type * as Executor from '../../src/server/runtime/executor/index.js';
+import type * as Executor from '../../server/src/runtime/executor/index.js';
 import { compileExecutor, type CompiledExecutor } from './fixtures/flows/compiled.js';
 
 let compiled: CompiledExecutor;

@@ -15,7 +15,7 @@ import {
   type ExecutionOutcome,
   type ExecutorEvent,
   type ExecutorPool,
-} from '../../src/server/runtime/executor/index.js';
+} from '../../server/src/runtime/executor/index.js';
 
 const fixtures = new URL('./fixtures/flows/', import.meta.url);
 const isolation = new URL('isolation.ts', fixtures).pathname;

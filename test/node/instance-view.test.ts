@@ -1,8 +1,8 @@
 // What blocks activation, as the customer reads it in `blockers` and in the 409 of activate.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { apiKey, clientCredentials, defineIntegration, field } from '../../src/sdk/index.js';
-import { activationBlockers, connectionStates } from '../../src/server/instance-view.js';
+import { apiKey, clientCredentials, defineIntegration, field } from '../../server/src/sdk/index.js';
+import { activationBlockers, connectionStates } from '../../server/src/instance-view.js';
 
 const integration = defineIntegration({
   key: 'erp',

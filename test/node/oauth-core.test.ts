@@ -14,13 +14,13 @@ import { after, describe, test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
 import * as oauth from 'oauth4webapi';
 import { consentOverHttp, startOAuthServer, type OAuthServer } from '../../demo/oauth-server.js';
-import { clientCredentials, oauth2 } from '../../src/sdk/connections.js';
-import { defineIntegration, type Integration } from '../../src/sdk/integration.js';
-import { createLogger } from '../../src/server/logger.js';
-import { CallbackRejected, ConnectionUnavailableError, createOAuth, oauthMigrations, type OAuth, type OAuthOptions } from '../../src/server/oauth/index.js';
-import { HttpProblem } from '../../src/server/problem.js';
-import { createCipher, generateEncryptionKey } from '../../src/server/secrets.js';
-import { openStore, type Customer, type Store } from '../../src/server/store/index.js';
+import { clientCredentials, oauth2 } from '../../server/src/sdk/connections.js';
+import { defineIntegration, type Integration } from '../../server/src/sdk/integration.js';
+import { createLogger } from '../../server/src/logger.js';
+import { CallbackRejected, ConnectionUnavailableError, createOAuth, oauthMigrations, type OAuth, type OAuthOptions } from '../../server/src/oauth/index.js';
+import { HttpProblem } from '../../server/src/problem.js';
+import { createCipher, generateEncryptionKey } from '../../server/src/secrets.js';
+import { openStore, type Customer, type Store } from '../../server/src/store/index.js';
 
 const PG_URL = process.env.PLUGBOARD_TEST_DATABASE_URL;
 const PUBLIC_URL = 'http://127.0.0.1:8787';
@@ -129,11 +129,11 @@ function replicaProcess(f: Fixture, callers: number) {
   const url = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
   const code = `
     const { createHash } = await import('node:crypto');
-    const { openStore } = await import(${url('../../src/server/store/index.ts')});
-    const { createOAuth, oauthMigrations } = await import(${url('../../src/server/oauth/index.ts')});
-    const { createCipher } = await import(${url('../../src/server/secrets.ts')});
-    const { oauth2 } = await import(${url('../../src/sdk/connections.ts')});
-    const { defineIntegration } = await import(${url('../../src/sdk/integration.ts')});
+    const { openStore } = await import(${url('../../server/src/store/index.ts')});
+    const { createOAuth, oauthMigrations } = await import(${url('../../server/src/oauth/index.ts')});
+    const { createCipher } = await import(${url('../../server/src/secrets.ts')});
+    const { oauth2 } = await import(${url('../../server/src/sdk/connections.ts')});
+    const { defineIntegration } = await import(${url('../../server/src/sdk/integration.ts')});
     const env = JSON.parse(process.env.REPLICA);
     const store = await openStore({ databaseUrl: env.pgUrl, pgSchema: env.schema, migrations: oauthMigrations, poolSize: 4 });
     const integration = defineIntegration({ key: 'chat', name: 'Chat', description: 'd', category: 'c', version: '1.0.0',

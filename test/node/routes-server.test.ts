@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Catalog, Instance } from '../../src/protocol/index.js';
-import { loadConfig } from '../../src/server/config.js';
-import { generateEncryptionKey } from '../../src/server/secrets.js';
-import { startServer } from '../../src/server/server.js';
+import { loadConfig } from '../../server/src/config.js';
+import { generateEncryptionKey } from '../../server/src/secrets.js';
+import { startServer } from '../../server/src/server.js';
 import { ISSUER, makeKey, signToken } from './fixtures/harness.js';
 
 test('startServer serves the API on a real socket and shuts down gracefully', async (t) => {
@@ -79,7 +79,7 @@ test('startServer serves the API on a real socket and shuts down gracefully', as
 test('the integrations module must export unique integrations, and says what is wrong', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'plugboard-integrations-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const { indexIntegrations, loadIntegrations, IntegrationsError } = await import('../../src/server/integrations.js');
+  const { indexIntegrations, loadIntegrations, IntegrationsError } = await import('../../server/src/integrations.js');
   const { testIntegrations } = await import('./fixtures/integrations.js');
   const list = await loadIntegrations(fileURLToPath(new URL('./fixtures/integrations-module.ts', import.meta.url)));
   assert.deepEqual(list.map((i) => i.key), ['every-field', 'chat']);

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { ExecutionDetail, Instance } from '../../src/protocol/index.js';
-import { loadConfig } from '../../src/server/config.js';
-import { generateEncryptionKey } from '../../src/server/secrets.js';
-import { startServer } from '../../src/server/server.js';
+import { loadConfig } from '../../server/src/config.js';
+import { generateEncryptionKey } from '../../server/src/secrets.js';
+import { startServer } from '../../server/src/server.js';
 import { eventually, FIXTURE_MODULE } from './runtime.harness.js';
 
 const ISSUER = 'https://vendor.test';

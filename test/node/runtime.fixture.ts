@@ -2,7 +2,7 @@
 // execution id to `$RUNTIME_TEST_OUT/<instance id>.<executor pid>.log`, so tests count real side effects.
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineIntegration, field, RetryableError, schedule, webhook, type FlowContext } from '../../src/sdk/index.js';
+import { defineIntegration, field, RetryableError, schedule, webhook, type FlowContext } from '../../server/src/sdk/index.js';
 
 interface Payload {
   sleepMs?: number;

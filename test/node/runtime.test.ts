@@ -6,11 +6,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { ExecutionDetail, ExecutionList } from '../../src/protocol/index.js';
-import { verifyAlertSignature, type AlertEvent } from '../../src/server/runtime/alerts.js';
-import { TRUNCATED_MARKER } from '../../src/server/runtime/executions.js';
-import { runtimeDb } from '../../src/server/runtime/schema.js';
-import { createLifecycleRelay } from '../../src/server/runtime/lifecycle.js';
-import { createScheduler } from '../../src/server/runtime/scheduler.js';
+import { verifyAlertSignature, type AlertEvent } from '../../server/src/runtime/alerts.js';
+import { TRUNCATED_MARKER } from '../../server/src/runtime/executions.js';
+import { runtimeDb } from '../../server/src/runtime/schema.js';
+import { createLifecycleRelay } from '../../server/src/runtime/lifecycle.js';
+import { createScheduler } from '../../server/src/runtime/scheduler.js';
 import { createHarness, eventually, type Harness } from './runtime.harness.js';
 
 const post = (h: Harness, path: string, body: unknown, headers: Record<string, string> = {}) =>

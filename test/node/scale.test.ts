@@ -6,12 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { ExecutionDetail } from '../../src/protocol/index.js';
-import { createPgBossQueue } from '../../src/server/runtime/pgboss-queue.js';
-import { createRunner } from '../../src/server/runtime/runner.js';
-import { runtimeDb } from '../../src/server/runtime/schema.js';
+import { createPgBossQueue } from '../../server/src/runtime/pgboss-queue.js';
+import { createRunner } from '../../server/src/runtime/runner.js';
+import { runtimeDb } from '../../server/src/runtime/schema.js';
 import { createHarness, eventually, FIXTURE_MODULE, newSchema, PG_URL, type Harness } from './runtime.harness.js';
 
-const RUNNER_CLI = fileURLToPath(new URL('../../src/server/runtime/runner-main.ts', import.meta.url));
+const RUNNER_CLI = fileURLToPath(new URL('../../server/src/runtime/runner-main.ts', import.meta.url));
 
 interface RunnerProcess {
   child: ChildProcess;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { createCipher, generateEncryptionKey, parseEncryptionKeys, SecretsError } from '../../src/server/secrets.js';
+import { createCipher, generateEncryptionKey, parseEncryptionKeys, SecretsError } from '../../server/src/secrets.js';
 
 const keyA = randomBytes(32).toString('base64');
 const keyB = randomBytes(32).toString('base64url');

@@ -18,7 +18,7 @@ import {
   type NewAuditEvent,
   type OpenStoreOptions,
   type Store,
-} from '../../src/server/store/index.js';
+} from '../../server/src/store/index.js';
 
 const PG_URL = process.env.PLUGBOARD_TEST_DATABASE_URL;
 
@@ -467,7 +467,7 @@ for (const engine of [sqliteEngine, postgresEngine]) {
 describe('SQLite shared by several processes', () => {
   test('three processes opening a fresh file at once: migrated once, one customer, one instance', async () => {
     const file = join(tmpRoot, `multi-${randomBytes(4).toString('hex')}.db`);
-    const storeModule = fileURLToPath(new URL('../../src/server/store/index.ts', import.meta.url));
+    const storeModule = fileURLToPath(new URL('../../server/src/store/index.ts', import.meta.url));
     // Each process waits for a common start time (so migrations race), then: first sight of the
     // customer, 25 concurrent creates with one idempotency key, then a connection write.
     const script = `

@@ -1,0 +1,546 @@
+// The demo vendor's integrations: what "Acme CRM" offers its customers in `npm start`.
+// Each one talks to a local stand-in of a third-party service served by the demo server
+// (demo/services.ts, under `${PLUGBOARD_DEMO_URL}/demo/api/…`), so the demo works offline.
+import { createHmac } from 'node:crypto';
+import {
+  apiKey,
+  defineIntegration,
+  field,
+  oauth2,
+  RetryableError,
+  schedule,
+  webhook,
+  type ConnectionCredentials,
+  type FlowContext,
+  type Integration,
+} from '../sdk/index.js';
+
+// Read at call time: the demo sets these after it has picked its ports.
+const DEFAULT_DEMO_URL = 'http://localhost:8787';
+const DEFAULT_OAUTH_ISSUER = 'http://127.0.0.1:8788';
+
+export function demoUrl(): string {
+  return (process.env.PLUGBOARD_DEMO_URL ?? DEFAULT_DEMO_URL).replace(/\/+$/, '');
+}
+
+function demoOAuthIssuer(): string {
+  return process.env.PLUGBOARD_DEMO_OAUTH_ISSUER ?? DEFAULT_OAUTH_ISSUER;
+}
+
+/** A small square icon as a `data:` URI (never markup in the page: the elements render it as an <img>). */
+function icon(background: string, glyph: string): string {
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">` +
+    `<rect width="32" height="32" rx="7" fill="${background}"/>` +
+    `<g fill="none" stroke="#fff" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round">${glyph}</g></svg>`;
+  return `data:image/svg+xml,${encodeURIComponent(svg)}`;
+}
+
+/** Keys the demo services accept: anything that starts with `demo_` and is long enough to look real. */
+export const DEMO_KEY_HINT = 'In the demo, any key that starts with demo_ works (e.g. demo_4f9a2c71).';
+
+function apiKeyOf(connections: Record<string, ConnectionCredentials>, name: string, fieldName: string): string {
+  const c = connections[name];
+  const value = c?.kind === 'apiKey' ? c.values[fieldName] : undefined;
+  if (!value) throw new Error(`The ${name} connection has no ${fieldName}: connect it first`);
+  return value;
+}
+
+function accessTokenOf(connections: Record<string, ConnectionCredentials>, name: string): string {
+  const c = connections[name];
+  if (!c || c.kind === 'apiKey') throw new Error(`The ${name} connection is not connected`);
+  return c.accessToken;
+}
+
+/** Turns a service's answer into data, or an error worth retrying (5xx, 429) or not (other 4xx). */
+async function expectOk(res: Response, what: string): Promise<unknown> {
+  if (res.ok) return res.status === 204 ? null : ((await res.json()) as unknown);
+  const detail = (await res.text().catch(() => '')).slice(0, 200);
+  if (res.status >= 500 || res.status === 429) throw new RetryableError(`${what}: ${res.status} ${detail}`);
+  throw new Error(`${what}: ${res.status} ${detail}`);
+}
+
+type Option = { value: string; label: string };
+
+function asOptions(body: unknown, key: string): Option[] {
+  const list = (body as Record<string, unknown> | null)?.[key];
+  if (!Array.isArray(list)) return [];
+  return list
+    .filter((o): o is { id: string; name: string } => typeof o?.id === 'string' && typeof o?.name === 'string')
+    .map((o) => ({ value: o.id, label: o.name }));
+}
+
+/** Puts a message in the Acme demo inbox, which the host page shows per customer. */
+async function postToInbox(
+  ctx: Pick<FlowContext, 'fetch' | 'customer' | 'instanceId' | 'executionId' | 'signal'>,
+  message: { source: string; title: string; body: string; data?: unknown },
+): Promise<void> {
+  const res = await ctx.fetch(`${demoUrl()}/demo/inbox`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ customer: ctx.customer.externalId, instanceId: ctx.instanceId, executionId: ctx.executionId, ...message }),
+    signal: ctx.signal,
+  });
+  await expectOk(res, 'Demo inbox');
+}
+
+/** `Hello {{name}}` with values from an event payload; unknown keys stay as they are. */
+function fillTemplate(template: string, values: Record<string, unknown>): string {
+  return template.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (whole, path: string) => {
+    let v: unknown = values;
+    for (const part of path.split('.')) v = (v as Record<string, unknown> | null)?.[part];
+    return v === undefined || v === null ? whole : String(v);
+  });
+}
+
+function record(v: unknown): Record<string, unknown> {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+// ---------------------------------------------------------------- Chatwave (Slack-style)
+
+interface ChatwaveConfig {
+  channel: string;
+  template: string;
+  notifyOn: string[];
+  mentionOwner: boolean;
+}
+
+const chatwaveConnection = oauth2({
+  label: 'Chatwave workspace',
+  description: 'Sign in to Chatwave and allow Acme CRM to post to your channels.',
+  issuer: DEFAULT_OAUTH_ISSUER,
+  scopes: ['openid', 'offline_access', 'channels:read', 'chat:write'],
+  clientId: () => process.env.PLUGBOARD_DEMO_OAUTH_CLIENT_ID ?? 'acme-crm',
+  clientSecret: () => process.env.PLUGBOARD_DEMO_OAUTH_CLIENT_SECRET ?? 'acme-crm-demo-secret',
+});
+// The demo OAuth server's port is only known at start-up: read the issuer when the server asks for it.
+Object.defineProperty(chatwaveConnection, 'issuer', { enumerable: true, get: demoOAuthIssuer });
+
+const chatwave = defineIntegration({
+  key: 'chatwave-notifier',
+  name: 'Chatwave notifications',
+  description: 'Post a message to a Chatwave channel when deals move, tickets open or invoices are paid in Acme CRM.',
+  overview:
+    'Keep your team in the loop without leaving Chatwave. Pick a channel, write the message with placeholders ' +
+    'such as {{deal.name}} or {{amount}}, and choose which Acme CRM events should be announced.\n\n' +
+    'Acme CRM signs in to Chatwave with OAuth: your Chatwave password is never shared, and you can revoke access at any time.',
+  category: 'Communication',
+  icon: icon('#4a154b', '<path d="M9 11h14M9 16h10M9 21h6"/><path d="M6 7h20v16H13l-5 4v-4H6z"/>'),
+  version: '1.2.0',
+  connections: { chatwave: chatwaveConnection },
+  configPages: [
+    {
+      title: 'Where to post',
+      description: 'The channel comes from your Chatwave workspace.',
+      fields: {
+        channel: field.picker({ label: 'Channel', dataSource: 'channels', help: 'Only public channels you can post to are listed.' }),
+      },
+    },
+    {
+      title: 'What to post',
+      fields: {
+        template: field.longText({
+          label: 'Message template',
+          default: ':tada: {{event}}: {{title}} ({{amount}})',
+          help: 'Placeholders in {{double braces}} are filled from the event.',
+          maxLength: 2000,
+        }),
+        notifyOn: field.multiChoice({
+          label: 'Notify on',
+          options: [
+            { value: 'deal.won', label: 'Deal won' },
+            { value: 'deal.lost', label: 'Deal lost' },
+            { value: 'ticket.opened', label: 'Support ticket opened' },
+            { value: 'invoice.paid', label: 'Invoice paid' },
+          ],
+          min: 1,
+          default: ['deal.won'],
+        }),
+        mentionOwner: field.boolean({ label: 'Mention the record owner', help: 'Adds @owner to the message.' }),
+      },
+    },
+  ],
+  dataSources: {
+    async channels({ connections, query, fetch, signal }) {
+      // The demo OAuth server's protected API: it answers only to a token it issued.
+      const token = accessTokenOf(connections, 'chatwave');
+      const res = await fetch(`${demoOAuthIssuer()}/api/channels`, { headers: { authorization: `Bearer ${token}` }, signal });
+      const q = query.trim().toLowerCase();
+      return asOptions(await expectOk(res, 'Chatwave channels'), 'channels')
+        .filter((o) => !q || o.label.toLowerCase().includes(q))
+        .map((o) => ({ value: o.value, label: `#${o.label}` }));
+    },
+  },
+  flows: {
+    announce: {
+      description: 'Acme CRM sends each event here; matching ones are posted to the channel.',
+      trigger: webhook(),
+      async run(ctx: FlowContext<ChatwaveConfig>) {
+        const event = record(ctx.payload);
+        const type = typeof event.event === 'string' ? event.event : 'deal.won';
+        if (!ctx.config.notifyOn.includes(type)) {
+          ctx.log.info(`Skipped ${type}: not in "Notify on"`);
+          return { posted: false, reason: 'filtered' };
+        }
+        let text = fillTemplate(ctx.config.template, { event: type, ...event });
+        if (ctx.config.mentionOwner && typeof event.owner === 'string') text += ` @${event.owner}`;
+        const token = accessTokenOf(ctx.connections, 'chatwave');
+        const res = await ctx.fetch(`${demoUrl()}/demo/api/chatwave/messages`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ channel: ctx.config.channel, text, customer: ctx.customer.externalId }),
+          signal: ctx.signal,
+        });
+        const posted = record(await expectOk(res, 'Chatwave post'));
+        ctx.log.info(`Posted to #${String(posted.channelName ?? ctx.config.channel)}: ${text}`);
+        return { posted: true, messageId: posted.id };
+      },
+    },
+  },
+});
+
+// ---------------------------------------------------------------- Northwind CRM contact sync
+
+interface NorthwindConfig {
+  direction: 'import' | 'export' | 'both';
+  fieldMapping: Record<string, string>;
+  intervalMinutes: number;
+  includeArchived: boolean;
+  ownerEmail?: string;
+}
+
+const northwind = defineIntegration({
+  key: 'northwind-crm-sync',
+  name: 'Northwind CRM contact sync',
+  description: 'Keep contacts in step between Acme CRM and Northwind CRM, in one or both directions.',
+  overview:
+    'Sync contacts, with the fields you choose, between Acme CRM and your Northwind CRM account. ' +
+    'New and changed contacts are picked up every 15 minutes.\n\n' +
+    'You need your Northwind account id and an API key with the contacts:read and contacts:write permissions ' +
+    '(Northwind → Settings → API keys).',
+  category: 'CRM',
+  icon: icon('#0f766e', '<circle cx="13" cy="12" r="4"/><path d="M6 24c0-4 3-7 7-7s7 3 7 7"/><path d="M21 9h6M24 6v6"/>'),
+  version: '2.0.1',
+  connections: {
+    northwind: apiKey({
+      label: 'Northwind CRM account',
+      description: 'Your account id and an API key from Northwind → Settings → API keys.',
+      fields: {
+        accountId: field.text({ label: 'Account ID', placeholder: 'nw-123456', pattern: /^nw-\d{4,10}$/, help: 'Looks like nw-123456.' }),
+        apiKey: field.secret({ label: 'API key', help: DEMO_KEY_HINT }),
+      },
+    }),
+  },
+  configPages: [
+    {
+      title: 'Sync',
+      description: 'What moves, and which way.',
+      fields: {
+        direction: field.choice({
+          label: 'Direction',
+          options: [
+            { value: 'import', label: 'Northwind → Acme CRM' },
+            { value: 'export', label: 'Acme CRM → Northwind' },
+            { value: 'both', label: 'Both ways' },
+          ],
+          default: 'import',
+        }),
+        includeArchived: field.boolean({ label: 'Include archived contacts' }),
+        intervalMinutes: field.number({ label: 'Sync interval (minutes)', min: 15, max: 1440, integer: true, default: 15 }),
+      },
+    },
+    {
+      title: 'Field mapping',
+      description: 'Which Northwind field fills which Acme CRM field.',
+      fields: {
+        fieldMapping: field.json({
+          label: 'Field mapping',
+          default: { email: 'email', firstName: 'first_name', lastName: 'last_name', company: 'account_name' },
+          help: 'A JSON object: Acme CRM field → Northwind field.',
+        }),
+        ownerEmail: field.email({
+          label: 'Owner for new contacts',
+          required: false,
+          placeholder: 'sales@yourcompany.com',
+          help: 'Imported contacts without an owner are assigned to this Acme CRM user.',
+        }),
+      },
+    },
+  ],
+  flows: {
+    syncContacts: {
+      description: 'Every 15 minutes: fetch changed contacts and apply the mapping.',
+      trigger: schedule('*/15 * * * *'),
+      async run(ctx: FlowContext<NorthwindConfig>) {
+        const key = apiKeyOf(ctx.connections, 'northwind', 'apiKey');
+        const account = apiKeyOf(ctx.connections, 'northwind', 'accountId');
+        const url = new URL(`${demoUrl()}/demo/api/northwind/accounts/${encodeURIComponent(account)}/contacts`);
+        if (ctx.config.includeArchived) url.searchParams.set('archived', 'true');
+        const res = await ctx.fetch(url, { headers: { authorization: `Bearer ${key}` }, signal: ctx.signal });
+        const body = record(await expectOk(res, 'Northwind contacts'));
+        const contacts = Array.isArray(body.contacts) ? body.contacts.map(record) : [];
+        const mapping = record(ctx.config.fieldMapping);
+        const mapped = contacts.map((c) => Object.fromEntries(Object.entries(mapping).map(([acme, nw]) => [acme, c[String(nw)] ?? null])));
+        ctx.log.info(`Fetched ${contacts.length} contacts from ${account} (${ctx.config.direction})`);
+        await postToInbox(ctx, {
+          source: 'Northwind CRM contact sync',
+          title: `Synced ${mapped.length} contacts`,
+          body: mapped.map((c) => `${String(c.firstName ?? '')} ${String(c.lastName ?? '')} <${String(c.email ?? '')}>`).join('\n'),
+          data: mapped,
+        });
+        return { synced: mapped.length };
+      },
+    },
+  },
+});
+
+// ---------------------------------------------------------------- Webhook forwarder
+
+interface ForwarderConfig {
+  targetUrl: string;
+  signingSecret?: string;
+  retries: number;
+}
+
+const forwarder = defineIntegration({
+  key: 'webhook-forwarder',
+  name: 'Webhook forwarder',
+  description: 'Forward Acme CRM events to any HTTPS endpoint of yours, signed so you can trust them.',
+  overview:
+    'Acme CRM calls a private webhook URL for this integration; every event it receives is forwarded, unchanged, ' +
+    'to your endpoint. Incoming calls must carry an HMAC signature (X-Plugboard-Signature), and outgoing calls are ' +
+    'signed with your own secret so your endpoint can check them.',
+  category: 'Developer tools',
+  icon: icon('#1f2937', '<path d="M11 10l-5 6 5 6M21 10l5 6-5 6M18 8l-4 16"/>'),
+  version: '1.0.3',
+  configPages: [
+    {
+      title: 'Destination',
+      fields: {
+        targetUrl: field.url({
+          label: 'Target URL',
+          placeholder: 'https://hooks.example.com/acme',
+          help: 'Events are POSTed here as JSON. In the demo, try http://localhost:8787/demo/inbox.',
+        }),
+        signingSecret: field.secret({
+          label: 'Signing secret',
+          required: false,
+          help: 'When set, each forwarded call carries X-Acme-Signature: sha256=<HMAC of the body>.',
+        }),
+        retries: field.number({ label: 'Retries on failure', min: 0, max: 10, integer: true, default: 3 }),
+      },
+    },
+  ],
+  flows: {
+    forward: {
+      description: 'Receives a signed webhook and forwards its body to the target URL.',
+      trigger: webhook({ hmac: true }),
+      async run(ctx: FlowContext<ForwarderConfig>) {
+        const body = typeof ctx.payload === 'string' ? ctx.payload : JSON.stringify(ctx.payload ?? null);
+        const headers: Record<string, string> = {
+          'content-type': 'application/json',
+          'x-acme-delivery': ctx.executionId,
+          'x-acme-customer': ctx.customer.externalId,
+        };
+        if (ctx.config.signingSecret) {
+          headers['x-acme-signature'] = `sha256=${createHmac('sha256', ctx.config.signingSecret).update(body).digest('hex')}`;
+        }
+        const res = await ctx.fetch(ctx.config.targetUrl, { method: 'POST', headers, body, signal: ctx.signal });
+        if (res.status >= 500 || res.status === 429) {
+          // The runtime retries with backoff; the customer's retry budget caps it.
+          if (ctx.attempt <= ctx.config.retries) throw new RetryableError(`Target answered ${res.status}`);
+          throw new Error(`Target answered ${res.status} after ${ctx.attempt} attempts`);
+        }
+        if (!res.ok) throw new Error(`Target answered ${res.status}: check the target URL`);
+        ctx.log.info(`Forwarded ${body.length} bytes to ${new URL(ctx.config.targetUrl).host} (${res.status})`);
+        return { status: res.status };
+      },
+    },
+  },
+});
+
+// ---------------------------------------------------------------- Gridsheet export
+
+interface GridsheetConfig {
+  workspace: string;
+  sheet: string;
+  columns: string[];
+  timezone: string;
+}
+
+const gridsheet = defineIntegration({
+  key: 'gridsheet-export',
+  name: 'Gridsheet daily export',
+  description: 'Append yesterday’s deals to a Gridsheet spreadsheet every morning.',
+  overview:
+    'Every day at 06:00 in your time zone, Acme CRM appends one row per deal closed the day before to the sheet you pick. ' +
+    'Choose the workspace first: the sheet list is loaded from it.',
+  category: 'Data',
+  icon: icon('#15803d', '<rect x="7" y="7" width="18" height="18" rx="2"/><path d="M7 13h18M7 19h18M14 7v18"/>'),
+  version: '1.1.0',
+  connections: {
+    gridsheet: apiKey({
+      label: 'Gridsheet API key',
+      fields: { apiKey: field.secret({ label: 'API key', help: DEMO_KEY_HINT }) },
+    }),
+  },
+  configPages: [
+    {
+      title: 'Spreadsheet',
+      description: 'Pick the workspace, then the sheet to append to.',
+      fields: {
+        workspace: field.picker({ label: 'Workspace', dataSource: 'workspaces' }),
+        sheet: field.picker({ label: 'Sheet', dataSource: 'sheets', dependsOn: ['workspace'], help: 'Sheets of the workspace above.' }),
+      },
+    },
+    {
+      title: 'Export',
+      fields: {
+        columns: field.multiChoice({
+          label: 'Columns',
+          options: [
+            { value: 'deal', label: 'Deal name' },
+            { value: 'company', label: 'Company' },
+            { value: 'amount', label: 'Amount' },
+            { value: 'stage', label: 'Stage' },
+            { value: 'owner', label: 'Owner' },
+            { value: 'closedAt', label: 'Closed on' },
+          ],
+          min: 1,
+          default: ['deal', 'company', 'amount'],
+        }),
+        timezone: field.choice({
+          label: 'Time zone',
+          options: ['UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'Asia/Tokyo'],
+          default: 'UTC',
+          help: 'The export runs at 06:00 in this time zone.',
+        }),
+      },
+    },
+  ],
+  dataSources: {
+    async workspaces({ connections, query, fetch, signal }) {
+      const key = apiKeyOf(connections, 'gridsheet', 'apiKey');
+      const url = new URL(`${demoUrl()}/demo/api/gridsheet/workspaces`);
+      if (query) url.searchParams.set('q', query);
+      const res = await fetch(url, { headers: { authorization: `Bearer ${key}` }, signal });
+      return asOptions(await expectOk(res, 'Gridsheet workspaces'), 'workspaces');
+    },
+    async sheets({ config, connections, query, fetch, signal }) {
+      if (!config.workspace) return [];
+      const key = apiKeyOf(connections, 'gridsheet', 'apiKey');
+      const url = new URL(`${demoUrl()}/demo/api/gridsheet/workspaces/${encodeURIComponent(String(config.workspace))}/sheets`);
+      if (query) url.searchParams.set('q', query);
+      const res = await fetch(url, { headers: { authorization: `Bearer ${key}` }, signal });
+      return asOptions(await expectOk(res, 'Gridsheet sheets'), 'sheets');
+    },
+  },
+  flows: {
+    dailyExport: {
+      description: 'Daily at 06:00 (UTC unless the schedule says otherwise): append yesterday’s deals.',
+      // The SDK schedule carries one time zone per flow; the customer's choice is echoed in the rows.
+      trigger: schedule('0 6 * * *', { timezone: 'UTC' }),
+      async run(ctx: FlowContext<GridsheetConfig>) {
+        const key = apiKeyOf(ctx.connections, 'gridsheet', 'apiKey');
+        const deals = [
+          { deal: 'Renewal 2025', company: 'Globex', amount: 12000, stage: 'Won', owner: 'hank@acme.test', closedAt: '2025-01-14' },
+          { deal: 'Pilot', company: 'Initech', amount: 4500, stage: 'Won', owner: 'peter@acme.test', closedAt: '2025-01-14' },
+        ];
+        const rows = deals.map((d) => ctx.config.columns.map((c) => (d as Record<string, unknown>)[c] ?? ''));
+        const url = `${demoUrl()}/demo/api/gridsheet/workspaces/${encodeURIComponent(ctx.config.workspace)}/sheets/${encodeURIComponent(ctx.config.sheet)}/rows`;
+        const res = await ctx.fetch(url, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ columns: ctx.config.columns, rows, customer: ctx.customer.externalId, timezone: ctx.config.timezone }),
+          signal: ctx.signal,
+        });
+        await expectOk(res, 'Gridsheet append');
+        ctx.log.info(`Appended ${rows.length} rows to ${ctx.config.sheet}`);
+        return { rows: rows.length };
+      },
+    },
+  },
+});
+
+// ---------------------------------------------------------------- Ledgerly billing alerts
+
+interface LedgerlyConfig {
+  minimumAmount: number;
+  currency: string;
+  events: string[];
+  recipients: string;
+  notes?: string;
+}
+
+const ledgerly = defineIntegration({
+  key: 'ledgerly-billing-alerts',
+  name: 'Ledgerly billing alerts',
+  description: 'Get an Acme CRM alert on the customer record when a Ledgerly payment fails or a large invoice is paid.',
+  overview:
+    'Ledgerly sends payment events to this integration. Those above your threshold become alerts in Acme CRM, ' +
+    'on the customer’s record and in your inbox, so account managers can act before a renewal is at risk.',
+  category: 'Finance',
+  icon: icon('#b45309', '<path d="M16 6v20M21 10.5c-1-1.5-3-2.5-5-2.5-3 0-5 1.5-5 3.7 0 5.3 10 2.6 10 8 0 2.2-2 3.8-5 3.8-2.3 0-4.3-1-5.3-2.6"/>'),
+  version: '0.9.0',
+  connections: {
+    ledgerly: apiKey({
+      label: 'Ledgerly restricted key',
+      description: 'A read-only restricted key (Ledgerly → Developers → API keys).',
+      fields: { apiKey: field.secret({ label: 'Restricted key', help: DEMO_KEY_HINT }) },
+    }),
+  },
+  configPages: [
+    {
+      title: 'Alerts',
+      fields: {
+        events: field.multiChoice({
+          label: 'Alert on',
+          options: [
+            { value: 'payment.failed', label: 'Payment failed' },
+            { value: 'invoice.paid', label: 'Invoice paid' },
+            { value: 'subscription.canceled', label: 'Subscription canceled' },
+            { value: 'dispute.opened', label: 'Dispute opened' },
+          ],
+          min: 1,
+          default: ['payment.failed', 'dispute.opened'],
+        }),
+        minimumAmount: field.number({ label: 'Minimum amount', min: 0, max: 1_000_000, default: 500, help: 'Smaller amounts are ignored.' }),
+        currency: field.choice({ label: 'Currency', options: ['USD', 'EUR', 'GBP', 'JPY'], default: 'USD' }),
+        recipients: field.email({ label: 'Send alerts to', placeholder: 'billing@yourcompany.com' }),
+        notes: field.text({ label: 'Note added to each alert', required: false, maxLength: 200 }),
+      },
+    },
+  ],
+  flows: {
+    paymentEvent: {
+      description: 'Ledgerly calls this webhook for each payment event.',
+      trigger: webhook({ hmac: true }),
+      async run(ctx: FlowContext<LedgerlyConfig>) {
+        const event = record(ctx.payload);
+        const type = String(event.type ?? '');
+        const amount = Number(event.amount ?? 0);
+        if (!ctx.config.events.includes(type)) {
+          ctx.log.info(`Ignored ${type || 'an event without a type'}`);
+          return { alerted: false };
+        }
+        if (amount < ctx.config.minimumAmount) {
+          ctx.log.info(`Ignored ${type} of ${amount} ${ctx.config.currency}: below ${ctx.config.minimumAmount}`);
+          return { alerted: false };
+        }
+        const amountText = new Intl.NumberFormat('en', { style: 'currency', currency: ctx.config.currency }).format(amount);
+        await postToInbox(ctx, {
+          source: 'Ledgerly billing alerts',
+          title: `${type}: ${amountText} (${String(event.customerName ?? 'unknown customer')})`,
+          body: [`To: ${ctx.config.recipients}`, ctx.config.notes ?? ''].filter(Boolean).join('\n'),
+          data: event,
+        });
+        ctx.log.warn(`Alerted ${ctx.config.recipients} about ${type} of ${amountText}`);
+        return { alerted: true };
+      },
+    },
+  },
+});
+
+const integrations: Integration[] = [chatwave, northwind, forwarder, gridsheet, ledgerly];
+export default integrations;

@@ -1,0 +1,98 @@
+// How an instance looks on the wire, and what still blocks its activation. Secret values never
+// enter this module: it reads only the names of stored secrets.
+import type { ConnectionState, FieldError, Instance, WebhookEndpoint } from 'plugboard/protocol';
+import type { Integration } from './sdk/index.js';
+import { fieldErrors } from './validation.js';
+import type { ConnectionRecord, InstanceRecord } from './store/types.js';
+
+// Stands in for a stored secret when checking completeness: the real value was validated when saved.
+const STORED_SECRET = 'stored-secret';
+
+/** Connection states for every connection the integration declares (`missing` when never set). */
+export function connectionStates(integration: Integration | undefined, records: readonly ConnectionRecord[]): ConnectionState[] {
+  const byName = new Map(records.map((r) => [r.name, r]));
+  if (!integration) {
+    return records.map((r) => ({ name: r.name, kind: r.kind, status: r.status, error: r.error, expiresAt: r.expiresAt, updatedAt: r.updatedAt }));
+  }
+  return Object.entries(integration.connections).map(([name, spec]): ConnectionState => {
+    const r = byName.get(name);
+    return r
+      ? { name, kind: spec.kind, status: r.status, error: r.error, expiresAt: r.expiresAt, updatedAt: r.updatedAt }
+      : {
+          name,
+          kind: spec.kind,
+          // Client credentials are the vendor's: nothing for the customer to connect, the token is fetched on use.
+          status: spec.kind === 'clientCredentials' ? 'connected' : 'missing',
+          error: null,
+          expiresAt: null,
+          updatedAt: null,
+        };
+  });
+}
+
+/** Everything that must be fixed before activation: invalid/missing config fields and unconnected connections. */
+export function activationBlockers(
+  integration: Integration | undefined,
+  instance: Pick<InstanceRecord, 'config' | 'secretNames'>,
+  records: readonly ConnectionRecord[],
+): FieldError[] {
+  if (!integration) return [{ path: 'integrationKey', message: 'This integration is no longer offered' }];
+  const blockers: FieldError[] = [];
+  const effective: Record<string, unknown> = { ...instance.config };
+  for (const name of instance.secretNames) effective[name] = STORED_SECRET;
+  const result = integration.configSchema.safeParse(effective);
+  if (!result.success) blockers.push(...fieldErrors(result.error.issues, 'config', 2));
+  for (const state of connectionStates(integration, records)) {
+    if (state.status === 'connected') continue;
+    const label = integration.connections[state.name]?.label ?? state.name;
+    const message =
+      state.status === 'missing'
+        ? `${label} is not connected`
+        : state.status === 'expired'
+          ? `${label} has expired; reconnect it`
+          : `${label} needs attention${state.error ? `: ${state.error}` : ''}`;
+    blockers.push({ path: `connections.${state.name}`, message });
+  }
+  return blockers;
+}
+
+function omitKeys(config: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  if (!keys.some((k) => k in config)) return config;
+  return Object.fromEntries(Object.entries(config).filter(([k]) => !keys.includes(k)));
+}
+
+export function instanceView(
+  integration: Integration | undefined,
+  instance: InstanceRecord,
+  records: readonly ConnectionRecord[],
+  /** The instance's webhook URLs, when a runtime runs (RouteContext.webhookEndpoints). */
+  webhooks?: WebhookEndpoint[],
+): Instance {
+  return {
+    id: instance.id,
+    integrationKey: instance.integrationKey,
+    status: instance.status,
+    // A field the vendor later turned into a secret may still sit in clear config: never echo it.
+    config: integration ? omitKeys(instance.config, integration.secretFields) : instance.config,
+    secretsSet: [...instance.secretNames],
+    version: instance.version,
+    connections: connectionStates(integration, records),
+    blockers: activationBlockers(integration, instance, records),
+    statusReason: instance.statusReason,
+    ...(webhooks ? { webhooks } : {}),
+    createdAt: instance.createdAt,
+    updatedAt: instance.updatedAt,
+    activatedAt: instance.activatedAt,
+  };
+}
+
+/** Connections keyed by instance id, for lists that read all connections in one query. */
+export function groupByInstance(records: readonly ConnectionRecord[]): Map<string, ConnectionRecord[]> {
+  const out = new Map<string, ConnectionRecord[]>();
+  for (const r of records) {
+    const list = out.get(r.instanceId);
+    if (list) list.push(r);
+    else out.set(r.instanceId, [r]);
+  }
+  return out;
+}

@@ -1,0 +1,262 @@
+// The authorization-code flow with PKCE: `authorize` records a single-use state (10 minutes,
+// bound to customer, instance and connection, with the caller's origin and an encrypted PKCE
+// verifier) and builds the provider URL; `callback` consumes the state atomically, exchanges the
+// code and stores the tokens. Every OAuth step is oauth4webapi's.
+import * as oauth from 'oauth4webapi';
+import type { AuthorizeResponse, OAuthCallbackMessage } from 'plugboard/protocol';
+import type { Logger } from '../logger.js';
+import { HttpProblem } from '../problem.js';
+import type { Cipher } from '../secrets.js';
+import type { Customer, Store } from '../store/types.js';
+import { resolveProvider, ProviderConfigError, type ResolvedProvider } from './provider.js';
+import { describeProviderError, tokensFromResponse, type OAuthDb, type IntegrationLookup, type TokenService } from './tokens.js';
+import type { OAuthTables } from './schema.js';
+import type { OAuth2Connection } from '../sdk/connections.js';
+
+export const SESSION_TTL_MS = 10 * 60_000;
+/** Authorization parameters an integration's `extraAuthorizationParams` may not override. */
+const RESERVED_PARAMS = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method']);
+
+export interface StartAuthorizationInput {
+  customer: Customer;
+  /** `user:<sub>`, for the audit event. */
+  actor: string;
+  instanceId: string;
+  connection: string;
+  /** The caller's `Origin` header. */
+  origin: string | undefined;
+  mode?: 'popup' | 'redirect';
+  returnUrl?: string;
+}
+
+/** Why the callback could not finish, before any origin is known: shown as a page, nothing stored. */
+export class CallbackRejected extends Error {
+  override name = 'CallbackRejected';
+  constructor(
+    readonly reason: 'missing_state' | 'unknown_state' | 'expired_state' | 'used_state',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The callback's outcome for a known, fresh state: what to tell the opener (or the return URL). */
+export interface CallbackOutcome {
+  message: OAuthCallbackMessage;
+  /** The recorded origin: the only `targetOrigin` the page may post to. */
+  origin: string;
+  mode: 'popup' | 'redirect';
+  returnUrl: string | null;
+}
+
+export interface OAuthFlowOptions {
+  store: Store;
+  cipher: Cipher;
+  integrations: IntegrationLookup;
+  tokens: TokenService;
+  /** `PUBLIC_URL`; the redirect URI is `${publicUrl}/oauth/callback`. */
+  publicUrl: string;
+  allowedOrigins: readonly string[];
+  logger?: Logger;
+  sessionTtlMs?: number;
+  clock?: () => number;
+}
+
+export class OAuthFlow {
+  private readonly db: OAuthDb;
+  private readonly now: () => number;
+  readonly redirectUri: string;
+
+  constructor(private readonly options: OAuthFlowOptions) {
+    this.db = options.store.db.withTables<OAuthTables>();
+    this.now = options.clock ?? Date.now;
+    this.redirectUri = `${options.publicUrl.replace(/\/+$/, '')}/oauth/callback`;
+  }
+
+  /** Checks the caller, records the session and returns the provider's authorization URL. */
+  async authorize(input: StartAuthorizationInput): Promise<AuthorizeResponse> {
+    const origin = input.origin;
+    if (!origin || !this.options.allowedOrigins.includes(origin)) {
+      throw new HttpProblem(403, 'forbidden', origin ? `Origin ${origin} is not allowed to start OAuth connections (PLUGBOARD_ALLOWED_ORIGINS).` : 'An Origin header is required to start an OAuth connection.');
+    }
+    const mode = input.mode ?? 'popup';
+    let returnUrl: string | null = null;
+    if (mode === 'redirect') {
+      if (!input.returnUrl) {
+        throw new HttpProblem(422, 'validation', 'Redirect mode needs a return URL.', { errors: [{ path: 'returnUrl', message: 'Required in redirect mode' }] });
+      }
+      let parsed: URL;
+      try {
+        parsed = new URL(input.returnUrl);
+      } catch {
+        throw new HttpProblem(422, 'validation', 'The return URL is not a URL.', { errors: [{ path: 'returnUrl', message: 'Must be an absolute URL' }] });
+      }
+      if (!this.options.allowedOrigins.includes(parsed.origin)) {
+        throw new HttpProblem(422, 'validation', 'The return URL must be on an allowed origin.', {
+          errors: [{ path: 'returnUrl', message: `Origin ${parsed.origin} is not in PLUGBOARD_ALLOWED_ORIGINS` }],
+        });
+      }
+      returnUrl = parsed.href;
+    }
+
+    const customerStore = this.options.store.forCustomer(input.customer);
+    const instance = await customerStore.getInstance(input.instanceId);
+    if (!instance) throw new HttpProblem(404, 'notFound', 'This integration instance was not found.');
+    const def = this.options.integrations(instance.integrationKey)?.connections[input.connection];
+    if (!def) throw new HttpProblem(404, 'notFound', `This integration has no connection "${input.connection}".`);
+    if (def.kind !== 'oauth2') {
+      throw new HttpProblem(409, 'conflict', `Connection "${input.connection}" does not use the OAuth authorization flow.`);
+    }
+    const provider = await this.provider(def);
+    if (!provider.as.authorization_endpoint) throw new HttpProblem(502, 'upstream', 'The provider has no authorization endpoint.');
+
+    const state = oauth.generateRandomState();
+    const verifier = oauth.generateRandomCodeVerifier();
+    const now = this.now();
+    const expiresAt = new Date(now + (this.options.sessionTtlMs ?? SESSION_TTL_MS)).toISOString();
+    await this.db
+      .insertInto('oauth_sessions')
+      .values({
+        state,
+        customer_id: input.customer.id,
+        instance_id: instance.id,
+        connection: input.connection,
+        verifier: this.options.cipher.encrypt(verifier, sessionAad(state)),
+        origin,
+        mode,
+        return_url: returnUrl,
+        actor: input.actor,
+        created_at: new Date(now).toISOString(),
+        expires_at: expiresAt,
+        used_at: null,
+      })
+      .execute();
+    // Sweep sessions that ended more than a day ago; cheap with the expiry index.
+    await this.db.deleteFrom('oauth_sessions').where('expires_at', '<', new Date(now - 86_400_000).toISOString()).execute();
+
+    const url = new URL(provider.as.authorization_endpoint);
+    for (const [name, value] of Object.entries(def.extraAuthorizationParams ?? {})) {
+      if (!RESERVED_PARAMS.has(name)) url.searchParams.set(name, value);
+    }
+    url.searchParams.set('client_id', provider.client.client_id);
+    url.searchParams.set('redirect_uri', this.redirectUri);
+    url.searchParams.set('response_type', 'code');
+    if (def.scopes.length) url.searchParams.set('scope', def.scopes.join(' '));
+    url.searchParams.set('state', state);
+    url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier));
+    url.searchParams.set('code_challenge_method', 'S256');
+    return { authorizationUrl: url.href, state, expiresAt, callbackOrigin: new URL(this.redirectUri).origin };
+  }
+
+  /**
+   * Finishes the flow for the callback URL the provider redirected to. Throws CallbackRejected
+   * when the state is missing, unknown, expired or used (nothing is stored then).
+   */
+  async callback(callbackUrl: URL): Promise<CallbackOutcome> {
+    const state = callbackUrl.searchParams.get('state');
+    if (!state) throw new CallbackRejected('missing_state', 'This sign-in link is incomplete (no state). Start the connection again from the integration.');
+    const nowIso = new Date(this.now()).toISOString();
+    // Single use even under concurrent callbacks: only one UPDATE can flip used_at from null.
+    const session = await this.db
+      .updateTable('oauth_sessions')
+      .set({ used_at: nowIso })
+      .where('state', '=', state)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', nowIso)
+      .returningAll()
+      .executeTakeFirst();
+    if (!session) {
+      const known = await this.db.selectFrom('oauth_sessions').select(['used_at', 'expires_at']).where('state', '=', state).executeTakeFirst();
+      if (!known) throw new CallbackRejected('unknown_state', 'This sign-in is not known here. Start the connection again from the integration.');
+      if (known.used_at) throw new CallbackRejected('used_state', 'This sign-in was already completed. Start the connection again if you need to reconnect.');
+      throw new CallbackRejected('expired_state', 'This sign-in took too long and expired. Start the connection again from the integration.');
+    }
+
+    const base = { type: 'plugboard:oauth' as const, state, instanceId: session.instance_id, connection: session.connection };
+    const outcome = (ok: boolean, error?: string): CallbackOutcome => ({
+      message: { ...base, ok, ...(error ? { error } : {}) },
+      origin: session.origin,
+      mode: session.mode === 'redirect' ? 'redirect' : 'popup',
+      returnUrl: session.return_url,
+    });
+    const ref = { customerId: session.customer_id, instanceId: session.instance_id, connection: session.connection };
+    const audit = async (action: string, details: Record<string, unknown>) =>
+      this.options.store.vendor.recordAudit({
+        customerId: session.customer_id,
+        actor: session.actor,
+        action,
+        target: `instance:${session.instance_id}`,
+        details: { connection: session.connection, ...details },
+      });
+
+    let def: OAuth2Connection;
+    let provider: ResolvedProvider;
+    try {
+      const found = await this.options.tokens.definitionOf(ref);
+      if (found.kind !== 'oauth2') throw new Error('not an authorization-code connection');
+      def = found;
+      provider = await this.provider(def);
+    } catch (error) {
+      return outcome(false, `This connection can no longer be completed: ${(error as Error).message}`);
+    }
+
+    let params: URLSearchParams;
+    try {
+      params = oauth.validateAuthResponse(provider.as, provider.client, callbackUrl, state);
+    } catch (error) {
+      const denied = error instanceof oauth.AuthorizationResponseError && error.error === 'access_denied';
+      const why = denied ? 'Access was denied at the provider.' : `The provider did not authorize the connection: ${describeProviderError(error)}.`;
+      await audit('connection.oauth_failed', { reason: error instanceof oauth.AuthorizationResponseError ? error.error : 'invalid_response' });
+      return outcome(false, why);
+    }
+
+    const verifier = this.options.cipher.decrypt(session.verifier, sessionAad(state));
+    const startedAt = this.now();
+    let response: oauth.TokenEndpointResponse;
+    try {
+      const res = await oauth.authorizationCodeGrantRequest(provider.as, provider.client, provider.clientAuth, params, this.redirectUri, verifier, provider.http());
+      response = await oauth.processAuthorizationCodeResponse(provider.as, provider.client, res);
+    } catch (error) {
+      const why = describeProviderError(error);
+      this.options.logger?.warn({ instanceId: ref.instanceId, connection: ref.connection, reason: why }, 'oauth code exchange failed');
+      await audit('connection.oauth_failed', { reason: error instanceof oauth.ResponseBodyError ? error.error : 'exchange_failed' });
+      return outcome(false, `The provider did not accept the sign-in: ${why}.`);
+    }
+
+    const tokens = tokensFromResponse(response, undefined, def.scopes, startedAt);
+    const customer = await this.options.store.vendor.getCustomer(session.customer_id);
+    const stored =
+      customer &&
+      (await this.options.store.forCustomer(customer).putConnection(session.instance_id, session.connection, {
+        kind: 'oauth2',
+        status: 'connected',
+        ciphertext: this.options.tokens.sealTokens(ref, tokens),
+        expiresAt: tokens.expiresAt,
+        error: null,
+        audit: {
+          actor: session.actor,
+          action: 'connection.connected',
+          target: `instance:${session.instance_id}`,
+          details: { connection: session.connection, scopes: tokens.scopes, refreshable: Boolean(tokens.refreshToken) },
+        },
+      }));
+    if (!stored) return outcome(false, 'The integration instance was deleted while you were signing in.');
+    return outcome(true);
+  }
+
+  private async provider(def: OAuth2Connection): Promise<ResolvedProvider> {
+    try {
+      return await resolveProvider(def);
+    } catch (error) {
+      if (error instanceof ProviderConfigError) {
+        this.options.logger?.error({ reason: error.message }, 'oauth provider misconfigured');
+        throw new HttpProblem(502, 'upstream', `The provider for "${def.label}" is not reachable or not configured.`);
+      }
+      throw error;
+    }
+  }
+}
+
+function sessionAad(state: string): string {
+  return `oauth_session:${state}`;
+}

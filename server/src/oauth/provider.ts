@@ -1,0 +1,101 @@
+// The OAuth provider behind a connection definition, as oauth4webapi needs it: authorization
+// server metadata (discovered from `issuer`, cached, or built from explicit endpoints), the client,
+// and how the client authenticates at the token endpoint.
+import * as oauth from 'oauth4webapi';
+import { readSetting, type ClientCredentialsConnection, type OAuth2Connection } from '../sdk/connections.js';
+
+/** The options every oauth4webapi request takes here; custom fetch is never set. */
+export interface RequestOptions {
+  signal: AbortSignal;
+  [oauth.allowInsecureRequests]?: boolean;
+}
+
+export type OAuthConnectionDefinition = OAuth2Connection | ClientCredentialsConnection;
+
+export interface ResolvedProvider {
+  as: oauth.AuthorizationServer;
+  client: oauth.Client;
+  clientAuth: oauth.ClientAuth;
+  /** Options every oauth4webapi request takes: a timeout, and plain http only on loopback. */
+  http(): RequestOptions;
+}
+
+/** The connection's provider settings are unusable (missing client id, discovery failed). */
+export class ProviderConfigError extends Error {
+  override name = 'ProviderConfigError';
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Plain http is allowed only for loopback providers (the demo and tests); anything else must be https. */
+function insecureAllowed(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'http:' && LOOPBACK.has(u.hostname);
+}
+
+function httpOptions(anyUrl: string): ResolvedProvider['http'] {
+  const insecure = insecureAllowed(anyUrl);
+  return () => ({
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    ...(insecure ? { [oauth.allowInsecureRequests]: true } : {}),
+  });
+}
+
+const discovered = new Map<string, Promise<oauth.AuthorizationServer>>();
+
+async function discover(issuer: string): Promise<oauth.AuthorizationServer> {
+  let pending = discovered.get(issuer);
+  if (!pending) {
+    const url = new URL(issuer);
+    const options = httpOptions(issuer)();
+    pending = (async () => {
+      // OIDC discovery first (most providers), RFC 8414 metadata otherwise.
+      try {
+        return await oauth.processDiscoveryResponse(url, await oauth.discoveryRequest(url, { ...options, algorithm: 'oidc' }));
+      } catch {
+        return oauth.processDiscoveryResponse(url, await oauth.discoveryRequest(url, { ...httpOptions(issuer)(), algorithm: 'oauth2' }));
+      }
+    })();
+    discovered.set(issuer, pending);
+    // A failed discovery is retried on the next use, not cached.
+    pending.catch(() => discovered.delete(issuer));
+  }
+  return pending;
+}
+
+/** Forgets discovered metadata (tests restart providers on new ports). */
+export function clearDiscoveryCache(): void {
+  discovered.clear();
+}
+
+export async function resolveProvider(def: OAuthConnectionDefinition): Promise<ResolvedProvider> {
+  const clientId = readSetting(def.clientId);
+  if (!clientId) throw new ProviderConfigError(`"${def.label}": the client id is not set`);
+  const secret = readSetting(def.clientSecret);
+  let as: oauth.AuthorizationServer;
+  if (def.issuer) {
+    try {
+      as = await discover(def.issuer);
+    } catch (error) {
+      throw new ProviderConfigError(`"${def.label}": discovery at ${def.issuer} failed: ${(error as Error).message}`, { cause: error });
+    }
+  } else {
+    const tokenUrl = def.tokenUrl!;
+    as = {
+      issuer: new URL(tokenUrl).origin,
+      token_endpoint: tokenUrl,
+      ...(def.kind === 'oauth2' ? { authorization_endpoint: def.authorizationUrl, revocation_endpoint: def.revocationUrl } : {}),
+    };
+  }
+  // An explicit revocation URL wins over discovery.
+  if (def.kind === 'oauth2' && def.revocationUrl) as = { ...as, revocation_endpoint: def.revocationUrl };
+
+  let clientAuth: oauth.ClientAuth;
+  if (def.tokenAuthMethod === 'none') clientAuth = oauth.None();
+  else {
+    if (!secret) throw new ProviderConfigError(`"${def.label}": the client secret is not set`);
+    clientAuth = def.tokenAuthMethod === 'client_secret_post' ? oauth.ClientSecretPost(secret) : oauth.ClientSecretBasic(secret);
+  }
+  return { as, client: { client_id: clientId }, clientAuth, http: httpOptions(as.token_endpoint ?? def.issuer ?? '') };
+}

@@ -1,0 +1,94 @@
+// One error shape for every 4xx/5xx: RFC 9457 problem+json (protocol `Problem`), with
+// `errors: [{ path, message }]` naming each bad field.
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { PROBLEM_CONTENT_TYPE, ProblemType, type FieldError, type Problem } from 'plugboard/protocol';
+import type { Logger } from './logger.js';
+
+export type ProblemKind = keyof typeof ProblemType;
+
+const TITLES: Record<ProblemKind, string> = {
+  validation: 'The request has invalid fields',
+  unauthorized: 'Authentication required',
+  forbidden: 'Not allowed',
+  notFound: 'Not found',
+  conflict: 'Conflict',
+  versionMismatch: 'The resource changed since you read it',
+  notReady: 'Not ready',
+  tooLarge: 'Request body too large',
+  rateLimited: 'Too many requests',
+  upstream: 'An upstream service failed',
+  internal: 'Internal server error',
+};
+
+/** Thrown from handlers and middleware; `onError` turns it into the problem response. */
+export class HttpProblem extends Error {
+  readonly status: ContentfulStatusCode;
+  readonly kind: ProblemKind;
+  readonly errors?: FieldError[];
+  readonly extra: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+  readonly title: string;
+  readonly detail: string | undefined;
+
+  constructor(
+    status: ContentfulStatusCode,
+    kind: ProblemKind,
+    detail?: string,
+    options: { errors?: FieldError[]; extra?: Record<string, unknown>; headers?: Record<string, string>; title?: string } = {},
+  ) {
+    super(detail ?? options.title ?? TITLES[kind]);
+    this.status = status;
+    this.kind = kind;
+    this.errors = options.errors;
+    this.extra = options.extra ?? {};
+    this.headers = options.headers ?? {};
+    this.title = options.title ?? TITLES[kind];
+    this.detail = detail;
+  }
+
+  toProblem(instance?: string): Problem {
+    return {
+      ...this.extra,
+      type: ProblemType[this.kind],
+      title: this.title,
+      status: this.status,
+      ...(this.detail !== undefined ? { detail: this.detail } : {}),
+      ...(instance ? { instance } : {}),
+      ...(this.errors ? { errors: this.errors } : {}),
+    };
+  }
+}
+
+/** 422 with one entry per bad field. */
+export function validationProblem(errors: FieldError[], detail = 'Some fields are invalid; see errors.'): HttpProblem {
+  return new HttpProblem(422, 'validation', detail, { errors });
+}
+
+export const notFound = (what: string): HttpProblem => new HttpProblem(404, 'notFound', `${what} was not found`);
+
+/** Writes a problem+json response. */
+export function problemResponse(c: Context, p: HttpProblem): Response {
+  const body = p.toProblem(c.req.path);
+  const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE, ...p.headers };
+  return c.body(JSON.stringify(body), p.status, headers);
+}
+
+/** Unknown route: 404 problem instead of Hono's text body. */
+export const onNotFound: NotFoundHandler = (c) => problemResponse(c, new HttpProblem(404, 'notFound', `No route for ${c.req.method} ${c.req.path}`));
+
+/** Known problems pass through; anything else is logged and answered with a generic 500 that leaks nothing. */
+export function problemErrorHandler(logger: Logger): ErrorHandler {
+  return (err, c) => {
+    if (err instanceof HttpProblem) return problemResponse(c, err);
+    // Hono's own HTTPException (e.g. from a built-in middleware): keep its status, not its text.
+    if (err instanceof HTTPException && err.status < 500) {
+      const kind: ProblemKind = err.status === 401 ? 'unauthorized' : err.status === 404 ? 'notFound' : err.status === 413 ? 'tooLarge' : 'validation';
+      return problemResponse(c, new HttpProblem(err.status as ContentfulStatusCode, kind, 'The request could not be processed'));
+    }
+    const requestId = (c.get as (key: string) => unknown)('requestId');
+    logger.error({ err, requestId, method: c.req.method, path: c.req.path }, 'unhandled error');
+    return problemResponse(c, new HttpProblem(500, 'internal', 'Something went wrong on our side. The error was logged.', { extra: requestId ? { requestId } : {} }));
+  };
+}

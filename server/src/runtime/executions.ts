@@ -1,0 +1,384 @@
+// Executions and their logs in the database. The hot path is three writes per execution: the
+// insert (queued), the start (running), and the finish (status, timings and every log line in one
+// transaction).
+import { randomUUID } from 'node:crypto';
+import { sql, type Selectable } from 'kysely';
+import type { ExecutionDetail, ExecutionLogLine, ExecutionStatus, ExecutionSummary, LogLevel } from 'plugboard/protocol';
+import type { ExecutionsTable, RuntimeDb } from './schema.js';
+
+export type ExecutionRow = Selectable<ExecutionsTable>;
+export type ExecutionTrigger = ExecutionSummary['trigger'];
+export type FinalStatus = Extract<ExecutionStatus, 'succeeded' | 'failed' | 'timed_out'>;
+
+/** Per-execution log caps: past either, one marker line is stored and `logsTruncated` is set. */
+export const LOG_LIMITS = { lines: 500, bytes: 256 * 1024 } as const;
+export const TRUNCATED_MARKER = '… log truncated: this execution wrote more than the stored limit';
+
+export interface LogLine {
+  level: LogLevel;
+  message: string;
+  at: string;
+}
+
+export interface NewExecution {
+  customerId: string;
+  instanceId: string;
+  flow: string;
+  trigger: ExecutionTrigger;
+  payload: { body: unknown; headers: Record<string, string> };
+  maxAttempts: number;
+  /** Schedule tick: the execution is created only if this tick of this flow has none yet. */
+  tickKey?: string;
+}
+
+export interface ExecutionPage {
+  executions: ExecutionSummary[];
+  nextCursor: string | null;
+}
+
+export class BadCursorError extends Error {}
+
+const now = () => new Date().toISOString();
+const TERMINAL = new Set<string>(['succeeded', 'failed', 'timed_out']);
+export const isTerminal = (status: string): boolean => TERMINAL.has(status);
+
+export function toSummary(row: ExecutionRow): ExecutionSummary {
+  return {
+    id: row.id,
+    instanceId: row.instance_id,
+    flow: row.flow,
+    status: row.status as ExecutionStatus,
+    trigger: row.trigger as ExecutionTrigger,
+    attempt: Number(row.attempt),
+    queuedAt: row.queued_at,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
+    error: row.error,
+    resultSummary: row.result_summary,
+  };
+}
+
+function encodeCursor(row: Pick<ExecutionRow, 'queued_at' | 'id'>): string {
+  return Buffer.from(`${row.queued_at}|${row.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { queuedAt: string; id: string } {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const bar = text.indexOf('|');
+  if (bar <= 0 || Number.isNaN(Date.parse(text.slice(0, bar)))) throw new BadCursorError('cursor is not one this API returned');
+  return { queuedAt: text.slice(0, bar), id: text.slice(bar + 1) };
+}
+
+/** Applies the caps to one attempt's lines, given what earlier attempts already stored. */
+export function capLogs(
+  lines: readonly LogLine[],
+  stored: { count: number; bytes: number; truncated: boolean },
+): { kept: LogLine[]; bytes: number; truncated: boolean } {
+  if (stored.truncated) return { kept: [], bytes: 0, truncated: true };
+  const kept: LogLine[] = [];
+  let bytes = 0;
+  for (const line of lines) {
+    const size = Buffer.byteLength(line.message);
+    if (stored.count + kept.length + 1 > LOG_LIMITS.lines - 1 || stored.bytes + bytes + size > LOG_LIMITS.bytes) {
+      kept.push({ level: 'warn', message: TRUNCATED_MARKER, at: line.at });
+      return { kept, bytes, truncated: true };
+    }
+    kept.push(line);
+    bytes += size;
+  }
+  return { kept, bytes, truncated: false };
+}
+
+export class ExecutionStore {
+  constructor(private readonly db: RuntimeDb) {}
+
+  /** Inserts a queued execution. Undefined when `tickKey` was already taken (that tick has fired). */
+  async create(input: NewExecution): Promise<ExecutionRow | undefined> {
+    const at = now();
+    return this.db
+      .insertInto('executions')
+      .values({
+        id: randomUUID(),
+        customer_id: input.customerId,
+        instance_id: input.instanceId,
+        flow: input.flow,
+        status: 'queued',
+        trigger: input.trigger,
+        attempt: 0,
+        max_attempts: input.maxAttempts,
+        queued_at: at,
+        run_after: at,
+        started_at: null,
+        ended_at: null,
+        duration_ms: null,
+        error: null,
+        result_summary: null,
+        payload: JSON.stringify(input.payload),
+        tick_key: input.tickKey ?? null,
+        runner_id: null,
+        log_count: 0,
+        log_bytes: 0,
+        logs_truncated: 0,
+      })
+      .onConflict((oc) => oc.columns(['instance_id', 'flow', 'tick_key']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /**
+   * Marks an execution running and counts the attempt. Undefined when it is gone or already
+   * finished (a repeated delivery: at-least-once queues may hand out a job twice).
+   */
+  async start(id: string, runnerId: string): Promise<ExecutionRow | undefined> {
+    return this.db
+      .updateTable('executions')
+      .set({ status: 'running', attempt: sql<number>`attempt + 1`, started_at: now(), runner_id: runnerId })
+      .where('id', '=', id)
+      .where('status', 'in', ['queued', 'running'])
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /**
+   * The in-process queue's claim: the oldest runnable execution of this customer, marked running
+   * in the same statement (SQLite runs one writer at a time, so two claims never take one row).
+   */
+  async claimNext(customerId: string, runnerId: string): Promise<ExecutionRow | undefined> {
+    const at = now();
+    return this.db
+      .updateTable('executions')
+      .set({ status: 'running', attempt: sql<number>`attempt + 1`, started_at: at, runner_id: runnerId })
+      .where(
+        'id',
+        '=',
+        this.db
+          .selectFrom('executions')
+          .select('id')
+          .where('status', '=', 'queued')
+          .where('customer_id', '=', customerId)
+          .where('run_after', '<=', at)
+          .orderBy('run_after')
+          .orderBy('id')
+          .limit(1),
+      )
+      .where('status', '=', 'queued')
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Customers with an execution that may start now. */
+  async readyCustomers(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('executions')
+      .select('customer_id')
+      .distinct()
+      .where('status', '=', 'queued')
+      .where('run_after', '<=', now())
+      .execute();
+    return rows.map((r) => r.customer_id);
+  }
+
+  /** Hands a started execution back untouched (the runner stopped before it could run it). */
+  async release(row: ExecutionRow): Promise<void> {
+    await this.db
+      .updateTable('executions')
+      .set({ status: 'queued', attempt: sql<number>`attempt - 1`, run_after: now(), runner_id: null })
+      .where('id', '=', row.id)
+      .where('status', '=', 'running')
+      .execute();
+  }
+
+  /** Executions a dead process left running go back to the queue (single-process engines only). */
+  async requeueRunning(runnerId?: string): Promise<number> {
+    let query = this.db.updateTable('executions').set({ status: 'queued', run_after: now() }).where('status', '=', 'running');
+    if (runnerId !== undefined) query = query.where('runner_id', '=', runnerId);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Oldest executions not finished and queued before `queuedBefore`: candidates for the lost-execution sweep. */
+  async unfinished(queuedBefore: string, limit: number): Promise<Pick<ExecutionRow, 'id' | 'customer_id'>[]> {
+    return this.db
+      .selectFrom('executions')
+      .select(['id', 'customer_id'])
+      .where('status', 'in', ['queued', 'running'])
+      .where('queued_at', '<', queuedBefore)
+      .orderBy('queued_at')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Ends an execution the queue will never deliver again as failed, with the reason. Undefined when it already ended. */
+  async abandon(id: string, error: string): Promise<ExecutionRow | undefined> {
+    const at = now();
+    return this.db
+      .updateTable('executions')
+      .set({ status: 'failed', ended_at: at, error, runner_id: null })
+      .where('id', '=', id)
+      .where('status', 'in', ['queued', 'running'])
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  async depth(): Promise<number> {
+    const row = await this.db
+      .selectFrom('executions')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('status', '=', 'queued')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async get(id: string): Promise<ExecutionRow | undefined> {
+    return this.db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /**
+   * Ends one attempt in one transaction: its log lines (capped) and either a final status, or
+   * back to `queued` with `retryAt` for another attempt.
+   */
+  async finish(
+    row: ExecutionRow,
+    input: {
+      status: FinalStatus | 'queued';
+      startedAt: string;
+      endedAt: string;
+      durationMs: number;
+      error: string | null;
+      resultSummary: string | null;
+      logs: readonly LogLine[];
+      retryAt?: string;
+    },
+  ): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const current = await tx
+        .selectFrom('executions')
+        .select(['log_count', 'log_bytes', 'logs_truncated'])
+        .where('id', '=', row.id)
+        .executeTakeFirst();
+      if (!current) return; // the instance was deleted meanwhile: nothing to keep
+      const capped = capLogs(input.logs, {
+        count: Number(current.log_count),
+        bytes: Number(current.log_bytes),
+        truncated: Number(current.logs_truncated) === 1,
+      });
+      if (capped.kept.length > 0) {
+        await tx
+          .insertInto('execution_logs')
+          .values(
+            capped.kept.map((line, i) => ({
+              execution_id: row.id,
+              seq: Number(current.log_count) + i + 1,
+              at: line.at,
+              level: line.level,
+              message: line.message,
+            })),
+          )
+          .execute();
+      }
+      await tx
+        .updateTable('executions')
+        .set({
+          status: input.status,
+          started_at: input.startedAt,
+          ended_at: input.status === 'queued' ? null : input.endedAt,
+          duration_ms: input.durationMs,
+          error: input.error,
+          result_summary: input.resultSummary,
+          run_after: input.retryAt ?? now(),
+          log_count: Number(current.log_count) + capped.kept.length,
+          log_bytes: Number(current.log_bytes) + capped.bytes,
+          logs_truncated: capped.truncated ? 1 : 0,
+        })
+        .where('id', '=', row.id)
+        .execute();
+    });
+  }
+
+  // ---------------------------------------------------------------- customer-scoped reads
+
+  /** Newest first; `cursor` continues after the last row of the previous page. */
+  async list(
+    customerId: string,
+    instanceId: string,
+    options: { status?: ExecutionStatus; cursor?: string; limit: number },
+  ): Promise<ExecutionPage> {
+    let query = this.db
+      .selectFrom('executions')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .where('instance_id', '=', instanceId);
+    if (options.status !== undefined) query = query.where('status', '=', options.status);
+    if (options.cursor !== undefined) {
+      const after = decodeCursor(options.cursor);
+      query = query.where((eb) =>
+        eb.or([eb('queued_at', '<', after.queuedAt), eb.and([eb('queued_at', '=', after.queuedAt), eb('id', '<', after.id)])]),
+      );
+    }
+    const rows = await query
+      .orderBy('queued_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1)
+      .execute();
+    const page = rows.slice(0, options.limit);
+    const last = page.at(-1);
+    return { executions: page.map(toSummary), nextCursor: rows.length > options.limit && last ? encodeCursor(last) : null };
+  }
+
+  async detail(customerId: string, id: string): Promise<ExecutionDetail | undefined> {
+    const row = await this.db
+      .selectFrom('executions')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const logs = await this.db
+      .selectFrom('execution_logs')
+      .select(['seq', 'at', 'level', 'message'])
+      .where('execution_id', '=', id)
+      .orderBy('seq')
+      .execute();
+    return {
+      ...toSummary(row),
+      logs: logs.map((l): ExecutionLogLine => ({ seq: Number(l.seq), at: l.at, level: l.level as LogLevel, message: l.message })),
+      logsTruncated: Number(row.logs_truncated) === 1,
+    };
+  }
+
+  // ---------------------------------------------------------------- instance health
+
+  /** Counts a final failure; returns the consecutive failures now recorded. */
+  async recordFailure(instanceId: string, error: string): Promise<number> {
+    const row = await this.db
+      .insertInto('instance_health')
+      .values({ instance_id: instanceId, consecutive_failures: 1, last_error: error, updated_at: now() })
+      .onConflict((oc) =>
+        oc.column('instance_id').doUpdateSet({
+          consecutive_failures: sql<number>`instance_health.consecutive_failures + 1`,
+          last_error: error,
+          updated_at: now(),
+        }),
+      )
+      .returning('consecutive_failures')
+      .executeTakeFirst();
+    return Number(row?.consecutive_failures ?? 1);
+  }
+
+  /** Clears the failure streak; returns how long it was. */
+  async recordSuccess(instanceId: string): Promise<number> {
+    const before = await this.db
+      .selectFrom('instance_health')
+      .select('consecutive_failures')
+      .where('instance_id', '=', instanceId)
+      .executeTakeFirst();
+    if (!before || Number(before.consecutive_failures) === 0) return 0;
+    await this.db
+      .updateTable('instance_health')
+      .set({ consecutive_failures: 0, updated_at: now() })
+      .where('instance_id', '=', instanceId)
+      .execute();
+    return Number(before.consecutive_failures);
+  }
+}

@@ -1,0 +1,389 @@
+// A runner takes executions off the queue, builds each one's job (config secrets and connection
+// credentials decrypted here, in the control plane), runs it in the customer's executor, and
+// stores the outcome with its logs. Retryable failures go back to the queue with exponential
+// backoff; an instance whose executions keep failing goes to `error` and recovers on a success.
+import { randomUUID } from 'node:crypto';
+import type { ExecutionSummary } from 'plugboard/protocol';
+import type { ConnectionCredentials, Integration } from '../sdk/index.js';
+import { openConnections, openInstanceSecrets } from '../credentials.js';
+import type { IntegrationIndex } from '../integrations.js';
+import type { Logger } from '../logger.js';
+import type { Cipher } from '../secrets.js';
+import type { ConnectionRecord, Customer, InstanceRecord, Store } from '../store/types.js';
+import type { AlertSender } from './alerts.js';
+import { ExecutionStore, isTerminal, toSummary, type ExecutionRow, type FinalStatus, type LogLine } from './executions.js';
+import type { ExecutionJob, ExecutionOutcome, ExecutorPool } from './executor/index.js';
+import type { RuntimeMetrics } from './metrics.js';
+import type { Claim, ExecutionQueue } from './queue.js';
+import { runtimeDb } from './schema.js';
+
+/** Resolves a fresh OAuth access token for a connection (refreshing under a lock); given by the OAuth module. */
+export type AccessTokenResolver = (instance: InstanceRecord, connection: ConnectionRecord) => Promise<ConnectionCredentials>;
+
+/** What one execution went through, for benchmarks and logs (epoch ms). */
+export interface ExecutionPhases {
+  executionId: string;
+  customerId: string;
+  status: FinalStatus | 'queued';
+  queuedAt: number;
+  pickedUpAt: number;
+  /** The flow's code started (handed to the pool + the pool's start latency). */
+  flowStartedAt: number | undefined;
+  doneAt: number;
+  cold: boolean;
+  overheadMs: number | undefined;
+}
+
+export interface RunnerOptions {
+  store: Store;
+  cipher: Cipher;
+  integrations: IntegrationIndex;
+  pool: ExecutorPool;
+  queue: ExecutionQueue;
+  logger?: Logger;
+  alerts?: AlertSender;
+  metrics?: RuntimeMetrics;
+  getAccessToken?: AccessTokenResolver;
+  /** Executions this process runs at once (default 16). */
+  concurrency?: number;
+  /** Executions of one customer this process runs at once (default 4). */
+  perCustomer?: number;
+  /** How often the queue is checked without a wake-up (default 500 ms). */
+  pollMs?: number;
+  /** Time limit of one attempt's flow code (default 30 s). */
+  timeoutMs?: number;
+  /** First retry delay; each further retry doubles it (default 1 s). */
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  /** Consecutive failed executions that put an instance in `error` (default 3). */
+  failureThreshold?: number;
+  onPhases?: (phases: ExecutionPhases) => void;
+  /** How often executions the queue lost are looked for and marked failed (default 60 s; 0: never). */
+  sweepIntervalMs?: number;
+  /** Only executions queued longer ago than this are looked at (default 60 s: past any enqueue in flight). */
+  lostAfterMs?: number;
+}
+
+export interface Runner {
+  readonly id: string;
+  /** Executions being run now. */
+  readonly inFlight: number;
+  start(): void;
+  /**
+   * Drains: takes no new work, lets running executions finish for up to `graceMs`; what is still
+   * running then is cancelled and handed back to the queue (not failed), so another runner takes it.
+   */
+  stop(graceMs: number): Promise<void>;
+  /**
+   * Marks failed, with the reason, the executions the queue will never deliver again (pg-boss ran out
+   * of retries, e.g. runners kept dying on it), so no row stays queued or running forever. Runs
+   * every `sweepIntervalMs`; returns how many it ended.
+   */
+  sweep(): Promise<number>;
+}
+
+const RESULT_SUMMARY_CHARS = 1000;
+
+/** Epoch milliseconds with sub-millisecond precision (phase timings of fast executions). */
+const epochNow = () => performance.timeOrigin + performance.now();
+
+function summarizeResult(result: unknown): string | null {
+  if (result === undefined) return null;
+  const text = typeof result === 'string' ? result : JSON.stringify(result);
+  if (text === undefined) return null;
+  return text.length > RESULT_SUMMARY_CHARS ? `${text.slice(0, RESULT_SUMMARY_CHARS - 1)}…` : text;
+}
+
+export function retryDelayMs(attempt: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+}
+
+export function createRunner(options: RunnerOptions): Runner {
+  const { store, cipher, integrations, pool, queue, logger, alerts, metrics } = options;
+  const executions = new ExecutionStore(runtimeDb(store.db));
+  const id = `runner_${randomUUID().slice(0, 8)}`;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const baseDelay = options.retryBaseDelayMs ?? 1000;
+  const maxDelay = options.retryMaxDelayMs ?? 5 * 60_000;
+  const threshold = options.failureThreshold ?? 3;
+  const running = new Map<string, AbortController>();
+  /** Claims being handled, including their final database writes (a drain waits for these). */
+  let handling = 0;
+  let stopping = false;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<number> | undefined;
+
+  async function buildJob(
+    row: ExecutionRow,
+    instance: InstanceRecord,
+    customer: Customer,
+    integration: Integration,
+    prefetched: readonly ConnectionRecord[] | undefined,
+  ): Promise<ExecutionJob> {
+    const records = prefetched ?? (await store.forCustomer(customer).listConnections(instance.id));
+    const connections = openConnections(cipher, integration, instance.id, records);
+    if (options.getAccessToken) {
+      for (const record of records) {
+        const spec = integration.connections[record.name];
+        if (spec && spec.kind !== 'apiKey' && record.status === 'connected') {
+          connections[record.name] = await options.getAccessToken(instance, record);
+        }
+      }
+    }
+    const payload = JSON.parse(row.payload) as { body: unknown; headers: Record<string, string> };
+    return {
+      executionId: row.id,
+      customerId: customer.id,
+      customerExternalId: customer.externalId,
+      instanceId: instance.id,
+      integrationKey: integration.key,
+      flow: row.flow,
+      attempt: Number(row.attempt),
+      trigger: row.trigger as ExecutionJob['trigger'],
+      payload: payload.body,
+      headers: payload.headers,
+      config: { ...instance.config, ...openInstanceSecrets(cipher, instance) },
+      connections,
+      timeoutMs,
+    };
+  }
+
+  /** Failure streaks move the instance to `error` and back; the audit lines feed the lifecycle alerts. */
+  async function trackHealth(instance: InstanceRecord & { customer: Customer }, status: FinalStatus, error: string | null): Promise<void> {
+    const tenant = store.forCustomer(instance.customer);
+    if (status === 'succeeded') {
+      const streak = await executions.recordSuccess(instance.id);
+      if (instance.status === 'error') {
+        await tenant.setStatus(instance.id, {
+          status: 'active',
+          reason: null,
+          audit: { actor: 'system', action: 'instance.recovered', target: `instance:${instance.id}`, details: { failuresBefore: streak } },
+        });
+      }
+      return;
+    }
+    const failures = await executions.recordFailure(instance.id, error ?? status);
+    if (failures >= threshold && instance.status === 'active') {
+      const reason = `The last ${failures} executions failed; latest: ${error ?? status}`;
+      await tenant.setStatus(instance.id, {
+        status: 'error',
+        reason,
+        audit: { actor: 'system', action: 'instance.error', target: `instance:${instance.id}`, details: { failures } },
+      });
+    }
+  }
+
+  async function settle(
+    claim: Claim,
+    row: ExecutionRow,
+    outcome: { status: FinalStatus; error: string | null; result: unknown; retryable: boolean },
+    logs: LogLine[],
+    startedAt: string,
+    durationMs: number,
+  ): Promise<FinalStatus | 'queued'> {
+    const attempt = Number(row.attempt);
+    const retry = outcome.status !== 'succeeded' && outcome.retryable && attempt < Number(row.max_attempts);
+    const endedAt = new Date().toISOString();
+    if (retry) {
+      const delay = retryDelayMs(attempt, baseDelay, maxDelay);
+      logs.push({ level: 'warn', message: `attempt ${attempt} of ${row.max_attempts} failed; retrying in about ${Math.round(delay / 1000)} s`, at: endedAt });
+      await executions.finish(row, {
+        status: 'queued',
+        startedAt,
+        endedAt,
+        durationMs,
+        error: outcome.error,
+        resultSummary: null,
+        logs,
+        retryAt: new Date(Date.now() + delay).toISOString(),
+      });
+      await claim.retry(delay, outcome.error ?? 'failed');
+      metrics?.executionRetried();
+      return 'queued';
+    }
+    await executions.finish(row, {
+      status: outcome.status,
+      startedAt,
+      endedAt,
+      durationMs,
+      error: outcome.error,
+      resultSummary: summarizeResult(outcome.result),
+      logs,
+    });
+    await claim.complete();
+    return outcome.status;
+  }
+
+  /** The instance and its connections, read while the execution is marked running (one round trip saved per read). */
+  function prefetch(instanceId: string): Promise<{ instance: (InstanceRecord & { customer: Customer }) | undefined; connections?: ConnectionRecord[] }> {
+    return store.vendor.getInstance(instanceId).then(async (instance) => ({
+      instance,
+      connections: instance ? await store.forCustomer(instance.customer).listConnections(instance.id) : undefined,
+    }));
+  }
+
+  async function handle(claim: Claim): Promise<void> {
+    const pickedUpAt = epochNow();
+    const early = claim.instanceId !== undefined ? prefetch(claim.instanceId) : undefined;
+    early?.catch(() => {}); // awaited below when used; a failure then is handled there
+    const row = claim.row ?? (await executions.start(claim.executionId, id));
+    if (!row) {
+      // Gone (instance deleted) or already finished by an earlier delivery: nothing to run twice.
+      const existing = await executions.get(claim.executionId);
+      if (!existing || isTerminal(existing.status)) await claim.complete();
+      return;
+    }
+    const startedAt = row.started_at ?? new Date().toISOString();
+    const read = early && claim.instanceId === row.instance_id ? await early : { instance: await store.vendor.getInstance(row.instance_id), connections: undefined };
+    const instance = read.instance;
+    const integration = instance && integrations.get(instance.integrationKey);
+    const flowDef = integration?.flows[row.flow];
+    const logs: LogLine[] = [];
+
+    if (!instance || !integration || !flowDef || (instance.status !== 'active' && instance.status !== 'error')) {
+      const error = !instance
+        ? 'The instance no longer exists'
+        : !integration || !flowDef
+          ? `Flow "${row.flow}" is no longer offered by this integration`
+          : `The instance is ${instance.status}; the execution was not started`;
+      await settle(claim, row, { status: 'failed', error, result: undefined, retryable: false }, logs, startedAt, 0);
+      metrics?.executionFinished('failed', 0);
+      return;
+    }
+
+    const controller = new AbortController();
+    running.set(row.id, controller);
+    let outcome: ExecutionOutcome;
+    let handedAt = epochNow();
+    try {
+      const job = await buildJob(row, instance, instance.customer, integration, read.connections);
+      handedAt = epochNow();
+      outcome = await pool.run(job, (line) => logs.push(line), controller.signal);
+    } catch (error) {
+      running.delete(row.id);
+      if (stopping || (error instanceof Error && error.name === 'ExecutorPoolClosedError')) {
+        // The pool took nothing: back to the queue as it was.
+        await executions.release(row);
+        await claim.retry(0, 'runner stopping');
+        return;
+      }
+      outcome = {
+        status: 'failed',
+        error: `The execution could not be prepared: ${error instanceof Error ? error.message : String(error)}`,
+        retryable: false,
+        timings: { runMs: 0 },
+      };
+    }
+    running.delete(row.id);
+
+    if (stopping && controller.signal.aborted) {
+      // Cancelled by the drain's deadline: another runner gets it, it is not a failure.
+      await executions.release(row);
+      await claim.retry(0, 'runner stopped before the execution finished');
+      return;
+    }
+
+    const durationMs = Math.max(0, Math.round(epochNow() - pickedUpAt));
+    const final = await settle(
+      claim,
+      row,
+      { status: outcome.status, error: outcome.error ?? null, result: outcome.result, retryable: outcome.retryable },
+      logs,
+      startedAt,
+      durationMs,
+    );
+    metrics?.executionFinished(final, durationMs);
+    options.onPhases?.({
+      executionId: row.id,
+      customerId: row.customer_id,
+      status: final,
+      queuedAt: Date.parse(row.queued_at),
+      pickedUpAt,
+      flowStartedAt: outcome.timings.startLatencyMs !== undefined ? handedAt + outcome.timings.startLatencyMs : undefined,
+      doneAt: epochNow(),
+      cold: outcome.timings.spawnMs !== undefined,
+      overheadMs: outcome.timings.overheadMs,
+    });
+    if (final === 'queued') return;
+
+    try {
+      await trackHealth(instance, final, outcome.error ?? null);
+      if (final !== 'succeeded') {
+        const summary: ExecutionSummary = toSummary({ ...row, status: final, error: outcome.error ?? null, ended_at: new Date().toISOString() });
+        alerts?.send('execution.failed', {
+          customer: { id: instance.customer.id, externalId: instance.customer.externalId },
+          instance: { id: instance.id, integrationKey: instance.integrationKey },
+          execution: { id: summary.id, flow: summary.flow, status: summary.status, attempt: summary.attempt, error: summary.error, trigger: summary.trigger },
+        });
+      }
+    } catch (error) {
+      logger?.error({ err: error, executionId: row.id }, 'could not record instance health');
+    }
+  }
+
+  async function sweepLost(): Promise<number> {
+    if (!queue.lostExecutions) return 0;
+    const candidates = await executions.unfinished(new Date(Date.now() - (options.lostAfterMs ?? 60_000)).toISOString(), 200);
+    const lost = await queue.lostExecutions(candidates.map((c) => ({ id: c.id, customerId: c.customer_id })));
+    let ended = 0;
+    for (const { id: executionId, reason } of lost) {
+      const error = `The execution was abandoned: ${reason}`;
+      const row = await executions.abandon(executionId, error);
+      if (!row) continue;
+      ended++;
+      metrics?.executionFinished('failed', 0);
+      logger?.warn({ executionId, reason }, 'execution lost by the queue marked failed');
+      const instance = await store.vendor.getInstance(row.instance_id);
+      if (!instance) continue;
+      await trackHealth(instance, 'failed', error);
+      alerts?.send('execution.failed', {
+        customer: { id: instance.customer.id, externalId: instance.customer.externalId },
+        instance: { id: instance.id, integrationKey: instance.integrationKey },
+        execution: { id: row.id, flow: row.flow, status: 'failed', attempt: Number(row.attempt), error, trigger: row.trigger },
+      });
+    }
+    return ended;
+  }
+
+  const sweep = () => (sweeping ??= sweepLost().finally(() => (sweeping = undefined)));
+
+  return {
+    id,
+    get inFlight() {
+      return handling;
+    },
+    sweep,
+    start() {
+      const every = options.sweepIntervalMs ?? 60_000;
+      if (every > 0 && queue.lostExecutions) {
+        sweepTimer = setInterval(() => {
+          sweep().catch((error: unknown) => logger?.error({ err: error }, 'lost-execution sweep failed'));
+        }, every);
+        sweepTimer.unref();
+      }
+      queue.consume(
+        async (claim) => {
+          handling++;
+          try {
+            await handle(claim);
+          } catch (error) {
+            logger?.error({ err: error, executionId: claim.executionId }, 'execution handling failed');
+          } finally {
+            handling--;
+          }
+        },
+        { concurrency: options.concurrency ?? 16, perCustomer: options.perCustomer ?? 4, pollMs: options.pollMs ?? 500 },
+      );
+    },
+    async stop(graceMs: number) {
+      clearInterval(sweepTimer);
+      await sweeping;
+      await queue.stopConsuming();
+      const deadline = Date.now() + graceMs;
+      while (handling > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      stopping = true;
+      for (const controller of running.values()) controller.abort();
+      while (handling > 0) await new Promise((r) => setTimeout(r, 20));
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import * as z from 'zod';
+import type { ConfigPage, ConnectionSpec, FlowSpec, IntegrationDetail } from 'plugboard/protocol';
+import { FieldHint } from 'plugboard/protocol';
+import type { ConnectionCredentials, ConnectionDefinition } from './connections.js';
+import type { FlowDefinition } from './flows.js';
+
+export interface ConfigPageDefinition {
+  title: string;
+  description?: string;
+  /** Field builders from `field`, in display order. */
+  fields: z.ZodRawShape;
+}
+
+export interface DataSourceInput<Config = Record<string, unknown>> {
+  config: Partial<Config>;
+  connections: Record<string, ConnectionCredentials>;
+  query: string;
+  signal: AbortSignal;
+  fetch: typeof fetch;
+}
+export type DataSource<Config = Record<string, unknown>> = (
+  input: DataSourceInput<Config>,
+) => Promise<{ value: string; label: string }[]>;
+
+export interface IntegrationDefinition {
+  /** Stable id: lowercase letters, digits and dashes. Instances refer to it. */
+  key: string;
+  name: string;
+  /** One or two sentences for the card. */
+  description: string;
+  /** Longer text for the detail view (plain text). */
+  overview?: string;
+  category: string;
+  /** Image URL or `data:` URI. */
+  icon?: string;
+  version: string;
+  connections?: Record<string, ConnectionDefinition>;
+  configPages?: ConfigPageDefinition[];
+  dataSources?: Record<string, DataSource<any>>;
+  flows?: Record<string, FlowDefinition<any>>;
+}
+
+export interface Integration extends Required<Omit<IntegrationDefinition, 'overview' | 'icon'>> {
+  overview?: string;
+  icon?: string;
+  /** All pages' fields in one object; validates a complete config. */
+  configSchema: z.ZodObject;
+  /** Names of fields whose values are secrets (stored encrypted, never returned). */
+  secretFields: string[];
+  /** The integration as the browser sees it, without the customer's instance. */
+  describe(): Omit<IntegrationDetail, 'instance'>;
+}
+
+const KEY = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+
+function kindOf(schema: z.ZodType): string | undefined {
+  return z.globalRegistry.get(schema)?.[FieldHint.kind] as string | undefined;
+}
+
+function pageSchema(fields: z.ZodRawShape): Record<string, unknown> {
+  const json = z.toJSONSchema(z.object(fields), { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete json.$schema;
+  json[FieldHint.order] = Object.keys(fields);
+  return json;
+}
+
+/** Declares an integration. Checks the definition at once so mistakes show at start-up, not in a customer's browser. */
+export function defineIntegration(def: IntegrationDefinition): Integration {
+  if (!KEY.test(def.key)) throw new Error(`integration key "${def.key}": use lowercase letters, digits and dashes`);
+  const connections = def.connections ?? {};
+  const configPages = def.configPages ?? [];
+  const dataSources = def.dataSources ?? {};
+  const flows = def.flows ?? {};
+  for (const name of [...Object.keys(connections), ...Object.keys(dataSources), ...Object.keys(flows)]) {
+    if (!NAME.test(name)) throw new Error(`${def.key}: name "${name}" must be an identifier`);
+  }
+
+  const shape: Record<string, z.ZodType> = {};
+  const secretFields: string[] = [];
+  for (const page of configPages) {
+    for (const [name, schema] of Object.entries(page.fields)) {
+      if (!NAME.test(name)) throw new Error(`${def.key}: field "${name}" must be an identifier`);
+      if (name in shape) throw new Error(`${def.key}: field "${name}" appears on two pages`);
+      const kind = kindOf(schema as z.ZodType);
+      if (!kind) throw new Error(`${def.key}: field "${name}" was not made with field.*()`);
+      if (kind === 'secret') secretFields.push(name);
+      if (kind === 'picker') {
+        const source = z.globalRegistry.get(schema as z.ZodType)?.[FieldHint.dataSource] as string;
+        if (!(source in dataSources)) throw new Error(`${def.key}: field "${name}" uses unknown data source "${source}"`);
+      }
+      shape[name] = schema as z.ZodType;
+    }
+  }
+  const configSchema = z.object(shape);
+
+  const described: Omit<IntegrationDetail, 'instance'> = {
+    key: def.key,
+    name: def.name,
+    description: def.description,
+    overview: def.overview,
+    category: def.category,
+    icon: def.icon,
+    version: def.version,
+    connections: Object.entries(connections).map(([name, c]): ConnectionSpec => ({
+      name,
+      kind: c.kind,
+      label: c.label,
+      description: c.description,
+      schema: c.kind === 'apiKey' ? pageSchema(c.fields) : undefined,
+    })),
+    configPages: configPages.map((p): ConfigPage => ({ title: p.title, description: p.description, schema: pageSchema(p.fields) })),
+    dataSources: Object.keys(dataSources),
+    flows: Object.entries(flows).map(([name, f]): FlowSpec => ({
+      name,
+      description: f.description,
+      trigger: f.trigger.type === 'webhook' ? { type: 'webhook', hmac: f.trigger.hmac } : { ...f.trigger },
+    })),
+  };
+
+  return {
+    ...def,
+    connections,
+    configPages,
+    dataSources,
+    flows,
+    configSchema,
+    secretFields,
+    describe: () => described,
+  };
+}

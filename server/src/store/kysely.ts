@@ -1,0 +1,472 @@
+// The Store on Kysely. Every CustomerStore query carries `customer_id = this.customer.id`, so a
+// route that passes another customer's id gets "not found", never the row. Each write and its
+// audit event commit in one transaction: no change without its audit line, no audit line for a
+// change that failed.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { InstanceStatus } from 'plugboard/protocol';
+import type { AuditEventsTable, ConnectionsTable, CoreDatabase, CustomersTable, InstancesTable } from './schema.js';
+import {
+  DuplicateInstanceError,
+  IdempotencyKeyReuseError,
+  VersionConflictError,
+  type AuditEvent,
+  type ConnectionRecord,
+  type Customer,
+  type CustomerStore,
+  type InstanceRecord,
+  type NewAuditEvent,
+  type Store,
+} from './types.js';
+
+type Db = Kysely<CoreDatabase>;
+type Tx = Transaction<CoreDatabase>;
+
+const now = () => new Date().toISOString();
+const newId = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`;
+
+let lastAuditMs = 0;
+let auditSeq = 0;
+/** Time-ordered ids (ms, then a per-process sequence), so `order by id` is time order. */
+function newAuditId(): string {
+  const ms = Date.now();
+  if (ms > lastAuditMs) {
+    lastAuditMs = ms;
+    auditSeq = 0;
+  } else {
+    auditSeq++;
+  }
+  return `aud_${lastAuditMs.toString(16).padStart(12, '0')}${auditSeq.toString(16).padStart(6, '0')}${randomBytes(4).toString('hex')}`;
+}
+
+function toCustomer(row: Selectable<CustomersTable>): Customer {
+  return { id: row.id, externalId: row.external_id, name: row.name, createdAt: row.created_at };
+}
+
+function toInstance(row: Selectable<InstancesTable>): InstanceRecord {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    integrationKey: row.integration_key,
+    status: row.status as InstanceStatus,
+    statusReason: row.status_reason,
+    config: JSON.parse(row.config) as Record<string, unknown>,
+    secrets: row.secrets,
+    secretNames: JSON.parse(row.secret_names) as string[],
+    version: Number(row.version),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    activatedAt: row.activated_at,
+  };
+}
+
+function toConnection(row: Selectable<ConnectionsTable>): ConnectionRecord {
+  return {
+    instanceId: row.instance_id,
+    customerId: row.customer_id,
+    name: row.name,
+    kind: row.kind as ConnectionRecord['kind'],
+    status: row.status as ConnectionRecord['status'],
+    ciphertext: row.ciphertext,
+    expiresAt: row.expires_at,
+    error: row.error,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toAudit(row: Selectable<AuditEventsTable>): AuditEvent {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    actor: row.actor,
+    action: row.action,
+    target: row.target,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+    at: row.at,
+  };
+}
+
+async function insertAudit(db: Db | Tx, customerId: string | null, event: NewAuditEvent): Promise<void> {
+  await db
+    .insertInto('audit_events')
+    .values({
+      id: newAuditId(),
+      customer_id: customerId,
+      actor: event.actor,
+      action: event.action,
+      target: event.target,
+      details: JSON.stringify(event.details ?? {}),
+      at: now(),
+    })
+    .execute();
+}
+
+class KyselyCustomerStore implements CustomerStore {
+  constructor(
+    private readonly db: Db,
+    readonly customer: Customer,
+  ) {}
+
+  private instances(db: Db | Tx = this.db) {
+    return db.selectFrom('instances').selectAll().where('customer_id', '=', this.customer.id);
+  }
+
+  async listInstances(): Promise<InstanceRecord[]> {
+    const rows = await this.instances().orderBy('created_at').orderBy('id').execute();
+    return rows.map(toInstance);
+  }
+
+  async getInstance(id: string): Promise<InstanceRecord | undefined> {
+    const row = await this.instances().where('id', '=', id).executeTakeFirst();
+    return row && toInstance(row);
+  }
+
+  async createInstance(input: {
+    integrationKey: string;
+    idempotencyKey?: string;
+    audit: NewAuditEvent;
+  }): Promise<{ instance: InstanceRecord; created: boolean }> {
+    const customerId = this.customer.id;
+    const idempotencyKey = input.idempotencyKey ?? null;
+    return this.db.transaction().execute(async (tx) => {
+      const at = now();
+      // `on conflict do nothing` (no target) absorbs both unique keys; concurrent repeats wait
+      // for the first insert's commit and then find its row below.
+      const inserted = await tx
+        .insertInto('instances')
+        .values({
+          id: newId('ins'),
+          customer_id: customerId,
+          integration_key: input.integrationKey,
+          idempotency_key: idempotencyKey,
+          status: 'draft',
+          status_reason: null,
+          config: '{}',
+          secrets: null,
+          secret_names: '[]',
+          version: 1,
+          created_at: at,
+          updated_at: at,
+          activated_at: null,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) {
+        const instance = toInstance(inserted);
+        await insertAudit(tx, customerId, { ...input.audit, target: input.audit.target || `instance:${instance.id}` });
+        return { instance, created: true };
+      }
+      if (idempotencyKey !== null) {
+        const repeat = await this.instances(tx).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
+        if (repeat) {
+          if (repeat.integration_key !== input.integrationKey) throw new IdempotencyKeyReuseError(repeat.id);
+          return { instance: toInstance(repeat), created: false };
+        }
+      }
+      const existing = await this.instances(tx).where('integration_key', '=', input.integrationKey).executeTakeFirst();
+      if (existing) throw new DuplicateInstanceError(existing.id);
+      // Neither key matched a visible row: the conflicting row was deleted in between. Rare; let the caller retry.
+      throw new Error('instance create conflicted with a concurrent delete; retry');
+    });
+  }
+
+  async updateConfig(
+    id: string,
+    input: { config: Record<string, unknown>; secrets: string | null; secretNames: string[]; expectedVersion: number; audit: NewAuditEvent },
+  ): Promise<InstanceRecord | undefined> {
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .updateTable('instances')
+        .set({
+          config: JSON.stringify(input.config),
+          secrets: input.secrets,
+          secret_names: JSON.stringify(input.secretNames),
+          version: sql<number>`version + 1`,
+          updated_at: now(),
+        })
+        .where('id', '=', id)
+        .where('customer_id', '=', this.customer.id)
+        .where('version', '=', input.expectedVersion)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) {
+        const current = await this.instances(tx).where('id', '=', id).executeTakeFirst();
+        if (current) throw new VersionConflictError(Number(current.version));
+        return undefined;
+      }
+      await insertAudit(tx, this.customer.id, input.audit);
+      return toInstance(row);
+    });
+  }
+
+  async setStatus(
+    id: string,
+    input: { status: InstanceStatus; reason?: string | null; audit: NewAuditEvent },
+  ): Promise<InstanceRecord | undefined> {
+    return this.db.transaction().execute(async (tx) => {
+      const at = now();
+      const row = await tx
+        .updateTable('instances')
+        .set({
+          status: input.status,
+          status_reason: input.reason ?? null,
+          updated_at: at,
+          // activated_at records the latest activation; other transitions keep it.
+          ...(input.status === 'active' ? { activated_at: at } : {}),
+        })
+        .where('id', '=', id)
+        .where('customer_id', '=', this.customer.id)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      await insertAudit(tx, this.customer.id, input.audit);
+      return toInstance(row);
+    });
+  }
+
+  async deleteInstance(id: string, audit: NewAuditEvent): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      // Connections and subsystem rows go with it through `on delete cascade`.
+      const result = await tx
+        .deleteFrom('instances')
+        .where('id', '=', id)
+        .where('customer_id', '=', this.customer.id)
+        .executeTakeFirst();
+      if (result.numDeletedRows === 0n) return false;
+      await insertAudit(tx, this.customer.id, audit);
+      return true;
+    });
+  }
+
+  async listAllConnections(): Promise<ConnectionRecord[]> {
+    const rows = await this.db
+      .selectFrom('connections')
+      .selectAll()
+      .where('customer_id', '=', this.customer.id)
+      .orderBy('instance_id')
+      .orderBy('name')
+      .execute();
+    return rows.map(toConnection);
+  }
+
+  async listConnections(instanceId: string): Promise<ConnectionRecord[]> {
+    const rows = await this.db
+      .selectFrom('connections')
+      .selectAll()
+      .where('customer_id', '=', this.customer.id)
+      .where('instance_id', '=', instanceId)
+      .orderBy('name')
+      .execute();
+    return rows.map(toConnection);
+  }
+
+  async getConnection(instanceId: string, name: string): Promise<ConnectionRecord | undefined> {
+    const row = await this.db
+      .selectFrom('connections')
+      .selectAll()
+      .where('customer_id', '=', this.customer.id)
+      .where('instance_id', '=', instanceId)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row && toConnection(row);
+  }
+
+  async putConnection(
+    instanceId: string,
+    name: string,
+    input: Pick<ConnectionRecord, 'kind' | 'status' | 'ciphertext' | 'expiresAt' | 'error'> & { audit?: NewAuditEvent },
+  ): Promise<ConnectionRecord | undefined> {
+    return this.db.transaction().execute(async (tx) => {
+      const values = {
+        kind: input.kind,
+        status: input.status,
+        ciphertext: input.ciphertext,
+        expires_at: input.expiresAt,
+        error: input.error,
+        updated_at: now(),
+      };
+      // One statement that inserts only when the instance is this customer's: the write comes first
+      // in the transaction, so SQLite takes its write lock up front (no read-then-upgrade BUSY
+      // between processes) and no other customer's instance can gain a connection.
+      const row = await tx
+        .insertInto('connections')
+        .columns(['instance_id', 'customer_id', 'name', 'kind', 'status', 'ciphertext', 'expires_at', 'error', 'updated_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('instances')
+            .select([
+              'instances.id',
+              'instances.customer_id',
+              eb.val(name).as('name'),
+              eb.val(values.kind).as('kind'),
+              eb.val(values.status).as('status'),
+              eb.val(values.ciphertext).as('ciphertext'),
+              eb.val(values.expires_at).as('expires_at'),
+              eb.val(values.error).as('error'),
+              eb.val(values.updated_at).as('updated_at'),
+            ])
+            .where('instances.id', '=', instanceId)
+            .where('instances.customer_id', '=', this.customer.id),
+        )
+        .onConflict((oc) => oc.columns(['instance_id', 'name']).doUpdateSet(values))
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      if (input.audit) await insertAudit(tx, this.customer.id, input.audit);
+      return toConnection(row);
+    });
+  }
+
+  async deleteConnection(instanceId: string, name: string, audit: NewAuditEvent): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const result = await tx
+        .deleteFrom('connections')
+        .where('customer_id', '=', this.customer.id)
+        .where('instance_id', '=', instanceId)
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (result.numDeletedRows === 0n) return false;
+      await insertAudit(tx, this.customer.id, audit);
+      return true;
+    });
+  }
+
+  async listAudit(options?: { limit?: number }): Promise<AuditEvent[]> {
+    const limit = Math.min(Math.max(Math.trunc(options?.limit ?? 100), 1), 1000);
+    const rows = await this.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('customer_id', '=', this.customer.id)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toAudit);
+  }
+}
+
+export class KyselyStore implements Store {
+  constructor(
+    readonly db: Db,
+    readonly engine: 'sqlite' | 'postgres',
+    readonly migrate: () => Promise<void>,
+    private readonly onClose: () => Promise<void>,
+  ) {}
+
+  async ensureCustomer(externalId: string, name?: string | null): Promise<Customer> {
+    // Fast path, read only: this runs on every authenticated request.
+    const found = await this.db.selectFrom('customers').selectAll().where('external_id', '=', externalId).executeTakeFirst();
+    if (found && (name == null || found.name === name)) return toCustomer(found);
+    if (!found) {
+      // Concurrent first sights: one insert wins, the others do nothing and read its row.
+      await this.db
+        .insertInto('customers')
+        .values({ id: newId('cus'), external_id: externalId, name: name ?? null, created_at: now() })
+        .onConflict((oc) => oc.column('external_id').doNothing())
+        .execute();
+    }
+    if (name != null) {
+      await this.db
+        .updateTable('customers')
+        .set({ name })
+        .where('external_id', '=', externalId)
+        .where((eb) => eb.or([eb('name', 'is', null), eb('name', '!=', name)]))
+        .execute();
+    }
+    const row = await this.db.selectFrom('customers').selectAll().where('external_id', '=', externalId).executeTakeFirstOrThrow();
+    return toCustomer(row);
+  }
+
+  forCustomer(customer: Customer): CustomerStore {
+    return new KyselyCustomerStore(this.db, customer);
+  }
+
+  readonly vendor: Store['vendor'] = {
+    listCustomers: async () => {
+      const rows = await this.db
+        .selectFrom('customers')
+        .leftJoin('instances', 'instances.customer_id', 'customers.id')
+        .select([
+          'customers.id',
+          'customers.external_id',
+          'customers.name',
+          'customers.created_at',
+          (eb) => eb.fn.count<string | number>('instances.id').as('instance_count'),
+        ])
+        .groupBy(['customers.id', 'customers.external_id', 'customers.name', 'customers.created_at'])
+        .orderBy('customers.created_at')
+        .orderBy('customers.external_id') // ids are random: customers first seen in one millisecond sort by their own id
+        .execute();
+      return rows.map((row) => ({ ...toCustomer(row), instanceCount: Number(row.instance_count) }));
+    },
+    listInstances: async (filter) => {
+      let query = this.db
+        .selectFrom('instances')
+        .innerJoin('customers', 'customers.id', 'instances.customer_id')
+        .selectAll('instances')
+        .select([
+          'customers.external_id as c_external_id',
+          'customers.name as c_name',
+          'customers.created_at as c_created_at',
+        ]);
+      if (filter?.customerId !== undefined) query = query.where('instances.customer_id', '=', filter.customerId);
+      if (filter?.status !== undefined) query = query.where('instances.status', '=', filter.status);
+      const rows = await query.orderBy('instances.created_at').orderBy('instances.id').execute();
+      return rows.map(withCustomer);
+    },
+    getInstance: async (id) => {
+      const row = await this.db
+        .selectFrom('instances')
+        .innerJoin('customers', 'customers.id', 'instances.customer_id')
+        .selectAll('instances')
+        .select([
+          'customers.external_id as c_external_id',
+          'customers.name as c_name',
+          'customers.created_at as c_created_at',
+        ])
+        .where('instances.id', '=', id)
+        .executeTakeFirst();
+      return row && withCustomer(row);
+    },
+    listConnections: async (instanceIds) => {
+      if (instanceIds.length === 0) return [];
+      const rows = await this.db
+        .selectFrom('connections')
+        .selectAll()
+        .where('instance_id', 'in', [...instanceIds])
+        .orderBy('instance_id')
+        .orderBy('name')
+        .execute();
+      return rows.map(toConnection);
+    },
+    getCustomer: async (id) => {
+      const row = await this.db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toCustomer(row);
+    },
+    recordAudit: async (event) => {
+      await insertAudit(this.db, event.customerId, event);
+    },
+  };
+
+  async ping(): Promise<boolean> {
+    try {
+      await sql`select 1`.execute(this.db);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.onClose();
+  }
+}
+
+function withCustomer(
+  row: Selectable<InstancesTable> & { c_external_id: string; c_name: string | null; c_created_at: string },
+): InstanceRecord & { customer: Customer } {
+  return {
+    ...toInstance(row),
+    customer: { id: row.customer_id, externalId: row.c_external_id, name: row.c_name, createdAt: row.c_created_at },
+  };
+}

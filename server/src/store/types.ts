@@ -1,0 +1,143 @@
+// The store's contract. Routes and the runtime use only this; the Kysely implementation
+// (./kysely.ts) keeps every tenant query scoped by customer, so a route can't forget it.
+import type { Kysely } from 'kysely';
+import type { ConnectionKind, ConnectionStatus, InstanceStatus } from 'plugboard/protocol';
+import type { CoreDatabase } from './schema.js';
+
+export interface Customer {
+  id: string;
+  externalId: string;
+  name: string | null;
+  createdAt: string;
+}
+
+/** An instance row. `secrets` is one ciphertext holding the JSON map of secret config values. */
+export interface InstanceRecord {
+  id: string;
+  customerId: string;
+  integrationKey: string;
+  status: InstanceStatus;
+  statusReason: string | null;
+  config: Record<string, unknown>;
+  secrets: string | null;
+  /** Names of the secret fields stored in `secrets` (kept in clear so responses need no decrypt). */
+  secretNames: string[];
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  activatedAt: string | null;
+}
+
+export interface ConnectionRecord {
+  instanceId: string;
+  customerId: string;
+  name: string;
+  kind: ConnectionKind;
+  status: ConnectionStatus;
+  /** Encrypted JSON: API-key values, or OAuth tokens. Never leaves the server. */
+  ciphertext: string | null;
+  expiresAt: string | null;
+  error: string | null;
+  updatedAt: string;
+}
+
+export interface AuditEvent {
+  id: string;
+  customerId: string | null;
+  /** `user:<sub>`, `vendor:<sub>`, `system` */
+  actor: string;
+  /** `instance.created`, `instance.config_saved`, `connection.set`, … */
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+  at: string;
+}
+export type NewAuditEvent = Omit<AuditEvent, 'id' | 'at' | 'customerId'>;
+
+export class VersionConflictError extends Error {
+  constructor(readonly currentVersion: number) {
+    super(`version conflict: current version is ${currentVersion}`);
+  }
+}
+/** A second instance of the same integration for one customer. */
+export class DuplicateInstanceError extends Error {
+  constructor(readonly existingId: string) {
+    super('this customer already has an instance of this integration');
+  }
+}
+
+/** An idempotency key already used by this customer to create an instance of another integration. */
+export class IdempotencyKeyReuseError extends Error {
+  constructor(readonly existingId: string) {
+    super('this idempotency key was already used for an instance of another integration');
+  }
+}
+
+/** All reads and writes of one customer. Another customer's rows are invisible here (not found). */
+export interface CustomerStore {
+  readonly customer: Customer;
+  listInstances(): Promise<InstanceRecord[]>;
+  getInstance(id: string): Promise<InstanceRecord | undefined>;
+  /**
+   * Creates a draft instance. With an idempotency key, a repeat (even concurrent) returns the
+   * instance the first call made, with `created: false`. An empty `audit.target` becomes
+   * `instance:<new id>`. Throws DuplicateInstanceError, or IdempotencyKeyReuseError when the key
+   * was used for another integration.
+   */
+  createInstance(input: {
+    integrationKey: string;
+    idempotencyKey?: string;
+    audit: NewAuditEvent;
+  }): Promise<{ instance: InstanceRecord; created: boolean }>;
+  /**
+   * Writes config if `expectedVersion` matches (compare-and-set), bumps the version. Throws
+   * VersionConflictError on a stale version; undefined when the instance is not this customer's.
+   */
+  updateConfig(
+    id: string,
+    input: { config: Record<string, unknown>; secrets: string | null; secretNames: string[]; expectedVersion: number; audit: NewAuditEvent },
+  ): Promise<InstanceRecord | undefined>;
+  setStatus(
+    id: string,
+    input: { status: InstanceStatus; reason?: string | null; audit: NewAuditEvent },
+  ): Promise<InstanceRecord | undefined>;
+  /** Deletes the instance and everything under it (connections, sessions, executions). */
+  deleteInstance(id: string, audit: NewAuditEvent): Promise<boolean>;
+  listConnections(instanceId: string): Promise<ConnectionRecord[]>;
+  /** Every connection of this customer, all instances at once (lists without a query per instance). */
+  listAllConnections(): Promise<ConnectionRecord[]>;
+  getConnection(instanceId: string, name: string): Promise<ConnectionRecord | undefined>;
+  putConnection(
+    instanceId: string,
+    name: string,
+    input: Pick<ConnectionRecord, 'kind' | 'status' | 'ciphertext' | 'expiresAt' | 'error'> & { audit?: NewAuditEvent },
+  ): Promise<ConnectionRecord | undefined>;
+  deleteConnection(instanceId: string, name: string, audit: NewAuditEvent): Promise<boolean>;
+  listAudit(options?: { limit?: number }): Promise<AuditEvent[]>;
+}
+
+export interface Store {
+  readonly engine: 'sqlite' | 'postgres';
+  /**
+   * The database, for subsystems with tables of their own (oauth, runtime): type them with
+   * `store.db.withTables<TheirTables>()`, and pass their migrations to `openStore`.
+   */
+  readonly db: Kysely<CoreDatabase>;
+  /** Creates tables and indexes; safe to call on every start. */
+  migrate(): Promise<void>;
+  /** Resolves a customer by external id, creating it on first sight; updates its name when given. */
+  ensureCustomer(externalId: string, name?: string | null): Promise<Customer>;
+  forCustomer(customer: Customer): CustomerStore;
+  vendor: {
+    listCustomers(): Promise<(Customer & { instanceCount: number })[]>;
+    listInstances(filter?: { customerId?: string; status?: InstanceStatus }): Promise<(InstanceRecord & { customer: Customer })[]>;
+    getInstance(id: string): Promise<(InstanceRecord & { customer: Customer }) | undefined>;
+    getCustomer(id: string): Promise<Customer | undefined>;
+    /** Connections of the given instances, whatever their customer, in one query. */
+    listConnections(instanceIds: readonly string[]): Promise<ConnectionRecord[]>;
+    recordAudit(event: NewAuditEvent & { customerId: string | null }): Promise<void>;
+  };
+  /** Answers when the database answers (for /readyz). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
