@@ -100,6 +100,7 @@ export const en = {
   'form.pickerClear': 'Clear {label}',
   'form.pickerSelected': '{label}: selected',
   'form.errors': 'Fix these problems:',
+  'form.unsupported': 'This setting can’t be edited here yet. Its current value is kept.',
   // execution log
   'executions.label': 'Runs',
   'executions.filter': 'Status',

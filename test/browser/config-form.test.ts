@@ -532,6 +532,62 @@ describe('<plug-config-form>', () => {
     });
   });
 
+  describe('a field kind this build does not know (a newer server)', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        name: { type: 'string', title: 'Name', 'x-plug-kind': 'text' },
+        when: { type: 'string', title: 'Send at', description: 'Local time.', 'x-plug-kind': 'datetime' },
+        layout: { type: 'object', title: 'Layout', 'x-plug-kind': 'canvas' },
+      },
+      required: ['name', 'when'],
+      'x-plug-order': ['name', 'when', 'layout'],
+    };
+    const unsupported = (el: PlugConfigForm, name: string) => {
+      const group = [...el.shadowRoot!.querySelectorAll<HTMLElement>('[data-kind="unsupported"]')].find(
+        (g) => el.shadowRoot!.getElementById(g.getAttribute('aria-labelledby')!)!.textContent!.replace(/\*/, '').trim() === schema.properties[name as 'when'].title,
+      );
+      if (!group) throw new Error(`no unsupported note for ${name}`);
+      return group;
+    };
+
+    it('says so in an accessible note instead of guessing a text input', async () => {
+      const el = await mount({ schema });
+      // (counts, not nodes: a failing assertion on a DOM node stalls the runner's serializer)
+      expect(el.shadowRoot!.querySelectorAll('[data-field="when"], [data-field="layout"]').length).to.equal(0);
+      const when = unsupported(el, 'when');
+      expect(when.getAttribute('role')).to.equal('group');
+      expect(when.getAttribute('data-declared-kind')).to.equal('datetime');
+      const described = when.getAttribute('aria-describedby')!.split(' ').map((id) => el.shadowRoot!.getElementById(id)!.textContent!.trim());
+      expect(described).to.include('This setting can’t be edited here yet. Its current value is kept.');
+      expect(described).to.include('Local time.');
+      expect(unsupported(el, 'layout').textContent).to.include('can’t be edited here yet');
+      await expect(el).to.be.accessible();
+    });
+
+    it('keeps the stored value as it is and does not block the form', async () => {
+      const stored = { name: 'n', when: '2030-01-02T03:04', layout: { columns: [1, 2] } };
+      const el = await mount({ schema, value: stored });
+      expect(el.value).to.deep.equal(stored);
+      await typeInto(el, 'name', 'ew');
+      expect(el.value).to.deep.equal({ ...stored, name: 'new' });
+      el.value = { name: 'n' };
+      await el.updateComplete;
+      expect(el.value).to.deep.equal({ name: 'n' });
+      expect(el.checkValidity()).to.be.true; // the server decides about what this page cannot show
+    });
+
+    it("shows the server's message on it and reportValidity takes focus there", async () => {
+      const el = await mount({ schema, value: { name: 'n' }, errors: [{ path: 'config.when', message: 'Pick a time' }] });
+      const when = unsupported(el, 'when');
+      const error = when.getAttribute('aria-describedby')!.split(' ').map((id) => el.shadowRoot!.getElementById(id)!).find((n) => n.getAttribute('part') === 'error')!;
+      expect(error.textContent!.trim()).to.equal('Pick a time');
+      el.reportValidity();
+      expect(when.contains(el.shadowRoot!.activeElement), 'focus in the note').to.equal(true);
+      await expect(el).to.be.accessible();
+    });
+  });
+
   it('renders hostile titles, help, option labels and loaded labels as text', async () => {
     const evil = '<img src=x onerror="window.__pwned=1">';
     const schema = {

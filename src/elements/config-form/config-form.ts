@@ -1,42 +1,18 @@
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property } from 'lit/decorators.js';
-import { ifDefined } from 'lit/directives/if-defined.js';
-import { live } from 'lit/directives/live.js';
 import type { FieldError } from '../../protocol/problem.js';
 import { PlugElement } from '../base/plug-element.js';
 import { format, type StringKey, type Translations } from '../i18n.js';
 import { tokens } from '../themes/tokens.js';
 import { styles } from './config-form.styles.js';
-import { fromRaw, isFilled, readFields, toRaw, type FieldOption, type FieldSpec, type RawValue } from './field-spec.js';
+import { renderField } from './field-renderers.js';
+import { fromRaw, isFilled, readFields, toRaw, type FieldSpec, type RawValue } from './field-spec.js';
+import { PickerField, type LoadOptions, type PickerForm } from './picker-field.js';
 
 export type { FieldOption } from './field-spec.js';
-
-/** Loads a picker's options: the host calls `GET /instances/:id/data-sources/:source?q=`. */
-export type LoadOptions = (
-  dataSource: string,
-  query: string,
-  config: Record<string, unknown>,
-) => Promise<FieldOption[]>;
-
-interface PickerState {
-  open: boolean;
-  query: string;
-  status: 'idle' | 'loading' | 'ready' | 'error';
-  options: FieldOption[];
-  /** Index of the highlighted option (aria-activedescendant), -1 for none. */
-  active: number;
-  seq: number;
-  searchTimer?: ReturnType<typeof setTimeout>;
-  checkTimer?: ReturnType<typeof setTimeout>;
-  checkSeq: number;
-}
+export type { LoadOptions } from './picker-field.js';
 
 const differs = (a: unknown, b: unknown): boolean => JSON.stringify(a) !== JSON.stringify(b);
-
-/** Debounce for picker searches and dependent reloads, so typing costs one request, not one per key. */
-const PICKER_DELAY_MS = 250;
-/** Up to this many options a choice is a radio group (all visible at once); more make a select. */
-const RADIO_LIMIT = 4;
 
 /**
  * @customElement plug-config-form
@@ -81,11 +57,33 @@ export class PlugConfigForm extends PlugElement {
   #shown = new Set<string>();
   /** Fields the user edited since `errors` was set: their server message is out of date. */
   #dismissed = new Set<string>();
-  #pickers = new Map<string, PickerState>();
-  #labels = new Map<string, Map<string, string>>();
-  #prefetched = new Set<string>();
+  /** One per picker field name; its labels of loaded options outlive a new `value`. */
+  #pickers = new Map<string, PickerField>();
   #formDisabled = false;
   #specs?: { schema: unknown; fields: FieldSpec[] };
+  /** What the field renderers and pickers read from this form and report back to it. */
+  readonly #form: PickerForm = (() => {
+    const form = this;
+    return {
+      get disabled() {
+        return form.#isDisabled();
+      },
+      get loadOptions() {
+        return form.loadOptions;
+      },
+      t: (key, vars) => form.#t(key, vars),
+      raw: (f) => form.#rawOf(f),
+      list: (f) => form.#list(f),
+      secretIsSet: (f) => form.#secretIsSet(f),
+      input: (e, f, raw) => form.#onInput(e, f, raw),
+      commit: (f) => form.#commit(f),
+      submitOnEnter: (e) => form.#submitOnEnter(e),
+      picker: (f) => form.#picker(f),
+      missing: (f) => form.#depsMissing(f),
+      config: () => form.#config(),
+      pick: (f, values) => form.#replacePicks(f, values),
+    };
+  })();
 
   /** JSON Schema of one config page: `properties` with `x-plug-*` hints, `required`, `x-plug-order`. */
   @property({ attribute: false }) accessor schema: Record<string, unknown> | undefined = undefined;
@@ -120,15 +118,14 @@ export class PlugConfigForm extends PlugElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('errors')) this.#dismissed.clear();
-    if (changed.has('disabled') && this.disabled) for (const p of this.#pickers.values()) p.open = false;
+    if (changed.has('disabled') && this.disabled) for (const p of this.#pickers.values()) p.collapse();
   }
 
   protected override updated(changed: PropertyValues<this>): void {
     this.#syncValidity();
     this.#syncFormValue();
-    if (changed.has('schema') || changed.has('loadOptions')) this.#prefetched.clear();
-    this.#prefetchLabels();
-    this.renderRoot.querySelector('[role="option"].active')?.scrollIntoView?.({ block: 'nearest' });
+    if (changed.has('schema') || changed.has('loadOptions')) for (const p of this.#pickers.values()) p.allowPrefetch();
+    for (const f of this.#fields()) if (f.kind === 'picker') this.#picker(f).prefetch(f);
   }
 
   formResetCallback(): void {
@@ -300,38 +297,13 @@ export class PlugConfigForm extends PlugElement {
     this.#edit(f, raw);
   }
 
-  #submitOnEnter = (e: KeyboardEvent): void => {
+  #submitOnEnter(e: KeyboardEvent): void {
     if (e.key === 'Enter' && !e.isComposing) this.#internals.form?.requestSubmit();
-  };
+  }
 
   /** A field changed: pickers depending on it get fresh options and lose choices that no longer exist. */
   #dependencyChanged(name: string): void {
-    for (const p of this.#fields()) {
-      if (p.kind !== 'picker' || !p.dependsOn.includes(name)) continue;
-      const st = this.#picker(p);
-      clearTimeout(st.searchTimer);
-      clearTimeout(st.checkTimer);
-      st.seq++;
-      st.checkSeq++;
-      Object.assign(st, { open: false, query: '', status: 'idle', options: [], active: -1 });
-      if (this.#list(p).length === 0) continue;
-      if (this.#depsMissing(p).length > 0) {
-        this.#replacePicks(p, []);
-        continue;
-      }
-      st.checkTimer = setTimeout(() => void this.#recheck(p), PICKER_DELAY_MS);
-    }
-  }
-
-  async #recheck(f: FieldSpec): Promise<void> {
-    const st = this.#picker(f);
-    const seq = ++st.checkSeq;
-    const options = await this.#fetch(f, '').catch(() => undefined);
-    if (!options || seq !== st.checkSeq || this.#pickers.get(f.name) !== st) return;
-    const valid = new Set(options.map((o) => o.value));
-    const picked = this.#list(f);
-    const kept = picked.filter((v) => valid.has(v));
-    if (kept.length !== picked.length) this.#replacePicks(f, kept);
+    for (const p of this.#fields()) if (p.kind === 'picker' && p.dependsOn.includes(name)) this.#picker(p).dependencyChanged(p);
   }
 
   #replacePicks(f: FieldSpec, values: string[]): void {
@@ -339,159 +311,28 @@ export class PlugConfigForm extends PlugElement {
     this.#commit(f);
   }
 
-  // ------------------------------------------------------------------ pickers
-
-  #picker(f: FieldSpec): PickerState {
-    let st = this.#pickers.get(f.name);
-    if (!st) {
-      st = { open: false, query: '', status: 'idle', options: [], active: -1, seq: 0, checkSeq: 0 };
-      this.#pickers.set(f.name, st);
+  #picker(f: FieldSpec): PickerField {
+    let picker = this.#pickers.get(f.name);
+    if (!picker) {
+      picker = new PickerField(this, this.#form);
+      this.#pickers.set(f.name, picker);
     }
-    return st;
-  }
-
-  #labelOf(f: FieldSpec, value: string): string {
-    return this.#labels.get(f.name)?.get(value) ?? value;
-  }
-
-  async #fetch(f: FieldSpec, query: string): Promise<FieldOption[]> {
-    if (!this.loadOptions || !f.dataSource) throw new Error(`no loadOptions for ${f.name}`);
-    const loaded = await this.loadOptions(f.dataSource, query, this.#config());
-    const options = (Array.isArray(loaded) ? loaded : []).flatMap((o): FieldOption[] =>
-      o && (typeof o.value === 'string' || typeof o.value === 'number')
-        ? [{ value: String(o.value), label: typeof o.label === 'string' ? o.label : String(o.value) }]
-        : [],
-    );
-    const labels = this.#labels.get(f.name) ?? new Map<string, string>();
-    for (const o of options) labels.set(o.value, o.label);
-    this.#labels.set(f.name, labels);
-    return options;
-  }
-
-  async #load(f: FieldSpec): Promise<void> {
-    const st = this.#picker(f);
-    clearTimeout(st.searchTimer);
-    const seq = ++st.seq;
-    st.status = 'loading';
-    this.requestUpdate();
-    try {
-      const options = await this.#fetch(f, st.query);
-      if (seq !== st.seq) return;
-      Object.assign(st, { options, status: 'ready', active: -1 });
-    } catch {
-      if (seq !== st.seq) return;
-      Object.assign(st, { options: [], status: 'error', active: -1 });
-    }
-    this.requestUpdate();
-  }
-
-  /** Shows labels instead of raw ids for values set by code: one unfiltered load per picker. */
-  #prefetchLabels(): void {
-    if (!this.loadOptions) return;
-    for (const f of this.#fields()) {
-      if (f.kind !== 'picker' || this.#prefetched.has(f.name)) continue;
-      const picked = this.#list(f);
-      const known = this.#labels.get(f.name);
-      if (picked.length === 0 || picked.every((v) => known?.has(v)) || this.#depsMissing(f).length > 0) continue;
-      this.#prefetched.add(f.name);
-      this.#fetch(f, '').then(
-        () => this.requestUpdate(),
-        () => undefined, // labels stay as ids; opening the picker shows the error with a retry
-      );
-    }
-  }
-
-  #open(f: FieldSpec): void {
-    if (this.#isDisabled() || this.#depsMissing(f).length > 0) return;
-    const st = this.#picker(f);
-    if (st.open) return;
-    st.open = true;
-    st.active = -1;
-    void this.#load(f);
-  }
-
-  #close(f: FieldSpec): void {
-    const st = this.#picker(f);
-    clearTimeout(st.searchTimer);
-    st.seq++;
-    Object.assign(st, { open: false, query: '', status: st.status === 'loading' ? 'idle' : st.status, active: -1 });
-    this.requestUpdate();
-  }
-
-  #search(e: Event, f: FieldSpec): void {
-    e.stopPropagation(); // typing a query is not an edit of the form's value
-    const st = this.#picker(f);
-    st.query = (e.target as HTMLInputElement).value;
-    st.open = true;
-    st.status = 'loading';
-    st.seq++; // a search already in flight is now stale
-    clearTimeout(st.searchTimer);
-    st.searchTimer = setTimeout(() => void this.#load(f), PICKER_DELAY_MS);
-    this.requestUpdate();
-  }
-
-  #choose(f: FieldSpec, option: FieldOption): void {
-    if (f.multiple) {
-      const picked = this.#list(f);
-      const next = picked.includes(option.value) ? picked.filter((v) => v !== option.value) : [...picked, option.value];
-      this.#edit(f, next);
-    } else {
-      this.#close(f);
-      this.#edit(f, option.value);
-    }
-    this.#commit(f);
-  }
-
-  #pickerKeydown(e: KeyboardEvent, f: FieldSpec): void {
-    const st = this.#picker(f);
-    const visible = st.open && st.status === 'ready' ? st.options : [];
-    switch (e.key) {
-      case 'ArrowDown':
-      case 'ArrowUp':
-        e.preventDefault();
-        if (!st.open) {
-          this.#open(f);
-        } else if (visible.length > 0) {
-          const step = e.key === 'ArrowDown' ? 1 : -1;
-          st.active = st.active < 0 ? (step > 0 ? 0 : visible.length - 1) : (st.active + step + visible.length) % visible.length;
-          this.requestUpdate();
-        }
-        break;
-      case 'Enter':
-        if (st.open) {
-          e.preventDefault();
-          const option = visible[st.active];
-          if (option) this.#choose(f, option);
-        } else {
-          this.#submitOnEnter(e);
-        }
-        break;
-      case 'Escape':
-        if (st.open) {
-          // Stop here, or a dialog around the form would close too.
-          e.preventDefault();
-          e.stopPropagation();
-          this.#close(f);
-        }
-        break;
-      case 'Tab':
-        if (st.open) this.#close(f);
-        break;
-    }
-  }
-
-  #retry(f: FieldSpec, e: Event): void {
-    const wrapper = (e.currentTarget as HTMLElement).closest('.picker');
-    wrapper?.querySelector<HTMLInputElement>('[role="combobox"]')?.focus();
-    void this.#load(f);
+    return picker;
   }
 
   // ------------------------------------------------------------------ public API
 
-  /** Current values: numbers as numbers, lists as arrays, JSON fields as their JSON text (the server parses it); a secret only when typed. */
+  /**
+   * Current values: numbers as numbers, lists as arrays, JSON fields as their JSON text (the
+   * server parses it); a secret only when typed; a field of an unsupported kind as it was set.
+   */
   get value(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const f of this.#fields()) {
+      if (f.kind === 'unsupported') {
+        if (this.#source[f.name] !== undefined) out[f.name] = this.#source[f.name];
+        continue;
+      }
       const parsed = fromRaw(f, this.#rawOf(f));
       const v = (parsed.ok ? parsed.value : parsed.text) ?? this.#pendingSecret(f);
       if (v !== undefined) out[f.name] = v;
@@ -507,12 +348,7 @@ export class PlugConfigForm extends PlugElement {
     this.#source = { ...(v ?? {}) };
     this.#raw.clear();
     this.#shown.clear();
-    for (const st of this.#pickers.values()) {
-      clearTimeout(st.searchTimer);
-      clearTimeout(st.checkTimer);
-    }
-    this.#pickers.clear();
-    this.#prefetched.clear();
+    for (const p of this.#pickers.values()) p.reset();
     this.requestUpdate();
   }
 
@@ -555,308 +391,6 @@ export class PlugConfigForm extends PlugElement {
 
   // ------------------------------------------------------------------ rendering
 
-  #describedBy(id: string, f: FieldSpec, extra: string[] = []): string {
-    return [f.help ? `${id}-help` : '', ...extra, `${id}-error`].filter(Boolean).join(' ');
-  }
-
-  #help(id: string, f: FieldSpec): TemplateResult | typeof nothing {
-    return f.help ? html`<div part="help" class="help" id="${id}-help">${f.help}</div>` : nothing;
-  }
-
-  #error(id: string, message: string): TemplateResult {
-    return html`<div part="error" class="error" id="${id}-error" aria-live="polite">${message}</div>`;
-  }
-
-  #label(id: string, f: FieldSpec): TemplateResult {
-    return html`<label part="label" class="label" for=${id}>${f.label}${this.#requiredMark(f)}</label>`;
-  }
-
-  #requiredMark(f: FieldSpec): TemplateResult | typeof nothing {
-    return f.required ? html`<span class="required" aria-hidden="true" title=${this.#t('form.required')}>*</span>` : nothing;
-  }
-
-  #renderField(f: FieldSpec, i: number, server: Map<string, string[]>): TemplateResult {
-    const id = `f${i}`;
-    const message = this.#visibleError(f, server);
-    switch (f.kind) {
-      case 'boolean':
-        return this.#renderSwitch(f, id, message);
-      case 'choice':
-        return f.options.length <= RADIO_LIMIT ? this.#renderGroup(f, id, message, 'radio') : this.#renderSelect(f, id, message);
-      case 'multiChoice':
-        return this.#renderGroup(f, id, message, 'checkbox');
-      case 'picker':
-        return this.#renderPicker(f, id, message);
-      case 'longText':
-      case 'json':
-        return this.#renderTextarea(f, id, message);
-      default:
-        return this.#renderInput(f, id, message);
-    }
-  }
-
-  #renderInput(f: FieldSpec, id: string, message: string): TemplateResult {
-    const raw = this.#rawOf(f) as string;
-    const secretSet = this.#secretIsSet(f) && raw === '';
-    const type = { secret: 'password', number: 'number', url: 'url', email: 'email' }[f.kind as string] ?? 'text';
-    const numeric = f.kind === 'number';
-    return html`<div part="field" class="field" data-kind=${f.kind}>
-      ${this.#label(id, f)}
-      <input
-        id=${id}
-        part="input"
-        data-field=${f.name}
-        data-focus=${f.name}
-        name=${f.name}
-        type=${type}
-        .value=${live(raw)}
-        placeholder=${ifDefined(f.placeholder)}
-        autocomplete=${ifDefined(f.kind === 'secret' ? 'off' : undefined)}
-        spellcheck=${ifDefined(f.kind === 'secret' ? 'false' : undefined)}
-        inputmode=${ifDefined(numeric ? (f.integer ? 'numeric' : 'decimal') : undefined)}
-        ?required=${f.required && !this.#secretIsSet(f)}
-        minlength=${ifDefined(numeric ? undefined : f.minLength)}
-        maxlength=${ifDefined(numeric ? undefined : f.maxLength)}
-        pattern=${ifDefined(f.kind === 'text' ? f.pattern : undefined)}
-        min=${ifDefined(numeric ? f.min : undefined)}
-        max=${ifDefined(numeric ? f.max : undefined)}
-        step=${ifDefined(numeric ? (f.integer ? '1' : 'any') : undefined)}
-        ?disabled=${this.#isDisabled()}
-        aria-invalid=${message ? 'true' : 'false'}
-        aria-describedby=${this.#describedBy(id, f, secretSet ? [`${id}-set`] : [])}
-        @input=${(e: Event) => this.#onInput(e, f, (e.target as HTMLInputElement).value)}
-        @change=${() => this.#commit(f)}
-        @keydown=${this.#submitOnEnter}
-      />
-      ${secretSet ? html`<div part="help" class="help secret-set" id="${id}-set">${this.#t('form.secretSet')}</div>` : nothing}
-      ${this.#help(id, f)} ${this.#error(id, message)}
-    </div>`;
-  }
-
-  #renderTextarea(f: FieldSpec, id: string, message: string): TemplateResult {
-    const json = f.kind === 'json';
-    return html`<div part="field" class="field" data-kind=${f.kind}>
-      ${this.#label(id, f)}
-      <textarea
-        id=${id}
-        part="input"
-        class=${json ? 'code' : ''}
-        data-field=${f.name}
-        data-focus=${f.name}
-        name=${f.name}
-        rows=${json ? 6 : 4}
-        spellcheck=${json ? 'false' : 'true'}
-        .value=${live(this.#rawOf(f) as string)}
-        placeholder=${ifDefined(f.placeholder)}
-        ?required=${f.required}
-        maxlength=${ifDefined(f.maxLength)}
-        ?disabled=${this.#isDisabled()}
-        aria-invalid=${message ? 'true' : 'false'}
-        aria-describedby=${this.#describedBy(id, f)}
-        @input=${(e: Event) => this.#onInput(e, f, (e.target as HTMLTextAreaElement).value)}
-        @change=${() => this.#commit(f)}
-      ></textarea>
-      ${this.#help(id, f)} ${this.#error(id, message)}
-    </div>`;
-  }
-
-  #renderSwitch(f: FieldSpec, id: string, message: string): TemplateResult {
-    return html`<div part="field" class="field switch" data-kind=${f.kind}>
-      <input
-        id=${id}
-        part="input"
-        type="checkbox"
-        role="switch"
-        data-field=${f.name}
-        data-focus=${f.name}
-        name=${f.name}
-        .checked=${live(this.#rawOf(f) === true)}
-        ?disabled=${this.#isDisabled()}
-        aria-invalid=${message ? 'true' : 'false'}
-        aria-describedby=${this.#describedBy(id, f)}
-        @input=${(e: Event) => this.#onInput(e, f, (e.target as HTMLInputElement).checked)}
-        @change=${() => this.#commit(f)}
-      />
-      ${this.#label(id, f)} ${this.#help(id, f)} ${this.#error(id, message)}
-    </div>`;
-  }
-
-  #renderGroup(f: FieldSpec, id: string, message: string, type: 'radio' | 'checkbox'): TemplateResult {
-    const raw = this.#rawOf(f);
-    const picked = Array.isArray(raw) ? raw : [raw];
-    const toggle = (e: Event, value: string): void => {
-      const checked = (e.target as HTMLInputElement).checked;
-      if (type === 'radio') this.#onInput(e, f, value);
-      else this.#onInput(e, f, checked ? [...this.#list(f), value] : this.#list(f).filter((v) => v !== value));
-    };
-    return html`<fieldset part="field" class="field group" data-kind=${f.kind} aria-describedby=${this.#describedBy(id, f)}>
-      <legend part="label" class="label">${f.label}${this.#requiredMark(f)}</legend>
-      ${f.options.map(
-        (o, j) => html`<label class="choice">
-          <input
-            id="${id}-${j}"
-            part="input"
-            type=${type}
-            name=${id}
-            .value=${o.value}
-            data-field=${ifDefined(j === 0 ? f.name : undefined)}
-            data-focus=${ifDefined(j === 0 ? f.name : undefined)}
-            .checked=${live(picked.includes(o.value))}
-            ?required=${type === 'radio' && f.required}
-            ?disabled=${this.#isDisabled()}
-            aria-invalid=${message ? 'true' : 'false'}
-            @input=${(e: Event) => toggle(e, o.value)}
-            @change=${() => this.#commit(f)}
-          /><span>${o.label}</span>
-        </label>`,
-      )}
-      ${this.#help(id, f)} ${this.#error(id, message)}
-    </fieldset>`;
-  }
-
-  #renderSelect(f: FieldSpec, id: string, message: string): TemplateResult {
-    const raw = this.#rawOf(f) as string;
-    return html`<div part="field" class="field" data-kind=${f.kind}>
-      ${this.#label(id, f)}
-      <select
-        id=${id}
-        part="input"
-        data-field=${f.name}
-        data-focus=${f.name}
-        name=${f.name}
-        ?required=${f.required}
-        ?disabled=${this.#isDisabled()}
-        aria-invalid=${message ? 'true' : 'false'}
-        aria-describedby=${this.#describedBy(id, f)}
-        @input=${(e: Event) => this.#onInput(e, f, (e.target as HTMLSelectElement).value)}
-        @change=${() => this.#commit(f)}
-      >
-        <option value="" .selected=${live(raw === '')}>${f.placeholder ?? this.#t('form.choose')}</option>
-        ${f.options.map((o) => html`<option .value=${o.value} .selected=${live(raw === o.value)}>${o.label}</option>`)}
-      </select>
-      ${this.#help(id, f)} ${this.#error(id, message)}
-    </div>`;
-  }
-
-  #renderPicker(f: FieldSpec, id: string, message: string): TemplateResult {
-    const st = this.#picker(f);
-    const picked = this.#list(f);
-    const missing = this.#depsMissing(f);
-    // A field with an error stays reachable, so reportValidity can take the user to it.
-    const blocked = missing.length > 0 && !message;
-    const disabled = this.#isDisabled() || blocked;
-    const open = st.open && !disabled;
-    const showList = open && st.status === 'ready' && st.options.length > 0;
-    const listId = `${id}-listbox`;
-    const active = showList && st.active >= 0 ? `${id}-opt-${st.active}` : undefined;
-    const shown = open ? st.query : f.multiple ? '' : picked[0] !== undefined ? this.#labelOf(f, picked[0]) : '';
-    const extra = [missing.length > 0 ? `${id}-deps` : '', f.multiple && picked.length ? `${id}-chips` : ''];
-    let status: TemplateResult | string = '';
-    if (open && st.status === 'loading') status = this.#t('form.pickerLoading');
-    else if (open && st.status === 'error') status = this.#t('form.pickerError');
-    else if (open && st.status === 'ready') {
-      status = st.options.length === 0 ? this.#t('form.pickerEmpty') : html`<span class="visually-hidden">${this.#t('form.pickerCount', { count: st.options.length })}</span>`;
-    }
-    return html`<div
-      part="field"
-      class="field picker"
-      data-kind=${f.kind}
-      @focusout=${(e: FocusEvent) => {
-        if (st.open && !(e.currentTarget as HTMLElement).contains(e.relatedTarget as Node | null)) this.#close(f);
-      }}
-    >
-      ${this.#label(id, f)}
-      ${f.multiple && picked.length
-        ? html`<ul class="chips" id="${id}-chips" aria-label=${this.#t('form.pickerSelected', { label: f.label })}>
-            ${picked.map(
-              (v) => html`<li part="chip" class="chip">
-                <span>${this.#labelOf(f, v)}</span>
-                <button
-                  type="button"
-                  part="button"
-                  aria-label=${this.#t('form.pickerRemove', { label: this.#labelOf(f, v) })}
-                  ?disabled=${this.#isDisabled()}
-                  @click=${() => this.#replacePicks(f, this.#list(f).filter((x) => x !== v))}
-                >
-                  ×
-                </button>
-              </li>`,
-            )}
-          </ul>`
-        : nothing}
-      <div class="combo">
-        <input
-          id=${id}
-          part="input"
-          type="text"
-          role="combobox"
-          autocomplete="off"
-          data-field=${f.name}
-          data-focus=${f.name}
-          aria-autocomplete="list"
-          aria-expanded=${showList ? 'true' : 'false'}
-          aria-controls=${ifDefined(showList ? listId : undefined)}
-          aria-activedescendant=${ifDefined(active)}
-          aria-required=${f.required ? 'true' : 'false'}
-          aria-invalid=${message ? 'true' : 'false'}
-          aria-describedby=${this.#describedBy(id, f, extra)}
-          placeholder=${open && !f.multiple && picked[0] !== undefined ? this.#labelOf(f, picked[0]) : (f.placeholder ?? this.#t('form.pickerSearch'))}
-          .value=${live(shown)}
-          ?disabled=${disabled}
-          @input=${(e: Event) => this.#search(e, f)}
-          @keydown=${(e: KeyboardEvent) => this.#pickerKeydown(e, f)}
-          @click=${() => this.#open(f)}
-          @focus=${(e: FocusEvent) => (e.target as HTMLInputElement).select()}
-        />
-        ${!f.multiple && !f.required && picked.length && !disabled
-          ? html`<button
-              type="button"
-              part="button"
-              class="clear"
-              aria-label=${this.#t('form.pickerClear', { label: f.label })}
-              @click=${() => this.#replacePicks(f, [])}
-            >
-              ×
-            </button>`
-          : nothing}
-        ${showList
-          ? html`<ul
-              part="listbox"
-              class="listbox"
-              role="listbox"
-              id=${listId}
-              aria-label=${f.label}
-              aria-multiselectable=${ifDefined(f.multiple ? 'true' : undefined)}
-              @mousedown=${(e: Event) => e.preventDefault()}
-            >
-              ${st.options.map(
-                (o, j) => html`<li
-                  part="option"
-                  role="option"
-                  id="${id}-opt-${j}"
-                  class=${j === st.active ? 'active' : ''}
-                  aria-selected=${picked.includes(o.value) ? 'true' : 'false'}
-                  @click=${() => this.#choose(f, o)}
-                >
-                  ${o.label}
-                </li>`,
-              )}
-            </ul>`
-          : nothing}
-      </div>
-      <div class="picker-status" role="status">${status}</div>
-      ${open && st.status === 'error'
-        ? html`<button type="button" part="button" class="retry" @click=${(e: Event) => this.#retry(f, e)}>
-            ${this.#t('form.pickerRetry')}
-          </button>`
-        : nothing}
-      ${missing.length > 0
-        ? html`<div part="help" class="help" id="${id}-deps">${this.#t('form.pickerDepends', { fields: missing.join(', ') })}</div>`
-        : nothing}
-      ${this.#help(id, f)} ${this.#error(id, message)}
-    </div>`;
-  }
-
   override render(): TemplateResult {
     const { byField, unmatched } = this.#serverErrors();
     return html`${unmatched.length
@@ -867,6 +401,6 @@ export class PlugConfigForm extends PlugElement {
             </ul>
           </div>`
         : nothing}
-      <div class="fields">${this.#fields().map((f, i) => this.#renderField(f, i, byField))}</div>`;
+      <div class="fields">${this.#fields().map((f, i) => renderField(f, { id: `f${i}`, message: this.#visibleError(f, byField) }, this.#form))}</div>`;
   }
 }

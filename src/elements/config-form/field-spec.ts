@@ -1,5 +1,7 @@
 import type { FieldHint as ProtocolHint, FieldKind } from '../../protocol/fields.js';
 
+export type { FieldKind };
+
 // A copy of the protocol's FieldHint checked against it by type: importing the value would pull
 // zod/mini into the browser bundle for eight strings.
 const FieldHint = {
@@ -13,15 +15,44 @@ const FieldHint = {
   order: 'x-plug-order',
 } as const satisfies typeof ProtocolHint;
 
+/**
+ * The kinds this build renders, checked against the protocol's union both ways: a kind added to
+ * `FieldKind` is a compile error here (and in the renderer table) until it is handled.
+ */
+const KNOWN_KINDS: { [K in FieldKind]: true } = {
+  text: true,
+  longText: true,
+  secret: true,
+  number: true,
+  boolean: true,
+  choice: true,
+  multiChoice: true,
+  url: true,
+  email: true,
+  json: true,
+  picker: true,
+};
+
+export const isKnownKind = (kind: string): kind is FieldKind => Object.hasOwn(KNOWN_KINDS, kind);
+
+/**
+ * A field's kind as the form sees it: one of the protocol's, or `unsupported` for an
+ * `x-plug-kind` this build does not know (a newer server). An unsupported field says so and
+ * keeps its stored value as it is; it is never guessed into a text input.
+ */
+export type FormFieldKind = FieldKind | 'unsupported';
+
 export interface FieldOption {
   value: string;
   label: string;
 }
 
 /** One property of a config page's JSON Schema, read into what the form needs to render it. */
-export interface FieldSpec {
+export interface FieldSpec<K extends FormFieldKind = FormFieldKind> {
   name: string;
-  kind: FieldKind;
+  kind: K;
+  /** The `x-plug-kind` as the schema wrote it, for an unsupported field. */
+  declaredKind?: string;
   label: string;
   help?: string;
   placeholder?: string;
@@ -47,8 +78,6 @@ export interface FieldSpec {
  * and JSON survive), booleans for switches, arrays for lists.
  */
 export type RawValue = string | boolean | string[];
-
-const KINDS = new Set<string>(['text', 'longText', 'secret', 'number', 'boolean', 'choice', 'multiChoice', 'url', 'email', 'json', 'picker']);
 
 type Json = Record<string, unknown>;
 
@@ -94,7 +123,7 @@ export function readFields(schema: Json | undefined): FieldSpec[] {
     const p = properties[name];
     if (!isObject(p)) return [];
     const hinted = str(p[FieldHint.kind]);
-    const kind = hinted && KINDS.has(hinted) ? (hinted as FieldKind) : inferKind(p);
+    const kind: FormFieldKind = !hinted ? inferKind(p) : isKnownKind(hinted) ? hinted : 'unsupported';
     const minItems = num(p.minItems);
     const listKind = kind === 'multiChoice' || (kind === 'picker' && p[FieldHint.multiple] === true);
     const dependsOn = Array.isArray(p[FieldHint.dependsOn]) ? (p[FieldHint.dependsOn] as unknown[]).filter((d): d is string => typeof d === 'string') : [];
@@ -102,6 +131,7 @@ export function readFields(schema: Json | undefined): FieldSpec[] {
       {
         name,
         kind,
+        declaredKind: kind === 'unsupported' ? hinted : undefined,
         label: str(p.title) ?? name,
         help: str(p.description) ?? str(p[FieldHint.help]),
         placeholder: str(p[FieldHint.placeholder]),
