@@ -16,6 +16,7 @@ import { AuthorizeResponse } from '../src/protocol/index.js';
 import { oauth2 } from '../server/src/sdk/connections.js';
 import { defineIntegration } from '../server/src/sdk/integration.js';
 import { createApp } from '../server/src/app.js';
+import { createServices } from '../server/src/services.js';
 import { createTokenVerifier } from '../server/src/auth.js';
 import { oauthMigrations } from '../server/src/oauth/index.js';
 import { createCipher, generateEncryptionKey } from '../server/src/secrets.js';
@@ -72,14 +73,14 @@ async function serverCostPerCallback(): Promise<void> {
       connections: { chat: oauth2({ label: 'Chat', issuer: provider.issuer, scopes: ['channels:read'], clientId: 'bench', clientSecret: 'bench-secret' }) },
     });
     const key = await makeKey('ES256');
-    const app = createApp({
+    const services = await createServices({
       store,
       cipher: createCipher(generateEncryptionKey()),
       integrations: [integration],
-      verifier: createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: JSON.stringify({ keys: [key.publicJwk] }) }),
       allowedOrigins: [ORIGIN],
       publicUrl: PUBLIC_URL,
     });
+    const app = createApp({ services, verifier: createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: JSON.stringify({ keys: [key.publicJwk] }) }) });
     const token = await signToken(key, { claims: { exp: Math.floor(Date.now() / 1000) + 3600 } });
     const headers = { authorization: `Bearer ${token}`, origin: ORIGIN, 'content-type': 'application/json' };
     const created = await app.request('/api/v1/instances', { method: 'POST', headers, body: JSON.stringify({ integrationKey: 'chat' }) });

@@ -23,11 +23,12 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { createApp } from '../server/src/app.js';
+import { createServices } from '../server/src/services.js';
 import { createTokenVerifier } from '../server/src/auth.js';
 import { indexIntegrations, loadIntegrations } from '../server/src/integrations.js';
 import { createLogger } from '../server/src/logger.js';
 import { allMigrations } from '../server/src/migrations.js';
-import { runtimeSettings, startRuntime, type ExecutionPhases } from '../server/src/runtime/index.js';
+import { runtimeSettings, type ExecutionPhases } from '../server/src/runtime/index.js';
 import { createCipher, generateEncryptionKey } from '../server/src/secrets.js';
 import { openStore } from '../server/src/store/index.js';
 
@@ -93,23 +94,25 @@ async function benchEngine(engine: string): Promise<void> {
   const cipher = createCipher(generateEncryptionKey());
   const pending = new Map<string, (phases: ExecutionPhases) => void>();
   const early = new Map<string, ExecutionPhases>();
-  const started = await startRuntime({
+  const services = await createServices({
     store,
     cipher,
     integrations: index,
-    integrationsModule,
-    databaseUrl,
     publicUrl: 'http://bench.local',
-    settings: runtimeSettings({ PLUGBOARD_PGBOSS_SCHEMA: bossSchema }),
-    runner: true,
     logger,
-    onPhases: (phases) => {
-      const done = pending.get(phases.executionId);
-      if (done) done(phases);
-      else early.set(phases.executionId, phases); // finished before the POST returned its id
+    runtime: {
+      integrationsModule,
+      databaseUrl,
+      settings: runtimeSettings({ PLUGBOARD_PGBOSS_SCHEMA: bossSchema }),
+      runner: true,
+      onPhases: (phases) => {
+        const done = pending.get(phases.executionId);
+        if (done) done(phases);
+        else early.set(phases.executionId, phases); // finished before the POST returned its id
+      },
     },
   });
-  const app = createApp({ store, cipher, integrations: index, verifier, logger, extend: started.mount });
+  const app = createApp({ services, verifier });
   const integration = index.get('bench')!;
 
   async function hookOf(customerExternalId: string): Promise<string> {
@@ -118,7 +121,7 @@ async function benchEngine(engine: string): Promise<void> {
     const audit = { actor: 'user:bench', action: 'instance.created', target: '', details: {} };
     const { instance } = await tenant.createInstance({ integrationKey: 'bench', audit });
     const active = await tenant.setStatus(instance.id, { status: 'active', audit: { ...audit, action: 'instance.activated' } });
-    const [endpoint] = await started.runtime.webhooks.list(active!, integration);
+    const [endpoint] = await services.runtime!.webhooks.list(active!, integration);
     return new URL(endpoint!.url).pathname;
   }
 
@@ -205,7 +208,7 @@ async function benchEngine(engine: string): Promise<void> {
     `  ${'control-plane CPU per execution (this process)'.padEnd(52)} ${cpuMs.toFixed(2)} ms (HTTP + queue + runner + pool side; executors not counted) → ≤ ${(1000 / cpuMs).toFixed(0)}/s per free core`,
   );
 
-  await started.stop(5000);
+  await services.stop(5000);
   if (postgres) {
     await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db);
     await sql`drop schema if exists ${sql.id(bossSchema)} cascade`.execute(store.db);

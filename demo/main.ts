@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Hono } from 'hono';
 import { loadConfig, startServer, type RunningServer } from '../server/src/index.js';
 import { bundleStatus, mountHostPage, packageRoot } from './host-page.js';
 import demoIntegrations from '../server/src/examples/integrations.js';
@@ -164,7 +165,10 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
     LOG_LEVEL: options.logLevel ?? 'warn',
   });
 
-  const services = demoServices({ vendor, inbox, oauthIssuer: () => oauth.issuer });
+  // The demo's own routes: Acme CRM's stand-in backend and services, and the host page.
+  const routes = new Hono();
+  routes.route('/', demoServices({ vendor, inbox, oauthIssuer: () => oauth.issuer }));
+  mountHostPage(routes, { root, bundlePath: options.bundlePath });
   let server: RunningServer;
   try {
     // startServer also runs the flow runtime (webhooks, schedules, executors) on the same store;
@@ -173,10 +177,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
       config,
       integrations: demoIntegrations,
       storeOptions: { sqlitePath: join(dataDir, 'demo.db') },
-      extend: ({ app }) => {
-        app.route('/', services);
-        mountHostPage(app, { root, bundlePath: options.bundlePath });
-      },
+      routes,
     });
   } catch (err) {
     await oauth.close();

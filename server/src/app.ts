@@ -1,96 +1,51 @@
-// The Hono app: cross-cutting middleware, auth, and the resource routes. Pure: no socket, no
-// process state, so tests drive it with `app.request()`.
-import { Hono, type MiddlewareHandler } from 'hono';
+// The Hono app: cross-cutting middleware, auth, and every route, the runtime's included when the
+// services have one. Pure: no socket, no process state, so tests drive it with `app.request()`.
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { every } from 'hono/combine';
 import { cors } from 'hono/cors';
-import { requestId, type RequestIdVariables } from 'hono/request-id';
+import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
-import type { WebhookEndpoint } from 'plugboard/protocol';
-import type { Integration } from './sdk/index.js';
-import { customerAuth, vendorAuth, type CustomerVariables, type TokenVerifier, type VendorVariables } from './auth.js';
-import { indexIntegrations, type IntegrationIndex } from './integrations.js';
-import { createLogger, requestLogger, type Logger } from './logger.js';
+import { customerAuth, vendorAuth, type TokenVerifier } from './auth.js';
+import type { BaseEnv, CustomerEnv, Services, VendorEnv } from './env.js';
+import { requestLogger } from './logger.js';
 import { HttpProblem, onNotFound, problemErrorHandler, problemResponse } from './problem.js';
+import { executionRoutes } from './routes/executions.js';
 import { healthRoutes } from './routes/health.js';
+import { hookRoutes } from './routes/hooks.js';
 import { instanceRoutes } from './routes/instances.js';
 import { integrationRoutes } from './routes/integrations.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { oauthAuthorizeRoutes, oauthCallbackRoutes } from './routes/oauth.js';
 import { vendorRoutes } from './routes/vendor.js';
-import type { Cipher } from './secrets.js';
-import type { InstanceRecord, Store } from './store/types.js';
+import { httpMetrics } from './runtime/metrics.js';
 
-export interface AppDeps {
-  store: Store;
-  cipher: Cipher;
-  /** The vendor's integrations (keys must be unique). */
-  integrations: readonly Integration[] | IntegrationIndex;
+export type { BaseEnv, CustomerEnv, VendorEnv, Services };
+
+export interface AppOptions {
+  /** Built by createServices / servicesFromConfig (services.ts). */
+  services: Services;
+  /** Checks the vendor-signed JWT of every /api/v1 request. */
   verifier: TokenVerifier;
-  /** Default: a silent logger. */
-  logger?: Logger;
-  /** Origins allowed by CORS. Default: none (same-origin only). */
-  allowedOrigins?: readonly string[];
-  /** Default 1 MiB. */
+  /** Largest accepted request body. Default 1 MiB. */
   bodyLimitBytes?: number;
-  /** Default 10 s. */
-  dataSourceTimeoutMs?: number;
-  /** Base URL of this server, e.g. for OAuth redirect URIs and webhook URLs. Default http://localhost:8787. */
-  publicUrl?: string;
   /**
-   * Adds routes of other modules without editing this file: `app` for public routes (e.g.
-   * `/oauth/callback`, `/hooks/:token`), `api` for customer routes under `/api/v1` (already
-   * behind customer auth; `c.get('tenant')`, `c.get('actor')`).
+   * Routes of the program that embeds Plugboard (the demo's host page), mounted at `/` after
+   * Plugboard's own, behind the same middleware (request id, logging, secure headers, CORS, errors).
    */
-  extend?: (parts: { app: Hono<BaseEnv>; api: Hono<CustomerEnv>; ctx: RouteContext }) => void;
+  routes?: Hono<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- any env mounts
 }
 
-/** What every route module receives. */
-export interface RouteContext {
-  store: Store;
-  cipher: Cipher;
-  integrations: IntegrationIndex;
-  logger: Logger;
-  dataSourceTimeoutMs: number;
-  publicUrl: string;
-  allowedOrigins: readonly string[];
-  /** Webhook URLs of an instance for its responses; set by the runtime's mount (`extend`) when a runtime runs. */
-  webhookEndpoints?: (instance: InstanceRecord, integration: Integration) => Promise<WebhookEndpoint[]>;
-  /**
-   * Middleware other modules add from `extend` that must see every request (e.g. HTTP metrics):
-   * run first, although `extend` is called after the routes are mounted.
-   */
-  aroundRequests: MiddlewareHandler<BaseEnv>[];
-}
-
-export type BaseEnv = { Variables: RequestIdVariables };
-/** Env of customer routes (`/api/v1/*` except vendor): `c.get('tenant')` is the customer's store. */
-export type CustomerEnv = { Variables: RequestIdVariables & CustomerVariables };
-export type VendorEnv = { Variables: RequestIdVariables & VendorVariables };
-
-export function createRouteContext(deps: AppDeps): RouteContext {
-  return {
-    store: deps.store,
-    cipher: deps.cipher,
-    integrations: deps.integrations instanceof Map ? deps.integrations : indexIntegrations(deps.integrations as readonly Integration[]),
-    logger: deps.logger ?? createLogger({ level: 'silent' }),
-    dataSourceTimeoutMs: deps.dataSourceTimeoutMs ?? 10_000,
-    publicUrl: (deps.publicUrl ?? 'http://localhost:8787').replace(/\/+$/, ''),
-    allowedOrigins: deps.allowedOrigins ?? [],
-    aroundRequests: [],
-  };
-}
-
-export function createApp(deps: AppDeps): Hono<BaseEnv> {
-  const ctx = createRouteContext(deps);
+export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, routes }: AppOptions): Hono<BaseEnv> {
+  const { runtime } = services;
   const app = new Hono<BaseEnv>();
 
   app.use(requestId());
-  app.use((c, next) => (ctx.aroundRequests.length ? every(...ctx.aroundRequests)(c, next) : next()));
-  app.use(requestLogger(ctx.logger));
+  if (runtime) app.use(httpMetrics(runtime.metrics));
+  app.use(requestLogger(services.logger));
   // overwrite: false lets a route keep a header it sets on purpose (the OAuth callback page needs
   // its opener: Cross-Origin-Opener-Policy unsafe-none instead of the default same-origin).
   app.use(secureHeaders({ overwrite: false }));
-  const origins = new Set(ctx.allowedOrigins);
+  const origins = new Set(services.allowedOrigins);
   app.use(
     cors({
       origin: (origin) => (origins.has(origin) ? origin : null),
@@ -102,36 +57,37 @@ export function createApp(deps: AppDeps): Hono<BaseEnv> {
   );
   app.use(
     bodyLimit({
-      maxSize: deps.bodyLimitBytes ?? 1024 * 1024,
-      onError: (c) => problemResponse(c, new HttpProblem(413, 'tooLarge', `The request body is larger than ${deps.bodyLimitBytes ?? 1024 * 1024} bytes`)),
+      maxSize: bodyLimitBytes,
+      onError: (c) => problemResponse(c, new HttpProblem(413, 'tooLarge', `The request body is larger than ${bodyLimitBytes} bytes`)),
     }),
   );
-  app.onError(problemErrorHandler(ctx.logger));
+  app.onError(problemErrorHandler(services.logger));
   app.notFound(onNotFound);
 
-  app.route('/', healthRoutes(ctx));
-
-  // ---- public routes (no vendor JWT) of other modules mount here:
-  app.route('/oauth', oauthCallbackRoutes(ctx));
-  //   /hooks/:token, /metrics: mounted by the runtime through `extend` (runtime/index.ts mount)
+  // Public routes (no vendor JWT).
+  app.route('/', healthRoutes(services));
+  app.route('/oauth', oauthCallbackRoutes(services));
+  if (runtime) {
+    app.route('/', metricsRoutes(runtime));
+    app.route('/hooks', hookRoutes(services, runtime));
+  }
 
   // Vendor API: vendor tokens only.
   const vendor = new Hono<VendorEnv>();
-  vendor.use(vendorAuth<VendorEnv>({ verifier: deps.verifier }));
-  vendor.route('/', vendorRoutes(ctx));
+  vendor.use(vendorAuth<VendorEnv>({ verifier }));
+  vendor.route('/', vendorRoutes(services));
   app.route('/api/v1/vendor', vendor);
 
   // Customer API: every other /api/v1 route needs a customer token, so a new route can't forget auth.
-  const customerOnly = customerAuth<CustomerEnv>({ verifier: deps.verifier, store: ctx.store });
+  const customerOnly = customerAuth<CustomerEnv>({ verifier, store: services.store });
   const api = new Hono<CustomerEnv>();
   api.use(async (c, next) => (/^\/api\/v1\/vendor(\/|$)/.test(c.req.path) ? next() : customerOnly(c, next)));
-  api.route('/', integrationRoutes(ctx));
-  api.route('/', instanceRoutes(ctx));
-  // ---- customer routes of other modules mount here (they get c.get('tenant'), c.get('actor')):
-  api.route('/', oauthAuthorizeRoutes(ctx));
-  //   executions API: mounted by the runtime through `extend` (runtime/index.ts mount)
-  deps.extend?.({ app, api, ctx });
+  api.route('/', integrationRoutes(services));
+  api.route('/', instanceRoutes(services));
+  api.route('/', oauthAuthorizeRoutes(services));
+  if (runtime) api.route('/', executionRoutes(services, runtime));
   app.route('/api/v1', api);
 
+  if (routes) app.route('/', routes);
   return app;
 }

@@ -1,8 +1,7 @@
 // Where secret values are sealed and opened. Each ciphertext is bound (AES-GCM AAD) to the row
 // it belongs to, so a ciphertext copied onto another instance or connection fails to decrypt.
-import type { ConnectionCredentials, Integration } from './sdk/index.js';
 import type { Cipher } from './secrets.js';
-import type { ConnectionRecord, InstanceRecord } from './store/types.js';
+import type { InstanceRecord } from './store/types.js';
 
 /** AAD of an instance's secret config map. */
 export const instanceSecretsAad = (instanceId: string): string => instanceId;
@@ -10,13 +9,13 @@ export const instanceSecretsAad = (instanceId: string): string => instanceId;
 /** AAD of a connection's credentials (API-key values or OAuth tokens). */
 export const connectionAad = (instanceId: string, connection: string): string => `${instanceId}/connections/${connection}`;
 
-/** What an OAuth connection's ciphertext holds (written by the OAuth routes). */
-export interface StoredOAuthTokens {
+/** What an OAuth connection's ciphertext holds (sealed by the token service, oauth/tokens.ts). */
+export interface StoredTokens {
   accessToken: string;
-  tokenType?: string;
   refreshToken?: string;
-  scopes?: string[];
-  expiresAt?: string | null;
+  tokenType: string;
+  scopes: string[];
+  expiresAt: string | null;
 }
 
 /** The instance's secret config values (empty when none are stored). */
@@ -29,30 +28,11 @@ export function sealInstanceSecrets(cipher: Cipher, instanceId: string, secrets:
   return Object.keys(secrets).length ? cipher.encryptJson(secrets, instanceSecretsAad(instanceId)) : null;
 }
 
-/** Decrypts every connected connection the integration declares, as flows and data sources receive them. */
-export function openConnections(
-  cipher: Cipher,
-  integration: Integration,
-  instanceId: string,
-  records: readonly ConnectionRecord[],
-): Record<string, ConnectionCredentials> {
-  const out: Record<string, ConnectionCredentials> = {};
-  for (const record of records) {
-    const spec = integration.connections[record.name];
-    if (!spec || record.status !== 'connected' || !record.ciphertext) continue;
-    const aad = connectionAad(instanceId, record.name);
-    if (spec.kind === 'apiKey') {
-      out[record.name] = { kind: 'apiKey', values: cipher.decryptJson<Record<string, string>>(record.ciphertext, aad) };
-    } else {
-      const tokens = cipher.decryptJson<StoredOAuthTokens>(record.ciphertext, aad);
-      out[record.name] = {
-        kind: spec.kind,
-        accessToken: tokens.accessToken,
-        tokenType: tokens.tokenType ?? 'Bearer',
-        expiresAt: tokens.expiresAt ?? record.expiresAt,
-        scopes: tokens.scopes ?? [],
-      };
-    }
-  }
-  return out;
+/** An API-key connection's values, sealed for its row. */
+export function sealApiKey(cipher: Cipher, instanceId: string, connection: string, values: Record<string, unknown>): string {
+  return cipher.encryptJson(values, connectionAad(instanceId, connection));
+}
+
+export function openApiKey(cipher: Cipher, instanceId: string, connection: string, ciphertext: string): Record<string, string> {
+  return cipher.decryptJson<Record<string, string>>(ciphertext, connectionAad(instanceId, connection));
 }

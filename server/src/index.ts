@@ -1,27 +1,13 @@
-// Public API of the server package (`plugboard/server`).
-export { createApp, createRouteContext, type AppDeps, type RouteContext, type BaseEnv, type CustomerEnv, type VendorEnv } from './app.js';
+// Public API of the backend package (`@plugboard/server`): what a vendor calls to run Plugboard
+// from its own Node process, as `plugboard serve` and `plugboard runner` do. The integration SDK
+// is `@plugboard/server/sdk`; the wire types and the browser client come from `plugboard`.
 export { startServer, verifierFromConfig, type StartServerOptions, type RunningServer } from './server.js';
+export { startRunner } from './runtime/runner-cli.js';
 export { loadConfig, missingForProduction, ConfigError, CONFIG_VARIABLES, type Config, type JwtConfig } from './config.js';
-export {
-  createTokenVerifier,
-  customerAuth,
-  vendorAuth,
-  parseVerificationKeys,
-  KeyConfigError,
-  ALLOWED_ALGORITHMS,
-  type TokenVerifier,
-  type TokenVerifierOptions,
-  type AuthVariables,
-  type CustomerVariables,
-  type VendorVariables,
-} from './auth.js';
-export { createLogger, type Logger, type LoggerOptions } from './logger.js';
-export { HttpProblem, validationProblem, notFound } from './problem.js';
-export { loadIntegrations, indexIntegrations, IntegrationsError, type IntegrationIndex } from './integrations.js';
-export { connectionAad, instanceSecretsAad, openConnections, openInstanceSecrets, type StoredOAuthTokens } from './credentials.js';
-export { instanceView, activationBlockers } from './instance-view.js';
-export { createCipher, generateEncryptionKey, parseEncryptionKeys, type Cipher } from './secrets.js';
-export { openStore, type OpenStoreOptions } from './store/index.js';
-export type * from './store/types.js';
-export { allMigrations } from './migrations.js';
-export { startRuntime, runtimeSettings, executorEnv, RuntimeSettingsError, type StartedRuntime, type RuntimeSettings, type Runtime } from './runtime/index.js';
+export { generateEncryptionKey } from './secrets.js';
+export type { Services } from './env.js';
+// What start-up can throw, each naming the variable or module to fix.
+export { KeyConfigError } from './auth.js';
+export { SecretsError } from './secrets.js';
+export { IntegrationsError } from './integrations.js';
+export { RuntimeSettingsError } from './runtime/index.js';

@@ -2,7 +2,7 @@
 // enter this module: it reads only the names of stored secrets.
 import type { ConnectionState, FieldError, Instance, WebhookEndpoint } from 'plugboard/protocol';
 import type { Integration } from './sdk/index.js';
-import { fieldErrors } from './validation.js';
+import { fieldErrors } from './field-errors.js';
 import type { ConnectionRecord, InstanceRecord } from './store/types.js';
 
 // Stands in for a stored secret when checking completeness: the real value was validated when saved.

@@ -4,7 +4,12 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { PROBLEM_CONTENT_TYPE, ProblemType, type FieldError, type Problem } from 'plugboard/protocol';
+import { ConflictError, DataSourceError, ForbiddenError, InvalidFieldsError, NotFoundError, NotReadyError } from './errors.js';
 import type { Logger } from './logger.js';
+import { ConnectionUnavailableError } from './oauth/tokens.js';
+import { ProviderConfigError } from './oauth/provider.js';
+import { BadCursorError } from './runtime/executions.js';
+import { DuplicateInstanceError, IdempotencyKeyReuseError, VersionConflictError } from './store/types.js';
 
 export type ProblemKind = keyof typeof ProblemType;
 
@@ -68,6 +73,53 @@ export function validationProblem(errors: FieldError[], detail = 'Some fields ar
 
 export const notFound = (what: string): HttpProblem => new HttpProblem(404, 'notFound', `${what} was not found`);
 
+/**
+ * The one table from domain errors (what services, the store, OAuth and the runtime throw) to
+ * the problem the API answers with. Undefined: not a domain error (a bug, answered 500).
+ */
+export function problemFor(error: unknown): HttpProblem | undefined {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof NotFoundError) return notFound(error.what);
+  if (error instanceof InvalidFieldsError) return validationProblem(error.errors, error.message);
+  if (error instanceof ForbiddenError) return new HttpProblem(403, 'forbidden', error.message);
+  if (error instanceof ConflictError) return new HttpProblem(409, 'conflict', error.message, { extra: error.details });
+  if (error instanceof NotReadyError) {
+    return new HttpProblem(409, 'notReady', error.message, { errors: error.blockers, title: 'Not ready to activate' });
+  }
+  if (error instanceof VersionConflictError) {
+    const current = error.currentVersion;
+    return new HttpProblem(409, 'versionMismatch', `The instance changed since you read it; it is at version ${current}. Reload and retry.`, {
+      extra: { currentVersion: current },
+      headers: { etag: `"${current}"` },
+    });
+  }
+  if (error instanceof DuplicateInstanceError) {
+    return new HttpProblem(409, 'conflict', 'You already have an instance of this integration', { extra: { instanceId: error.existingId } });
+  }
+  if (error instanceof IdempotencyKeyReuseError) {
+    return new HttpProblem(422, 'validation', 'This Idempotency-Key was already used to create an instance of another integration', {
+      errors: [{ path: 'Idempotency-Key', message: 'Already used for another integration; send a new key' }],
+      extra: { instanceId: error.existingId },
+    });
+  }
+  if (error instanceof ConnectionUnavailableError) {
+    // The provider's trouble is upstream; a connection that needs the customer is a conflict they can fix.
+    const upstream = error.reason === 'provider_unavailable' || error.reason === 'misconfigured';
+    return new HttpProblem(upstream ? 502 : 409, upstream ? 'upstream' : 'conflict', error.message, {
+      extra: { ...(error.connection ? { connection: error.connection } : {}), reason: error.reason },
+    });
+  }
+  if (error instanceof ProviderConfigError) {
+    // Its message names settings and URLs for the operator's log; the caller learns only that the provider is unusable.
+    return new HttpProblem(502, 'upstream', `The provider for "${error.label}" is not reachable or not configured.`);
+  }
+  if (error instanceof DataSourceError) return new HttpProblem(502, 'upstream', error.message);
+  if (error instanceof BadCursorError) {
+    return new HttpProblem(422, 'validation', 'The cursor is not one this API returned.', { errors: [{ path: 'query.cursor', message: error.message }] });
+  }
+  return undefined;
+}
+
 /** Writes a problem+json response. */
 export function problemResponse(c: Context, p: HttpProblem): Response {
   const body = p.toProblem(c.req.path);
@@ -78,10 +130,11 @@ export function problemResponse(c: Context, p: HttpProblem): Response {
 /** Unknown route: 404 problem instead of Hono's text body. */
 export const onNotFound: NotFoundHandler = (c) => problemResponse(c, new HttpProblem(404, 'notFound', `No route for ${c.req.method} ${c.req.path}`));
 
-/** Known problems pass through; anything else is logged and answered with a generic 500 that leaks nothing. */
+/** Domain errors answer with their problem (problemFor); anything else is logged and answered with a generic 500 that leaks nothing. */
 export function problemErrorHandler(logger: Logger): ErrorHandler {
   return (err, c) => {
-    if (err instanceof HttpProblem) return problemResponse(c, err);
+    const known = problemFor(err);
+    if (known) return problemResponse(c, known);
     // Hono's own HTTPException (e.g. from a built-in middleware): keep its status, not its text.
     if (err instanceof HTTPException && err.status < 500) {
       const kind: ProblemKind = err.status === 401 ? 'unauthorized' : err.status === 404 ? 'notFound' : err.status === 413 ? 'tooLarge' : 'validation';

@@ -8,10 +8,11 @@ import {
   ExecutionDetail,
   ExecutionList,
   Instance,
-  type ExecutionStatus,
+  type ExecutionListQuery,
   InstanceList,
   IntegrationDetail,
   Problem,
+  WebhookSecret,
   type AuthorizeBody,
   type DataSourceOption,
 } from '../protocol/index.js';
@@ -31,11 +32,8 @@ export interface ClientOptions {
   refreshLeeway?: number;
 }
 
-export interface ExecutionQuery {
-  /** Only executions with this status. */
-  status?: ExecutionStatus;
-  cursor?: string;
-  limit?: number;
+/** `status`: only executions with it; `cursor`: the previous page's `nextCursor`; `limit`: 1-100 (default 20). */
+export interface ExecutionQuery extends ExecutionListQuery {
   signal?: AbortSignal;
 }
 
@@ -69,10 +67,6 @@ export interface PlugClient {
   /** Makes a new HMAC signing secret for a webhook flow (replacing the old one); the only time it is shown. Admins only. */
   webhookSecret(instanceId: string, flow: string, signal?: AbortSignal): Promise<WebhookSecret>;
 }
-
-/** A webhook flow's signing secret, as `POST /instances/:id/webhooks/:flow/secret` answers it once. */
-const WebhookSecret = z.object({ flow: z.string(), secret: z.string() });
-export type WebhookSecret = z.infer<typeof WebhookSecret>;
 
 // No `new Function` in the browser: zod's JIT would trip `script-src 'self'` pages (CSP reports even a caught probe).
 z.config({ jitless: true });

@@ -37,13 +37,27 @@ export const ConfigPage = z.object({
 });
 export type ConfigPage = z.infer<typeof ConfigPage>;
 
+/**
+ * What starts a flow: a webhook URL (optionally HMAC-signed) or a five-field cron schedule in a
+ * timezone. The SDK's trigger builders produce these; the executions a flow gets say which one ran it.
+ */
+export const FlowTrigger = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('webhook'), hmac: z.boolean() }),
+  z.object({ type: z.literal('schedule'), cron: z.string(), timezone: z.string() }),
+]);
+export type FlowTrigger = z.infer<typeof FlowTrigger>;
+
+/** The kind of trigger that created an execution (one per `FlowTrigger` type). */
+export const ExecutionTrigger = z.enum(['webhook', 'schedule']);
+export type ExecutionTrigger = z.infer<typeof ExecutionTrigger>;
+// Adding a trigger type means adding it to both; this line fails to compile while they differ.
+const triggersAgree: [FlowTrigger['type'], ExecutionTrigger] extends [ExecutionTrigger, FlowTrigger['type']] ? true : never = true;
+void triggersAgree;
+
 export const FlowSpec = z.object({
   name: z.string(),
   description: z.optional(z.string()),
-  trigger: z.union([
-    z.object({ type: z.literal('webhook'), hmac: z.boolean() }),
-    z.object({ type: z.literal('schedule'), cron: z.string(), timezone: z.string() }),
-  ]),
+  trigger: FlowTrigger,
 });
 export type FlowSpec = z.infer<typeof FlowSpec>;
 
@@ -186,7 +200,7 @@ export const ExecutionSummary = z.object({
   instanceId: z.string(),
   flow: z.string(),
   status: ExecutionStatus,
-  trigger: z.enum(['webhook', 'schedule', 'manual']),
+  trigger: ExecutionTrigger,
   attempt: z.number(),
   queuedAt: IsoDate,
   startedAt: z.nullable(IsoDate),
@@ -208,6 +222,20 @@ export const ExecutionLogLine = z.object({
 });
 export type ExecutionLogLine = z.infer<typeof ExecutionLogLine>;
 
+/** The query of `GET /instances/:id/executions`: a status filter, the previous page's `nextCursor`, a page size. */
+export const ExecutionListQuery = z.object({
+  status: z.optional(ExecutionStatus),
+  cursor: z.optional(z.string().check(z.maxLength(400))),
+  limit: z.optional(
+    z.coerce.number().check(
+      z.refine((n) => Number.isInteger(n), 'Expected a whole number'),
+      z.gte(1),
+      z.lte(100),
+    ),
+  ),
+});
+export type ExecutionListQuery = z.infer<typeof ExecutionListQuery>;
+
 export const ExecutionList = z.object({
   executions: z.array(ExecutionSummary),
   /** Opaque cursor for the next (older) page, null on the last page. */
@@ -224,6 +252,10 @@ export type ExecutionDetail = z.infer<typeof ExecutionDetail>;
 
 export const WebhookAccepted = z.object({ executionId: z.string() });
 export type WebhookAccepted = z.infer<typeof WebhookAccepted>;
+
+/** A webhook flow's new HMAC signing secret, as `POST /instances/:id/webhooks/:flow/secret` answers it: the only time it is shown. */
+export const WebhookSecret = z.object({ flow: z.string(), secret: z.string() });
+export type WebhookSecret = z.infer<typeof WebhookSecret>;
 
 // ---------------------------------------------------------------- vendor
 

@@ -42,7 +42,7 @@ function job(customerId: string, integrationKey: string, flow: string, over: Par
     integrationKey,
     flow,
     attempt: 1,
-    trigger: 'manual',
+    trigger: 'webhook',
     payload: {},
     headers: {},
     config: {},

@@ -18,7 +18,7 @@ import { clientCredentials, oauth2 } from '../../server/src/sdk/connections.js';
 import { defineIntegration, type Integration } from '../../server/src/sdk/integration.js';
 import { createLogger } from '../../server/src/logger.js';
 import { CallbackRejected, ConnectionUnavailableError, createOAuth, oauthMigrations, type OAuth, type OAuthOptions } from '../../server/src/oauth/index.js';
-import { HttpProblem } from '../../server/src/problem.js';
+import { problemFor } from '../../server/src/problem.js';
 import { createCipher, generateEncryptionKey } from '../../server/src/secrets.js';
 import { openStore, type Customer, type Store } from '../../server/src/store/index.js';
 
@@ -276,7 +276,7 @@ for (const engine of engines) {
       const othersInstance = await f.createInstance(other);
       await assert.rejects(
         f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: othersInstance, connection: 'chat', origin: APP_ORIGIN }),
-        (e: unknown) => e instanceof HttpProblem && e.status === 404,
+        (e: unknown) => problemFor(e)?.status === 404,
       );
       // A flow started for the other customer's instance lands there, whatever the callback says.
       const { outcome } = await connect(f, { customer: other, instanceId: othersInstance });
@@ -324,15 +324,15 @@ for (const engine of engines) {
       const f = await fixture(t, engine.name);
       await assert.rejects(
         f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'chat', origin: 'https://evil.example' }),
-        (e: unknown) => e instanceof HttpProblem && e.status === 403 && /evil\.example/.test(e.message),
+        (e: unknown) => problemFor(e)?.status === 403 && /evil\.example/.test((e as Error).message),
       );
       await assert.rejects(
         f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'chat', origin: undefined }),
-        (e: unknown) => e instanceof HttpProblem && e.status === 403,
+        (e: unknown) => problemFor(e)?.status === 403,
       );
       await assert.rejects(
         f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'chat', origin: APP_ORIGIN, mode: 'redirect', returnUrl: 'https://evil.example/back' }),
-        (e: unknown) => e instanceof HttpProblem && e.status === 422 && e.errors?.[0]?.path === 'returnUrl',
+        (e: unknown) => problemFor(e)?.status === 422 && problemFor(e)?.errors?.[0]?.path === 'returnUrl',
       );
       // A server whose PUBLIC_URL differs from the registered redirect URI: the provider stops the flow.
       const misconfigured = createOAuth({

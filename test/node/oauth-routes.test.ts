@@ -14,6 +14,7 @@ import { apiKey, oauth2 } from '../../server/src/sdk/connections.js';
 import { field } from '../../server/src/sdk/fields.js';
 import { defineIntegration } from '../../server/src/sdk/integration.js';
 import { createApp } from '../../server/src/app.js';
+import { createServices } from '../../server/src/services.js';
 import { createTokenVerifier } from '../../server/src/auth.js';
 import { createLogger } from '../../server/src/logger.js';
 import { connectionAad, oauthMigrations, type StoredTokens } from '../../server/src/oauth/index.js';
@@ -87,15 +88,15 @@ async function fixture(t: TestContext, engine: 'sqlite' | 'postgres', serverOpti
   const bodies: string[] = [];
   const cipher = createCipher(generateEncryptionKey());
   const seenTokens: string[] = [];
-  const app = createApp({
+  const services = await createServices({
     store,
     cipher,
     integrations: [integration],
-    verifier: createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: JSON.stringify({ keys: [key.publicJwk] }) }),
     logger: createLogger({ level: 'debug', stream: { write: (line: string) => void logs.push(line) } }),
     allowedOrigins: [ORIGIN],
     publicUrl: PUBLIC_URL,
   });
+  const app = createApp({ services, verifier: createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: JSON.stringify({ keys: [key.publicJwk] }) }) });
   const call: Fixture['call'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = {};
     if (o.token !== null) headers.authorization = `Bearer ${await signToken(key, { claims: o.claims })}`;

@@ -1,5 +1,5 @@
 // startServer on a real socket: configuration from the environment, the vendor's integrations
-// module, an extension route, and graceful shutdown (stop accepting, finish in-flight, close store).
+// module, a route of the embedding program, and graceful shutdown (stop accepting, finish in-flight, close store).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Hono } from 'hono';
 import { Catalog, Instance } from '../../src/protocol/index.js';
 import { loadConfig } from '../../server/src/config.js';
 import { generateEncryptionKey } from '../../server/src/secrets.js';
@@ -36,13 +37,11 @@ test('startServer serves the API on a real socket and shuts down gracefully', as
   const running = await startServer({
     config,
     logStream: { write: (line: string) => void logs.push(line) },
-    extend: ({ api }) => {
-      api.get('/test/slow', async (c) => {
-        arrived();
-        await released;
-        return c.json({ finished: true });
-      });
-    },
+    routes: new Hono().get('/test/slow', async (c) => {
+      arrived();
+      await released;
+      return c.json({ finished: true });
+    }),
   });
   t.after(() => running.close());
 
@@ -61,7 +60,7 @@ test('startServer serves the API on a real socket and shuts down gracefully', as
   assert.equal((await fetch(`${running.url}/readyz`)).status, 200);
 
   // A request in flight when shutdown starts still gets its answer; new connections are refused.
-  const inFlight = fetch(`${running.url}/api/v1/test/slow`, { headers: { authorization, connection: 'close' } });
+  const inFlight = fetch(`${running.url}/test/slow`, { headers: { connection: 'close' } });
   await slowArrived;
   const closing = running.close();
   await assert.rejects(fetch(`${running.url}/healthz`, { headers: { connection: 'close' } }));

@@ -39,7 +39,7 @@ test('startServer runs the runtime: activate through the API, POST the webhook U
   const running = await startServer({ config: loadConfig(env), runtime: { env }, logStream: { write: () => {} } });
   let closed = false;
   t.after(() => (closed ? undefined : running.close()));
-  assert.ok(running.runtime?.runner, 'serve runs a runner in-process on SQLite');
+  assert.ok(running.services.runner, 'serve runs a runner in-process on SQLite');
 
   const now = Math.floor(Date.now() / 1000);
   const token = await new SignJWT({ customer: 'acme', role: 'admin' })
@@ -115,5 +115,5 @@ test('startServer runs the runtime: activate through the API, POST the webhook U
   await running.close();
   closed = true;
   assert.equal(await running.store.ping().catch(() => false), false, 'the store is closed after the runtime stopped');
-  assert.equal(running.runtime?.runner?.inFlight, 0);
+  assert.equal(running.services.runner?.inFlight, 0);
 });

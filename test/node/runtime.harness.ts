@@ -6,29 +6,25 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import { sql } from 'kysely';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import type { BaseEnv, CustomerEnv, RouteContext } from '../../server/src/app.js';
-import { createRouteContext } from '../../server/src/app.js';
-import { createTokenVerifier, customerAuth } from '../../server/src/auth.js';
-import { onNotFound, problemErrorHandler } from '../../server/src/problem.js';
-import { executionRoutes } from '../../server/src/routes/executions.js';
-import { hookRoutes } from '../../server/src/routes/hooks.js';
-import { metricsRoutes } from '../../server/src/routes/metrics.js';
-import { createAlertSender, type AlertSender } from '../../server/src/runtime/alerts.js';
+import { createApp, type BaseEnv } from '../../server/src/app.js';
+import { createTokenVerifier } from '../../server/src/auth.js';
+import { createAlertSender } from '../../server/src/runtime/alerts.js';
 import { createExecutorPool, type ExecutorPool } from '../../server/src/runtime/executor/index.js';
-import { createMetrics, httpMetrics } from '../../server/src/runtime/metrics.js';
+import { runtimeSettings } from '../../server/src/runtime/index.js';
 import { createRunner, type Runner, type RunnerOptions } from '../../server/src/runtime/runner.js';
-import { createRuntime, type Runtime } from '../../server/src/runtime/runtime.js';
+import type { Runtime } from '../../server/src/runtime/runtime.js';
 import { ExecutionStore } from '../../server/src/runtime/executions.js';
 import { allMigrations } from '../../server/src/migrations.js';
 import { runtimeDb } from '../../server/src/runtime/schema.js';
 import { createSqliteQueue } from '../../server/src/runtime/sqlite-queue.js';
 import type { ExecutionQueue } from '../../server/src/runtime/queue.js';
 import { createCipher, generateEncryptionKey, type Cipher } from '../../server/src/secrets.js';
+import { createServices, type Services } from '../../server/src/services.js';
 import { openStore, type Customer, type InstanceRecord, type Store } from '../../server/src/store/index.js';
-import { indexIntegrations } from '../../server/src/integrations.js';
+import type { Integration } from '../../server/src/sdk/index.js';
 import integrations from './runtime.fixture.js';
 
 export const FIXTURE_MODULE = fileURLToPath(new URL('./runtime.fixture.ts', import.meta.url));
@@ -44,7 +40,7 @@ export interface Harness {
   pool: ExecutorPool;
   runner: Runner | undefined;
   app: Hono<BaseEnv>;
-  ctx: RouteContext;
+  services: Services;
   startRunner(overrides?: Partial<RunnerOptions>): Runner;
   token(customer: string, role?: 'admin' | 'member'): Promise<string>;
   /** An active recorder instance of a new customer. */
@@ -62,6 +58,8 @@ export interface HarnessOptions {
   runner?: Partial<RunnerOptions> | false;
   alerts?: { url: string; secret: string };
   maxAttempts?: number;
+  /** Other integrations than runtime.fixture.ts: the module executors import, the same list for the control plane, and executor variables. */
+  integrations?: { module: string; list: readonly Integration[]; env?: Record<string, string> };
 }
 
 export const newSchema = (prefix = 't') => `${prefix}_${randomBytes(6).toString('hex')}`;
@@ -79,40 +77,44 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   );
   const encryptionKey = generateEncryptionKey();
   const cipher = createCipher(encryptionKey);
-  const metrics = createMetrics();
-  const alerts: AlertSender = createAlertSender({ url: options.alerts?.url, secret: options.alerts?.secret, baseDelayMs: 100 });
   const runnerId = `test_${randomBytes(3).toString('hex')}`;
   const executionsQueue = options.queue
     ? await options.queue({ store, runnerId })
     : createSqliteQueue({ executions: new ExecutionStore(runtimeDb(store.db)), runnerId });
-  const runtime = createRuntime({ store, cipher, queue: executionsQueue, metrics, alerts, publicUrl: 'http://127.0.0.1:1', maxAttempts: options.maxAttempts });
-  const pool = createExecutorPool({ integrationsModule: FIXTURE_MODULE, env: { RUNTIME_TEST_OUT: outDir }, idleMs: 30_000 });
-  const index = indexIntegrations(integrations);
+  const pool = createExecutorPool({
+    integrationsModule: options.integrations?.module ?? FIXTURE_MODULE,
+    env: { ...options.integrations?.env, RUNTIME_TEST_OUT: outDir },
+    idleMs: 30_000,
+  });
+  // The runtime's control plane from the real assembly; the runners are made here, with test timings.
+  const services = await createServices({
+    store,
+    cipher,
+    integrations: options.integrations?.list ?? integrations,
+    publicUrl: 'http://127.0.0.1:1',
+    runtime: {
+      settings: runtimeSettings({ PLUGBOARD_MAX_ATTEMPTS: options.maxAttempts === undefined ? undefined : String(options.maxAttempts) }),
+      runner: false,
+      queue: executionsQueue,
+      alerts: createAlertSender({ url: options.alerts?.url, secret: options.alerts?.secret, baseDelayMs: 100 }),
+    },
+  });
+  const runtime = services.runtime!;
 
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
   const verifier = createTokenVerifier({ issuer: ISSUER, audience: 'plugboard', keys: JSON.stringify({ keys: [jwk] }) });
-  const ctx = createRouteContext({ store, cipher, integrations: index, verifier, publicUrl: 'http://127.0.0.1:1' });
-  const app = new Hono<BaseEnv>();
-  app.use(httpMetrics(metrics));
-  app.onError(problemErrorHandler(ctx.logger));
-  app.notFound(onNotFound);
-  app.route('/', metricsRoutes(runtime));
-  app.route('/hooks', hookRoutes(ctx, runtime));
-  const api = new Hono<CustomerEnv>();
-  api.use(customerAuth({ verifier, store }));
-  api.route('/', executionRoutes(ctx, runtime));
-  app.route('/api/v1', api);
+  const app = createApp({ services, verifier });
 
   const makeRunner = (overrides: Partial<RunnerOptions> = {}) =>
     createRunner({
       store,
-      cipher,
-      integrations: index,
+      integrations: services.integrations,
+      inputs: services.inputs,
       pool,
       queue: executionsQueue,
-      alerts,
-      metrics,
+      alerts: runtime.alerts,
+      metrics: runtime.metrics,
       timeoutMs: 10_000,
       retryBaseDelayMs: 50,
       pollMs: 100,
@@ -132,7 +134,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     pool,
     runner,
     app,
-    ctx,
+    services,
     startRunner(overrides) {
       harness.runner = makeRunner(overrides);
       harness.runner.start();
@@ -161,7 +163,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         customer,
         instance: active!,
         hookUrl: async (flow: string) => {
-          const endpoints = await runtime.webhooks.list(active!, index.get('recorder')!);
+          const endpoints = await runtime.webhooks.list(active!, services.integrations.get('recorder')!);
           return new URL(endpoints.find((e) => e.flow === flow)!.url).pathname;
         },
       };
@@ -179,8 +181,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       // Guard: a close() that never resolves must not hang the suite; say so if it happens.
       const closed = await Promise.race([pool.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5000).unref())]);
       if (!closed) console.log('# executor pool close() did not resolve within 5 s');
-      alerts.close();
-      await executionsQueue.close();
+      await services.stop(); // flushes and closes the alert sender, closes the queue
       if (options.pgSchema) {
         await sql`drop schema if exists ${sql.id(options.pgSchema)} cascade`.execute(store.db);
       }

@@ -238,8 +238,8 @@ describe('runtime on SQLite', () => {
 
   test('a short cron fires its ticks; two schedulers never fire one tick twice; missed ticks run once', async () => {
     const { instance } = await h.activeInstance('cron');
-    const one = createScheduler({ store: h.store, integrations: h.ctx.integrations, runtime: h.runtime, intervalMs: 200 });
-    const two = createScheduler({ store: h.store, integrations: h.ctx.integrations, runtime: h.runtime, intervalMs: 200 });
+    const one = createScheduler({ store: h.store, integrations: h.services.integrations, runtime: h.runtime, intervalMs: 200 });
+    const two = createScheduler({ store: h.store, integrations: h.services.integrations, runtime: h.runtime, intervalMs: 200 });
     one.start();
     two.start();
     await eventually(() => h.sideEffects(instance.id, 'tick').length >= 3 || undefined, 30_000, 'three ticks');

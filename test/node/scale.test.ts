@@ -219,7 +219,7 @@ describe('lost executions on PostgreSQL', { skip: PG_URL ? false : 'PLUGBOARD_TE
       );
       await eventually(async () => (await h.runtime.executions.get(executionId))?.status === 'running' || undefined);
       await h.runtime.queue.stopConsuming();
-      const sweeper = createRunner({ store: h.store, cipher: h.cipher, integrations: h.ctx.integrations, pool: h.pool, queue: h.runtime.queue, lostAfterMs: 0 });
+      const sweeper = createRunner({ store: h.store, integrations: h.services.integrations, inputs: h.services.inputs, pool: h.pool, queue: h.runtime.queue, lostAfterMs: 0 });
       // pg-boss expires the job after the visibility timeout and, with no retries left, fails it.
       await eventually(async () => (await sweeper.sweep()) === 1 || undefined, 30_000, 'the sweep to find the lost execution');
       const detail = await h.app.request(`/api/v1/executions/${executionId}`, { headers: { authorization: `Bearer ${await h.token('doomed')}` } });

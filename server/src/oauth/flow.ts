@@ -5,7 +5,7 @@
 import * as oauth from 'oauth4webapi';
 import type { AuthorizeResponse, OAuthCallbackMessage } from 'plugboard/protocol';
 import type { Logger } from '../logger.js';
-import { HttpProblem } from '../problem.js';
+import { ConflictError, ForbiddenError, InvalidFieldsError, NotFoundError } from '../errors.js';
 import type { Cipher } from '../secrets.js';
 import type { Customer, Store } from '../store/types.js';
 import { resolveProvider, ProviderConfigError, type ResolvedProvider } from './provider.js';
@@ -77,38 +77,36 @@ export class OAuthFlow {
   async authorize(input: StartAuthorizationInput): Promise<AuthorizeResponse> {
     const origin = input.origin;
     if (!origin || !this.options.allowedOrigins.includes(origin)) {
-      throw new HttpProblem(403, 'forbidden', origin ? `Origin ${origin} is not allowed to start OAuth connections (PLUGBOARD_ALLOWED_ORIGINS).` : 'An Origin header is required to start an OAuth connection.');
+      throw new ForbiddenError(origin ? `Origin ${origin} is not allowed to start OAuth connections (PLUGBOARD_ALLOWED_ORIGINS).` : 'An Origin header is required to start an OAuth connection.');
     }
     const mode = input.mode ?? 'popup';
     let returnUrl: string | null = null;
     if (mode === 'redirect') {
       if (!input.returnUrl) {
-        throw new HttpProblem(422, 'validation', 'Redirect mode needs a return URL.', { errors: [{ path: 'returnUrl', message: 'Required in redirect mode' }] });
+        throw new InvalidFieldsError([{ path: 'returnUrl', message: 'Required in redirect mode' }], 'Redirect mode needs a return URL.');
       }
       let parsed: URL;
       try {
         parsed = new URL(input.returnUrl);
       } catch {
-        throw new HttpProblem(422, 'validation', 'The return URL is not a URL.', { errors: [{ path: 'returnUrl', message: 'Must be an absolute URL' }] });
+        throw new InvalidFieldsError([{ path: 'returnUrl', message: 'Must be an absolute URL' }], 'The return URL is not a URL.');
       }
       if (!this.options.allowedOrigins.includes(parsed.origin)) {
-        throw new HttpProblem(422, 'validation', 'The return URL must be on an allowed origin.', {
-          errors: [{ path: 'returnUrl', message: `Origin ${parsed.origin} is not in PLUGBOARD_ALLOWED_ORIGINS` }],
-        });
+        throw new InvalidFieldsError([{ path: 'returnUrl', message: `Origin ${parsed.origin} is not in PLUGBOARD_ALLOWED_ORIGINS` }], 'The return URL must be on an allowed origin.');
       }
       returnUrl = parsed.href;
     }
 
     const customerStore = this.options.store.forCustomer(input.customer);
     const instance = await customerStore.getInstance(input.instanceId);
-    if (!instance) throw new HttpProblem(404, 'notFound', 'This integration instance was not found.');
+    if (!instance) throw new NotFoundError('This integration instance');
     const def = this.options.integrations(instance.integrationKey)?.connections[input.connection];
-    if (!def) throw new HttpProblem(404, 'notFound', `This integration has no connection "${input.connection}".`);
+    if (!def) throw new NotFoundError(`Connection "${input.connection}"`);
     if (def.kind !== 'oauth2') {
-      throw new HttpProblem(409, 'conflict', `Connection "${input.connection}" does not use the OAuth authorization flow.`);
+      throw new ConflictError(`Connection "${input.connection}" does not use the OAuth authorization flow.`);
     }
     const provider = await this.provider(def);
-    if (!provider.as.authorization_endpoint) throw new HttpProblem(502, 'upstream', 'The provider has no authorization endpoint.');
+    if (!provider.as.authorization_endpoint) throw new ProviderConfigError(def.label, 'the provider has no authorization endpoint');
 
     const state = oauth.generateRandomState();
     const verifier = oauth.generateRandomCodeVerifier();
@@ -248,10 +246,8 @@ export class OAuthFlow {
     try {
       return await resolveProvider(def);
     } catch (error) {
-      if (error instanceof ProviderConfigError) {
-        this.options.logger?.error({ reason: error.message }, 'oauth provider misconfigured');
-        throw new HttpProblem(502, 'upstream', `The provider for "${def.label}" is not reachable or not configured.`);
-      }
+      // The details are for the operator; problem.ts tells the caller only that the provider is unusable.
+      if (error instanceof ProviderConfigError) this.options.logger?.error({ reason: error.message }, 'oauth provider misconfigured');
       throw error;
     }
   }

@@ -53,27 +53,7 @@ export interface OAuth {
   revokeInstance(ref: Omit<ConnectionRef, 'connection'>): Promise<void>;
 }
 
-const perStore = new WeakMap<Store, OAuth>();
-
-/**
- * The one OAuth service of a store (created on first call), so routes, the data-source route
- * and the runtime share its in-process refresh single-flight. Pass the route context.
- */
-export function oauthFor(options: OAuthOptions): OAuth {
-  let oauth = perStore.get(options.store);
-  if (!oauth) perStore.set(options.store, (oauth = createOAuth(options)));
-  return oauth;
-}
-
-/**
- * Adapts `getAccessToken` to the runtime's resolver shape
- * `(instance, connection) => Promise<ConnectionCredentials>`.
- */
-export function accessTokenResolver(oauth: OAuth) {
-  return (instance: { id: string; customerId: string }, connection: { name: string }): Promise<OAuthCredentials> =>
-    oauth.getAccessToken({ customerId: instance.customerId, instanceId: instance.id, connection: connection.name });
-}
-
+/** The OAuth service: built once per server or runner (services.ts), so the routes, data sources and the runner share its in-process refresh single-flight. */
 export function createOAuth(options: OAuthOptions): OAuth {
   const integrations = integrationLookup(options.integrations);
   const tokens = new TokenService({ ...options, integrations });

@@ -23,6 +23,14 @@ export interface ResolvedProvider {
 /** The connection's provider settings are unusable (missing client id, discovery failed). */
 export class ProviderConfigError extends Error {
   override name = 'ProviderConfigError';
+  constructor(
+    /** The connection's label: what a customer may be told. The message is for the operator's log. */
+    readonly label: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`"${label}": ${message}`, options);
+  }
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -71,14 +79,14 @@ export function clearDiscoveryCache(): void {
 
 export async function resolveProvider(def: OAuthConnectionDefinition): Promise<ResolvedProvider> {
   const clientId = readSetting(def.clientId);
-  if (!clientId) throw new ProviderConfigError(`"${def.label}": the client id is not set`);
+  if (!clientId) throw new ProviderConfigError(def.label, 'the client id is not set');
   const secret = readSetting(def.clientSecret);
   let as: oauth.AuthorizationServer;
   if (def.issuer) {
     try {
       as = await discover(def.issuer);
     } catch (error) {
-      throw new ProviderConfigError(`"${def.label}": discovery at ${def.issuer} failed: ${(error as Error).message}`, { cause: error });
+      throw new ProviderConfigError(def.label, `discovery at ${def.issuer} failed: ${(error as Error).message}`, { cause: error });
     }
   } else {
     const tokenUrl = def.tokenUrl!;
@@ -94,7 +102,7 @@ export async function resolveProvider(def: OAuthConnectionDefinition): Promise<R
   let clientAuth: oauth.ClientAuth;
   if (def.tokenAuthMethod === 'none') clientAuth = oauth.None();
   else {
-    if (!secret) throw new ProviderConfigError(`"${def.label}": the client secret is not set`);
+    if (!secret) throw new ProviderConfigError(def.label, 'the client secret is not set');
     clientAuth = def.tokenAuthMethod === 'client_secret_post' ? oauth.ClientSecretPost(secret) : oauth.ClientSecretBasic(secret);
   }
   return { as, client: { client_id: clientId }, clientAuth, http: httpOptions(as.token_endpoint ?? def.issuer ?? '') };

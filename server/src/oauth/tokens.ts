@@ -7,7 +7,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ConnectionStatus } from 'plugboard/protocol';
 import type { ConnectionCredentials } from '../sdk/connections.js';
 import type { Integration } from '../sdk/integration.js';
-import { connectionAad } from '../credentials.js';
+import { connectionAad, type StoredTokens } from '../credentials.js';
 import type { Logger } from '../logger.js';
 import type { Cipher } from '../secrets.js';
 import type { CoreDatabase, ConnectionsTable } from '../store/schema.js';
@@ -29,15 +29,6 @@ export function integrationLookup(integrations: ReadonlyMap<string, Integration>
   return (key) => map.get(key);
 }
 
-/** What the connection's ciphertext holds (the shape credentials.ts's StoredOAuthTokens reads). */
-export interface StoredTokens {
-  accessToken: string;
-  refreshToken?: string;
-  tokenType: string;
-  scopes: string[];
-  expiresAt: string | null;
-}
-
 export type OAuthCredentials = Extract<ConnectionCredentials, { kind: 'oauth2' | 'clientCredentials' }>;
 
 export interface ConnectionRef {
@@ -57,13 +48,15 @@ export class ConnectionUnavailableError extends Error {
   constructor(
     readonly reason: 'not_found' | 'not_oauth' | 'missing' | 'expired' | 'needs_attention' | 'provider_unavailable' | 'misconfigured',
     message: string,
+    /** The connection it is about, when the caller resolved several (instance-inputs.ts). */
+    readonly connection?: string,
   ) {
     super(message);
   }
 }
 
-// The one AAD convention for connection ciphertexts, shared with credentials.ts readers.
-export { connectionAad };
+// The one AAD convention and token shape for connection ciphertexts (credentials.ts).
+export { connectionAad, type StoredTokens };
 
 export function tokensFromResponse(response: oauth.TokenEndpointResponse, previous: StoredTokens | undefined, requestedScopes: string[], now: number): StoredTokens {
   return {

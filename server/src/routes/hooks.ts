@@ -4,7 +4,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { WebhookAccepted } from 'plugboard/protocol';
-import type { BaseEnv, RouteContext } from '../app.js';
+import type { BaseEnv, Services } from '../env.js';
 import { HttpProblem, problemResponse } from '../problem.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { HOOK_SIGNATURE_HEADER, verifyHookSignature } from '../runtime/webhooks.js';
@@ -27,7 +27,7 @@ function payloadOf(raw: Uint8Array, contentType: string | undefined): unknown {
   return text;
 }
 
-export function hookRoutes(ctx: RouteContext, runtime: Runtime): Hono<BaseEnv> {
+export function hookRoutes({ store, integrations }: Pick<Services, 'store' | 'integrations'>, runtime: Runtime): Hono<BaseEnv> {
   const app = new Hono<BaseEnv>();
   // Not found, paused, draft or deleted all answer the same 404: an unauthenticated caller learns nothing.
   const gone = () => new HttpProblem(404, 'notFound', 'This webhook URL does not accept requests (unknown, or its instance is not active)');
@@ -42,9 +42,9 @@ export function hookRoutes(ctx: RouteContext, runtime: Runtime): Hono<BaseEnv> {
     async (c) => {
       const endpoint = await runtime.webhooks.resolve(c.req.param('token'));
       if (!endpoint) throw gone();
-      const instance = await ctx.store.vendor.getInstance(endpoint.instanceId);
+      const instance = await store.vendor.getInstance(endpoint.instanceId);
       if (!instance || (instance.status !== 'active' && instance.status !== 'error')) throw gone();
-      const flow = ctx.integrations.get(instance.integrationKey)?.flows[endpoint.flow];
+      const flow = integrations.get(instance.integrationKey)?.flows[endpoint.flow];
       if (!flow || flow.trigger.type !== 'webhook') throw gone();
 
       const raw = new Uint8Array(await c.req.arrayBuffer());

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import type { Catalog, IntegrationDetail, IntegrationSummary } from 'plugboard/protocol';
 import type { Integration } from '../sdk/index.js';
-import type { CustomerEnv, RouteContext } from '../app.js';
+import type { CustomerEnv, Services } from '../env.js';
 import { notFound } from '../problem.js';
 import type { InstanceRecord } from '../store/types.js';
 
@@ -18,19 +18,19 @@ function summary(integration: Integration, instance: InstanceRecord | undefined)
   };
 }
 
-export function integrationRoutes(ctx: RouteContext): Hono<CustomerEnv> {
+export function integrationRoutes({ integrations }: Pick<Services, 'integrations'>): Hono<CustomerEnv> {
   const app = new Hono<CustomerEnv>();
 
   app.get('/integrations', async (c) => {
     // One query for all of this customer's instances, merged by key.
     const instances = await c.get('tenant').listInstances();
     const byKey = new Map(instances.map((i) => [i.integrationKey, i]));
-    const body: Catalog = { integrations: [...ctx.integrations.values()].map((i) => summary(i, byKey.get(i.key))) };
+    const body: Catalog = { integrations: [...integrations.values()].map((i) => summary(i, byKey.get(i.key))) };
     return c.json(body);
   });
 
   app.get('/integrations/:key', async (c) => {
-    const integration = ctx.integrations.get(c.req.param('key'));
+    const integration = integrations.get(c.req.param('key'));
     if (!integration) throw notFound(`Integration "${c.req.param('key')}"`);
     const instances = await c.get('tenant').listInstances();
     const instance = instances.find((i) => i.integrationKey === integration.key);

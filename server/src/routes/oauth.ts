@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import { AuthorizeBody, type OAuthCallbackMessage } from 'plugboard/protocol';
-import type { BaseEnv, CustomerEnv, RouteContext } from '../app.js';
-import { CallbackRejected, oauthFor } from '../oauth/index.js';
+import type { BaseEnv, CustomerEnv, Services } from '../env.js';
+import { CallbackRejected } from '../oauth/index.js';
 import { HttpProblem } from '../problem.js';
 import { parseWith } from '../validation.js';
 
@@ -57,7 +57,7 @@ async function renderPage(title: string, body: ReturnType<typeof html>, nonce: s
 }
 
 /** Customer route: mount on the `/api/v1` customer app (behind customer auth). */
-export function oauthAuthorizeRoutes(ctx: RouteContext): Hono<CustomerEnv> {
+export function oauthAuthorizeRoutes({ oauth }: Pick<Services, 'oauth'>): Hono<CustomerEnv> {
   const app = new Hono<CustomerEnv>();
   app.post('/instances/:id/connections/:name/authorize', async (c) => {
     // The body is optional: no body means a popup flow.
@@ -71,7 +71,7 @@ export function oauthAuthorizeRoutes(ctx: RouteContext): Hono<CustomerEnv> {
       }
     }
     const body = parseWith(AuthorizeBody, raw);
-    const result = await oauthFor(ctx).flow.authorize({
+    const result = await oauth.flow.authorize({
       customer: c.get('tenant').customer,
       actor: c.get('actor'),
       instanceId: c.req.param('id'),
@@ -87,7 +87,7 @@ export function oauthAuthorizeRoutes(ctx: RouteContext): Hono<CustomerEnv> {
 }
 
 /** Public routes: mount at `/oauth` (no vendor JWT: the provider redirects the browser here). */
-export function oauthCallbackRoutes(ctx: RouteContext): Hono<BaseEnv> {
+export function oauthCallbackRoutes({ oauth, logger }: Pick<Services, 'oauth' | 'logger'>): Hono<BaseEnv> {
   const app = new Hono<BaseEnv>();
 
   app.get('/callback.js', (c) =>
@@ -99,7 +99,6 @@ export function oauthCallbackRoutes(ctx: RouteContext): Hono<BaseEnv> {
   );
 
   app.get('/callback', async (c) => {
-    const oauth = oauthFor(ctx);
     const nonce = randomBytes(16).toString('base64');
     // Read only the query: the host the request came in on may be a proxy's.
     const callbackUrl = new URL(oauth.flow.redirectUri);
@@ -109,7 +108,7 @@ export function oauthCallbackRoutes(ctx: RouteContext): Hono<BaseEnv> {
       outcome = await oauth.flow.callback(callbackUrl);
     } catch (error) {
       if (!(error instanceof CallbackRejected)) throw error;
-      ctx.logger.warn({ requestId: c.get('requestId'), reason: error.reason }, 'oauth callback rejected');
+      logger.warn({ requestId: c.get('requestId'), reason: error.reason }, 'oauth callback rejected');
       const page = await renderPage(
         'Connection not completed',
         html`<main><h1>This connection could not be completed</h1><p class="error">${error.message}</p><p>You can close this window.</p></main>`,

@@ -1,27 +1,27 @@
 // The vendor's API across customers: list customers and instances, force-pause an instance.
 import { Hono } from 'hono';
 import { InstanceStatus, type CustomerList, type VendorInstance, type VendorInstanceList } from 'plugboard/protocol';
-import type { RouteContext, VendorEnv } from '../app.js';
+import type { Services, VendorEnv } from '../env.js';
 import { groupByInstance, instanceView } from '../instance-view.js';
 import { notFound, validationProblem } from '../problem.js';
 import type { ConnectionRecord, Customer, InstanceRecord } from '../store/types.js';
 
 const REASON_MAX = 500;
 
-export function vendorRoutes(ctx: RouteContext): Hono<VendorEnv> {
+export function vendorRoutes({ store, integrations }: Pick<Services, 'store' | 'integrations'>): Hono<VendorEnv> {
   const app = new Hono<VendorEnv>();
 
   function viewOf(instance: InstanceRecord & { customer: Customer }, connections: readonly ConnectionRecord[]): VendorInstance {
     const { id, externalId, name } = instance.customer;
-    return { ...instanceView(ctx.integrations.get(instance.integrationKey), instance, connections), customer: { id, externalId, name } };
+    return { ...instanceView(integrations.get(instance.integrationKey), instance, connections), customer: { id, externalId, name } };
   }
 
   async function view(instance: InstanceRecord & { customer: Customer }): Promise<VendorInstance> {
-    return viewOf(instance, await ctx.store.forCustomer(instance.customer).listConnections(instance.id));
+    return viewOf(instance, await store.forCustomer(instance.customer).listConnections(instance.id));
   }
 
   app.get('/customers', async (c) => {
-    const customers = await ctx.store.vendor.listCustomers();
+    const customers = await store.vendor.listCustomers();
     const body: CustomerList = {
       customers: customers.map((cu) => ({ id: cu.id, externalId: cu.externalId, name: cu.name, createdAt: cu.createdAt, instanceCount: cu.instanceCount })),
     };
@@ -40,29 +40,29 @@ export function vendorRoutes(ctx: RouteContext): Hono<VendorEnv> {
     const customerParam = c.req.query('customer');
     let customerId: string | undefined;
     if (customerParam !== undefined) {
-      const customers = await ctx.store.vendor.listCustomers();
+      const customers = await store.vendor.listCustomers();
       const match = customers.find((cu) => cu.externalId === customerParam) ?? customers.find((cu) => cu.id === customerParam);
       if (!match) return c.json({ instances: [] } satisfies VendorInstanceList);
       customerId = match.id;
     }
-    const instances = await ctx.store.vendor.listInstances({ customerId, status });
-    const connections = groupByInstance(await ctx.store.vendor.listConnections(instances.map((i) => i.id)));
+    const instances = await store.vendor.listInstances({ customerId, status });
+    const connections = groupByInstance(await store.vendor.listConnections(instances.map((i) => i.id)));
     const body: VendorInstanceList = { instances: instances.map((i) => viewOf(i, connections.get(i.id) ?? [])) };
     return c.json(body);
   });
 
   app.get('/instances/:id', async (c) => {
-    const instance = await ctx.store.vendor.getInstance(c.req.param('id'));
+    const instance = await store.vendor.getInstance(c.req.param('id'));
     if (!instance) throw notFound('Instance');
     return c.json(await view(instance));
   });
 
   app.post('/instances/:id/pause', async (c) => {
-    const instance = await ctx.store.vendor.getInstance(c.req.param('id'));
+    const instance = await store.vendor.getInstance(c.req.param('id'));
     if (!instance) throw notFound('Instance');
     const reason = c.req.query('reason')?.slice(0, REASON_MAX) || 'Paused by the vendor';
     if (instance.status === 'paused') return c.json(await view(instance));
-    const updated = await ctx.store.forCustomer(instance.customer).setStatus(instance.id, {
+    const updated = await store.forCustomer(instance.customer).setStatus(instance.id, {
       status: 'paused',
       reason,
       audit: { actor: c.get('actor'), action: 'instance.paused', target: `instance:${instance.id}`, details: { from: instance.status, by: 'vendor', reason } },

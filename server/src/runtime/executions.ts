@@ -3,21 +3,22 @@
 // transaction).
 import { randomUUID } from 'node:crypto';
 import { sql, type Selectable } from 'kysely';
-import type { ExecutionDetail, ExecutionLogLine, ExecutionStatus, ExecutionSummary, LogLevel } from 'plugboard/protocol';
+import type { ExecutionDetail, ExecutionList, ExecutionLogLine, ExecutionStatus, ExecutionSummary, ExecutionTrigger, LogLevel } from 'plugboard/protocol';
+import type { ExecutionOutcome, ExecutionLogLine as LogLine } from './executor/types.js';
 import type { ExecutionsTable, RuntimeDb } from './schema.js';
 
+export type { LogLine };
 export type ExecutionRow = Selectable<ExecutionsTable>;
-export type ExecutionTrigger = ExecutionSummary['trigger'];
-export type FinalStatus = Extract<ExecutionStatus, 'succeeded' | 'failed' | 'timed_out'>;
+export type FinalStatus = ExecutionOutcome['status'];
 
 /** Per-execution log caps: past either, one marker line is stored and `logsTruncated` is set. */
 export const LOG_LIMITS = { lines: 500, bytes: 256 * 1024 } as const;
 export const TRUNCATED_MARKER = '… log truncated: this execution wrote more than the stored limit';
 
-export interface LogLine {
-  level: LogLevel;
-  message: string;
-  at: string;
+/** What a trigger hands a flow (stored as JSON with the execution): the webhook body and forwarded headers, or `{ scheduledFor }`. */
+export interface ExecutionPayload {
+  body: unknown;
+  headers: Record<string, string>;
 }
 
 export interface NewExecution {
@@ -25,18 +26,16 @@ export interface NewExecution {
   instanceId: string;
   flow: string;
   trigger: ExecutionTrigger;
-  payload: { body: unknown; headers: Record<string, string> };
+  payload: ExecutionPayload;
   maxAttempts: number;
   /** Schedule tick: the execution is created only if this tick of this flow has none yet. */
   tickKey?: string;
 }
 
-export interface ExecutionPage {
-  executions: ExecutionSummary[];
-  nextCursor: string | null;
+/** A cursor this API did not hand out (or one for another listing). */
+export class BadCursorError extends Error {
+  override name = 'BadCursorError';
 }
-
-export class BadCursorError extends Error {}
 
 const now = () => new Date().toISOString();
 const TERMINAL = new Set<string>(['succeeded', 'failed', 'timed_out']);
@@ -303,7 +302,7 @@ export class ExecutionStore {
     customerId: string,
     instanceId: string,
     options: { status?: ExecutionStatus; cursor?: string; limit: number },
-  ): Promise<ExecutionPage> {
+  ): Promise<ExecutionList> {
     let query = this.db
       .selectFrom('executions')
       .selectAll()

@@ -2,23 +2,19 @@
 // routes use, and (unless disabled) a runner with its scheduler and lifecycle-alert relay.
 //   SQLite:      in-process queue; `plugboard serve` runs the one runner (PLUGBOARD_RUNNER=off: none).
 //   PostgreSQL:  pg-boss; any number of `plugboard runner` processes, and serve may run one too.
-import type { Hono } from 'hono';
-import type { BaseEnv, CustomerEnv, RouteContext } from '../app.js';
+import type { InstanceInputs } from '../instance-inputs.js';
 import type { IntegrationIndex } from '../integrations.js';
 import type { Logger } from '../logger.js';
-import { executionRoutes } from '../routes/executions.js';
-import { hookRoutes } from '../routes/hooks.js';
-import { metricsRoutes } from '../routes/metrics.js';
 import type { Cipher } from '../secrets.js';
 import type { Store } from '../store/types.js';
-import { createAlertSender } from './alerts.js';
+import { createAlertSender, type AlertSender } from './alerts.js';
 import { ExecutionStore } from './executions.js';
 import { createExecutorPool, type ExecutorPool } from './executor/index.js';
 import { createLifecycleRelay, type LifecycleRelay } from './lifecycle.js';
-import { createMetrics, httpMetrics } from './metrics.js';
+import { createMetrics } from './metrics.js';
 import { createPgBossQueue } from './pgboss-queue.js';
 import type { ExecutionQueue } from './queue.js';
-import { createRunner, type AccessTokenResolver, type ExecutionPhases, type Runner } from './runner.js';
+import { createRunner, type ExecutionPhases, type Runner } from './runner.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import { runtimeDb, runtimeMigrations } from './schema.js';
@@ -26,7 +22,7 @@ import { createSqliteQueue } from './sqlite-queue.js';
 
 export { runtimeMigrations } from './schema.js';
 export type { Runtime } from './runtime.js';
-export type { Runner, AccessTokenResolver, ExecutionPhases } from './runner.js';
+export type { Runner, ExecutionPhases } from './runner.js';
 
 export interface RuntimeSettings {
   /** PLUGBOARD_RUNNER: run a runner in this process (serve; default on). */
@@ -105,38 +101,50 @@ export function runtimeSettings(env: Record<string, string | undefined> = proces
 }
 
 export interface StartedRuntime {
+  /** The control plane the routes use: webhooks, executions, metrics. */
   runtime: Runtime;
   runner: Runner | undefined;
   pool: ExecutorPool | undefined;
-  /** Mounts /hooks, /metrics and the executions API (pass to createApp/startServer as `extend`). */
-  mount(parts: { app: Hono<BaseEnv>; api: Hono<CustomerEnv>; ctx: RouteContext }): void;
   /** Drains the runner (up to the grace period), then stops everything; the store stays open. */
   stop(graceMs?: number): Promise<void>;
 }
 
-export async function startRuntime(options: {
+/** What the runtime is built from: the services it shares with the HTTP side (services.ts). */
+export interface RuntimeParts {
   store: Store;
   cipher: Cipher;
   integrations: IntegrationIndex;
-  /** Module the executors import the integrations from; needed when a runner runs. */
-  integrationsModule: string | undefined;
-  databaseUrl: string | undefined;
+  /** Resolves each execution's config and connections (fresh tokens). */
+  inputs: InstanceInputs;
   publicUrl: string;
+  logger?: Logger;
+}
+
+export interface RuntimeOptions {
   settings: RuntimeSettings;
+  /** Module the executors import the integrations from; needed when a runner runs. */
+  integrationsModule?: string;
+  databaseUrl?: string;
   /** Run a runner here (default: settings.runner). */
   runner?: boolean;
-  logger?: Logger;
-  getAccessToken?: AccessTokenResolver;
   /** Variables every executor gets (their environment is otherwise scrubbed). */
   executorEnv?: Record<string, string>;
   /** Each execution's phase times, as the runner here finishes it (benchmarks). */
   onPhases?: (phases: ExecutionPhases) => void;
-}): Promise<StartedRuntime> {
-  const { store, settings, logger } = options;
+  /** The queue, when not the one the engine and settings call for (tests); closed on stop either way. */
+  queue?: ExecutionQueue;
+  /** The alert sender, when not the one the settings describe (tests); closed on stop either way. */
+  alerts?: AlertSender;
+}
+
+export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions): Promise<StartedRuntime> {
+  const { store, logger } = parts;
+  const { settings } = options;
   const withRunner = options.runner ?? settings.runner;
   const executions = new ExecutionStore(runtimeDb(store.db));
   const queue: ExecutionQueue =
-    store.engine === 'postgres'
+    options.queue ??
+    (store.engine === 'postgres'
       ? await createPgBossQueue({
           connectionString: options.databaseUrl!,
           bossSchema: settings.bossSchema,
@@ -145,16 +153,16 @@ export async function startRuntime(options: {
           maintenanceIntervalS: settings.maintenanceIntervalS,
           logger,
         })
-      : createSqliteQueue({ executions, runnerId: 'embedded', onError: (err) => logger?.error({ err }, 'queue failed') });
+      : createSqliteQueue({ executions, runnerId: 'embedded', onError: (err) => logger?.error({ err }, 'queue failed') }));
   const metrics = createMetrics();
-  const alerts = createAlertSender({ url: settings.alertUrl, secret: settings.alertSecret, logger });
+  const alerts = options.alerts ?? createAlertSender({ url: settings.alertUrl, secret: settings.alertSecret, logger });
   const runtime = createRuntime({
     store,
-    cipher: options.cipher,
+    cipher: parts.cipher,
     queue,
     metrics,
     alerts,
-    publicUrl: options.publicUrl,
+    publicUrl: parts.publicUrl,
     maxAttempts: settings.maxAttempts,
     webhookBodyLimitBytes: settings.webhookBodyLimitBytes,
   });
@@ -168,14 +176,13 @@ export async function startRuntime(options: {
     pool = createExecutorPool({ integrationsModule: options.integrationsModule, maxPerCustomer: settings.perCustomer, env: options.executorEnv });
     runner = createRunner({
       store,
-      cipher: options.cipher,
-      integrations: options.integrations,
+      integrations: parts.integrations,
+      inputs: parts.inputs,
       pool,
       queue,
       logger,
       alerts,
       metrics,
-      getAccessToken: options.getAccessToken,
       concurrency: settings.concurrency,
       perCustomer: settings.perCustomer,
       pollMs: settings.pollMs,
@@ -185,7 +192,7 @@ export async function startRuntime(options: {
       onPhases: options.onPhases,
     });
     runner.start();
-    scheduler = createScheduler({ store, integrations: options.integrations, runtime, intervalMs: settings.scheduleIntervalMs, logger });
+    scheduler = createScheduler({ store, integrations: parts.integrations, runtime, intervalMs: settings.scheduleIntervalMs, logger });
     scheduler.start();
     relay = createLifecycleRelay({ store, alerts, onError: (err) => logger?.warn({ err }, 'lifecycle alert relay failed') });
     relay.start();
@@ -195,14 +202,6 @@ export async function startRuntime(options: {
     runtime,
     runner,
     pool,
-    mount({ app, api, ctx }) {
-      // Through the context, not app.use: middleware added here would miss the routes mounted before it.
-      ctx.aroundRequests.push(httpMetrics(metrics));
-      ctx.webhookEndpoints = (instance, integration) => runtime.webhooks.list(instance, integration);
-      app.route('/', metricsRoutes(runtime));
-      app.route('/hooks', hookRoutes(ctx, runtime));
-      api.route('/', executionRoutes(ctx, runtime));
-    },
     async stop(graceMs = settings.drainGraceMs) {
       await scheduler?.stop();
       await relay?.stop();

@@ -2,13 +2,10 @@
 // with any number of runners. SIGTERM/SIGINT drain: no new work, running executions finish within
 // PLUGBOARD_DRAIN_GRACE_MS, the rest go back to the queue, then the process exits.
 import { ConfigError, loadConfig } from '../config.js';
-import { indexIntegrations, loadIntegrations } from '../integrations.js';
+import type { Services } from '../env.js';
 import { createLogger } from '../logger.js';
-import { allMigrations } from '../migrations.js';
-import { accessTokenResolver, oauthFor } from '../oauth/index.js';
-import { createCipher } from '../secrets.js';
-import { openStore } from '../store/index.js';
-import { executorEnv, runtimeSettings, RuntimeSettingsError, startRuntime, type StartedRuntime } from './index.js';
+import { servicesFromConfig } from '../services.js';
+import { runtimeSettings, RuntimeSettingsError } from './index.js';
 
 function fail(lines: string[]): never {
   for (const line of lines) process.stderr.write(`plugboard runner: ${line}\n`);
@@ -16,35 +13,21 @@ function fail(lines: string[]): never {
 }
 
 /** Starts a runner from the environment; resolves once it is taking work. */
-export async function startRunner(env: Record<string, string | undefined> = process.env): Promise<StartedRuntime & { close(): Promise<void> }> {
+export async function startRunner(env: Record<string, string | undefined> = process.env): Promise<Services & { close(): Promise<void> }> {
   const config = loadConfig(env);
   const settings = runtimeSettings(env);
   const logger = createLogger({ level: config.logLevel });
   if (!config.encryptionKey) throw new ConfigError(['PLUGBOARD_ENCRYPTION_KEY is not set: the runner decrypts credentials for the flows']);
-  const integrationsList = config.integrationsModule ? await loadIntegrations(config.integrationsModule) : [];
-  const store = await openStore({ databaseUrl: config.databaseUrl, pgSchema: settings.pgSchema, migrations: allMigrations });
-  const cipher = createCipher(config.encryptionKey);
-  const integrations = indexIntegrations(integrationsList);
-  const oauth = oauthFor({ store, cipher, integrations, publicUrl: config.publicUrl, allowedOrigins: config.allowedOrigins, logger });
-  const started = await startRuntime({
-    store,
-    cipher,
-    integrations,
-    integrationsModule: config.integrationsModule,
-    databaseUrl: config.databaseUrl,
-    publicUrl: config.publicUrl,
-    settings,
-    runner: true,
+  const services = await servicesFromConfig(config, {
     logger,
-    getAccessToken: accessTokenResolver(oauth),
-    executorEnv: executorEnv(env),
+    storeOptions: { pgSchema: settings.pgSchema },
+    runtime: { env, settings, runner: true },
   });
-  logger.info({ runner: started.runner?.id }, 'runner taking work');
+  logger.info({ runner: services.runner?.id }, 'runner taking work');
   return {
-    ...started,
+    ...services,
     async close() {
-      await started.stop();
-      await store.close();
+      await services.close();
       logger.info('runner stopped');
       logger.flush?.();
     },

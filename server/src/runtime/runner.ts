@@ -1,24 +1,20 @@
 // A runner takes executions off the queue, builds each one's job (config secrets and connection
-// credentials decrypted here, in the control plane), runs it in the customer's executor, and
+// credentials resolved here, in the control plane: instance-inputs.ts), runs it in the customer's executor, and
 // stores the outcome with its logs. Retryable failures go back to the queue with exponential
 // backoff; an instance whose executions keep failing goes to `error` and recovers on a success.
 import { randomUUID } from 'node:crypto';
-import type { ExecutionSummary } from 'plugboard/protocol';
-import type { ConnectionCredentials, Integration } from '../sdk/index.js';
-import { openConnections, openInstanceSecrets } from '../credentials.js';
+import type { ExecutionSummary, ExecutionTrigger } from 'plugboard/protocol';
+import type { Integration } from '../sdk/index.js';
+import type { InstanceInputs } from '../instance-inputs.js';
 import type { IntegrationIndex } from '../integrations.js';
 import type { Logger } from '../logger.js';
-import type { Cipher } from '../secrets.js';
 import type { ConnectionRecord, Customer, InstanceRecord, Store } from '../store/types.js';
 import type { AlertSender } from './alerts.js';
-import { ExecutionStore, isTerminal, toSummary, type ExecutionRow, type FinalStatus, type LogLine } from './executions.js';
+import { ExecutionStore, isTerminal, toSummary, type ExecutionPayload, type ExecutionRow, type FinalStatus, type LogLine } from './executions.js';
 import type { ExecutionJob, ExecutionOutcome, ExecutorPool } from './executor/index.js';
 import type { RuntimeMetrics } from './metrics.js';
 import type { Claim, ExecutionQueue } from './queue.js';
 import { runtimeDb } from './schema.js';
-
-/** Resolves a fresh OAuth access token for a connection (refreshing under a lock); given by the OAuth module. */
-export type AccessTokenResolver = (instance: InstanceRecord, connection: ConnectionRecord) => Promise<ConnectionCredentials>;
 
 /** What one execution went through, for benchmarks and logs (epoch ms). */
 export interface ExecutionPhases {
@@ -36,14 +32,14 @@ export interface ExecutionPhases {
 
 export interface RunnerOptions {
   store: Store;
-  cipher: Cipher;
   integrations: IntegrationIndex;
+  /** Each job's config and connections (fresh tokens), resolved before it is handed to the pool. */
+  inputs: InstanceInputs;
   pool: ExecutorPool;
   queue: ExecutionQueue;
   logger?: Logger;
   alerts?: AlertSender;
   metrics?: RuntimeMetrics;
-  getAccessToken?: AccessTokenResolver;
   /** Executions this process runs at once (default 16). */
   concurrency?: number;
   /** Executions of one customer this process runs at once (default 4). */
@@ -99,7 +95,7 @@ export function retryDelayMs(attempt: number, baseMs: number, maxMs: number): nu
 }
 
 export function createRunner(options: RunnerOptions): Runner {
-  const { store, cipher, integrations, pool, queue, logger, alerts, metrics } = options;
+  const { store, integrations, inputs, pool, queue, logger, alerts, metrics } = options;
   const executions = new ExecutionStore(runtimeDb(store.db));
   const id = `runner_${randomUUID().slice(0, 8)}`;
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -120,17 +116,8 @@ export function createRunner(options: RunnerOptions): Runner {
     integration: Integration,
     prefetched: readonly ConnectionRecord[] | undefined,
   ): Promise<ExecutionJob> {
-    const records = prefetched ?? (await store.forCustomer(customer).listConnections(instance.id));
-    const connections = openConnections(cipher, integration, instance.id, records);
-    if (options.getAccessToken) {
-      for (const record of records) {
-        const spec = integration.connections[record.name];
-        if (spec && spec.kind !== 'apiKey' && record.status === 'connected') {
-          connections[record.name] = await options.getAccessToken(instance, record);
-        }
-      }
-    }
-    const payload = JSON.parse(row.payload) as { body: unknown; headers: Record<string, string> };
+    const { config, connections } = await inputs.resolve(instance, integration, { connections: prefetched });
+    const payload = JSON.parse(row.payload) as ExecutionPayload;
     return {
       executionId: row.id,
       customerId: customer.id,
@@ -139,10 +126,10 @@ export function createRunner(options: RunnerOptions): Runner {
       integrationKey: integration.key,
       flow: row.flow,
       attempt: Number(row.attempt),
-      trigger: row.trigger as ExecutionJob['trigger'],
+      trigger: row.trigger as ExecutionTrigger,
       payload: payload.body,
       headers: payload.headers,
-      config: { ...instance.config, ...openInstanceSecrets(cipher, instance) },
+      config,
       connections,
       timeoutMs,
     };

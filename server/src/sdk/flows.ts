@@ -1,16 +1,11 @@
+import type { ExecutionTrigger, FlowTrigger } from 'plugboard/protocol';
 import type { ConnectionCredentials } from './connections.js';
 
-export interface WebhookTrigger {
-  type: 'webhook';
-  /** When true, callers must sign the body: `X-Plugboard-Signature: sha256=<hex HMAC of the raw body>`. */
-  hmac: boolean;
-}
-export interface ScheduleTrigger {
-  type: 'schedule';
-  cron: string;
-  timezone: string;
-}
-export type Trigger = WebhookTrigger | ScheduleTrigger;
+/** What starts a flow: the protocol's `FlowTrigger`, as the catalog shows it. */
+export type Trigger = FlowTrigger;
+/** With `hmac`, callers must sign the body: `X-Plugboard-Signature: sha256=<hex HMAC of the raw body>`. */
+export type WebhookTrigger = Extract<FlowTrigger, { type: 'webhook' }>;
+export type ScheduleTrigger = Extract<FlowTrigger, { type: 'schedule' }>;
 
 export function webhook(o: { hmac?: boolean } = {}): WebhookTrigger {
   return { type: 'webhook', hmac: Boolean(o.hmac) };
@@ -33,7 +28,7 @@ export interface FlowContext<Config = Record<string, unknown>> {
   customer: { id: string; externalId: string };
   flow: string;
   attempt: number;
-  trigger: 'webhook' | 'schedule' | 'manual';
+  trigger: ExecutionTrigger;
   /** The webhook body (parsed JSON when it was JSON, else the text), or `{ scheduledFor }`. */
   payload: unknown;
   headers: Record<string, string>;

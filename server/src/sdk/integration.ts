@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { ConfigPage, ConnectionSpec, FlowSpec, IntegrationDetail } from 'plugboard/protocol';
+import type { ConfigPage, ConnectionSpec, DataSourceOption, FlowSpec, IntegrationDetail } from 'plugboard/protocol';
 import { FieldHint } from 'plugboard/protocol';
 import type { ConnectionCredentials, ConnectionDefinition } from './connections.js';
 import type { FlowDefinition } from './flows.js';
@@ -20,7 +20,7 @@ export interface DataSourceInput<Config = Record<string, unknown>> {
 }
 export type DataSource<Config = Record<string, unknown>> = (
   input: DataSourceInput<Config>,
-) => Promise<{ value: string; label: string }[]>;
+) => Promise<DataSourceOption[]>;
 
 export interface IntegrationDefinition {
   /** Stable id: lowercase letters, digits and dashes. Instances refer to it. */

@@ -5,7 +5,7 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExecutionJob, ExecutionLogLine, ExecutionOutcome, ExecutionTimings, ExecutorExitCause } from './index.js';
+import type { ExecutionJob, ExecutionLogLine, ExecutionOutcome, ExecutionTimings, ExecutorExitCause } from './types.js';
 import { capText, ERROR_CAP_BYTES, LOG_LINE_CAP_BYTES } from './summary.js';
 import { preciseNow } from './clock.js';
 import { parseFromExecutor, type ChildExecution, type FromExecutor, type ToExecutor } from './messages.js';

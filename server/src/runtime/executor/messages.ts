@@ -2,7 +2,8 @@
 // its types, so zod is loaded on the pool's side only). A run message carries
 // only that execution's inputs; nothing else from the control plane ever crosses.
 import * as z from 'zod';
-import type { ExecutionJob } from './index.js';
+import { LogLevel, type ExecutionStatus } from 'plugboard/protocol';
+import type { ExecutionJob } from './types.js';
 
 /** What the child receives of a job: the pool key and budget stay in the parent. */
 export type ChildExecution = Omit<ExecutionJob, 'customerId' | 'customerExternalId' | 'timeoutMs'> & {
@@ -14,34 +15,18 @@ export type ToExecutor =
   | { type: 'run'; id: number; execution: ChildExecution }
   | { type: 'abort'; id: number; cause: 'timeout' | 'cancelled' };
 
-/** Executor → pool. Times are epoch milliseconds with fractions (see clock.ts). */
-export type FromExecutor =
-  | { type: 'ready'; integrations: string[] }
-  | { type: 'load-failed'; error: string }
-  | { type: 'log'; id: number; level: 'info' | 'warn' | 'error'; message: string; at: string }
-  | {
-      type: 'done';
-      id: number;
-      status: 'succeeded' | 'failed';
-      result?: unknown;
-      error?: string;
-      retryable: boolean;
-      startedAt: number;
-      endedAt: number;
-    }
-  | { type: 'fatal'; error: string };
-
-// What the pool accepts from an executor. A flow shares its process with this protocol and could
+// Executor → pool: what the pool accepts. A flow shares its process with this protocol and could
 // send anything; whatever does not fit is dropped, and it can only ever touch its own customer's runs.
-const level = z.enum(['info', 'warn', 'error']);
+// Times are epoch milliseconds with fractions (see clock.ts).
 const fromExecutor = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), integrations: z.array(z.string()) }),
   z.object({ type: z.literal('load-failed'), error: z.string() }),
-  z.object({ type: z.literal('log'), id: z.number(), level, message: z.string(), at: z.string() }),
+  z.object({ type: z.literal('log'), id: z.number(), level: LogLevel, message: z.string(), at: z.string() }),
   z.object({
     type: z.literal('done'),
     id: z.number(),
-    status: z.enum(['succeeded', 'failed']),
+    // A flow ends succeeded or failed; a timeout is the pool's verdict, never the executor's.
+    status: z.enum(['succeeded', 'failed'] as const satisfies readonly ExecutionStatus[]),
     result: z.unknown().optional(),
     error: z.string().optional(),
     retryable: z.boolean(),
@@ -51,8 +36,10 @@ const fromExecutor = z.discriminatedUnion('type', [
   z.object({ type: z.literal('fatal'), error: z.string() }),
 ]);
 
+/** Executor → pool. */
+export type FromExecutor = z.infer<typeof fromExecutor>;
+
 export function parseFromExecutor(raw: unknown): FromExecutor | undefined {
   const parsed = fromExecutor.safeParse(raw);
-  return parsed.success ? (parsed.data as FromExecutor) : undefined;
+  return parsed.success ? parsed.data : undefined;
 }
-

@@ -18,7 +18,7 @@ import type {
   ExecutorPoolOptions,
   ExecutorPoolStats,
   ExecutorExitCause,
-} from './index.js';
+} from './types.js';
 import { preciseNow } from './clock.js';
 
 export class ExecutorPoolClosedError extends Error {

@@ -1,0 +1,42 @@
+// The types every route module shares: the Hono envs (what `c.get()` holds) and the services a
+// route calls. Types only: routes import this, never app.ts, so nothing imports in a circle.
+import type { RequestIdVariables } from 'hono/request-id';
+import type { CustomerVariables, VendorVariables } from './auth.js';
+import type { DataSources } from './data-sources.js';
+import type { InstanceInputs } from './instance-inputs.js';
+import type { Instances } from './instances.js';
+import type { IntegrationIndex } from './integrations.js';
+import type { Logger } from './logger.js';
+import type { OAuth } from './oauth/index.js';
+import type { Runner } from './runtime/runner.js';
+import type { Runtime } from './runtime/runtime.js';
+import type { Cipher } from './secrets.js';
+import type { Store } from './store/types.js';
+
+export type BaseEnv = { Variables: RequestIdVariables };
+/** Env of customer routes (`/api/v1/*` except vendor): `c.get('tenant')` is the customer's store. */
+export type CustomerEnv = { Variables: RequestIdVariables & CustomerVariables };
+export type VendorEnv = { Variables: RequestIdVariables & VendorVariables };
+
+/** The server's services, built once (services.ts) and handed to createApp; route modules take what they call. */
+export interface Services {
+  readonly store: Store;
+  readonly cipher: Cipher;
+  readonly integrations: IntegrationIndex;
+  readonly logger: Logger;
+  /** `PUBLIC_URL`, without a trailing slash. */
+  readonly publicUrl: string;
+  /** `PLUGBOARD_ALLOWED_ORIGINS`: CORS, and who may start an OAuth flow and receive its result. */
+  readonly allowedOrigins: readonly string[];
+  readonly oauth: OAuth;
+  /** An instance's config, secrets and connections with fresh tokens: the one resolver. */
+  readonly inputs: InstanceInputs;
+  readonly instances: Instances;
+  readonly dataSources: DataSources;
+  /** The flow runtime's control plane (webhooks, executions, metrics) when one runs: its routes are mounted then. */
+  readonly runtime: Runtime | undefined;
+  /** The runner of this process, if one runs here. */
+  readonly runner: Runner | undefined;
+  /** Drains the runner (up to the grace period) and stops the runtime; the store stays open. Safe to call twice. */
+  stop(graceMs?: number): Promise<void>;
+}

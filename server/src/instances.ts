@@ -1,0 +1,262 @@
+// A customer's instances as the API changes them: create (one per integration, idempotent),
+// config saves (draft values, secrets sealed and merged with the stored ones, optimistic
+// concurrency), API-key connections, activate/pause, delete (OAuth grants revoked first). Every
+// write leaves an audit line that names fields and connections, never their values.
+import * as z from 'zod';
+import type { FieldError, Instance, WebhookEndpoint } from 'plugboard/protocol';
+import type { ApiKeyConnection, Integration } from './sdk/index.js';
+import { openInstanceSecrets, sealApiKey, sealInstanceSecrets } from './credentials.js';
+import { ConflictError, InvalidFieldsError, NotFoundError, NotReadyError } from './errors.js';
+import { fieldErrors } from './field-errors.js';
+import { activationBlockers, groupByInstance, instanceView } from './instance-view.js';
+import type { IntegrationIndex } from './integrations.js';
+import type { OAuth } from './oauth/index.js';
+import type { Cipher } from './secrets.js';
+import { VersionConflictError, type CustomerStore, type InstanceRecord, type NewAuditEvent } from './store/types.js';
+
+/** Who is asking: the customer's store and the audit actor (`user:<sub>`). */
+export interface Caller {
+  tenant: CustomerStore;
+  actor: string;
+}
+
+/** The webhook URLs of an instance, when a runtime runs (runtime.webhooks.list). */
+export type WebhookLister = (instance: InstanceRecord, integration: Integration) => Promise<WebhookEndpoint[]>;
+
+export interface Instances {
+  /** Throws NotFoundError. */
+  get(caller: Caller, id: string): Promise<InstanceRecord>;
+  /** The instance as the API answers it (connections, blockers, webhook URLs). */
+  view(caller: Caller, instance: InstanceRecord): Promise<Instance>;
+  list(caller: Caller): Promise<Instance[]>;
+  /** Throws InvalidFieldsError (no such integration), DuplicateInstanceError, IdempotencyKeyReuseError. */
+  create(caller: Caller, input: { integrationKey: string; idempotencyKey?: string }): Promise<{ instance: InstanceRecord; created: boolean }>;
+  /**
+   * Saves config values: each given value must be valid, required ones may stay empty (draft), but
+   * an active instance must stay complete. Secrets: absent or "" keeps the stored value, null
+   * clears it. Throws VersionConflictError when `version` is not the current one.
+   */
+  saveConfig(caller: Caller, id: string, input: { config: Record<string, unknown>; version: number }): Promise<InstanceRecord>;
+  setApiKey(caller: Caller, id: string, connection: string, values: Record<string, unknown>): Promise<InstanceRecord>;
+  /** Revokes an OAuth grant at its provider first (best effort). */
+  deleteConnection(caller: Caller, id: string, connection: string): Promise<InstanceRecord>;
+  /** Throws NotReadyError naming each blocker. */
+  activate(caller: Caller, id: string): Promise<InstanceRecord>;
+  pause(caller: Caller, id: string): Promise<InstanceRecord>;
+  /** Revokes its OAuth grants at their providers (best effort), then deletes it with everything under it. */
+  delete(caller: Caller, id: string): Promise<void>;
+}
+
+const apiKeySchemas = new WeakMap<ApiKeyConnection, z.ZodObject>();
+function apiKeySchema(spec: ApiKeyConnection): z.ZodObject {
+  let schema = apiKeySchemas.get(spec);
+  if (!schema) apiKeySchemas.set(spec, (schema = z.object(spec.fields)));
+  return schema;
+}
+
+const draftSchemas = new WeakMap<Integration, z.ZodObject>();
+function draftSchema(integration: Integration): z.ZodObject {
+  let schema = draftSchemas.get(integration);
+  if (!schema) draftSchemas.set(integration, (schema = integration.configSchema.partial()));
+  return schema;
+}
+
+const audit = (caller: Caller, action: string, instanceId: string, details: Record<string, unknown> = {}): NewAuditEvent => ({
+  actor: caller.actor,
+  action,
+  target: instanceId ? `instance:${instanceId}` : '',
+  details,
+});
+
+export function createInstances(options: { cipher: Cipher; integrations: IntegrationIndex; oauth: OAuth; webhooks?: WebhookLister }): Instances {
+  const { cipher, integrations, oauth, webhooks } = options;
+
+  function offered(instance: InstanceRecord): Integration {
+    const integration = integrations.get(instance.integrationKey);
+    if (!integration) throw new ConflictError('This integration is no longer offered; the instance can only be read, paused or deleted');
+    return integration;
+  }
+
+  function written(instance: InstanceRecord | undefined): InstanceRecord {
+    if (!instance) throw new NotFoundError('Instance');
+    return instance;
+  }
+
+  const service: Instances = {
+    async get({ tenant }, id) {
+      return written(await tenant.getInstance(id));
+    },
+
+    async view({ tenant }, instance) {
+      const integration = integrations.get(instance.integrationKey);
+      const [connections, urls] = await Promise.all([
+        tenant.listConnections(instance.id),
+        integration && webhooks ? webhooks(instance, integration) : undefined,
+      ]);
+      return instanceView(integration, instance, connections, urls);
+    },
+
+    async list({ tenant }) {
+      const [instances, connections] = await Promise.all([tenant.listInstances(), tenant.listAllConnections()]);
+      const byInstance = groupByInstance(connections);
+      return Promise.all(
+        instances.map(async (i) => {
+          const integration = integrations.get(i.integrationKey);
+          const urls = integration && webhooks ? await webhooks(i, integration) : undefined;
+          return instanceView(integration, i, byInstance.get(i.id) ?? [], urls);
+        }),
+      );
+    },
+
+    async create(caller, { integrationKey, idempotencyKey }) {
+      const integration = integrations.get(integrationKey);
+      if (!integration) throw new InvalidFieldsError([{ path: 'integrationKey', message: `There is no integration "${integrationKey}"` }]);
+      return caller.tenant.createInstance({
+        integrationKey: integration.key,
+        idempotencyKey,
+        audit: audit(caller, 'instance.created', '', { integrationKey: integration.key }),
+      });
+    },
+
+    async saveConfig(caller, id, { config: values, version }) {
+      const instance = await service.get(caller, id);
+      const integration = offered(instance);
+      if (version !== instance.version) throw new VersionConflictError(instance.version);
+
+      const shape = integration.configSchema.shape as Record<string, z.ZodType>;
+      const secretFields = new Set(integration.secretFields);
+      const errors: FieldError[] = [];
+      const plain: Record<string, unknown> = {};
+      const secretChanges = new Map<string, string | null>();
+      for (const [name, value] of Object.entries(values)) {
+        if (!(name in shape)) {
+          errors.push({ path: `config.${name}`, message: `${integration.name} has no field "${name}"` });
+        } else if (secretFields.has(name)) {
+          // Absent or "" keeps the stored secret (the browser never has it); null clears it.
+          if (value === null) secretChanges.set(name, null);
+          else if (value !== undefined && value !== '') {
+            const parsed = shape[name]!.safeParse(value);
+            if (parsed.success) secretChanges.set(name, parsed.data as string);
+            else errors.push(...fieldErrors(parsed.error.issues, `config.${name}`, 2));
+          }
+        } else if (value !== null && value !== undefined) {
+          plain[name] = value; // null clears a draft field
+        }
+      }
+      // A draft may be incomplete; each value given must still be valid.
+      const draft = draftSchema(integration).safeParse(plain);
+      if (!draft.success) errors.push(...fieldErrors(draft.error.issues, 'config', 2));
+      if (errors.length) throw new InvalidFieldsError(errors);
+      const config = Object.fromEntries(Object.entries(draft.data as Record<string, unknown>).filter(([, v]) => v !== undefined));
+
+      let secrets = instance.secrets;
+      let secretNames = [...instance.secretNames];
+      if (secretChanges.size) {
+        const stored = openInstanceSecrets(cipher, instance);
+        for (const [name, value] of secretChanges) {
+          if (value === null) delete stored[name];
+          else stored[name] = value;
+        }
+        secrets = sealInstanceSecrets(cipher, instance.id, stored);
+        secretNames = Object.keys(stored).sort();
+      }
+
+      // A running instance must stay complete: only drafts and paused instances take partial config.
+      if (instance.status === 'active') {
+        const blockers = activationBlockers(integration, { config, secretNames }, []).filter((b) => b.path.startsWith('config.'));
+        if (blockers.length) throw new InvalidFieldsError(blockers, 'An active instance needs a complete configuration; pause it to save a partial one.');
+      }
+
+      return written(
+        await caller.tenant.updateConfig(instance.id, {
+          config,
+          secrets,
+          secretNames,
+          expectedVersion: version,
+          audit: audit(caller, 'instance.config_saved', instance.id, {
+            fields: Object.keys(config).sort(),
+            secretsChanged: [...secretChanges.keys()].sort(),
+            version: version + 1,
+          }),
+        }),
+      );
+    },
+
+    async setApiKey(caller, id, name, values) {
+      const instance = await service.get(caller, id);
+      const integration = offered(instance);
+      const spec = integration.connections[name];
+      if (!spec) throw new NotFoundError(`Connection "${name}"`);
+      if (spec.kind !== 'apiKey') {
+        throw new ConflictError(`${spec.label} is an OAuth connection: start it with POST /api/v1/instances/${instance.id}/connections/${name}/authorize`, {
+          kind: spec.kind,
+        });
+      }
+      const errors: FieldError[] = Object.keys(values)
+        .filter((k) => !(k in spec.fields))
+        .map((k) => ({ path: `values.${k}`, message: `${spec.label} has no field "${k}"` }));
+      const parsed = apiKeySchema(spec).safeParse(values);
+      if (!parsed.success) errors.push(...fieldErrors(parsed.error.issues, 'values', 2));
+      if (errors.length || !parsed.success) throw new InvalidFieldsError(errors);
+
+      const record = await caller.tenant.putConnection(instance.id, name, {
+        kind: 'apiKey',
+        status: 'connected',
+        ciphertext: sealApiKey(cipher, instance.id, name, parsed.data),
+        expiresAt: null,
+        error: null,
+        audit: audit(caller, 'connection.set', instance.id, { connection: name, kind: 'apiKey', fields: Object.keys(parsed.data).sort() }),
+      });
+      if (!record) throw new NotFoundError('Instance');
+      return (await caller.tenant.getInstance(instance.id)) ?? instance;
+    },
+
+    async deleteConnection(caller, id, name) {
+      const instance = await service.get(caller, id);
+      const spec = integrations.get(instance.integrationKey)?.connections[name];
+      if (instance.status === 'active' && spec) throw new ConflictError('Pause the instance before removing a connection it uses');
+      if (spec && spec.kind !== 'apiKey') {
+        await oauth.revokeConnection({ customerId: caller.tenant.customer.id, instanceId: instance.id, connection: name });
+      }
+      const deleted = await caller.tenant.deleteConnection(instance.id, name, audit(caller, 'connection.deleted', instance.id, { connection: name }));
+      if (!deleted) throw new NotFoundError(`Connection "${name}"`);
+      return (await caller.tenant.getInstance(instance.id)) ?? instance;
+    },
+
+    async activate(caller, id) {
+      const instance = await service.get(caller, id);
+      const integration = integrations.get(instance.integrationKey);
+      const blockers = activationBlockers(integration, instance, await caller.tenant.listConnections(instance.id));
+      if (blockers.length) throw new NotReadyError(blockers);
+      if (instance.status === 'active') return instance;
+      return written(
+        await caller.tenant.setStatus(instance.id, {
+          status: 'active',
+          reason: null,
+          audit: audit(caller, 'instance.activated', instance.id, { from: instance.status }),
+        }),
+      );
+    },
+
+    async pause(caller, id) {
+      const instance = await service.get(caller, id);
+      if (instance.status === 'paused') return instance;
+      if (instance.status === 'draft') throw new ConflictError('A draft instance is not running; there is nothing to pause');
+      return written(
+        await caller.tenant.setStatus(instance.id, {
+          status: 'paused',
+          reason: null,
+          audit: audit(caller, 'instance.paused', instance.id, { from: instance.status }),
+        }),
+      );
+    },
+
+    async delete(caller, id) {
+      const instance = await service.get(caller, id);
+      await oauth.revokeInstance({ customerId: caller.tenant.customer.id, instanceId: instance.id });
+      const deleted = await caller.tenant.deleteInstance(instance.id, audit(caller, 'instance.deleted', instance.id, { integrationKey: instance.integrationKey }));
+      if (!deleted) throw new NotFoundError('Instance');
+    },
+  };
+  return service;
+}

@@ -1,0 +1,135 @@
+// The executor pool's contract: the job a runner hands over, the outcome it gets back, the pool's
+// options and events. Types only, so the pool, its executors and the IPC messages import them
+// without importing each other. What also crosses the wire comes from the protocol.
+import type { ExecutionLogLine as StoredLogLine, ExecutionStatus, ExecutionTrigger } from 'plugboard/protocol';
+import type { ConnectionCredentials } from '../../sdk/index.js';
+
+export interface ExecutionJob {
+  executionId: string;
+  /** Internal customer id: the pool key. Executors are never shared between customers. */
+  customerId: string;
+  customerExternalId: string;
+  instanceId: string;
+  integrationKey: string;
+  flow: string;
+  attempt: number;
+  trigger: ExecutionTrigger;
+  payload: unknown;
+  headers: Record<string, string>;
+  /** Secrets already decrypted by the control plane. */
+  config: Record<string, unknown>;
+  /** Fresh tokens and API keys, resolved by the control plane before the run. */
+  connections: Record<string, ConnectionCredentials>;
+  /** Budget for the flow code, counted from the moment the job is handed to its executor. */
+  timeoutMs: number;
+}
+
+/** A line a flow logged: `message` already formatted (extra args through util.inspect) and capped at 8 KB, `at` the ISO time it was written. The store numbers it (`seq`). */
+export type ExecutionLogLine = Omit<StoredLogLine, 'seq'>;
+
+export type ExecutionFailureReason = 'timeout' | 'memory' | 'crash' | 'error';
+
+export interface ExecutionTimings {
+  /** Time waiting in the pool for a slot (per-customer cap or maxExecutors). */
+  queuedToStartMs?: number;
+  /** Set when this execution waited for its executor to start (a cold start). */
+  spawnMs?: number;
+  /** Flow code running time, measured inside the executor. */
+  runMs: number;
+  /** Isolation overhead: IPC round trip minus runMs (serialising inputs and outcome, both hops). */
+  overheadMs?: number;
+  /** From run() being called to the flow's code starting (queue + spawn + IPC). */
+  startLatencyMs?: number;
+}
+
+export interface ExecutionOutcome {
+  status: Extract<ExecutionStatus, 'succeeded' | 'failed' | 'timed_out'>;
+  /** JSON-safe summary of the flow's return value (capped at 4 KB; larger ones become `{ truncated, bytes, preview }`). */
+  result?: unknown;
+  /** A message a customer can read: the flow's error message, or what happened to the executor. */
+  error?: string;
+  /** True for RetryableError from src/sdk, and for infrastructure failures (executor crash, OOM, pool shutdown). */
+  retryable: boolean;
+  reason?: ExecutionFailureReason;
+  timings: ExecutionTimings;
+}
+
+export interface ExecutorPoolStats {
+  /** Live executor processes (starting or ready), spares included. */
+  executors: number;
+  /** Executors running at least one execution. */
+  busy: number;
+  /** Executions running now (handed to an executor), per customer id. */
+  byCustomer: Record<string, number>;
+  /** Executions accepted by run() and waiting for a slot. */
+  queued: number;
+}
+
+export interface ExecutorPool {
+  /**
+   * Runs one execution in the customer's executor and resolves with its outcome; it never rejects
+   * for anything the flow or the executor does. It rejects with ExecutorPoolClosedError only when the
+   * pool is draining or closed (the job was not taken: leave it on the queue).
+   * `signal` cancels: a queued job is dropped, a running one is aborted, then its executor killed
+   * after the grace period; the outcome is failed with reason 'crash' and retryable true.
+   */
+  run(job: ExecutionJob, onLog: (line: ExecutionLogLine) => void, signal?: AbortSignal): Promise<ExecutionOutcome>;
+  stats(): ExecutorPoolStats;
+  /** Takes no new work, lets accepted work finish for up to graceMs, then cancels the rest and stops all executors. */
+  drain(graceMs: number): Promise<void>;
+  /** Kills every executor at once; running and queued executions end failed, retryable. */
+  close(): Promise<void>;
+}
+
+export interface ExecutorPoolOptions {
+  /** Path, file URL or package name of the module whose default export lists the integrations. */
+  integrationsModule: string;
+  /** Heap cap of each executor (`--max-old-space-size`), default 128. */
+  maxOldSpaceMb?: number;
+  /** Resident memory cap of each executor (Buffers count here, not in the heap), checked while it runs work; default 2 × heap + 128. */
+  maxRssMb?: number;
+  /** An executor with nothing to run for this long is stopped, default 60 000. */
+  idleMs?: number;
+  /** Executor processes alive at once across customers, spares not counted (the least recently used idle one is evicted), default 32. */
+  maxExecutors?: number;
+  /**
+   * Executors started ahead of need, default 1. A new customer takes a spare (never used by anyone
+   * before) instead of waiting for a process start; a new spare is then started in the background.
+   */
+  spares?: number;
+  /** Concurrent executions in one customer's executor, default 4; more wait in the pool. */
+  maxPerCustomer?: number;
+  /** After a timeout or cancel, how long the flow gets to honour its abort signal before its executor is killed, default 1 000. */
+  abortGraceMs?: number;
+  /**
+   * Run each executor as its own user id from this range, never shared by two live executors, so a flow can't read the server's /proc/<pid>/environ (where DATABASE_URL and
+   * PLUGBOARD_* sit) or another customer's executor memory. Needs root; the default is on when the
+   * server runs as root (as in its container) and its code is world-readable, off otherwise (with a
+   * 'warning' event when only the file modes stop it). `false` keeps the server's user.
+   */
+  uids?: { first: number; count: number } | false;
+  /** An executor that has not loaded the integrations after this long is killed, default 30 000. */
+  startTimeoutMs?: number;
+  /** Extra variables for every executor (the only way anything from the parent gets in). */
+  env?: Record<string, string>;
+  /** Executor lifecycle events, for the runner's logs and metrics. Never carries job inputs. */
+  onEvent?: (event: ExecutorEvent) => void;
+}
+
+export type ExecutorEvent =
+  /** Something the operator should fix, e.g. per-executor uids turned off because the code is not world-readable. */
+  | { type: 'warning'; message: string }
+  /** customerId is '' for a spare. */
+  | { type: 'spawned'; customerId: string; pid: number; spawnMs: number }
+  | {
+      type: 'exited';
+      customerId: string;
+      pid: number;
+      cause: ExecutorExitCause;
+      code: number | null;
+      signal: string | null;
+      /** For an executor that died before it was ready: the end of its stderr (why Node or the module failed). */
+      startupError?: string;
+    };
+
+export type ExecutorExitCause = 'idle' | 'evicted' | 'timeout' | 'cancelled' | 'memory' | 'crash' | 'closed' | 'load-failed';

@@ -1,0 +1,152 @@
+// Where the server is assembled: the services are built here once, in order, and handed to
+// createApp (HTTP), the runner CLI and tests. Nothing is added to them afterwards.
+//   store, cipher, integrations → OAuth → instance inputs → runtime (when it runs) → instances, data sources
+import type { Integration } from './sdk/index.js';
+import type { Config } from './config.js';
+import { createDataSources } from './data-sources.js';
+import type { Services } from './env.js';
+import { createInstanceInputs } from './instance-inputs.js';
+import { createInstances } from './instances.js';
+import { indexIntegrations, loadIntegrations, type IntegrationIndex } from './integrations.js';
+import { createLogger, type Logger } from './logger.js';
+import { allMigrations } from './migrations.js';
+import { createOAuth, type OAuthOptions } from './oauth/index.js';
+import { executorEnv, runtimeSettings, startRuntime, type RuntimeOptions, type RuntimeSettings } from './runtime/index.js';
+import { createCipher, type Cipher } from './secrets.js';
+import { openStore, type OpenStoreOptions } from './store/index.js';
+import type { Store } from './store/types.js';
+import { KeyConfigError } from './auth.js';
+
+export type { Services };
+
+export interface ServicesOptions {
+  /** Opened with every subsystem's migrations (`allMigrations`); its opener closes it. */
+  store: Store;
+  cipher: Cipher;
+  /** The vendor's integrations (keys must be unique). */
+  integrations: readonly Integration[] | IntegrationIndex;
+  /** Default: a silent logger. */
+  logger?: Logger;
+  /** Base URL of this server (OAuth redirect URI, webhook URLs). Default http://localhost:8787. */
+  publicUrl?: string;
+  /** Origins allowed by CORS and to start OAuth flows. Default: none (same-origin only). */
+  allowedOrigins?: readonly string[];
+  /** Default 10 s. */
+  dataSourceTimeoutMs?: number;
+  /** Token refresh margin, authorization lifetime, clock (tests). */
+  oauth?: Pick<OAuthOptions, 'refreshMarginMs' | 'sessionTtlMs' | 'clock'>;
+  /** Start the flow runtime (webhooks, executions, metrics; a runner unless `runner: false`). Absent: none. */
+  runtime?: RuntimeOptions;
+}
+
+export async function createServices(options: ServicesOptions): Promise<Services> {
+  const { store, cipher } = options;
+  const integrations = options.integrations instanceof Map ? options.integrations : indexIntegrations(options.integrations as readonly Integration[]);
+  const logger = options.logger ?? createLogger({ level: 'silent' });
+  const publicUrl = (options.publicUrl ?? 'http://localhost:8787').replace(/\/+$/, '');
+  const allowedOrigins = options.allowedOrigins ?? [];
+
+  const oauth = createOAuth({ store, cipher, integrations, publicUrl, allowedOrigins, logger, ...options.oauth });
+  const inputs = createInstanceInputs({ store, cipher, oauth });
+  const started = options.runtime ? await startRuntime({ store, cipher, integrations, inputs, publicUrl, logger }, options.runtime) : undefined;
+  const runtime = started?.runtime;
+  const instances = createInstances({
+    cipher,
+    integrations,
+    oauth,
+    webhooks: runtime ? (instance, integration) => runtime.webhooks.list(instance, integration) : undefined,
+  });
+  const dataSources = createDataSources({ integrations, inputs, logger, timeoutMs: options.dataSourceTimeoutMs ?? 10_000 });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    store,
+    cipher,
+    integrations,
+    logger,
+    publicUrl,
+    allowedOrigins,
+    oauth,
+    inputs,
+    instances,
+    dataSources,
+    runtime,
+    runner: started?.runner,
+    stop: (graceMs) => (stopping ??= started ? started.stop(graceMs) : Promise.resolve()),
+  };
+}
+
+export interface ServicesFromConfigOptions {
+  /** Default: imported from `config.integrationsModule` (none when unset). */
+  integrations?: readonly Integration[];
+  /** Default: `openStore({ databaseUrl: config.databaseUrl, ...storeOptions })`, closed by `close()`; a given one stays open. */
+  store?: Store;
+  /** Extra store options, e.g. `sqlitePath` (every subsystem's migrations are always run). */
+  storeOptions?: Omit<OpenStoreOptions, 'databaseUrl'>;
+  /** Default: from `config.encryptionKey` (required then). */
+  cipher?: Cipher;
+  /** Default: a silent logger. */
+  logger?: Logger;
+  /**
+   * The flow runtime, from `env` (default process.env) unless `settings` are given; a runner runs
+   * when PLUGBOARD_RUNNER allows and the integrations module is set (`runner` overrides). `false`: none.
+   */
+  runtime?: false | { env?: Record<string, string | undefined>; settings?: RuntimeSettings; runner?: boolean };
+}
+
+/** The services `plugboard serve` and `plugboard runner` run with, from the configuration. `close()` stops them and closes a store opened here. */
+export async function servicesFromConfig(config: Config, options: ServicesFromConfigOptions = {}): Promise<Services & { close(): Promise<void> }> {
+  const logger = options.logger ?? createLogger({ level: 'silent' });
+  if (!options.cipher && !config.encryptionKey) throw new KeyConfigError('PLUGBOARD_ENCRYPTION_KEY is not set');
+  const cipher = options.cipher ?? createCipher(config.encryptionKey!);
+  const integrations = options.integrations ?? (config.integrationsModule ? await loadIntegrations(config.integrationsModule) : []);
+  if (integrations.length === 0) logger.warn('no integrations loaded: set PLUGBOARD_INTEGRATIONS to the module that exports them');
+
+  let runtime: RuntimeOptions | undefined;
+  if (options.runtime !== false) {
+    const env = options.runtime?.env ?? process.env;
+    // The executors import the integrations from the module: without one, this process runs no flows.
+    if (!config.integrationsModule) logger.warn('PLUGBOARD_INTEGRATIONS is not set: no runner here, webhooks and schedules only queue executions');
+    runtime = {
+      settings: options.runtime?.settings ?? runtimeSettings(env),
+      integrationsModule: config.integrationsModule,
+      databaseUrl: config.databaseUrl,
+      runner: options.runtime?.runner ?? (config.integrationsModule ? undefined : false),
+      executorEnv: executorEnv(env),
+    };
+  }
+
+  const store =
+    options.store ??
+    (await openStore({
+      ...options.storeOptions,
+      migrations: { ...allMigrations, ...options.storeOptions?.migrations },
+      databaseUrl: config.databaseUrl,
+    }));
+  const closeStore = options.store ? async () => {} : () => store.close();
+  let services: Services;
+  try {
+    services = await createServices({
+      store,
+      cipher,
+      integrations,
+      logger,
+      publicUrl: config.publicUrl,
+      allowedOrigins: config.allowedOrigins,
+      dataSourceTimeoutMs: config.dataSourceTimeoutMs,
+      runtime,
+    });
+  } catch (error) {
+    await closeStore();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    ...services,
+    close: () =>
+      (closing ??= (async () => {
+        await services.stop();
+        await closeStore();
+      })()),
+  };
+}

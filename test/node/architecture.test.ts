@@ -1,0 +1,81 @@
+// The shape of the code: no import cycle anywhere in src/ or server/src (type-only imports count),
+// and imports go one way: protocol → client → elements in the library, protocol → server in the
+// backend. Read from the source with dpdm, so a new file is covered without listing it here.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import type { DependencyTree } from 'dpdm';
+
+// dpdm's ESM build does not load under Node's resolver; its CommonJS one does.
+const { parseCircular, parseDependencyTree } = createRequire(import.meta.url)('dpdm') as typeof import('dpdm');
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+async function dependencies(globs: string[], cwd = ROOT): Promise<DependencyTree> {
+  // transform: false keeps `import type` edges: a cycle through types is still a cycle. The
+  // tsconfig resolves `./x.js` to `./x.ts` and `plugboard/protocol` to the protocol's source.
+  return parseDependencyTree(globs, { context: cwd, cwd, tsconfig: join(ROOT, 'tsconfig.json'), transform: false, skipDynamicImports: false });
+}
+
+/** Every import of the project's files whose path starts with `prefix`: [file, request, resolved path]. */
+function importsOf(tree: DependencyTree, prefix: string): [string, string, string | null][] {
+  return Object.entries(tree)
+    .filter(([file]) => file.startsWith(prefix))
+    .flatMap(([file, deps]) => (deps ?? []).map((d): [string, string, string | null] => [file, d.request, d.id]));
+}
+
+const external = (id: string | null) => id === null || id.startsWith('node_modules/');
+
+describe('architecture', () => {
+  let tree: DependencyTree;
+  before(async () => {
+    tree = await dependencies(['src/**/*.ts', 'server/src/**/*.ts']);
+  });
+
+  test('the check sees the code, and would see a cycle', async (t) => {
+    const files = Object.keys(tree).filter((f) => f.startsWith('src/') || f.startsWith('server/src/'));
+    assert.ok(files.includes('server/src/app.ts') && files.includes('src/protocol/index.ts') && files.length > 80, `parsed ${files.length} files`);
+    const dir = mkdtempSync(join(tmpdir(), 'plugboard-cycle-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'a.ts'), "import type { B } from './b.js';\nexport type A = { b?: B };\n");
+    writeFileSync(join(dir, 'b.ts'), "import type { A } from './a.js';\nexport type B = { a?: A };\n");
+    assert.equal(parseCircular(await dependencies(['*.ts'], dir)).length, 1, 'a type-only cycle is found');
+  });
+
+  test('no import cycle in src/ or server/src, type imports included', () => {
+    const cycles = parseCircular(tree).filter((cycle) => cycle.some((f) => f.startsWith('src/') || f.startsWith('server/src/')));
+    assert.deepEqual(cycles.map((c) => c.join(' → ')), []);
+  });
+
+  test('src/protocol imports nothing but zod/mini (it is bundled for the browser)', () => {
+    const outside = importsOf(tree, 'src/protocol/').filter(([, request, id]) => (external(id) ? request !== 'zod/mini' : !id!.startsWith('src/protocol/')));
+    assert.deepEqual(outside, []);
+  });
+
+  test('src/client imports only the protocol, ky, jose and zod/mini', () => {
+    const allowed = /^(ky|jose\/jwt\/decode|zod\/mini)$/;
+    const outside = importsOf(tree, 'src/client/').filter(([, request, id]) =>
+      external(id) ? !allowed.test(request) : !(id!.startsWith('src/client/') || id!.startsWith('src/protocol/')),
+    );
+    assert.deepEqual(outside, []);
+  });
+
+  test('src/elements never imports the server', () => {
+    const server = importsOf(tree, 'src/elements/').filter(([, request, id]) => id?.startsWith('server/') || /@plugboard\/server/.test(request));
+    assert.deepEqual(server, []);
+  });
+
+  test('server/src never imports the elements or the client, and reaches the protocol only as plugboard/protocol', () => {
+    const wrong = importsOf(tree, 'server/src/').filter(
+      ([, request, id]) =>
+        id?.startsWith('src/elements/') ||
+        id?.startsWith('src/client/') ||
+        /^plugboard(\/(elements|client).*)?$/.test(request) ||
+        (id?.startsWith('src/protocol/') && request !== 'plugboard/protocol'),
+    );
+    assert.deepEqual(wrong, []);
+  });
+});
