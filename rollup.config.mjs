@@ -42,7 +42,12 @@ export function sharedClassHelpers() {
   return {
     name: 'shared-class-helpers',
     async buildStart() {
-      const { code } = await transform(sample, { loader: 'ts', target: 'es2022', format: 'esm', tsconfigRaw: { compilerOptions: { useDefineForClassFields: true } } });
+      const { code } = await transform(sample, {
+        loader: 'ts',
+        target: 'es2022',
+        format: 'esm',
+        tsconfigRaw: { compilerOptions: { useDefineForClassFields: true } },
+      });
       for (const h of helperDeclarations(this.parse(code))) helpers.set(h.name, code.slice(h.start, h.end));
     },
     resolveId: (id) => (id === HELPERS ? HELPERS : null),

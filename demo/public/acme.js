@@ -142,9 +142,7 @@ async function refreshTryList() {
   } catch {
     return;
   }
-  const items = instances
-    .filter((i) => i.status === 'active')
-    .flatMap((i) => (i.webhooks ?? []).map((hook) => ({ instance: i, hook })));
+  const items = instances.filter((i) => i.status === 'active').flatMap((i) => (i.webhooks ?? []).map((hook) => ({ instance: i, hook })));
   list.replaceChildren(
     ...items.map(({ instance, hook }) => {
       const li = document.createElement('li');
