@@ -1,6 +1,8 @@
 // ESLint (flat config): `npm run lint`. Rules that catch defects; layout is Prettier's job, so
 // no stylistic rules here. Type-aware rules run on the TypeScript files through the root
-// tsconfig.json (one program, built once per run); `--cache` skips files that did not change.
+// tsconfig.json (one program, built once per run). `npm run lint` caches results in .eslintcache
+// and re-lints only changed files; a type change does not re-lint its unchanged importers, so
+// CI (a fresh clone, no cache) is the full check.
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import lit from 'eslint-plugin-lit';
