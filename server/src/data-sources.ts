@@ -1,7 +1,7 @@
 // Data sources: the option lists of picker fields, computed by the vendor's code with the
 // instance's inputs (instance-inputs.ts). A call is bounded by a timeout and the caller's signal,
 // its failure is logged without the secrets it ran with, and what it returns is checked.
-import * as z from 'zod';
+import type * as z from 'zod';
 import { DataSourceResult, type DataSourceOption } from 'plugboard/protocol';
 import { ConflictError, DataSourceError, NotFoundError } from './errors.js';
 import type { InstanceInputs } from './instance-inputs.js';

@@ -114,7 +114,7 @@ describe('demo integrations', () => {
     let answer = 503;
     const target = createServer((req, res) => {
       let body = '';
-      req.on('data', (c: Buffer) => (body += c));
+      req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
         seen.push({ status: answer, signature: req.headers['x-acme-signature'] as string | undefined, body });
         res.writeHead(answer).end();

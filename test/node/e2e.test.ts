@@ -87,7 +87,6 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
     }
     const styling = await page.evaluate(() => {
       const root = document.querySelector('plug-marketplace')!.shadowRoot!;
-      const search = root.querySelector('input[type="search"]')!;
       return { adopted: root.adoptedStyleSheets.length, styleTags: root.querySelectorAll('style').length, display: getComputedStyle(root.querySelector('.toolbar')!).display };
     });
     assert.ok(styling.adopted > 0, 'Lit styles arrive as constructable stylesheets');

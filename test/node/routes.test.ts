@@ -309,7 +309,7 @@ for (const engine of engines) {
       const inst = await ready(h);
       dataSourceCalls.length = 0;
       const unsaved = encodeURIComponent(JSON.stringify({ mode: 'pull', batchSize: 'not a number' }));
-      let res = await h.call('GET', `/api/v1/instances/${inst.id}/data-sources/channels?q=s&config=${unsaved}`);
+      const res = await h.call('GET', `/api/v1/instances/${inst.id}/data-sources/channels?q=s&config=${unsaved}`);
       assert.equal(res.status, 200, res.text);
       const result = DataSourceResult.parse(res.body);
       assert.deepEqual(result.options, [

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import type * as z from 'zod';
 
 /** A value the vendor provides from its environment, read when first needed (not at import). */
 export type Setting = string | (() => string | undefined);

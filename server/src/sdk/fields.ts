@@ -19,7 +19,7 @@ type Out<S extends z.ZodType, O extends FieldOptions<unknown>> = O extends { req
   ? z.ZodOptional<S>
   : S;
 
-function finish<S extends z.ZodType, O extends FieldOptions<any>>(
+function finish<S extends z.ZodType, O extends FieldOptions<unknown>>(
   schema: S,
   kind: FieldKind,
   opts: O,
@@ -29,7 +29,7 @@ function finish<S extends z.ZodType, O extends FieldOptions<any>>(
   if (opts.help) meta.description = opts.help;
   if (opts.placeholder) meta[FieldHint.placeholder] = opts.placeholder;
   let out: z.ZodType = schema;
-  if (opts.default !== undefined) out = (out as any).default(opts.default);
+  if (opts.default !== undefined) out = out.default(opts.default as never);
   else if (opts.required === false) out = out.optional();
   return out.meta(meta) as Out<S, O>;
 }

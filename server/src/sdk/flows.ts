@@ -42,7 +42,8 @@ export interface FlowContext<Config = Record<string, unknown>> {
 export interface FlowDefinition<Config = Record<string, unknown>> {
   description?: string;
   trigger: Trigger;
-  run(ctx: FlowContext<Config>): Promise<unknown> | unknown;
+  /** May return a value or a promise of one (the summary is stored with the execution). */
+  run(ctx: FlowContext<Config>): unknown;
 }
 
 /** Throw this from a flow for a failure worth retrying (with backoff); other errors fail at once. */

@@ -36,8 +36,9 @@ export interface IntegrationDefinition {
   version: string;
   connections?: Record<string, ConnectionDefinition>;
   configPages?: ConfigPageDefinition[];
-  dataSources?: Record<string, DataSource<any>>;
-  flows?: Record<string, FlowDefinition<any>>;
+  // any: each flow and data source may type its config its own way (not checked against the fields).
+  dataSources?: Record<string, DataSource<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  flows?: Record<string, FlowDefinition<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 export interface Integration extends Required<Omit<IntegrationDefinition, 'overview' | 'icon'>> {
