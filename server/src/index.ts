@@ -1,7 +1,7 @@
 // Public API of the backend package (`@plugboard/server`): what a vendor calls to run Plugboard
 // from its own Node process, as `plugboard serve` and `plugboard runner` do. The integration SDK
 // is `@plugboard/server/sdk`; the wire types and the browser client come from `plugboard`.
-export { startServer, verifierFromConfig, type StartServerOptions, type RunningServer } from './server.js';
+export { startServer, type StartServerOptions, type RunningServer } from './server.js';
 export { startRunner } from './runtime/runner-cli.js';
 export { loadConfig, missingForProduction, ConfigError, CONFIG_VARIABLES, type Config, type JwtConfig } from './config.js';
 export { generateEncryptionKey } from './secrets.js';

@@ -29,6 +29,23 @@ function importsOf(tree: DependencyTree, prefix: string): [string, string, strin
 
 const external = (id: string | null) => id === null || id.startsWith('node_modules/');
 
+test('@plugboard/server exports only what a vendor calls: start it, configure it, and what start-up throws', async () => {
+  const api = await import('../../server/src/index.js');
+  assert.deepEqual(Object.keys(api).sort(), [
+    'CONFIG_VARIABLES',
+    'ConfigError',
+    'IntegrationsError',
+    'KeyConfigError',
+    'RuntimeSettingsError',
+    'SecretsError',
+    'generateEncryptionKey',
+    'loadConfig',
+    'missingForProduction',
+    'startRunner',
+    'startServer',
+  ]);
+});
+
 describe('architecture', () => {
   let tree: DependencyTree;
   before(async () => {
