@@ -32,11 +32,7 @@ const callbacks = new Set([
 const internalDecorators = new Set(['state', 'query', 'queryAll', 'queryAsync', 'queryAssignedElements', 'queryAssignedNodes']);
 
 const isPublicMember = (member) =>
-  !member.name.startsWith('#') &&
-  member.privacy !== 'private' &&
-  member.privacy !== 'protected' &&
-  !member.static &&
-  !callbacks.has(member.name);
+  !member.name.startsWith('#') && member.privacy !== 'private' && member.privacy !== 'protected' && !member.static && !callbacks.has(member.name);
 
 /**
  * The base classes are analyzed so that their `api`, `getToken`, `translations`, … are inherited

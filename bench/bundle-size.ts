@@ -54,7 +54,9 @@ async function main(): Promise<void> {
     total.brotli += s.brotli;
   }
   if (chunks.length > 1) console.log(row('all files', total));
-  console.log(`  goal ≤ ${kb(GOAL_GZIP)} gzip: eager core ${entry.gzip <= GOAL_GZIP ? 'met' : 'NOT met'}, all files ${total.gzip <= GOAL_GZIP ? 'met' : 'NOT met'}`);
+  console.log(
+    `  goal ≤ ${kb(GOAL_GZIP)} gzip: eager core ${entry.gzip <= GOAL_GZIP ? 'met' : 'NOT met'}, all files ${total.gzip <= GOAL_GZIP ? 'met' : 'NOT met'}`,
+  );
 
   // Each module's tree-shaken code (all chunks; each module in its own block so names from
   // different chunks don't clash), minified on its own (esbuild) and summed per package:

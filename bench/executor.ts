@@ -96,7 +96,10 @@ const spareReady = async () => {
 };
 line('cold start, spare ready (spares: 1)', await coldStarts('spared', spared, spareReady));
 const burst = await Promise.all(Array.from({ length: coldCustomers }, (_, i) => spared.run(job(`burst-${i}`), noLog)));
-line(`cold start, burst of ${coldCustomers} new customers`, burst.map((o) => o.timings.startLatencyMs ?? NaN));
+line(
+  `cold start, burst of ${coldCustomers} new customers`,
+  burst.map((o) => o.timings.startLatencyMs ?? NaN),
+);
 await spared.close();
 
 // Throughput: N warm customers, each keeping maxPerCustomer (4) executions in flight.
@@ -112,7 +115,9 @@ await Promise.all(
   }),
 );
 const seconds = (performance.now() - t0) / 1000;
-console.log(`${`throughput, ${customers} customers × 4 in flight`.padEnd(46)} ${(total / seconds).toFixed(0)} executions/s (${total} in ${seconds.toFixed(2)} s)`);
+console.log(
+  `${`throughput, ${customers} customers × 4 in flight`.padEnd(46)} ${(total / seconds).toFixed(0)} executions/s (${total} in ${seconds.toFixed(2)} s)`,
+);
 
 await pool.close();
 rmSync(compiled.dir, { recursive: true, force: true });

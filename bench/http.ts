@@ -151,4 +151,4 @@ async function measure(): Promise<void> {
   } finally {
     child.disconnect();
   }
-  }
+}

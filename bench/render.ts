@@ -160,7 +160,11 @@ try {
     await tab.close();
   }
   console.log(`<plug-marketplace> with ${COUNT} integrations, ${RUNS} page loads, Chromium ${browser.version()}`);
-  console.log(`  machine load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `  machine load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   console.log(`  (first render: ${firstBatch} cards in the DOM, the rest added while scrolling; search covers all ${COUNT})`);
   console.log(`  connected → catalog rendered   wall ${stats(renders)}   (goal ≤ 100 ms)`);
   console.log(`                                 busy ${stats(renderBusy)}`);

@@ -132,8 +132,7 @@ async function benchEngine(engine: string): Promise<void> {
     const acceptedAt = now();
     if (res.status !== 202) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
     const { executionId } = (await res.json()) as { executionId: string };
-    const phases =
-      early.get(executionId) ?? (await new Promise<ExecutionPhases>((resolve) => pending.set(executionId, resolve)));
+    const phases = early.get(executionId) ?? (await new Promise<ExecutionPhases>((resolve) => pending.set(executionId, resolve)));
     early.delete(executionId);
     pending.delete(executionId);
     if (phases.status !== 'succeeded') throw new Error(`execution ${executionId} ended ${phases.status}`);
@@ -219,7 +218,9 @@ async function benchEngine(engine: string): Promise<void> {
 console.log(
   `# runtime end to end, trivial flow, default settings; node ${process.version}, ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} at start`,
 );
-console.log(`# warm ${WARM} sequential, cold ${COLD} one per ${COLD_PACE_MS} ms, sustained ${TOTAL} over ${CUSTOMERS} customers with ≤ ${IN_FLIGHT} unfinished`);
+console.log(
+  `# warm ${WARM} sequential, cold ${COLD} one per ${COLD_PACE_MS} ms, sustained ${TOTAL} over ${CUSTOMERS} customers with ≤ ${IN_FLIGHT} unfinished`,
+);
 try {
   for (const engine of ENGINES) await benchEngine(engine.trim());
 } finally {

@@ -121,9 +121,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
   const host = options.host ?? '127.0.0.1';
   const requested = options.port ?? Number(process.env.PORT ?? 8787);
   if (requested !== 0 && !(await portIsFree(requested, host))) {
-    throw new PortInUseError(
-      `Port ${requested} is already in use (another demo still running?). Stop it, or pick another port: PORT=8790 npm start`,
-    );
+    throw new PortInUseError(`Port ${requested} is already in use (another demo still running?). Stop it, or pick another port: PORT=8790 npm start`);
   }
   // The public URL must be known before the server starts (OAuth redirect URI, webhook URLs).
   const port = requested === 0 ? await freePort(host) : requested;
@@ -228,9 +226,7 @@ export async function runDemoCli(): Promise<void> {
     `  Acme CRM (host page):   ${demo.url}/`,
     `  Theming example:       ${demo.url}/theming.html`,
     `  Plugboard API:         ${demo.url}/api/v1`,
-    demo.oauthIssuer
-      ? `  Chatwave sign-in (OAuth): ${demo.oauthIssuer}`
-      : `  Chatwave sign-in (OAuth): not running: ${demo.oauthProblem}`,
+    demo.oauthIssuer ? `  Chatwave sign-in (OAuth): ${demo.oauthIssuer}` : `  Chatwave sign-in (OAuth): not running: ${demo.oauthProblem}`,
     bundle.present ? '' : `\n  ! ${bundle.path} is missing: run \`npm run build\` (npm start does) or the page shows no marketplace.\n`,
     `  Try the API with a demo token (Globex admin, valid 10 min):`,
     `    curl -H "Authorization: Bearer ${token!.token}" \\`,

@@ -147,7 +147,10 @@ export async function startOAuthServer(options: OAuthServerOptions): Promise<OAu
     features: {
       devInteractions: { enabled: false },
       // A client may revoke only its own tokens.
-      revocation: { enabled: true, allowedPolicy: (_ctx: unknown, client: { clientId: string }, token: { clientId: string }) => token.clientId === client.clientId },
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx: unknown, client: { clientId: string }, token: { clientId: string }) => token.clientId === client.clientId,
+      },
       clientCredentials: { enabled: true },
     },
     ttl: {
@@ -203,12 +206,7 @@ export async function startOAuthServer(options: OAuthServerOptions): Promise<OAu
       return;
     }
     if (form.get('decision') !== 'allow') {
-      await provider.interactionFinished(
-        req,
-        res,
-        { error: 'access_denied', error_description: 'The user denied access' },
-        { mergeWithLastSubmission: false },
-      );
+      await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The user denied access' }, { mergeWithLastSubmission: false });
       return;
     }
     const accountId = details.session?.accountId;

@@ -132,15 +132,23 @@ export function demoServices(o: DemoServicesOptions): Hono {
     // The webhook forwarder posts arbitrary events: keep them whole, attributed by its header.
     const customer = (parsed.success ? parsed.data.customer : undefined) ?? c.req.header('x-acme-customer');
     if (!customer) return problem(c, 422, 'Which customer?', 'Give "customer" in the body or an X-Acme-Customer header');
-    const msg = parsed.success && parsed.data.title
-      ? { source: parsed.data.source ?? 'Integration', title: parsed.data.title, body: parsed.data.body ?? '', data: parsed.data.data, instanceId: parsed.data.instanceId, executionId: parsed.data.executionId }
-      : {
-          source: c.req.header('x-acme-signature') ? 'Webhook forwarder (signed)' : 'Webhook forwarder',
-          title: 'Forwarded event',
-          body: JSON.stringify(raw, null, 2).slice(0, 4000),
-          data: raw,
-          executionId: c.req.header('x-acme-delivery'),
-        };
+    const msg =
+      parsed.success && parsed.data.title
+        ? {
+            source: parsed.data.source ?? 'Integration',
+            title: parsed.data.title,
+            body: parsed.data.body ?? '',
+            data: parsed.data.data,
+            instanceId: parsed.data.instanceId,
+            executionId: parsed.data.executionId,
+          }
+        : {
+            source: c.req.header('x-acme-signature') ? 'Webhook forwarder (signed)' : 'Webhook forwarder',
+            title: 'Forwarded event',
+            body: JSON.stringify(raw, null, 2).slice(0, 4000),
+            data: raw,
+            executionId: c.req.header('x-acme-delivery'),
+          };
     return c.json(o.inbox.add(customer, msg), 201);
   });
 

@@ -20,7 +20,11 @@ export async function analyzeElements(cwd = process.cwd()) {
 }
 
 /** One table cell: on one line, `|` escaped (also inside code spans, as GitHub's tables need). */
-const cell = (text) => (text ?? '').replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|').trim();
+const cell = (text) =>
+  (text ?? '')
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\|/g, '\\|')
+    .trim();
 const code = (text) => (text ? `\`${cell(text)}\`` : '');
 
 function table(head, rows) {

@@ -2,15 +2,7 @@
 // (admin/member) or the vendor. Middleware factories export the Variables they set.
 import { createPublicKey } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  errors as joseErrors,
-  jwtVerify,
-  type JSONWebKeySet,
-  type JWK,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
 import { MAX_TOKEN_LIFETIME_S, TokenClaims } from 'plugboard/protocol';
 import { HttpProblem } from './problem.js';
 import type { Customer, CustomerStore, Store } from './store/types.js';

@@ -110,7 +110,10 @@ export function loadConfig(env: Env = process.env, options: { cwd?: string } = {
   const logLevel = value(env, 'LOG_LEVEL') ?? 'info';
   if (!LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LEVELS.join(', ')} (got "${logLevel}")`);
   const allowedOrigins: string[] = [];
-  for (const origin of (value(env, 'PLUGBOARD_ALLOWED_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean)) {
+  for (const origin of (value(env, 'PLUGBOARD_ALLOWED_ORIGINS') ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)) {
     try {
       const u = new URL(origin);
       if (u.origin !== origin.replace(/\/$/, '')) throw new Error('not an origin');
@@ -149,7 +152,7 @@ export function missingForProduction(config: Config): string[] {
     missing.push('PLUGBOARD_ENCRYPTION_KEY is not set: credentials cannot be stored encrypted (generate one with `plugboard keygen`)');
   }
   if (!config.jwt.keys && !config.jwt.jwksUrl) {
-    missing.push("PLUGBOARD_JWT_KEYS (or PLUGBOARD_JWKS_URL) is not set: vendor tokens cannot be verified");
+    missing.push('PLUGBOARD_JWT_KEYS (or PLUGBOARD_JWKS_URL) is not set: vendor tokens cannot be verified');
   }
   if (!config.jwt.issuer) missing.push("PLUGBOARD_JWT_ISSUER is not set: the vendor's token issuer (iss) must be named");
   return missing;

@@ -254,7 +254,10 @@ export function createInstances(options: { cipher: Cipher; integrations: Integra
     async delete(caller, id) {
       const instance = await service.get(caller, id);
       await oauth.revokeInstance({ customerId: caller.tenant.customer.id, instanceId: instance.id });
-      const deleted = await caller.tenant.deleteInstance(instance.id, audit(caller, 'instance.deleted', instance.id, { integrationKey: instance.integrationKey }));
+      const deleted = await caller.tenant.deleteInstance(
+        instance.id,
+        audit(caller, 'instance.deleted', instance.id, { integrationKey: instance.integrationKey }),
+      );
       if (!deleted) throw new NotFoundError('Instance');
     },
   };

@@ -142,6 +142,9 @@ export function problemErrorHandler(logger: Logger): ErrorHandler {
     }
     const requestId = (c.get as (key: string) => unknown)('requestId');
     logger.error({ err, requestId, method: c.req.method, path: c.req.path }, 'unhandled error');
-    return problemResponse(c, new HttpProblem(500, 'internal', 'Something went wrong on our side. The error was logged.', { extra: requestId ? { requestId } : {} }));
+    return problemResponse(
+      c,
+      new HttpProblem(500, 'internal', 'Something went wrong on our side. The error was logged.', { extra: requestId ? { requestId } : {} }),
+    );
   };
 }

@@ -41,9 +41,7 @@ function decodeKey(text: string, label: string): Buffer {
   }
   const key = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   if (key.length !== KEY_BYTES) {
-    throw new SecretsError(
-      `${label}: must decode to ${KEY_BYTES} bytes (AES-256), got ${key.length}; generate one with \`openssl rand -base64 32\``,
-    );
+    throw new SecretsError(`${label}: must decode to ${KEY_BYTES} bytes (AES-256), got ${key.length}; generate one with \`openssl rand -base64 32\``);
   }
   return key;
 }

@@ -55,13 +55,7 @@ export interface PlugClient {
   pause(id: string, signal?: AbortSignal): Promise<Instance>;
   deleteInstance(id: string, signal?: AbortSignal): Promise<void>;
   /** Options of a picker. `config` carries unsaved values the data source may depend on. */
-  dataSource(
-    id: string,
-    name: string,
-    query: string,
-    config?: Record<string, unknown>,
-    signal?: AbortSignal,
-  ): Promise<DataSourceOption[]>;
+  dataSource(id: string, name: string, query: string, config?: Record<string, unknown>, signal?: AbortSignal): Promise<DataSourceOption[]>;
   executions(instanceId: string, query?: ExecutionQuery): Promise<ExecutionList>;
   execution(executionId: string, signal?: AbortSignal): Promise<ExecutionDetail>;
   /** Makes a new HMAC signing secret for a webhook flow (replacing the old one); the only time it is shown. Admins only. */
@@ -170,10 +164,7 @@ export function createClient(options: ClientOptions): PlugClient {
       return await http(call.path, init);
     } catch (error) {
       if (isAbort(error)) throw error;
-      throw new ApiError(
-        { type: NETWORK_ERROR_TYPE, title: 'The server could not be reached.', status: 0, detail: String(error) },
-        { cause: error },
-      );
+      throw new ApiError({ type: NETWORK_ERROR_TYPE, title: 'The server could not be reached.', status: 0, detail: String(error) }, { cause: error });
     }
   }
 
@@ -244,8 +235,7 @@ export function createClient(options: ClientOptions): PlugClient {
         json: { values },
         signal,
       }),
-    deleteConnection: (id, connection, signal) =>
-      instanceAfter(id, { method: 'delete', path: `instances/${seg(id)}/connections/${seg(connection)}`, signal }),
+    deleteConnection: (id, connection, signal) => instanceAfter(id, { method: 'delete', path: `instances/${seg(id)}/connections/${seg(connection)}`, signal }),
     authorize: (id, connection, body = {}, signal) =>
       parsed(AuthorizeResponse, {
         method: 'post',
@@ -281,8 +271,7 @@ export function createClient(options: ClientOptions): PlugClient {
         signal: query.signal,
       });
     },
-    execution: (executionId, signal) =>
-      parsed(ExecutionDetail, { method: 'get', path: `executions/${seg(executionId)}`, signal }),
+    execution: (executionId, signal) => parsed(ExecutionDetail, { method: 'get', path: `executions/${seg(executionId)}`, signal }),
     webhookSecret: (instanceId, flow, signal) =>
       parsed(WebhookSecret, { method: 'post', path: `instances/${seg(instanceId)}/webhooks/${seg(flow)}/secret`, signal }),
   };

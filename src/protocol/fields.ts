@@ -4,19 +4,7 @@ import * as z from 'zod/mini';
  * UI hints carried inside the JSON Schema of a config page, as `x-plug-*` keys on each
  * property. The SDK writes them; `<plug-config-form>` reads them.
  */
-export const FieldKind = z.enum([
-  'text',
-  'longText',
-  'secret',
-  'number',
-  'boolean',
-  'choice',
-  'multiChoice',
-  'url',
-  'email',
-  'json',
-  'picker',
-]);
+export const FieldKind = z.enum(['text', 'longText', 'secret', 'number', 'boolean', 'choice', 'multiChoice', 'url', 'email', 'json', 'picker']);
 export type FieldKind = z.infer<typeof FieldKind>;
 
 /** Keys used in a property's JSON Schema for the UI. */

@@ -64,7 +64,10 @@ describe('architecture', () => {
 
   test('no import cycle in src/ or server/src, type imports included', () => {
     const cycles = parseCircular(tree).filter((cycle) => cycle.some((f) => f.startsWith('src/') || f.startsWith('server/src/')));
-    assert.deepEqual(cycles.map((c) => c.join(' → ')), []);
+    assert.deepEqual(
+      cycles.map((c) => c.join(' → ')),
+      [],
+    );
   });
 
   test('src/protocol imports nothing but zod/mini (it is bundled for the browser)', () => {

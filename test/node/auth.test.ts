@@ -140,8 +140,13 @@ describe('vendor JWT: accepted', () => {
     assert.equal((await h.call('GET', '/api/v1/instances', { token: member })).status, 200);
     const res = await h.call('GET', VENDOR_ROUTE, { as: { role: 'vendor', customer: undefined, customer_name: undefined } });
     assert.deepEqual(
-      CustomerList.parse(res.body).customers.map((c) => [c.externalId, c.name]).sort(),
-      [['acme', 'Acme Corp'], ['initech', 'Initech']],
+      CustomerList.parse(res.body)
+        .customers.map((c) => [c.externalId, c.name])
+        .sort(),
+      [
+        ['acme', 'Acme Corp'],
+        ['initech', 'Initech'],
+      ],
     );
   });
 
@@ -212,7 +217,10 @@ describe('configuration', () => {
       assert.equal(config.publicUrl, 'http://localhost:8787');
       assert.equal(config.jwt.audience, 'plugboard');
       assert.deepEqual(config.allowedOrigins, []);
-      assert.deepEqual(missingForProduction(config).map((l) => l.split(' ')[0]), ['PLUGBOARD_ENCRYPTION_KEY', 'PLUGBOARD_JWT_KEYS', 'PLUGBOARD_JWT_ISSUER']);
+      assert.deepEqual(
+        missingForProduction(config).map((l) => l.split(' ')[0]),
+        ['PLUGBOARD_ENCRYPTION_KEY', 'PLUGBOARD_JWT_KEYS', 'PLUGBOARD_JWT_ISSUER'],
+      );
 
       writeFileSync(join(dir, 'jwks.json'), '{"keys":[]}');
       const fromFile = loadConfig(
@@ -224,10 +232,14 @@ describe('configuration', () => {
       assert.equal(fromFile.publicUrl, 'http://localhost:9000');
 
       assert.throws(
-        () => loadConfig({ PORT: 'eighty', PLUGBOARD_ALLOWED_ORIGINS: 'https://a.test/path', LOG_LEVEL: 'loud', PLUGBOARD_JWT_KEYS: 'missing.pem' }, { cwd: dir }),
+        () =>
+          loadConfig({ PORT: 'eighty', PLUGBOARD_ALLOWED_ORIGINS: 'https://a.test/path', LOG_LEVEL: 'loud', PLUGBOARD_JWT_KEYS: 'missing.pem' }, { cwd: dir }),
         (err: unknown) => {
           assert.ok(err instanceof ConfigError);
-          assert.deepEqual(err.problems.map((p) => p.split(/[ :]/)[0]), ['PORT', 'LOG_LEVEL', 'PLUGBOARD_ALLOWED_ORIGINS', 'PLUGBOARD_JWT_KEYS']);
+          assert.deepEqual(
+            err.problems.map((p) => p.split(/[ :]/)[0]),
+            ['PORT', 'LOG_LEVEL', 'PLUGBOARD_ALLOWED_ORIGINS', 'PLUGBOARD_JWT_KEYS'],
+          );
           return true;
         },
       );

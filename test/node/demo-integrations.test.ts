@@ -126,7 +126,10 @@ describe('demo integrations', () => {
       const config = { targetUrl, signingSecret: 'whsec_test', retries: 2 };
       const payload = { type: 'deal.won', id: 42 };
       await assert.rejects(flow.run(context(config, { payload })), RetryableError);
-      await assert.rejects(flow.run(context(config, { payload, attempt: 3 })), (e: unknown) => !(e instanceof RetryableError) && /after 3 attempts/.test(String(e)));
+      await assert.rejects(
+        flow.run(context(config, { payload, attempt: 3 })),
+        (e: unknown) => !(e instanceof RetryableError) && /after 3 attempts/.test(String(e)),
+      );
       answer = 404;
       await assert.rejects(flow.run(context(config, { payload })), (e: unknown) => !(e instanceof RetryableError) && /404/.test(String(e)));
       answer = 200;
@@ -142,7 +145,10 @@ describe('demo integrations', () => {
 
   test('Chatwave skips events it was not asked to announce', async () => {
     const flow = integration('chatwave-notifier').flows.announce!;
-    const ctx = context({ channel: 'C002', template: '{{title}}', notifyOn: ['deal.won'], mentionOwner: false }, { payload: { event: 'ticket.opened', title: 'Printer on fire' } });
+    const ctx = context(
+      { channel: 'C002', template: '{{title}}', notifyOn: ['deal.won'], mentionOwner: false },
+      { payload: { event: 'ticket.opened', title: 'Printer on fire' } },
+    );
     assert.deepEqual(await flow.run(ctx), { posted: false, reason: 'filtered' });
     assert.match(ctx.lines[0]!, /Skipped ticket\.opened/);
   });

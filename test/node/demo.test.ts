@@ -219,7 +219,10 @@ describe('plugboard demo', () => {
       if (execution?.status !== 'succeeded') await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(execution?.status, 'succeeded');
-    assert.ok(execution!.logs.some((l) => /Forwarded \d+ bytes to 127\.0\.0\.1/.test(l.message)), JSON.stringify(execution!.logs));
+    assert.ok(
+      execution!.logs.some((l) => /Forwarded \d+ bytes to 127\.0\.0\.1/.test(l.message)),
+      JSON.stringify(execution!.logs),
+    );
     assert.doesNotMatch(JSON.stringify(execution), /whsec_initech_demo/, 'the signing secret is not in the execution record');
   });
 

@@ -45,7 +45,15 @@ describe('end to end: a run triggered through the real webhook URL shows in <plu
     demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path, withoutOAuth: true });
     browser = await chromium.launch({
       executablePath: CHROME,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await (await browser.newContext()).newPage();
     page.on('console', (m) => {
@@ -101,12 +109,15 @@ describe('end to end: a run triggered through the real webhook URL shows in <plu
     const runs = dialog.getByRole('list', { name: 'Runs' });
     const item = runs.getByRole('listitem').filter({ hasText: 'forward' });
     await shown(item.getByText('Succeeded', { exact: true }));
-    assert.match(await item.textContent() ?? '', /Webhook/);
+    assert.match((await item.textContent()) ?? '', /Webhook/);
     await item.getByRole('button', { expanded: false }).click();
     const log = await shown(dialog.getByRole('region', { name: 'Log of forward' }));
     await shown(log.getByText(new RegExp(`Forwarded ${body.length} bytes to 127\\.0\\.0\\.1:${demo.port} \\(2\\d\\d\\)`)));
     assert.equal(await item.getByRole('button', { expanded: true }).count(), 1);
 
-    assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused to|pageerror/i.test(p)), []);
+    assert.deepEqual(
+      problems.filter((p) => /Content Security Policy|Refused to|pageerror/i.test(p)),
+      [],
+    );
   });
 });

@@ -67,7 +67,15 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
     demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path });
     browser = await chromium.launch({
       executablePath: CHROME,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     globex = await browser.newContext();
     page = await openCustomerPage(globex, 'globex');
@@ -87,12 +95,19 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
     }
     const styling = await page.evaluate(() => {
       const root = document.querySelector('plug-marketplace')!.shadowRoot!;
-      return { adopted: root.adoptedStyleSheets.length, styleTags: root.querySelectorAll('style').length, display: getComputedStyle(root.querySelector('.toolbar')!).display };
+      return {
+        adopted: root.adoptedStyleSheets.length,
+        styleTags: root.querySelectorAll('style').length,
+        display: getComputedStyle(root.querySelector('.toolbar')!).display,
+      };
     });
     assert.ok(styling.adopted > 0, 'Lit styles arrive as constructable stylesheets');
     assert.equal(styling.styleTags, 0, 'no <style> elements that style-src would block');
     assert.notEqual(styling.display, 'inline', 'the toolbar has its component styles');
-    assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused to/i.test(p)), []);
+    assert.deepEqual(
+      problems.filter((p) => /Content Security Policy|Refused to/i.test(p)),
+      [],
+    );
     // The Acme page lists instances itself (its "Try a flow" panel); the marketplace needs one request.
     assert.deepEqual(
       apiRequests.filter((r) => r !== 'GET /api/v1/instances'),
@@ -141,7 +156,9 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
 
     // Back on the overview, ready to activate.
     await shown(dialog.getByRole('button', { name: 'Activate' }));
-    const { instances } = (await apiAs('globex', '/instances')) as { instances: { integrationKey: string; status: string; config: Record<string, unknown>; connections: { status: string }[] }[] };
+    const { instances } = (await apiAs('globex', '/instances')) as {
+      instances: { integrationKey: string; status: string; config: Record<string, unknown>; connections: { status: string }[] }[];
+    };
     assert.equal(instances.length, 1);
     assert.equal(instances[0]!.integrationKey, 'northwind-crm-sync');
     assert.equal(instances[0]!.status, 'draft');
@@ -220,7 +237,12 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
 
       // The sign-in opens in a popup, or (redirect mode) takes over the page and comes back.
       const popup = p.waitForEvent('popup', { timeout: WAIT }).catch(() => undefined);
-      const redirected = p.waitForURL((u) => u.href.startsWith(issuer), { timeout: WAIT }).then(() => p, () => undefined);
+      const redirected = p
+        .waitForURL((u) => u.href.startsWith(issuer), { timeout: WAIT })
+        .then(
+          () => p,
+          () => undefined,
+        );
       await dialog.getByRole('button', { name: 'Connect' }).click();
       const signIn = (await Promise.race([popup, redirected])) ?? (await redirected);
       assert.ok(signIn, 'Connect opened the sign-in page');
@@ -260,7 +282,9 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
       await dialog.getByRole('button', { name: 'Activate' }).click();
       await shown(dialog.getByRole('button', { name: 'Pause' }));
 
-      const { instances } = (await apiAs('globex', '/instances')) as { instances: { integrationKey: string; status: string; config: Record<string, unknown>; connections: { status: string }[] }[] };
+      const { instances } = (await apiAs('globex', '/instances')) as {
+        instances: { integrationKey: string; status: string; config: Record<string, unknown>; connections: { status: string }[] }[];
+      };
       const chatwave = instances.find((i) => i.integrationKey === 'chatwave-notifier');
       assert.equal(chatwave?.status, 'active');
       assert.equal(chatwave?.config.channel, 'C002');

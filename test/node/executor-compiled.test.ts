@@ -45,18 +45,22 @@ test('compiled executors run flows without tsx, under the heap cap', async () =>
   assert.deepEqual([warm.status, warm.result, warm.timings.spawnMs], ['succeeded', { ok: true }, undefined]);
 });
 
-test('as root, code that other users cannot read keeps executors on the server uid, with a warning', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
-  chmodSync(compiled.dir, 0o700);
-  const events: Executor.ExecutorEvent[] = [];
-  const { createExecutorPool } = (await import(compiled.poolModule)) as typeof Executor;
-  const local = createExecutorPool({ integrationsModule: compiled.integrationsModule, spares: 0, onEvent: (e) => events.push(e) });
-  try {
-    assert.match(events.find((e) => e.type === 'warning')?.message ?? '', /not readable by other users/);
-    const outcome = await local.run({ ...job('runtime'), customerId: 'cust_private' }, () => {});
-    assert.equal(outcome.status, 'succeeded', outcome.error);
-    assert.equal((outcome.result as { uid: number }).uid, 0);
-  } finally {
-    await local.close();
-    chmodSync(compiled.dir, 0o755);
-  }
-});
+test(
+  'as root, code that other users cannot read keeps executors on the server uid, with a warning',
+  { skip: process.getuid?.() !== 0 && 'needs root' },
+  async () => {
+    chmodSync(compiled.dir, 0o700);
+    const events: Executor.ExecutorEvent[] = [];
+    const { createExecutorPool } = (await import(compiled.poolModule)) as typeof Executor;
+    const local = createExecutorPool({ integrationsModule: compiled.integrationsModule, spares: 0, onEvent: (e) => events.push(e) });
+    try {
+      assert.match(events.find((e) => e.type === 'warning')?.message ?? '', /not readable by other users/);
+      const outcome = await local.run({ ...job('runtime'), customerId: 'cust_private' }, () => {});
+      assert.equal(outcome.status, 'succeeded', outcome.error);
+      assert.equal((outcome.result as { uid: number }).uid, 0);
+    } finally {
+      await local.close();
+      chmodSync(compiled.dir, 0o755);
+    }
+  },
+);

@@ -92,9 +92,15 @@ describe('executor pool', () => {
     assert.equal(outcome.status, 'succeeded');
     const env = outcome.result as Record<string, string>;
     for (const name of Object.keys(parentSecrets)) assert.equal(env[name], undefined, `${name} leaked`);
-    assert.deepEqual(Object.keys(env).filter((k) => k.startsWith('PLUGBOARD_')), []);
+    assert.deepEqual(
+      Object.keys(env).filter((k) => k.startsWith('PLUGBOARD_')),
+      [],
+    );
     const allowed = new Set(['PATH', 'NODE_ENV', 'TZ', 'LANG', 'HOME', 'TMPDIR', 'VENDOR_REGION']);
-    assert.deepEqual(Object.keys(env).filter((k) => !allowed.has(k)), []);
+    assert.deepEqual(
+      Object.keys(env).filter((k) => !allowed.has(k)),
+      [],
+    );
     assert.equal(env.VENDOR_REGION, 'eu');
     assert.notEqual(env.HOME, env.TMPDIR);
   });
@@ -271,10 +277,13 @@ describe('executor pool', () => {
     assert.equal(lines[301]!.level, 'error');
     assert.ok(Buffer.byteLength(lines[301]!.message) <= 8192);
     assert.match(lines[301]!.message, /^long x+ … \[truncated\]$/);
-    assert.deepEqual(lines.slice(302).map((l) => [l.level, l.message]), [
-      ['info', 'from console.log'],
-      ['error', 'from console.error'],
-    ]);
+    assert.deepEqual(
+      lines.slice(302).map((l) => [l.level, l.message]),
+      [
+        ['info', 'from console.log'],
+        ['error', 'from console.error'],
+      ],
+    );
   });
 
   test('RetryableError is retryable; other errors are not, and carry only their message', async () => {
@@ -351,7 +360,10 @@ describe('executor pool limits and lifecycle', () => {
       const stats = pool.stats();
       assert.deepEqual([stats.byCustomer[c], stats.queued], [1, 1]);
       const outcomes = await both;
-      assert.deepEqual(outcomes.map((o) => o.status), ['succeeded', 'succeeded']);
+      assert.deepEqual(
+        outcomes.map((o) => o.status),
+        ['succeeded', 'succeeded'],
+      );
     } finally {
       await pool.close();
     }
@@ -401,7 +413,10 @@ describe('executor pool limits and lifecycle', () => {
     await run(pool, job(c, 'probe', 'trivial'));
     const running = run(pool, job(c, 'misbehave', 'sleep', { payload: { ms: 500 } }));
     const drained = pool.drain(30_000);
-    await assert.rejects(pool.run(job(c, 'probe', 'trivial'), () => {}), ExecutorPoolClosedError);
+    await assert.rejects(
+      pool.run(job(c, 'probe', 'trivial'), () => {}),
+      ExecutorPoolClosedError,
+    );
     assert.equal((await running).status, 'succeeded');
     await drained;
     assert.equal(pool.stats().executors, 0);

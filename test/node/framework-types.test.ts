@@ -121,7 +121,10 @@ test('custom-elements.json lists the public elements and nothing private', { ski
     (m) => (m.of === 'PlugConnectButton' && ['phase', 'message'].includes(m.name)) || (m.of === 'PlugMarketplace' && ['localStatus', 'query'].includes(m.name)),
   );
   assert.deepEqual(stateFields, []);
-  assert.ok(members.some((m) => m.of === 'PlugMarketplace' && m.name === 'getToken'), 'inherited API members are listed');
+  assert.ok(
+    members.some((m) => m.of === 'PlugMarketplace' && m.name === 'getToken'),
+    'inherited API members are listed',
+  );
 });
 
 test("docs/elements.md's element reference is what the elements' JSDoc says", () => {

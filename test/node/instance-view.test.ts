@@ -19,10 +19,7 @@ const integration = defineIntegration({
 
 test('a fresh instance is blocked by each missing field and the customer-side connection, not by client credentials', () => {
   const blockers = activationBlockers(integration, { config: {}, secretNames: [] }, []);
-  assert.deepEqual(
-    blockers.map((b) => b.path).sort(),
-    ['config.company', 'config.token', 'connections.account'],
-  );
+  assert.deepEqual(blockers.map((b) => b.path).sort(), ['config.company', 'config.token', 'connections.account']);
   assert.equal(connectionStates(integration, []).find((c) => c.name === 'service')?.status, 'connected');
 });
 
@@ -38,7 +35,17 @@ test('a client-credentials connection whose token failed is a blocker with the r
   const now = new Date().toISOString();
   const blockers = activationBlockers(integration, { config: { company: 'Acme' }, secretNames: ['token'] }, [
     { instanceId: 'i', customerId: 'c', name: 'account', kind: 'apiKey', status: 'connected', ciphertext: 'x', expiresAt: null, error: null, updatedAt: now },
-    { instanceId: 'i', customerId: 'c', name: 'service', kind: 'clientCredentials', status: 'needs_attention', ciphertext: null, expiresAt: null, error: 'invalid_client', updatedAt: now },
+    {
+      instanceId: 'i',
+      customerId: 'c',
+      name: 'service',
+      kind: 'clientCredentials',
+      status: 'needs_attention',
+      ciphertext: null,
+      expiresAt: null,
+      error: 'invalid_client',
+      updatedAt: now,
+    },
   ]);
   assert.deepEqual(blockers, [{ path: 'connections.service', message: 'Vendor service needs attention: invalid_client' }]);
 });

@@ -67,7 +67,12 @@ const engines: Engine[] = [
   { name: 'postgres', skip: PG_URL ? false : 'PLUGBOARD_TEST_DATABASE_URL not set: PostgreSQL skipped' },
 ];
 
-async function fixture(t: TestContext, engine: Engine['name'], serverOptions: { accessTokenTtl?: number } = {}, oauthOptions: Partial<OAuthOptions> = {}): Promise<Fixture> {
+async function fixture(
+  t: TestContext,
+  engine: Engine['name'],
+  serverOptions: { accessTokenTtl?: number } = {},
+  oauthOptions: Partial<OAuthOptions> = {},
+): Promise<Fixture> {
   const server = await startOAuthServer({ clients: [{ ...CLIENT, redirectUris: [`${PUBLIC_URL}/oauth/callback`] }], ...serverOptions });
   const schema = `t_oauth_${randomBytes(6).toString('hex')}`;
   const openOne = () =>
@@ -91,10 +96,20 @@ async function fixture(t: TestContext, engine: Engine['name'], serverOptions: { 
   const cipher = createCipher(encryptionKey);
   const integrations = [chatIntegration(server.issuer)];
   const make = (s: Store) =>
-    createOAuth({ store: s, cipher, integrations, publicUrl: PUBLIC_URL, allowedOrigins: [APP_ORIGIN], logger, clock: () => Date.now() + offset, ...oauthOptions });
+    createOAuth({
+      store: s,
+      cipher,
+      integrations,
+      publicUrl: PUBLIC_URL,
+      allowedOrigins: [APP_ORIGIN],
+      logger,
+      clock: () => Date.now() + offset,
+      ...oauthOptions,
+    });
   const customer = await store.ensureCustomer(`cust-${randomBytes(4).toString('hex')}`);
   const createInstance = async (c: Customer = customer) =>
-    (await store.forCustomer(c).createInstance({ integrationKey: 'chat', audit: { actor: 'user:u1', action: 'instance.created', target: '', details: {} } })).instance.id;
+    (await store.forCustomer(c).createInstance({ integrationKey: 'chat', audit: { actor: 'user:u1', action: 'instance.created', target: '', details: {} } }))
+      .instance.id;
   const instanceId = await createInstance();
   t.after(async () => {
     if (engine === 'postgres') await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db);
@@ -225,8 +240,12 @@ for (const engine of engines) {
       assert.equal(await channelsStatus(f, credentials.accessToken), 200);
 
       // The verifier is stored encrypted too.
-      const session = await f.store.db.withTables<{ oauth_sessions: { state: string; verifier: string; used_at: string | null } }>()
-        .selectFrom('oauth_sessions').selectAll().where('state', '=', start.state).executeTakeFirstOrThrow();
+      const session = await f.store.db
+        .withTables<{ oauth_sessions: { state: string; verifier: string; used_at: string | null } }>()
+        .selectFrom('oauth_sessions')
+        .selectAll()
+        .where('state', '=', start.state)
+        .executeTakeFirstOrThrow();
       assert.match(session.verifier, /^v1\./);
       assert.ok(session.used_at);
 
@@ -234,7 +253,10 @@ for (const engine of engines) {
       assert.ok(audit.some((e) => e.action === 'connection.connected' && e.details.connection === 'chat'));
       const everything = JSON.stringify({ audit, outcome, logs: f.logs, row: { ...row, ciphertext: null } });
       assert.ok(!everything.includes(credentials.accessToken), 'no access token in audit, logs or the callback outcome');
-      assert.deepEqual(f.server.tokenRequests.map((r) => r.grantType), ['authorization_code']);
+      assert.deepEqual(
+        f.server.tokenRequests.map((r) => r.grantType),
+        ['authorization_code'],
+      );
     });
 
     test('a replayed state is refused and nothing more is exchanged', async (t) => {
@@ -283,13 +305,22 @@ for (const engine of engines) {
       assert.equal(outcome.message.instanceId, othersInstance);
       assert.equal(await f.store.forCustomer(f.customer).getConnection(f.instanceId, 'chat'), undefined);
       assert.equal((await f.store.forCustomer(other).getConnection(othersInstance, 'chat'))?.status, 'connected');
-      await assert.rejects(f.oauth.getAccessToken({ customerId: f.customer.id, instanceId: othersInstance, connection: 'chat' }), (e: unknown) => e instanceof ConnectionUnavailableError && e.reason === 'not_found');
+      await assert.rejects(
+        f.oauth.getAccessToken({ customerId: f.customer.id, instanceId: othersInstance, connection: 'chat' }),
+        (e: unknown) => e instanceof ConnectionUnavailableError && e.reason === 'not_found',
+      );
     });
 
     test('a code swapped in from another session is stopped by PKCE', async (t) => {
       const f = await fixture(t, engine.name);
       // The attacker completes a flow of their own and injects its code into the victim's callback.
-      const attacker = await f.oauth.flow.authorize({ customer: f.customer, actor: 'user:evil', instanceId: f.instanceId, connection: 'chat', origin: APP_ORIGIN });
+      const attacker = await f.oauth.flow.authorize({
+        customer: f.customer,
+        actor: 'user:evil',
+        instanceId: f.instanceId,
+        connection: 'chat',
+        origin: APP_ORIGIN,
+      });
       const attackerCallback = await consentOverHttp(attacker.authorizationUrl, { login: 'mallory' });
       const victim = await f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'chat', origin: APP_ORIGIN });
       const swapped = new URL(attackerCallback);
@@ -298,7 +329,10 @@ for (const engine of engines) {
       assert.equal(outcome.message.ok, false);
       assert.match(outcome.message.error ?? '', /invalid_grant/);
       assert.equal(await f.store.forCustomer(f.customer).getConnection(f.instanceId, 'chat'), undefined);
-      assert.deepEqual(f.server.tokenRequests.map((r) => [r.grantType, r.ok]), [['authorization_code', false]]);
+      assert.deepEqual(
+        f.server.tokenRequests.map((r) => [r.grantType, r.ok]),
+        [['authorization_code', false]],
+      );
     });
 
     test('callback without a code, and a denied consent, end as ok:false with a message', async (t) => {
@@ -331,7 +365,15 @@ for (const engine of engines) {
         (e: unknown) => problemFor(e)?.status === 403,
       );
       await assert.rejects(
-        f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'chat', origin: APP_ORIGIN, mode: 'redirect', returnUrl: 'https://evil.example/back' }),
+        f.oauth.flow.authorize({
+          customer: f.customer,
+          actor: 'user:u1',
+          instanceId: f.instanceId,
+          connection: 'chat',
+          origin: APP_ORIGIN,
+          mode: 'redirect',
+          returnUrl: 'https://evil.example/back',
+        }),
         (e: unknown) => problemFor(e)?.status === 422 && problemFor(e)?.errors?.[0]?.path === 'returnUrl',
       );
       // A server whose PUBLIC_URL differs from the registered redirect URI: the provider stops the flow.
@@ -342,7 +384,13 @@ for (const engine of engines) {
         publicUrl: 'http://127.0.0.1:9999',
         allowedOrigins: [APP_ORIGIN],
       });
-      const start = await misconfigured.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'chat', origin: APP_ORIGIN });
+      const start = await misconfigured.flow.authorize({
+        customer: f.customer,
+        actor: 'user:u1',
+        instanceId: f.instanceId,
+        connection: 'chat',
+        origin: APP_ORIGIN,
+      });
       await assert.rejects(consentOverHttp(start.authorizationUrl), /redirect_uri/);
     });
 
@@ -356,7 +404,10 @@ for (const engine of engines) {
       const second = await f.oauth.getAccessToken(ref(f));
       assert.notEqual(second.accessToken, first.accessToken);
       assert.equal(await channelsStatus(f, second.accessToken), 200);
-      assert.deepEqual(f.server.tokenRequests.map((r) => r.grantType), ['authorization_code', 'refresh_token']);
+      assert.deepEqual(
+        f.server.tokenRequests.map((r) => r.grantType),
+        ['authorization_code', 'refresh_token'],
+      );
       assert.ok(!f.logs.join('').includes(second.accessToken));
     });
 
@@ -408,7 +459,10 @@ for (const engine of engines) {
       f.advance(3600_000);
       const c = await f.oauth.getAccessToken(ref(f, 'service'));
       assert.notEqual(c.accessToken, a.accessToken);
-      assert.deepEqual(f.server.tokenRequests.map((r) => r.grantType), ['client_credentials', 'client_credentials']);
+      assert.deepEqual(
+        f.server.tokenRequests.map((r) => r.grantType),
+        ['client_credentials', 'client_credentials'],
+      );
     });
 
     test('an unconnected connection is reported, not refreshed', async (t) => {
@@ -427,10 +481,7 @@ describe('OAuth refresh race on PostgreSQL', { skip: PG_URL ? false : 'PLUGBOARD
     const replicaA = f.oauth;
     const replicaB = await f.replica();
     f.advance(2 * 3600_000); // both replicas share the clock: the token is due
-    const results = await Promise.all([
-      ...[1, 2, 3].map(() => replicaA.getAccessToken(ref(f))),
-      ...[1, 2, 3].map(() => replicaB.getAccessToken(ref(f))),
-    ]);
+    const results = await Promise.all([...[1, 2, 3].map(() => replicaA.getAccessToken(ref(f))), ...[1, 2, 3].map(() => replicaB.getAccessToken(ref(f)))]);
     const refreshes = f.server.tokenRequests.filter((r) => r.grantType === 'refresh_token');
     assert.equal(refreshes.length, 1, `refreshes at the provider: ${JSON.stringify(refreshes)}`);
     assert.equal(new Set(results.map((r) => r.accessToken)).size, 1, 'every caller got the one new token');

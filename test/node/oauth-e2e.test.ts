@@ -61,7 +61,15 @@ describe('OAuth end to end in Chromium', { skip: bundle.skip }, () => {
     demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path });
     browser = await chromium.launch({
       executablePath: CHROME,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
 
@@ -78,7 +86,16 @@ describe('OAuth end to end in Chromium', { skip: bundle.skip }, () => {
     const dialog = page.getByRole('dialog', { name: 'Chatwave notifications' });
     const connects: unknown[] = [];
     await page.exposeFunction('recordConnect', (detail: unknown) => connects.push(detail));
-    await page.evaluate(() => document.addEventListener('plug-connect', (e) => (window as unknown as { recordConnect(d: unknown): void }).recordConnect({ instanceId: (e as CustomEvent).detail.instanceId, connection: (e as CustomEvent).detail.connection, status: (e as CustomEvent).detail.status, withInstance: Boolean((e as CustomEvent).detail.instance) })));
+    await page.evaluate(() =>
+      document.addEventListener('plug-connect', (e) =>
+        (window as unknown as { recordConnect(d: unknown): void }).recordConnect({
+          instanceId: (e as CustomEvent).detail.instanceId,
+          connection: (e as CustomEvent).detail.connection,
+          status: (e as CustomEvent).detail.status,
+          withInstance: Boolean((e as CustomEvent).detail.instance),
+        }),
+      ),
+    );
 
     const popupPromise = page.waitForEvent('popup', { timeout: WAIT });
     await dialog.getByRole('button', { name: 'Connect Chatwave workspace', exact: true }).click();
@@ -94,8 +111,17 @@ describe('OAuth end to end in Chromium', { skip: bundle.skip }, () => {
     await shown(dialog.getByRole('button', { name: 'Reconnect Chatwave workspace', exact: true }));
     await shown(dialog.getByRole('button', { name: 'Disconnect Chatwave workspace', exact: true }));
     assert.equal(connects.length, 1);
-    assert.deepEqual(connects[0], { instanceId: (connects[0] as { instanceId: string }).instanceId, connection: 'chatwave', status: 'connected', withInstance: true });
-    assert.deepEqual(callbackProblems.filter((m) => /Content Security Policy|Refused/i.test(m)), [], 'the callback page runs under its CSP');
+    assert.deepEqual(connects[0], {
+      instanceId: (connects[0] as { instanceId: string }).instanceId,
+      connection: 'chatwave',
+      status: 'connected',
+      withInstance: true,
+    });
+    assert.deepEqual(
+      callbackProblems.filter((m) => /Content Security Policy|Refused/i.test(m)),
+      [],
+      'the callback page runs under its CSP',
+    );
     assert.deepEqual(problems, []);
 
     const { instances } = await apiAs('globex', '/instances');

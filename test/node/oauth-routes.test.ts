@@ -155,7 +155,6 @@ async function connect(f: Fixture, instanceId: string, body: unknown = {}) {
   return { authorize, providerRedirect, page };
 }
 
-
 for (const engine of [
   { name: 'sqlite' as const, skip: false as const },
   { name: 'postgres' as const, skip: PG_URL ? (false as const) : 'PLUGBOARD_TEST_DATABASE_URL not set: PostgreSQL skipped' },
@@ -176,7 +175,10 @@ for (const engine of [
       assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
       assert.equal(page.headers.get('cache-control'), 'no-store');
       // The only script is the external one: no inline code for a strict CSP to block.
-      assert.deepEqual([...page.text.matchAll(/<script[^>]*>/g)].map((m) => m[0]), ['<script src="/oauth/callback.js">']);
+      assert.deepEqual(
+        [...page.text.matchAll(/<script[^>]*>/g)].map((m) => m[0]),
+        ['<script src="/oauth/callback.js">'],
+      );
       const result = pageResult(page.text);
       assert.equal(result.targetOrigin, ORIGIN);
       assert.deepEqual(result.message, { type: 'plugboard:oauth', state: authorize.state, instanceId: instance.id, connection: 'chat', ok: true });
@@ -194,7 +196,13 @@ for (const engine of [
 
       const options = await f.call('GET', `/api/v1/instances/${instance.id}/data-sources/channels`);
       assert.equal(options.status, 200, options.text);
-      assert.deepEqual(options.body, { options: [{ value: 'C001', label: 'general' }, { value: 'C002', label: 'sales' }, { value: 'C003', label: 'support' }] });
+      assert.deepEqual(options.body, {
+        options: [
+          { value: 'C001', label: 'general' },
+          { value: 'C002', label: 'sales' },
+          { value: 'C003', label: 'support' },
+        ],
+      });
     });
 
     test('the callback page is single use: a replay gets an error page without script, and nothing changes', async (t) => {
@@ -228,13 +236,20 @@ for (const engine of [
       problem(await f.call('POST', `/api/v1/instances/${other.id}/connections/chat/authorize`), 404);
       problem(await f.call('POST', `/api/v1/instances/${instance.id}/connections/nope/authorize`), 404);
       problem(await f.call('POST', `/api/v1/instances/${instance.id}/connections/key/authorize`), 409);
-      assert.deepEqual(problem(await f.call('POST', path, { body: { mode: 'sideways' } }), 422).errors?.map((e) => e.path), ['mode']);
+      assert.deepEqual(
+        problem(await f.call('POST', path, { body: { mode: 'sideways' } }), 422).errors?.map((e) => e.path),
+        ['mode'],
+      );
       assert.deepEqual(
         problem(await f.call('POST', path, { body: { mode: 'redirect', returnUrl: 'https://evil.example/x' } }), 422).errors?.map((e) => e.path),
         ['returnUrl'],
       );
       problem(await f.call('POST', path, { token: null }), 401);
-      const count = await f.store.db.withTables<{ oauth_sessions: { state: string } }>().selectFrom('oauth_sessions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const count = await f.store.db
+        .withTables<{ oauth_sessions: { state: string } }>()
+        .selectFrom('oauth_sessions')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       assert.equal(Number(count.n), 0, 'no session was recorded for a refused call');
     });
 
@@ -276,7 +291,10 @@ for (const engine of [
         assert.equal((await f.call('GET', `/api/v1/instances/${instance.id}/data-sources/channels`)).status, 200);
         await f.noteTokens(instance.id);
       }
-      assert.deepEqual(f.server.tokenRequests.map((r) => r.grantType), ['authorization_code', 'refresh_token', 'refresh_token']);
+      assert.deepEqual(
+        f.server.tokenRequests.map((r) => r.grantType),
+        ['authorization_code', 'refresh_token', 'refresh_token'],
+      );
 
       const del = await f.call('DELETE', `/api/v1/instances/${instance.id}/connections/chat`);
       assert.equal(del.status, 200, del.text);

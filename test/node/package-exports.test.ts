@@ -49,7 +49,9 @@ test('the library package depends on browser packages only; the backend package 
 
 test('the built library imports no server package', { skip }, () => {
   const files = (function list(dir: string): string[] {
-    return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? list(join(dir, d.name)) : d.name.endsWith('.js') ? [join(dir, d.name)] : []));
+    return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+      d.isDirectory() ? list(join(dir, d.name)) : d.name.endsWith('.js') ? [join(dir, d.name)] : [],
+    );
   })('dist/npm');
   assert.ok(files.length > 10);
   for (const file of files) {

@@ -49,7 +49,10 @@ test('startServer serves the API on a real socket and shuts down gracefully', as
   const authorization = `Bearer ${await signToken(key)}`;
   const catalog = await fetch(`${running.url}/api/v1/integrations`, { headers: { authorization } });
   assert.equal(catalog.status, 200);
-  assert.deepEqual(Catalog.parse(await catalog.json()).integrations.map((i) => i.key), ['every-field', 'chat']);
+  assert.deepEqual(
+    Catalog.parse(await catalog.json()).integrations.map((i) => i.key),
+    ['every-field', 'chat'],
+  );
   const created = await fetch(`${running.url}/api/v1/instances`, {
     method: 'POST',
     headers: { authorization, 'content-type': 'application/json' },
@@ -81,10 +84,16 @@ test('the integrations module must export unique integrations, and says what is 
   const { indexIntegrations, loadIntegrations, IntegrationsError } = await import('../../server/src/integrations.js');
   const { testIntegrations } = await import('./fixtures/integrations.js');
   const list = await loadIntegrations(fileURLToPath(new URL('./fixtures/integrations-module.ts', import.meta.url)));
-  assert.deepEqual(list.map((i) => i.key), ['every-field', 'chat']);
+  assert.deepEqual(
+    list.map((i) => i.key),
+    ['every-field', 'chat'],
+  );
   assert.throws(() => indexIntegrations([...testIntegrations, testIntegrations[0]!]), /"every-field" is defined twice/);
   assert.throws(() => indexIntegrations([{ key: 'x' } as never]), /defineIntegration/);
   writeFileSync(join(dir, 'wrong.mjs'), 'export const something = 1;');
-  await assert.rejects(loadIntegrations(join(dir, 'wrong.mjs')), (err: unknown) => err instanceof IntegrationsError && /must export an array/.test(err.message));
+  await assert.rejects(
+    loadIntegrations(join(dir, 'wrong.mjs')),
+    (err: unknown) => err instanceof IntegrationsError && /must export an array/.test(err.message),
+  );
   await assert.rejects(loadIntegrations(join(dir, 'missing.mjs')), /could not import/);
 });

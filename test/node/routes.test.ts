@@ -65,7 +65,13 @@ for (const engine of engines) {
       let res = await h.call('GET', '/api/v1/integrations');
       assert.equal(res.status, 200);
       let catalog = Catalog.parse(res.body);
-      assert.deepEqual(catalog.integrations.map((i) => [i.key, i.instance]), [['every-field', null], ['chat', null]]);
+      assert.deepEqual(
+        catalog.integrations.map((i) => [i.key, i.instance]),
+        [
+          ['every-field', null],
+          ['chat', null],
+        ],
+      );
       assert.equal(catalog.integrations[1]!.icon, 'https://cdn.example.test/chat.svg');
 
       const inst = await createInstance(h);
@@ -84,7 +90,10 @@ for (const engine of engines) {
       const detail = IntegrationDetail.parse(res.body);
       assert.equal(detail.configPages.length, 2);
       assert.deepEqual(Object.keys(detail.configPages[0]!.schema.properties as object), ['name', 'notes', 'signingSecret', 'batchSize', 'enabled']);
-      assert.deepEqual(detail.connections.map((c) => [c.name, c.kind]), [['api', 'apiKey']]);
+      assert.deepEqual(
+        detail.connections.map((c) => [c.name, c.kind]),
+        [['api', 'apiKey']],
+      );
       assert.deepEqual(detail.dataSources, ['channels', 'broken', 'slow', 'malformed']);
       assert.equal(detail.instance, null);
       assertProblem(await h.call('GET', '/api/v1/integrations/nope'), 404);
@@ -273,7 +282,18 @@ for (const engine of engines) {
       const inst = await createInstance(h);
       const refused = assertProblem(await h.call('POST', `/api/v1/instances/${inst.id}/activate`), 409);
       const blockerPaths = paths(refused);
-      for (const p of ['config.name', 'config.signingSecret', 'config.batchSize', 'config.mode', 'config.events', 'config.endpoint', 'config.contact', 'config.mapping', 'config.channel', 'connections.api']) {
+      for (const p of [
+        'config.name',
+        'config.signingSecret',
+        'config.batchSize',
+        'config.mode',
+        'config.events',
+        'config.endpoint',
+        'config.contact',
+        'config.mapping',
+        'config.channel',
+        'connections.api',
+      ]) {
         assert.ok(blockerPaths.includes(p), `blocker ${p} named (got ${blockerPaths.join(', ')})`);
       }
       const draft = Instance.parse((await h.call('GET', `/api/v1/instances/${inst.id}`)).body);
@@ -294,7 +314,13 @@ for (const engine of engines) {
       assert.ok(active.activatedAt);
       // An active instance only takes complete config, and keeps its connection.
       assert.deepEqual(paths(assertProblem(await saveConfig(h, inst.id, { name: 'only this' }, active.version), 422)), [
-        'config.batchSize', 'config.channel', 'config.contact', 'config.endpoint', 'config.events', 'config.mapping', 'config.mode',
+        'config.batchSize',
+        'config.channel',
+        'config.contact',
+        'config.endpoint',
+        'config.events',
+        'config.mapping',
+        'config.mode',
       ]);
       assertProblem(await h.call('DELETE', `/api/v1/instances/${inst.id}/connections/api`), 409);
 
@@ -374,14 +400,23 @@ for (const engine of engines) {
       await createInstance(h, 'chat', otherCustomer);
 
       const customers = CustomerList.parse((await h.call('GET', '/api/v1/vendor/customers', { as: vendorClaims })).body);
-      assert.deepEqual(customers.customers.map((c) => [c.externalId, c.name, c.instanceCount]).sort(), [['acme', 'Acme Corp', 1], ['globex', 'Globex', 1]]);
+      assert.deepEqual(customers.customers.map((c) => [c.externalId, c.name, c.instanceCount]).sort(), [
+        ['acme', 'Acme Corp', 1],
+        ['globex', 'Globex', 1],
+      ]);
 
       let list = VendorInstanceList.parse((await h.call('GET', '/api/v1/vendor/instances', { as: vendorClaims })).body);
       assert.equal(list.instances.length, 2);
       list = VendorInstanceList.parse((await h.call('GET', '/api/v1/vendor/instances?customer=globex', { as: vendorClaims })).body);
-      assert.deepEqual(list.instances.map((i) => [i.integrationKey, i.customer.externalId]), [['chat', 'globex']]);
+      assert.deepEqual(
+        list.instances.map((i) => [i.integrationKey, i.customer.externalId]),
+        [['chat', 'globex']],
+      );
       list = VendorInstanceList.parse((await h.call('GET', '/api/v1/vendor/instances?status=active', { as: vendorClaims })).body);
-      assert.deepEqual(list.instances.map((i) => i.id), [acme.id]);
+      assert.deepEqual(
+        list.instances.map((i) => i.id),
+        [acme.id],
+      );
       assert.deepEqual(paths(assertProblem(await h.call('GET', '/api/v1/vendor/instances?status=bogus', { as: vendorClaims }), 422)), ['status']);
 
       const paused = await h.call('POST', `/api/v1/vendor/instances/${acme.id}/pause`, { as: vendorClaims });
@@ -398,7 +433,10 @@ for (const engine of engines) {
       const h = await harness(t);
       const inst = await ready(h);
       await h.call('POST', `/api/v1/instances/${inst.id}/activate`);
-      await h.call('GET', `/api/v1/instances/${inst.id}/data-sources/channels?config=${encodeURIComponent(JSON.stringify({ signingSecret: 'whsec_UNSAVED_secret_value_42' }))}`);
+      await h.call(
+        'GET',
+        `/api/v1/instances/${inst.id}/data-sources/channels?config=${encodeURIComponent(JSON.stringify({ signingSecret: 'whsec_UNSAVED_secret_value_42' }))}`,
+      );
       await h.call('GET', `/api/v1/instances/${inst.id}/data-sources/broken`);
       await h.call('GET', '/api/v1/instances');
       await h.call('GET', '/api/v1/integrations');
@@ -406,9 +444,7 @@ for (const engine of engines) {
       await h.call('POST', `/api/v1/vendor/instances/${inst.id}/pause`, { as: vendorClaims });
       // A failing request that carried the secret in its body.
       await h.call('PUT', `/api/v1/instances/${inst.id}/connections/api`, { body: { values: { apiKey: API_KEY_VALUE, account: 'BAD!' } } });
-      const audit = [
-        ...(await h.store.forCustomer(await h.store.ensureCustomer('acme')).listAudit({ limit: 1000 })),
-      ];
+      const audit = [...(await h.store.forCustomer(await h.store.ensureCustomer('acme')).listAudit({ limit: 1000 }))];
       assert.ok(audit.length >= 5, 'changes were audited');
       assert.ok(h.logs.length > 10, 'requests were logged');
       const token = await h.token();
@@ -427,7 +463,10 @@ describe('HTTP edges', () => {
     const h = await createHarness(t, { deps: { bodyLimitBytes: 2048 } });
     assertProblem(await h.call('GET', '/nope', { token: null }), 404);
     assertProblem(await h.call('GET', '/api/v1/nope'), 404);
-    const big = await h.call('POST', '/api/v1/instances', { rawBody: JSON.stringify({ integrationKey: 'x'.repeat(5000) }), headers: { 'content-type': 'application/json' } });
+    const big = await h.call('POST', '/api/v1/instances', {
+      rawBody: JSON.stringify({ integrationKey: 'x'.repeat(5000) }),
+      headers: { 'content-type': 'application/json' },
+    });
     assertProblem(big, 413);
 
     const health = await h.call('GET', '/healthz', { token: null });

@@ -157,8 +157,17 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       const audit = { actor: 'user:test', action: 'instance.created', target: '', details: {} };
       const { instance } = await tenant.createInstance({ integrationKey: 'recorder', audit });
       const secrets = cipher.encryptJson({ token: 'sk_test_secret_value' }, instance.id);
-      await tenant.updateConfig(instance.id, { config: { label: 'x' }, secrets, secretNames: ['token'], expectedVersion: 1, audit: { ...audit, action: 'instance.config_saved' } });
-      const active = await tenant.setStatus(instance.id, { status: 'active', audit: { ...audit, action: 'instance.activated', target: `instance:${instance.id}` } });
+      await tenant.updateConfig(instance.id, {
+        config: { label: 'x' },
+        secrets,
+        secretNames: ['token'],
+        expectedVersion: 1,
+        audit: { ...audit, action: 'instance.config_saved' },
+      });
+      const active = await tenant.setStatus(instance.id, {
+        status: 'active',
+        audit: { ...audit, action: 'instance.activated', target: `instance:${instance.id}` },
+      });
       return {
         customer,
         instance: active!,

@@ -89,7 +89,11 @@ describe('runtime on SQLite', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { status: number; body: ExecutionList } = await api<ExecutionList>(h, 'pager', `/instances/${instance.id}/executions?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { status: number; body: ExecutionList } = await api<ExecutionList>(
+        h,
+        'pager',
+        `/instances/${instance.id}/executions?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       assert.equal(page.status, 200);
       assert.ok(page.body.executions.length <= 2);
       seen.push(...page.body.executions.map((e) => e.id));
@@ -98,7 +102,10 @@ describe('runtime on SQLite', () => {
     assert.deepEqual(seen, [failedId, ...[...ids].reverse()]);
 
     const failed = await api<ExecutionList>(h, 'pager', `/instances/${instance.id}/executions?status=failed`);
-    assert.deepEqual(failed.body.executions.map((e) => e.id), [failedId]);
+    assert.deepEqual(
+      failed.body.executions.map((e) => e.id),
+      [failedId],
+    );
     assert.equal(failed.body.executions[0]?.error, 'the flow failed on purpose');
 
     const bad = await api<{ errors: { path: string }[] }>(h, 'pager', `/instances/${instance.id}/executions?status=nope&limit=1000`);
@@ -130,7 +137,11 @@ describe('runtime on SQLite', () => {
     const url = await hookUrl('signed');
     const body = JSON.stringify({ order: 42 });
     const send = (signature?: string) =>
-      h.app.request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { 'x-plugboard-signature': signature } : {}) }, body });
+      h.app.request(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(signature ? { 'x-plugboard-signature': signature } : {}) },
+        body,
+      });
     assert.equal((await send()).status, 401); // no secret generated yet: nothing is accepted
     const rotated = await h.app.request(`/api/v1/instances/${instance.id}/webhooks/signed/secret`, {
       method: 'POST',
@@ -205,7 +216,10 @@ describe('runtime on SQLite', () => {
     await h.runtime.alerts.flush();
     const failures = alerts.filter((a) => a.event.type === 'execution.failed' && (a.event.data.instance as { id: string }).id === instance.id);
     assert.equal(failures.length, 3);
-    assert.ok(failures.every((a) => a.verified), 'every alert carries a valid signature');
+    assert.ok(
+      failures.every((a) => a.verified),
+      'every alert carries a valid signature',
+    );
     assert.equal((failures[0]!.event.data.execution as { error: string }).error, 'the flow failed on purpose');
     assert.ok(!JSON.stringify(alerts).includes('sk_test_secret_value'));
 
@@ -226,12 +240,18 @@ describe('runtime on SQLite', () => {
     alerts = [];
     const { customer, instance } = await h.activeInstance('lifecycle');
     const tenant = h.store.forCustomer(customer);
-    await tenant.setStatus(instance.id, { status: 'paused', audit: { actor: 'user:t', action: 'instance.paused', target: `instance:${instance.id}`, details: {} } });
+    await tenant.setStatus(instance.id, {
+      status: 'paused',
+      audit: { actor: 'user:t', action: 'instance.paused', target: `instance:${instance.id}`, details: {} },
+    });
     await tenant.deleteInstance(instance.id, { actor: 'user:t', action: 'instance.deleted', target: `instance:${instance.id}`, details: {} });
     const counts = await Promise.all([relay.relay(), second.relay()]);
     await h.runtime.alerts.flush();
     const mine = alerts.filter((a) => (a.event.data.instance as { id: string }).id === instance.id);
-    assert.deepEqual(mine.map((a) => a.event.type), ['instance.activated', 'instance.paused', 'instance.deleted']);
+    assert.deepEqual(
+      mine.map((a) => a.event.type),
+      ['instance.activated', 'instance.paused', 'instance.deleted'],
+    );
     assert.equal(counts[0] + counts[1], 3, 'two relays send each event once between them');
     assert.ok(mine.every((a) => a.verified));
   });

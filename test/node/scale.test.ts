@@ -64,8 +64,7 @@ describe('scale-out on PostgreSQL', { skip: PG_URL ? false : 'PLUGBOARD_TEST_DAT
 
   const post = (path: string, body: unknown) =>
     h.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const statusOf = async (id: string) =>
-    (await runtimeDb(h.store.db).selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst())!;
+  const statusOf = async (id: string) => (await runtimeDb(h.store.db).selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst())!;
 
   before(async () => {
     h = await createHarness({
@@ -111,7 +110,11 @@ describe('scale-out on PostgreSQL', { skip: PG_URL ? false : 'PLUGBOARD_TEST_DAT
           .select((eb) => eb.fn.countAll<string>().as('n'))
           .where('status', '=', 'succeeded')
           .where('trigger', '=', 'webhook')
-          .where('instance_id', 'in', instances.map((i) => i.instance.id))
+          .where(
+            'instance_id',
+            'in',
+            instances.map((i) => i.instance.id),
+          )
           .executeTakeFirstOrThrow();
         return Number(row.n) === 500 || undefined;
       },
@@ -177,7 +180,12 @@ describe('scale-out on PostgreSQL', { skip: PG_URL ? false : 'PLUGBOARD_TEST_DAT
     const target = alive[0]!;
     const targetId = await target.id;
     await eventually(async () => {
-      const row = await runtimeDb(h.store.db).selectFrom('executions').select('id').where('runner_id', '=', targetId).where('status', '=', 'running').executeTakeFirst();
+      const row = await runtimeDb(h.store.db)
+        .selectFrom('executions')
+        .select('id')
+        .where('runner_id', '=', targetId)
+        .where('status', '=', 'running')
+        .executeTakeFirst();
       return row ?? undefined;
     });
     target.child.kill('SIGTERM');
@@ -219,7 +227,14 @@ describe('lost executions on PostgreSQL', { skip: PG_URL ? false : 'PLUGBOARD_TE
       );
       await eventually(async () => (await h.runtime.executions.get(executionId))?.status === 'running' || undefined);
       await h.runtime.queue.stopConsuming();
-      const sweeper = createRunner({ store: h.store, integrations: h.services.integrations, inputs: h.services.inputs, pool: h.pool, queue: h.runtime.queue, lostAfterMs: 0 });
+      const sweeper = createRunner({
+        store: h.store,
+        integrations: h.services.integrations,
+        inputs: h.services.inputs,
+        pool: h.pool,
+        queue: h.runtime.queue,
+        lostAfterMs: 0,
+      });
       // pg-boss expires the job after the visibility timeout and, with no retries left, fails it.
       await eventually(async () => (await sweeper.sweep()) === 1 || undefined, 30_000, 'the sweep to find the lost execution');
       const detail = await h.app.request(`/api/v1/executions/${executionId}`, { headers: { authorization: `Bearer ${await h.token('doomed')}` } });

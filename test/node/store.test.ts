@@ -98,18 +98,18 @@ for (const engine of [sqliteEngine, postgresEngine]) {
       assert.equal(await again.ping(), true);
     });
 
-    test('replicas starting at once on a fresh database migrate it once', { skip: engine.name === 'sqlite' && 'one process holds one SQLite connection' }, async (t) => {
-      const { store, reopen } = await engine.fixture(t, { migrate: false });
-      const replicas = await Promise.all([reopen({ migrate: true }), reopen({ migrate: true }), reopen({ migrate: true })]);
-      const customers = await Promise.all(replicas.map((r) => r.ensureCustomer('acme')));
-      assert.equal(new Set(customers.map((c) => c.id)).size, 1);
-      const ran = await store.db
-        .withTables<{ kysely_migration: { name: string } }>()
-        .selectFrom('kysely_migration')
-        .select('name')
-        .execute();
-      assert.deepEqual(ran, [{ name: '0001_core' }]);
-    });
+    test(
+      'replicas starting at once on a fresh database migrate it once',
+      { skip: engine.name === 'sqlite' && 'one process holds one SQLite connection' },
+      async (t) => {
+        const { store, reopen } = await engine.fixture(t, { migrate: false });
+        const replicas = await Promise.all([reopen({ migrate: true }), reopen({ migrate: true }), reopen({ migrate: true })]);
+        const customers = await Promise.all(replicas.map((r) => r.ensureCustomer('acme')));
+        assert.equal(new Set(customers.map((c) => c.id)).size, 1);
+        const ran = await store.db.withTables<{ kysely_migration: { name: string } }>().selectFrom('kysely_migration').select('name').execute();
+        assert.deepEqual(ran, [{ name: '0001_core' }]);
+      },
+    );
 
     test('extra migrations from subsystems run after the core ones, once', async (t) => {
       const migrations = {
@@ -133,13 +133,10 @@ for (const engine of [sqliteEngine, postgresEngine]) {
       // The subsystem's rows go with the instance, through the cascade the migration declared.
       assert.equal(await acmeStore.deleteInstance(instance.id, audit('instance.deleted')), true);
       assert.deepEqual(await notes.selectFrom('test_notes').selectAll().execute(), []);
-      await assert.rejects(
-        reopen({ migrations: { '0001_core': migrations['0100_test_notes'] } }),
-        /taken by a core migration/,
-      );
+      await assert.rejects(reopen({ migrations: { '0001_core': migrations['0100_test_notes'] } }), /taken by a core migration/);
     });
 
-    test('tenant isolation: customer B can neither see nor change A\'s instance or connections', async (t) => {
+    test("tenant isolation: customer B can neither see nor change A's instance or connections", async (t) => {
       const { store } = await engine.fixture(t);
       const a = store.forCustomer(await store.ensureCustomer('tenant-a'));
       const b = store.forCustomer(await store.ensureCustomer('tenant-b'));
@@ -201,9 +198,7 @@ for (const engine of [sqliteEngine, postgresEngine]) {
       const { store } = await engine.fixture(t);
       const acme = store.forCustomer(await store.ensureCustomer('acme'));
       const results = await Promise.all(
-        Array.from({ length: 50 }, () =>
-          acme.createInstance({ integrationKey: 'slack', idempotencyKey: 'idem-1', audit: audit('instance.created') }),
-        ),
+        Array.from({ length: 50 }, () => acme.createInstance({ integrationKey: 'slack', idempotencyKey: 'idem-1', audit: audit('instance.created') })),
       );
       assert.equal(results.filter((r) => r.created).length, 1);
       assert.equal(new Set(results.map((r) => r.instance.id)).size, 1);
@@ -226,9 +221,7 @@ for (const engine of [sqliteEngine, postgresEngine]) {
       const { store } = await engine.fixture(t);
       const acme = store.forCustomer(await store.ensureCustomer('acme'));
       const settled = await Promise.allSettled(
-        Array.from({ length: 10 }, (_, i) =>
-          acme.createInstance({ integrationKey: 'slack', idempotencyKey: `k${i}`, audit: audit('instance.created') }),
-        ),
+        Array.from({ length: 10 }, (_, i) => acme.createInstance({ integrationKey: 'slack', idempotencyKey: `k${i}`, audit: audit('instance.created') })),
       );
       const won = settled.filter((s) => s.status === 'fulfilled');
       assert.equal(won.length, 1);
@@ -273,10 +266,7 @@ for (const engine of [sqliteEngine, postgresEngine]) {
       // Only the winner's change is audited.
       assert.equal((await acme.listAudit()).filter((e) => e.action === 'instance.config_saved').length, 1);
       // A missing id is "not found", not a conflict.
-      assert.equal(
-        await acme.updateConfig('ins_missing', { config: {}, secrets: null, secretNames: [], expectedVersion: 1, audit: audit('x') }),
-        undefined,
-      );
+      assert.equal(await acme.updateConfig('ins_missing', { config: {}, secrets: null, secretNames: [], expectedVersion: 1, audit: audit('x') }), undefined);
     });
 
     test('every write records its audit event; a failed write records none and leaves no half-written row', async (t) => {
@@ -311,7 +301,13 @@ for (const engine of [sqliteEngine, postgresEngine]) {
 
       // A stale write fails: no change, no audit.
       await assert.rejects(
-        acme.updateConfig(instance.id, { config: { channel: '#stale' }, secrets: null, secretNames: [], expectedVersion: 1, audit: audit('instance.config_saved') }),
+        acme.updateConfig(instance.id, {
+          config: { channel: '#stale' },
+          secrets: null,
+          secretNames: [],
+          expectedVersion: 1,
+          audit: audit('instance.config_saved'),
+        }),
         VersionConflictError,
       );
       // The audit insert itself fails (details not serialisable): the config change rolls back with it.
@@ -348,7 +344,7 @@ for (const engine of [sqliteEngine, postgresEngine]) {
       assert.equal(paused?.version, 1, 'status changes do not move the config version');
     });
 
-    test('all connections at once: this customer\'s only; the vendor reads the instances it names', async (t) => {
+    test("all connections at once: this customer's only; the vendor reads the instances it names", async (t) => {
       const { store } = await engine.fixture(t);
       const acme = store.forCustomer(await store.ensureCustomer('acme'));
       const globex = store.forCustomer(await store.ensureCustomer('globex'));
@@ -361,8 +357,20 @@ for (const engine of [sqliteEngine, postgresEngine]) {
       await set(acme, a2.id, 'chat');
       await set(globex, g1.id, 'crm');
       const mine = await acme.listAllConnections();
-      assert.deepEqual(mine.map((c) => [c.instanceId, c.name]).sort(), [[a1.id, 'crm'], [a2.id, 'chat']].sort());
-      assert.deepEqual((await store.vendor.listConnections([a2.id, g1.id])).map((c) => [c.instanceId, c.name]).sort(), [[a2.id, 'chat'], [g1.id, 'crm']].sort());
+      assert.deepEqual(
+        mine.map((c) => [c.instanceId, c.name]).sort(),
+        [
+          [a1.id, 'crm'],
+          [a2.id, 'chat'],
+        ].sort(),
+      );
+      assert.deepEqual(
+        (await store.vendor.listConnections([a2.id, g1.id])).map((c) => [c.instanceId, c.name]).sort(),
+        [
+          [a2.id, 'chat'],
+          [g1.id, 'crm'],
+        ].sort(),
+      );
       assert.deepEqual(await store.vendor.listConnections([]), []);
     });
 
@@ -391,7 +399,10 @@ for (const engine of [sqliteEngine, postgresEngine]) {
           ['mail', 'ct-2', '2030-01-01T00:00:00.000Z'],
         ],
       );
-      assert.equal(await acme.putConnection('ins_missing', 'crm', { kind: 'apiKey', status: 'connected', ciphertext: 'x', expiresAt: null, error: null }), undefined);
+      assert.equal(
+        await acme.putConnection('ins_missing', 'crm', { kind: 'apiKey', status: 'connected', ciphertext: 'x', expiresAt: null, error: null }),
+        undefined,
+      );
       assert.equal(await acme.deleteConnection(instance.id, 'mail', audit('connection.deleted')), true);
       assert.equal(await acme.deleteConnection(instance.id, 'mail', audit('connection.deleted')), false);
       await put('mail', 'ct-4');
@@ -413,9 +424,7 @@ for (const engine of [sqliteEngine, postgresEngine]) {
       const { store, reopen } = await engine.fixture(t);
       // On PostgreSQL a second store is a second pool: a real race between replicas.
       const stores = engine.name === 'postgres' ? [store, await reopen()] : [store];
-      const seen = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => stores[i % stores.length]!.ensureCustomer('newco', i === 0 ? 'NewCo' : undefined)),
-      );
+      const seen = await Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % stores.length]!.ensureCustomer('newco', i === 0 ? 'NewCo' : undefined)));
       assert.equal(new Set(seen.map((c) => c.id)).size, 1);
       const customers = await store.vendor.listCustomers();
       assert.equal(customers.length, 1);
@@ -438,10 +447,7 @@ for (const engine of [sqliteEngine, postgresEngine]) {
       await store.forCustomer(b).setStatus(three.instance.id, { status: 'active', audit: audit('instance.activated') });
 
       assert.equal((await store.vendor.listInstances()).length, 3);
-      assert.deepEqual(
-        (await store.vendor.listInstances({ customerId: a.id })).map((i) => i.integrationKey).sort(),
-        ['crm', 'slack'],
-      );
+      assert.deepEqual((await store.vendor.listInstances({ customerId: a.id })).map((i) => i.integrationKey).sort(), ['crm', 'slack']);
       const active = await store.vendor.listInstances({ status: 'active' });
       assert.deepEqual(
         active.map((i) => [i.id, i.customer.externalId]),
@@ -458,7 +464,13 @@ for (const engine of [sqliteEngine, postgresEngine]) {
           ['b', 1],
         ],
       );
-      await store.vendor.recordAudit({ customerId: b.id, actor: 'vendor:support', action: 'instance.force_paused', target: `instance:${three.instance.id}`, details: {} });
+      await store.vendor.recordAudit({
+        customerId: b.id,
+        actor: 'vendor:support',
+        action: 'instance.force_paused',
+        target: `instance:${three.instance.id}`,
+        details: {},
+      });
       assert.equal((await store.forCustomer(b).listAudit())[0]?.actor, 'vendor:support');
     });
   });
@@ -482,11 +494,13 @@ describe('SQLite shared by several processes', () => {
       console.log(JSON.stringify({ created: results.filter((r) => r.created).length, ids: [...new Set(results.map((r) => r.instance.id))] }));
       await store.close();`;
     const startAt = String(Date.now() + 2500);
-    const run = () =>
-      promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, file, startAt], { cwd: process.cwd() });
+    const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, file, startAt], { cwd: process.cwd() });
     const outputs = await Promise.all([run(), run(), run()]);
     const reports = outputs.map((o) => JSON.parse(o.stdout.trim()) as { created: number; ids: string[] });
-    assert.equal(reports.reduce((sum, r) => sum + r.created, 0), 1);
+    assert.equal(
+      reports.reduce((sum, r) => sum + r.created, 0),
+      1,
+    );
     assert.equal(new Set(reports.flatMap((r) => r.ids)).size, 1);
     const store = await openStore({ databaseUrl: file });
     try {

@@ -66,7 +66,10 @@ function asOptions(body: unknown, key: string): Option[] {
   const list = (body as Record<string, unknown> | null)?.[key];
   if (!Array.isArray(list)) return [];
   return list
-    .filter((o: unknown): o is { id: string; name: string } => typeof (o as { id?: unknown } | null)?.id === 'string' && typeof (o as { name?: unknown } | null)?.name === 'string')
+    .filter(
+      (o: unknown): o is { id: string; name: string } =>
+        typeof (o as { id?: unknown } | null)?.id === 'string' && typeof (o as { name?: unknown } | null)?.name === 'string',
+    )
     .map((o) => ({ value: o.id, label: o.name }));
 }
 

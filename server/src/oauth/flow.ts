@@ -77,7 +77,11 @@ export class OAuthFlow {
   async authorize(input: StartAuthorizationInput): Promise<AuthorizeResponse> {
     const origin = input.origin;
     if (!origin || !this.options.allowedOrigins.includes(origin)) {
-      throw new ForbiddenError(origin ? `Origin ${origin} is not allowed to start OAuth connections (PLUGBOARD_ALLOWED_ORIGINS).` : 'An Origin header is required to start an OAuth connection.');
+      throw new ForbiddenError(
+        origin
+          ? `Origin ${origin} is not allowed to start OAuth connections (PLUGBOARD_ALLOWED_ORIGINS).`
+          : 'An Origin header is required to start an OAuth connection.',
+      );
     }
     const mode = input.mode ?? 'popup';
     let returnUrl: string | null = null;
@@ -92,7 +96,10 @@ export class OAuthFlow {
         throw new InvalidFieldsError([{ path: 'returnUrl', message: 'Must be an absolute URL' }], 'The return URL is not a URL.');
       }
       if (!this.options.allowedOrigins.includes(parsed.origin)) {
-        throw new InvalidFieldsError([{ path: 'returnUrl', message: `Origin ${parsed.origin} is not in PLUGBOARD_ALLOWED_ORIGINS` }], 'The return URL must be on an allowed origin.');
+        throw new InvalidFieldsError(
+          [{ path: 'returnUrl', message: `Origin ${parsed.origin} is not in PLUGBOARD_ALLOWED_ORIGINS` }],
+          'The return URL must be on an allowed origin.',
+        );
       }
       returnUrl = parsed.href;
     }
@@ -130,7 +137,10 @@ export class OAuthFlow {
       })
       .execute();
     // Sweep sessions that ended more than a day ago; cheap with the expiry index.
-    await this.db.deleteFrom('oauth_sessions').where('expires_at', '<', new Date(now - 86_400_000).toISOString()).execute();
+    await this.db
+      .deleteFrom('oauth_sessions')
+      .where('expires_at', '<', new Date(now - 86_400_000).toISOString())
+      .execute();
 
     const url = new URL(provider.as.authorization_endpoint);
     for (const [name, value] of Object.entries(def.extraAuthorizationParams ?? {})) {
@@ -212,7 +222,15 @@ export class OAuthFlow {
     const startedAt = this.now();
     let response: oauth.TokenEndpointResponse;
     try {
-      const res = await oauth.authorizationCodeGrantRequest(provider.as, provider.client, provider.clientAuth, params, this.redirectUri, verifier, provider.http());
+      const res = await oauth.authorizationCodeGrantRequest(
+        provider.as,
+        provider.client,
+        provider.clientAuth,
+        params,
+        this.redirectUri,
+        verifier,
+        provider.http(),
+      );
       response = await oauth.processAuthorizationCodeResponse(provider.as, provider.client, res);
     } catch (error) {
       const why = describeProviderError(error);

@@ -69,11 +69,7 @@ export function createOAuth(options: OAuthOptions): OAuth {
       const customer = await options.store.vendor.getCustomer(ref.customerId);
       if (!customer) return;
       const connections = await options.store.forCustomer(customer).listConnections(ref.instanceId);
-      await Promise.all(
-        connections
-          .filter((c) => c.kind !== 'apiKey' && c.ciphertext)
-          .map((c) => tokens.revokeConnection({ ...ref, connection: c.name })),
-      );
+      await Promise.all(connections.filter((c) => c.kind !== 'apiKey' && c.ciphertext).map((c) => tokens.revokeConnection({ ...ref, connection: c.name })));
     },
   };
 }

@@ -58,11 +58,16 @@ export class ConnectionUnavailableError extends Error {
 // The one AAD convention and token shape for connection ciphertexts (credentials.ts).
 export { connectionAad, type StoredTokens };
 
-export function tokensFromResponse(response: oauth.TokenEndpointResponse, previous: StoredTokens | undefined, requestedScopes: string[], now: number): StoredTokens {
+export function tokensFromResponse(
+  response: oauth.TokenEndpointResponse,
+  previous: StoredTokens | undefined,
+  requestedScopes: string[],
+  now: number,
+): StoredTokens {
   return {
     accessToken: response.access_token,
     // A provider that does not rotate refresh tokens omits it on refresh: keep the old one.
-    ...(response.refresh_token ?? previous?.refreshToken ? { refreshToken: response.refresh_token ?? previous?.refreshToken } : {}),
+    ...((response.refresh_token ?? previous?.refreshToken) ? { refreshToken: response.refresh_token ?? previous?.refreshToken } : {}),
     tokenType: response.token_type,
     scopes: response.scope ? response.scope.split(' ').filter(Boolean) : (previous?.scopes ?? requestedScopes),
     expiresAt: typeof response.expires_in === 'number' ? new Date(now + response.expires_in * 1000).toISOString() : null,

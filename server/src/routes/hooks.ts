@@ -36,8 +36,7 @@ export function hookRoutes({ store, integrations }: Pick<Services, 'store' | 'in
     '/:token',
     bodyLimit({
       maxSize: runtime.webhookBodyLimitBytes,
-      onError: (c) =>
-        problemResponse(c, new HttpProblem(413, 'tooLarge', `A webhook body may be at most ${runtime.webhookBodyLimitBytes} bytes`)),
+      onError: (c) => problemResponse(c, new HttpProblem(413, 'tooLarge', `A webhook body may be at most ${runtime.webhookBodyLimitBytes} bytes`)),
     }),
     async (c) => {
       const endpoint = await runtime.webhooks.resolve(c.req.param('token'));

@@ -5,13 +5,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../logger.js';
 
-export type AlertType =
-  | 'execution.failed'
-  | 'instance.error'
-  | 'instance.recovered'
-  | 'instance.activated'
-  | 'instance.paused'
-  | 'instance.deleted';
+export type AlertType = 'execution.failed' | 'instance.error' | 'instance.recovered' | 'instance.activated' | 'instance.paused' | 'instance.deleted';
 
 export interface AlertEvent {
   id: string;
@@ -86,10 +80,13 @@ export function createAlertSender(options: AlertSenderOptions): AlertSender {
       }
       if (attempt < maxAttempts) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            resolve();
-          }, baseDelay * 2 ** (attempt - 1));
+          const timer = setTimeout(
+            () => {
+              timers.delete(timer);
+              resolve();
+            },
+            baseDelay * 2 ** (attempt - 1),
+          );
           timers.add(timer);
         });
       }

@@ -251,11 +251,7 @@ export class ExecutionStore {
     },
   ): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
-      const current = await tx
-        .selectFrom('executions')
-        .select(['log_count', 'log_bytes', 'logs_truncated'])
-        .where('id', '=', row.id)
-        .executeTakeFirst();
+      const current = await tx.selectFrom('executions').select(['log_count', 'log_bytes', 'logs_truncated']).where('id', '=', row.id).executeTakeFirst();
       if (!current) return; // the instance was deleted meanwhile: nothing to keep
       const capped = capLogs(input.logs, {
         count: Number(current.log_count),
@@ -298,22 +294,12 @@ export class ExecutionStore {
   // ---------------------------------------------------------------- customer-scoped reads
 
   /** Newest first; `cursor` continues after the last row of the previous page. */
-  async list(
-    customerId: string,
-    instanceId: string,
-    options: { status?: ExecutionStatus; cursor?: string; limit: number },
-  ): Promise<ExecutionList> {
-    let query = this.db
-      .selectFrom('executions')
-      .selectAll()
-      .where('customer_id', '=', customerId)
-      .where('instance_id', '=', instanceId);
+  async list(customerId: string, instanceId: string, options: { status?: ExecutionStatus; cursor?: string; limit: number }): Promise<ExecutionList> {
+    let query = this.db.selectFrom('executions').selectAll().where('customer_id', '=', customerId).where('instance_id', '=', instanceId);
     if (options.status !== undefined) query = query.where('status', '=', options.status);
     if (options.cursor !== undefined) {
       const after = decodeCursor(options.cursor);
-      query = query.where((eb) =>
-        eb.or([eb('queued_at', '<', after.queuedAt), eb.and([eb('queued_at', '=', after.queuedAt), eb('id', '<', after.id)])]),
-      );
+      query = query.where((eb) => eb.or([eb('queued_at', '<', after.queuedAt), eb.and([eb('queued_at', '=', after.queuedAt), eb('id', '<', after.id)])]));
     }
     const rows = await query
       .orderBy('queued_at', 'desc')
@@ -326,19 +312,9 @@ export class ExecutionStore {
   }
 
   async detail(customerId: string, id: string): Promise<ExecutionDetail | undefined> {
-    const row = await this.db
-      .selectFrom('executions')
-      .selectAll()
-      .where('customer_id', '=', customerId)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await this.db.selectFrom('executions').selectAll().where('customer_id', '=', customerId).where('id', '=', id).executeTakeFirst();
     if (!row) return undefined;
-    const logs = await this.db
-      .selectFrom('execution_logs')
-      .select(['seq', 'at', 'level', 'message'])
-      .where('execution_id', '=', id)
-      .orderBy('seq')
-      .execute();
+    const logs = await this.db.selectFrom('execution_logs').select(['seq', 'at', 'level', 'message']).where('execution_id', '=', id).orderBy('seq').execute();
     return {
       ...toSummary(row),
       logs: logs.map((l): ExecutionLogLine => ({ seq: Number(l.seq), at: l.at, level: l.level as LogLevel, message: l.message })),
@@ -367,17 +343,9 @@ export class ExecutionStore {
 
   /** Clears the failure streak; returns how long it was. */
   async recordSuccess(instanceId: string): Promise<number> {
-    const before = await this.db
-      .selectFrom('instance_health')
-      .select('consecutive_failures')
-      .where('instance_id', '=', instanceId)
-      .executeTakeFirst();
+    const before = await this.db.selectFrom('instance_health').select('consecutive_failures').where('instance_id', '=', instanceId).executeTakeFirst();
     if (!before || Number(before.consecutive_failures) === 0) return 0;
-    await this.db
-      .updateTable('instance_health')
-      .set({ consecutive_failures: 0, updated_at: now() })
-      .where('instance_id', '=', instanceId)
-      .execute();
+    await this.db.updateTable('instance_health').set({ consecutive_failures: 0, updated_at: now() }).where('instance_id', '=', instanceId).execute();
     return Number(before.consecutive_failures);
   }
 }

@@ -27,16 +27,14 @@ export function createLifecycleRelay(options: { store: Store; alerts: AlertSende
     if (!cursor) {
       // First start: alert from now on, not the whole history.
       const last = await db.selectFrom('audit_events').select('id').orderBy('id', 'desc').limit(1).executeTakeFirst();
-      await db.insertInto('runtime_cursors').values({ name: CURSOR, position: last?.id ?? '' }).onConflict((oc) => oc.column('name').doNothing()).execute();
+      await db
+        .insertInto('runtime_cursors')
+        .values({ name: CURSOR, position: last?.id ?? '' })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
       cursor = await db.selectFrom('runtime_cursors').select('position').where('name', '=', CURSOR).executeTakeFirstOrThrow();
     }
-    const events = await db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('id', '>', cursor.position)
-      .orderBy('id')
-      .limit(200)
-      .execute();
+    const events = await db.selectFrom('audit_events').selectAll().where('id', '>', cursor.position).orderBy('id').limit(200).execute();
     if (events.length === 0) return 0;
     const claimed = await db
       .updateTable('runtime_cursors')

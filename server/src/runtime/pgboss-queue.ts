@@ -104,10 +104,7 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
   async function readyCustomers(): Promise<string[]> {
     const { rows } = await boss
       .getDb()
-      .executeSql(
-        `SELECT DISTINCT name FROM ${schema}.job WHERE name LIKE '${QUEUE_PREFIX}%' AND state < 'active' AND start_after < now()`,
-        [],
-      );
+      .executeSql(`SELECT DISTINCT name FROM ${schema}.job WHERE name LIKE '${QUEUE_PREFIX}%' AND state < 'active' AND start_after < now()`, []);
     return (rows as { name: string }[]).map((r) => r.name.slice(QUEUE_PREFIX.length));
   }
 
@@ -127,9 +124,7 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
     },
     consume(handle, dispatch: DispatchOptions) {
       if (dispatcher) throw new Error('this queue is already being consumed');
-      const d = new FairDispatcher({ readyCustomers, claim }, handle, dispatch, (error) =>
-        options.logger?.error({ err: error }, 'dispatch failed'),
-      );
+      const d = new FairDispatcher({ readyCustomers, claim }, handle, dispatch, (error) => options.logger?.error({ err: error }, 'dispatch failed'));
       dispatcher = d;
       listener = new pg.Client({ connectionString: options.connectionString });
       listener.on('notification', (message) => d.wake(message.payload || undefined));

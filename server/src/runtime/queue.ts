@@ -121,7 +121,7 @@ export class FairDispatcher {
 
   /** Claims one execution of the first customer in the ring below its cap. */
   private async takeOne(): Promise<boolean> {
-    for (let i = 0; i < this.ring.length && !this.stopped; ) {
+    for (let i = 0; i < this.ring.length && !this.stopped;) {
       const customer = this.ring[i]!;
       if ((this.running.get(customer) ?? 0) >= this.options.perCustomer) {
         i++;

@@ -221,7 +221,8 @@ export function createRunner(options: RunnerOptions): Runner {
       return;
     }
     const startedAt = row.started_at ?? new Date().toISOString();
-    const read = early && claim.instanceId === row.instance_id ? await early : { instance: await store.vendor.getInstance(row.instance_id), connections: undefined };
+    const read =
+      early && claim.instanceId === row.instance_id ? await early : { instance: await store.vendor.getInstance(row.instance_id), connections: undefined };
     const instance = read.instance;
     const integration = instance && integrations.get(instance.integrationKey);
     const flowDef = integration?.flows[row.flow];

@@ -29,13 +29,7 @@ export function latestTick(cron: string, timezone: string, now: Date): Date | un
   }
 }
 
-export function createScheduler(options: {
-  store: Store;
-  integrations: IntegrationIndex;
-  runtime: Runtime;
-  intervalMs?: number;
-  logger?: Logger;
-}): Scheduler {
+export function createScheduler(options: { store: Store; integrations: IntegrationIndex; runtime: Runtime; intervalMs?: number; logger?: Logger }): Scheduler {
   const { store, integrations, runtime, logger } = options;
   const intervalMs = options.intervalMs ?? 10_000;
   const warned = new Set<string>();
@@ -45,10 +39,7 @@ export function createScheduler(options: {
 
   async function tick(now = new Date()): Promise<number> {
     let created = 0;
-    const instances = [
-      ...(await store.vendor.listInstances({ status: 'active' })),
-      ...(await store.vendor.listInstances({ status: 'error' })),
-    ];
+    const instances = [...(await store.vendor.listInstances({ status: 'active' })), ...(await store.vendor.listInstances({ status: 'error' }))];
     for (const instance of instances) {
       const integration = integrations.get(instance.integrationKey);
       if (!integration) continue;

@@ -49,8 +49,7 @@ export function apiKey(o: Omit<ApiKeyConnection, 'kind'>): ApiKeyConnection {
 
 /** OAuth 2 authorization code with PKCE; Plugboard's server is the client. */
 export function oauth2(
-  o: Omit<OAuth2Connection, 'kind' | 'pkce' | 'tokenAuthMethod'> &
-    Partial<Pick<OAuth2Connection, 'pkce' | 'tokenAuthMethod'>>,
+  o: Omit<OAuth2Connection, 'kind' | 'pkce' | 'tokenAuthMethod'> & Partial<Pick<OAuth2Connection, 'pkce' | 'tokenAuthMethod'>>,
 ): OAuth2Connection {
   if (!o.issuer && !(o.authorizationUrl && o.tokenUrl)) {
     throw new Error(`oauth2 "${o.label}": give an issuer, or both authorizationUrl and tokenUrl`);
@@ -60,8 +59,7 @@ export function oauth2(
 
 /** OAuth 2 client credentials for service-to-service APIs: no customer consent step. */
 export function clientCredentials(
-  o: Omit<ClientCredentialsConnection, 'kind' | 'tokenAuthMethod'> &
-    Partial<Pick<ClientCredentialsConnection, 'tokenAuthMethod'>>,
+  o: Omit<ClientCredentialsConnection, 'kind' | 'tokenAuthMethod'> & Partial<Pick<ClientCredentialsConnection, 'tokenAuthMethod'>>,
 ): ClientCredentialsConnection {
   if (!o.issuer && !o.tokenUrl) throw new Error(`clientCredentials "${o.label}": give an issuer or a tokenUrl`);
   return { kind: 'clientCredentials', tokenAuthMethod: 'client_secret_basic', ...o };

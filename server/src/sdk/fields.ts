@@ -15,16 +15,9 @@ export interface Choice {
   label: string;
 }
 
-type Out<S extends z.ZodType, O extends FieldOptions<unknown>> = O extends { required: false }
-  ? z.ZodOptional<S>
-  : S;
+type Out<S extends z.ZodType, O extends FieldOptions<unknown>> = O extends { required: false } ? z.ZodOptional<S> : S;
 
-function finish<S extends z.ZodType, O extends FieldOptions<unknown>>(
-  schema: S,
-  kind: FieldKind,
-  opts: O,
-  extra: Record<string, unknown> = {},
-): Out<S, O> {
+function finish<S extends z.ZodType, O extends FieldOptions<unknown>>(schema: S, kind: FieldKind, opts: O, extra: Record<string, unknown> = {}): Out<S, O> {
   const meta: Record<string, unknown> = { title: opts.label, [FieldHint.kind]: kind, ...extra };
   if (opts.help) meta.description = opts.help;
   if (opts.placeholder) meta[FieldHint.placeholder] = opts.placeholder;
@@ -38,8 +31,7 @@ function choices(options: readonly (string | Choice)[]): Choice[] {
   return options.map((o) => (typeof o === 'string' ? { value: o, label: o } : o));
 }
 
-const text = (label: string) =>
-  z.string({ error: (iss) => (iss.input === undefined ? `${label} is required` : `${label} must be text`) });
+const text = (label: string) => z.string({ error: (iss) => (iss.input === undefined ? `${label} is required` : `${label} must be text`) });
 const nonEmpty = (label: string) => text(label).trim().min(1, `${label} is required`);
 
 /** Field builders for config pages. Each returns a zod schema carrying the UI hints. */
@@ -89,13 +81,16 @@ export const field = {
     const s = z
       .string({ error: `${o.label} must be a URL` })
       .trim()
-      .refine((v) => {
-        try {
-          return protocols.includes(new URL(v).protocol);
-        } catch {
-          return false;
-        }
-      }, `${o.label} must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL`);
+      .refine(
+        (v) => {
+          try {
+            return protocols.includes(new URL(v).protocol);
+          } catch {
+            return false;
+          }
+        },
+        `${o.label} must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL`,
+      );
     return finish(s, 'url', o, { format: 'uri' });
   },
   email<O extends FieldOptions<string>>(o: O) {
@@ -117,9 +112,7 @@ export const field = {
   },
   /** Options come from a data source of the integration, run with the instance's connections. */
   picker<O extends FieldOptions<string | string[]> & { dataSource: string; dependsOn?: string[]; multiple?: boolean }>(o: O) {
-    const s = o.multiple
-      ? z.array(z.string()).min(o.required === false ? 0 : 1, `Pick at least one ${o.label}`)
-      : nonEmpty(o.label);
+    const s = o.multiple ? z.array(z.string()).min(o.required === false ? 0 : 1, `Pick at least one ${o.label}`) : nonEmpty(o.label);
     return finish(s, 'picker', o, {
       [FieldHint.dataSource]: o.dataSource,
       [FieldHint.dependsOn]: o.dependsOn ?? [],

@@ -18,9 +18,7 @@ export interface DataSourceInput<Config = Record<string, unknown>> {
   signal: AbortSignal;
   fetch: typeof fetch;
 }
-export type DataSource<Config = Record<string, unknown>> = (
-  input: DataSourceInput<Config>,
-) => Promise<DataSourceOption[]>;
+export type DataSource<Config = Record<string, unknown>> = (input: DataSourceInput<Config>) => Promise<DataSourceOption[]>;
 
 export interface IntegrationDefinition {
   /** Stable id: lowercase letters, digits and dashes. Instances refer to it. */

@@ -102,11 +102,7 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
   return db;
 }
 
-async function runMigrations(
-  db: Kysely<CoreDatabase>,
-  engine: Store['engine'],
-  extra: Record<string, Migration>,
-): Promise<void> {
+async function runMigrations(db: Kysely<CoreDatabase>, engine: Store['engine'], extra: Record<string, Migration>): Promise<void> {
   for (const name of Object.keys(extra)) {
     if (name in coreMigrations) throw new Error(`migration name "${name}" is taken by a core migration`);
   }
@@ -145,10 +141,7 @@ async function runMigrations(
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
   const url = options.databaseUrl?.trim() || undefined;
   const engine: Store['engine'] = url !== undefined && /^postgres(ql)?:\/\//i.test(url) ? 'postgres' : 'sqlite';
-  const db =
-    engine === 'postgres'
-      ? await openPostgres(url!, options.pgSchema, options.poolSize ?? 10)
-      : openSqlite(sqliteFile(url, options.sqlitePath));
+  const db = engine === 'postgres' ? await openPostgres(url!, options.pgSchema, options.poolSize ?? 10) : openSqlite(sqliteFile(url, options.sqlitePath));
   const extra = options.migrations ?? {};
   const store = new KyselyStore(
     db,

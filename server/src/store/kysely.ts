@@ -200,10 +200,7 @@ class KyselyCustomerStore implements CustomerStore {
     });
   }
 
-  async setStatus(
-    id: string,
-    input: { status: InstanceStatus; reason?: string | null; audit: NewAuditEvent },
-  ): Promise<InstanceRecord | undefined> {
+  async setStatus(id: string, input: { status: InstanceStatus; reason?: string | null; audit: NewAuditEvent }): Promise<InstanceRecord | undefined> {
     return this.db.transaction().execute(async (tx) => {
       const at = now();
       const row = await tx
@@ -228,11 +225,7 @@ class KyselyCustomerStore implements CustomerStore {
   async deleteInstance(id: string, audit: NewAuditEvent): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
       // Connections and subsystem rows go with it through `on delete cascade`.
-      const result = await tx
-        .deleteFrom('instances')
-        .where('id', '=', id)
-        .where('customer_id', '=', this.customer.id)
-        .executeTakeFirst();
+      const result = await tx.deleteFrom('instances').where('id', '=', id).where('customer_id', '=', this.customer.id).executeTakeFirst();
       if (result.numDeletedRows === 0n) return false;
       await insertAudit(tx, this.customer.id, audit);
       return true;
@@ -334,13 +327,7 @@ class KyselyCustomerStore implements CustomerStore {
 
   async listAudit(options?: { limit?: number }): Promise<AuditEvent[]> {
     const limit = Math.min(Math.max(Math.trunc(options?.limit ?? 100), 1), 1000);
-    const rows = await this.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('customer_id', '=', this.customer.id)
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .execute();
+    const rows = await this.db.selectFrom('audit_events').selectAll().where('customer_id', '=', this.customer.id).orderBy('id', 'desc').limit(limit).execute();
     return rows.map(toAudit);
   }
 }
@@ -404,11 +391,7 @@ export class KyselyStore implements Store {
         .selectFrom('instances')
         .innerJoin('customers', 'customers.id', 'instances.customer_id')
         .selectAll('instances')
-        .select([
-          'customers.external_id as c_external_id',
-          'customers.name as c_name',
-          'customers.created_at as c_created_at',
-        ]);
+        .select(['customers.external_id as c_external_id', 'customers.name as c_name', 'customers.created_at as c_created_at']);
       if (filter?.customerId !== undefined) query = query.where('instances.customer_id', '=', filter.customerId);
       if (filter?.status !== undefined) query = query.where('instances.status', '=', filter.status);
       const rows = await query.orderBy('instances.created_at').orderBy('instances.id').execute();
@@ -419,11 +402,7 @@ export class KyselyStore implements Store {
         .selectFrom('instances')
         .innerJoin('customers', 'customers.id', 'instances.customer_id')
         .selectAll('instances')
-        .select([
-          'customers.external_id as c_external_id',
-          'customers.name as c_name',
-          'customers.created_at as c_created_at',
-        ])
+        .select(['customers.external_id as c_external_id', 'customers.name as c_name', 'customers.created_at as c_created_at'])
         .where('instances.id', '=', id)
         .executeTakeFirst();
       return row && withCustomer(row);

@@ -84,11 +84,7 @@ export interface CustomerStore {
    * `instance:<new id>`. Throws DuplicateInstanceError, or IdempotencyKeyReuseError when the key
    * was used for another integration.
    */
-  createInstance(input: {
-    integrationKey: string;
-    idempotencyKey?: string;
-    audit: NewAuditEvent;
-  }): Promise<{ instance: InstanceRecord; created: boolean }>;
+  createInstance(input: { integrationKey: string; idempotencyKey?: string; audit: NewAuditEvent }): Promise<{ instance: InstanceRecord; created: boolean }>;
   /**
    * Writes config if `expectedVersion` matches (compare-and-set), bumps the version. Throws
    * VersionConflictError on a stale version; undefined when the instance is not this customer's.
@@ -97,10 +93,7 @@ export interface CustomerStore {
     id: string,
     input: { config: Record<string, unknown>; secrets: string | null; secretNames: string[]; expectedVersion: number; audit: NewAuditEvent },
   ): Promise<InstanceRecord | undefined>;
-  setStatus(
-    id: string,
-    input: { status: InstanceStatus; reason?: string | null; audit: NewAuditEvent },
-  ): Promise<InstanceRecord | undefined>;
+  setStatus(id: string, input: { status: InstanceStatus; reason?: string | null; audit: NewAuditEvent }): Promise<InstanceRecord | undefined>;
   /** Deletes the instance and everything under it (connections, sessions, executions). */
   deleteInstance(id: string, audit: NewAuditEvent): Promise<boolean>;
   listConnections(instanceId: string): Promise<ConnectionRecord[]>;

@@ -40,8 +40,13 @@ function send(message: FromExecutor, then?: () => void): void {
 }
 
 function isIntegration(v: unknown): v is LoadedIntegration {
-  return typeof v === 'object' && v !== null && typeof (v as LoadedIntegration).key === 'string' &&
-    typeof (v as LoadedIntegration).flows === 'object' && (v as LoadedIntegration).flows !== null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as LoadedIntegration).key === 'string' &&
+    typeof (v as LoadedIntegration).flows === 'object' &&
+    (v as LoadedIntegration).flows !== null
+  );
 }
 
 /** Accepts a default export that is a list, a single integration or a record of them, and named exports. */
@@ -60,7 +65,13 @@ function log(run: Running, level: 'info' | 'warn' | 'error', message: unknown, r
   run.logLines++;
   if (run.logLines > MAX_LOG_LINES) {
     if (run.logLines === MAX_LOG_LINES + 1) {
-      send({ type: 'log', id: run.id, level: 'warn', message: `log truncated: more than ${MAX_LOG_LINES} lines, the rest were dropped`, at: new Date().toISOString() });
+      send({
+        type: 'log',
+        id: run.id,
+        level: 'warn',
+        message: `log truncated: more than ${MAX_LOG_LINES} lines, the rest were dropped`,
+        at: new Date().toISOString(),
+      });
     }
     return;
   }
@@ -131,8 +142,7 @@ async function execute(id: number, execution: ChildExecution, integrations: Map<
         warn: (message, ...rest) => log(run, 'warn', message, rest),
         error: (message, ...rest) => log(run, 'error', message, rest),
       },
-      fetch: (input, init) =>
-        fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+      fetch: (input, init) => fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
       signal,
     };
     const value = await current.run(run, () => flow.run(ctx));
@@ -176,9 +186,10 @@ async function main(): Promise<void> {
   process.on('message', (m: ToExecutor) => {
     if (m.type === 'run') void execute(m.id, m.execution, integrations);
     else if (m.type === 'abort') {
-      const reason = m.cause === 'timeout'
-        ? new DOMException('The execution ran past its timeout', 'TimeoutError')
-        : new DOMException('The execution was cancelled', 'AbortError');
+      const reason =
+        m.cause === 'timeout'
+          ? new DOMException('The execution ran past its timeout', 'TimeoutError')
+          : new DOMException('The execution was cancelled', 'AbortError');
       running.get(m.id)?.controller.abort(reason);
     }
   });

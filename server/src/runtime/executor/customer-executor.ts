@@ -166,7 +166,7 @@ export class CustomerExecutor {
 
   assign(a: Assignment): void {
     // The isolation guarantee rests on this: a process only ever runs one customer's executions.
-    if (a.job.customerId !== this.customerId) throw new Error('An execution was handed to another customer\'s executor');
+    if (a.job.customerId !== this.customerId) throw new Error("An execution was handed to another customer's executor");
     const id = this.nextId++;
     const run: Running = { ...a, id, assignedAt: preciseNow(), waitedForSpawn: this.state === 'starting' };
     this.runs.set(id, run);
@@ -371,23 +371,32 @@ export class CustomerExecutor {
         // Executions share their customer's process; a stuck neighbour takes them down (retry is safe).
         return this.shutdownOutcome(run, 'The executor was restarted because another execution of this customer ran past its timeout');
       case 'cancelled':
-        return this.shutdownOutcome(run, blamed
-          ? 'The execution was cancelled and did not stop in time'
-          : 'The executor was restarted because another execution of this customer was cancelled');
+        return this.shutdownOutcome(
+          run,
+          blamed
+            ? 'The execution was cancelled and did not stop in time'
+            : 'The executor was restarted because another execution of this customer was cancelled',
+        );
       case 'memory':
         return {
-          ...this.shutdownOutcome(run, `The executor ran out of memory (limit ${this.launch.maxOldSpaceMb} MB of heap, ${this.launch.maxRssMb} MB resident) and was replaced`),
+          ...this.shutdownOutcome(
+            run,
+            `The executor ran out of memory (limit ${this.launch.maxOldSpaceMb} MB of heap, ${this.launch.maxRssMb} MB resident) and was replaced`,
+          ),
           reason: 'memory',
         };
       case 'load-failed':
         return this.shutdownOutcome(run, this.loadError ?? 'The integrations could not be loaded');
       case 'crash': {
         const how = signal ? `signal ${signal}` : `exit code ${code}`;
-        return this.shutdownOutcome(run, this.fatalError
-          ? `The executor stopped on an uncaught error: ${this.fatalError}`
-          : run.dispatchedAt === undefined
-            ? `The executor failed to start (${how})`
-            : `The executor stopped unexpectedly (${how})`);
+        return this.shutdownOutcome(
+          run,
+          this.fatalError
+            ? `The executor stopped on an uncaught error: ${this.fatalError}`
+            : run.dispatchedAt === undefined
+              ? `The executor failed to start (${how})`
+              : `The executor stopped unexpectedly (${how})`,
+        );
       }
       default:
         return this.shutdownOutcome(run, 'The executor pool shut down before the execution finished');

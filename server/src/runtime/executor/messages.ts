@@ -11,9 +11,7 @@ export type ChildExecution = Omit<ExecutionJob, 'customerId' | 'customerExternal
 };
 
 /** Pool → executor. */
-export type ToExecutor =
-  | { type: 'run'; id: number; execution: ChildExecution }
-  | { type: 'abort'; id: number; cause: 'timeout' | 'cancelled' };
+export type ToExecutor = { type: 'run'; id: number; execution: ChildExecution } | { type: 'abort'; id: number; cause: 'timeout' | 'cancelled' };
 
 // Executor → pool: what the pool accepts. A flow shares its process with this protocol and could
 // send anything; whatever does not fit is dropped, and it can only ever touch its own customer's runs.

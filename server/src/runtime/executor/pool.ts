@@ -10,15 +10,7 @@ import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as z from 'zod';
 import { CustomerExecutor, type Assignment, type ExecutorIdentity, type ExecutorLaunch } from './customer-executor.js';
-import type {
-  ExecutionJob,
-  ExecutionLogLine,
-  ExecutionOutcome,
-  ExecutorPool,
-  ExecutorPoolOptions,
-  ExecutorPoolStats,
-  ExecutorExitCause,
-} from './types.js';
+import type { ExecutionJob, ExecutionLogLine, ExecutionOutcome, ExecutorPool, ExecutorPoolOptions, ExecutorPoolStats, ExecutorExitCause } from './types.js';
 import { preciseNow } from './clock.js';
 
 export class ExecutorPoolClosedError extends Error {
@@ -92,7 +84,10 @@ const runnableJob = z.object({
   customerId: z.string().min(1),
   integrationKey: z.string().min(1),
   flow: z.string().min(1),
-  timeoutMs: z.number().positive().max(2 ** 31 - 1),
+  timeoutMs: z
+    .number()
+    .positive()
+    .max(2 ** 31 - 1),
 });
 
 function notRunOutcome(error: string, calledAt: number): ExecutionOutcome {
@@ -111,7 +106,7 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
     uids = false;
     warning =
       'Executors run as the server user: their code is not readable by other users (a folder above it lacks o+x, or the file o+r), ' +
-      'so per-executor uids are off and a flow could read this process\'s /proc environment. Make the code world-readable to turn them on.';
+      "so per-executor uids are off and a flow could read this process's /proc environment. Make the code world-readable to turn them on.";
   }
   const spareCount = Math.max(0, o.spares ?? 1);
   const executors = new Map<string, CustomerExecutor>();
@@ -227,7 +222,7 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
 
   /** Hands queued executions to executors, oldest first, within the per-customer and total caps. */
   function pump(): void {
-    for (let i = 0; i < queue.length; ) {
+    for (let i = 0; i < queue.length;) {
       const w = queue[i]!;
       let current = executors.get(w.job.customerId);
       if (current && current.state === 'stopping') {

@@ -10,7 +10,10 @@ export function capText(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
   const marker = ' … [truncated]';
   // Slicing the buffer may split a code point; toString replaces the broken tail, which we drop.
-  const cut = Buffer.from(text).subarray(0, maxBytes - Buffer.byteLength(marker)).toString('utf8').replace(/\uFFFD$/, '');
+  const cut = Buffer.from(text)
+    .subarray(0, maxBytes - Buffer.byteLength(marker))
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
   return cut + marker;
 }
 
