@@ -9,6 +9,7 @@ import { customerAuth, vendorAuth, type TokenVerifier } from './auth.js';
 import type { BaseEnv, CustomerEnv, Services, VendorEnv } from './env.js';
 import { requestLogger } from './logger.js';
 import { HttpProblem, onNotFound, problemErrorHandler, problemResponse } from './problem.js';
+import { auditRoutes } from './routes/audit.js';
 import { executionRoutes } from './routes/executions.js';
 import { healthRoutes } from './routes/health.js';
 import { hookRoutes } from './routes/hooks.js';
@@ -85,6 +86,7 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
   api.route('/', integrationRoutes(services));
   api.route('/', instanceRoutes(services));
   api.route('/', oauthAuthorizeRoutes(services));
+  api.route('/', auditRoutes(services));
   if (runtime) api.route('/', executionRoutes(services, runtime));
   app.route('/api/v1', api);
 

@@ -1,8 +1,10 @@
 // The types every route module shares: the Hono envs (what `c.get()` holds) and the services a
 // route calls. Types only: routes import this, never app.ts, so nothing imports in a circle.
 import type { RequestIdVariables } from 'hono/request-id';
+import type { AuditTrail } from './audit-trail.js';
 import type { CustomerVariables, VendorVariables } from './auth.js';
 import type { DataSources } from './data-sources.js';
+import type { Erasure } from './erasure.js';
 import type { InstanceInputs } from './instance-inputs.js';
 import type { Instances } from './instances.js';
 import type { IntegrationIndex } from './integrations.js';
@@ -33,6 +35,10 @@ export interface Services {
   readonly inputs: InstanceInputs;
   readonly instances: Instances;
   readonly dataSources: DataSources;
+  /** Removes everything of one customer (the vendor's erasure). */
+  readonly erasure: Erasure;
+  /** An instance's change history for the customer's admin. */
+  readonly auditTrail: AuditTrail;
   /** The flow runtime's control plane (webhooks, executions, metrics) when one runs: its routes are mounted then. */
   readonly runtime: Runtime | undefined;
   /** The runner of this process, if one runs here. */

@@ -14,10 +14,11 @@ import type { OAuth } from './oauth/index.js';
 import type { Cipher } from './secrets.js';
 import { VersionConflictError, type CustomerStore, type InstanceRecord, type NewAuditEvent } from './store/types.js';
 
-/** Who is asking: the customer's store and the audit actor (`user:<sub>`). */
+/** Who is asking: the customer's store and the audit actor (`user:<sub>`, and the token's `name` when it had one). */
 export interface Caller {
   tenant: CustomerStore;
   actor: string;
+  actorName?: string;
 }
 
 /** The webhook URLs of an instance, when a runtime runs (runtime.webhooks.list). */
@@ -63,6 +64,7 @@ function draftSchema(integration: Integration): z.ZodObject {
 
 const audit = (caller: Caller, action: string, instanceId: string, details: Record<string, unknown> = {}): NewAuditEvent => ({
   actor: caller.actor,
+  actorName: caller.actorName ?? null,
   action,
   target: instanceId ? `instance:${instanceId}` : '',
   details,

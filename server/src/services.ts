@@ -1,9 +1,11 @@
 // Where the server is assembled: the services are built here once, in order, and handed to
 // createApp (HTTP), the runner CLI and tests. Nothing is added to them afterwards.
-//   store, cipher, integrations → OAuth → instance inputs → runtime (when it runs) → instances, data sources
+//   store, cipher, integrations → OAuth → instance inputs → runtime (when it runs) → instances, data sources, erasure, audit trail
 import type { Integration } from './sdk/index.js';
 import type { Config } from './config.js';
+import { createAuditTrail } from './audit-trail.js';
 import { createDataSources } from './data-sources.js';
+import { createErasure } from './erasure.js';
 import type { Services } from './env.js';
 import { createInstanceInputs } from './instance-inputs.js';
 import { createInstances } from './instances.js';
@@ -57,6 +59,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     webhooks: runtime ? (instance, integration) => runtime.webhooks.list(instance, integration) : undefined,
   });
   const dataSources = createDataSources({ integrations, inputs, logger, timeoutMs: options.dataSourceTimeoutMs ?? 10_000 });
+  const erasure = createErasure({ store, oauth, queue: runtime?.queue, logger });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -70,6 +73,8 @@ export async function createServices(options: ServicesOptions): Promise<Services
     inputs,
     instances,
     dataSources,
+    erasure,
+    auditTrail: createAuditTrail(),
     runtime,
     runner: started?.runner,
     stop: (graceMs) => (stopping ??= started ? started.stop(graceMs) : Promise.resolve()),

@@ -2,6 +2,8 @@ import { decodeJwt } from 'jose/jwt/decode';
 import ky, { type KyInstance, type Options as KyOptions } from 'ky';
 import * as z from 'zod/mini';
 import {
+  AuditList,
+  type AuditListQuery,
   AuthorizeResponse,
   Catalog,
   DataSourceResult,
@@ -37,6 +39,11 @@ export interface ExecutionQuery extends ExecutionListQuery {
   signal?: AbortSignal;
 }
 
+/** `cursor`: the previous page's `nextCursor`; `limit`: 1-100 (default 20). */
+export interface AuditQuery extends AuditListQuery {
+  signal?: AbortSignal;
+}
+
 /** The Plugboard API as the elements use it. Every response is parsed with the protocol schema. */
 export interface PlugClient {
   readonly api: string;
@@ -60,6 +67,8 @@ export interface PlugClient {
   execution(executionId: string, signal?: AbortSignal): Promise<ExecutionDetail>;
   /** Makes a new HMAC signing secret for a webhook flow (replacing the old one); the only time it is shown. Admins only. */
   webhookSecret(instanceId: string, flow: string, signal?: AbortSignal): Promise<WebhookSecret>;
+  /** The instance's change history, newest first. Admins only (members get 403). */
+  audit(instanceId: string, query?: AuditQuery): Promise<AuditList>;
 }
 
 // No `new Function` in the browser: zod's JIT would trip `script-src 'self'` pages (CSP reports even a caught probe).
@@ -274,6 +283,12 @@ export function createClient(options: ClientOptions): PlugClient {
     execution: (executionId, signal) => parsed(ExecutionDetail, { method: 'get', path: `executions/${seg(executionId)}`, signal }),
     webhookSecret: (instanceId, flow, signal) =>
       parsed(WebhookSecret, { method: 'post', path: `instances/${seg(instanceId)}/webhooks/${seg(flow)}/secret`, signal }),
+    audit: (instanceId, query = {}) => {
+      const searchParams: Record<string, string> = {};
+      if (query.cursor) searchParams.cursor = query.cursor;
+      if (query.limit !== undefined) searchParams.limit = String(query.limit);
+      return parsed(AuditList, { method: 'get', path: `instances/${seg(instanceId)}/audit`, searchParams, signal: query.signal });
+    },
   };
   return client;
 }

@@ -279,3 +279,59 @@ export type VendorInstance = z.infer<typeof VendorInstance>;
 
 export const VendorInstanceList = z.object({ instances: z.array(VendorInstance) });
 export type VendorInstanceList = z.infer<typeof VendorInstanceList>;
+
+/**
+ * What `DELETE /vendor/customers/:id` removed, per kind: `customers`, `instances`, `connections`,
+ * `oauthSessions`, `executions`, `executionLogs`, `webhookEndpoints`, `auditEvents`, `queuedJobs`,
+ * and the table name of any other row that named the customer or one of its instances.
+ */
+export const CustomerErasure = z.object({
+  customerId: z.string(),
+  removed: z.record(z.string(), z.number()),
+});
+export type CustomerErasure = z.infer<typeof CustomerErasure>;
+
+// ---------------------------------------------------------------- audit
+
+/** Who made a change: a user of the customer (as the vendor's token named them), the vendor, or Plugboard itself. */
+export const AuditActor = z.object({
+  type: z.enum(['user', 'vendor', 'system']),
+  /** The token's `sub` (users only). */
+  id: z.optional(z.string()),
+  /** The token's `name`, when it had one (users only). */
+  name: z.optional(z.string()),
+});
+export type AuditActor = z.infer<typeof AuditActor>;
+
+/** One change to an instance. `details` names fields, connections and flows, never a value. */
+export const AuditEntry = z.object({
+  id: z.string(),
+  at: IsoDate,
+  actor: AuditActor,
+  /** `instance.created`, `instance.config_saved`, `connection.set`, `webhook.secret_rotated`, … */
+  action: z.string(),
+  /** `instance:<id>` */
+  target: z.string(),
+  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+/** The query of `GET /instances/:id/audit`: the previous page's `nextCursor`, a page size. */
+export const AuditListQuery = z.object({
+  cursor: z.optional(z.string().check(z.maxLength(400))),
+  limit: z.optional(
+    z.coerce.number().check(
+      z.refine((n) => Number.isInteger(n), 'Expected a whole number'),
+      z.gte(1),
+      z.lte(100),
+    ),
+  ),
+});
+export type AuditListQuery = z.infer<typeof AuditListQuery>;
+
+export const AuditList = z.object({
+  events: z.array(AuditEntry),
+  /** Opaque cursor for the next (older) page, null on the last page. */
+  nextCursor: z.nullable(z.string()),
+});
+export type AuditList = z.infer<typeof AuditList>;

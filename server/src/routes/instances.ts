@@ -48,7 +48,7 @@ function unsavedConfig(param: string | undefined): Record<string, unknown> {
 export function instanceRoutes({ instances, dataSources }: Pick<Services, 'instances' | 'dataSources'>): Hono<CustomerEnv> {
   const app = new Hono<CustomerEnv>();
 
-  const caller = (c: Ctx): Caller => ({ tenant: c.get('tenant'), actor: c.get('actor') });
+  const caller = (c: Ctx): Caller => ({ tenant: c.get('tenant'), actor: c.get('actor'), actorName: c.get('claims').name });
   const id = (c: Ctx): string => c.req.param('id') ?? '';
 
   async function respond(c: Ctx, instance: InstanceRecord, status: 200 | 201 = 200): Promise<Response> {

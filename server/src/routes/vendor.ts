@@ -1,6 +1,6 @@
-// The vendor's API across customers: list customers and instances, force-pause an instance.
+// The vendor's API across customers: list customers and instances, force-pause an instance, erase a customer.
 import { Hono } from 'hono';
-import { InstanceStatus, type CustomerList, type VendorInstance, type VendorInstanceList } from 'plugboard/protocol';
+import { InstanceStatus, type CustomerErasure, type CustomerList, type VendorInstance, type VendorInstanceList } from 'plugboard/protocol';
 import type { Services, VendorEnv } from '../env.js';
 import { groupByInstance, instanceView } from '../instance-view.js';
 import { notFound, validationProblem } from '../problem.js';
@@ -8,7 +8,7 @@ import type { ConnectionRecord, Customer, InstanceRecord } from '../store/types.
 
 const REASON_MAX = 500;
 
-export function vendorRoutes({ store, integrations }: Pick<Services, 'store' | 'integrations'>): Hono<VendorEnv> {
+export function vendorRoutes({ store, integrations, erasure }: Pick<Services, 'store' | 'integrations' | 'erasure'>): Hono<VendorEnv> {
   const app = new Hono<VendorEnv>();
 
   function viewOf(instance: InstanceRecord & { customer: Customer }, connections: readonly ConnectionRecord[]): VendorInstance {
@@ -25,6 +25,12 @@ export function vendorRoutes({ store, integrations }: Pick<Services, 'store' | '
     const body: CustomerList = {
       customers: customers.map((cu) => ({ id: cu.id, externalId: cu.externalId, name: cu.name, createdAt: cu.createdAt, instanceCount: cu.instanceCount })),
     };
+    return c.json(body);
+  });
+
+  // Erasure: `:id` is Plugboard's id of the customer (GET /customers lists it beside the vendor's own id).
+  app.delete('/customers/:id', async (c) => {
+    const body: CustomerErasure = await erasure.erase(c.req.param('id'), c.get('actor'));
     return c.json(body);
   });
 

@@ -172,6 +172,24 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
       }
       return lost;
     },
+    async forgetCustomer(customerId) {
+      const name = queueName(customerId);
+      // Not while this process creates a queue: creation and deletion both lock pg-boss's job table.
+      const run = creations.then(async () => {
+        const { rows } = await boss
+          .getDb()
+          .executeSql(`SELECT (SELECT count(*) FROM ${schema}.job WHERE name = $1)::int + (SELECT count(*) FROM ${schema}.archive WHERE name = $1)::int AS n`, [
+            name,
+          ]);
+        // The queue's own partition goes with it; finished jobs moved to the archive do not.
+        await boss.deleteQueue(name);
+        await boss.getDb().executeSql(`DELETE FROM ${schema}.archive WHERE name = $1`, [name]);
+        created.delete(name);
+        return Number((rows as { n: number }[])[0]?.n ?? 0);
+      });
+      creations = run.catch(() => {});
+      return run;
+    },
     async close() {
       await queue.stopConsuming();
       await boss.stop({ graceful: false, wait: true, close: true });

@@ -35,6 +35,12 @@ export interface ExecutionQueue {
    * e.g. runners kept dying on it, or it is gone), with why. Absent on queues that can't lose work.
    */
   lostExecutions?(executions: readonly { id: string; customerId: string }[]): Promise<{ id: string; reason: string }[]>;
+  /**
+   * Erasure: removes every job of this customer (waiting, running, finished, archived) and what names
+   * it, returning how many jobs. Absent on queues kept in the store's own tables (the erasure's
+   * transaction removes those rows).
+   */
+  forgetCustomer?(customerId: string): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -79,6 +79,7 @@ function toAudit(row: Selectable<AuditEventsTable>): AuditEvent {
     id: row.id,
     customerId: row.customer_id,
     actor: row.actor,
+    actorName: row.actor_name,
     action: row.action,
     target: row.target,
     details: JSON.parse(row.details) as Record<string, unknown>,
@@ -93,6 +94,7 @@ async function insertAudit(db: Db | Tx, customerId: string | null, event: NewAud
       id: newAuditId(),
       customer_id: customerId,
       actor: event.actor,
+      actor_name: event.actorName ?? null,
       action: event.action,
       target: event.target,
       details: JSON.stringify(event.details ?? {}),
@@ -325,9 +327,12 @@ class KyselyCustomerStore implements CustomerStore {
     });
   }
 
-  async listAudit(options?: { limit?: number }): Promise<AuditEvent[]> {
+  async listAudit(options?: { limit?: number; target?: string; before?: string }): Promise<AuditEvent[]> {
     const limit = Math.min(Math.max(Math.trunc(options?.limit ?? 100), 1), 1000);
-    const rows = await this.db.selectFrom('audit_events').selectAll().where('customer_id', '=', this.customer.id).orderBy('id', 'desc').limit(limit).execute();
+    let query = this.db.selectFrom('audit_events').selectAll().where('customer_id', '=', this.customer.id);
+    if (options?.target !== undefined) query = query.where('target', '=', options.target);
+    if (options?.before !== undefined) query = query.where('id', '<', options.before);
+    const rows = await query.orderBy('id', 'desc').limit(limit).execute();
     return rows.map(toAudit);
   }
 }

@@ -74,4 +74,15 @@ export const coreMigrations: Record<string, Migration> = {
       }
     },
   },
+  // The customer's admin reads an instance's history: who (the token's name as well as its sub), newest first.
+  '0002_audit_history': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('audit_events').addColumn('actor_name', 'text').execute();
+      await db.schema.createIndex('audit_events_target_idx').on('audit_events').columns(['customer_id', 'target', 'id']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex('audit_events_target_idx').ifExists().execute();
+      await db.schema.alterTable('audit_events').dropColumn('actor_name').execute();
+    },
+  },
 };

@@ -43,6 +43,8 @@ export interface AuditEventsTable {
   id: string;
   customer_id: string | null;
   actor: string;
+  /** The `name` claim of the token that made the change, when it had one. */
+  actor_name: string | null;
   action: string;
   target: string;
   /** JSON object */

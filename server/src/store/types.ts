@@ -46,13 +46,15 @@ export interface AuditEvent {
   customerId: string | null;
   /** `user:<sub>`, `vendor:<sub>`, `system` */
   actor: string;
+  /** The `name` claim of the user's token, when it had one (null for vendor and system actors). */
+  actorName: string | null;
   /** `instance.created`, `instance.config_saved`, `connection.set`, … */
   action: string;
   target: string;
   details: Record<string, unknown>;
   at: string;
 }
-export type NewAuditEvent = Omit<AuditEvent, 'id' | 'at' | 'customerId'>;
+export type NewAuditEvent = Omit<AuditEvent, 'id' | 'at' | 'customerId' | 'actorName'> & { actorName?: string | null };
 
 export class VersionConflictError extends Error {
   constructor(readonly currentVersion: number) {
@@ -106,7 +108,8 @@ export interface CustomerStore {
     input: Pick<ConnectionRecord, 'kind' | 'status' | 'ciphertext' | 'expiresAt' | 'error'> & { audit?: NewAuditEvent },
   ): Promise<ConnectionRecord | undefined>;
   deleteConnection(instanceId: string, name: string, audit: NewAuditEvent): Promise<boolean>;
-  listAudit(options?: { limit?: number }): Promise<AuditEvent[]>;
+  /** Newest first. `target` keeps one target's events (`instance:<id>`); `before` continues after that event id. */
+  listAudit(options?: { limit?: number; target?: string; before?: string }): Promise<AuditEvent[]>;
 }
 
 export interface Store {
