@@ -1,13 +1,12 @@
 // The store suite, run on real SQLite files and, when PLUGBOARD_TEST_DATABASE_URL is set, on the
 // real PostgreSQL, each test in its own fresh schema that is dropped at the end.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, describe, test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
 import {
@@ -19,6 +18,7 @@ import {
   type OpenStoreOptions,
   type Store,
 } from '../../server/src/store/index.js';
+import { coreMigrations } from '../../server/src/store/migrations.js';
 
 const PG_URL = process.env.PLUGBOARD_TEST_DATABASE_URL;
 
@@ -107,7 +107,10 @@ for (const engine of [sqliteEngine, postgresEngine]) {
         const customers = await Promise.all(replicas.map((r) => r.ensureCustomer('acme')));
         assert.equal(new Set(customers.map((c) => c.id)).size, 1);
         const ran = await store.db.withTables<{ kysely_migration: { name: string } }>().selectFrom('kysely_migration').select('name').execute();
-        assert.deepEqual(ran, [{ name: '0001_core' }]);
+        assert.deepEqual(
+          ran.map((r) => r.name),
+          Object.keys(coreMigrations),
+        );
       },
     );
 
@@ -476,45 +479,133 @@ for (const engine of [sqliteEngine, postgresEngine]) {
   });
 }
 
-describe('SQLite shared by several processes', () => {
-  test('three processes opening a fresh file at once: migrated once, one customer, one instance', async () => {
-    const file = join(tmpRoot, `multi-${randomBytes(4).toString('hex')}.db`);
-    const storeModule = fileURLToPath(new URL('../../server/src/store/index.ts', import.meta.url));
-    // Each process waits for a common start time (so migrations race), then: first sight of the
-    // customer, 25 concurrent creates with one idempotency key, then a connection write.
-    const script = `
-      const { openStore } = await import(${JSON.stringify(storeModule)});
-      while (Date.now() < Number(process.argv[2])) await new Promise((r) => setTimeout(r, 2));
-      const store = await openStore({ databaseUrl: process.argv[1] });
-      const acme = store.forCustomer(await store.ensureCustomer('acme'));
-      const audit = { actor: 'system', action: 'instance.created', target: '', details: {} };
-      const results = await Promise.all(Array.from({ length: 25 }, () =>
-        acme.createInstance({ integrationKey: 'slack', idempotencyKey: 'same', audit })));
-      await acme.putConnection(results[0].instance.id, 'p' + process.pid, { kind: 'apiKey', status: 'connected', ciphertext: 'x', expiresAt: null, error: null });
-      console.log(JSON.stringify({ created: results.filter((r) => r.created).length, ids: [...new Set(results.map((r) => r.instance.id))] }));
-      await store.close();`;
-    const startAt = String(Date.now() + 2500);
-    const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, file, startAt], { cwd: process.cwd() });
-    const outputs = await Promise.all([run(), run(), run()]);
-    const reports = outputs.map((o) => JSON.parse(o.stdout.trim()) as { created: number; ids: string[] });
-    assert.equal(
-      reports.reduce((sum, r) => sum + r.created, 0),
-      1,
-    );
-    assert.equal(new Set(reports.flatMap((r) => r.ids)).size, 1);
-    const store = await openStore({ databaseUrl: file });
-    try {
+// The processes meet at a real barrier: each opens the database (without migrating), says
+// "ready", and waits for the parent's "go", written to all three once all three are ready.
+// Each then migrates, appending `enter`/`leave` around migrate() to a shared trace file (appends
+// land in the order they happen). A probe migration, run after the core one inside the migration
+// that got the lock, waits until all three have entered migrate(): the losers then contend with a
+// migration in flight (SQLite: its write lock, then a retry; PostgreSQL: Kysely's advisory lock).
+const raceScript = (storeModule: string) => `
+  const { appendFileSync, readFileSync } = await import('node:fs');
+  const { openStore } = await import(${JSON.stringify(storeModule)});
+  const [databaseUrl, pgSchema, trace] = process.argv.slice(1);
+  const note = (what) => appendFileSync(trace, what + ' ' + process.pid + '\\n');
+  const entered = () => readFileSync(trace, 'utf8').split('\\n').filter((l) => l.startsWith('enter ')).length;
+  const migrations = {
+    '0100_race_probe': {
+      async up(db) {
+        note('probe');
+        for (const deadline = Date.now() + 20000; entered() < 3; ) {
+          if (Date.now() > deadline) throw new Error('race probe: only ' + entered() + ' of 3 processes entered migrate() while the first was migrating');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await db.schema.createTable('race_probe').addColumn('pid', 'integer').execute();
+      },
+    },
+  };
+  const store = await openStore({ databaseUrl, ...(pgSchema ? { pgSchema } : {}), migrate: false, migrations });
+  process.stdout.write('ready\\n');
+  await new Promise((go) => process.stdin.once('data', go));
+  note('enter');
+  await store.migrate();
+  note('leave');
+  const acme = store.forCustomer(await store.ensureCustomer('acme'));
+  const audit = { actor: 'system', action: 'instance.created', target: '', details: {} };
+  const results = await Promise.all(Array.from({ length: 25 }, () =>
+    acme.createInstance({ integrationKey: 'slack', idempotencyKey: 'same', audit })));
+  await acme.putConnection(results[0].instance.id, 'p' + process.pid, { kind: 'apiKey', status: 'connected', ciphertext: 'x', expiresAt: null, error: null });
+  process.stdout.write(JSON.stringify({ created: results.filter((r) => r.created).length, ids: [...new Set(results.map((r) => r.instance.id))] }) + '\\n');
+  await store.close();
+  process.stdin.destroy();`;
+
+interface RaceProcess {
+  ready: Promise<void>;
+  go(): void;
+  report: Promise<{ created: number; ids: string[] }>;
+}
+
+function raceProcess(script: string, args: string[]): RaceProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const failed = (what: string) => exited.then((code) => Promise.reject(new Error(`race process ${child.pid} ${what} (exit ${code}): ${err.slice(-2000)}`)));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.startsWith('ready\n')) resolve();
+    });
+    failed('exited before it was ready').catch(reject);
+  });
+  const report = exited.then((code) => {
+    if (code !== 0) return failed('failed');
+    return JSON.parse(out.split('\n')[1]!) as { created: number; ids: string[] };
+  });
+  ready.catch(() => {});
+  report.catch(() => {});
+  return { ready, go: () => child.stdin.write('go\n'), report };
+}
+
+/** The most processes that were inside migrate() at one time, from the trace's enter/leave order. */
+function mostInsideAtOnce(lines: string[]): number {
+  let inside = 0;
+  let most = 0;
+  for (const line of lines) {
+    if (line.startsWith('enter ')) most = Math.max(most, ++inside);
+    if (line.startsWith('leave ')) inside--;
+  }
+  return most;
+}
+
+for (const engine of [sqliteEngine, postgresEngine]) {
+  describe(`several processes on one fresh ${engine.name} database`, { skip: engine.skip }, () => {
+    test('three processes migrating at once: all three race, the migrations run once, one customer, one instance', async (t) => {
+      const file = join(tmpRoot, `multi-${randomBytes(4).toString('hex')}.db`);
+      const schema = `t_race_${randomBytes(6).toString('hex')}`;
+      const trace = join(tmpRoot, `race-${randomBytes(4).toString('hex')}.trace`);
+      writeFileSync(trace, '');
+      if (engine.name === 'postgres') {
+        t.after(async () => {
+          const admin = await openStore({ databaseUrl: PG_URL, migrate: false });
+          await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.db);
+          await admin.close();
+        });
+      }
+      const databaseUrl = engine.name === 'sqlite' ? file : PG_URL!;
+      const args = [databaseUrl, engine.name === 'postgres' ? schema : '', trace];
+      const script = raceScript(fileURLToPath(new URL('../../server/src/store/index.ts', import.meta.url)));
+      const processes = [0, 1, 2].map(() => raceProcess(script, args));
+      await Promise.all(processes.map((p) => p.ready));
+      for (const p of processes) p.go();
+      const reports = await Promise.all(processes.map((p) => p.report));
+
+      const lines = readFileSync(trace, 'utf8').trim().split('\n');
+      assert.equal(mostInsideAtOnce(lines), 3, `all three were inside migrate() at once:\n${lines.join('\n')}`);
+      assert.equal(lines.filter((l) => l.startsWith('probe ')).length, 1, `one process ran the migrations:\n${lines.join('\n')}`);
+      assert.equal(
+        reports.reduce((sum, r) => sum + r.created, 0),
+        1,
+      );
+      assert.equal(new Set(reports.flatMap((r) => r.ids)).size, 1);
+      const store = await openStore(
+        engine.name === 'sqlite' ? { databaseUrl: file, migrate: false } : { databaseUrl: PG_URL, pgSchema: schema, migrate: false },
+      );
+      t.after(() => store.close());
+      const ran = await store.db.withTables<{ kysely_migration: { name: string } }>().selectFrom('kysely_migration').select('name').orderBy('name').execute();
+      assert.deepEqual(
+        ran.map((r) => r.name),
+        [...Object.keys(coreMigrations), '0100_race_probe'].sort(),
+      );
       assert.equal((await store.vendor.listCustomers()).length, 1);
       const instances = await store.vendor.listInstances();
       assert.equal(instances.length, 1);
       const acme = store.forCustomer(instances[0]!.customer);
       assert.equal((await acme.listConnections(instances[0]!.id)).length, 3);
       assert.equal((await acme.listAudit()).length, 1);
-    } finally {
-      await store.close();
-    }
+    });
   });
-});
+}
 
 describe('openStore configuration', () => {
   test('DATABASE_URL forms select the engine and the SQLite file', async (t) => {
