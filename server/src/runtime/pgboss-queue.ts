@@ -181,9 +181,10 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
           .executeSql(`SELECT (SELECT count(*) FROM ${schema}.job WHERE name = $1)::int + (SELECT count(*) FROM ${schema}.archive WHERE name = $1)::int AS n`, [
             name,
           ]);
-        // The queue's own partition goes with it; finished jobs moved to the archive do not.
-        await boss.deleteQueue(name);
+        // Jobs first: pg-boss refuses to delete a queue that still has some. Its archive is not partitioned by queue.
+        await boss.getDb().executeSql(`DELETE FROM ${schema}.job WHERE name = $1`, [name]);
         await boss.getDb().executeSql(`DELETE FROM ${schema}.archive WHERE name = $1`, [name]);
+        await boss.deleteQueue(name);
         created.delete(name);
         return Number((rows as { n: number }[])[0]?.n ?? 0);
       });
