@@ -241,6 +241,28 @@ describe('<plug-integration-dialog>', () => {
     expect(fake.count('PUT', '/instances/inst-1/config')).to.equal(2);
   });
 
+  it('fires its events from the dialog element, also for a request that ends after a close', async () => {
+    let answer!: () => void;
+    fake.on('POST', '/instances', () => new Promise<Response>((resolve) => (answer = () => resolve(json(current, 201)))));
+    const el = await openDialog();
+    const seen: { target: EventTarget | null; from: EventTarget | undefined }[] = [];
+    const record = (e: Event) => seen.push({ target: e.target, from: e.composedPath()[0] });
+    document.addEventListener('plug-instance-created', record);
+    try {
+      button(el, 'Set up').click();
+      await waitUntil(() => fake.count('POST', '/instances') === 1);
+      el.close();
+      await el.updateComplete;
+      answer();
+      await waitUntil(() => seen.length === 1, 'no plug-instance-created after the close');
+      // (booleans, not nodes: a failing assertion on a DOM node stalls the runner's serializer)
+      expect(seen[0]!.target === el, 'target is the dialog').to.equal(true);
+      expect(seen[0]!.from === el, 'fired from the dialog itself').to.equal(true);
+    } finally {
+      document.removeEventListener('plug-instance-created', record);
+    }
+  });
+
   it('Escape closes the modal and fires plug-dialog-close; Tab stays inside', async () => {
     const el = await openDialog();
     await waitUntil(() => deepActiveElement()?.textContent?.trim() === 'Close');

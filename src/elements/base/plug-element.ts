@@ -15,12 +15,17 @@ export class PlugElement extends LitElement {
     }
   }
 
+  /** Where `emit()` dispatches: the element itself; an internal element fires from the public one around it. */
+  protected get eventTarget(): EventTarget {
+    return this;
+  }
+
   /** Dispatches a `bubbles` + `composed` event so hosts can listen on `document`. */
   protected emit<K extends keyof GlobalEventHandlersEventMap>(
     name: K,
     init: GlobalEventHandlersEventMap[K] extends CustomEvent<infer D> ? { detail: D; cancelable?: boolean } : { cancelable?: boolean },
   ): boolean {
     const event = new CustomEvent(name, { bubbles: true, composed: true, cancelable: false, ...init });
-    return this.dispatchEvent(event);
+    return this.eventTarget.dispatchEvent(event);
   }
 }

@@ -1,10 +1,10 @@
-import { css, html, nothing, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit';
+import { css, html, nothing, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import type { PlugClient } from '../../client/index.js';
 import type { Instance, WebhookEndpoint } from '../../protocol/index.js';
 import '../execution-log/define.js';
 import type { StringKey, Translations } from '../i18n.js';
 
-/** What the dialog hands to the activity section of an instance. */
+/** What the setup hands to the activity section of an instance. */
 export interface InstanceActivityContext {
   client: PlugClient;
   instance: Instance;
@@ -24,20 +24,18 @@ const LOG_PARTS = 'filter, list, item, toggle, status, log, error, truncated, bu
 /**
  * The dialog's view of a running instance: its webhook URLs (with copy buttons, and a signing
  * secret made on demand and shown once) and its runs (`<plug-execution-log>`). Keeps the
- * secrets it was handed only in memory, only while the dialog lives, and never for another instance.
+ * secrets it was handed only in memory, only while the dialog lives (it calls `forget()` when
+ * it leaves the page), and never for another instance.
  */
-export class InstanceActivity implements ReactiveController {
+export class InstanceActivity {
   #secrets = new Map<string, string>();
   #secretsOf: string | undefined;
   #busy = false;
 
-  constructor(private readonly host: ReactiveControllerHost & HTMLElement) {
-    host.addController(this);
-  }
+  constructor(private readonly host: ReactiveControllerHost & { readonly renderRoot: ParentNode }) {}
 
-  hostConnected(): void {}
-
-  hostDisconnected(): void {
+  /** Drops the signing secrets shown so far. */
+  forget(): void {
     this.#secrets.clear();
   }
 
@@ -62,7 +60,7 @@ export class InstanceActivity implements ReactiveController {
       this.#secrets.set(flow, secret);
       this.host.requestUpdate();
       await this.host.updateComplete;
-      this.host.shadowRoot?.querySelector<HTMLInputElement>(`input[data-secret="${CSS.escape(flow)}"]`)?.focus();
+      this.host.renderRoot.querySelector<HTMLInputElement>(`input[data-secret="${CSS.escape(flow)}"]`)?.focus();
     } catch (error) {
       ctx.failed('webhook-secret', error);
     } finally {
@@ -72,7 +70,7 @@ export class InstanceActivity implements ReactiveController {
   }
 
   #renderCopyRow(ctx: InstanceActivityContext, id: string, label: string, value: string, attr: { secret?: string } = {}): TemplateResult {
-    const field = (): HTMLInputElement | null => this.host.shadowRoot?.querySelector<HTMLInputElement>(`#${CSS.escape(id)}`) ?? null;
+    const field = (): HTMLInputElement | null => this.host.renderRoot.querySelector<HTMLInputElement>(`#${CSS.escape(id)}`);
     return html`<div class="copy-row">
       <label for=${id}>${label}</label>
       <div class="copy-field">

@@ -1,5 +1,6 @@
 import { css } from 'lit';
 
+/** The dialog's chrome: the native dialog or the inline section, the panel and its header. */
 export const dialogStyles = css`
   :host {
     --_dialog-width: var(--plug-dialog-width, 40rem);
@@ -49,14 +50,6 @@ export const dialogStyles = css`
   h2:focus {
     outline: none;
   }
-  h3,
-  h4 {
-    margin: 0;
-    font-size: var(--_font-size);
-  }
-  p {
-    margin: 0;
-  }
   .icon {
     width: 40px;
     height: 40px;
@@ -69,79 +62,15 @@ export const dialogStyles = css`
     color: var(--_color-on-primary);
     font-weight: var(--_font-weight-strong);
   }
-  .muted {
-    color: var(--_color-text-muted);
-    font-size: var(--_font-size-s);
-  }
-  section {
-    display: flex;
-    flex-direction: column;
-    gap: var(--_space-s);
-  }
-  ul.needs {
-    margin: 0;
-    padding-inline-start: var(--_space-l);
-  }
-  .connection {
-    display: flex;
-    flex-direction: column;
-    gap: var(--_space-s);
-    padding: var(--_space-m);
-    border: 1px solid var(--_color-border);
-    border-radius: var(--_radius-m);
-  }
-  .connection-head {
-    display: flex;
-    justify-content: space-between;
-    gap: var(--_space-s);
-    align-items: center;
-  }
-  .progress {
-    display: flex;
-    gap: var(--_space-xs);
-    margin: 0;
-    padding: 0;
-    list-style: none;
-  }
-  .progress li {
-    flex: 1;
-    height: 4px;
-    border-radius: 2px;
-    background: var(--_color-border);
-  }
-  .progress li[data-done] {
-    background: var(--_color-primary);
-  }
-  .actions {
-    display: flex;
-    flex-wrap: wrap;
-    gap: var(--_space-s);
-    justify-content: flex-end;
-  }
-  .actions .spacer {
-    flex: 1;
-  }
-  .alert {
-    padding: var(--_space-s) var(--_space-m);
-    border: 1px solid var(--_color-danger);
-    border-radius: var(--_radius-m);
-    color: var(--_color-danger);
-  }
-  .alert ul {
-    margin: var(--_space-xs) 0 0;
-    padding-inline-start: var(--_space-l);
-  }
-  .notice {
-    padding: var(--_space-s) var(--_space-m);
-    border: 1px solid var(--_color-warning);
-    border-radius: var(--_radius-m);
-    color: var(--_color-warning);
-  }
   .sentinel {
     position: absolute;
     width: 1px;
     height: 1px;
     overflow: hidden;
     clip: rect(0 0 0 0);
+  }
+  /* The setup renders into this shadow root; its box adds nothing to the panel's layout. */
+  plug-integration-setup {
+    display: contents;
   }
 `;

@@ -1,0 +1,408 @@
+import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { ApiError, type PlugClient } from '../../client/index.js';
+import { ProblemType, type ConnectionSpec, type FieldError, type Instance, type IntegrationDetail } from '../../protocol/index.js';
+import { PlugApiElement } from '../base/api-element.js';
+import type { PlugConfigForm } from '../config-form/config-form.js';
+import type { StringKey } from '../i18n.js';
+import { badgeLabelKey, renderStatusBadge } from '../instance-status/status-badge.js';
+import { renderDeleteConfirmation } from './delete-confirmation.js';
+import { InstanceActivity } from './instance-activity.js';
+import { NO_VALUES, renderConnections } from './setup-connections.js';
+import { renderOverview } from './setup-overview.js';
+import type { SetupSection } from './setup-section.js';
+import { onPage, relative, renderWizard, withPage, wizardSteps, type Step } from './setup-wizard.js';
+
+type View = 'overview' | 'wizard' | 'confirm-delete';
+
+/** What the dialog loads before the setup can show anything. */
+export interface LoadedIntegration {
+  detail: IntegrationDetail;
+  /** The customer's instance of it, read in full; undefined before setup starts. */
+  instance: Instance | undefined;
+}
+
+/** @internal What the setup needs from the dialog around it. */
+export interface SetupChrome {
+  /** The public element: the setup's events are fired from it, as if it fired them. */
+  readonly element: HTMLElement;
+  /** Back on the overview after a save or a delete: focus goes to the top of the dialog. */
+  focusTop(): void;
+  /** `busy` changed: the dialog marks its panel. */
+  busyChanged(): void;
+}
+
+/**
+ * @internal `<plug-integration-setup>`: the content of `<plug-integration-dialog>`, the same in
+ * the modal and the inline panel. The overview, the setup wizard (connections, one step per
+ * config page) and the instance's actions (save, activate, pause/resume, delete), with their
+ * requests, errors and announcements. The dialog keeps the chrome around it and loads the
+ * integration.
+ *
+ * It renders into its own light DOM, which is the dialog's shadow root: the dialog's ids
+ * (`aria-labelledby`), `::part()` names and styles reach it as before, and the focus trap sees
+ * its controls. Its public events are fired from the dialog element (see `SetupChrome`).
+ */
+export class PlugIntegrationSetup extends PlugApiElement {
+  /** Idempotency key of the create in flight, reused if the customer clicks again. */
+  #createKey: string | undefined;
+  /** Webhook URLs and runs of a running instance (see instance-activity.ts). */
+  #activity = new InstanceActivity(this);
+  #t = (key: StringKey, vars?: Record<string, string | number>): string => this.t(key, vars);
+  // Set by the dialog before each render; not reactive (read when a render or an action needs them).
+  integrationKey: string | undefined;
+  /** The dialog's language: `closest('[lang]')` would stop at the dialog's shadow root. */
+  language: string | undefined;
+  chrome: SetupChrome | undefined;
+
+  @state() private accessor instance: Instance | undefined;
+  @state() private accessor view: View = 'overview';
+  @state() private accessor step = 0;
+  /** The configuration being edited: the stored config, then the wizard's edits. */
+  @state() private accessor draft: Record<string, unknown> = {};
+  @state() private accessor fieldErrors: FieldError[] = [];
+  @state() private accessor credentialErrors: Record<string, FieldError[]> = {};
+  @state() private accessor blockers: FieldError[] = [];
+  @state() private accessor alert = '';
+  @state() private accessor conflict = false;
+  @state() private accessor announcement = '';
+  /** A request of the customer's is running: the buttons are disabled. */
+  @state() accessor busy = false;
+
+  /** The loaded integration, or undefined while (re)loading: then only the live region renders. */
+  @property({ attribute: false }) accessor loaded: LoadedIntegration | undefined;
+
+  protected override createRenderRoot(): HTMLElement {
+    return this;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('loaded') && this.loaded) this.#setInstance(this.loaded.instance);
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('busy')) this.chrome?.busyChanged();
+  }
+
+  protected override get eventTarget(): EventTarget {
+    return this.chrome?.element ?? this;
+  }
+
+  protected override get locale(): string | undefined {
+    return this.language;
+  }
+
+  #setInstance(instance: Instance | undefined): void {
+    this.instance = instance;
+    this.draft = { ...(instance?.config ?? {}) };
+  }
+
+  #announce(text: string): void {
+    // Clear first so the same text twice is announced twice.
+    this.announcement = '';
+    requestAnimationFrame(() => (this.announcement = text));
+  }
+
+  #focus(selector: string): void {
+    this.renderRoot.querySelector<HTMLElement>(selector)?.focus();
+  }
+
+  /** Runs a user action: disables the buttons, maps its failure onto the UI and `plug-error`. */
+  async #act(action: string, run: (client: PlugClient) => Promise<void>): Promise<void> {
+    const client = this.apiClient;
+    if (!client || this.busy) return;
+    this.busy = true;
+    this.alert = '';
+    try {
+      await run(client);
+    } catch (error) {
+      this.#fail(action, error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  #fail(action: string, error: unknown): void {
+    if (error instanceof ApiError && error.status === 409 && error.problem.type === ProblemType.versionMismatch) {
+      this.conflict = true;
+      this.#announce(this.t('dialog.conflict'));
+    } else {
+      this.alert = this.describeError(error);
+      this.#announce(this.alert);
+    }
+    this.reportError(action, error);
+  }
+
+  #steps(detail: IntegrationDetail): Step[] {
+    return wizardSteps(detail, this.t('dialog.connections'));
+  }
+
+  #start = (): Promise<void> =>
+    this.#act('create-instance', async (client) => {
+      if (!this.instance) {
+        this.#createKey ??= crypto.randomUUID();
+        const created = await client.createInstance(this.integrationKey!, this.#createKey);
+        this.#createKey = undefined;
+        this.#setInstance(created);
+        this.emit('plug-instance-created', { detail: { instance: created } });
+        this.#announce(this.t('dialog.created'));
+      }
+      this.view = 'wizard';
+      this.step = 0;
+      await this.updateComplete;
+      this.#focus('h3[tabindex]');
+    });
+
+  /** Copies the visible page's values into the draft. Returns false when the form is invalid. */
+  #collectPage(report: boolean): boolean {
+    const form = this.renderRoot.querySelector<PlugConfigForm>('plug-config-form[data-page]');
+    if (!form) return true;
+    if (report && !form.reportValidity()) return false;
+    this.draft = withPage(this.draft, form);
+    return true;
+  }
+
+  async #goTo(step: number): Promise<void> {
+    this.step = step;
+    await this.updateComplete;
+    this.#focus('h3[tabindex]');
+  }
+
+  #next = (): void => {
+    if (this.#collectPage(true)) void this.#goTo(this.step + 1);
+  };
+
+  #back = (): void => {
+    this.#collectPage(false);
+    void this.#goTo(this.step - 1);
+  };
+
+  #save = (detail: IntegrationDetail): Promise<void> => {
+    if (!this.#collectPage(true)) return Promise.resolve();
+    return this.#act('save-config', async (client) => {
+      const current = this.instance!;
+      try {
+        const saved = await client.saveConfig(current.id, this.draft, current.version);
+        this.#setInstance(saved);
+        this.fieldErrors = [];
+        this.emit('plug-config-saved', { detail: { instance: saved } });
+        this.view = 'overview';
+        this.#announce(this.t('dialog.saved'));
+        await this.updateComplete;
+        this.chrome?.focusTop();
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 422 && error.errors.length > 0) {
+          this.#showFieldErrors(detail, relative(error.errors, 'config'));
+          this.reportError('save-config', error);
+          return;
+        }
+        throw error;
+      }
+    });
+  };
+
+  /** Puts the server's field errors on the fields and goes to the first page that has one. */
+  async #showFieldErrors(detail: IntegrationDetail, errors: FieldError[]): Promise<void> {
+    this.fieldErrors = errors;
+    const steps = this.#steps(detail);
+    const first = steps.findIndex((s) => errors.some((e) => onPage(s, e)));
+    const unplaced = errors.filter((e) => !steps.some((s) => onPage(s, e)));
+    this.alert = [this.t('dialog.fieldErrors', { count: errors.length }), ...unplaced.map((e) => e.message)].join(' ');
+    this.#announce(this.alert);
+    if (first >= 0) {
+      this.step = first;
+      await this.updateComplete;
+      this.renderRoot.querySelector<PlugConfigForm>('plug-config-form[data-page]')?.reportValidity();
+    }
+  }
+
+  #saveCredentials = (spec: ConnectionSpec): Promise<void> =>
+    this.#act('save-credentials', async (client) => {
+      const form = this.renderRoot.querySelector<PlugConfigForm>(`plug-config-form[data-connection="${CSS.escape(spec.name)}"]`);
+      if (!form?.reportValidity()) return;
+      try {
+        const updated = await client.putCredentials(this.instance!.id, spec.name, form.value);
+        this.instance = { ...updated };
+        // The key is stored: take it out of the page (the field now says "Set — type to replace").
+        form.value = NO_VALUES;
+        this.credentialErrors = { ...this.credentialErrors, [spec.name]: [] };
+        this.#announce(this.t('connection.saved'));
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 422 && error.errors.length > 0) {
+          this.credentialErrors = { ...this.credentialErrors, [spec.name]: relative(error.errors, 'values') };
+          this.#announce(this.t('dialog.fieldErrors', { count: error.errors.length }));
+          this.reportError('save-credentials', error);
+          return;
+        }
+        throw error;
+      }
+    });
+
+  #activate = (): Promise<void> =>
+    this.#act('activate', async (client) => {
+      try {
+        const activated = await client.activate(this.instance!.id);
+        this.#setInstance(activated);
+        this.blockers = [];
+        this.emit('plug-instance-activated', { detail: { instance: activated } });
+        this.#announce(this.t('dialog.activated'));
+      } catch (error) {
+        if (error instanceof ApiError && (error.status === 409 || error.status === 422) && error.errors.length > 0) {
+          this.blockers = error.errors;
+          this.#announce(`${this.t('dialog.blockers')} ${error.errors.map((e) => e.message).join(' ')}`);
+          this.reportError('activate', error);
+          return;
+        }
+        throw error;
+      }
+    });
+
+  #pause = (): Promise<void> =>
+    this.#act('pause', async (client) => {
+      const paused = await client.pause(this.instance!.id);
+      this.#setInstance(paused);
+      this.emit('plug-instance-paused', { detail: { instance: paused } });
+      this.#announce(this.t('dialog.paused'));
+    });
+
+  #confirmDelete = async (): Promise<void> => {
+    this.view = 'confirm-delete';
+    await this.updateComplete;
+    this.#focus('.keep');
+  };
+
+  #delete = (): Promise<void> =>
+    this.#act('delete-instance', async (client) => {
+      const gone = this.instance!;
+      await client.deleteInstance(gone.id);
+      this.#setInstance(undefined);
+      this.reset();
+      this.emit('plug-instance-deleted', { detail: { instanceId: gone.id, integrationKey: gone.integrationKey } });
+      this.#announce(this.t('dialog.deleted'));
+      await this.updateComplete;
+      this.chrome?.focusTop();
+    });
+
+  #reload = (): Promise<void> =>
+    this.#act('reload-instance', async (client) => {
+      this.#setInstance(await client.instance(this.instance!.id));
+      this.conflict = false;
+      this.fieldErrors = [];
+    });
+
+  #loadOptions = (dataSource: string, q: string, config: Record<string, unknown>) => {
+    const client = this.apiClient;
+    const instance = this.instance;
+    if (!client || !instance) return Promise.resolve([]);
+    // `config` is what the picker depends on; only values that differ from the saved ones are unsaved
+    // (sent with POST, admins only), so a member's picker and an unchanged form stay a plain GET.
+    const saved = instance.config;
+    const unsaved = Object.fromEntries(Object.entries(config).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(Object.hasOwn(saved, k) ? saved[k] : undefined)));
+    return client.dataSource(instance.id, dataSource, q, unsaved);
+  };
+
+  /** Back to the overview with no messages (the dialog closed, or shows another integration). */
+  reset(): void {
+    this.view = 'overview';
+    this.step = 0;
+    this.fieldErrors = [];
+    this.credentialErrors = {};
+    this.blockers = [];
+    this.alert = '';
+    this.conflict = false;
+  }
+
+  /** The dialog left the page: drop the webhook signing secrets shown so far. */
+  forget(): void {
+    this.#activity.forget();
+  }
+
+  #section(detail: IntegrationDetail): SetupSection {
+    return {
+      client: this.apiClient!,
+      detail,
+      instance: this.instance,
+      busy: this.busy,
+      translations: this.translations ?? this.contextTranslations,
+      t: this.#t,
+    };
+  }
+
+  #renderOverview(section: SetupSection): TemplateResult {
+    const { client, instance } = section;
+    return renderOverview({
+      ...section,
+      blockers: this.blockers,
+      locale: this.locale,
+      activity:
+        instance && client
+          ? this.#activity.render({
+              ...section,
+              instance,
+              theme: this.theme,
+              lang: this.locale,
+              announce: (text) => this.#announce(text),
+              failed: (action, error) => this.#fail(action, error),
+            })
+          : nothing,
+      start: this.#start,
+      activate: this.#activate,
+      pause: this.#pause,
+      confirmDelete: this.#confirmDelete,
+    });
+  }
+
+  #renderWizard(section: SetupSection, instance: Instance): TemplateResult {
+    const steps = this.#steps(section.detail);
+    if (steps.length === 0) return this.#renderOverview(section);
+    return renderWizard({
+      ...section,
+      steps,
+      index: Math.min(this.step, steps.length - 1),
+      draft: this.draft,
+      fieldErrors: this.fieldErrors,
+      loadOptions: this.#loadOptions,
+      connections: () =>
+        renderConnections({
+          ...section,
+          instance,
+          credentialErrors: this.credentialErrors,
+          saveCredentials: (spec) => void this.#saveCredentials(spec),
+          changed: (next) => (this.instance = next),
+          failed: (error) => this.#fail('connect', error),
+        }),
+      toOverview: () => (this.view = 'overview'),
+      back: this.#back,
+      next: this.#next,
+      save: () => void this.#save(section.detail),
+    });
+  }
+
+  #renderBody(detail: IntegrationDetail): TemplateResult {
+    const { instance, view } = this;
+    const section = this.#section(detail);
+    const status = instance?.status ?? 'available';
+    const body =
+      view === 'confirm-delete' && instance
+        ? renderDeleteConfirmation({ ...section, keep: () => (this.view = 'overview'), remove: this.#delete })
+        : view === 'wizard' && instance
+          ? this.#renderWizard(section, instance)
+          : this.#renderOverview(section);
+    return html`
+      <p class="muted">${detail.category} · ${renderStatusBadge(status, this.t(badgeLabelKey(status)))}</p>
+      ${this.conflict
+        ? html`<div class="alert" role="alert">
+            ${this.t('dialog.conflict')}
+            <button part="button" class="button" type="button" @click=${this.#reload}>${this.t('dialog.reload')}</button>
+          </div>`
+        : nothing}
+      ${this.alert ? html`<div class="alert" role="alert">${this.alert}</div>` : nothing}
+      ${body}
+    `;
+  }
+
+  override render(): TemplateResult {
+    return html`${this.loaded ? this.#renderBody(this.loaded.detail) : nothing}
+      <div class="visually-hidden" role="status" aria-live="polite">${this.announcement}</div>`;
+  }
+}

@@ -1,0 +1,66 @@
+import { html, nothing, type TemplateResult } from 'lit';
+import type { ConnectionSpec, FieldError, Instance } from '../../protocol/index.js';
+import { renderOAuthConnection } from './oauth-connection.js';
+import { FORM_PARTS, fieldsOf, type SetupSection } from './setup-section.js';
+
+/** The value of an API-key form: always empty, a stored key is never sent back (the field says "Set"). */
+export const NO_VALUES: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/** What the setup hands to the connections step. */
+export interface ConnectionsContext extends SetupSection {
+  instance: Instance;
+  /** The server's refusal of the last credentials saved, per connection name. */
+  credentialErrors: Record<string, FieldError[]>;
+  saveCredentials: (spec: ConnectionSpec) => void;
+  /** A connect button changed the instance (connected, disconnected). */
+  changed: (instance: Instance) => void;
+  failed: (error: unknown) => void;
+}
+
+/**
+ * @internal The wizard's connections step: one box per connection with its status; an API key
+ * gets a `<plug-config-form>` for its secret fields, the others a `<plug-connect-button>`.
+ */
+export function renderConnections(ctx: ConnectionsContext): TemplateResult[] {
+  const { instance, t } = ctx;
+  return ctx.detail.connections.map((spec) => {
+    const st = instance.connections.find((c) => c.name === spec.name);
+    const status = st?.status ?? 'missing';
+    const errors = ctx.credentialErrors[spec.name] ?? [];
+    return html`<div class="connection" role="group" aria-labelledby="conn-${spec.name}">
+      <div class="connection-head">
+        <h4 id="conn-${spec.name}">${spec.label}</h4>
+        <span class="muted">${t(`connection.${status}`)}</span>
+      </div>
+      ${spec.description ? html`<p class="muted">${spec.description}</p>` : nothing}
+      ${st?.error ? html`<p class="notice">${st.error}</p>` : nothing}
+      ${spec.kind === 'apiKey'
+        ? html`<plug-config-form
+              part="form"
+              exportparts=${FORM_PARTS}
+              data-connection=${spec.name}
+              .schema=${spec.schema ?? { type: 'object', properties: {} }}
+              .value=${NO_VALUES}
+              .secretsSet=${status === 'connected' ? fieldsOf(spec.schema) : []}
+              .errors=${errors}
+              .translations=${ctx.translations}
+              ?disabled=${ctx.busy}
+            ></plug-config-form>
+            <div class="actions">
+              <button part="button" class="button" type="button" ?disabled=${ctx.busy} @click=${() => ctx.saveCredentials(spec)}>
+                ${t(status === 'connected' ? 'connection.replace' : 'connection.save')}
+              </button>
+            </div>`
+        : renderOAuthConnection({
+            client: ctx.client,
+            instance,
+            spec,
+            state: st,
+            disabled: ctx.busy,
+            t,
+            changed: ctx.changed,
+            failed: ctx.failed,
+          })}
+    </div>`;
+  });
+}
