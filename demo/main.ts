@@ -160,6 +160,8 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
     PLUGBOARD_JWT_ISSUER: vendor.issuer,
     PLUGBOARD_ALLOWED_ORIGINS: `${url},http://127.0.0.1:${port}`,
     PLUGBOARD_INTEGRATIONS: integrationsModule,
+    // The flows' stand-in services (this server's /demo/api, the OAuth provider) are on loopback, which flows may not reach by default.
+    PLUGBOARD_EGRESS_ALLOW: [`127.0.0.1:${port}`, ...(oauth.issuer ? [new URL(oauth.issuer).host] : [])].join(','),
     LOG_LEVEL: options.logLevel ?? 'warn',
   });
 

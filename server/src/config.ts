@@ -2,6 +2,7 @@
 // `missingForProduction` lists what `plugboard serve` refuses to start without.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { EgressAllowError, parseEgressAllow } from './runtime/executor/egress-policy.js';
 
 export interface JwtConfig {
   /** Verification keys as text: a JWKS JSON document or one or more PEM public keys. */
@@ -30,6 +31,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** How long a data source (dynamic picklist) may run before it is aborted. */
   dataSourceTimeoutMs: number;
+  /** Exceptions to the flows' egress policy: hosts, host:port, addresses or CIDRs flows may reach on loopback/private/link-local ranges. */
+  egressAllow: string[];
 }
 
 /** Every variable read, with its default, for the README and `plugboard --help`. */
@@ -48,6 +51,11 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; descrip
   { name: 'LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace, silent' },
   { name: 'PLUGBOARD_BODY_LIMIT_BYTES', default: '1048576', description: 'largest accepted request body' },
   { name: 'PLUGBOARD_DATA_SOURCE_TIMEOUT_MS', default: '10000', description: 'time limit of a data source call' },
+  {
+    name: 'PLUGBOARD_EGRESS_ALLOW',
+    default: '(none)',
+    description: 'comma-separated hosts, host:port, addresses or CIDRs flows may reach although loopback, private, link-local or metadata',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -86,6 +94,16 @@ function url(env: Env, name: string, problems: string[], protocols = ['http:', '
   } catch {
     problems.push(`${name} must be a ${protocols.map((p) => p.slice(0, -1)).join(' or ')} URL (got "${raw}")`);
     return undefined;
+  }
+}
+
+function egressAllow(env: Env, problems: string[]): string[] {
+  try {
+    return parseEgressAllow(value(env, 'PLUGBOARD_EGRESS_ALLOW'));
+  } catch (err) {
+    if (!(err instanceof EgressAllowError)) throw err;
+    problems.push(...err.problems);
+    return [];
   }
 }
 
@@ -139,6 +157,7 @@ export function loadConfig(env: Env = process.env, options: { cwd?: string } = {
     logLevel,
     bodyLimitBytes: integer(env, 'PLUGBOARD_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024, problems),
     dataSourceTimeoutMs: integer(env, 'PLUGBOARD_DATA_SOURCE_TIMEOUT_MS', 10_000, 100, 120_000, problems),
+    egressAllow: egressAllow(env, problems),
   };
   if (config.jwt.keys && config.jwt.jwksUrl) problems.push('Set PLUGBOARD_JWT_KEYS or PLUGBOARD_JWKS_URL, not both');
   if (problems.length) throw new ConfigError(problems);

@@ -80,7 +80,8 @@ describe('executor pool', () => {
       integrationsModule: isolation,
       maxOldSpaceMb: 64,
       abortGraceMs: 300,
-      env: { VENDOR_REGION: 'eu' },
+      // The fetch tests call a server on loopback, which the egress policy refuses unless allowed.
+      env: { VENDOR_REGION: 'eu', PLUGBOARD_EGRESS_ALLOW: '127.0.0.1' },
       onEvent: (e) => events.push(e),
     });
   });

@@ -83,7 +83,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     : createSqliteQueue({ executions: new ExecutionStore(runtimeDb(store.db)), runnerId });
   const pool = createExecutorPool({
     integrationsModule: options.integrations?.module ?? FIXTURE_MODULE,
-    env: { ...options.integrations?.env, RUNTIME_TEST_OUT: outDir },
+    // Flows here call stand-in services (OAuth provider, APIs) on loopback: allowed explicitly, the default refuses it.
+    env: { ...options.integrations?.env, RUNTIME_TEST_OUT: outDir, PLUGBOARD_EGRESS_ALLOW: '127.0.0.1' },
     idleMs: 30_000,
   });
   // The runtime's control plane from the real assembly; the runners are made here, with test timings.

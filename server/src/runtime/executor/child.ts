@@ -11,6 +11,7 @@ import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FlowContext } from '../../sdk/index.js';
 import { preciseNow } from './clock.js';
+import { guardExecutorEgress } from './egress.js';
 import type { ChildExecution, FromExecutor, ToExecutor } from './messages.js';
 import { capText, ERROR_CAP_BYTES, formatLogLine, summarizeResult } from './summary.js';
 
@@ -113,7 +114,7 @@ function isRetryable(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { retryable?: unknown }).retryable === true;
 }
 
-async function execute(id: number, execution: ChildExecution, integrations: Map<string, LoadedIntegration>): Promise<void> {
+async function execute(id: number, execution: ChildExecution, integrations: Map<string, LoadedIntegration>, egressFetch: typeof fetch): Promise<void> {
   const run: Running = { id, controller: new AbortController(), logLines: 0 };
   running.set(id, run);
   const signal = run.controller.signal;
@@ -142,7 +143,7 @@ async function execute(id: number, execution: ChildExecution, integrations: Map<
         warn: (message, ...rest) => log(run, 'warn', message, rest),
         error: (message, ...rest) => log(run, 'error', message, rest),
       },
-      fetch: (input, init) => fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+      fetch: (input, init) => egressFetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
       signal,
     };
     const value = await current.run(run, () => flow.run(ctx));
@@ -177,6 +178,16 @@ async function main(): Promise<void> {
   });
 
   let integrations: Map<string, LoadedIntegration>;
+  let egressFetch: typeof fetch;
+  try {
+    // Before the integrations load, so a module that keeps a reference to fetch keeps the guarded one.
+    egressFetch = guardExecutorEgress(process.env.PLUGBOARD_EGRESS_ALLOW);
+    // Read once: changing it later changes nothing, and flows see no PLUGBOARD_* variable.
+    delete process.env.PLUGBOARD_EGRESS_ALLOW;
+  } catch (err) {
+    send({ type: 'load-failed', error: `The egress policy is invalid: ${errorMessage(err)}` }, () => process.exit(65));
+    return;
+  }
   try {
     integrations = collectIntegrations((await import(moduleUrl)) as Record<string, unknown>);
   } catch (err) {
@@ -184,7 +195,7 @@ async function main(): Promise<void> {
     return;
   }
   process.on('message', (m: ToExecutor) => {
-    if (m.type === 'run') void execute(m.id, m.execution, integrations);
+    if (m.type === 'run') void execute(m.id, m.execution, integrations, egressFetch);
     else if (m.type === 'abort') {
       const reason =
         m.cause === 'timeout'
