@@ -10,7 +10,9 @@ import { transform } from 'esbuild';
 import { rollup, type OutputChunk, type RollupOptions } from 'rollup';
 
 const configPath: string = '../rollup.config.mjs';
-const { default: config } = (await import(configPath)) as { default: RollupOptions };
+// The config exports [script-tag bundle, npm build]: the first is the one a page loads.
+const { default: configs } = (await import(configPath)) as { default: RollupOptions | RollupOptions[] };
+const config = Array.isArray(configs) ? configs[0]! : configs;
 
 const GOAL_GZIP = 22 * 1024;
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;

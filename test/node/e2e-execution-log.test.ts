@@ -68,7 +68,7 @@ describe('end to end: a run triggered through the real webhook URL shows in <plu
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  test('Globex reads its webhook URL in the dialog, the URL runs the flow, the run and its log show', async (t) => {
+  test('Globex reads its webhook URL in the dialog, the URL runs the flow, the run and its log show', async () => {
     // Set up and activate through the API: the browse/configure path has its own e2e test.
     const created = await api('globex', '/instances', { method: 'POST', body: JSON.stringify({ integrationKey: 'webhook-forwarder' }) });
     assert.equal(created.status, 201, await created.clone().text());
@@ -81,7 +81,7 @@ describe('end to end: a run triggered through the real webhook URL shows in <plu
     const activated = await api('globex', `/instances/${instance.id}/activate`, { method: 'POST' });
     assert.equal(activated.status, 200, await activated.clone().text());
     const { webhooks } = (await activated.json()) as { webhooks?: { flow: string; url: string }[] };
-    if (!webhooks) return t.skip('instance responses carry no `webhooks`: the runtime is not wired into the demo server');
+    assert.ok(webhooks, 'the activated instance lists its webhook URLs');
 
     await page.goto(`${demo.url}/?customer=globex`);
     await (await shown(page.getByRole('button', { name: 'Webhook forwarder', exact: true }))).click();

@@ -333,11 +333,12 @@ describe('executor pool', () => {
   test('the caller can cancel a running execution', async () => {
     const c = customer();
     const controller = new AbortController();
-    const pending = run(pool, job(c, 'misbehave', 'sleep', { payload: { ms: 10_000 } }), controller.signal);
-    await until(() => (pool.stats().byCustomer[c] ?? 0) === 1, 'execution running');
-    await sleep(200); // let the flow itself start, past the executor's start
+    const logs: ExecutionLogLine[] = [];
+    const pending = pool.run(job(c, 'misbehave', 'sleep', { payload: { ms: 10_000 } }), (line) => logs.push(line), controller.signal);
+    await until(() => logs.some((l) => l.message === 'sleeping 10000 ms'), 'the flow to start');
     controller.abort();
     const outcome = await pending;
+    seen.push(outcome, logs);
     assert.deepEqual([outcome.status, outcome.reason, outcome.retryable], ['failed', 'crash', true]);
     assert.match(outcome.error!, /cancelled/);
   });

@@ -7,7 +7,7 @@ import type { IntegrationIndex } from '../integrations.js';
 import type { Logger } from '../logger.js';
 import type { Cipher } from '../secrets.js';
 import type { Store } from '../store/types.js';
-import { createAlertSender, type AlertSender } from './alerts.js';
+import { ALERT_SECRET_PATTERN, createAlertSender, type AlertSender } from './alerts.js';
 import { ExecutionStore } from './executions.js';
 import { createExecutorPool, type ExecutorPool } from './executor/index.js';
 import { createLifecycleRelay, type LifecycleRelay } from './lifecycle.js';
@@ -77,6 +77,9 @@ export function runtimeSettings(env: Record<string, string | undefined> = proces
   if (alertUrl && !/^https?:\/\//.test(alertUrl)) problems.push('PLUGBOARD_ALERT_WEBHOOK_URL must be an http(s) URL');
   const alertSecret = env.PLUGBOARD_ALERT_SECRET?.trim() || undefined;
   if (alertUrl && !alertSecret) problems.push('PLUGBOARD_ALERT_SECRET is needed with PLUGBOARD_ALERT_WEBHOOK_URL (alerts are always signed)');
+  if (alertSecret && !ALERT_SECRET_PATTERN.test(alertSecret)) {
+    problems.push('PLUGBOARD_ALERT_SECRET must be a Standard Webhooks secret: whsec_ followed by the base64 of 24 to 64 random bytes (e.g. "whsec_$(npx plugboard keygen)")');
+  }
   const settings: RuntimeSettings = {
     runner: ['on', 'true', '1'].includes(runnerFlag),
     concurrency: int('PLUGBOARD_RUNNER_CONCURRENCY', 16, 1, 1000),
