@@ -9,6 +9,7 @@ import type { Logger } from './logger.js';
 import { ConnectionUnavailableError } from './oauth/tokens.js';
 import { ProviderConfigError } from './oauth/provider.js';
 import { BadCursorError } from './runtime/executions.js';
+import { WebhookRefusedError } from './runtime/webhooks.js';
 import { DuplicateInstanceError, IdempotencyKeyReuseError, VersionConflictError } from './store/types.js';
 
 export type ProblemKind = keyof typeof ProblemType;
@@ -116,6 +117,11 @@ export function problemFor(error: unknown): HttpProblem | undefined {
   if (error instanceof DataSourceError) return new HttpProblem(502, 'upstream', error.message);
   if (error instanceof BadCursorError) {
     return new HttpProblem(422, 'validation', 'The cursor is not one this API returned.', { errors: [{ path: 'query.cursor', message: error.message }] });
+  }
+  if (error instanceof WebhookRefusedError) {
+    return error.status === 401
+      ? new HttpProblem(401, 'unauthorized', error.message, { errors: error.errors, headers: { 'www-authenticate': error.scheme } })
+      : new HttpProblem(400, 'validation', error.message, { errors: error.errors });
   }
   return undefined;
 }

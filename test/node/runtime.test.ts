@@ -1,12 +1,12 @@
 // The runtime on the embedded engine (SQLite, in-process queue), with flows running in real
 // executor processes: webhooks, the executions API, fairness, retries, health and alerts.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { ExecutionDetail, ExecutionList } from '../../src/protocol/index.js';
-import { verifyAlertSignature, type AlertEvent } from '../../server/src/runtime/alerts.js';
+import { Webhook } from 'standardwebhooks';
+import type { AlertEvent } from '../../server/src/runtime/alerts.js';
 import { TRUNCATED_MARKER } from '../../server/src/runtime/executions.js';
 import { runtimeDb } from '../../server/src/runtime/schema.js';
 import { createLifecycleRelay } from '../../server/src/runtime/lifecycle.js';
@@ -36,17 +36,20 @@ describe('runtime on SQLite', () => {
   let h: Harness;
   let alerts: { event: AlertEvent; verified: boolean }[] = [];
   let receiver: Server;
-  const alertSecret = 'alert-secret-for-tests';
+  const alertSecret = `whsec_${Buffer.alloc(32, 5).toString('base64')}`;
 
   before(async () => {
     receiver = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
-        alerts.push({
-          event: JSON.parse(body) as AlertEvent,
-          verified: verifyAlertSignature(alertSecret, body, req.headers['x-plugboard-signature'] as string | undefined),
-        });
+        let verified = true;
+        try {
+          new Webhook(alertSecret).verify(body, req.headers as Record<string, string>);
+        } catch {
+          verified = false;
+        }
+        alerts.push({ event: JSON.parse(body) as AlertEvent, verified });
         res.writeHead(204).end();
       });
     });
@@ -132,16 +135,17 @@ describe('runtime on SQLite', () => {
     assert.deepEqual(h.sideEffects(instance.id), []);
   });
 
-  test('an HMAC webhook refuses a missing or wrong signature and accepts the right one', async () => {
+  test('a signed webhook refuses a missing or wrong signature and accepts a Standard Webhooks one', async () => {
     const { instance, hookUrl } = await h.activeInstance('signer');
     const url = await hookUrl('signed');
     const body = JSON.stringify({ order: 42 });
-    const send = (signature?: string) =>
-      h.app.request(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(signature ? { 'x-plugboard-signature': signature } : {}) },
-        body,
-      });
+    const send = (headers: Record<string, string> = {}) =>
+      h.app.request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const sign = (secret: string, id = 'msg_1', at = new Date()) => ({
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign(id, at, body),
+    });
     assert.equal((await send()).status, 401); // no secret generated yet: nothing is accepted
     const rotated = await h.app.request(`/api/v1/instances/${instance.id}/webhooks/signed/secret`, {
       method: 'POST',
@@ -149,11 +153,10 @@ describe('runtime on SQLite', () => {
     });
     assert.equal(rotated.status, 201);
     const { secret } = (await rotated.json()) as { secret: string };
-    const good = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
     assert.equal((await send()).status, 401);
-    assert.equal((await send(`sha256=${createHmac('sha256', 'wrong').update(body).digest('hex')}`)).status, 401);
-    assert.equal((await send('sha256=zz')).status, 401);
-    const ok = await send(good);
+    assert.equal((await send(sign(`whsec_${Buffer.alloc(32, 1).toString('base64')}`))).status, 401);
+    assert.equal((await send({ ...sign(secret), 'webhook-signature': 'v1,zz' })).status, 401);
+    const ok = await send(sign(secret));
     assert.equal(ok.status, 202);
     const { executionId } = (await ok.json()) as { executionId: string };
     assert.equal((await finished(h, 'signer', executionId)).status, 'succeeded');

@@ -1,8 +1,11 @@
-// Alerts to the vendor: JSON POSTed to PLUGBOARD_ALERT_WEBHOOK_URL, signed like Stripe's webhooks:
-//   X-Plugboard-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>
-// Sent in the background with retries and exponential backoff; never on the request path, and an
-// alert carries ids, names, statuses and error messages, never a credential or config value.
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+// Alerts to the vendor: JSON POSTed to PLUGBOARD_ALERT_WEBHOOK_URL, signed the Standard Webhooks
+// way with the `standardwebhooks` library (`webhook-id` = the alert's id, the same on every retry;
+// `webhook-timestamp`; `webhook-signature: v1,<base64>`), so the vendor verifies with any Standard
+// Webhooks library. Sent in the background with retries and exponential backoff; never on the
+// request path, and an alert carries ids, names, statuses and error messages, never a credential
+// or config value.
+import { randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import type { Logger } from '../logger.js';
 
 export type AlertType = 'execution.failed' | 'instance.error' | 'instance.recovered' | 'instance.activated' | 'instance.paused' | 'instance.deleted';
@@ -22,23 +25,12 @@ export interface AlertSender {
   close(): void;
 }
 
-export const SIGNATURE_HEADER = 'X-Plugboard-Signature';
+/** PLUGBOARD_ALERT_SECRET's shape: a Standard Webhooks secret, `whsec_` + base64 of 24–64 random bytes. */
+export const ALERT_SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/;
 
-export function signAlert(secret: string, body: string, unixSeconds = Math.floor(Date.now() / 1000)): string {
-  const v1 = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
-  return `t=${unixSeconds},v1=${v1}`;
-}
-
-/** The receiver's check (documented for vendors; the tests use it too). `toleranceS` guards against replays. */
-export function verifyAlertSignature(secret: string, body: string, header: string | null | undefined, toleranceS = 300): boolean {
-  if (!header) return false;
-  const parts = new Map(header.split(',').map((p) => p.trim().split('=', 2) as [string, string]));
-  const t = Number(parts.get('t'));
-  const v1 = parts.get('v1');
-  if (!Number.isInteger(t) || !v1 || !/^[0-9a-f]{64}$/.test(v1)) return false;
-  if (Math.abs(Date.now() / 1000 - t) > toleranceS) return false;
-  const expected = Buffer.from(createHmac('sha256', secret).update(`${t}.${body}`).digest('hex'));
-  return timingSafeEqual(expected, Buffer.from(v1));
+/** The three Standard Webhooks headers for one alert body, signed now. */
+export function signAlert(secret: string, id: string, body: string, at = new Date()): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
+  return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign(id, at, body) };
 }
 
 export interface AlertSenderOptions {
@@ -55,6 +47,8 @@ export interface AlertSenderOptions {
 /** A sender that does nothing when no URL is configured. */
 export function createAlertSender(options: AlertSenderOptions): AlertSender {
   const { url, secret, logger } = options;
+  // A secret the library can't read fails here, at start, not on every delivery.
+  if (url && secret) new Webhook(secret);
   const maxAttempts = options.maxAttempts ?? 6;
   const baseDelay = options.baseDelayMs ?? 1000;
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -67,7 +61,8 @@ export function createAlertSender(options: AlertSenderOptions): AlertSender {
     for (let attempt = 1; attempt <= maxAttempts && !closed; attempt++) {
       try {
         const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'plugboard-alerts' };
-        if (secret) headers[SIGNATURE_HEADER] = signAlert(secret, body);
+        // Signed per attempt: the id stays, the timestamp is fresh, so a late retry is still inside the receiver's window.
+        if (secret) Object.assign(headers, signAlert(secret, event.id, body));
         const response = await fetch(url!, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
         await response.body?.cancel();
         if (response.ok) return;
@@ -97,7 +92,7 @@ export function createAlertSender(options: AlertSenderOptions): AlertSender {
   return {
     send(type, data) {
       if (!url || closed) return;
-      const event: AlertEvent = { id: randomUUID(), type, at: new Date().toISOString(), data };
+      const event: AlertEvent = { id: `alert_${randomUUID()}`, type, at: new Date().toISOString(), data };
       const p = deliver(event).finally(() => pending.delete(p));
       pending.add(p);
     },

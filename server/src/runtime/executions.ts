@@ -30,6 +30,8 @@ export interface NewExecution {
   maxAttempts: number;
   /** Schedule tick: the execution is created only if this tick of this flow has none yet. */
   tickKey?: string;
+  /** Made by the caller when it must name the execution before it exists (a webhook delivery's claim). */
+  id?: string;
 }
 
 /** A cursor this API did not hand out (or one for another listing). */
@@ -98,7 +100,7 @@ export class ExecutionStore {
     return this.db
       .insertInto('executions')
       .values({
-        id: randomUUID(),
+        id: input.id ?? randomUUID(),
         customer_id: input.customerId,
         instance_id: input.instanceId,
         flow: input.flow,

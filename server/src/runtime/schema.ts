@@ -56,6 +56,19 @@ export interface WebhookEndpointsTable {
   created_at: string;
 }
 
+/** Webhook delivery ids already taken, kept for the tolerance window so a redelivery runs once. */
+export interface WebhookDeliveriesTable {
+  instance_id: string;
+  customer_id: string;
+  flow: string;
+  /** `webhook-id` (or the id a custom verifier returned). */
+  delivery_id: string;
+  /** The execution the first delivery started (its id is made before the claim). */
+  execution_id: string;
+  /** The signed `webhook-timestamp` (or the arrival time): rows older than the tolerance are pruned. */
+  sent_at: string;
+}
+
 export interface InstanceHealthTable {
   instance_id: string;
   consecutive_failures: number;
@@ -74,6 +87,7 @@ export type RuntimeTables = {
   executions: ExecutionsTable;
   execution_logs: ExecutionLogsTable;
   webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   instance_health: InstanceHealthTable;
 };
 
@@ -153,6 +167,25 @@ export const runtimeMigrations: Record<string, Migration> = {
       for (const table of ['runtime_cursors', 'instance_health', 'webhook_endpoints', 'execution_logs', 'executions']) {
         await db.schema.dropTable(table).ifExists().execute();
       }
+    },
+  },
+  '0210_webhook_deliveries': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('instance_id', 'text', (c) => c.notNull().references('instances.id').onDelete('cascade'))
+        .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id').onDelete('cascade'))
+        .addColumn('flow', 'text', (c) => c.notNull())
+        .addColumn('delivery_id', 'text', (c) => c.notNull())
+        .addColumn('execution_id', 'text', (c) => c.notNull())
+        .addColumn('sent_at', 'text', (c) => c.notNull())
+        // The claim: of two replicas inserting the same id, exactly one insert lands.
+        .addPrimaryKeyConstraint('webhook_deliveries_pk', ['instance_id', 'flow', 'delivery_id'])
+        .execute();
+      await db.schema.createIndex('webhook_deliveries_sent_idx').on('webhook_deliveries').column('sent_at').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('webhook_deliveries').ifExists().execute();
     },
   },
 };
