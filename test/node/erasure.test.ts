@@ -10,13 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { sql, type Kysely } from 'kysely';
+import { startOAuthServer } from '../../demo/oauth-server.js';
 import { createApp } from '../../server/src/app.js';
 import { createTokenVerifier } from '../../server/src/auth.js';
 import { createLogger } from '../../server/src/logger.js';
 import { allMigrations } from '../../server/src/migrations.js';
 import { runtimeSettings } from '../../server/src/runtime/index.js';
 import { runtimeDb } from '../../server/src/runtime/schema.js';
-import { apiKey, defineIntegration, field, oauth2, webhook } from '../../server/src/sdk/index.js';
+import { apiKey, clientCredentials, defineIntegration, field, oauth2, webhook, type Integration } from '../../server/src/sdk/index.js';
 import { createCipher, generateEncryptionKey } from '../../server/src/secrets.js';
 import { createServices } from '../../server/src/services.js';
 import { openStore, type Store } from '../../server/src/store/index.js';
@@ -46,7 +47,7 @@ const erasable = defineIntegration({
 const tmpRoot = mkdtempSync(join(tmpdir(), 'plugboard-erasure-'));
 process.once('exit', () => rmSync(tmpRoot, { recursive: true, force: true }));
 
-async function fixture(t: TestContext, engine: 'sqlite' | 'postgres') {
+async function fixture(t: TestContext, engine: 'sqlite' | 'postgres', integrations: Integration[] = [erasable]) {
   const schema = `t_erasure_${randomBytes(6).toString('hex')}`;
   const bossSchema = `${schema}_boss`;
   const store =
@@ -58,7 +59,7 @@ async function fixture(t: TestContext, engine: 'sqlite' | 'postgres') {
   const services = await createServices({
     store,
     cipher: createCipher(generateEncryptionKey()),
-    integrations: [erasable],
+    integrations,
     logger: createLogger({ level: 'error', stream: { write: (line: string) => void errors.push(line) } }),
     runtime: {
       settings: runtimeSettings({ PLUGBOARD_RUNNER: 'off', PLUGBOARD_PGBOSS_SCHEMA: bossSchema }),
@@ -263,6 +264,35 @@ for (const engine of engines) {
       const byAdmin = await f.call('DELETE', `/api/v1/vendor/customers/${other.customerId}`, { customer: 'whoever', role: 'admin' });
       assert.equal(byAdmin.status, 403, byAdmin.text);
       assert.equal((await f.call('GET', '/api/v1/vendor/customers', vendor)).text.includes(other.customerId), true);
+    });
+
+    test("OAuth grants are revoked at the provider before the tokens' rows go", async (t) => {
+      const client = { clientId: 'acme-crm', clientSecret: 'acme-crm-test-secret' };
+      const server = await startOAuthServer({ clients: [{ ...client, redirectUris: ['http://localhost:8787/oauth/callback'] }] });
+      t.after(() => server.close());
+      const granted = defineIntegration({
+        key: 'granted',
+        name: 'Granted',
+        description: 'Holds a token from a real authorization server.',
+        category: 'test',
+        version: '1.0.0',
+        connections: { service: clientCredentials({ label: 'Service', issuer: server.issuer, scopes: ['channels:read'], ...client }) },
+      });
+      const f = await fixture(t, engine.name, [granted]);
+      const as = { customer: `granted-${randomBytes(4).toString('hex')}` };
+      const created = await f.call('POST', '/api/v1/instances', as, { integrationKey: 'granted' });
+      assert.equal(created.status, 201, created.text);
+      const instance = Instance.parse(created.body);
+      const customer = await f.store.ensureCustomer(as.customer);
+      const { accessToken } = await f.services.oauth.getAccessToken({ customerId: customer.id, instanceId: instance.id, connection: 'service' });
+      const channels = (token: string) => fetch(server.channelsUrl, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+      assert.equal(await channels(accessToken), 200);
+
+      const res = await f.call('DELETE', `/api/v1/vendor/customers/${customer.id}`, vendor);
+      assert.equal(res.status, 200, res.text);
+      assert.equal(CustomerErasure.parse(res.body).removed.connections, 1);
+      assert.ok(server.revocationRequests >= 1);
+      assert.equal(await channels(accessToken), 401);
     });
   });
 }
