@@ -167,7 +167,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
 
   // The demo's own routes: Acme CRM's stand-in backend and services, and the host page.
   const routes = new Hono();
-  routes.route('/', demoServices({ vendor, inbox, oauthIssuer: () => oauth.issuer }));
+  routes.route('/', demoServices({ vendor, inbox, oauthIssuer: () => oauth.issuer, publicUrl: url }));
   mountHostPage(routes, { root, bundlePath: options.bundlePath });
   let server: RunningServer;
   try {

@@ -1,8 +1,12 @@
 // The demo's own HTTP routes, beside Plugboard's API on the same origin:
 // - `/demo/token`: Acme CRM's backend endpoint that signs a short-lived Plugboard token;
+// - `/demo/send-webhook`: Acme CRM's backend sending an event to a customer's webhook URL, signed
+//   the Standard Webhooks way (the host page's "Try a flow");
 // - `/demo/inbox`: where demo flows post, shown per customer on the host page;
 // - `/demo/api/*`: offline stand-ins for the third-party services the demo integrations call.
+import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { Webhook } from 'standardwebhooks';
 import * as z from 'zod';
 import { DEMO_CUSTOMERS, type DemoVendor } from './vendor.js';
 
@@ -41,7 +45,11 @@ export interface DemoServicesOptions {
   inbox: DemoInbox;
   /** Issuer of the demo OAuth server, whose protected API vouches for Chatwave tokens. Undefined: not running. */
   oauthIssuer: () => string | undefined;
+  /** The demo's own base URL: the only place /demo/send-webhook posts to. */
+  publicUrl: string;
 }
+
+const SendWebhook = z.object({ url: z.string(), body: z.string().max(64 * 1024), secret: z.string().optional() });
 
 const DEMO_KEY = /^demo_[A-Za-z0-9_-]{4,}$/;
 
@@ -122,6 +130,29 @@ export function demoServices(o: DemoServicesOptions): Hono {
     if (!signed) return problem(c, 404, 'Unknown demo customer', `Try ${DEMO_CUSTOMERS.map((d) => d.id).join(' or ')}`);
     c.header('cache-control', 'no-store');
     return c.json(signed);
+  });
+
+  // A real sender keeps the customer's signing secret in its own settings; the page hands over the
+  // one it just generated (a demo shortcut). Signed with the library, as any sender should.
+  app.post('/demo/send-webhook', async (c) => {
+    const parsed = SendWebhook.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) return problem(c, 422, 'Send { url, body, secret? }');
+    const { url, body, secret } = parsed.data;
+    if (!url.startsWith(`${o.publicUrl}/hooks/`)) return problem(c, 422, 'Not a webhook URL of this demo');
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (secret) {
+      const id = `msg_${randomUUID()}`;
+      const at = new Date();
+      let signature: string;
+      try {
+        signature = new Webhook(secret).sign(id, at, body);
+      } catch {
+        return problem(c, 422, 'Not a Standard Webhooks secret', 'Expected whsec_ followed by base64');
+      }
+      Object.assign(headers, { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature });
+    }
+    const res = await fetch(url, { method: 'POST', headers, body });
+    return c.json({ status: res.status, answer: (await res.json().catch(() => ({}))) as unknown });
   });
 
   // ------------------------------------------------------------ inbox

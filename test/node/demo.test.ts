@@ -194,11 +194,28 @@ describe('plugboard demo', () => {
     const body = JSON.stringify({ type: 'contact.created', contact: { name: 'Peter Gibbons' } });
     const unsigned = await fetch(hook!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     assert.equal(unsigned.status, 401, 'an unsigned call is refused');
-    const { createHmac } = await import('node:crypto');
-    const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-    const accepted = await fetch(hook!.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-plugboard-signature': signature }, body });
+    // Signed the Standard Webhooks way, as Acme CRM's backend would with the library.
+    const { Webhook } = await import('standardwebhooks');
+    const sentAt = new Date();
+    const sentHeaders = {
+      'webhook-id': 'msg_demo_1',
+      'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign('msg_demo_1', sentAt, body),
+    };
+    const accepted = await fetch(hook!.url, { method: 'POST', headers: { 'content-type': 'application/json', ...sentHeaders }, body });
     assert.equal(accepted.status, 202);
     const { executionId } = (await accepted.json()) as { executionId: string };
+    // The same delivery again (a sender's retry) is answered with the first run and runs nothing.
+    const again = await fetch(hook!.url, { method: 'POST', headers: { 'content-type': 'application/json', ...sentHeaders }, body });
+    assert.equal(again.status, 200);
+    assert.deepEqual(await again.json(), { executionId });
+    // Acme's "Try a flow" sends through its backend, which signs with the library.
+    const tried = await fetch(`${demo.url}/demo/send-webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: hook!.url, body: JSON.stringify({ type: 'contact.updated' }), secret }),
+    });
+    assert.equal(((await tried.json()) as { status: number }).status, 202);
 
     // The flow forwards the body, signed with the customer's own secret, to the inbox.
     const forwarded = await eventually(

@@ -4,12 +4,12 @@
 // customer reads the webhook URL and makes a signing secret; a signed POST to that real URL
 // runs the flow, and <plug-execution-log> in the dialog shows the run and its log line.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { Webhook } from 'standardwebhooks';
 import { packageRoot } from '../../demo/host-page.js';
 import { startDemo, type RunningDemo } from '../../demo/main.js';
 import { ensureBundle } from '../e2e/bundle.js';
@@ -98,9 +98,15 @@ describe('end to end: a run triggered through the real webhook URL shows in <plu
     assert.ok(secret.length >= 16, 'a signing secret is shown once');
 
     const body = JSON.stringify({ type: 'deal.won', deal: { name: 'Initrode renewal' } });
+    const sentAt = new Date();
     const accepted = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-plugboard-signature': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` },
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': 'msg_e2e_1',
+        'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+        'webhook-signature': new Webhook(secret).sign('msg_e2e_1', sentAt, body),
+      },
       body,
     });
     assert.equal(accepted.status, 202, await accepted.clone().text());

@@ -312,7 +312,8 @@ const forwarder = defineIntegration({
   description: 'Forward Acme CRM events to any HTTPS endpoint of yours, signed so you can trust them.',
   overview:
     'Acme CRM calls a private webhook URL for this integration; every event it receives is forwarded, unchanged, ' +
-    'to your endpoint. Incoming calls must carry an HMAC signature (X-Plugboard-Signature), and outgoing calls are ' +
+    'to your endpoint. Incoming calls must be signed the Standard Webhooks way (webhook-id, webhook-timestamp, ' +
+    'webhook-signature), and outgoing calls are ' +
     'signed with your own secret so your endpoint can check them.',
   category: 'Developer tools',
   icon: icon('#1f2937', '<path d="M11 10l-5 6 5 6M21 10l5 6-5 6M18 8l-4 16"/>'),
@@ -338,7 +339,7 @@ const forwarder = defineIntegration({
   flows: {
     forward: {
       description: 'Receives a signed webhook and forwards its body to the target URL.',
-      trigger: webhook({ hmac: true }),
+      trigger: webhook({ signed: true }),
       async run(ctx: FlowContext<ForwarderConfig>) {
         const body = typeof ctx.payload === 'string' ? ctx.payload : JSON.stringify(ctx.payload ?? null);
         const headers: Record<string, string> = {
@@ -518,7 +519,7 @@ const ledgerly = defineIntegration({
   flows: {
     paymentEvent: {
       description: 'Ledgerly calls this webhook for each payment event.',
-      trigger: webhook({ hmac: true }),
+      trigger: webhook({ signed: true }),
       async run(ctx: FlowContext<LedgerlyConfig>) {
         const event = record(ctx.payload);
         const type = String(event.type ?? '');
