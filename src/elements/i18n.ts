@@ -144,7 +144,8 @@ export const en = {
   'webhooks.copy': 'Copy',
   'webhooks.copied': 'Copied.',
   'webhooks.copyFailed': 'Copying failed: select the URL and copy it yourself.',
-  'webhooks.signed': 'Requests must be signed with HMAC-SHA256 in the X-Plugboard-Signature header.',
+  'webhooks.signed':
+    "Requests must be signed with this flow's signing secret: Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature), unless the integration names its provider's own.",
   'webhooks.newSecret': 'New signing secret',
   'webhooks.secret': 'Signing secret of {flow}',
   'webhooks.secretOnce': 'Shown only now: copy it. Making a new one replaces it.',

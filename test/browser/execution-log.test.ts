@@ -414,10 +414,10 @@ describe('runs and webhook URLs in <plug-integration-dialog>', () => {
     expect(focused && log.shadowRoot!.contains(focused), `focus went to ${focused?.outerHTML.slice(0, 80)}`).to.equal(true);
   });
 
-  it('makes a signing secret for an HMAC flow and shows it once, focused', async () => {
+  it('makes a signing secret for a signed flow and shows it once, focused', async () => {
     const el = await openDialog();
     const signed = [...dialogRoot(el).querySelectorAll('li.webhook')];
-    expect(signed[0]!.textContent).to.include('X-Plugboard-Signature');
+    expect(signed[0]!.textContent).to.include('webhook-signature');
     expect(signed[1]!.textContent).not.to.include('New signing secret'); // the ping flow is unsigned
     const make = [...signed[0]!.querySelectorAll('button')].find((b) => b.textContent!.trim() === 'New signing secret')!;
     make.click();
