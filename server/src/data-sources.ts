@@ -1,20 +1,32 @@
 // Data sources: the option lists of picker fields, computed by the vendor's code with the
 // instance's inputs (instance-inputs.ts). A call is bounded by a timeout and the caller's signal,
 // its failure is logged without the secrets it ran with, and what it returns is checked.
-import type * as z from 'zod';
-import { DataSourceResult, type DataSourceOption } from 'plugboard/protocol';
-import { ConflictError, DataSourceError, NotFoundError } from './errors.js';
+//
+// A data source runs with the instance's decrypted connections, and its code may build a URL from
+// config (a "base URL" field is common). So unsaved values are a privilege: only an admin may send
+// them, only for the fields a picker of that data source depends on, each validated as a config
+// save would, and every such call leaves an audit event naming the fields (never their values).
+import * as z from 'zod';
+import { DataSourceResult, FieldHint, type DataSourceOption, type FieldError } from 'plugboard/protocol';
+import { ConflictError, DataSourceError, ForbiddenError, InvalidFieldsError, NotFoundError } from './errors.js';
+import { fieldErrors } from './field-errors.js';
 import type { InstanceInputs } from './instance-inputs.js';
 import type { IntegrationIndex } from './integrations.js';
 import type { Logger } from './logger.js';
-import type { InstanceRecord } from './store/types.js';
+import type { Integration } from './sdk/index.js';
+import type { InstanceRecord, Store } from './store/types.js';
 
 export interface DataSourceCall {
   instance: InstanceRecord;
   name: string;
   query: string;
-  /** Values the form is still editing: the valid ones override the stored config, the rest are ignored. */
-  unsaved: Record<string, unknown>;
+  /**
+   * Values the form is still editing, over the stored config: only fields a picker of this data
+   * source depends on (`dependsOn`), each valid; `null` leaves a field empty. Admins only.
+   */
+  overrides?: Record<string, unknown>;
+  /** Who calls: the audit actor and the token's role (`admin`, `member`). */
+  caller: { actor: string; actorName?: string; role: string };
   /** The request's signal: a caller that goes away stops waiting. */
   signal: AbortSignal;
   /** For the log line of a failure. */
@@ -24,7 +36,9 @@ export interface DataSourceCall {
 export interface DataSources {
   /**
    * The options the data source returns. Throws NotFoundError, ConflictError (integration no longer
-   * offered), ConnectionUnavailableError, DataSourceError (failed, timed out, malformed answer).
+   * offered), ForbiddenError (overrides from a non-admin), InvalidFieldsError (an override of a field
+   * the data source does not depend on, or an invalid value), ConnectionUnavailableError,
+   * DataSourceError (failed, timed out, malformed answer).
    */
   options(call: DataSourceCall): Promise<DataSourceOption[]>;
 }
@@ -42,23 +56,86 @@ function collectStrings(value: unknown, into: string[] = []): string[] {
   return into;
 }
 
-export function createDataSources(options: { integrations: IntegrationIndex; inputs: InstanceInputs; logger: Logger; timeoutMs: number }): DataSources {
-  const { integrations, inputs, logger, timeoutMs } = options;
+/** The config fields the pickers of data source `name` depend on: the only ones a call may override. */
+export function dependsOnFields(integration: Integration, name: string): Set<string> {
+  const shape = integration.configSchema.shape as Record<string, z.ZodType>;
+  const fields = new Set<string>();
+  for (const schema of Object.values(shape)) {
+    const meta = z.globalRegistry.get(schema);
+    if (meta?.[FieldHint.dataSource] !== name) continue;
+    const dependsOn = meta[FieldHint.dependsOn];
+    if (Array.isArray(dependsOn)) for (const d of dependsOn) if (typeof d === 'string' && Object.hasOwn(shape, d)) fields.add(d);
+  }
+  return fields;
+}
+
+/** The overrides as the data source will see them; InvalidFieldsError names each refused field. */
+function checkedOverrides(integration: Integration, name: string, unsaved: Record<string, unknown>): { values: Record<string, unknown>; cleared: string[] } {
+  const shape = integration.configSchema.shape as Record<string, z.ZodType>;
+  const allowed = dependsOnFields(integration, name);
+  const values: Record<string, unknown> = {};
+  const cleared: string[] = [];
+  const errors: FieldError[] = [];
+  for (const [field, value] of Object.entries(unsaved)) {
+    if (!allowed.has(field)) {
+      const which = allowed.size ? `only ${[...allowed].join(', ')} may be sent unsaved` : 'it takes no unsaved values';
+      errors.push({ path: `config.${field}`, message: `The data source "${name}" does not depend on "${field}": ${which}` });
+      continue;
+    }
+    if (value === null) {
+      cleared.push(field);
+      continue;
+    }
+    const parsed = shape[field]!.safeParse(value);
+    // Paths as a config save names them (`config.<field>`, cut at the field), so a form maps both alike.
+    if (!parsed.success)
+      errors.push(
+        ...fieldErrors(
+          parsed.error.issues.map((i) => ({ ...i, path: [field, ...i.path] })),
+          'config',
+          2,
+        ),
+      );
+    else if (parsed.data === undefined) cleared.push(field);
+    else values[field] = parsed.data;
+  }
+  if (errors.length) throw new InvalidFieldsError(errors);
+  return { values, cleared };
+}
+
+export function createDataSources(options: {
+  integrations: IntegrationIndex;
+  inputs: InstanceInputs;
+  store: Store;
+  logger: Logger;
+  timeoutMs: number;
+}): DataSources {
+  const { integrations, inputs, store, logger, timeoutMs } = options;
   return {
-    async options({ instance, name, query, unsaved, signal: callerSignal, requestId }) {
+    async options({ instance, name, query, overrides: unsaved = {}, caller, signal: callerSignal, requestId }) {
       const integration = integrations.get(instance.integrationKey);
       if (!integration) throw new ConflictError('This integration is no longer offered; the instance can only be read, paused or deleted');
-      const source = integration.dataSources[name];
-      if (!source) throw new NotFoundError(`Data source "${name}"`);
+      // Own keys only: a name like "constructor" must not reach Object.prototype.
+      const source = Object.hasOwn(integration.dataSources, name) ? integration.dataSources[name] : undefined;
+      if (typeof source !== 'function') throw new NotFoundError(`Data source "${name}"`);
 
-      const shape = integration.configSchema.shape as Record<string, z.ZodType>;
-      const overrides: Record<string, unknown> = {};
-      for (const [field, value] of Object.entries(unsaved)) {
-        const parsed = shape[field]?.safeParse(value);
-        if (parsed?.success && parsed.data !== undefined) overrides[field] = parsed.data;
+      const overridden = Object.keys(unsaved).sort();
+      if (overridden.length && caller.role !== 'admin') throw new ForbiddenError('Only an admin may call a data source with unsaved values');
+      const overrides = checkedOverrides(integration, name, unsaved);
+      if (overridden.length) {
+        // Recorded before the call: the attempt is what sends the credentials.
+        await store.vendor.recordAudit({
+          customerId: instance.customerId,
+          actor: caller.actor,
+          actorName: caller.actorName ?? null,
+          action: 'data_source.called_with_unsaved_values',
+          target: `instance:${instance.id}`,
+          details: { dataSource: name, fields: overridden },
+        });
       }
       const resolved = await inputs.resolve(instance, integration);
-      const config = { ...resolved.config, ...overrides };
+      const config = { ...resolved.config, ...overrides.values };
+      for (const field of overrides.cleared) delete config[field];
       const { connections } = resolved;
 
       // A plain timer (AbortSignal.timeout's is unref'd) so a hanging source still ends the request.
@@ -76,7 +153,7 @@ export function createDataSources(options: { integrations: IntegrationIndex; inp
         ]);
       } catch (err) {
         const timedOut = signal.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError';
-        const known = [...Object.values(resolved.secrets), ...collectStrings(connections), ...collectStrings(overrides)];
+        const known = [...Object.values(resolved.secrets), ...collectStrings(connections), ...collectStrings(overrides.values)];
         logger.warn(
           {
             requestId,

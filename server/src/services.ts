@@ -58,7 +58,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     oauth,
     webhooks: runtime ? (instance, integration) => runtime.webhooks.list(instance, integration) : undefined,
   });
-  const dataSources = createDataSources({ integrations, inputs, logger, timeoutMs: options.dataSourceTimeoutMs ?? 10_000 });
+  const dataSources = createDataSources({ integrations, inputs, store, logger, timeoutMs: options.dataSourceTimeoutMs ?? 10_000 });
   const erasure = createErasure({ store, oauth, queue: runtime?.queue, logger });
 
   let stopping: Promise<void> | undefined;

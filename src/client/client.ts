@@ -17,6 +17,7 @@ import {
   WebhookSecret,
   type AuthorizeBody,
   type DataSourceOption,
+  type DataSourceQuery,
 } from '../protocol/index.js';
 import { ApiError, NETWORK_ERROR_TYPE } from './api-error.js';
 
@@ -62,6 +63,10 @@ export interface PlugClient {
   pause(id: string, signal?: AbortSignal): Promise<Instance>;
   deleteInstance(id: string, signal?: AbortSignal): Promise<void>;
   /** Options of a picker. `config` carries unsaved values the data source may depend on. */
+  /**
+   * A picker's options. `config`: unsaved values of the fields the data source depends on, sent
+   * with POST (admins only, audited); leave it empty to run with the saved config (any role).
+   */
   dataSource(id: string, name: string, query: string, config?: Record<string, unknown>, signal?: AbortSignal): Promise<DataSourceOption[]>;
   executions(instanceId: string, query?: ExecutionQuery): Promise<ExecutionList>;
   execution(executionId: string, signal?: AbortSignal): Promise<ExecutionDetail>;
@@ -258,14 +263,12 @@ export function createClient(options: ClientOptions): PlugClient {
       await request({ method: 'delete', path: `instances/${seg(id)}`, signal });
     },
     dataSource: async (id, name, query, config, signal) => {
-      const searchParams: Record<string, string> = { q: query };
-      if (config && Object.keys(config).length > 0) searchParams.config = JSON.stringify(config);
-      const result = await parsed(DataSourceResult, {
-        method: 'get',
-        path: `instances/${seg(id)}/data-sources/${seg(name)}`,
-        searchParams,
-        signal,
-      });
+      const path = `instances/${seg(id)}/data-sources/${seg(name)}`;
+      // Unsaved values go in a POST body (audited, admins only); without them it is a plain read.
+      const result =
+        config && Object.keys(config).length > 0
+          ? await parsed(DataSourceResult, { method: 'post', path, json: { q: query, config } satisfies DataSourceQuery, signal })
+          : await parsed(DataSourceResult, { method: 'get', path, searchParams: { q: query }, signal });
       return result.options;
     },
     executions: (instanceId, query = {}) => {

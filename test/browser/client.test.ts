@@ -57,19 +57,19 @@ describe('createClient', () => {
     expect(issued).to.equal(2);
     await client.catalog();
     expect(issued).to.equal(2);
-    expect(fake.calls.map((c) => c.headers.get('authorization'))).to.deep.equal([
-      `Bearer ${soon}`,
-      `Bearer ${later}`,
-      `Bearer ${later}`,
-    ]);
+    expect(fake.calls.map((c) => c.headers.get('authorization'))).to.deep.equal([`Bearer ${soon}`, `Bearer ${later}`, `Bearer ${later}`]);
   });
 
   it('surfaces a 422 problem with its field errors', async () => {
-    fake.on('PUT', '/instances/inst-1/config', problem(422, {
-      type: 'https://plugboard.dev/problems/validation',
-      title: 'Invalid config',
-      errors: [{ path: 'config.channel', message: 'Channel is required' }],
-    }));
+    fake.on(
+      'PUT',
+      '/instances/inst-1/config',
+      problem(422, {
+        type: 'https://plugboard.dev/problems/validation',
+        title: 'Invalid config',
+        errors: [{ path: 'config.channel', message: 'Channel is required' }],
+      }),
+    );
     const client = createClient({ api: API, token: 't' });
     const error = (await client.saveConfig('inst-1', { channel: '' }, 3).catch((e: unknown) => e)) as ApiError;
     expect(error).to.be.instanceOf(ApiError);
@@ -97,8 +97,13 @@ describe('createClient', () => {
 
   it('sends the idempotency key, encodes path segments and passes the abort signal through', async () => {
     fake.on('POST', '/instances', (req) => json(instance({ integrationKey: (req.body as { integrationKey: string }).integrationKey }), 201));
+    // Unsaved values go in a POST body (audited, admins only); without them the call is a GET.
+    fake.on('POST', /^\/instances\/a%2Fb\/data-sources\/channels$/, (req) => {
+      const body = req.body as { q: string; config: { team: string } };
+      return json({ options: [{ value: 'c1', label: `q=${body.q} team=${body.config.team}` }] });
+    });
     fake.on('GET', /^\/instances\/a%2Fb\/data-sources\/channels$/, (req) =>
-      json({ options: [{ value: 'c1', label: `q=${req.search.get('q')} team=${JSON.parse(req.search.get('config')!).team}` }] }),
+      json({ options: [{ value: 'c2', label: `q=${req.search.get('q')} config=${req.search.get('config')}` }] }),
     );
     const client = createClient({ api: API, token: 't' });
     const created = await client.createInstance('slack', 'idem-1');
@@ -106,6 +111,7 @@ describe('createClient', () => {
     expect(fake.calls[0]!.headers.get('idempotency-key')).to.equal('idem-1');
     const options = await client.dataSource('a/b', 'channels', 'gen', { team: 'T1' });
     expect(options).to.deep.equal([{ value: 'c1', label: 'q=gen team=T1' }]);
+    expect(await client.dataSource('a/b', 'channels', 'gen', {})).to.deep.equal([{ value: 'c2', label: 'q=gen config=null' }]);
 
     const controller = new AbortController();
     controller.abort();

@@ -2,7 +2,7 @@
 // concurrency), API-key connections, activate/pause, and data sources. Each handler reads the
 // request, calls the instance or data-source service, and answers; their errors map in problem.ts.
 import { Hono, type Context } from 'hono';
-import { CreateInstanceBody, PutConfigBody, PutCredentialsBody, type DataSourceResult, type InstanceList } from 'plugboard/protocol';
+import { CreateInstanceBody, DataSourceQuery, PutConfigBody, PutCredentialsBody, type DataSourceResult, type InstanceList } from 'plugboard/protocol';
 import type { CustomerEnv, Services } from '../env.js';
 import type { Caller } from '../instances.js';
 import { HttpProblem, validationProblem } from '../problem.js';
@@ -28,21 +28,6 @@ function expectedVersion(c: Ctx, bodyVersion: number | undefined): number {
   throw new HttpProblem(428, 'versionMismatch', 'Send the version you read, as If-Match: "N" or as "version" in the body', {
     title: 'Precondition required',
   });
-}
-
-/** `?config=` of a data-source call: the form's unsaved values, a JSON object. */
-function unsavedConfig(param: string | undefined): Record<string, unknown> {
-  if (param === undefined) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(param);
-  } catch {
-    throw validationProblem([{ path: 'config', message: 'config must be a JSON object' }]);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw validationProblem([{ path: 'config', message: 'config must be a JSON object' }]);
-  }
-  return parsed as Record<string, unknown>;
 }
 
 export function instanceRoutes({ instances, dataSources }: Pick<Services, 'instances' | 'dataSources'>): Hono<CustomerEnv> {
@@ -93,20 +78,37 @@ export function instanceRoutes({ instances, dataSources }: Pick<Services, 'insta
 
   app.post('/instances/:id/pause', async (c) => respond(c, await instances.pause(caller(c), id(c))));
 
-  app.get('/instances/:id/data-sources/:name', async (c) => {
-    const query = c.req.query('q') ?? '';
-    if (query.length > MAX_QUERY) throw validationProblem([{ path: 'q', message: `q must be at most ${MAX_QUERY} characters` }]);
-    const unsaved = unsavedConfig(c.req.query('config'));
+  // GET runs a data source with the saved config (any role: it is a read). Unsaved values change
+  // where the instance's credentials may be sent, so they come as a POST (admins only: members are
+  // refused by customerAuth), in the body rather than the URL, and the call is audited.
+  async function dataSourceOptions(c: Ctx, query: string, overrides?: Record<string, unknown>): Promise<Response> {
     const instance = await instances.get(caller(c), id(c));
+    const claims = c.get('claims');
     const options = await dataSources.options({
       instance,
-      name: c.req.param('name'),
+      name: c.req.param('name') ?? '',
       query,
-      unsaved,
+      overrides,
+      caller: { actor: c.get('actor'), actorName: claims.name, role: claims.role },
       signal: c.req.raw.signal,
       requestId: c.get('requestId'),
     });
     return c.json({ options } satisfies DataSourceResult);
+  }
+
+  app.get('/instances/:id/data-sources/:name', async (c) => {
+    const query = c.req.query('q') ?? '';
+    if (query.length > MAX_QUERY) throw validationProblem([{ path: 'q', message: `q must be at most ${MAX_QUERY} characters` }]);
+    if (c.req.query('config') !== undefined) {
+      if (c.get('claims').role !== 'admin') throw new HttpProblem(403, 'forbidden', 'Only an admin may call a data source with unsaved values');
+      throw validationProblem([{ path: 'config', message: 'Send unsaved values as {"config": {…}} in the body of a POST to this URL' }]);
+    }
+    return dataSourceOptions(c, query);
+  });
+
+  app.post('/instances/:id/data-sources/:name', async (c) => {
+    const body = await readBody(c, DataSourceQuery);
+    return dataSourceOptions(c, body.q ?? '', body.config);
   });
 
   return app;

@@ -4,12 +4,13 @@ import { live } from 'lit/directives/live.js';
 import { describedBy, renderError, renderHelp, renderLabel, type FieldForm, type FieldView } from './field-parts.js';
 import type { FieldOption, FieldSpec } from './field-spec.js';
 
-/** Loads a picker's options: the host calls `GET /instances/:id/data-sources/:source?q=`. */
-export type LoadOptions = (
-  dataSource: string,
-  query: string,
-  config: Record<string, unknown>,
-) => Promise<FieldOption[]>;
+/**
+ * Loads a picker's options: the host calls the data-source route. `config` holds only the fields the
+ * picker depends on (`x-plug-depends-on`), as the form has them now: the server refuses any other
+ * unsaved value. A host sends those that differ from the saved config (POST, admins only) and
+ * otherwise runs the data source with the saved config (GET).
+ */
+export type LoadOptions = (dataSource: string, query: string, config: Record<string, unknown>) => Promise<FieldOption[]>;
 
 /** @internal What a picker needs from its form beyond what every field renderer gets. */
 export interface PickerForm extends FieldForm {
@@ -70,7 +71,9 @@ export class PickerField implements ReactiveController {
   async #fetch(f: FieldSpec, query: string): Promise<FieldOption[]> {
     const loadOptions = this.form.loadOptions;
     if (!loadOptions || !f.dataSource) throw new Error(`no loadOptions for ${f.name}`);
-    const loaded = await loadOptions(f.dataSource, query, this.form.config());
+    const current = this.form.config();
+    const dependsOn = Object.fromEntries(f.dependsOn.filter((d) => Object.hasOwn(current, d)).map((d) => [d, current[d]]));
+    const loaded = await loadOptions(f.dataSource, query, dependsOn);
     const options = (Array.isArray(loaded) ? loaded : []).flatMap((o): FieldOption[] =>
       o && (typeof o.value === 'string' || typeof o.value === 'number')
         ? [{ value: String(o.value), label: typeof o.label === 'string' ? o.label : String(o.value) }]
@@ -278,8 +281,9 @@ export class PickerField implements ReactiveController {
       }}
     >
       ${renderLabel(form, id, f)}
-      ${f.multiple && picked.length
-        ? html`<ul class="chips" id="${id}-chips" aria-label=${form.t('form.pickerSelected', { label: f.label })}>
+      ${
+        f.multiple && picked.length
+          ? html`<ul class="chips" id="${id}-chips" aria-label=${form.t('form.pickerSelected', { label: f.label })}>
             ${picked.map(
               (v) => html`<li part="chip" class="chip">
                 <span>${this.#labelOf(v)}</span>
@@ -288,14 +292,19 @@ export class PickerField implements ReactiveController {
                   part="button"
                   aria-label=${form.t('form.pickerRemove', { label: this.#labelOf(v) })}
                   ?disabled=${form.disabled}
-                  @click=${() => form.pick(f, form.list(f).filter((x) => x !== v))}
+                  @click=${() =>
+                    form.pick(
+                      f,
+                      form.list(f).filter((x) => x !== v),
+                    )}
                 >
                   ×
                 </button>
               </li>`,
             )}
           </ul>`
-        : nothing}
+          : nothing
+      }
       <div class="combo">
         <input
           id=${id}
@@ -320,8 +329,9 @@ export class PickerField implements ReactiveController {
           @click=${() => this.#show(f)}
           @focus=${(e: FocusEvent) => (e.target as HTMLInputElement).select()}
         />
-        ${!f.multiple && !f.required && picked.length && !disabled
-          ? html`<button
+        ${
+          !f.multiple && !f.required && picked.length && !disabled
+            ? html`<button
               type="button"
               part="button"
               class="clear"
@@ -330,9 +340,11 @@ export class PickerField implements ReactiveController {
             >
               ×
             </button>`
-          : nothing}
-        ${showList
-          ? html`<ul
+            : nothing
+        }
+        ${
+          showList
+            ? html`<ul
               part="listbox"
               class="listbox"
               role="listbox"
@@ -354,17 +366,20 @@ export class PickerField implements ReactiveController {
                 </li>`,
               )}
             </ul>`
-          : nothing}
+            : nothing
+        }
       </div>
       <div class="picker-status" role="status">${status}</div>
-      ${open && this.#status === 'error'
-        ? html`<button type="button" part="button" class="retry" @click=${(e: Event) => this.#retry(f, e)}>
+      ${
+        open && this.#status === 'error'
+          ? html`<button type="button" part="button" class="retry" @click=${(e: Event) => this.#retry(f, e)}>
             ${form.t('form.pickerRetry')}
           </button>`
-        : nothing}
-      ${missing.length > 0
-        ? html`<div part="help" class="help" id="${id}-deps">${form.t('form.pickerDepends', { fields: missing.join(', ') })}</div>`
-        : nothing}
+          : nothing
+      }
+      ${
+        missing.length > 0 ? html`<div part="help" class="help" id="${id}-deps">${form.t('form.pickerDepends', { fields: missing.join(', ') })}</div>` : nothing
+      }
       ${renderHelp(id, f)} ${renderError(id, message)}
     </div>`;
   }
