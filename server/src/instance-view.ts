@@ -44,7 +44,7 @@ export function activationBlockers(
   if (!result.success) blockers.push(...fieldErrors(result.error.issues, 'config', 2));
   for (const state of connectionStates(integration, records)) {
     if (state.status === 'connected') continue;
-    const label = integration.connections[state.name]?.label ?? state.name;
+    const label = (Object.hasOwn(integration.connections, state.name) ? integration.connections[state.name]?.label : undefined) ?? state.name;
     const message =
       state.status === 'missing'
         ? `${label} is not connected`

@@ -131,7 +131,7 @@ export function createInstances(options: { cipher: Cipher; integrations: Integra
       const plain: Record<string, unknown> = {};
       const secretChanges = new Map<string, string | null>();
       for (const [name, value] of Object.entries(values)) {
-        if (!(name in shape)) {
+        if (!Object.hasOwn(shape, name)) {
           errors.push({ path: `config.${name}`, message: `${integration.name} has no field "${name}"` });
         } else if (secretFields.has(name)) {
           // Absent or "" keeps the stored secret (the browser never has it); null clears it.
@@ -187,7 +187,8 @@ export function createInstances(options: { cipher: Cipher; integrations: Integra
     async setApiKey(caller, id, name, values) {
       const instance = await service.get(caller, id);
       const integration = offered(instance);
-      const spec = integration.connections[name];
+      // Own keys only, here and below: a name like "constructor" must not reach Object.prototype.
+      const spec = Object.hasOwn(integration.connections, name) ? integration.connections[name] : undefined;
       if (!spec) throw new NotFoundError(`Connection "${name}"`);
       if (spec.kind !== 'apiKey') {
         throw new ConflictError(`${spec.label} is an OAuth connection: start it with POST /api/v1/instances/${instance.id}/connections/${name}/authorize`, {
@@ -195,7 +196,7 @@ export function createInstances(options: { cipher: Cipher; integrations: Integra
         });
       }
       const errors: FieldError[] = Object.keys(values)
-        .filter((k) => !(k in spec.fields))
+        .filter((k) => !Object.hasOwn(spec.fields, k))
         .map((k) => ({ path: `values.${k}`, message: `${spec.label} has no field "${k}"` }));
       const parsed = apiKeySchema(spec).safeParse(values);
       if (!parsed.success) errors.push(...fieldErrors(parsed.error.issues, 'values', 2));
@@ -215,7 +216,8 @@ export function createInstances(options: { cipher: Cipher; integrations: Integra
 
     async deleteConnection(caller, id, name) {
       const instance = await service.get(caller, id);
-      const spec = integrations.get(instance.integrationKey)?.connections[name];
+      const connections = integrations.get(instance.integrationKey)?.connections;
+      const spec = connections && Object.hasOwn(connections, name) ? connections[name] : undefined;
       if (instance.status === 'active' && spec) throw new ConflictError('Pause the instance before removing a connection it uses');
       if (spec && spec.kind !== 'apiKey') {
         await oauth.revokeConnection({ customerId: caller.tenant.customer.id, instanceId: instance.id, connection: name });

@@ -74,6 +74,13 @@ export function validationProblem(errors: FieldError[], detail = 'Some fields ar
 
 export const notFound = (what: string): HttpProblem => new HttpProblem(404, 'notFound', `${what} was not found`);
 
+/** PostgreSQL refusing text it cannot store (a NUL in a path segment, a header or JSON): the caller's input, not our fault. */
+function isUnstorableText(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  // 22021 character_not_in_repertoire (text), 22P05 untranslatable_character (jsonb's \u0000).
+  return error instanceof Error && (code === '22021' || code === '22P05');
+}
+
 /**
  * The one table from domain errors (what services, the store, OAuth and the runtime throw) to
  * the problem the API answers with. Undefined: not a domain error (a bug, answered 500).
@@ -117,6 +124,12 @@ export function problemFor(error: unknown): HttpProblem | undefined {
   if (error instanceof DataSourceError) return new HttpProblem(502, 'upstream', error.message);
   if (error instanceof BadCursorError) {
     return new HttpProblem(422, 'validation', 'The cursor is not one this API returned.', { errors: [{ path: 'query.cursor', message: error.message }] });
+  }
+  if (isUnstorableText(error)) {
+    return validationProblem(
+      [{ path: '(request)', message: 'A value holds a character that cannot be stored (NUL, \\u0000)' }],
+      'The request holds a character that cannot be stored (NUL, \\u0000).',
+    );
   }
   if (error instanceof WebhookRefusedError) {
     return error.status === 401

@@ -107,7 +107,8 @@ export class OAuthFlow {
     const customerStore = this.options.store.forCustomer(input.customer);
     const instance = await customerStore.getInstance(input.instanceId);
     if (!instance) throw new NotFoundError('This integration instance');
-    const def = this.options.integrations(instance.integrationKey)?.connections[input.connection];
+    const connections = this.options.integrations(instance.integrationKey)?.connections;
+    const def = connections && Object.hasOwn(connections, input.connection) ? connections[input.connection] : undefined;
     if (!def) throw new NotFoundError(`Connection "${input.connection}"`);
     if (def.kind !== 'oauth2') {
       throw new ConflictError(`Connection "${input.connection}" does not use the OAuth authorization flow.`);

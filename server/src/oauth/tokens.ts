@@ -128,7 +128,8 @@ export class TokenService {
     if (!instance || instance.customerId !== ref.customerId) {
       throw new ConnectionUnavailableError('not_found', 'This integration instance was not found.');
     }
-    const def = this.options.integrations(instance.integrationKey)?.connections[ref.connection];
+    const connections = this.options.integrations(instance.integrationKey)?.connections;
+    const def = connections && Object.hasOwn(connections, ref.connection) ? connections[ref.connection] : undefined;
     if (!def) throw new ConnectionUnavailableError('not_found', `This integration has no connection "${ref.connection}".`);
     if (def.kind === 'apiKey') throw new ConnectionUnavailableError('not_oauth', `Connection "${ref.connection}" does not use OAuth.`);
     return def;

@@ -37,7 +37,7 @@ export function executionRoutes({ store, integrations }: Pick<Services, 'store' 
     if (!instance) throw notFound('Instance');
     const integration = integrations.get(instance.integrationKey);
     const flow = c.req.param('flow');
-    const def = integration?.flows[flow];
+    const def = integration && Object.hasOwn(integration.flows, flow) ? integration.flows[flow] : undefined;
     if (!integration || !def || def.trigger.type !== 'webhook') throw notFound('Webhook flow');
     const secret = await runtime.webhooks.rotateSecret(instance, integration, flow);
     if (!secret) throw notFound('Webhook flow');

@@ -225,7 +225,7 @@ export function createRunner(options: RunnerOptions): Runner {
       early && claim.instanceId === row.instance_id ? await early : { instance: await store.vendor.getInstance(row.instance_id), connections: undefined };
     const instance = read.instance;
     const integration = instance && integrations.get(instance.integrationKey);
-    const flowDef = integration?.flows[row.flow];
+    const flowDef = integration && Object.hasOwn(integration.flows, row.flow) ? integration.flows[row.flow] : undefined;
     const logs: LogLine[] = [];
 
     if (!instance || !integration || !flowDef || (instance.status !== 'active' && instance.status !== 'error')) {

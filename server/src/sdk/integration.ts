@@ -64,29 +64,34 @@ function pageSchema(fields: z.ZodRawShape): Record<string, unknown> {
   return json;
 }
 
+/** A copy with no prototype: a name from a URL ("constructor", "__proto__") finds only what was declared. */
+function ownRecord<T>(from: Record<string, T> | undefined): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, from);
+}
+
 /** Declares an integration. Checks the definition at once so mistakes show at start-up, not in a customer's browser. */
 export function defineIntegration(def: IntegrationDefinition): Integration {
   if (!KEY.test(def.key)) throw new Error(`integration key "${def.key}": use lowercase letters, digits and dashes`);
-  const connections = def.connections ?? {};
+  const connections = ownRecord(def.connections);
   const configPages = def.configPages ?? [];
-  const dataSources = def.dataSources ?? {};
-  const flows = def.flows ?? {};
+  const dataSources = ownRecord(def.dataSources);
+  const flows = ownRecord(def.flows);
   for (const name of [...Object.keys(connections), ...Object.keys(dataSources), ...Object.keys(flows)]) {
     if (!NAME.test(name)) throw new Error(`${def.key}: name "${name}" must be an identifier`);
   }
 
-  const shape: Record<string, z.ZodType> = {};
+  const shape = ownRecord<z.ZodType>({});
   const secretFields: string[] = [];
   for (const page of configPages) {
     for (const [name, schema] of Object.entries(page.fields)) {
       if (!NAME.test(name)) throw new Error(`${def.key}: field "${name}" must be an identifier`);
-      if (name in shape) throw new Error(`${def.key}: field "${name}" appears on two pages`);
+      if (Object.hasOwn(shape, name)) throw new Error(`${def.key}: field "${name}" appears on two pages`);
       const kind = kindOf(schema as z.ZodType);
       if (!kind) throw new Error(`${def.key}: field "${name}" was not made with field.*()`);
       if (kind === 'secret') secretFields.push(name);
       if (kind === 'picker') {
         const source = z.globalRegistry.get(schema as z.ZodType)?.[FieldHint.dataSource] as string;
-        if (!(source in dataSources)) throw new Error(`${def.key}: field "${name}" uses unknown data source "${source}"`);
+        if (!Object.hasOwn(dataSources, source)) throw new Error(`${def.key}: field "${name}" uses unknown data source "${source}"`);
       }
       shape[name] = schema as z.ZodType;
     }
