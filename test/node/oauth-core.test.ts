@@ -17,10 +17,19 @@ import { consentOverHttp, startOAuthServer, type OAuthServer } from '../../demo/
 import { clientCredentials, oauth2 } from '../../server/src/sdk/connections.js';
 import { defineIntegration, type Integration } from '../../server/src/sdk/integration.js';
 import { createLogger } from '../../server/src/logger.js';
-import { CallbackRejected, ConnectionUnavailableError, createOAuth, oauthMigrations, type OAuth, type OAuthOptions } from '../../server/src/oauth/index.js';
+import {
+  CallbackRejected,
+  ConnectionUnavailableError,
+  StartRejected,
+  createOAuth,
+  oauthMigrations,
+  type OAuth,
+  type OAuthOptions,
+} from '../../server/src/oauth/index.js';
 import { problemFor } from '../../server/src/problem.js';
 import { createCipher, generateEncryptionKey } from '../../server/src/secrets.js';
 import { openStore, type Customer, type Store } from '../../server/src/store/index.js';
+import type { OAuthTables } from '../../server/src/oauth/schema.js';
 
 const PG_URL = process.env.PLUGBOARD_TEST_DATABASE_URL;
 const PUBLIC_URL = 'http://127.0.0.1:8787';
@@ -200,8 +209,15 @@ async function connect(f: Fixture, options: { instanceId?: string; customer?: Cu
     connection: 'chat',
     origin: APP_ORIGIN,
   });
-  const callbackUrl = await consentOverHttp(start.authorizationUrl);
-  return { start, callbackUrl, outcome: await f.oauth.flow.callback(callbackUrl) };
+  const opened = await openStart(f.oauth, start);
+  const callbackUrl = await consentOverHttp(opened.providerUrl);
+  return { start, opened, callbackUrl, outcome: await f.oauth.flow.callback(callbackUrl, opened.key) };
+}
+
+/** What the start page does for the browser the app opened it in: the provider URL and the cookie value it keeps. */
+async function openStart(o: OAuth, start: { state: string }, referrer = `${APP_ORIGIN}/settings/integrations`) {
+  const outcome = await o.flow.start(start.state, referrer);
+  return { providerUrl: outcome.providerUrl, key: outcome.cookie.value, outcome };
 }
 
 async function channelsStatus(f: Fixture, accessToken: string): Promise<number> {
@@ -216,9 +232,10 @@ for (const engine of engines) {
   describe(`OAuth core on ${engine.name}`, { skip: engine.skip }, () => {
     test('authorization code + PKCE: connects, stores the tokens encrypted, and the token works at the API', async (t) => {
       const f = await fixture(t, engine.name);
-      const { start, callbackUrl, outcome } = await connect(f);
+      const { start, opened, callbackUrl, outcome } = await connect(f);
 
-      const authUrl = new URL(start.authorizationUrl);
+      assert.equal(start.authorizationUrl, `${PUBLIC_URL}/oauth/start?state=${start.state}`);
+      const authUrl = new URL(opened.providerUrl);
       assert.equal(authUrl.searchParams.get('code_challenge_method'), 'S256');
       assert.equal(authUrl.searchParams.get('redirect_uri'), `${PUBLIC_URL}/oauth/callback`);
       assert.equal(authUrl.searchParams.get('state'), start.state);
@@ -261,33 +278,94 @@ for (const engine of engines) {
 
     test('a replayed state is refused and nothing more is exchanged', async (t) => {
       const f = await fixture(t, engine.name);
-      const { callbackUrl, outcome } = await connect(f);
+      const { callbackUrl, opened, outcome } = await connect(f);
       assert.equal(outcome.message.ok, true);
-      await assert.rejects(f.oauth.flow.callback(callbackUrl), (e: unknown) => e instanceof CallbackRejected && e.reason === 'used_state');
+      await assert.rejects(f.oauth.flow.callback(callbackUrl, opened.key), (e: unknown) => e instanceof CallbackRejected && e.reason === 'used_state');
       assert.equal(f.server.tokenRequests.length, 1);
     });
 
     test('concurrent callbacks with one state: exactly one wins', async (t) => {
       const f = await fixture(t, engine.name);
       const start = await f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'chat', origin: APP_ORIGIN });
-      const callbackUrl = await consentOverHttp(start.authorizationUrl);
-      const results = await Promise.allSettled([1, 2, 3, 4].map(() => f.oauth.flow.callback(callbackUrl)));
+      const opened = await openStart(f.oauth, start);
+      const callbackUrl = await consentOverHttp(opened.providerUrl);
+      const results = await Promise.allSettled([1, 2, 3, 4].map(() => f.oauth.flow.callback(callbackUrl, opened.key)));
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
       assert.ok(results.every((r) => r.status === 'fulfilled' || (r.reason instanceof CallbackRejected && r.reason.reason === 'used_state')));
       assert.equal(f.server.tokenRequests.length, 1);
     });
 
+    test('bound to the browser: the start page opens only from the recorded origin, and only once', async (t) => {
+      const f = await fixture(t, engine.name);
+      const start = await f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'chat', origin: APP_ORIGIN });
+      // A link handed to someone else: opened from a mail (no referrer) or from another site.
+      for (const referrer of [undefined, 'https://evil.example/phish', 'not a url']) {
+        await assert.rejects(f.oauth.flow.start(start.state, referrer), (e: unknown) => e instanceof StartRejected && e.reason === 'wrong_origin');
+      }
+      const opened = await openStart(f.oauth, start);
+      assert.equal(new URL(opened.providerUrl).origin, f.server.issuer);
+      assert.equal(opened.outcome.providerLabel, 'Chat workspace');
+      assert.match(opened.outcome.cookie.name, /^plugboard_oauth_[0-9a-f]{16}$/);
+      assert.ok(opened.outcome.cookie.maxAgeSeconds > 0 && opened.outcome.cookie.maxAgeSeconds <= 600);
+      // The stored row holds a hash, never the cookie's value.
+      const stored = JSON.stringify(await f.store.db.withTables<OAuthTables>().selectFrom('oauth_sessions').selectAll().execute());
+      assert.ok(!stored.includes(opened.key));
+      await assert.rejects(openStart(f.oauth, start), (e: unknown) => e instanceof StartRejected && e.reason === 'used_state');
+      await assert.rejects(
+        f.oauth.flow.start(oauth.generateRandomState(), APP_ORIGIN),
+        (e: unknown) => e instanceof StartRejected && e.reason === 'unknown_state',
+      );
+    });
+
+    test('bound to the browser: the cookie is __Host- (Secure) on https and loopback http, plain on other http hosts', async (t) => {
+      const f = await fixture(t, engine.name);
+      const secure = (publicUrl: string) =>
+        createOAuth({ store: f.store, cipher: createCipher(generateEncryptionKey()), integrations: [], publicUrl, allowedOrigins: [] }).flow.secureCookie;
+      assert.deepEqual(
+        ['https://plugboard.acme.test', 'http://127.0.0.1:8787', 'http://localhost:3000', 'http://[::1]:3000', 'http://plugboard.internal'].map(secure),
+        [true, true, true, true, false],
+      );
+    });
+
+    test("bound to the browser: a callback without the start cookie, or with another browser's, is refused and audited; nothing is exchanged or stored", async (t) => {
+      const f = await fixture(t, engine.name);
+      // The admin starts a flow and hands the provider's URL to someone else, who consents.
+      const admin = await f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'chat', origin: APP_ORIGIN });
+      const adminBrowser = await openStart(f.oauth, admin);
+      const victimCallback = await consentOverHttp(adminBrowser.providerUrl, { login: 'victim' });
+      await assert.rejects(f.oauth.flow.callback(victimCallback, undefined), (e: unknown) => e instanceof CallbackRejected && e.reason === 'other_browser');
+      // Another browser's cookie (its own flow's) does not fit this flow either.
+      const second = await f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'chat', origin: APP_ORIGIN });
+      const secondBrowser = await openStart(f.oauth, second);
+      const otherCallback = await consentOverHttp(secondBrowser.providerUrl, { login: 'victim' });
+      const third = await openStart(
+        f.oauth,
+        await f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'chat', origin: APP_ORIGIN }),
+      );
+      await assert.rejects(f.oauth.flow.callback(otherCallback, third.key), (e: unknown) => e instanceof CallbackRejected && e.reason === 'other_browser');
+      // A refused callback spends the state: the right cookie afterwards doesn't revive it.
+      await assert.rejects(f.oauth.flow.callback(otherCallback, secondBrowser.key), (e: unknown) => e instanceof CallbackRejected && e.reason === 'used_state');
+
+      assert.equal(await f.store.forCustomer(f.customer).getConnection(f.instanceId, 'chat'), undefined);
+      assert.equal(f.server.tokenRequests.length, 0);
+      const refused = (await f.store.forCustomer(f.customer).listAudit()).filter((e) => e.action === 'connection.oauth_refused');
+      assert.deepEqual(refused.map((e) => e.details.reason).sort(), ['no_start_cookie', 'other_browser']);
+      assert.equal(f.logs.filter((l) => l.includes('oauth callback refused')).length, 2);
+      assert.ok(!f.logs.join('').includes(third.key), 'the cookie value is never logged');
+    });
+
     test('an expired or unknown state is refused; nothing is stored', async (t) => {
       const f = await fixture(t, engine.name);
       const start = await f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'chat', origin: APP_ORIGIN });
-      const callbackUrl = await consentOverHttp(start.authorizationUrl);
+      const opened = await openStart(f.oauth, start);
+      const callbackUrl = await consentOverHttp(opened.providerUrl);
       f.advance(10 * 60_000 + 1000);
-      await assert.rejects(f.oauth.flow.callback(callbackUrl), (e: unknown) => e instanceof CallbackRejected && e.reason === 'expired_state');
+      await assert.rejects(f.oauth.flow.callback(callbackUrl, opened.key), (e: unknown) => e instanceof CallbackRejected && e.reason === 'expired_state');
       const forged = new URL(callbackUrl);
       forged.searchParams.set('state', oauth.generateRandomState());
-      await assert.rejects(f.oauth.flow.callback(forged), (e: unknown) => e instanceof CallbackRejected && e.reason === 'unknown_state');
+      await assert.rejects(f.oauth.flow.callback(forged, opened.key), (e: unknown) => e instanceof CallbackRejected && e.reason === 'unknown_state');
       forged.searchParams.delete('state');
-      await assert.rejects(f.oauth.flow.callback(forged), (e: unknown) => e instanceof CallbackRejected && e.reason === 'missing_state');
+      await assert.rejects(f.oauth.flow.callback(forged, opened.key), (e: unknown) => e instanceof CallbackRejected && e.reason === 'missing_state');
       assert.equal(await f.store.forCustomer(f.customer).getConnection(f.instanceId, 'chat'), undefined);
       assert.equal(f.server.tokenRequests.length, 0);
     });
@@ -321,11 +399,12 @@ for (const engine of engines) {
         connection: 'chat',
         origin: APP_ORIGIN,
       });
-      const attackerCallback = await consentOverHttp(attacker.authorizationUrl, { login: 'mallory' });
+      const attackerCallback = await consentOverHttp((await openStart(f.oauth, attacker)).providerUrl, { login: 'mallory' });
       const victim = await f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'chat', origin: APP_ORIGIN });
+      const victimBrowser = await openStart(f.oauth, victim);
       const swapped = new URL(attackerCallback);
       swapped.searchParams.set('state', victim.state);
-      const outcome = await f.oauth.flow.callback(swapped);
+      const outcome = await f.oauth.flow.callback(swapped, victimBrowser.key);
       assert.equal(outcome.message.ok, false);
       assert.match(outcome.message.error ?? '', /invalid_grant/);
       assert.equal(await f.store.forCustomer(f.customer).getConnection(f.instanceId, 'chat'), undefined);
@@ -341,14 +420,15 @@ for (const engine of engines) {
       const noCode = new URL(`${PUBLIC_URL}/oauth/callback`);
       noCode.searchParams.set('state', start.state);
       noCode.searchParams.set('iss', f.server.issuer);
-      const first = await f.oauth.flow.callback(noCode);
+      const first = await f.oauth.flow.callback(noCode, (await openStart(f.oauth, start)).key);
       assert.equal(first.message.ok, false);
       assert.ok(first.message.error);
 
       const denied = await f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'chat', origin: APP_ORIGIN });
-      const deniedUrl = await consentOverHttp(denied.authorizationUrl, { decision: 'deny' });
+      const deniedBrowser = await openStart(f.oauth, denied);
+      const deniedUrl = await consentOverHttp(deniedBrowser.providerUrl, { decision: 'deny' });
       assert.equal(deniedUrl.searchParams.get('error'), 'access_denied');
-      const second = await f.oauth.flow.callback(deniedUrl);
+      const second = await f.oauth.flow.callback(deniedUrl, deniedBrowser.key);
       assert.deepEqual({ ok: second.message.ok, error: second.message.error }, { ok: false, error: 'Access was denied at the provider.' });
       assert.equal(await f.store.forCustomer(f.customer).getConnection(f.instanceId, 'chat'), undefined);
       assert.equal(f.server.tokenRequests.length, 0);
@@ -391,7 +471,7 @@ for (const engine of engines) {
         connection: 'chat',
         origin: APP_ORIGIN,
       });
-      await assert.rejects(consentOverHttp(start.authorizationUrl), /redirect_uri/);
+      await assert.rejects(consentOverHttp((await openStart(misconfigured, start)).providerUrl), /redirect_uri/);
     });
 
     test('refresh after expiry: a short-lived token is renewed, and the new one works', async (t) => {

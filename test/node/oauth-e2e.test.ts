@@ -100,8 +100,22 @@ describe('OAuth end to end in Chromium', { skip: bundle.skip }, () => {
     const popupPromise = page.waitForEvent('popup', { timeout: WAIT });
     await dialog.getByRole('button', { name: 'Connect Chatwave workspace', exact: true }).click();
     const popup = await popupPromise;
-    // Opened blank on the click (mobile Safari allows only that), then sent to the provider.
+    const visited: string[] = [];
+    popup.on('framenavigated', (frame) => {
+      if (frame === popup.mainFrame()) visited.push(frame.url());
+    });
+    // Opened blank on the click (mobile Safari allows only that), then sent to Plugboard's start page, then to the provider.
     await popup.waitForURL((u) => u.href.startsWith(demo.oauthIssuer!), { timeout: WAIT });
+    assert.ok(
+      visited.some((u) => u.startsWith(`${demo.url}/oauth/start?state=`)),
+      `the start page came first: ${visited.join(' ')}`,
+    );
+    // Chromium keeps the __Host- cookie on http://127.0.0.1 (loopback counts as a secure context).
+    const binding = (await page.context().cookies(demo.url)).filter((c) => c.name.startsWith('__Host-plugboard_oauth_'));
+    assert.deepEqual(
+      binding.map((c) => ({ httpOnly: c.httpOnly, secure: c.secure, sameSite: c.sameSite, path: c.path })),
+      [{ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' }],
+    );
     const callbackProblems: string[] = [];
     popup.on('console', (m) => callbackProblems.push(m.text()));
     await consent(popup);
@@ -154,5 +168,47 @@ describe('OAuth end to end in Chromium', { skip: bundle.skip }, () => {
     assert.equal(instances.find((i: { integrationKey: string }) => i.integrationKey === 'chatwave-notifier').connections[0].status, 'connected');
     assert.deepEqual(problems, []);
     await page.context().close();
+  });
+  test("another browser can't finish a flow: the provider URL handed on ends on a page saying so, and nothing connects", async (t) => {
+    if (!demo.oauthIssuer) return t.skip(`demo OAuth server not running: ${demo.oauthProblem}`);
+    // globex's Chatwave instance exists and was disconnected by the first test.
+    const { instances } = await apiAs('globex', '/instances');
+    const chatwave = instances.find((i: { integrationKey: string }) => i.integrationKey === 'chatwave-notifier');
+    assert.ok(chatwave, 'the first test created the instance');
+    // The admin starts a flow from the app's page (as the element's redirect mode does) and copies the provider's URL.
+    // (The start link itself can't be handed on: the start page wants a Referer from the app's origin.)
+    const admin = await browser.newContext();
+    const page = await admin.newPage();
+    await page.goto(`${demo.url}/?customer=globex`);
+    const providerRequest = page.waitForRequest((r) => r.isNavigationRequest() && r.url().startsWith(demo.oauthIssuer!), { timeout: WAIT });
+    await page.evaluate(async (instanceId) => {
+      const { token } = (await (await fetch('/demo/token?customer=globex')).json()) as { token: string };
+      const res = await fetch(`/api/v1/instances/${instanceId}/connections/chatwave/authorize`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ mode: 'redirect', returnUrl: location.href }),
+      });
+      // As the element does: a link with its own referrer policy (the demo page's is no-referrer).
+      const link = document.createElement('a');
+      link.href = ((await res.json()) as { authorizationUrl: string }).authorizationUrl;
+      link.referrerPolicy = 'origin';
+      document.body.append(link);
+      link.click();
+    }, chatwave.id as string);
+    const handedOn = (await providerRequest).url();
+    await admin.close();
+
+    // Someone else signs in and consents with it in their own browser.
+    const other = await browser.newContext();
+    const victim = await other.newPage();
+    await victim.goto(handedOn);
+    await consent(victim);
+    await victim.waitForURL((u) => u.href.startsWith(`${demo.url}/oauth/callback`), { timeout: WAIT });
+    await shown(victim.getByRole('heading', { name: 'This connection could not be completed' }));
+    await shown(victim.getByText('This sign-in was not started in this browser', { exact: false }));
+    await other.close();
+
+    const after = await apiAs('globex', `/instances/${chatwave.id}`);
+    assert.equal(after.connections[0].status, 'missing');
   });
 });

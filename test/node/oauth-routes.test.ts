@@ -43,7 +43,11 @@ interface Fixture {
   store: Store;
   logs: string[];
   bodies: string[];
-  call(method: string, path: string, o?: { body?: unknown; origin?: string | null; claims?: Record<string, unknown>; token?: null }): Promise<Res>;
+  call(
+    method: string,
+    path: string,
+    o?: { body?: unknown; origin?: string | null; claims?: Record<string, unknown>; token?: null; headers?: Record<string, string> },
+  ): Promise<Res>;
   createInstance(claims?: Record<string, unknown>): Promise<Instance>;
   /** Every access/refresh token the store held when `noteTokens` ran. */
   seenTokens: string[];
@@ -98,7 +102,7 @@ async function fixture(t: TestContext, engine: 'sqlite' | 'postgres', serverOpti
   });
   const app = createApp({ services, verifier: createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: JSON.stringify({ keys: [key.publicJwk] }) }) });
   const call: Fixture['call'] = async (method, path, o = {}) => {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...o.headers };
     if (o.token !== null) headers.authorization = `Bearer ${await signToken(key, { claims: o.claims })}`;
     if (o.origin !== null) headers.origin = o.origin ?? ORIGIN;
     if (o.body !== undefined) headers['content-type'] = 'application/json';
@@ -146,13 +150,28 @@ function callbackPath(url: URL): string {
   return `/oauth/callback${url.search}`;
 }
 
+/**
+ * What a browser does with the start page the app opened (its Referer is the app's page): keeps the
+ * cookie it sets and follows its refresh to the provider.
+ */
+async function openStart(f: Fixture, authorizationUrl: string, referer: string | null = `${ORIGIN}/settings/integrations`) {
+  const url = new URL(authorizationUrl);
+  assert.equal(url.origin + url.pathname, `${PUBLIC_URL}/oauth/start`);
+  const page = await f.call('GET', url.pathname + url.search, { token: null, origin: null, headers: referer ? { referer } : {} });
+  const cookie = page.headers.get('set-cookie')?.split(';')[0];
+  const refresh = /<meta http-equiv="refresh" content="0;url=([^"]*)">/.exec(page.text)?.[1]?.replaceAll('&amp;', '&');
+  return { page, cookie, providerUrl: refresh };
+}
+
 async function connect(f: Fixture, instanceId: string, body: unknown = {}) {
   const start = await f.call('POST', `/api/v1/instances/${instanceId}/connections/chat/authorize`, { body });
   assert.equal(start.status, 200, start.text);
   const authorize = AuthorizeResponse.parse(start.body);
-  const providerRedirect = await consentOverHttp(authorize.authorizationUrl);
-  const page = await f.call('GET', callbackPath(providerRedirect), { token: null, origin: null });
-  return { authorize, providerRedirect, page };
+  const opened = await openStart(f, authorize.authorizationUrl);
+  assert.equal(opened.page.status, 200, opened.page.text);
+  const providerRedirect = await consentOverHttp(opened.providerUrl!);
+  const page = await f.call('GET', callbackPath(providerRedirect), { token: null, origin: null, headers: { cookie: opened.cookie! } });
+  return { authorize, opened, providerRedirect, page };
 }
 
 for (const engine of [
@@ -163,10 +182,19 @@ for (const engine of [
     test('connect in a popup: authorize, consent, callback page posts to the recorded origin only, instance shows connected', async (t) => {
       const f = await fixture(t, engine.name);
       const instance = await f.createInstance();
-      const { authorize, page, providerRedirect } = await connect(f, instance.id);
+      const { authorize, opened, page, providerRedirect } = await connect(f, instance.id);
       const code = providerRedirect.searchParams.get('code')!;
       assert.ok(!f.logs.join('').includes(code), 'the authorization code is not logged');
-      assert.match(authorize.authorizationUrl, new RegExp(`^${f.server.issuer}/`));
+      assert.match(opened.providerUrl!, new RegExp(`^${f.server.issuer}/`));
+      // The start page: says where it goes, sets a __Host- (Secure, Path=/, no Domain), HttpOnly, Lax cookie (http on loopback counts as secure).
+      assert.match(opened.page.text, /<h1>Connecting to Chat workspace…<\/h1>/);
+      assert.doesNotMatch(opened.page.text, /<script/);
+      assert.match(
+        opened.page.headers.get('set-cookie') ?? '',
+        /^__Host-plugboard_oauth_[0-9a-f]{16}=[\w-]{43}; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+      );
+      // The callback spends the cookie.
+      assert.match(page.headers.get('set-cookie') ?? '', /^__Host-plugboard_oauth_[0-9a-f]{16}=; Max-Age=0; Path=\/; Secure/);
       assert.equal(page.status, 200);
       const csp = page.headers.get('content-security-policy') ?? '';
       assert.match(csp, /script-src 'self'/);
@@ -220,6 +248,54 @@ for (const engine of [
       assert.equal(f.server.tokenRequests.length, 1);
     });
 
+    test("bound to the browser: the start link refuses another site or a bare link; a callback without the start cookie or with another browser's gets a page saying so, and nothing is stored", async (t) => {
+      const f = await fixture(t, engine.name);
+      const instance = await f.createInstance();
+      const authorize = async () => AuthorizeResponse.parse((await f.call('POST', `/api/v1/instances/${instance.id}/connections/chat/authorize`)).body);
+      const refusedPage = (res: Res, pattern: RegExp) => {
+        assert.equal(res.status, 400);
+        assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+        assert.match(res.text, pattern);
+        assert.doesNotMatch(res.text, /<script|http-equiv/);
+      };
+      // The admin hands the start link to someone else: opened from a mail or from another site.
+      const handed = await authorize();
+      for (const referer of [null, 'https://evil.example/']) {
+        const refused = await openStart(f, handed.authorizationUrl, referer);
+        refusedPage(refused.page, /only be started from the app/);
+        assert.equal(refused.cookie, undefined, 'no binding cookie for a refused start');
+      }
+
+      // The admin opens it, then hands on the provider's URL: the other browser's callback has no start cookie.
+      const admin = await authorize();
+      const adminBrowser = await openStart(f, admin.authorizationUrl);
+      assert.ok(adminBrowser.cookie);
+      const victimRedirect = await consentOverHttp(adminBrowser.providerUrl!, { login: 'victim' });
+      const noCookie = await f.call('GET', callbackPath(victimRedirect), { token: null, origin: null });
+      refusedPage(noCookie, /not started in this browser/);
+
+      // A browser with a start cookie of its own flow (same name scheme, other value) is refused too.
+      const other = await authorize();
+      const otherBrowser = await openStart(f, other.authorizationUrl);
+      const third = await openStart(f, (await authorize()).authorizationUrl);
+      const otherRedirect = await consentOverHttp(otherBrowser.providerUrl!, { login: 'victim' });
+      const [name] = otherBrowser.cookie!.split('=');
+      const wrongValue = await f.call('GET', callbackPath(otherRedirect), {
+        token: null,
+        origin: null,
+        headers: { cookie: `${name}=${third.cookie!.split('=')[1]}; ${third.cookie}` },
+      });
+      refusedPage(wrongValue, /not started in this browser/);
+
+      assert.equal(f.server.tokenRequests.length, 0);
+      const read = await f.call('GET', `/api/v1/instances/${instance.id}`);
+      assert.equal(Instance.parse(read.body).connections.find((c) => c.name === 'chat')?.status, 'missing');
+      assert.equal(f.logs.filter((l) => l.includes('oauth start refused')).length, 2);
+      assert.equal(f.logs.filter((l) => l.includes('oauth callback refused')).length, 2);
+      const audit = await f.store.db.selectFrom('audit_events').selectAll().where('action', '=', 'connection.oauth_refused').execute();
+      assert.equal(audit.length, 2);
+    });
+
     test('authorize: origin must be allowed, admins only, own instances only, OAuth connections only', async (t) => {
       const f = await fixture(t, engine.name);
       const instance = await f.createInstance();
@@ -270,8 +346,9 @@ for (const engine of [
       const f = await fixture(t, engine.name);
       const instance = await f.createInstance();
       const start = await f.call('POST', `/api/v1/instances/${instance.id}/connections/chat/authorize`);
-      const denied = await consentOverHttp(AuthorizeResponse.parse(start.body).authorizationUrl, { decision: 'deny' });
-      const page = await f.call('GET', callbackPath(denied), { token: null, origin: null });
+      const opened = await openStart(f, AuthorizeResponse.parse(start.body).authorizationUrl);
+      const denied = await consentOverHttp(opened.providerUrl!, { decision: 'deny' });
+      const page = await f.call('GET', callbackPath(denied), { token: null, origin: null, headers: { cookie: opened.cookie! } });
       assert.equal(page.status, 200);
       const result = pageResult(page.text);
       assert.equal(result.message.ok, false);

@@ -1,7 +1,10 @@
 // The authorization-code flow with PKCE: `authorize` records a single-use state (10 minutes,
 // bound to customer, instance and connection, with the caller's origin and an encrypted PKCE
-// verifier) and builds the provider URL; `callback` consumes the state atomically, exchanges the
-// code and stores the tokens. Every OAuth step is oauth4webapi's.
+// verifier) and answers with Plugboard's own start page; `start` (that page) checks the browser
+// came from the recorded origin, binds the flow to it with a random cookie value whose hash is
+// stored, and sends it to the provider; `callback` consumes the state atomically, refuses a browser
+// without the start cookie, exchanges the code and stores the tokens. Every OAuth step is oauth4webapi's.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import type { AuthorizeResponse, OAuthCallbackMessage } from 'plugboard/protocol';
 import type { Logger } from '../logger.js';
@@ -14,6 +17,7 @@ import type { OAuthTables } from './schema.js';
 import type { OAuth2Connection } from '../sdk/connections.js';
 
 export const SESSION_TTL_MS = 10 * 60_000;
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** Authorization parameters an integration's `extraAuthorizationParams` may not override. */
 const RESERVED_PARAMS = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method']);
 
@@ -33,11 +37,32 @@ export interface StartAuthorizationInput {
 export class CallbackRejected extends Error {
   override name = 'CallbackRejected';
   constructor(
-    readonly reason: 'missing_state' | 'unknown_state' | 'expired_state' | 'used_state',
+    readonly reason: 'missing_state' | 'unknown_state' | 'expired_state' | 'used_state' | 'other_browser',
     message: string,
   ) {
     super(message);
   }
+}
+
+/** Why the start page did not send the browser on to the provider: shown as a page, nothing changed. */
+export class StartRejected extends Error {
+  override name = 'StartRejected';
+  constructor(
+    readonly reason: 'missing_state' | 'unknown_state' | 'expired_state' | 'used_state' | 'wrong_origin',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the start page does: set the binding cookie, then go to the provider. */
+export interface StartOutcome {
+  /** The provider's authorization URL. */
+  providerUrl: string;
+  /** The connection's label, for "Connecting to …". */
+  providerLabel: string;
+  /** The cookie that binds the flow to this browser; only its hash is stored. */
+  cookie: { name: string; value: string; maxAgeSeconds: number };
 }
 
 /** The callback's outcome for a known, fresh state: what to tell the opener (or the return URL). */
@@ -66,11 +91,27 @@ export class OAuthFlow {
   private readonly db: OAuthDb;
   private readonly now: () => number;
   readonly redirectUri: string;
+  readonly startUri: string;
+  /**
+   * `__Host-` cookies need Secure, which browsers take only from a secure context: https, or
+   * http on a loopback host (Chromium 156 takes them on http://127.0.0.1 and http://localhost; the
+   * e2e test checks it). Plain http on any other host gets a plain cookie without Secure.
+   */
+  readonly secureCookie: boolean;
 
   constructor(private readonly options: OAuthFlowOptions) {
     this.db = options.store.db.withTables<OAuthTables>();
     this.now = options.clock ?? Date.now;
-    this.redirectUri = `${options.publicUrl.replace(/\/+$/, '')}/oauth/callback`;
+    const base = options.publicUrl.replace(/\/+$/, '');
+    this.redirectUri = `${base}/oauth/callback`;
+    this.startUri = `${base}/oauth/start`;
+    const url = new URL(base);
+    this.secureCookie = url.protocol === 'https:' || LOOPBACK_HOSTS.has(url.hostname);
+  }
+
+  /** The binding cookie's name (before any `__Host-` prefix): one per flow, so two flows in one browser don't clash. */
+  cookieName(state: string): string {
+    return `plugboard_oauth_${createHash('sha256').update(state).digest('hex').slice(0, 16)}`;
   }
 
   /** Checks the caller, records the session and returns the provider's authorization URL. */
@@ -120,6 +161,17 @@ export class OAuthFlow {
     const verifier = oauth.generateRandomCodeVerifier();
     const now = this.now();
     const expiresAt = new Date(now + (this.options.sessionTtlMs ?? SESSION_TTL_MS)).toISOString();
+    const url = new URL(provider.as.authorization_endpoint);
+    for (const [name, value] of Object.entries(def.extraAuthorizationParams ?? {})) {
+      if (!RESERVED_PARAMS.has(name)) url.searchParams.set(name, value);
+    }
+    url.searchParams.set('client_id', provider.client.client_id);
+    url.searchParams.set('redirect_uri', this.redirectUri);
+    url.searchParams.set('response_type', 'code');
+    if (def.scopes.length) url.searchParams.set('scope', def.scopes.join(' '));
+    url.searchParams.set('state', state);
+    url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier));
+    url.searchParams.set('code_challenge_method', 'S256');
     await this.db
       .insertInto('oauth_sessions')
       .values({
@@ -135,6 +187,9 @@ export class OAuthFlow {
         created_at: new Date(now).toISOString(),
         expires_at: expiresAt,
         used_at: null,
+        provider_url: url.href,
+        provider_label: def.label,
+        browser_hash: null,
       })
       .execute();
     // Sweep sessions that ended more than a day ago; cheap with the expiry index.
@@ -143,25 +198,66 @@ export class OAuthFlow {
       .where('expires_at', '<', new Date(now - 86_400_000).toISOString())
       .execute();
 
-    const url = new URL(provider.as.authorization_endpoint);
-    for (const [name, value] of Object.entries(def.extraAuthorizationParams ?? {})) {
-      if (!RESERVED_PARAMS.has(name)) url.searchParams.set(name, value);
-    }
-    url.searchParams.set('client_id', provider.client.client_id);
-    url.searchParams.set('redirect_uri', this.redirectUri);
-    url.searchParams.set('response_type', 'code');
-    if (def.scopes.length) url.searchParams.set('scope', def.scopes.join(' '));
-    url.searchParams.set('state', state);
-    url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier));
-    url.searchParams.set('code_challenge_method', 'S256');
-    return { authorizationUrl: url.href, state, expiresAt, callbackOrigin: new URL(this.redirectUri).origin };
+    // The browser goes to Plugboard's start page first, never straight to the provider.
+    const start = new URL(this.startUri);
+    start.searchParams.set('state', state);
+    return { authorizationUrl: start.href, state, expiresAt, callbackOrigin: new URL(this.redirectUri).origin };
   }
 
   /**
-   * Finishes the flow for the callback URL the provider redirected to. Throws CallbackRejected
-   * when the state is missing, unknown, expired or used (nothing is stored then).
+   * The start page, opened by the element (popup or redirect). Only a navigation from the
+   * recorded origin may start it (the Referer's origin: a page can't forge it, and a link opened
+   * from a mail or another site doesn't carry it), and only once; it returns the cookie value
+   * that the callback will require from this browser.
    */
-  async callback(callbackUrl: URL): Promise<CallbackOutcome> {
+  async start(state: string | undefined, referrer: string | undefined): Promise<StartOutcome> {
+    if (!state) throw new StartRejected('missing_state', 'This sign-in link is incomplete (no state). Start the connection again from the integration.');
+    const nowMs = this.now();
+    const nowIso = new Date(nowMs).toISOString();
+    const session = await this.db
+      .selectFrom('oauth_sessions')
+      .select(['origin', 'expires_at', 'used_at', 'browser_hash'])
+      .where('state', '=', state)
+      .executeTakeFirst();
+    if (!session) throw new StartRejected('unknown_state', 'This sign-in is not known here. Start the connection again from the integration.');
+    if (session.used_at || session.browser_hash) {
+      throw new StartRejected('used_state', 'This sign-in link was already opened. Start the connection again from the integration.');
+    }
+    if (session.expires_at <= nowIso)
+      throw new StartRejected('expired_state', 'This sign-in took too long and expired. Start the connection again from the integration.');
+    if (originOf(referrer) !== session.origin) {
+      throw new StartRejected(
+        'wrong_origin',
+        'This sign-in can only be started from the app that asked for it. Start the connection again from the integration.',
+      );
+    }
+    const value = randomBytes(32).toString('base64url');
+    // Single use under concurrent opens: only one UPDATE binds a browser.
+    const bound = await this.db
+      .updateTable('oauth_sessions')
+      .set({ browser_hash: browserHash(value) })
+      .where('state', '=', state)
+      .where('browser_hash', 'is', null)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', nowIso)
+      .returning(['provider_url', 'provider_label', 'expires_at'])
+      .executeTakeFirst();
+    if (!bound?.provider_url) throw new StartRejected('used_state', 'This sign-in link was already opened. Start the connection again from the integration.');
+    const maxAgeSeconds = Math.max(1, Math.floor((Date.parse(bound.expires_at) - nowMs) / 1000));
+    return {
+      providerUrl: bound.provider_url,
+      providerLabel: bound.provider_label ?? 'the provider',
+      cookie: { name: this.cookieName(state), value, maxAgeSeconds },
+    };
+  }
+
+  /**
+   * Finishes the flow for the callback URL the provider redirected to, with the start cookie's
+   * value this browser sent (`undefined` when it sent none). Throws CallbackRejected when the state
+   * is missing, unknown, expired or used, or the browser is not the one that opened the start
+   * page (nothing is stored then; the state is spent).
+   */
+  async callback(callbackUrl: URL, browserKey: string | undefined): Promise<CallbackOutcome> {
     const state = callbackUrl.searchParams.get('state');
     if (!state) throw new CallbackRejected('missing_state', 'This sign-in link is incomplete (no state). Start the connection again from the integration.');
     const nowIso = new Date(this.now()).toISOString();
@@ -179,6 +275,21 @@ export class OAuthFlow {
       if (!known) throw new CallbackRejected('unknown_state', 'This sign-in is not known here. Start the connection again from the integration.');
       if (known.used_at) throw new CallbackRejected('used_state', 'This sign-in was already completed. Start the connection again if you need to reconnect.');
       throw new CallbackRejected('expired_state', 'This sign-in took too long and expired. Start the connection again from the integration.');
+    }
+    if (!sameBrowser(browserKey, session.browser_hash)) {
+      // Someone else's browser finished a flow this customer's admin started: refuse, and say so in the audit trail.
+      this.options.logger?.warn({ instanceId: session.instance_id, connection: session.connection, reason: 'other_browser' }, 'oauth callback refused');
+      await this.options.store.vendor.recordAudit({
+        customerId: session.customer_id,
+        actor: session.actor,
+        action: 'connection.oauth_refused',
+        target: `instance:${session.instance_id}`,
+        details: { connection: session.connection, reason: browserKey ? 'other_browser' : 'no_start_cookie' },
+      });
+      throw new CallbackRejected(
+        'other_browser',
+        'This sign-in was not started in this browser, so it was not connected. Start the connection again from the integration, in the same browser.',
+      );
     }
 
     const base = { type: 'plugboard:oauth' as const, state, instanceId: session.instance_id, connection: session.connection };
@@ -269,6 +380,27 @@ export class OAuthFlow {
       if (error instanceof ProviderConfigError) this.options.logger?.error({ reason: error.message }, 'oauth provider misconfigured');
       throw error;
     }
+  }
+}
+
+function browserHash(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/** Constant-time comparison of the cookie's hash with the stored one. */
+function sameBrowser(browserKey: string | undefined, storedHash: string | null): boolean {
+  if (!browserKey || !storedHash) return false;
+  const presented = Buffer.from(browserHash(browserKey), 'hex');
+  const stored = Buffer.from(storedHash, 'hex');
+  return presented.length === stored.length && timingSafeEqual(presented, stored);
+}
+
+function originOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
   }
 }
 

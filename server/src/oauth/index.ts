@@ -8,7 +8,7 @@ import { OAuthFlow } from './flow.js';
 import { integrationLookup, TokenService, type ConnectionRef, type IntegrationLookup, type OAuthCredentials } from './tokens.js';
 
 export { oauthMigrations } from './migrations.js';
-export { OAuthFlow, CallbackRejected, SESSION_TTL_MS, type CallbackOutcome, type StartAuthorizationInput } from './flow.js';
+export { OAuthFlow, CallbackRejected, StartRejected, SESSION_TTL_MS, type CallbackOutcome, type StartAuthorizationInput, type StartOutcome } from './flow.js';
 export {
   TokenService,
   ConnectionUnavailableError,

@@ -27,4 +27,18 @@ export const oauthMigrations: Record<string, Migration> = {
       await db.schema.dropTable('oauth_sessions').ifExists().execute();
     },
   },
+  // The start page and the browser binding (issue 9): sessions from before it have no provider URL
+  // and can't be started; they expire within minutes.
+  '0110_oauth_browser_binding': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('oauth_sessions').addColumn('provider_url', 'text').execute();
+      await db.schema.alterTable('oauth_sessions').addColumn('provider_label', 'text').execute();
+      await db.schema.alterTable('oauth_sessions').addColumn('browser_hash', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const column of ['browser_hash', 'provider_label', 'provider_url']) {
+        await db.schema.alterTable('oauth_sessions').dropColumn(column).execute();
+      }
+    },
+  },
 };

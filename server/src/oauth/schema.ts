@@ -19,6 +19,12 @@ export interface OAuthSessionsTable {
   created_at: string;
   expires_at: string;
   used_at: string | null;
+  /** The provider's authorization URL the start page sends the browser to. */
+  provider_url: string | null;
+  /** The connection's label, for the start page's "Connecting to …". */
+  provider_label: string | null;
+  /** SHA-256 (hex) of the start cookie's value: set once by the start page, required by the callback. */
+  browser_hash: string | null;
 }
 
 // A type alias, not an interface: Kysely's withTables wants an index-signature-compatible record.

@@ -1,13 +1,16 @@
 // OAuth routes. `POST /api/v1/instances/:id/connections/:name/authorize` (customer admins; the
-// caller's Origin must be allowed) starts a flow; `GET /oauth/callback` is the exact redirect URI
-// registered at the provider. The callback page runs no inline script (strict CSP): its one
-// script is `/oauth/callback.js`, which posts the result to the recorded origin only and closes.
+// caller's Origin must be allowed) starts a flow and answers with `GET /oauth/start`, the page the
+// element opens: it binds the flow to this browser with a cookie and goes on to the provider.
+// `GET /oauth/callback` is the exact redirect URI registered at the provider and completes only
+// with that cookie. The pages run no inline script (strict CSP): the callback's one script is
+// `/oauth/callback.js`, which posts the result to the recorded origin only and closes.
 import { randomBytes } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import { AuthorizeBody, type OAuthCallbackMessage } from 'plugboard/protocol';
 import type { BaseEnv, CustomerEnv, Services } from '../env.js';
-import { CallbackRejected } from '../oauth/index.js';
+import { CallbackRejected, StartRejected } from '../oauth/index.js';
 import { HttpProblem } from '../problem.js';
 import { parseWith } from '../validation.js';
 
@@ -48,10 +51,11 @@ function pageHeaders(nonce: string, withScript: boolean): Record<string, string>
   };
 }
 
-async function renderPage(title: string, body: ReturnType<typeof html>, nonce: string, script: boolean): Promise<string> {
+async function renderPage(title: string, body: ReturnType<typeof html>, nonce: string, script: boolean, refreshTo?: string): Promise<string> {
+  // A meta refresh goes on to the provider without script, after the page has shown "Connecting to …".
   const doc = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${title}</title><style nonce="${nonce}">${PAGE_STYLE}</style></head>
+${refreshTo ? html`<meta http-equiv="refresh" content="0;url=${refreshTo}">` : ''}<title>${title}</title><style nonce="${nonce}">${PAGE_STYLE}</style></head>
 <body>${body}${script ? html`<script src="/oauth/callback.js"></script>` : ''}</body></html>`;
   return (await doc).toString();
 }
@@ -98,14 +102,63 @@ export function oauthCallbackRoutes({ oauth, logger }: Pick<Services, 'oauth' | 
     }),
   );
 
+  const rejectedPage = async (c: Context<BaseEnv>, error: CallbackRejected | StartRejected, nonce: string) => {
+    const page = await renderPage(
+      'Connection not completed',
+      html`<main><h1>This connection could not be completed</h1><p class="error">${error.message}</p><p>You can close this window.</p></main>`,
+      nonce,
+      false,
+    );
+    return c.html(page, 400, pageHeaders(nonce, false));
+  };
+
+  // `__Host-` (Secure, Path=/, no Domain) when PUBLIC_URL is https; a plain cookie on http development.
+  const prefix = oauth.flow.secureCookie ? ('host' as const) : undefined;
+
+  app.get('/start', async (c) => {
+    const nonce = randomBytes(16).toString('base64');
+    const state = c.req.query('state');
+    let outcome;
+    try {
+      outcome = await oauth.flow.start(state, c.req.header('referer'));
+    } catch (error) {
+      if (!(error instanceof StartRejected)) throw error;
+      logger.warn({ requestId: c.get('requestId'), reason: error.reason }, 'oauth start refused');
+      return rejectedPage(c, error, nonce);
+    }
+    setCookie(c, outcome.cookie.name, outcome.cookie.value, {
+      httpOnly: true,
+      secure: oauth.flow.secureCookie,
+      // Lax: the provider's redirect back is a top-level GET navigation, which carries it.
+      sameSite: 'Lax',
+      path: '/',
+      maxAge: outcome.cookie.maxAgeSeconds,
+      ...(prefix ? { prefix } : {}),
+    });
+    const title = `Connecting to ${outcome.providerLabel}…`;
+    const page = await renderPage(
+      title,
+      html`<main><h1>${title}</h1><p>If nothing happens, <a href="${outcome.providerUrl}">continue to ${outcome.providerLabel}</a>.</p></main>`,
+      nonce,
+      false,
+      outcome.providerUrl,
+    );
+    return c.html(page, 200, pageHeaders(nonce, false));
+  });
+
   app.get('/callback', async (c) => {
     const nonce = randomBytes(16).toString('base64');
     // Read only the query: the host the request came in on may be a proxy's.
     const callbackUrl = new URL(oauth.flow.redirectUri);
     callbackUrl.search = new URL(c.req.url).search;
+    const state = callbackUrl.searchParams.get('state');
+    const cookieName = state ? oauth.flow.cookieName(state) : undefined;
+    const browserKey = cookieName ? (prefix ? getCookie(c, cookieName, prefix) : getCookie(c, cookieName)) : undefined;
+    // Single use: the cookie goes whatever the outcome.
+    if (cookieName && browserKey !== undefined) deleteCookie(c, cookieName, { path: '/', secure: oauth.flow.secureCookie, ...(prefix ? { prefix } : {}) });
     let outcome;
     try {
-      outcome = await oauth.flow.callback(callbackUrl);
+      outcome = await oauth.flow.callback(callbackUrl, browserKey);
     } catch (error) {
       if (!(error instanceof CallbackRejected)) throw error;
       logger.warn({ requestId: c.get('requestId'), reason: error.reason }, 'oauth callback rejected');

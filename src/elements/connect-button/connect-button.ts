@@ -43,6 +43,7 @@ export class PlugConnectButton extends PlugApiElement {
   static override styles = [tokens, buttonStyles, connectButtonStyles];
 
   #popup: Window | null = null;
+  #popupName = '_blank';
   #pollTimer: ReturnType<typeof setInterval> | undefined;
   #expected: { state: string; origin: string } | undefined;
   #startedAt = 0;
@@ -139,7 +140,8 @@ export class PlugConnectButton extends PlugApiElement {
   async #requestAuthorization(body: AuthorizeBody): Promise<AuthorizeResponse> {
     if (this.authorize) return this.authorize(body);
     const client = this.apiClient;
-    if (!client || !this.instanceId || !this.connection) throw new Error('connect-button: set api (or client) with instance-id and connection, or an authorize callback');
+    if (!client || !this.instanceId || !this.connection)
+      throw new Error('connect-button: set api (or client) with instance-id and connection, or an authorize callback');
     return client.authorize(this.instanceId, this.connection, body);
   }
 
@@ -157,12 +159,14 @@ export class PlugConnectButton extends PlugApiElement {
   #onConnectClick = (): void => {
     if (this.phase !== 'idle' || this.disabled) return;
     // Open synchronously inside the click: a popup opened after an await is blocked (mobile Safari).
-    const popup = window.open('about:blank', `plugboard-oauth-${Math.random().toString(36).slice(2)}`, this.#popupFeatures());
+    const name = `plugboard-oauth-${Math.random().toString(36).slice(2)}`;
+    const popup = window.open('about:blank', name, this.#popupFeatures());
     if (!popup) {
       void this.#popupBlocked();
       return;
     }
     this.#popup = popup;
+    this.#popupName = name;
     this.#startedAt = Date.now();
     this.phase = 'connecting';
     this.message = { text: this.t('connection.connecting'), error: false };
@@ -186,10 +190,28 @@ export class PlugConnectButton extends PlugApiElement {
     }
     if (popup.closed || this.phase !== 'connecting') return this.#onPopupClosed();
     this.#expected = { state: response.state, origin };
-    popup.location.href = response.authorizationUrl;
+    this.#navigate(response.authorizationUrl, this.#popupName);
     this.#pollTimer = setInterval(() => {
       if (this.#popup?.closed) void this.#onPopupClosed();
     }, POPUP_POLL_MS);
+  }
+
+  /**
+   * Sends the popup (by name) or this page to Plugboard's start page through a link with its own
+   * referrer policy: the start page accepts only a Referer from the origin that asked for the flow,
+   * and a host page's `Referrer-Policy: no-referrer` would otherwise drop it.
+   */
+  #navigate(url: string, target: string): void {
+    const link = document.createElement('a');
+    link.href = url;
+    link.target = target;
+    link.referrerPolicy = 'origin';
+    link.hidden = true;
+    // The click is ours: the host page's click listeners don't need to see it.
+    link.addEventListener('click', (event) => event.stopPropagation());
+    this.renderRoot.append(link);
+    link.click();
+    link.remove();
   }
 
   async #popupBlocked(): Promise<void> {
@@ -201,7 +223,7 @@ export class PlugConnectButton extends PlugApiElement {
     this.message = { text: this.t('connection.redirecting'), error: false };
     try {
       const response = await this.#requestAuthorization({ mode: 'redirect', returnUrl: this.returnUrl ?? location.href });
-      location.assign(response.authorizationUrl);
+      this.#navigate(response.authorizationUrl, '_self');
     } catch (error) {
       this.#fail('server', this.describeError(error));
     }
@@ -318,12 +340,14 @@ export class PlugConnectButton extends PlugApiElement {
     const canDisconnect = this.status !== 'missing' && Boolean(this.apiClient && this.instanceId && this.connection);
     return html`
       <div class="row">
-        ${this.compact
-          ? nothing
-          : html`<span part="status" class="status" data-status=${this.status}>
+        ${
+          this.compact
+            ? nothing
+            : html`<span part="status" class="status" data-status=${this.status}>
               ${this.label ? html`<span class="label">${this.label}</span>` : nothing}
               <span class="badge">${this.t(`connection.${this.status}`)}</span>
-            </span>`}
+            </span>`
+        }
         <span class="actions">
           <button
             part="button connect-button"
@@ -335,11 +359,14 @@ export class PlugConnectButton extends PlugApiElement {
           >
             ${this.t(this.status === 'missing' ? 'connection.connect' : 'connection.reconnect')}
           </button>
-          ${connecting
-            ? html`<button part="button cancel-button" class="button" type="button" @click=${this.#onCancel}>${this.t('connection.cancel')}</button>`
-            : nothing}
-          ${canDisconnect && !connecting
-            ? html`<button
+          ${
+            connecting
+              ? html`<button part="button cancel-button" class="button" type="button" @click=${this.#onCancel}>${this.t('connection.cancel')}</button>`
+              : nothing
+          }
+          ${
+            canDisconnect && !connecting
+              ? html`<button
                 part="button disconnect-button"
                 class="button danger"
                 type="button"
@@ -349,7 +376,8 @@ export class PlugConnectButton extends PlugApiElement {
               >
                 ${this.t('connection.disconnect')}
               </button>`
-            : nothing}
+              : nothing
+          }
         </span>
       </div>
       ${this.status === 'needs_attention' && this.reason ? html`<p part="message" class="reason">${this.reason}</p>` : nothing}
