@@ -106,6 +106,13 @@ describe('a flow in an executor, by default', () => {
     assertRefused(await reach(pool, 'ownDispatcher', `http://localhost:${target.port}/`), 'localhost', /loopback/);
     assert.equal(target.connections, 0);
   });
+
+  test('node:http and node:https requests through the default agents (axios and most libraries) are held to it too', async () => {
+    assertRefused(await reach(pool, 'httpGet', `http://127.0.0.1:${target.port}/`), '127.0.0.1', /is a loopback address/);
+    assertRefused(await reach(pool, 'httpGet', `http://localhost:${target.port}/`), 'localhost', /resolves to a loopback address/);
+    assertRefused(await reach(pool, 'httpsGet', `https://127.0.0.1:${target.port}/`), '127.0.0.1', /is a loopback address/);
+    assert.equal(target.connections, 0);
+  });
 });
 
 describe('a flow in an executor with PLUGBOARD_EGRESS_ALLOW', () => {
@@ -123,9 +130,10 @@ describe('a flow in an executor with PLUGBOARD_EGRESS_ALLOW', () => {
     await Promise.all([close(target), close(other)]);
   });
 
-  test('reaches the listed address and port, with ctx.fetch and with the global fetch', async () => {
+  test('reaches the listed address and port, with ctx.fetch, the global fetch and node:http', async () => {
     assert.deepEqual(await reach(pool, 'ctxFetch', `http://127.0.0.1:${target.port}/`), { status: 200, body: 'hello from loopback' });
     assert.deepEqual(await reach(pool, 'globalFetch', `http://localhost:${target.port}/`), { status: 200, body: 'hello from loopback' });
+    assert.deepEqual(await reach(pool, 'httpGet', `http://localhost:${target.port}/`), { status: 200, body: 'hello from loopback' });
     assert.ok(target.connections >= 1);
   });
 
