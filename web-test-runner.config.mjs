@@ -26,6 +26,8 @@ export default {
       },
     }),
   ],
+  // One file at a time: a second page at once is hidden and unfocused (document.hasFocus() is
+  // false, visibilityState 'hidden'), which breaks the focus and keyboard tests.
   concurrency: 1,
   testFramework: { config: { timeout: 10000 } },
   testsFinishTimeout: 180000,
