@@ -167,6 +167,46 @@ async function fuzzApp(t: TestContext, engine: 'sqlite' | 'postgres') {
 
 for (const engine of engines) {
   describe(`route fuzz on ${engine.name}`, { skip: engine.skip }, () => {
+    test('a prototype key names nothing: 404 for a connection, flow, data source or integration, 422 for a config or key field', async (t) => {
+      const { app, tokens } = await fuzzApp(t, engine.name);
+      const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+        const res = await app.request(path, {
+          method,
+          headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json', ...headers },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        assert.equal(res.headers.get('content-type'), PROBLEM_CONTENT_TYPE, `${method} ${path}`);
+        return { status: res.status, body: (await res.json()) as { errors?: { path: string }[] } };
+      };
+      const make = async (integrationKey: string) => {
+        const res = await app.request('/api/v1/instances', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ integrationKey }),
+        });
+        return ((await res.json()) as { id: string }).id;
+      };
+      const id = await make('every-field');
+      const recorderId = await make('recorder');
+      for (const name of ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__']) {
+        const seen = [
+          await call('PUT', `/api/v1/instances/${id}/connections/${name}`, { values: { apiKey: 'sk_live_x' } }),
+          await call('DELETE', `/api/v1/instances/${id}/connections/${name}`),
+          await call('POST', `/api/v1/instances/${id}/connections/${name}/authorize`, {}, { origin: 'https://app.acme.test' }),
+          await call('POST', `/api/v1/instances/${recorderId}/webhooks/${name}/secret`, {}),
+          await call('GET', `/api/v1/instances/${id}/data-sources/${name}`),
+          await call('GET', `/api/v1/integrations/${name}`),
+        ].map((r) => r.status);
+        assert.deepEqual(seen, [404, 404, 404, 404, 404, 404], name);
+        const created = await call('POST', '/api/v1/instances', { integrationKey: name });
+        assert.deepEqual([created.status, created.body.errors?.map((e) => e.path)], [422, ['integrationKey']], name);
+      }
+      const config = await call('PUT', `/api/v1/instances/${id}/config`, { config: { constructor: 'x', toString: 'y' } }, { 'if-match': '"1"' });
+      assert.deepEqual([config.status, config.body.errors?.map((e) => e.path).sort()], [422, ['config.constructor', 'config.toString']]);
+      const key = await call('PUT', `/api/v1/instances/${id}/connections/api`, { values: { apiKey: 'sk_live_x', account: 'acme', hasOwnProperty: 'z' } });
+      assert.deepEqual([key.status, key.body.errors?.map((e) => e.path)], [422, ['values.hasOwnProperty']]);
+    });
+
     test('no route answers 5xx to hostile paths, queries, headers or bodies; every 4xx is problem+json', async (t) => {
       const { app, tokens } = await fuzzApp(t, engine.name);
       const admin = { authorization: `Bearer ${tokens.admin}` };

@@ -132,6 +132,8 @@ export interface RuntimeOptions {
   runner?: boolean;
   /** Variables every executor gets (their environment is otherwise scrubbed). */
   executorEnv?: Record<string, string>;
+  /** Run flows even where executors can't have their own PID namespace (PLUGBOARD_ALLOW_WEAK_ISOLATION). */
+  allowWeakIsolation?: boolean;
   /** Each execution's phase times, as the runner here finishes it (benchmarks). */
   onPhases?: (phases: ExecutionPhases) => void;
   /** The queue, when not the one the engine and settings call for (tests); closed on stop either way. */
@@ -176,7 +178,16 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
   let relay: LifecycleRelay | undefined;
   if (withRunner) {
     if (!options.integrationsModule) throw new RuntimeSettingsError('a runner needs PLUGBOARD_INTEGRATIONS (the executors import the integrations from it)');
-    pool = createExecutorPool({ integrationsModule: options.integrationsModule, maxPerCustomer: settings.perCustomer, env: options.executorEnv });
+    pool = createExecutorPool({
+      integrationsModule: options.integrationsModule,
+      maxPerCustomer: settings.perCustomer,
+      env: options.executorEnv,
+      allowWeakIsolation: options.allowWeakIsolation,
+      // What the operator should fix (weak isolation, uids off) goes to the log.
+      onEvent: (event) => {
+        if (event.type === 'warning') logger?.warn(event.message);
+      },
+    });
     runner = createRunner({
       store,
       integrations: parts.integrations,
