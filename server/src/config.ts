@@ -31,6 +31,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** How long a data source (dynamic picklist) may run before it is aborted. */
   dataSourceTimeoutMs: number;
+  /** PLUGBOARD_ALLOW_WEAK_ISOLATION: run flows even where executors can't get their own PID namespace. */
+  allowWeakIsolation: boolean;
   /** Exceptions to the flows' egress policy: hosts, host:port, addresses or CIDRs flows may reach on loopback/private/link-local ranges. */
   egressAllow: string[];
 }
@@ -52,6 +54,16 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; descrip
   { name: 'PLUGBOARD_BODY_LIMIT_BYTES', default: '1048576', description: 'largest accepted request body' },
   { name: 'PLUGBOARD_DATA_SOURCE_TIMEOUT_MS', default: '10000', description: 'time limit of a data source call' },
   {
+    name: 'PLUGBOARD_ALLOW_WEAK_ISOLATION',
+    default: '0',
+    description: "1: run flows even where executors can't have their own PID namespace (no unshare, or neither root nor user namespaces)",
+  },
+  {
+    name: 'DATABASE_URL_FILE, PLUGBOARD_ENCRYPTION_KEY_FILE, PLUGBOARD_ALERT_SECRET_FILE',
+    default: '(unset)',
+    description: 'a file holding that secret instead of the variable; read at start, then both dropped from the environment',
+  },
+  {
     name: 'PLUGBOARD_EGRESS_ALLOW',
     default: '(none)',
     description: 'comma-separated hosts, host:port, addresses or CIDRs flows may reach although loopback, private, link-local or metadata',
@@ -65,6 +77,40 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** Variables that hold secrets; each may come as `<NAME>_FILE` instead, so the value is never in the process's environment block. */
+export const SECRET_VARIABLES = ['DATABASE_URL', 'PLUGBOARD_ENCRYPTION_KEY', 'PLUGBOARD_ALERT_SECRET'] as const;
+
+/** A copy of `env` with every `<NAME>_FILE` read into `<NAME>` (the `_FILE` entry removed); throws ConfigError naming the bad ones. */
+export function withSecretFiles(env: Env): Env {
+  const out: Env = { ...env };
+  const problems: string[] = [];
+  for (const name of SECRET_VARIABLES) {
+    const path = out[`${name}_FILE`]?.trim();
+    delete out[`${name}_FILE`];
+    if (!path) continue;
+    if (out[name]?.trim()) {
+      problems.push(`Set ${name} or ${name}_FILE, not both`);
+      continue;
+    }
+    try {
+      // A trailing newline is how editors and `echo` leave a one-line file.
+      out[name] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      problems.push(`${name}_FILE: can't read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return out;
+}
+
+/** Drops the secret variables and their `_FILE` forms from `env` once read, so nothing later in this process (or a child it starts) finds them there. */
+export function forgetSecrets(env: Env = process.env): void {
+  for (const name of SECRET_VARIABLES) {
+    delete env[name];
+    delete env[`${name}_FILE`];
+  }
+}
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -82,6 +128,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     return fallback;
   }
   return n;
+}
+
+function flag(env: Env, name: string, problems: string[]): boolean {
+  const raw = value(env, name)?.toLowerCase();
+  if (raw === undefined || ['0', 'false', 'off'].includes(raw)) return false;
+  if (['1', 'true', 'on'].includes(raw)) return true;
+  problems.push(`${name} must be 1 or 0 (got "${raw}")`);
+  return false;
 }
 
 function url(env: Env, name: string, problems: string[], protocols = ['http:', 'https:']): string | undefined {
@@ -120,7 +174,8 @@ function jwtKeys(env: Env, problems: string[], cwd: string): string | undefined 
   return readFileSync(path, 'utf8');
 }
 
-export function loadConfig(env: Env = process.env, options: { cwd?: string } = {}): Config {
+export function loadConfig(given: Env = process.env, options: { cwd?: string } = {}): Config {
+  const env = withSecretFiles(given);
   const problems: string[] = [];
   const cwd = options.cwd ?? process.cwd();
   const port = integer(env, 'PORT', 8787, 0, 65535, problems);
@@ -157,6 +212,7 @@ export function loadConfig(env: Env = process.env, options: { cwd?: string } = {
     logLevel,
     bodyLimitBytes: integer(env, 'PLUGBOARD_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024, problems),
     dataSourceTimeoutMs: integer(env, 'PLUGBOARD_DATA_SOURCE_TIMEOUT_MS', 10_000, 100, 120_000, problems),
+    allowWeakIsolation: flag(env, 'PLUGBOARD_ALLOW_WEAK_ISOLATION', problems),
     egressAllow: egressAllow(env, problems),
   };
   if (config.jwt.keys && config.jwt.jwksUrl) problems.push('Set PLUGBOARD_JWT_KEYS or PLUGBOARD_JWKS_URL, not both');

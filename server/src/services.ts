@@ -117,6 +117,7 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
       integrationsModule: config.integrationsModule,
       databaseUrl: config.databaseUrl,
       runner: options.runtime?.runner ?? (config.integrationsModule ? undefined : false),
+      allowWeakIsolation: config.allowWeakIsolation,
       // The executors read their egress exceptions from here (and drop the variable before any flow runs).
       executorEnv: { ...executorEnv(env), ...(config.egressAllow.length ? { PLUGBOARD_EGRESS_ALLOW: config.egressAllow.join(',') } : {}) },
     };

@@ -1,5 +1,6 @@
 // Integrations the runtime tests run in real executor processes. Every flow appends its
-// execution id to `$RUNTIME_TEST_OUT/<instance id>.<executor pid>.log`, so tests count real side effects.
+// execution id to `$RUNTIME_TEST_OUT/<instance id>.<executor id>.log`, so tests count real side effects.
+import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineIntegration, field, RetryableError, schedule, webhook, type FlowContext } from '../../server/src/sdk/index.js';
@@ -12,10 +13,13 @@ interface Payload {
   logLines?: number;
 }
 
+/** This executor process (in its own PID namespace every executor is pid 1). */
+const executor = randomUUID();
+
 function record(ctx: FlowContext, tag: string): void {
   const out = process.env.RUNTIME_TEST_OUT;
   // One file per executor process: executors of one customer on two runners may run as different uids.
-  if (out) appendFileSync(join(out, `${ctx.instanceId}.${process.pid}.log`), `${ctx.executionId} ${tag} ${ctx.attempt}\n`);
+  if (out) appendFileSync(join(out, `${ctx.instanceId}.${executor}.log`), `${ctx.executionId} ${tag} ${ctx.attempt}\n`);
 }
 
 export const recorder = defineIntegration({

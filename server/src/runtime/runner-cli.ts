@@ -1,10 +1,11 @@
 // `plugboard runner`: a process that only runs executions (no HTTP), for PostgreSQL deployments
 // with any number of runners. SIGTERM/SIGINT drain: no new work, running executions finish within
 // PLUGBOARD_DRAIN_GRACE_MS, the rest go back to the queue, then the process exits.
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, forgetSecrets, loadConfig, withSecretFiles } from '../config.js';
 import type { Services } from '../env.js';
 import { createLogger } from '../logger.js';
 import { servicesFromConfig } from '../services.js';
+import { ExecutorIsolationError } from './executor/index.js';
 import { runtimeSettings, RuntimeSettingsError } from './index.js';
 
 function fail(lines: string[]): never {
@@ -34,7 +35,15 @@ export async function startRunner(env: Record<string, string | undefined> = proc
   };
 }
 
-export async function runnerCommand(env: Record<string, string | undefined> = process.env): Promise<void> {
+export async function runnerCommand(given: Record<string, string | undefined> = process.env): Promise<void> {
+  let env: Record<string, string | undefined>;
+  try {
+    env = withSecretFiles(given);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.problems);
+    throw err;
+  }
+  forgetSecrets(process.env);
   if (!/^postgres(ql)?:\/\//i.test(env.DATABASE_URL ?? '')) {
     fail([
       'a separate runner needs PostgreSQL (DATABASE_URL=postgres://…): with SQLite, the embedded engine,',
@@ -47,6 +56,7 @@ export async function runnerCommand(env: Record<string, string | undefined> = pr
   } catch (err) {
     if (err instanceof ConfigError) fail(err.problems);
     if (err instanceof RuntimeSettingsError) fail(err.message.split('\n'));
+    if (err instanceof ExecutorIsolationError) fail([err.message]);
     fail([`could not start: ${(err as Error).message}`]);
   }
   let stopping = false;

@@ -1,7 +1,7 @@
 // One customer's executor process, seen from the pool: spawning it, handing it executions,
 // enforcing their timeouts, and turning its death (timeout kill, OOM, crash) into outcomes.
 import { fork, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,8 @@ export interface ExecutorLaunch {
   maxRssMb: number;
   abortGraceMs: number;
   startTimeoutMs: number;
+  /** `unshare` and its arguments when executors get their own PID and mount namespaces; undefined: weak isolation. */
+  containment?: { path: string; args: string[] };
 }
 
 /** Who the executor process runs as; undefined keeps the server's own user. */
@@ -86,6 +88,8 @@ export class CustomerExecutor {
   private loadError?: string;
   private fatalError?: string;
   private stderrTail = '';
+  /** Host pid of the executor's Node process when it is the first process of its own PID namespace. */
+  private namespaceInit?: number;
 
   readonly identity: ExecutorIdentity | undefined;
 
@@ -101,16 +105,22 @@ export class CustomerExecutor {
     try {
       for (const dir of [this.cwd, tmp]) mkdirSync(dir, { mode: 0o700 });
       if (identity) for (const dir of [this.root, this.cwd, tmp]) chownSync(dir, identity.uid, identity.gid);
+      const contained = launch.containment;
+      // unshare needs root to make the namespaces, so it drops to the executor's uid itself, after them.
+      const drop = identity && contained ? ['--setuid', String(identity.uid), '--setgid', String(identity.gid)] : [];
       this.child = fork(launch.entryPath, [launch.moduleUrl], {
         cwd: this.cwd,
         // Scrubbed: only what the pool chose, never the parent's environment.
         env: { ...launch.env, HOME: this.cwd, TMPDIR: tmp },
-        execArgv: launch.execArgv,
+        // Contained: `unshare <namespaces> -- node <execArgv> child.js <module>`; the IPC descriptor passes through.
+        ...(contained
+          ? { execPath: contained.path, execArgv: [...contained.args, ...drop, '--', process.execPath, ...launch.execArgv] }
+          : { execArgv: launch.execArgv }),
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        // Own process group, so a kill also reaches anything the flow spawned.
+        // Own process group: without namespaces, the kill reaches what the flow spawned in the same group (only that).
         detached: true,
         serialization: 'json',
-        ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
+        ...(identity && !contained ? { uid: identity.uid, gid: identity.gid } : {}),
       });
     } catch (err) {
       rmSync(this.root, { recursive: true, force: true });
@@ -149,8 +159,9 @@ export class CustomerExecutor {
     });
   }
 
+  /** The executor's Node process (its host pid, also when it runs in its own namespace). */
   get pid(): number {
-    return this.child.pid ?? -1;
+    return this.namespaceInit ?? this.child.pid ?? -1;
   }
 
   /** Executions handed to this executor and not yet ended. */
@@ -211,11 +222,28 @@ export class CustomerExecutor {
     this.state = 'stopping';
     this.setBusy(true); // keep the parent alive until the exit is seen and outcomes are settled
     if (this.child.pid === undefined) return; // never started: there is nothing to kill (and -(-1) would be init)
+    const init = this.findNamespaceInit();
     try {
-      process.kill(-this.child.pid, 'SIGKILL');
+      // The namespace's first process, not unshare: unshare then exits only after the kernel has ended
+      // every process in the namespace, so the exit event (which frees the uid) comes after all of them.
+      // Before unshare has forked there is no namespace yet: its process group is all there is.
+      process.kill(init ?? -this.child.pid, 'SIGKILL');
     } catch {
       this.child.kill('SIGKILL');
     }
+  }
+
+  /** unshare's one child is the namespace's first process: the executor's Node. */
+  private findNamespaceInit(): number | undefined {
+    const pid = this.child.pid;
+    if (this.namespaceInit !== undefined || !this.launch.containment || pid === undefined) return this.namespaceInit;
+    try {
+      const first = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0]);
+      if (Number.isInteger(first) && first > 0) this.namespaceInit = first;
+    } catch {
+      // unshare already gone, or no /proc: fall back to its process group
+    }
+    return this.namespaceInit;
   }
 
   private setBusy(busy: boolean): void {
@@ -269,6 +297,7 @@ export class CustomerExecutor {
       case 'ready': {
         if (this.state !== 'starting') return;
         this.state = 'ready';
+        this.findNamespaceInit();
         const spawnMs = round(preciseNow() - this.spawnedAt);
         for (const run of this.runs.values()) if (run.dispatchedAt === undefined) this.dispatch(run);
         this.hooks.onReady(this, spawnMs);

@@ -2,3 +2,4 @@
 // Its contract (types.ts) is what other runtime parts (queue, runners, triggers) build on; keep it stable.
 export type * from './types.js';
 export { createExecutorPool, ExecutorPoolClosedError } from './pool.js';
+export { ExecutorIsolationError } from './containment.js';

@@ -3,15 +3,17 @@
 // Isolation guarantee: a flow's module globals live in its customer's executor, so state a flow
 // leaves behind is visible to that same customer's later runs (like any warm serverless runtime)
 // but never to another customer's, whose flows run in a different process with its own memory,
-// environment (scrubbed: nothing of the parent's) and working directory.
+// environment (scrubbed: nothing of the parent's) and working directory; and in its own PID and
+// mount namespaces (containment.ts), so nothing a flow starts outlives its executor or sees past it.
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as z from 'zod';
 import { CustomerExecutor, type Assignment, type ExecutorIdentity, type ExecutorLaunch } from './customer-executor.js';
 import type { ExecutionJob, ExecutionLogLine, ExecutionOutcome, ExecutorPool, ExecutorPoolOptions, ExecutorPoolStats, ExecutorExitCause } from './types.js';
 import { preciseNow } from './clock.js';
+import { detectContainment, ExecutorIsolationError, type Containment } from './containment.js';
 
 export class ExecutorPoolClosedError extends Error {
   override name = 'ExecutorPoolClosedError';
@@ -54,7 +56,27 @@ function filesToLoad(launch: ExecutorLaunch): string[] {
   return [launch.entryPath, ...urls.map((u) => fileURLToPath(u))];
 }
 
-function launchOf(o: ExecutorPoolOptions): ExecutorLaunch {
+/** Uids that own a live process right now: a uid is not handed out again while any process of it lives. */
+function uidsInUse(): Set<number> {
+  const owners = new Set<number>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return owners;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      owners.add(statSync(`/proc/${name}`).uid);
+    } catch {
+      // ended while we looked
+    }
+  }
+  return owners;
+}
+
+function launchOf(o: ExecutorPoolOptions, containment: Containment): ExecutorLaunch {
   const moduleUrl = moduleUrlOf(o.integrationsModule);
   // Under tsx (tests, dev) this file is .ts and so is the child entry; compiled, both are .js.
   const fromSource = import.meta.url.endsWith('.ts');
@@ -75,7 +97,17 @@ function launchOf(o: ExecutorPoolOptions): ExecutorLaunch {
   env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
   Object.assign(env, o.env);
   const maxRssMb = o.maxRssMb ?? maxOldSpaceMb * 2 + 128;
-  return { entryPath, moduleUrl, execArgv, env, maxOldSpaceMb, maxRssMb, abortGraceMs: o.abortGraceMs ?? 1000, startTimeoutMs: o.startTimeoutMs ?? 30_000 };
+  return {
+    entryPath,
+    moduleUrl,
+    execArgv,
+    env,
+    maxOldSpaceMb,
+    maxRssMb,
+    abortGraceMs: o.abortGraceMs ?? 1000,
+    startTimeoutMs: o.startTimeoutMs ?? 30_000,
+    containment: containment.command,
+  };
 }
 
 // The fields the pool itself relies on; the rest travel to the flow as they are.
@@ -95,7 +127,14 @@ function notRunOutcome(error: string, calledAt: number): ExecutionOutcome {
 }
 
 export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
-  const launch = launchOf(o);
+  const containment: Containment = o.containment === false ? { weakness: 'containment was turned off for this pool' } : detectContainment();
+  if (containment.weakness && !o.allowWeakIsolation) {
+    throw new ExecutorIsolationError(
+      `refusing to run flows: executors can't be contained, ${containment.weakness}; ` +
+        "a process a flow starts could outlive its executor and read this server's memory. Set PLUGBOARD_ALLOW_WEAK_ISOLATION=1 to run them anyway",
+    );
+  }
+  const launch = launchOf(o, containment);
   const idleMs = o.idleMs ?? 60_000;
   const maxExecutors = Math.max(1, o.maxExecutors ?? 32);
   const maxPerCustomer = Math.max(1, o.maxPerCustomer ?? 4);
@@ -170,7 +209,9 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
   /** A uid no live executor holds: the customer's hash slot in the range, or the next free one. */
   function identityFor(customerId: string): ExecutorIdentity | undefined {
     if (!uids) return undefined;
-    const taken = new Set([...executors.values(), ...dying, ...spares].map((e) => e.identity?.uid));
+    const taken = new Set<number | undefined>([...executors.values(), ...dying, ...spares].map((e) => e.identity?.uid));
+    // Namespaces end every process with their executor; this also covers weak isolation and strays.
+    for (const uid of uidsInUse()) taken.add(uid);
     let slot = createHash('sha256').update(customerId).digest().readUInt32BE(0) % uids.count;
     for (let tries = 0; tries < uids.count; tries++, slot = (slot + 1) % uids.count) {
       const uid = uids.first + slot;
@@ -277,6 +318,12 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
   }
 
   if (warning) emit({ type: 'warning', message: warning });
+  if (containment.weakness) {
+    emit({
+      type: 'warning',
+      message: `Weak isolation (allowed): executors have no PID namespace (${containment.weakness}), so a process a flow starts in a new session outlives its executor`,
+    });
+  }
   replenishSpares();
 
   return {

@@ -108,6 +108,13 @@ export interface ExecutorPoolOptions {
    * 'warning' event when only the file modes stop it). `false` keeps the server's user.
    */
   uids?: { first: number; count: number } | false;
+  /**
+   * Without PID namespaces (no `unshare`, or neither root nor user namespaces), createExecutorPool
+   * throws ExecutorIsolationError unless this is true; then executors run uncontained, with a 'warning' event.
+   */
+  allowWeakIsolation?: boolean;
+  /** `false` runs executors without namespaces even where they are available (benchmarks compare the two); needs allowWeakIsolation. */
+  containment?: false;
   /** An executor that has not loaded the integrations after this long is killed, default 30 000. */
   startTimeoutMs?: number;
   /** Extra variables for every executor (the only way anything from the parent gets in). */
