@@ -45,8 +45,8 @@ export interface DemoServicesOptions {
   inbox: DemoInbox;
   /** Issuer of the demo OAuth server, whose protected API vouches for Chatwave tokens. Undefined: not running. */
   oauthIssuer: () => string | undefined;
-  /** The demo's own base URL: the only place /demo/send-webhook posts to. */
-  publicUrl: string;
+  /** The demo's own base URL: the only place /demo/send-webhook posts to (absent: that route refuses). */
+  publicUrl?: string;
 }
 
 const SendWebhook = z.object({ url: z.string(), body: z.string().max(64 * 1024), secret: z.string().optional() });
@@ -138,7 +138,7 @@ export function demoServices(o: DemoServicesOptions): Hono {
     const parsed = SendWebhook.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) return problem(c, 422, 'Send { url, body, secret? }');
     const { url, body, secret } = parsed.data;
-    if (!url.startsWith(`${o.publicUrl}/hooks/`)) return problem(c, 422, 'Not a webhook URL of this demo');
+    if (!o.publicUrl || !url.startsWith(`${o.publicUrl}/hooks/`)) return problem(c, 422, 'Not a webhook URL of this demo');
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (secret) {
       const id = `msg_${randomUUID()}`;

@@ -70,7 +70,7 @@ export interface PlugClient {
   dataSource(id: string, name: string, query: string, config?: Record<string, unknown>, signal?: AbortSignal): Promise<DataSourceOption[]>;
   executions(instanceId: string, query?: ExecutionQuery): Promise<ExecutionList>;
   execution(executionId: string, signal?: AbortSignal): Promise<ExecutionDetail>;
-  /** Makes a new HMAC signing secret for a webhook flow (replacing the old one); the only time it is shown. Admins only. */
+  /** Makes a new signing secret (`whsec_…`) for a signed webhook flow (replacing the old one); the only time it is shown. Admins only. */
   webhookSecret(instanceId: string, flow: string, signal?: AbortSignal): Promise<WebhookSecret>;
   /** The instance's change history, newest first. Admins only (members get 403). */
   audit(instanceId: string, query?: AuditQuery): Promise<AuditList>;

@@ -38,10 +38,11 @@ export const ConfigPage = z.object({
 export type ConfigPage = z.infer<typeof ConfigPage>;
 
 /**
- * What starts a flow: a webhook URL (optionally HMAC-signed) or a five-field cron schedule in a
+ * What starts a flow: a webhook URL (optionally signed: `hmac`) or a five-field cron schedule in a
  * timezone. The SDK's trigger builders produce these; the executions a flow gets say which one ran it.
  */
 export const FlowTrigger = z.discriminatedUnion('type', [
+  /** `hmac`: requests must be signed with the flow's secret (Standard Webhooks, or the integration's provider's own scheme). */
   z.object({ type: z.literal('webhook'), hmac: z.boolean() }),
   z.object({ type: z.literal('schedule'), cron: z.string(), timezone: z.string() }),
 ]);
@@ -75,6 +76,7 @@ export type ConnectionState = z.infer<typeof ConnectionState>;
 export const WebhookEndpoint = z.object({
   flow: z.string(),
   url: z.string(),
+  /** Signed: requests must carry a signature made with the flow's secret (kept as `hmac` on the wire). */
   hmac: z.boolean(),
 });
 export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;
@@ -193,16 +195,6 @@ export type DataSourceOption = z.infer<typeof DataSourceOption>;
 export const DataSourceResult = z.object({ options: z.array(DataSourceOption) });
 export type DataSourceResult = z.infer<typeof DataSourceResult>;
 
-/**
- * Body of `POST /instances/:id/data-sources/:name`: the search text, and unsaved values of the
- * fields the data source depends on (admins only; validated like a config save).
- */
-export const DataSourceQuery = z.object({
-  q: z.optional(z.string().check(z.maxLength(500))),
-  config: z.record(z.string(), z.unknown()),
-});
-export type DataSourceQuery = z.infer<typeof DataSourceQuery>;
-
 // ---------------------------------------------------------------- executions
 
 export const ExecutionSummary = z.object({
@@ -263,7 +255,7 @@ export type ExecutionDetail = z.infer<typeof ExecutionDetail>;
 export const WebhookAccepted = z.object({ executionId: z.string() });
 export type WebhookAccepted = z.infer<typeof WebhookAccepted>;
 
-/** A webhook flow's new HMAC signing secret, as `POST /instances/:id/webhooks/:flow/secret` answers it: the only time it is shown. */
+/** A signed webhook flow's new signing secret (Standard Webhooks `whsec_…`), as `POST /instances/:id/webhooks/:flow/secret` answers it: the only time it is shown. */
 export const WebhookSecret = z.object({ flow: z.string(), secret: z.string() });
 export type WebhookSecret = z.infer<typeof WebhookSecret>;
 
