@@ -195,6 +195,16 @@ export type DataSourceOption = z.infer<typeof DataSourceOption>;
 export const DataSourceResult = z.object({ options: z.array(DataSourceOption) });
 export type DataSourceResult = z.infer<typeof DataSourceResult>;
 
+/**
+ * Body of `POST /instances/:id/data-sources/:name`: the search text, and unsaved values of the
+ * fields the data source depends on (admins only; validated like a config save).
+ */
+export const DataSourceQuery = z.object({
+  q: z.optional(z.string().check(z.maxLength(500))),
+  config: z.record(z.string(), z.unknown()),
+});
+export type DataSourceQuery = z.infer<typeof DataSourceQuery>;
+
 // ---------------------------------------------------------------- executions
 
 export const ExecutionSummary = z.object({
