@@ -2,7 +2,7 @@
 // 127.0.0.1): what a flow receives for a connection is resolved by the control plane before the run.
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { startOAuthServer } from '../../demo/oauth-server.js';
 import type { ExecutionDetail, WebhookAccepted } from '../../src/protocol/index.js';
 import type { Integration } from '../../server/src/sdk/index.js';
@@ -38,9 +38,15 @@ async function runOnce(h: Harness, integration: Integration, payload: unknown): 
   return { run, instanceId: instance.id, tenant };
 }
 
+// One authorization server for the file: each test counts only its own token requests.
+let server: Awaited<ReturnType<typeof startOAuthServer>>;
+before(async () => {
+  server = await startOAuthServer({ clients: [{ ...CC_CLIENT, grantTypes: ['client_credentials'] }] });
+});
+after(() => server?.close());
+
 test('a flow whose only connection is client credentials gets its token on its first run', async (t) => {
-  const server = await startOAuthServer({ clients: [{ ...CC_CLIENT, grantTypes: ['client_credentials'] }] });
-  t.after(() => server.close());
+  const earlier = server.tokenRequests.length;
   const integration = serviceIntegration(server.issuer);
   const h = await createHarness({ integrations: { module: CC_MODULE, list: [integration], env: { CC_ISSUER: server.issuer } } });
   t.after(() => h.close());
@@ -49,14 +55,12 @@ test('a flow whose only connection is client credentials gets its token on its f
   assert.equal(run.error, null, 'the first run has its token');
   assert.equal(run.status, 'succeeded');
   assert.deepEqual(JSON.parse(run.resultSummary!), { channels: 3 });
-  assert.equal(server.tokenRequests.filter((r) => r.grantType === 'client_credentials' && r.ok).length, 1);
+  assert.equal(server.tokenRequests.slice(earlier).filter((r) => r.grantType === 'client_credentials' && r.ok).length, 1);
   const [row] = await tenant.listConnections(instanceId);
   assert.equal(row?.status, 'connected', 'the fetched token is kept for the next run');
 });
 
 test('a client-credentials token the provider refuses fails the run with the reason, before the flow runs', async (t) => {
-  const server = await startOAuthServer({ clients: [{ ...CC_CLIENT, grantTypes: ['client_credentials'] }] });
-  t.after(() => server.close());
   const integration = serviceIntegration(server.issuer, { ...CC_CLIENT, clientSecret: 'not-the-secret' });
   const h = await createHarness({ integrations: { module: CC_MODULE, list: [integration], env: { CC_ISSUER: server.issuer } } });
   t.after(() => h.close());
