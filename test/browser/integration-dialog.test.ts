@@ -2,7 +2,7 @@ import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import '../../src/elements/integration-dialog/define.js';
 import type { PlugIntegrationDialog } from '../../src/elements/integration-dialog/integration-dialog.js';
 import type { PlugConfigForm } from '../../src/elements/config-form/config-form.js';
-import type { Instance } from '../../src/protocol/index.js';
+import type { AuditEntry, AuditList, Instance } from '../../src/protocol/index.js';
 import { API, FakeApi, fakeJwt, instance, json, problem, slack, slackDetail } from './fake-api.js';
 import { deepActiveElement, sendKeys } from './focus.js';
 
@@ -296,6 +296,89 @@ describe('<plug-integration-dialog>', () => {
     expect((await closed).detail.integrationKey).to.equal('slack');
     expect(el.open).to.equal(false);
     expect(root(el).querySelector('[part="dialog"]')).to.equal(null);
+  });
+
+  describe('History', () => {
+    const entry = (id: string, action: string, actor: AuditEntry['actor'], details: AuditEntry['details'] = {}): AuditEntry => ({
+      id,
+      at: '2025-01-02T09:30:00Z',
+      actor,
+      action,
+      target: 'instance:inst-1',
+      details,
+    });
+    const newest: AuditList = {
+      events: [
+        entry('aud_3', 'instance.paused', { type: 'vendor' }, { by: 'vendor' }),
+        entry('aud_2', 'connection.set', { type: 'user', id: 'bob' }, { connection: 'slack' }),
+      ],
+      nextCursor: 'older-page',
+    };
+    const older: AuditList = { events: [entry('aud_1', 'instance.created', { type: 'user', id: 'ada', name: 'Ada Admin' })], nextCursor: null };
+
+    async function withInstance() {
+      fake.on('GET', '/integrations/slack', { ...slackDetail, instance: { id: 'inst-1', status: 'draft', updatedAt: current.updatedAt } });
+      const el = await openDialog();
+      await waitUntil(() => root(el).querySelector('#history-toggle'), `no History button: ${text(el)}`);
+      return { el, toggle: root(el).querySelector<HTMLButtonElement>('#history-toggle')! };
+    }
+
+    it('opens with the keyboard, shows who did what newest first, and pages back', async () => {
+      fake.on('GET', '/instances/inst-1/audit', (req) => json(req.search.get('cursor') === 'older-page' ? older : newest));
+      const { el, toggle } = await withInstance();
+      expect(toggle.getAttribute('aria-expanded')).to.equal('false');
+      expect(fake.count('GET', '/instances/inst-1/audit')).to.equal(0); // read on demand only
+      toggle.focus();
+      await sendKeys({ press: 'Enter' });
+      await shown(el, 'Vendor: Paused');
+      expect(toggle.getAttribute('aria-expanded')).to.equal('true');
+      expect(text(el)).to.contain('bob: Credentials saved (slack)');
+      const times = [...root(el).querySelectorAll('.history-entry time')].map((t) => t.getAttribute('datetime'));
+      expect(times).to.deep.equal(['2025-01-02T09:30:00Z', '2025-01-02T09:30:00Z']);
+      await expect(el).to.be.accessible();
+
+      button(el, 'Load older changes').focus();
+      await sendKeys({ press: 'Enter' });
+      await shown(el, 'Ada Admin: Set up');
+      expect([...root(el).querySelectorAll('.history-entry span')].map((span) => span.textContent!.trim())).to.deep.equal([
+        'Vendor: Paused',
+        'bob: Credentials saved (slack)',
+        'Ada Admin: Set up',
+      ]);
+      expect(fake.calls.filter((c) => c.path === '/instances/inst-1/audit').map((c) => c.search.get('cursor'))).to.deep.equal([null, 'older-page']);
+      expect([...root(el).querySelectorAll('button')].some((b) => b.textContent!.trim() === 'Load older changes')).to.equal(false);
+
+      await sendKeys({ press: 'Tab' }); // the pager left: focus stays in the dialog
+      toggle.focus();
+      await sendKeys({ press: ' ' });
+      expect(toggle.getAttribute('aria-expanded')).to.equal('false');
+      expect(root(el).querySelector<HTMLElement>('#history-panel')!.hidden).to.equal(true);
+    });
+
+    it('shows loading, then an error with a retry, then the empty state', async () => {
+      let answer: (r: Response) => void = () => {};
+      fake.on('GET', '/instances/inst-1/audit', () => new Promise<Response>((resolve) => (answer = resolve)));
+      const { el, toggle } = await withInstance();
+      toggle.click();
+      await waitUntil(() => root(el).querySelector('#history-panel [role="status"]')?.textContent?.includes('Loading history…'), 'no loading state');
+      answer(problem(500, { type: 'https://plugboard.dev/problems/internal', title: 'Internal server error' }));
+      await shown(el, 'The history could not be loaded.');
+      expect(root(el).querySelector('#history-panel [role="alert"]')).to.not.equal(null);
+      await expect(el).to.be.accessible();
+      fake.on('GET', '/instances/inst-1/audit', { events: [], nextCursor: null });
+      button(el, 'Try again').click();
+      await shown(el, 'No changes recorded yet.');
+      expect(text(el)).to.not.contain('The history could not be loaded.');
+    });
+
+    it('tells a member that only an admin can see it', async () => {
+      fake.on('GET', '/instances/inst-1/audit', problem(403, { type: 'https://plugboard.dev/problems/forbidden', title: 'Not allowed' }));
+      const { el, toggle } = await withInstance();
+      toggle.click();
+      await shown(el, 'Only an admin can see the history.');
+      expect(root(el).querySelector('#history-panel [role="alert"]')).to.equal(null);
+      await expect(el).to.be.accessible();
+    });
   });
 
   it('renders hostile integration text as text', async () => {

@@ -7,6 +7,7 @@ import { badgeStyles } from '../instance-status/status-badge.js';
 import { buttonStyles } from '../marketplace/marketplace.styles.js';
 import { tokens } from '../themes/tokens.js';
 import { instanceActivityStyles } from './instance-activity.js';
+import { instanceHistoryStyles } from './instance-history.js';
 import { dialogStyles } from './integration-dialog.styles.js';
 import type { LoadedIntegration, PlugIntegrationSetup } from './integration-setup.js';
 import { setupStyles } from './integration-setup.styles.js';
@@ -53,7 +54,7 @@ export class PlugIntegrationDialog extends PlugApiElement {
   // The chrome (dialog, panel, header, focus, open/close) and the load of the integration; the
   // content is the internal <plug-integration-setup>, rendered into this shadow root (see
   // integration-setup.ts), so its styles are listed here.
-  static override styles = [tokens, buttonStyles, badgeStyles, dialogStyles, setupStyles, instanceActivityStyles];
+  static override styles = [tokens, buttonStyles, badgeStyles, dialogStyles, setupStyles, instanceActivityStyles, instanceHistoryStyles];
 
   /** Focus to restore when the dialog closes. */
   #returnFocus: HTMLElement | null = null;

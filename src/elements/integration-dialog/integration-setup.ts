@@ -8,6 +8,7 @@ import type { StringKey } from '../i18n.js';
 import { badgeLabelKey, renderStatusBadge } from '../instance-status/status-badge.js';
 import { renderDeleteConfirmation } from './delete-confirmation.js';
 import { InstanceActivity } from './instance-activity.js';
+import { InstanceHistory } from './instance-history.js';
 import { NO_VALUES, renderConnections } from './setup-connections.js';
 import { renderOverview } from './setup-overview.js';
 import type { SetupSection } from './setup-section.js';
@@ -48,6 +49,8 @@ export class PlugIntegrationSetup extends PlugApiElement {
   #createKey: string | undefined;
   /** Webhook URLs and runs of a running instance (see instance-activity.ts). */
   #activity = new InstanceActivity(this);
+  /** Who changed the instance, what and when (see instance-history.ts). */
+  #history = new InstanceHistory(this);
   #t = (key: StringKey, vars?: Record<string, string | number>): string => this.t(key, vars);
   // Set by the dialog before each render; not reactive (read when a render or an action needs them).
   integrationKey: string | undefined;
@@ -334,6 +337,7 @@ export class PlugIntegrationSetup extends PlugApiElement {
       ...section,
       blockers: this.blockers,
       locale: this.locale,
+      history: instance && client ? this.#history.render({ client, instance, t: this.#t, locale: this.locale }) : nothing,
       activity:
         instance && client
           ? this.#activity.render({

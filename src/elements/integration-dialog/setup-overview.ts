@@ -7,6 +7,8 @@ export interface OverviewContext extends SetupSection {
   /** Blockers from the last refused activation; the instance's own are shown when there are none. */
   blockers: FieldError[];
   locale: string | undefined;
+  /** Who changed the instance, what and when (instance-history.ts). */
+  history: TemplateResult | typeof nothing;
   /** Webhook URLs and runs of an instance past draft (instance-activity.ts). */
   activity: TemplateResult | typeof nothing;
   start: () => void;
@@ -74,6 +76,6 @@ export function renderOverview(ctx: OverviewContext): TemplateResult {
             ${t('dialog.start')}
           </button>`}
     </div>
-    ${ctx.activity}
+    ${ctx.history} ${ctx.activity}
   `;
 }

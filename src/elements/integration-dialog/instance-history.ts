@@ -1,0 +1,186 @@
+import { css, html, nothing, type ReactiveControllerHost, type TemplateResult } from 'lit';
+import { ApiError } from '../../client/api-error.js';
+import type { PlugClient } from '../../client/index.js';
+import { ProblemType, type AuditEntry, type Instance } from '../../protocol/index.js';
+import type { StringKey } from '../i18n.js';
+
+/** What the setup hands to the history section of an instance. */
+export interface InstanceHistoryContext {
+  client: PlugClient;
+  instance: Instance;
+  t: (key: StringKey, vars?: Record<string, string | number>) => string;
+  locale: string | undefined;
+}
+
+/** The actions the server writes, as the customer reads them; another action shows as its name. */
+const ACTIONS: Record<string, StringKey> = {
+  'instance.created': 'history.created',
+  'instance.config_saved': 'history.configSaved',
+  'instance.activated': 'history.activated',
+  'instance.paused': 'history.paused',
+  'instance.error': 'history.failing',
+  'instance.recovered': 'history.recovered',
+  'connection.set': 'history.credentialsSaved',
+  'connection.connected': 'history.connected',
+  'connection.deleted': 'history.disconnected',
+  'connection.needs_attention': 'history.needsAttention',
+  'webhook.secret_rotated': 'history.secretRotated',
+  'data_source.called_with_unsaved_values': 'history.dataSourceCalled',
+};
+
+type State = 'idle' | 'loading' | 'ready' | 'error' | 'forbidden';
+
+/**
+ * The dialog's History section: who changed the instance, what and when, newest first, read on
+ * demand (a disclosure button), older pages on request. The server answers admins only; a member
+ * who opens it is told so.
+ */
+export class InstanceHistory {
+  #open = false;
+  #of: string | undefined;
+  #state: State = 'idle';
+  #events: AuditEntry[] = [];
+  #next: string | null = null;
+  #loadingOlder = false;
+  #request: AbortController | undefined;
+
+  constructor(private readonly host: ReactiveControllerHost) {}
+
+  #reset(instanceId: string): void {
+    this.#request?.abort();
+    this.#of = instanceId;
+    this.#open = false;
+    this.#state = 'idle';
+    this.#events = [];
+    this.#next = null;
+    this.#loadingOlder = false;
+  }
+
+  async #load(ctx: InstanceHistoryContext, older: boolean): Promise<void> {
+    this.#request?.abort();
+    const request = (this.#request = new AbortController());
+    if (older) this.#loadingOlder = true;
+    else this.#state = 'loading';
+    this.host.requestUpdate();
+    try {
+      const page = await ctx.client.audit(ctx.instance.id, { ...(older && this.#next ? { cursor: this.#next } : {}), signal: request.signal });
+      if (request.signal.aborted) return;
+      this.#events = older ? [...this.#events, ...page.events] : page.events;
+      this.#next = page.nextCursor;
+      this.#state = 'ready';
+    } catch (error) {
+      if (request.signal.aborted) return;
+      const forbidden = error instanceof ApiError && error.problem.type === ProblemType.forbidden;
+      // A failed older page keeps what is shown; its button offers the page again.
+      if (!older || forbidden) this.#state = forbidden ? 'forbidden' : 'error';
+    } finally {
+      if (!request.signal.aborted) {
+        this.#loadingOlder = false;
+        this.host.requestUpdate();
+      }
+    }
+  }
+
+  #toggle(ctx: InstanceHistoryContext): void {
+    this.#open = !this.#open;
+    if (this.#open && (this.#state === 'idle' || this.#state === 'error')) void this.#load(ctx, false);
+    this.host.requestUpdate();
+  }
+
+  #who(ctx: InstanceHistoryContext, event: AuditEntry): string {
+    if (event.actor.type === 'user') return event.actor.name ?? event.actor.id ?? ctx.t('history.someone');
+    return ctx.t(event.actor.type === 'vendor' ? 'history.vendor' : 'history.system');
+  }
+
+  #what(ctx: InstanceHistoryContext, event: AuditEntry): string {
+    const key = ACTIONS[event.action];
+    const label = key ? ctx.t(key) : event.action;
+    const about = event.details.connection ?? event.details.flow ?? event.details.dataSource;
+    return typeof about === 'string' ? `${label} (${about})` : label;
+  }
+
+  #renderEvent(ctx: InstanceHistoryContext, event: AuditEntry, when: Intl.DateTimeFormat): TemplateResult {
+    return html`<li class="history-entry">
+      <time datetime=${event.at}>${when.format(new Date(event.at))}</time>
+      <span>${ctx.t('history.entry', { who: this.#who(ctx, event), what: this.#what(ctx, event) })}</span>
+    </li>`;
+  }
+
+  #renderPanel(ctx: InstanceHistoryContext): TemplateResult | typeof nothing {
+    const { t } = ctx;
+    switch (this.#state) {
+      case 'idle':
+        return nothing;
+      case 'loading':
+        return html`<p class="muted" role="status">${t('history.loading')}</p>`;
+      case 'forbidden':
+        return html`<p class="muted">${t('history.forbidden')}</p>`;
+      case 'error':
+        return html`<div class="alert" role="alert">
+          ${t('history.error')}
+          <button part="button" class="button" type="button" @click=${() => void this.#load(ctx, false)}>${t('history.retry')}</button>
+        </div>`;
+      case 'ready': {
+        if (this.#events.length === 0) return html`<p class="muted">${t('history.empty')}</p>`;
+        const when = new Intl.DateTimeFormat(ctx.locale, { dateStyle: 'medium', timeStyle: 'short' });
+        return html`<ol class="history-list">
+            ${this.#events.map((e) => this.#renderEvent(ctx, e, when))}
+          </ol>
+          ${
+            this.#next
+              ? html`<div>
+                <button part="button" class="button" type="button" ?disabled=${this.#loadingOlder} @click=${() => void this.#load(ctx, true)}>
+                  ${t(this.#loadingOlder ? 'history.loadingOlder' : 'history.loadOlder')}
+                </button>
+              </div>`
+              : nothing
+          }`;
+      }
+    }
+  }
+
+  /** The History disclosure of an instance; its list is read when the customer opens it. */
+  render(ctx: InstanceHistoryContext): TemplateResult {
+    if (this.#of !== ctx.instance.id) this.#reset(ctx.instance.id);
+    return html`<section class="history" aria-labelledby="history-heading">
+      <h3 id="history-heading">
+        <button
+          id="history-toggle"
+          part="button"
+          class="button disclosure"
+          type="button"
+          aria-expanded=${this.#open ? 'true' : 'false'}
+          aria-controls="history-panel"
+          @click=${() => this.#toggle(ctx)}
+        >
+          ${ctx.t('history.title')}
+        </button>
+      </h3>
+      <div id="history-panel" ?hidden=${!this.#open}>${this.#open ? this.#renderPanel(ctx) : nothing}</div>
+    </section>`;
+  }
+}
+
+export const instanceHistoryStyles = css`
+  .history h3 {
+    margin: 0;
+  }
+  .history-list {
+    display: flex;
+    flex-direction: column;
+    gap: var(--_space-xs);
+    margin: var(--_space-s) 0;
+    padding: 0;
+    list-style: none;
+    font-size: var(--_font-size-s);
+  }
+  .history-entry {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space-s);
+  }
+  .history-entry time {
+    color: var(--_color-text-muted);
+    font-variant-numeric: tabular-nums;
+  }
+`;
