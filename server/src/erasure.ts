@@ -9,12 +9,14 @@
 //      the customer. After the commit no execution row is left to claim, and a job a runner
 //      fetches finds nothing to run;
 //   3. the pg-boss jobs (a second step: pg-boss keeps them in its own schema and connections);
-//   4. the runner here cancels what still runs for the customer.
+//   4. the customer's executor in this process's runner is ended (what runs in it is killed);
+//      runners in other processes drop its executor at their idle timeout.
 import type { CustomerErasure } from 'plugboard/protocol';
 import { sql, type Kysely } from 'kysely';
 import { NotFoundError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { OAuth } from './oauth/index.js';
+import type { ExecutorPool } from './runtime/executor/index.js';
 import type { ExecutionQueue } from './runtime/queue.js';
 import type { Store } from './store/types.js';
 
@@ -48,8 +50,8 @@ export function createErasure(options: {
   oauth: OAuth;
   /** The runtime's queue, when one runs here (pg-boss jobs live outside the store's tables). */
   queue?: ExecutionQueue;
-  /** Cancels the customer's running executions in this process's runner. */
-  stopExecutions?: (customerId: string) => Promise<void>;
+  /** The executor pool of this process's runner, when one runs here: the customer's executor is ended. */
+  executors?: Pick<ExecutorPool, 'retire'>;
   logger?: Logger;
 }): Erasure {
   const { store, oauth, queue, logger } = options;
@@ -129,7 +131,8 @@ export function createErasure(options: {
         const jobs = await queue.forgetCustomer(customerId);
         if (jobs > 0) removed.queuedJobs = jobs;
       }
-      await options.stopExecutions?.(customerId);
+      // After the commit: a retry the runner queues for a killed execution has no row left to run.
+      await options.executors?.retire(customerId);
 
       // The vendor's own trail keeps that an erasure happened and how much it removed, not whom.
       await store.vendor.recordAudit({ customerId: null, actor, action: 'customer.erased', target: 'customer', details: { removed } });

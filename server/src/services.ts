@@ -59,7 +59,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     webhooks: runtime ? (instance, integration) => runtime.webhooks.list(instance, integration) : undefined,
   });
   const dataSources = createDataSources({ integrations, inputs, store, logger, timeoutMs: options.dataSourceTimeoutMs ?? 10_000 });
-  const erasure = createErasure({ store, oauth, queue: runtime?.queue, logger });
+  const erasure = createErasure({ store, oauth, queue: runtime?.queue, executors: started?.pool, logger });
 
   let stopping: Promise<void> | undefined;
   return {

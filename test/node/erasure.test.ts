@@ -22,7 +22,10 @@ import { createCipher, generateEncryptionKey } from '../../server/src/secrets.js
 import { createServices } from '../../server/src/services.js';
 import { openStore, type Store } from '../../server/src/store/index.js';
 import { CustomerErasure, Instance, PROBLEM_CONTENT_TYPE } from '../../src/protocol/index.js';
+import { createErasure } from '../../server/src/erasure.js';
+import { eventually } from './fixtures/eventually.js';
 import { AUDIENCE, ISSUER, makeKey, PG_URL, signToken } from './fixtures/harness.js';
+import { createHarness as createRuntimeHarness } from './runtime.harness.js';
 
 const erasable = defineIntegration({
   key: 'erasable',
@@ -296,3 +299,34 @@ for (const engine of engines) {
     });
   });
 }
+
+// The executor is the same on both engines; its queue's part is tested above on each.
+describe('customer erasure with a runner here', () => {
+  test("ends the customer's executor: what runs in it is killed, another customer's run goes on", async (t) => {
+    const h = await createRuntimeHarness();
+    t.after(() => h.close());
+    const gone = await h.activeInstance(`erase-running-${randomBytes(4).toString('hex')}`);
+    const kept = await h.activeInstance(`keep-running-${randomBytes(4).toString('hex')}`);
+    for (const { hookUrl } of [gone, kept]) {
+      const res = await h.app.request(await hookUrl('record'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sleepMs: 600_000 }),
+      });
+      assert.equal(res.status, 202, await res.text());
+    }
+    await eventually(
+      () => h.pool.stats().byCustomer[gone.customer.id] === 1 && h.pool.stats().byCustomer[kept.customer.id] === 1,
+      20_000,
+      'both flows running',
+    );
+
+    const erasure = createErasure({ store: h.store, oauth: h.services.oauth, queue: h.runtime.queue, executors: h.pool });
+    const { removed } = await erasure.erase(gone.customer.id, 'vendor:test');
+    assert.equal(removed.executions, 1);
+    // erase() resolves once the executor's processes have exited.
+    assert.equal(h.pool.stats().byCustomer[gone.customer.id], undefined);
+    assert.equal(h.pool.stats().byCustomer[kept.customer.id], 1);
+    assert.equal(await h.store.vendor.getCustomer(gone.customer.id), undefined);
+  });
+});

@@ -384,5 +384,22 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
       accepting = false;
       await stopAll();
     },
+
+    async retire(customerId: string): Promise<void> {
+      for (let i = queue.length - 1; i >= 0; i--) {
+        const w = queue[i]!;
+        if (w.job.customerId !== customerId) continue;
+        queue.splice(i, 1);
+        if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+        w.resolve({ ...notRunOutcome('The customer was removed before the execution started', w.calledAt), retryable: false, reason: 'error' });
+      }
+      const ending = [...dying].filter((e) => e.customerId === customerId);
+      const executor = executors.get(customerId);
+      if (executor) {
+        stop(executor, 'closed');
+        ending.push(executor);
+      }
+      await Promise.all(ending.map((e) => e.exited));
+    },
   };
 }

@@ -79,6 +79,11 @@ export interface ExecutorPool {
   drain(graceMs: number): Promise<void>;
   /** Kills every executor at once; running and queued executions end failed, retryable. */
   close(): Promise<void>;
+  /**
+   * Ends one customer's executor now (its erasure): its queued executions are dropped (failed, not
+   * retryable), what runs in it is killed. Resolves when its processes have exited.
+   */
+  retire(customerId: string): Promise<void>;
 }
 
 export interface ExecutorPoolOptions {
