@@ -1,6 +1,6 @@
 // The Hono app: cross-cutting middleware, auth, and every route, the runtime's included when the
 // services have one. Pure: no socket, no process state, so tests drive it with `app.request()`.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
@@ -9,6 +9,7 @@ import { customerAuth, vendorAuth, type TokenVerifier } from './auth.js';
 import type { BaseEnv, CustomerEnv, Services, VendorEnv } from './env.js';
 import { requestLogger } from './logger.js';
 import { HttpProblem, onNotFound, problemErrorHandler, problemResponse } from './problem.js';
+import { rateLimit } from './rate-limits.js';
 import { auditRoutes } from './routes/audit.js';
 import { executionRoutes } from './routes/executions.js';
 import { healthRoutes } from './routes/health.js';
@@ -52,7 +53,7 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
       origin: (origin) => (origins.has(origin) ? origin : null),
       allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
       allowHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key'],
-      exposeHeaders: ['ETag', 'Location', 'X-Request-Id', 'WWW-Authenticate'],
+      exposeHeaders: ['ETag', 'Location', 'X-Request-Id', 'WWW-Authenticate', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
       maxAge: 600,
     }),
   );
@@ -73,16 +74,21 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
     app.route('/hooks', hookRoutes(services, runtime));
   }
 
-  // Vendor API: vendor tokens only.
+  // Vendor API: vendor tokens only. Rate limits count after auth, per identity (/healthz, /readyz,
+  // /metrics, /oauth and /hooks are outside both APIs: hooks get their own backpressure).
   const vendor = new Hono<VendorEnv>();
   vendor.use(vendorAuth<VendorEnv>({ verifier }));
+  vendor.use(rateLimit<Context<VendorEnv>>(services.rateLimits, 'vendor', (c) => c.get('claims').sub));
   vendor.route('/', vendorRoutes(services));
   app.route('/api/v1/vendor', vendor);
 
   // Customer API: every other /api/v1 route needs a customer token, so a new route can't forget auth.
   const customerOnly = customerAuth<CustomerEnv>({ verifier, store: services.store });
   const api = new Hono<CustomerEnv>();
-  api.use(async (c, next) => (/^\/api\/v1\/vendor(\/|$)/.test(c.req.path) ? next() : customerOnly(c, next)));
+  const customerLimit = rateLimit<Context<CustomerEnv>>(services.rateLimits, 'customer', (c) => c.get('customer').id);
+  const vendorPath = /^\/api\/v1\/vendor(\/|$)/;
+  api.use(async (c, next) => (vendorPath.test(c.req.path) ? next() : customerOnly(c, next)));
+  api.use(async (c, next) => (vendorPath.test(c.req.path) ? next() : customerLimit(c, next)));
   api.route('/', integrationRoutes(services));
   api.route('/', instanceRoutes(services));
   api.route('/', oauthAuthorizeRoutes(services));

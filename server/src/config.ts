@@ -35,6 +35,8 @@ export interface Config {
   allowWeakIsolation: boolean;
   /** Exceptions to the flows' egress policy: hosts, host:port, addresses or CIDRs flows may reach on loopback/private/link-local ranges. */
   egressAllow: string[];
+  /** API requests per minute per customer and per vendor token (0: no limit). */
+  rateLimits: { customerPerMinute: number; vendorPerMinute: number };
 }
 
 /** Every variable read, with its default, for the README and `plugboard --help`. */
@@ -53,6 +55,8 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; descrip
   { name: 'LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace, silent' },
   { name: 'PLUGBOARD_BODY_LIMIT_BYTES', default: '1048576', description: 'largest accepted request body' },
   { name: 'PLUGBOARD_DATA_SOURCE_TIMEOUT_MS', default: '10000', description: 'time limit of a data source call' },
+  { name: 'PLUGBOARD_RATE_LIMIT_CUSTOMER', default: '600', description: 'API requests per minute per customer (all its users together); 0: no limit' },
+  { name: 'PLUGBOARD_RATE_LIMIT_VENDOR', default: '1200', description: 'vendor API requests per minute per vendor token subject; 0: no limit' },
   {
     name: 'PLUGBOARD_ALLOW_WEAK_ISOLATION',
     default: '0',
@@ -214,6 +218,10 @@ export function loadConfig(given: Env = process.env, options: { cwd?: string } =
     dataSourceTimeoutMs: integer(env, 'PLUGBOARD_DATA_SOURCE_TIMEOUT_MS', 10_000, 100, 120_000, problems),
     allowWeakIsolation: flag(env, 'PLUGBOARD_ALLOW_WEAK_ISOLATION', problems),
     egressAllow: egressAllow(env, problems),
+    rateLimits: {
+      customerPerMinute: integer(env, 'PLUGBOARD_RATE_LIMIT_CUSTOMER', 600, 0, 1_000_000, problems),
+      vendorPerMinute: integer(env, 'PLUGBOARD_RATE_LIMIT_VENDOR', 1200, 0, 1_000_000, problems),
+    },
   };
   if (config.jwt.keys && config.jwt.jwksUrl) problems.push('Set PLUGBOARD_JWT_KEYS or PLUGBOARD_JWKS_URL, not both');
   if (problems.length) throw new ConfigError(problems);

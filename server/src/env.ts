@@ -9,6 +9,7 @@ import type { InstanceInputs } from './instance-inputs.js';
 import type { Instances } from './instances.js';
 import type { IntegrationIndex } from './integrations.js';
 import type { Logger } from './logger.js';
+import type { RateLimits } from './rate-limits.js';
 import type { OAuth } from './oauth/index.js';
 import type { Runner } from './runtime/runner.js';
 import type { Runtime } from './runtime/runtime.js';
@@ -39,6 +40,8 @@ export interface Services {
   readonly erasure: Erasure;
   /** An instance's change history for the customer's admin. */
   readonly auditTrail: AuditTrail;
+  /** Requests per minute per customer and per vendor token (counters shared on PostgreSQL). */
+  readonly rateLimits: RateLimits;
   /** The flow runtime's control plane (webhooks, executions, metrics) when one runs: its routes are mounted then. */
   readonly runtime: Runtime | undefined;
   /** The runner of this process, if one runs here. */

@@ -8,6 +8,7 @@ import { ConflictError, DataSourceError, ForbiddenError, InvalidFieldsError, Not
 import type { Logger } from './logger.js';
 import { ConnectionUnavailableError } from './oauth/tokens.js';
 import { ProviderConfigError } from './oauth/provider.js';
+import { RateLimitedError } from './rate-limits.js';
 import { BadCursorError } from './runtime/executions.js';
 import { WebhookRefusedError } from './runtime/webhooks.js';
 import { DuplicateInstanceError, IdempotencyKeyReuseError, VersionConflictError } from './store/types.js';
@@ -131,6 +132,7 @@ export function problemFor(error: unknown): HttpProblem | undefined {
       'The request holds a character that cannot be stored (NUL, \\u0000).',
     );
   }
+  if (error instanceof RateLimitedError) return new HttpProblem(429, 'rateLimited', error.message, { headers: error.headers });
   if (error instanceof WebhookRefusedError) {
     return error.status === 401
       ? new HttpProblem(401, 'unauthorized', error.message, { errors: error.errors, headers: { 'www-authenticate': error.scheme } })

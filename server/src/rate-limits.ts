@@ -1,0 +1,119 @@
+// API rate limits: a fixed one-minute window per customer and per vendor token, counted by
+// rate-limiter-flexible. On PostgreSQL the counters live in one table that every replica shares
+// (its RateLimiterPostgres, through the store's own pool); on SQLite (one process) in memory.
+// Responses carry the IETF RateLimit fields as draft-ietf-httpapi-ratelimit-headers-10 spells
+// them: `RateLimit-Policy: "customer";q=600;w=60` and `RateLimit: "customer";r=599;t=42`.
+import { createHash } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { CompiledQuery } from 'kysely';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Logger } from './logger.js';
+import type { Store } from './store/types.js';
+
+export type RateLimitPolicy = 'customer' | 'vendor';
+
+export interface RateLimitSettings {
+  /** Requests per minute per customer (every user and token of it together); 0: no limit. */
+  customerPerMinute: number;
+  /** Requests per minute per vendor token subject (`sub`); 0: no limit. */
+  vendorPerMinute: number;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimitSettings = { customerPerMinute: 600, vendorPerMinute: 1200 };
+const WINDOW_SECONDS = 60;
+/** The counters' table on PostgreSQL (created by rate-limiter-flexible if missing). */
+export const RATE_LIMIT_TABLE = 'plugboard_rate_limits';
+
+/** Over the limit: answered 429 with `Retry-After` and the RateLimit fields (problem.ts). */
+export class RateLimitedError extends Error {
+  override name = 'RateLimitedError';
+  constructor(
+    readonly policy: RateLimitPolicy,
+    readonly retryAfterSeconds: number,
+    readonly headers: Record<string, string>,
+  ) {
+    super(`Too many requests for this ${policy === 'customer' ? 'customer' : 'vendor token'}; retry in ${retryAfterSeconds} s.`);
+  }
+}
+
+export interface RateLimits {
+  readonly settings: RateLimitSettings;
+  /** Counts one request of `key`; answers the RateLimit fields, or throws RateLimitedError when over. */
+  consume(policy: RateLimitPolicy, key: string): Promise<Record<string, string>>;
+}
+
+export interface RateLimitsOptions {
+  store: Store;
+  settings?: Partial<RateLimitSettings>;
+  logger?: Logger;
+}
+
+/** Built once (services.ts). On PostgreSQL it waits until the counters' table exists. */
+export async function createRateLimits({ store, settings: given, logger }: RateLimitsOptions): Promise<RateLimits> {
+  const settings = { ...DEFAULT_RATE_LIMITS, ...given };
+  const limiters = new Map<RateLimitPolicy, RateLimiterAbstract>();
+  for (const [policy, points] of [
+    ['customer', settings.customerPerMinute],
+    ['vendor', settings.vendorPerMinute],
+  ] as const) {
+    if (points > 0) limiters.set(policy, await limiter(store, policy, points));
+  }
+  return {
+    settings,
+    async consume(policy, key): Promise<Record<string, string>> {
+      const limiter = limiters.get(policy);
+      if (!limiter) return {};
+      const policyField = `"${policy}";q=${limiter.points};w=${WINDOW_SECONDS}`;
+      let res: RateLimiterRes;
+      try {
+        res = await limiter.consume(counterKey(key));
+      } catch (error) {
+        if (!(error instanceof RateLimiterRes)) throw error;
+        const retryAfter = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+        logger?.warn({ policy, retryAfter }, 'rate limited');
+        throw new RateLimitedError(policy, retryAfter, {
+          'retry-after': String(retryAfter),
+          'ratelimit-policy': policyField,
+          ratelimit: `"${policy}";r=0;t=${retryAfter}`,
+        });
+      }
+      return { 'ratelimit-policy': policyField, ratelimit: `"${policy}";r=${res.remainingPoints};t=${Math.max(0, Math.ceil(res.msBeforeNext / 1000))}` };
+    },
+  };
+}
+
+async function limiter(store: Store, policy: RateLimitPolicy, points: number): Promise<RateLimiterAbstract> {
+  const options = { keyPrefix: policy, points, duration: WINDOW_SECONDS };
+  if (store.engine !== 'postgres') return new RateLimiterMemory(options);
+  // RateLimiterPostgres talks to a pg-style client: `query({ text, values })` → `{ rows }`. The
+  // store's Kysely runs it on the store's pool (and in its schema), so no second pool is opened.
+  const storeClient = { query: (q: { text: string; values?: unknown[] }) => store.db.executeQuery(CompiledQuery.raw(q.text, q.values ?? [])) };
+  return new Promise((resolve, reject) => {
+    const created: RateLimiterPostgres = new RateLimiterPostgres(
+      {
+        ...options,
+        storeClient,
+        storeType: 'pool',
+        tableName: RATE_LIMIT_TABLE,
+        // A database that stops answering must not take the API down with it: count in memory meanwhile.
+        insuranceLimiter: new RateLimiterMemory(options),
+      },
+      (error?: Error) => (error ? reject(error) : resolve(created)),
+    );
+  });
+}
+
+/** Counters are keyed by a hash: the table never names a customer (erasure leaves nothing to find there) and rows expire with their window. */
+function counterKey(key: string): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 22);
+}
+
+/** Middleware: counts the request against `policy` for the identity `keyOf` names (set by auth, which runs first). */
+export function rateLimit<C extends Context>(limits: RateLimits, policy: RateLimitPolicy, keyOf: (c: C) => string): MiddlewareHandler {
+  return async (c, next) => {
+    const headers = await limits.consume(policy, keyOf(c as C));
+    // Set before the handler runs, so the response is built with them (nothing rewritten after).
+    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    await next();
+  };
+}
