@@ -78,7 +78,9 @@ export function runtimeSettings(env: Record<string, string | undefined> = proces
   const alertSecret = env.PLUGBOARD_ALERT_SECRET?.trim() || undefined;
   if (alertUrl && !alertSecret) problems.push('PLUGBOARD_ALERT_SECRET is needed with PLUGBOARD_ALERT_WEBHOOK_URL (alerts are always signed)');
   if (alertSecret && !ALERT_SECRET_PATTERN.test(alertSecret)) {
-    problems.push('PLUGBOARD_ALERT_SECRET must be a Standard Webhooks secret: whsec_ followed by the base64 of 24 to 64 random bytes (e.g. "whsec_$(openssl rand -base64 32)")');
+    problems.push(
+      'PLUGBOARD_ALERT_SECRET must be a Standard Webhooks secret: whsec_ followed by the base64 of 24 to 64 random bytes (e.g. "whsec_$(openssl rand -base64 32)")',
+    );
   }
   const settings: RuntimeSettings = {
     runner: ['on', 'true', '1'].includes(runnerFlag),
