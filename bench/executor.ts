@@ -79,6 +79,16 @@ async function coldStarts(prefix: string, p: Executor.ExecutorPool, before?: () 
 const bare = createExecutorPool({ integrationsModule: compiled.integrationsModule, spares: 0, maxExecutors: 64 });
 line('cold start, no spare (fork + module load)', await coldStarts('bare', bare));
 await bare.close();
+// What the PID and mount namespaces (unshare) add to a process start: the same without them.
+const uncontained = createExecutorPool({
+  integrationsModule: compiled.integrationsModule,
+  spares: 0,
+  maxExecutors: 64,
+  containment: false,
+  allowWeakIsolation: true,
+});
+line('cold start, no spare, without namespaces', await coldStarts('uncontained', uncontained));
+await uncontained.close();
 
 let sparesReady = 0;
 const spared = createExecutorPool({
