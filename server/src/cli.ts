@@ -18,7 +18,7 @@ export async function serveCommand(env: Record<string, string | undefined> = pro
   let resolved: Record<string, string | undefined>;
   try {
     resolved = withSecretFiles(env);
-    config = loadConfig(resolved);
+    config = loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.problems);
     throw err;

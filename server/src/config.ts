@@ -33,6 +33,8 @@ export interface Config {
   dataSourceTimeoutMs: number;
   /** PLUGBOARD_ALLOW_WEAK_ISOLATION: run flows even where executors can't get their own PID namespace. */
   allowWeakIsolation: boolean;
+  /** The files secrets were read from (`<NAME>_FILE`): no flow may read them (each executor sees /dev/null there). */
+  secretFiles: string[];
   /** Exceptions to the flows' egress policy: hosts, host:port, addresses or CIDRs flows may reach on loopback/private/link-local ranges. */
   egressAllow: string[];
   /** API requests per minute per customer and per vendor token (0: no limit). */
@@ -217,6 +219,7 @@ export function loadConfig(given: Env = process.env, options: { cwd?: string } =
     bodyLimitBytes: integer(env, 'PLUGBOARD_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024, problems),
     dataSourceTimeoutMs: integer(env, 'PLUGBOARD_DATA_SOURCE_TIMEOUT_MS', 10_000, 100, 120_000, problems),
     allowWeakIsolation: flag(env, 'PLUGBOARD_ALLOW_WEAK_ISOLATION', problems),
+    secretFiles: SECRET_VARIABLES.map((name) => given[`${name}_FILE`]?.trim()).filter((path): path is string => Boolean(path)),
     egressAllow: egressAllow(env, problems),
     rateLimits: {
       customerPerMinute: integer(env, 'PLUGBOARD_RATE_LIMIT_CUSTOMER', 600, 0, 1_000_000, problems),

@@ -123,6 +123,7 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
     };
   }
 
+      hiddenFiles: config.secretFiles,
   const store =
     options.store ??
     (await openStore({

@@ -1,12 +1,13 @@
 // Executors contain everything they start: with real processes, a flow's detached, double-forked
 // and setsid children end with its executor (timeout kill and pool close), no flow sees the server's
 // or another customer's processes or reads the server's environment, `plugboard serve` refuses to run
-// flows where executors can't be contained (unless told to), and secrets can come from *_FILE.
+// flows where executors can't be contained (unless told to), and secrets can come from *_FILE
+// without a flow being able to read the file.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -121,6 +122,7 @@ interface Look {
   processes: { pid: number; cmdline: string }[];
   parentEnviron: string[] | string;
   serverEnviron: string[] | string;
+  secretFile?: string;
 }
 
 /** What another customer's flow saw must be its own executor only: nothing of `dir`'s processes, nor the server, nor its environment. */
@@ -171,8 +173,12 @@ describe('executor containment', () => {
       if (!asRoot) return t.skip('the test switches users, which needs root');
       const dir = sharedFolder();
       const secret = `server-secret-${randomBytes(8).toString('hex')}`;
+      // A secret file the server can read: as Docker and Kubernetes mount them (0444/0644), or owned by the server's user.
+      const secretFile = join(dir, 'encryption-key');
+      writeFileSync(secretFile, `${secret}\n`, { mode: 0o644 });
+      if (user === 'nobody') chownSync(secretFile, 65534, 65534);
       const command = user === 'root' ? [process.execPath] : ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath];
-      const server: ChildProcessWithoutNullStreams = spawn(command[0]!, [...command.slice(1), ...nodeArgs, containedPool, dir], {
+      const server: ChildProcessWithoutNullStreams = spawn(command[0]!, [...command.slice(1), ...nodeArgs, containedPool, dir, secretFile], {
         cwd: repo,
         env: { PATH: process.env.PATH, PLUGBOARD_ENCRYPTION_KEY: secret },
         stdio: 'pipe',
@@ -197,6 +203,7 @@ describe('executor containment', () => {
         assert.equal(report.look.status, 'succeeded', report.look.error);
         const look = report.look.result as Look;
         assertSeesOnlyItself(look, dir, 'contained-pool');
+        assert.equal(look.secretFile, '', "the flow read the server's secret file (it should see /dev/null there)");
 
         server.stdin.write('close\n');
         await exited;

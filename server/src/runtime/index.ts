@@ -136,6 +136,8 @@ export interface RuntimeOptions {
   executorEnv?: Record<string, string>;
   /** Run flows even where executors can't have their own PID namespace (PLUGBOARD_ALLOW_WEAK_ISOLATION). */
   allowWeakIsolation?: boolean;
+  /** Files no flow may read (the `*_FILE` secrets). */
+  hiddenFiles?: readonly string[];
   /** Each execution's phase times, as the runner here finishes it (benchmarks). */
   onPhases?: (phases: ExecutionPhases) => void;
   /** The queue, when not the one the engine and settings call for (tests); closed on stop either way. */
@@ -185,6 +187,7 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
       maxPerCustomer: settings.perCustomer,
       env: options.executorEnv,
       allowWeakIsolation: options.allowWeakIsolation,
+      hiddenFiles: options.hiddenFiles,
       // What the operator should fix (weak isolation, uids off) goes to the log.
       onEvent: (event) => {
         if (event.type === 'warning') logger?.warn(event.message);

@@ -13,9 +13,10 @@ function fail(lines: string[]): never {
   process.exit(1);
 }
 
-/** Starts a runner from the environment; resolves once it is taking work. */
-export async function startRunner(env: Record<string, string | undefined> = process.env): Promise<Services & { close(): Promise<void> }> {
-  const config = loadConfig(env);
+/** Starts a runner from the environment (`*_FILE` secrets read from their files); resolves once it is taking work. */
+export async function startRunner(given: Record<string, string | undefined> = process.env): Promise<Services & { close(): Promise<void> }> {
+  const config = loadConfig(given);
+  const env = withSecretFiles(given);
   const settings = runtimeSettings(env);
   const logger = createLogger({ level: config.logLevel });
   if (!config.encryptionKey) throw new ConfigError(['PLUGBOARD_ENCRYPTION_KEY is not set: the runner decrypts credentials for the flows']);
@@ -36,9 +37,11 @@ export async function startRunner(env: Record<string, string | undefined> = proc
 }
 
 export async function runnerCommand(given: Record<string, string | undefined> = process.env): Promise<void> {
+  // A copy: `given` is usually process.env itself, whose secrets are dropped right here.
+  const original = { ...given };
   let env: Record<string, string | undefined>;
   try {
-    env = withSecretFiles(given);
+    env = withSecretFiles(original);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.problems);
     throw err;
@@ -52,7 +55,7 @@ export async function runnerCommand(given: Record<string, string | undefined> = 
   }
   let running: Awaited<ReturnType<typeof startRunner>>;
   try {
-    running = await startRunner(env);
+    running = await startRunner(original);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.problems);
     if (err instanceof RuntimeSettingsError) fail(err.message.split('\n'));

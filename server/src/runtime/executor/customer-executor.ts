@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ExecutionJob, ExecutionLogLine, ExecutionOutcome, ExecutionTimings, ExecutorExitCause } from './types.js';
 import { capText, ERROR_CAP_BYTES, LOG_LINE_CAP_BYTES } from './summary.js';
 import { preciseNow } from './clock.js';
+import { containedCommand, type Containment } from './containment.js';
 import { parseFromExecutor, type ChildExecution, type FromExecutor, type ToExecutor } from './messages.js';
 
 export interface ExecutorLaunch {
@@ -21,7 +22,9 @@ export interface ExecutorLaunch {
   abortGraceMs: number;
   startTimeoutMs: number;
   /** `unshare` and its arguments when executors get their own PID and mount namespaces; undefined: weak isolation. */
-  containment?: { path: string; args: string[] };
+  containment?: Containment['command'];
+  /** Files no flow may read (the server's *_FILE secrets): covered with /dev/null in each contained executor. */
+  hiddenFiles: readonly string[];
 }
 
 /** Who the executor process runs as; undefined keeps the server's own user. */
@@ -105,17 +108,15 @@ export class CustomerExecutor {
     try {
       for (const dir of [this.cwd, tmp]) mkdirSync(dir, { mode: 0o700 });
       if (identity) for (const dir of [this.root, this.cwd, tmp]) chownSync(dir, identity.uid, identity.gid);
-      const contained = launch.containment;
-      // unshare needs root to make the namespaces, so it drops to the executor's uid itself, after them.
-      const drop = identity && contained ? ['--setuid', String(identity.uid), '--setgid', String(identity.gid)] : [];
+      // Contained: `unshare <namespaces> -- [hide files] setpriv <drop to its uid, or all capabilities> -- node <execArgv>`;
+      // the namespaces need root (or a user namespace), so privileges are dropped inside, after them.
+      const contained = launch.containment ? containedCommand(launch.containment, launch.execArgv, identity, launch.hiddenFiles) : undefined;
       this.child = fork(launch.entryPath, [launch.moduleUrl], {
         cwd: this.cwd,
         // Scrubbed: only what the pool chose, never the parent's environment.
         env: { ...launch.env, HOME: this.cwd, TMPDIR: tmp },
-        // Contained: `unshare <namespaces> -- node <execArgv> child.js <module>`; the IPC descriptor passes through.
-        ...(contained
-          ? { execPath: contained.path, execArgv: [...contained.args, ...drop, '--', process.execPath, ...launch.execArgv] }
-          : { execArgv: launch.execArgv }),
+        // The IPC descriptor passes through unshare, sh and setpriv to the executor's Node.
+        ...(contained ? { execPath: contained.path, execArgv: contained.args } : { execArgv: launch.execArgv }),
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         // Own process group: without namespaces, the kill reaches what the flow spawned in the same group (only that).
         detached: true,

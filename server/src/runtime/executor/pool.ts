@@ -107,6 +107,7 @@ function launchOf(o: ExecutorPoolOptions, containment: Containment): ExecutorLau
     abortGraceMs: o.abortGraceMs ?? 1000,
     startTimeoutMs: o.startTimeoutMs ?? 30_000,
     containment: containment.command,
+    hiddenFiles: o.hiddenFiles ?? [],
   };
 }
 

@@ -118,6 +118,11 @@ export interface ExecutorPoolOptions {
    * throws ExecutorIsolationError unless this is true; then executors run uncontained, with a 'warning' event.
    */
   allowWeakIsolation?: boolean;
+  /**
+   * Files no flow may read, e.g. the server's `*_FILE` secrets: each contained executor sees /dev/null at
+   * these paths (a bind mount in its mount namespace that it lacks the privilege to undo).
+   */
+  hiddenFiles?: readonly string[];
   /** `false` runs executors without namespaces even where they are available (benchmarks compare the two); needs allowWeakIsolation. */
   containment?: false;
   /** An executor that has not loaded the integrations after this long is killed, default 30 000. */
