@@ -13,6 +13,7 @@ import { indexIntegrations, loadIntegrations, type IntegrationIndex } from './in
 import { createLogger, type Logger } from './logger.js';
 import { allMigrations } from './migrations.js';
 import { createOAuth, type OAuthOptions } from './oauth/index.js';
+import { createRateLimits, type RateLimitSettings } from './rate-limits.js';
 import { executorEnv, runtimeSettings, startRuntime, type RuntimeOptions, type RuntimeSettings } from './runtime/index.js';
 import { createCipher, type Cipher } from './secrets.js';
 import { openStore, type OpenStoreOptions } from './store/index.js';
@@ -37,6 +38,8 @@ export interface ServicesOptions {
   dataSourceTimeoutMs?: number;
   /** Token refresh margin, authorization lifetime, clock (tests). */
   oauth?: Pick<OAuthOptions, 'refreshMarginMs' | 'sessionTtlMs' | 'clock'>;
+  /** API requests per minute (default 600 per customer, 1200 per vendor token; 0: no limit). */
+  rateLimits?: Partial<RateLimitSettings>;
   /** Start the flow runtime (webhooks, executions, metrics; a runner unless `runner: false`). Absent: none. */
   runtime?: RuntimeOptions;
 }
@@ -60,6 +63,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
   });
   const dataSources = createDataSources({ integrations, inputs, store, logger, timeoutMs: options.dataSourceTimeoutMs ?? 10_000 });
   const erasure = createErasure({ store, oauth, queue: runtime?.queue, executors: started?.pool, logger });
+  const rateLimits = await createRateLimits({ store, settings: options.rateLimits, logger });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -75,6 +79,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     dataSources,
     erasure,
     auditTrail: createAuditTrail(),
+    rateLimits,
     runtime,
     runner: started?.runner,
     stop: (graceMs) => (stopping ??= started ? started.stop(graceMs) : Promise.resolve()),
@@ -118,12 +123,12 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
       databaseUrl: config.databaseUrl,
       runner: options.runtime?.runner ?? (config.integrationsModule ? undefined : false),
       allowWeakIsolation: config.allowWeakIsolation,
+      hiddenFiles: config.secretFiles,
       // The executors read their egress exceptions from here (and drop the variable before any flow runs).
       executorEnv: { ...executorEnv(env), ...(config.egressAllow.length ? { PLUGBOARD_EGRESS_ALLOW: config.egressAllow.join(',') } : {}) },
     };
   }
 
-      hiddenFiles: config.secretFiles,
   const store =
     options.store ??
     (await openStore({
@@ -142,6 +147,7 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
       publicUrl: config.publicUrl,
       allowedOrigins: config.allowedOrigins,
       dataSourceTimeoutMs: config.dataSourceTimeoutMs,
+      rateLimits: config.rateLimits,
       runtime,
     });
   } catch (error) {
