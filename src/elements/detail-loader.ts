@@ -26,8 +26,7 @@ export function defineDetailElementsLazily(): void {
     load();
   });
   observer.observe(document, { childList: true, subtree: true });
-  const whenIdle = (run: () => void) =>
-    typeof requestIdleCallback === 'function' ? requestIdleCallback(run, { timeout: 2000 }) : setTimeout(run, 200);
+  const whenIdle = (run: () => void) => (typeof requestIdleCallback === 'function' ? requestIdleCallback(run, { timeout: 2000 }) : setTimeout(run, 200));
   whenIdle(() => {
     observer.disconnect();
     load();

@@ -186,11 +186,7 @@ export type StringKey = keyof typeof en;
 export type Translations = Partial<Record<StringKey, string>>;
 
 /** Looks up `key` in `translations`, falling back to English, and fills `{placeholders}`. */
-export function format(
-  translations: Translations | undefined,
-  key: StringKey,
-  vars?: Record<string, string | number>,
-): string {
+export function format(translations: Translations | undefined, key: StringKey, vars?: Record<string, string | number>): string {
   const text = translations?.[key] ?? en[key];
   return vars ? text.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m)) : text;
 }

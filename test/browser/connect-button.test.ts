@@ -214,7 +214,12 @@ describe('<plug-connect-button>', () => {
     const api = new FakeApi();
     try {
       api.on('POST', /^\/instances\/ins_1\/connections\/chat\/authorize$/, () =>
-        json({ authorizationUrl: popupUrl({ state: 'api-state' }), state: 'api-state', expiresAt: new Date(Date.now() + 600_000).toISOString(), callbackOrigin: location.origin }),
+        json({
+          authorizationUrl: popupUrl({ state: 'api-state' }),
+          state: 'api-state',
+          expiresAt: new Date(Date.now() + 600_000).toISOString(),
+          callbackOrigin: location.origin,
+        }),
       );
       let connected = false;
       api.on('GET', /^\/instances\/ins_1$/, () => json(instanceWith(connected ? 'connected' : 'missing')));

@@ -41,7 +41,17 @@ function detail(summary: ExecutionSummary, over: Partial<ExecutionDetail> = {}):
 }
 
 const ok = run({ id: 'ex-3', flow: 'forward', queuedAt: minutesAgo(2), startedAt: minutesAgo(2), durationMs: 1500 });
-const failed = run({ id: 'ex-2', flow: 'notify', status: 'failed', trigger: 'schedule', queuedAt: minutesAgo(10), startedAt: minutesAgo(10), durationMs: 40, error: 'Chatwave answered 503', attempt: 2 });
+const failed = run({
+  id: 'ex-2',
+  flow: 'notify',
+  status: 'failed',
+  trigger: 'schedule',
+  queuedAt: minutesAgo(10),
+  startedAt: minutesAgo(10),
+  durationMs: 40,
+  error: 'Chatwave answered 503',
+  attempt: 2,
+});
 const old = run({ id: 'ex-1', flow: 'forward', queuedAt: minutesAgo(60), startedAt: minutesAgo(60) });
 
 const page = (executions: ExecutionSummary[], nextCursor: string | null = null): ExecutionList => ({ executions, nextCursor });
@@ -158,7 +168,9 @@ describe('<plug-execution-log>', () => {
   it('renders hostile log text and flow names as text', async () => {
     const evil = '<img src=x onerror="window.__plugPwned=1"><script>window.__plugPwned=2</script>';
     const hostile = run({ id: 'ex-9', flow: '<b>flow</b>', status: 'failed', error: '<img src=y onerror="window.__plugPwned=3">' });
-    fake.on('GET', LIST, page([hostile])).on('GET', '/executions/ex-9', detail(hostile, { logs: [{ seq: 1, at: hostile.queuedAt, level: 'error', message: evil }] }));
+    fake
+      .on('GET', LIST, page([hostile]))
+      .on('GET', '/executions/ex-9', detail(hostile, { logs: [{ seq: 1, at: hostile.queuedAt, level: 'error', message: evil }] }));
     const el = await mount(fake);
     toggle(el, 'ex-9').click();
     await waitUntil(() => root(el).querySelector('.message'));
@@ -203,7 +215,11 @@ describe('<plug-execution-log>', () => {
     fake
       .on('GET', LIST, () => json(page([finished ? done : running])))
       .on('GET', '/executions/ex-5', () =>
-        json(finished ? detail(done, { logs: [...detail(done).logs, { seq: 3, at: done.endedAt, level: 'info', message: 'Forwarded 12 bytes' }] }) : detail(running)),
+        json(
+          finished
+            ? detail(done, { logs: [...detail(done).logs, { seq: 3, at: done.endedAt, level: 'info', message: 'Forwarded 12 bytes' }] })
+            : detail(running),
+        ),
       );
     const el = await mount(fake, { pollInterval: 40 });
     toggle(el, 'ex-5').click();

@@ -64,12 +64,7 @@ export class FakeApi {
   on(method: string, path: string | RegExp, body: object): this;
   on(method: string, path: string | RegExp, handler: Handler | object): this {
     const pattern = typeof path === 'string' ? new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : path;
-    const h: Handler =
-      typeof handler === 'function'
-        ? (handler as Handler)
-        : handler instanceof Response
-          ? () => handler.clone()
-          : () => json(handler);
+    const h: Handler = typeof handler === 'function' ? (handler as Handler) : handler instanceof Response ? () => handler.clone() : () => json(handler);
     // Later routes win, so a test can override a default.
     this.routes.unshift({ method, pattern, handler: h });
     return this;

@@ -29,9 +29,7 @@ describe('<plug-instance-status>', () => {
     );
     await el.updateComplete;
     expect(badge(el)!.textContent!.trim()).to.equal('Paused');
-    document.body.dispatchEvent(
-      new CustomEvent('plug-instance-paused', { detail: { instance: instance({ id: 'other', status: 'active' }) }, bubbles: true }),
-    );
+    document.body.dispatchEvent(new CustomEvent('plug-instance-paused', { detail: { instance: instance({ id: 'other', status: 'active' }) }, bubbles: true }));
     await el.updateComplete;
     expect(badge(el)!.textContent!.trim()).to.equal('Paused');
   });

@@ -223,7 +223,12 @@ describe('<plug-integration-dialog>', () => {
   it('retries a save once with a fresh token after a 401', async () => {
     const tokens = [fakeJwt({ exp: Math.floor(Date.now() / 1000) + 600, n: 1 }), fakeJwt({ exp: Math.floor(Date.now() / 1000) + 600, n: 2 })];
     let issued = 0;
-    fake.on('GET', '/integrations/slack', { ...slackDetail, connections: [], configPages: [slackDetail.configPages[0]!], instance: { id: 'inst-1', status: 'draft', updatedAt: current.updatedAt } });
+    fake.on('GET', '/integrations/slack', {
+      ...slackDetail,
+      connections: [],
+      configPages: [slackDetail.configPages[0]!],
+      instance: { id: 'inst-1', status: 'draft', updatedAt: current.updatedAt },
+    });
     fake.on('PUT', '/instances/inst-1/config', (req) =>
       req.headers.get('authorization') === `Bearer ${tokens[1]}` ? json(instance({ config: { channel: '#c' }, version: 2 })) : problem(401),
     );

@@ -81,7 +81,9 @@ describe('<plug-marketplace>', () => {
   it('renders a long catalog in batches while searching all of it', async () => {
     const many = Array.from({ length: 130 }, (_, i) => summary({ key: `k${i}`, name: `Connector ${i}` }));
     fake.on('GET', '/integrations', { integrations: many });
-    const el = await fixture<PlugMarketplace>(html`<plug-marketplace api=${API} token="t" style="display:block;height:400px;overflow:auto"></plug-marketplace>`);
+    const el = await fixture<PlugMarketplace>(
+      html`<plug-marketplace api=${API} token="t" style="display:block;height:400px;overflow:auto"></plug-marketplace>`,
+    );
     await loaded(el);
     expect(cards(el)).to.have.length(48);
     expect(part(el, 'toolbar')!.textContent).to.contain('130 integrations');
@@ -142,9 +144,7 @@ describe('<plug-marketplace>', () => {
     const fresh = fakeJwt({ exp: Math.floor(Date.now() / 1000) + 600, jti: 'fresh' });
     const stale = fakeJwt({ exp: Math.floor(Date.now() / 1000) + 600, jti: 'stale' });
     let calls = 0;
-    fake.on('GET', '/integrations', (req) =>
-      req.headers.get('authorization') === `Bearer ${fresh}` ? json(catalog) : problem(401, { title: 'Expired' }),
-    );
+    fake.on('GET', '/integrations', (req) => (req.headers.get('authorization') === `Bearer ${fresh}` ? json(catalog) : problem(401, { title: 'Expired' })));
     const getToken = async () => (calls++ === 0 ? stale : fresh);
     const el = await fixture<PlugMarketplace>(html`<plug-marketplace api=${API} .getToken=${getToken}></plug-marketplace>`);
     await loaded(el);
@@ -163,9 +163,7 @@ describe('<plug-marketplace>', () => {
     expect(el.shadowRoot!.querySelectorAll('.skeleton')).to.have.length(6);
     el.getToken = async () => token;
     await loaded(el);
-    expect(fake.calls.map((c) => `${c.method} ${c.path} ${c.headers.get('authorization')}`)).to.deep.equal([
-      `GET /integrations Bearer ${token}`,
-    ]);
+    expect(fake.calls.map((c) => `${c.method} ${c.path} ${c.headers.get('authorization')}`)).to.deep.equal([`GET /integrations Bearer ${token}`]);
     expect(visibleNames(el)).to.have.length(4);
   });
 
@@ -175,9 +173,7 @@ describe('<plug-marketplace>', () => {
     expect(fake.calls).to.have.length(0);
     el.setAttribute('token', 't-late');
     await loaded(el);
-    expect(fake.calls.map((c) => `${c.method} ${c.path} ${c.headers.get('authorization')}`)).to.deep.equal([
-      'GET /integrations Bearer t-late',
-    ]);
+    expect(fake.calls.map((c) => `${c.method} ${c.path} ${c.headers.get('authorization')}`)).to.deep.equal(['GET /integrations Bearer t-late']);
   });
 
   it('renders hostile catalog text as text and runs nothing', async () => {

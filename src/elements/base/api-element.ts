@@ -12,9 +12,7 @@ import { PlugElement } from './plug-element.js';
  * `getToken`, or a `<plug-provider>` ancestor through context.
  */
 export class PlugApiElement extends PlugElement {
-  #own:
-    | { api: string; token: string | undefined; getToken: (() => string | Promise<string>) | undefined; client: PlugClient }
-    | undefined;
+  #own: { api: string; token: string | undefined; getToken: (() => string | Promise<string>) | undefined; client: PlugClient } | undefined;
 
   @consume({ context: clientContext, subscribe: true })
   protected accessor contextClient: PlugClient | undefined;

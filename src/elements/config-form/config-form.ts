@@ -197,7 +197,9 @@ export class PlugConfigForm extends PlugElement {
     const byField = new Map<string, string[]>();
     const unmatched: string[] = [];
     for (const e of this.errors ?? []) {
-      const path = String(e.path ?? '').replace(/^\/+/, '').replace(/^config[./]/, '');
+      const path = String(e.path ?? '')
+        .replace(/^\/+/, '')
+        .replace(/^config[./]/, '');
       const head = path.split(/[./[]/)[0];
       const name = names.has(path) ? path : names.has(head) ? head : undefined;
       if (name === undefined) unmatched.push(e.message);
@@ -254,7 +256,18 @@ export class PlugConfigForm extends PlugElement {
     }
     const v = first.anchor.validity;
     const flags: ValidityStateFlags = {};
-    for (const k of ['valueMissing', 'typeMismatch', 'patternMismatch', 'tooLong', 'tooShort', 'rangeUnderflow', 'rangeOverflow', 'stepMismatch', 'badInput', 'customError'] as const) {
+    for (const k of [
+      'valueMissing',
+      'typeMismatch',
+      'patternMismatch',
+      'tooLong',
+      'tooShort',
+      'rangeUnderflow',
+      'rangeOverflow',
+      'stepMismatch',
+      'badInput',
+      'customError',
+    ] as const) {
       if (v[k]) flags[k] = true;
     }
     this.#internals.setValidity(flags, first.anchor.validationMessage, first.anchor);
@@ -393,14 +406,16 @@ export class PlugConfigForm extends PlugElement {
 
   override render(): TemplateResult {
     const { byField, unmatched } = this.#serverErrors();
-    return html`${unmatched.length
+    return html`${
+      unmatched.length
         ? html`<div part="error" class="form-errors" role="alert">
             <p>${this.#t('form.errors')}</p>
             <ul>
               ${unmatched.map((m) => html`<li>${m}</li>`)}
             </ul>
           </div>`
-        : nothing}
+        : nothing
+    }
       <div class="fields">${this.#fields().map((f, i) => renderField(f, { id: `f${i}`, message: this.#visibleError(f, byField) }, this.#form))}</div>`;
   }
 }

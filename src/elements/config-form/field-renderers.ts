@@ -1,15 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { live } from 'lit/directives/live.js';
-import {
-  describedBy,
-  renderError,
-  renderHelp,
-  renderLabel,
-  renderRequiredMark,
-  type FieldForm,
-  type FieldView,
-} from './field-parts.js';
+import { describedBy, renderError, renderHelp, renderLabel, renderRequiredMark, type FieldForm, type FieldView } from './field-parts.js';
 import type { FieldKind, FieldSpec } from './field-spec.js';
 
 /** @internal Draws one field of kind `K` into the form's shadow root. */
@@ -34,7 +26,6 @@ const renderInput: Renderer<InputKind> = (f, { id, message }, form) => {
       data-focus=${f.name}
       name=${f.name}
       type=${INPUT_TYPE[f.kind]}
-      .value=${live(raw)}
       placeholder=${ifDefined(f.placeholder)}
       autocomplete=${ifDefined(f.kind === 'secret' ? 'off' : undefined)}
       spellcheck=${ifDefined(f.kind === 'secret' ? 'false' : undefined)}
@@ -46,6 +37,7 @@ const renderInput: Renderer<InputKind> = (f, { id, message }, form) => {
       min=${ifDefined(numeric ? f.min : undefined)}
       max=${ifDefined(numeric ? f.max : undefined)}
       step=${ifDefined(numeric ? (f.integer ? '1' : 'any') : undefined)}
+      .value=${live(raw)}
       ?disabled=${form.disabled}
       aria-invalid=${message ? 'true' : 'false'}
       aria-describedby=${describedBy(id, f, secretSet ? [`${id}-set`] : [])}

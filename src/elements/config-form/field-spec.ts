@@ -104,9 +104,7 @@ function inferKind(p: Json): FieldKind {
 function readOptions(p: Json): FieldOption[] {
   const hinted = p[FieldHint.options];
   if (Array.isArray(hinted)) {
-    return hinted.flatMap((o) =>
-      isObject(o) && typeof o.value === 'string' ? [{ value: o.value, label: str(o.label) ?? o.value }] : [],
-    );
+    return hinted.flatMap((o) => (isObject(o) && typeof o.value === 'string' ? [{ value: o.value, label: str(o.label) ?? o.value }] : []));
   }
   const list = Array.isArray(p.enum) ? p.enum : isObject(p.items) && Array.isArray(p.items.enum) ? p.items.enum : [];
   return list.filter((v): v is string => typeof v === 'string').map((v) => ({ value: v, label: v }));

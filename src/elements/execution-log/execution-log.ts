@@ -173,11 +173,7 @@ export class PlugExecutionLog extends PlugApiElement {
       this.#merge(page.executions, page.nextCursor);
       this.#pollFailing = false;
       this.refreshFailed = false;
-      await Promise.all(
-        [...this.expanded]
-          .filter((eid) => this.#needsLogRefresh(eid))
-          .map((eid) => this.#loadLog(client, eid, false)),
-      );
+      await Promise.all([...this.expanded].filter((eid) => this.#needsLogRefresh(eid)).map((eid) => this.#loadLog(client, eid, false)));
       return true;
     } catch (error) {
       if (isAbort(error) || generation !== this.#generation) return true;
@@ -193,10 +189,7 @@ export class PlugExecutionLog extends PlugApiElement {
     const known = new Map(this.executions.map((e) => [e.id, e]));
     const freshIds = new Set(fresh.map((e) => e.id));
     const oldest = fresh.at(-1);
-    const below =
-      cursor === null || !oldest
-        ? []
-        : this.executions.filter((e) => !freshIds.has(e.id) && Date.parse(e.queuedAt) <= Date.parse(oldest.queuedAt));
+    const below = cursor === null || !oldest ? [] : this.executions.filter((e) => !freshIds.has(e.id) && Date.parse(e.queuedAt) <= Date.parse(oldest.queuedAt));
     const added = fresh.filter((e) => !known.has(e.id));
     const finished = fresh.filter((e) => {
       const before = known.get(e.id);
@@ -373,18 +366,20 @@ export class PlugExecutionLog extends PlugApiElement {
           ${this.t('executions.retry')}
         </button>`;
     } else {
-      body = html`${log.detail.logs.length === 0
-        ? html`<p class="muted">${this.t('executions.logsEmpty')}</p>`
-        : html`<ol class="lines">${log.detail.logs.map((line) => this.#renderLine(line))}</ol>`}
+      body = html`${
+        log.detail.logs.length === 0
+          ? html`<p class="muted">${this.t('executions.logsEmpty')}</p>`
+          : html`<ol class="lines">${log.detail.logs.map((line) => this.#renderLine(line))}</ol>`
+      }
       ${log.detail.logsTruncated ? html`<p part="truncated" class="truncated">${this.t('executions.truncated')}</p>` : nothing}`;
     }
     return html`<div part="log" class="log" id=${domId(execution.id)} role="region" aria-label=${this.t('executions.logs', { flow: execution.flow })}>
       ${error ? html`<p part="error" class="error-text">${this.t('executions.errorText', { error })}</p>` : nothing}
       ${result ? html`<p class="muted">${this.t('executions.result', { result })}</p>` : nothing}
       <p class="muted">
-        ${this.t('executions.queuedAt', { time: this.#formatAbsolute(execution.queuedAt) })}${execution.startedAt
-          ? html` · ${this.t('executions.started', { time: this.#formatAbsolute(execution.startedAt) })}`
-          : nothing}
+        ${this.t('executions.queuedAt', { time: this.#formatAbsolute(execution.queuedAt) })}${
+          execution.startedAt ? html` · ${this.t('executions.started', { time: this.#formatAbsolute(execution.startedAt) })}` : nothing
+        }
       </p>
       ${body}
     </div>`;
@@ -409,9 +404,11 @@ export class PlugExecutionLog extends PlugApiElement {
         <span class="meta">
           <span>${this.t(`executions.trigger.${execution.trigger}`)}</span>
           <time datetime=${at} title=${this.#formatAbsolute(at)}>${when}</time>
-          ${execution.durationMs !== null
-            ? html`<span>${this.t('executions.duration', { duration: this.#formatDuration(execution.durationMs) })}</span>`
-            : nothing}
+          ${
+            execution.durationMs !== null
+              ? html`<span>${this.t('executions.duration', { duration: this.#formatDuration(execution.durationMs) })}</span>`
+              : nothing
+          }
           ${execution.attempt > 1 ? html`<span>${this.t('executions.attempt', { attempt: execution.attempt })}</span>` : nothing}
         </span>
       </button>
@@ -437,8 +434,9 @@ export class PlugExecutionLog extends PlugApiElement {
       </ul>
       ${this.refreshFailed ? html`<p class="muted">${this.t('executions.refreshFailed')}</p>` : nothing}
       ${older.kind === 'error' ? html`<p class="alert" role="alert">${older.message}</p>` : nothing}
-      ${this.nextCursor
-        ? html`<div>
+      ${
+        this.nextCursor
+          ? html`<div>
             <button
               part="button"
               class="button older"
@@ -449,7 +447,8 @@ export class PlugExecutionLog extends PlugApiElement {
               ${this.t(older.kind === 'loading' ? 'executions.loadingOlder' : 'executions.loadOlder')}
             </button>
           </div>`
-        : nothing}`;
+          : nothing
+      }`;
   }
 
   override render() {

@@ -5,7 +5,7 @@ import type { SetupSection } from './setup-section.js';
 export interface DeleteConfirmationContext extends SetupSection {
   /** Back to the overview; nothing deleted. */
   keep: () => void;
-  remove: () => void;
+  remove: () => Promise<void>;
 }
 
 /** @internal The question before deleting an instance. "Keep it" comes first and gets the focus. */

@@ -86,18 +86,22 @@ export class InstanceActivity {
     const secret = this.#secrets.get(hook.flow);
     return html`<li class="webhook">
       ${this.#renderCopyRow(ctx, `webhook-url-${index}`, ctx.t('webhooks.url', { flow: hook.flow }), hook.url)}
-      ${hook.hmac
-        ? html`<p class="muted">${ctx.t('webhooks.signed')}</p>
-            ${secret
-              ? html`${this.#renderCopyRow(ctx, `webhook-secret-${index}`, ctx.t('webhooks.secret', { flow: hook.flow }), secret, { secret: hook.flow })}
+      ${
+        hook.hmac
+          ? html`<p class="muted">${ctx.t('webhooks.signed')}</p>
+            ${
+              secret
+                ? html`${this.#renderCopyRow(ctx, `webhook-secret-${index}`, ctx.t('webhooks.secret', { flow: hook.flow }), secret, { secret: hook.flow })}
                   <p class="notice">${ctx.t('webhooks.secretOnce')}</p>`
-              : nothing}
+                : nothing
+            }
             <div>
               <button part="button" class="button" type="button" @click=${() => void this.#newSecret(ctx, hook.flow)}>
                 ${ctx.t('webhooks.newSecret')}
               </button>
             </div>`
-        : nothing}
+          : nothing
+      }
     </li>`;
   }
 
@@ -110,14 +114,16 @@ export class InstanceActivity {
       this.#secretsOf = instance.id;
     }
     const hooks = instance.webhooks ?? [];
-    return html`${hooks.length > 0
+    return html`${
+      hooks.length > 0
         ? html`<section aria-labelledby="webhooks-heading">
             <h3 id="webhooks-heading">${ctx.t('webhooks.title')}</h3>
             <ul class="webhooks">
               ${hooks.map((hook, i) => this.#renderWebhook(ctx, hook, i))}
             </ul>
           </section>`
-        : nothing}
+        : nothing
+    }
       <section aria-labelledby="runs-heading">
         <h3 id="runs-heading">${ctx.t('webhooks.runs')}</h3>
         <plug-execution-log

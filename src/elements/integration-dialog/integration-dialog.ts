@@ -12,7 +12,8 @@ import { dialogStyles } from './integration-dialog.styles.js';
 import type { LoadedIntegration, PlugIntegrationSetup } from './integration-setup.js';
 import { setupStyles } from './integration-setup.styles.js';
 
-const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"]), plug-config-form:not([disabled])';
+const FOCUSABLE =
+  'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"]), plug-config-form:not([disabled])';
 
 /** Focusable elements in tab order, looking into the open shadow roots of nested elements (the runs list). */
 function deepFocusables(root: ParentNode): HTMLElement[] {

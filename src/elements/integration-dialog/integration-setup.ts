@@ -195,7 +195,7 @@ export class PlugIntegrationSetup extends PlugApiElement {
         this.chrome?.focusTop();
       } catch (error) {
         if (error instanceof ApiError && error.status === 422 && error.errors.length > 0) {
-          this.#showFieldErrors(detail, relative(error.errors, 'config'));
+          await this.#showFieldErrors(detail, relative(error.errors, 'config'));
           this.reportError('save-config', error);
           return;
         }
@@ -300,7 +300,9 @@ export class PlugIntegrationSetup extends PlugApiElement {
     // `config` is what the picker depends on; only values that differ from the saved ones are unsaved
     // (sent with POST, admins only), so a member's picker and an unchanged form stay a plain GET.
     const saved = instance.config;
-    const unsaved = Object.fromEntries(Object.entries(config).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(Object.hasOwn(saved, k) ? saved[k] : undefined)));
+    const unsaved = Object.fromEntries(
+      Object.entries(config).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(Object.hasOwn(saved, k) ? saved[k] : undefined)),
+    );
     return client.dataSource(instance.id, dataSource, q, unsaved);
   };
 
@@ -394,12 +396,14 @@ export class PlugIntegrationSetup extends PlugApiElement {
           : this.#renderOverview(section);
     return html`
       <p class="muted">${detail.category} · ${renderStatusBadge(status, this.t(badgeLabelKey(status)))}</p>
-      ${this.conflict
-        ? html`<div class="alert" role="alert">
+      ${
+        this.conflict
+          ? html`<div class="alert" role="alert">
             ${this.t('dialog.conflict')}
             <button part="button" class="button" type="button" @click=${this.#reload}>${this.t('dialog.reload')}</button>
           </div>`
-        : nothing}
+          : nothing
+      }
       ${this.alert ? html`<div class="alert" role="alert">${this.alert}</div>` : nothing}
       ${body}
     `;

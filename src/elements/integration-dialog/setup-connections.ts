@@ -34,8 +34,9 @@ export function renderConnections(ctx: ConnectionsContext): TemplateResult[] {
       </div>
       ${spec.description ? html`<p class="muted">${spec.description}</p>` : nothing}
       ${st?.error ? html`<p class="notice">${st.error}</p>` : nothing}
-      ${spec.kind === 'apiKey'
-        ? html`<plug-config-form
+      ${
+        spec.kind === 'apiKey'
+          ? html`<plug-config-form
               part="form"
               exportparts=${FORM_PARTS}
               data-connection=${spec.name}
@@ -51,16 +52,17 @@ export function renderConnections(ctx: ConnectionsContext): TemplateResult[] {
                 ${t(status === 'connected' ? 'connection.replace' : 'connection.save')}
               </button>
             </div>`
-        : renderOAuthConnection({
-            client: ctx.client,
-            instance,
-            spec,
-            state: st,
-            disabled: ctx.busy,
-            t,
-            changed: ctx.changed,
-            failed: ctx.failed,
-          })}
+          : renderOAuthConnection({
+              client: ctx.client,
+              instance,
+              spec,
+              state: st,
+              disabled: ctx.busy,
+              t,
+              changed: ctx.changed,
+              failed: ctx.failed,
+            })
+      }
     </div>`;
   });
 }

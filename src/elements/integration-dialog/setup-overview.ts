@@ -11,10 +11,10 @@ export interface OverviewContext extends SetupSection {
   history: TemplateResult | typeof nothing;
   /** Webhook URLs and runs of an instance past draft (instance-activity.ts). */
   activity: TemplateResult | typeof nothing;
-  start: () => void;
-  activate: () => void;
-  pause: () => void;
-  confirmDelete: () => void;
+  start: () => Promise<void> | void;
+  activate: () => Promise<void> | void;
+  pause: () => Promise<void> | void;
+  confirmDelete: () => Promise<void> | void;
 }
 
 /** @internal What the integration does and needs, the instance's state, and its actions. */
@@ -28,53 +28,65 @@ export function renderOverview(ctx: OverviewContext): TemplateResult {
       <h3 id="overview-heading">${t('dialog.overview')}</h3>
       <p>${detail.description}</p>
       ${paragraphs.map((p) => html`<p class="muted">${p}</p>`)}
-      ${instance
-        ? html`<p class="muted">
+      ${
+        instance
+          ? html`<p class="muted">
             ${t('dialog.updated', {
               date: new Intl.DateTimeFormat(ctx.locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(instance.updatedAt)),
             })}
           </p>`
-        : nothing}
+          : nothing
+      }
       ${instance?.status === 'error' && instance.statusReason ? html`<p class="notice">${instance.statusReason}</p>` : nothing}
     </section>
     <section aria-labelledby="needs-heading">
       <h3 id="needs-heading">${t('dialog.needs')}</h3>
-      ${detail.connections.length + detail.configPages.length === 0
-        ? html`<p class="muted">${t('dialog.nothingNeeded')}</p>`
-        : html`<ul class="needs">
+      ${
+        detail.connections.length + detail.configPages.length === 0
+          ? html`<p class="muted">${t('dialog.nothingNeeded')}</p>`
+          : html`<ul class="needs">
             ${detail.connections.map((c) => {
               const st = instance?.connections.find((s) => s.name === c.name);
               return html`<li>${c.label} (${t(`dialog.kind.${c.kind}`)})${st ? html` · ${t(`connection.${st.status}`)}` : nothing}</li>`;
             })}
             ${detail.configPages.map((p) => html`<li>${t('dialog.configure')}: ${p.title}</li>`)}
-          </ul>`}
+          </ul>`
+      }
     </section>
-    ${pending.length > 0 && canActivate
-      ? html`<div class="notice" role="note">
+    ${
+      pending.length > 0 && canActivate
+        ? html`<div class="notice" role="note">
           ${t('dialog.blockers')}
           <ul>
             ${pending.map((b) => html`<li>${b.message}</li>`)}
           </ul>
         </div>`
-      : nothing}
+        : nothing
+    }
     <div class="actions">
-      ${instance
-        ? html`<button part="button" class="button danger" type="button" ?disabled=${busy} @click=${ctx.confirmDelete}>
+      ${
+        instance
+          ? html`<button part="button" class="button danger" type="button" ?disabled=${busy} @click=${ctx.confirmDelete}>
               ${t('dialog.delete')}
             </button>
             <span class="spacer"></span>
-            ${instance.status === 'active'
-              ? html`<button part="button" class="button" type="button" ?disabled=${busy} @click=${ctx.pause}>${t('dialog.pause')}</button>`
-              : nothing}
+            ${
+              instance.status === 'active'
+                ? html`<button part="button" class="button" type="button" ?disabled=${busy} @click=${ctx.pause}>${t('dialog.pause')}</button>`
+                : nothing
+            }
             <button part="button" class="button" type="button" ?disabled=${busy} @click=${ctx.start}>${t('dialog.configure')}</button>
-            ${canActivate
-              ? html`<button part="button" class="button primary" type="button" ?disabled=${busy} @click=${ctx.activate}>
+            ${
+              canActivate
+                ? html`<button part="button" class="button primary" type="button" ?disabled=${busy} @click=${ctx.activate}>
                   ${t(instance.status === 'paused' ? 'dialog.resume' : 'dialog.activate')}
                 </button>`
-              : nothing}`
-        : html`<button part="button" class="button primary" type="button" ?disabled=${busy} @click=${ctx.start}>
+                : nothing
+            }`
+          : html`<button part="button" class="button primary" type="button" ?disabled=${busy} @click=${ctx.start}>
             ${t('dialog.start')}
-          </button>`}
+          </button>`
+      }
     </div>
     ${ctx.history} ${ctx.activity}
   `;

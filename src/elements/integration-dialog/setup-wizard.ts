@@ -6,8 +6,7 @@ import { FORM_PARTS, fieldsOf, type SetupSection } from './setup-section.js';
 export type Step = { kind: 'connections'; title: string } | { kind: 'page'; title: string; page: ConfigPage; index: number };
 
 /** The page holding the field an error `path` points at (`channel`, `channel.0`). */
-export const onPage = (step: Step, error: FieldError): boolean =>
-  step.kind === 'page' && fieldsOf(step.page.schema).includes(error.path.split('.')[0]!);
+export const onPage = (step: Step, error: FieldError): boolean => step.kind === 'page' && fieldsOf(step.page.schema).includes(error.path.split('.')[0]!);
 
 /** `config.channel` → `channel`; `values.token` → `token` (the form speaks in its own field names). */
 export function relative(errors: FieldError[], prefix: string): FieldError[] {
@@ -15,7 +14,10 @@ export function relative(errors: FieldError[], prefix: string): FieldError[] {
 }
 
 /** The draft with a page's values in place of what it held for that page's fields. */
-export function withPage(draft: Record<string, unknown>, page: { schema: Record<string, unknown> | undefined; value: Record<string, unknown> }): Record<string, unknown> {
+export function withPage(
+  draft: Record<string, unknown>,
+  page: { schema: Record<string, unknown> | undefined; value: Record<string, unknown> },
+): Record<string, unknown> {
   const next = { ...draft };
   for (const name of fieldsOf(page.schema)) delete next[name];
   return { ...next, ...page.value };
@@ -62,9 +64,10 @@ export function renderWizard(ctx: WizardContext): TemplateResult {
     <p class="muted">${t('dialog.step', { current: index + 1, total: steps.length })}</p>
     <section aria-labelledby="step-heading">
       <h3 id="step-heading" tabindex="-1">${step.title}</h3>
-      ${step.kind === 'connections'
-        ? ctx.connections()
-        : html`${step.page.description ? html`<p class="muted">${step.page.description}</p>` : nothing}
+      ${
+        step.kind === 'connections'
+          ? ctx.connections()
+          : html`${step.page.description ? html`<p class="muted">${step.page.description}</p>` : nothing}
             <plug-config-form
               part="form"
               exportparts=${FORM_PARTS}
@@ -76,18 +79,23 @@ export function renderWizard(ctx: WizardContext): TemplateResult {
               .loadOptions=${ctx.loadOptions}
               .translations=${ctx.translations}
               ?disabled=${busy}
-            ></plug-config-form>`}
+            ></plug-config-form>`
+      }
     </section>
     <div class="actions">
-      ${index > 0
-        ? html`<button part="button" class="button" type="button" ?disabled=${busy} @click=${ctx.back}>${t('dialog.back')}</button>`
-        : html`<button part="button" class="button" type="button" ?disabled=${busy} @click=${ctx.toOverview}>
+      ${
+        index > 0
+          ? html`<button part="button" class="button" type="button" ?disabled=${busy} @click=${ctx.back}>${t('dialog.back')}</button>`
+          : html`<button part="button" class="button" type="button" ?disabled=${busy} @click=${ctx.toOverview}>
             ${t('dialog.overview')}
-          </button>`}
+          </button>`
+      }
       <span class="spacer"></span>
-      ${last
-        ? html`<button part="button" class="button primary" type="button" ?disabled=${busy} @click=${ctx.save}>${t('dialog.save')}</button>`
-        : html`<button part="button" class="button primary" type="button" ?disabled=${busy} @click=${ctx.next}>${t('dialog.next')}</button>`}
+      ${
+        last
+          ? html`<button part="button" class="button primary" type="button" ?disabled=${busy} @click=${ctx.save}>${t('dialog.save')}</button>`
+          : html`<button part="button" class="button primary" type="button" ?disabled=${busy} @click=${ctx.next}>${t('dialog.next')}</button>`
+      }
     </div>
   `;
 }

@@ -71,12 +71,10 @@ export class PlugMarketplace extends PlugApiElement {
       if (!client) return initialState;
       try {
         const { integrations } = await client.catalog(signal);
-        return integrations.map(
-          (summary): Entry => ({
-            summary,
-            haystack: `${summary.name}\n${summary.description}\n${summary.category}`.toLocaleLowerCase(),
-          }),
-        );
+        return integrations.map((summary): Entry => ({
+          summary,
+          haystack: `${summary.name}\n${summary.description}\n${summary.category}`.toLocaleLowerCase(),
+        }));
       } catch (error) {
         this.reportError('load-catalog', error);
         throw error;

@@ -44,9 +44,7 @@ export class PlugProvider extends PlugElement {
       // A new value, never a mutated one: consumers update on identity. No token source yet: no
       // client, so consumers wait instead of sending a request that can only get a 401.
       const ready = this.api && (this.token || this.getToken);
-      this.#client.setValue(
-        this.client ?? (ready ? createClient({ api: this.api!, token: this.token, getToken: this.getToken }) : undefined),
-      );
+      this.#client.setValue(this.client ?? (ready ? createClient({ api: this.api!, token: this.token, getToken: this.getToken }) : undefined));
     }
     if (changed.has('translations')) this.#translations.setValue(this.translations);
   }
