@@ -1,8 +1,10 @@
 // The one test command (README, CI): Node tests (node:test via tsx), then browser tests
 // (@web/test-runner in Debian's Chromium). Exits non-zero if either fails.
-// PLUGBOARD_TEST_CONCURRENCY: Node test files run side by side (default 2). Most of the suite
-// waits on child processes, PostgreSQL, timers and Chromium, so two at once fill the idle time
-// even on 2 cores; every file uses its own schemas, temp dirs and free ports.
+// PLUGBOARD_TEST_CONCURRENCY=2 runs two Node test files side by side (most of the suite waits on
+// child processes, PostgreSQL, timers and Chromium; every file uses its own schemas, temp dirs and
+// free ports). Default 1: a migration on PostgreSQL can fail with 'schema "…" does not exist' when
+// another file drops its schema meanwhile (Kysely's introspection lists every schema).
+// --test-force-exit: a file that leaves a server open after its tests ends instead of hanging the run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -31,7 +33,7 @@ const slowestFirst = ['scale', 'executor', 'runtime', 'oauth-core', 'e2e', 'rout
 if (only !== 'browser') {
   const found = find('test/node', '.test.ts').sort();
   const files = [...slowestFirst.filter((f) => found.includes(f)), ...found.filter((f) => !slowestFirst.includes(f))];
-  const concurrency = process.env.PLUGBOARD_TEST_CONCURRENCY ?? '2';
+  const concurrency = process.env.PLUGBOARD_TEST_CONCURRENCY ?? '1';
   const env = { ...process.env, NODE_ENV: 'test', NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=plugboard-source`.trim() };
   // The e2e files rebuild a stale dist/plugboard.js: build it once here, not in several files at once.
   if (!env.PLUGBOARD_E2E_BUNDLE) {
@@ -44,7 +46,7 @@ if (only !== 'browser') {
   }
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-reporter=spec', ...files],
     // plugboard-source: the backend's `plugboard/protocol` import resolves to the library's .ts files.
     { stdio: 'inherit', env },
   );
