@@ -235,8 +235,8 @@ export const ExecutionLogLine = z.object({
 export type ExecutionLogLine = z.infer<typeof ExecutionLogLine>;
 
 /** The query of `GET /instances/:id/executions`: a status filter, the previous page's `nextCursor`, a page size. */
-export const ExecutionListQuery = z.object({
-  status: z.optional(ExecutionStatus),
+/** The paging part of a list query: the previous page's `nextCursor`, a page size (1–100). */
+const PageQuery = {
   cursor: z.optional(z.string().check(z.maxLength(400))),
   limit: z.optional(
     z.coerce.number().check(
@@ -245,7 +245,9 @@ export const ExecutionListQuery = z.object({
       z.lte(100),
     ),
   ),
-});
+};
+
+export const ExecutionListQuery = z.object({ status: z.optional(ExecutionStatus), ...PageQuery });
 export type ExecutionListQuery = z.infer<typeof ExecutionListQuery>;
 
 export const ExecutionList = z.object({
@@ -329,16 +331,7 @@ export const AuditEntry = z.object({
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
 /** The query of `GET /instances/:id/audit`: the previous page's `nextCursor`, a page size. */
-export const AuditListQuery = z.object({
-  cursor: z.optional(z.string().check(z.maxLength(400))),
-  limit: z.optional(
-    z.coerce.number().check(
-      z.refine((n) => Number.isInteger(n), 'Expected a whole number'),
-      z.gte(1),
-      z.lte(100),
-    ),
-  ),
-});
+export const AuditListQuery = z.object(PageQuery);
 export type AuditListQuery = z.infer<typeof AuditListQuery>;
 
 export const AuditList = z.object({
