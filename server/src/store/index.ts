@@ -125,7 +125,11 @@ async function runMigrations(db: Kysely<CoreDatabase>, engine: Store['engine'], 
   // Kysely takes no lock on SQLite, so processes starting together on a fresh file can race: the
   // loser sees "already exists" or SQLITE_BUSY. Once the winner has committed, a retry finds
   // the migrations done; a genuine failure fails the same way every time.
-  for (let attempt = 1; error && engine === 'sqlite' && attempt <= 5; attempt++) {
+  // On PostgreSQL the migrator's table introspection reads every schema of the database: one that
+  // another tenant of the database (another app, a test) drops meanwhile fails it with 3F000.
+  const droppedElsewhere = (e: unknown) =>
+    engine === 'postgres' && (e as { code?: string } | undefined)?.code === '3F000' && !String((e as Error).message).includes(`"${migrationTableSchema}"`);
+  for (let attempt = 1; error && (engine === 'sqlite' || droppedElsewhere(error)) && attempt <= 5; attempt++) {
     await new Promise((done) => setTimeout(done, 50 * attempt));
     ({ error, results } = await migrator.migrateToLatest());
   }
