@@ -35,9 +35,11 @@ export interface AppOptions {
    * Plugboard's own, behind the same middleware (request id, logging, secure headers, CORS, errors).
    */
   routes?: Hono<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- any env mounts
+  /** True once a shutdown has started: /readyz answers 503 so a balancer stops sending here (startServer sets it). */
+  draining?: () => boolean;
 }
 
-export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, routes }: AppOptions): Hono<BaseEnv> {
+export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, routes, draining }: AppOptions): Hono<BaseEnv> {
   const { runtime } = services;
   const app = new Hono<BaseEnv>();
 
@@ -67,7 +69,7 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
   app.notFound(onNotFound);
 
   // Public routes (no vendor JWT).
-  app.route('/', healthRoutes(services));
+  app.route('/', healthRoutes({ store: services.store, draining }));
   app.route('/oauth', oauthCallbackRoutes(services));
   if (runtime) {
     app.route('/', metricsRoutes(runtime));

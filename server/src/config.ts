@@ -39,6 +39,8 @@ export interface Config {
   egressAllow: string[];
   /** API requests per minute per customer and per vendor token (0: no limit). */
   rateLimits: { customerPerMinute: number; vendorPerMinute: number };
+  /** After SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes. */
+  shutdownDelayMs?: number;
 }
 
 /** Every variable read, with its default, for the README and `plugboard --help`. */
@@ -59,6 +61,11 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; descrip
   { name: 'PLUGBOARD_DATA_SOURCE_TIMEOUT_MS', default: '10000', description: 'time limit of a data source call' },
   { name: 'PLUGBOARD_RATE_LIMIT_CUSTOMER', default: '600', description: 'API requests per minute per customer (all its users together); 0: no limit' },
   { name: 'PLUGBOARD_RATE_LIMIT_VENDOR', default: '1200', description: 'vendor API requests per minute per vendor token subject; 0: no limit' },
+  {
+    name: 'PLUGBOARD_SHUTDOWN_DELAY_MS',
+    default: '5000',
+    description: 'on SIGTERM, /readyz answers 503 and requests are still served this long before the listener closes (drain behind a balancer)',
+  },
   {
     name: 'PLUGBOARD_ALLOW_WEAK_ISOLATION',
     default: '0',
@@ -225,6 +232,7 @@ export function loadConfig(given: Env = process.env, options: { cwd?: string } =
       customerPerMinute: integer(env, 'PLUGBOARD_RATE_LIMIT_CUSTOMER', 600, 0, 1_000_000, problems),
       vendorPerMinute: integer(env, 'PLUGBOARD_RATE_LIMIT_VENDOR', 1200, 0, 1_000_000, problems),
     },
+    shutdownDelayMs: integer(env, 'PLUGBOARD_SHUTDOWN_DELAY_MS', 5000, 0, 600_000, problems),
   };
   if (config.jwt.keys && config.jwt.jwksUrl) problems.push('Set PLUGBOARD_JWT_KEYS or PLUGBOARD_JWKS_URL, not both');
   if (problems.length) throw new ConfigError(problems);

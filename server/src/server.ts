@@ -41,8 +41,14 @@ export interface StartServerOptions {
   runtime?: false | { env?: Record<string, string | undefined>; settings?: RuntimeSettings };
   /** Install SIGTERM/SIGINT handlers that close gracefully, then exit (the CLI does). Default false. */
   handleSignals?: boolean;
-  /** In-flight requests get this long after a shutdown starts before connections are cut. Default 10 s. */
+  /** In-flight requests get this long after the listener closes before connections are cut. Default 10 s. */
   shutdownGraceMs?: number;
+  /**
+   * On SIGTERM/SIGINT (handleSignals), /readyz answers 503 at once and requests are still served
+   * this long before the listener closes, so a balancer sees it and stops sending. Default
+   * `config.shutdownDelayMs`, else 5000. `close()` itself does not wait it.
+   */
+  shutdownDelayMs?: number;
 }
 
 export interface RunningServer {
@@ -55,6 +61,8 @@ export interface RunningServer {
   logger: Logger;
   /** Stops accepting, lets in-flight requests finish, drains the runtime, closes the store. Safe to call twice. */
   close(): Promise<void>;
+  /** /readyz answers 503 from now on; requests are still served until close(). */
+  startDraining(): void;
 }
 
 /** Builds the verifier the config describes. */
@@ -83,7 +91,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     runtime: options.runtime,
   });
   const { store } = services;
-  const app = createApp({ services, verifier, bodyLimitBytes: config.bodyLimitBytes, routes: options.routes });
+  let draining = false;
+  const app = createApp({ services, verifier, bodyLimitBytes: config.bodyLimitBytes, routes: options.routes, draining: () => draining });
 
   let server!: Server;
   let address: AddressInfo;
@@ -102,18 +111,30 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   logger.info({ url, engine: store.engine, integrations: services.integrations.size, runner: services.runner?.id ?? null }, 'plugboard listening');
 
   let closing: Promise<void> | undefined;
+  const shutdownDelayMs = options.shutdownDelayMs ?? config.shutdownDelayMs ?? 5000;
+  const startDraining = () => {
+    draining = true;
+  };
   const onSignal = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, 'shutting down');
-    void close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    if (draining) return; // a second signal during the delay changes nothing
+    startDraining();
+    logger.info({ signal, shutdownDelayMs }, 'draining: /readyz answers 503, still serving until the delay ends');
+    void new Promise((resolve) => setTimeout(resolve, shutdownDelayMs))
+      .then(() => {
+        logger.info({ signal }, 'shutting down');
+        return close();
+      })
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   function close(): Promise<void> {
     closing ??= (async () => {
+      draining = true;
       if (options.handleSignals) {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
@@ -133,8 +154,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     return closing;
   }
   if (options.handleSignals) {
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   }
-  return { url, port: address.port, app, store, services, logger, close };
+  return { url, port: address.port, app, store, services, logger, close, startDraining };
 }
