@@ -82,6 +82,29 @@ function isUnstorableText(error: unknown): boolean {
   return error instanceof Error && (code === '22021' || code === '22P05');
 }
 
+// SQLSTATEs: 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 08xxx connection exceptions.
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+const UNAVAILABLE_NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+// node-postgres says these in its messages, without a code.
+const UNAVAILABLE_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly)/;
+
+/** Seconds a client should wait before retrying while the database is unavailable. */
+export const DATABASE_RETRY_AFTER_S = 2;
+
+/**
+ * The database can't be reached right now (refused, cut, shutting down, pool connect timeout):
+ * the request may succeed on retry, so it is a 503, not a bug. Follows `cause` and AggregateError.
+ */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 4) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_NET_CODES.has(code))) return true;
+  if (UNAVAILABLE_MESSAGES.test(error.message)) return true;
+  if (error instanceof AggregateError && error.errors.some((e) => isDatabaseUnavailable(e, depth + 1))) return true;
+  return error.cause !== undefined && isDatabaseUnavailable(error.cause, depth + 1);
+}
+
 /**
  * The one table from domain errors (what services, the store, OAuth and the runtime throw) to
  * the problem the API answers with. Undefined: not a domain error (a bug, answered 500).
@@ -131,6 +154,12 @@ export function problemFor(error: unknown): HttpProblem | undefined {
       [{ path: '(request)', message: 'A value holds a character that cannot be stored (NUL, \\u0000)' }],
       'The request holds a character that cannot be stored (NUL, \\u0000).',
     );
+  }
+  if (isDatabaseUnavailable(error)) {
+    return new HttpProblem(503, 'notReady', 'The database is unavailable right now; retry shortly.', {
+      title: 'Service unavailable',
+      headers: { 'retry-after': String(DATABASE_RETRY_AFTER_S) },
+    });
   }
   if (error instanceof RateLimitedError) return new HttpProblem(429, 'rateLimited', error.message, { headers: error.headers });
   if (error instanceof WebhookRefusedError) {

@@ -86,6 +86,9 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
   });
   // An idle client that loses its server emits 'error'; the pool drops it. Without a listener it would crash the process.
   pool.on('error', () => {});
+  // A checked-out client whose connection dies emits 'error' too (no pool listener then), which would
+  // crash the process; its queries reject with the error anyway and the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool }) });
   if (schema !== undefined) {
     try {
