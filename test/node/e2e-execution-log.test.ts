@@ -8,13 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchChromium } from './fixtures/chromium.js';
 import { Webhook } from 'standardwebhooks';
 import { packageRoot } from '../../demo/host-page.js';
 import { startDemo, type RunningDemo } from '../../demo/main.js';
 import { ensureBundle } from '../e2e/bundle.js';
 
-const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 // Generous: the element polls every 5 s and CI machines are small and busy.
 const WAIT = 45_000;
 
@@ -43,18 +43,7 @@ describe('end to end: a run triggered through the real webhook URL shows in <plu
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'plugboard-e2e-runs-'));
     demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path, withoutOAuth: true });
-    browser = await chromium.launch({
-      executablePath: CHROME,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await (await browser.newContext()).newPage();
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`console: ${m.text()}`);

@@ -5,16 +5,17 @@
 // without a flow being able to read the file.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, forgetSecrets, loadConfig, withSecretFiles } from '../../server/src/config.js';
-import { createExecutorPool, type ExecutionJob, type ExecutionOutcome } from '../../server/src/runtime/executor/index.js';
+import { createExecutorPool, type ExecutionOutcome } from '../../server/src/runtime/executor/index.js';
+import { escapeJob } from './fixtures/flows/escape-job.js';
+import { eventually } from './fixtures/eventually.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const escapeModule = fileURLToPath(new URL('./fixtures/flows/escape.ts', import.meta.url));
@@ -72,49 +73,23 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Polls until `check` holds; fails (never hangs) after `seconds`. */
-async function until(check: () => boolean, what: () => string, seconds = 30): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`gave up waiting: ${what()}`);
-    await sleep(25);
-  }
-}
-
 /** The three processes (detached, double fork, setsid) that `prefix`'s flow started, once all are running. */
 async function threeLingering(prefix: string): Promise<number[]> {
   let pids: number[] = [];
-  await until(
+  await eventually(
     () => (pids = lingering(prefix)).length === 3,
+    30_000,
     () => `three lingering processes for ${prefix} (found ${pids.length})`,
   );
   return pids;
 }
 
 async function allGone(pids: number[], when: string): Promise<void> {
-  await until(
+  await eventually(
     () => pids.every((pid) => !alive(pid)),
+    10_000,
     () => `processes still alive ${when}: ${pids.filter(alive).join(', ')}`,
-    10,
   );
-}
-
-function job(customerId: string, flow: string, payload: unknown, timeoutMs = 60_000): ExecutionJob {
-  return {
-    executionId: randomUUID(),
-    customerId,
-    customerExternalId: customerId,
-    instanceId: `inst-${customerId}`,
-    integrationKey: 'escape',
-    flow,
-    attempt: 1,
-    trigger: 'webhook',
-    payload,
-    headers: {},
-    config: {},
-    connections: {},
-    timeoutMs,
-  };
 }
 
 interface Look {
@@ -150,13 +125,13 @@ describe('executor containment', () => {
     const pool = createExecutorPool({ integrationsModule: escapeModule, spares: 0, abortGraceMs: 100 });
     try {
       const prefix = join(dir, 'timeout-');
-      const running = pool.run(job('cust_a', 'start', { dir, tag: 'timeout', hang: true }, 10_000), () => {});
+      const running = pool.run(escapeJob('cust_a', 'start', { dir, tag: 'timeout', hang: true }, 10_000), () => {});
       let outcome: ExecutionOutcome | undefined;
       void running.then((o) => (outcome = o));
       const pids = await threeLingering(prefix);
       assert.equal(outcome, undefined, 'the flow ended before its processes could be looked at');
 
-      const look = await pool.run(job('cust_b', 'look', { serverPid: process.pid }), () => {});
+      const look = await pool.run(escapeJob('cust_b', 'look', { serverPid: process.pid }), () => {});
       assert.equal(look.status, 'succeeded', look.error);
       assertSeesOnlyItself(look.result as Look, dir, 'executor-containment.test');
 
@@ -189,10 +164,10 @@ describe('executor containment', () => {
       server.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
       const exited = once(server, 'exit');
       try {
-        await until(
+        await eventually(
           () => stdout.includes('\n') || server.exitCode !== null,
+          60_000,
           () => `the pool's report (stderr: ${stderr})`,
-          60,
         );
         const report = JSON.parse(stdout.split('\n')[0]!) as { uid: number; started: ExecutionOutcome; look: ExecutionOutcome; warnings: unknown[] };
         assert.equal(report.uid, user === 'root' ? 0 : 65534);
@@ -237,10 +212,10 @@ describe('weak isolation and secrets from files', () => {
     const exited = once(child, 'exit');
     let environ = '';
     try {
-      await until(
+      await eventually(
         () => stdout.includes('plugboard listening') || child.exitCode !== null,
+        60_000,
         () => `plugboard serve to listen or exit (stderr: ${stderr})`,
-        60,
       );
       if (child.exitCode === null) {
         environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8');

@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchChromium } from './fixtures/chromium.js';
 import { packageRoot } from '../../demo/host-page.js';
 import { startDemo, type RunningDemo } from '../../demo/main.js';
 import { ensureBundle } from '../e2e/bundle.js';
 
-const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 const WAIT = 30_000;
 const bundle = ensureBundle(packageRoot());
 
@@ -59,18 +59,7 @@ describe('OAuth end to end in Chromium', { skip: bundle.skip }, () => {
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'plugboard-oauth-e2e-'));
     demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path });
-    browser = await chromium.launch({
-      executablePath: CHROME,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
