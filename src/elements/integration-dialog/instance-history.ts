@@ -174,9 +174,10 @@ export const instanceHistoryStyles = css`
     list-style: none;
     font-size: var(--_font-size-s);
   }
+  /* Time, then what happened in its own column: a long entry wraps under itself, not under the time. */
   .history-entry {
-    display: flex;
-    flex-wrap: wrap;
+    display: grid;
+    grid-template-columns: max-content minmax(0, 1fr);
     gap: var(--_space-s);
   }
   .history-entry time {
