@@ -9,6 +9,7 @@ import type { Logger } from './logger.js';
 import { ConnectionUnavailableError } from './oauth/tokens.js';
 import { ProviderConfigError } from './oauth/provider.js';
 import { RateLimitedError } from './rate-limits.js';
+import { QueueFullError } from './runtime/backpressure.js';
 import { BadCursorError } from './runtime/executions.js';
 import { WebhookRefusedError } from './runtime/webhooks.js';
 import { DuplicateInstanceError, IdempotencyKeyReuseError, VersionConflictError } from './store/types.js';
@@ -25,6 +26,7 @@ const TITLES: Record<ProblemKind, string> = {
   notReady: 'Not ready',
   tooLarge: 'Request body too large',
   rateLimited: 'Too many requests',
+  queueFull: 'The execution queue is full',
   upstream: 'An upstream service failed',
   internal: 'Internal server error',
 };
@@ -162,6 +164,14 @@ export function problemFor(error: unknown): HttpProblem | undefined {
     });
   }
   if (error instanceof RateLimitedError) return new HttpProblem(429, 'rateLimited', error.message, { headers: error.headers });
+  if (error instanceof QueueFullError) {
+    // The customer's own queue: 429, theirs to slow down. All queues: 503, ours. Neither names anyone else.
+    const customer = error.scope === 'customer';
+    return new HttpProblem(customer ? 429 : 503, 'queueFull', error.message, {
+      title: customer ? "This customer's execution queue is full" : 'The execution queues are full',
+      headers: { 'retry-after': String(error.retryAfterS) },
+    });
+  }
   if (error instanceof WebhookRefusedError) {
     return error.status === 401
       ? new HttpProblem(401, 'unauthorized', error.message, { errors: error.errors, headers: { 'www-authenticate': error.scheme } })

@@ -31,6 +31,7 @@ export const ProblemType = {
   notReady: 'https://plugboard.dev/problems/not-ready',
   tooLarge: 'https://plugboard.dev/problems/too-large',
   rateLimited: 'https://plugboard.dev/problems/rate-limited',
+  queueFull: 'https://plugboard.dev/problems/queue-full',
   upstream: 'https://plugboard.dev/problems/upstream',
   internal: 'https://plugboard.dev/problems/internal',
 } as const;

@@ -58,6 +58,8 @@ export interface HarnessOptions {
   runner?: Partial<RunnerOptions> | false;
   alerts?: { url: string; secret: string };
   maxAttempts?: number;
+  /** Runtime variables (PLUGBOARD_*) read by runtimeSettings, e.g. queue limits. */
+  runtimeEnv?: Record<string, string>;
   /** Other integrations than runtime.fixture.ts: the module executors import, the same list for the control plane, and executor variables. */
   integrations?: { module: string; list: readonly Integration[]; env?: Record<string, string> };
 }
@@ -94,7 +96,10 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     integrations: options.integrations?.list ?? integrations,
     publicUrl: 'http://127.0.0.1:1',
     runtime: {
-      settings: runtimeSettings({ PLUGBOARD_MAX_ATTEMPTS: options.maxAttempts === undefined ? undefined : String(options.maxAttempts) }),
+      settings: runtimeSettings({
+        ...options.runtimeEnv,
+        PLUGBOARD_MAX_ATTEMPTS: options.maxAttempts === undefined ? undefined : String(options.maxAttempts),
+      }),
       runner: false,
       queue: executionsQueue,
       alerts: createAlertSender({ url: options.alerts?.url, secret: options.alerts?.secret, baseDelayMs: 100 }),

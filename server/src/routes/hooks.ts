@@ -51,6 +51,8 @@ export function hookRoutes({ store, integrations }: Pick<Services, 'store' | 'in
     async (c) => {
       const endpoint = await runtime.webhooks.resolve(c.req.param('token'));
       if (!endpoint) throw gone();
+      // A full queue refuses here, from memory, before anything else is read (backpressure.ts).
+      runtime.backpressure.check(endpoint.customerId);
       const instance = await store.vendor.getInstance(endpoint.instanceId);
       if (!instance || (instance.status !== 'active' && instance.status !== 'error')) throw gone();
       const flows = integrations.get(instance.integrationKey)?.flows;

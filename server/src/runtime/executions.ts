@@ -231,6 +231,17 @@ export class ExecutionStore {
     return Number(row.n);
   }
 
+  /** Queued executions by customer (backpressure's one grouped query; the claim index covers it). */
+  async queuedByCustomer(): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('executions')
+      .select((eb) => ['customer_id', eb.fn.countAll<string | number>().as('n')])
+      .where('status', '=', 'queued')
+      .groupBy('customer_id')
+      .execute();
+    return new Map(rows.map((r) => [r.customer_id, Number(r.n)]));
+  }
+
   async get(id: string): Promise<ExecutionRow | undefined> {
     return this.db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
   }

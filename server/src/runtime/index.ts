@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import type { Cipher } from '../secrets.js';
 import type { Store } from '../store/types.js';
 import { ALERT_SECRET_PATTERN, createAlertSender, type AlertSender } from './alerts.js';
+import { Backpressure } from './backpressure.js';
 import { ExecutionStore } from './executions.js';
 import { createExecutorPool, type ExecutorPool } from './executor/index.js';
 import { createLifecycleRelay, type LifecycleRelay } from './lifecycle.js';
@@ -38,6 +39,10 @@ export interface RuntimeSettings {
   drainGraceMs: number;
   scheduleIntervalMs: number;
   webhookBodyLimitBytes: number;
+  /** PLUGBOARD_QUEUE_LIMIT_PER_CUSTOMER: queued executions one customer may have before webhooks get 429 (0: no limit). */
+  queueLimitPerCustomer: number;
+  /** PLUGBOARD_QUEUE_LIMIT: queued executions of all customers before webhooks get 503 (0: no limit). */
+  queueLimit: number;
   /** PostgreSQL only. */
   pgSchema: string | undefined;
   bossSchema: string;
@@ -95,6 +100,8 @@ export function runtimeSettings(env: Record<string, string | undefined> = proces
     drainGraceMs: int('PLUGBOARD_DRAIN_GRACE_MS', 30_000, 0, 3_600_000),
     scheduleIntervalMs: int('PLUGBOARD_SCHEDULE_INTERVAL_MS', 10_000, 100, 600_000),
     webhookBodyLimitBytes: int('PLUGBOARD_WEBHOOK_BODY_LIMIT_BYTES', 256 * 1024, 1024, 100 * 1024 * 1024),
+    queueLimitPerCustomer: int('PLUGBOARD_QUEUE_LIMIT_PER_CUSTOMER', 1000, 0, 10_000_000),
+    queueLimit: int('PLUGBOARD_QUEUE_LIMIT', 20_000, 0, 100_000_000),
     pgSchema: env.PLUGBOARD_PG_SCHEMA?.trim() || undefined,
     bossSchema: env.PLUGBOARD_PGBOSS_SCHEMA?.trim() || 'pgboss',
     visibilityTimeoutS: int('PLUGBOARD_VISIBILITY_TIMEOUT_S', Math.ceil(timeoutMs / 1000) + 60, 2, 86_400),
@@ -174,6 +181,12 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
     publicUrl: parts.publicUrl,
     maxAttempts: settings.maxAttempts,
     webhookBodyLimitBytes: settings.webhookBodyLimitBytes,
+    backpressure: new Backpressure({
+      perCustomer: settings.queueLimitPerCustomer,
+      global: settings.queueLimit,
+      countQueued: () => executions.queuedByCustomer(),
+      onError: (err) => logger?.warn({ err }, 'queued counts could not be refreshed; queue limits are not enforced until they are'),
+    }),
   });
 
   let pool: ExecutorPool | undefined;

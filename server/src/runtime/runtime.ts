@@ -3,6 +3,7 @@
 import type { Cipher } from '../secrets.js';
 import type { Store } from '../store/types.js';
 import type { AlertSender } from './alerts.js';
+import { Backpressure } from './backpressure.js';
 import { ExecutionStore, type ExecutionRow, type NewExecution } from './executions.js';
 import type { RuntimeMetrics } from './metrics.js';
 import type { ExecutionQueue } from './queue.js';
@@ -19,7 +20,12 @@ export interface Runtime {
   readonly maxAttempts: number;
   /** Largest webhook body accepted (PLUGBOARD_WEBHOOK_BODY_LIMIT_BYTES, default 256 KiB). */
   readonly webhookBodyLimitBytes: number;
-  /** Stores a queued execution and hands it to the runners. Undefined when a schedule tick already fired. */
+  /** Queue limits (PLUGBOARD_QUEUE_LIMIT_PER_CUSTOMER, PLUGBOARD_QUEUE_LIMIT): `check` refuses with QueueFullError, without I/O. */
+  readonly backpressure: Backpressure;
+  /**
+   * Stores a queued execution and hands it to the runners. Undefined when a schedule tick already
+   * fired. Throws QueueFullError, storing nothing, when the customer's queue (or all) is full.
+   */
   trigger(input: Omit<NewExecution, 'maxAttempts'>): Promise<ExecutionRow | undefined>;
 }
 
@@ -32,10 +38,13 @@ export function createRuntime(options: {
   publicUrl: string;
   maxAttempts?: number;
   webhookBodyLimitBytes?: number;
+  /** Default: no limits. */
+  backpressure?: Backpressure;
 }): Runtime {
   const db = runtimeDb(options.store.db);
   const executions = new ExecutionStore(db);
   const maxAttempts = options.maxAttempts ?? 3;
+  const backpressure = options.backpressure ?? new Backpressure({ perCustomer: 0, global: 0, countQueued: () => executions.queuedByCustomer() });
   return {
     executions,
     webhooks: new WebhookEndpoints(db, options.cipher, options.publicUrl.replace(/\/+$/, '')),
@@ -44,13 +53,21 @@ export function createRuntime(options: {
     alerts: options.alerts,
     maxAttempts,
     webhookBodyLimitBytes: options.webhookBodyLimitBytes ?? 256 * 1024,
+    backpressure,
     async trigger(input) {
-      const row = await executions.create({ ...input, maxAttempts });
+      const unreserve = backpressure.reserve(input.customerId);
+      let row: ExecutionRow | undefined;
+      try {
+        row = await executions.create({ ...input, maxAttempts });
+      } finally {
+        if (!row) unreserve();
+      }
       if (!row) return undefined;
       try {
         await options.queue.enqueue({ id: row.id, customerId: row.customer_id, instanceId: row.instance_id });
       } catch (error) {
         // Not handed over: fail it visibly rather than leave it queued with nobody to take it.
+        unreserve();
         await executions.finish(row, {
           status: 'failed',
           startedAt: row.queued_at,

@@ -3,13 +3,17 @@
 // - a tick fires at most once: the execution row's unique (instance, flow, tick) key makes the
 //   second insert a no-op, whichever runner (or how many) tried;
 // - ticks missed while no runner was up collapse into ONE execution on return (only the latest
-//   due tick is considered), and ticks before the instance's activation never fire.
+//   due tick is considered), and ticks before the instance's activation never fire;
+// - a tick refused because the customer's queue (or every queue) is full stores nothing and is
+//   logged once: each later pass tries it again while it is still the latest due tick, so it runs
+//   late once there is room, or collapses into the next tick like a missed one.
 // Cron: five fields (`m h dom mon dow`) in the flow's IANA timezone; a sixth, leading seconds
 // field is accepted too. Parsed with cron-parser (the one pg-boss depends on).
 import cronParser from 'cron-parser';
 import type { IntegrationIndex } from '../integrations.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
+import { QueueFullError } from './backpressure.js';
 import type { Runtime } from './runtime.js';
 
 export interface Scheduler {
@@ -33,12 +37,16 @@ export function createScheduler(options: { store: Store; integrations: Integrati
   const { store, integrations, runtime, logger } = options;
   const intervalMs = options.intervalMs ?? 10_000;
   const warned = new Set<string>();
+  /** Ticks deferred by a full queue, logged once each (cleared each pass: only the latest tick can be retried). */
+  let refused = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   let stopped = false;
 
   async function tick(now = new Date()): Promise<number> {
     let created = 0;
+    const deferred = refused;
+    refused = new Set();
     const instances = [...(await store.vendor.listInstances({ status: 'active' })), ...(await store.vendor.listInstances({ status: 'error' }))];
     for (const instance of instances) {
       const integration = integrations.get(instance.integrationKey);
@@ -54,14 +62,24 @@ export function createScheduler(options: { store: Store; integrations: Integrati
         }
         if (instance.activatedAt && due.getTime() < Date.parse(instance.activatedAt)) continue;
         const scheduledFor = due.toISOString();
-        const row = await runtime.trigger({
-          customerId: instance.customerId,
-          instanceId: instance.id,
-          flow,
-          trigger: 'schedule',
-          payload: { body: { scheduledFor }, headers: {} },
-          tickKey: scheduledFor,
-        });
+        let row: Awaited<ReturnType<Runtime['trigger']>>;
+        try {
+          row = await runtime.trigger({
+            customerId: instance.customerId,
+            instanceId: instance.id,
+            flow,
+            trigger: 'schedule',
+            payload: { body: { scheduledFor }, headers: {} },
+            tickKey: scheduledFor,
+          });
+        } catch (error) {
+          if (!(error instanceof QueueFullError)) throw error;
+          // Nothing stored: the next pass tries this tick again while it is the latest due one.
+          const key = `${instance.id}/${flow}/${scheduledFor}`;
+          if (!deferred.has(key)) logger?.warn({ instanceId: instance.id, flow, scheduledFor, scope: error.scope }, 'schedule tick deferred: queue full');
+          refused.add(key);
+          continue;
+        }
         if (row) created++;
       }
     }
