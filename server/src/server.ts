@@ -106,6 +106,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await services.close();
     throw err;
   }
+  // While draining, each response closes its connection: a keep-alive client (a balancer's or an
+  // ingress's pool, which a health check doesn't empty) reconnects to a replica that stays, instead
+  // of racing the listener's close with its next request.
+  server.prependListener('request', (_req, res) => {
+    if (draining) res.setHeader('connection', 'close');
+  });
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   logger.info({ url, engine: store.engine, integrations: services.integrations.size, runner: services.runner?.id ?? null }, 'plugboard listening');

@@ -132,6 +132,8 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
   const store =
     options.store ??
     (await openStore({
+      // PLUGBOARD_PG_SCHEMA: `serve` keeps its tables where `plugboard runner` looks for them.
+      pgSchema: runtime?.settings.pgSchema,
       ...options.storeOptions,
       migrations: { ...allMigrations, ...options.storeOptions?.migrations },
       databaseUrl: config.databaseUrl,
