@@ -28,6 +28,7 @@ if (missing) {
   for (const [name, served] of Object.entries(result.served)) {
     console.log(`  ${name}: ${served.before} responses before its restart, ${served.after} from the new process while the load ran on`);
   }
+  console.log(`  timeline: ${result.timeline.join(', ')}`);
   console.log(`  exit codes after SIGTERM: ${result.exitCodes.join(', ')}`);
   for (const failure of result.failures) console.log(`  failed: ${failure}`);
   console.log(`load average at end ${loadavg()}`);

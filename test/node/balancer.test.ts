@@ -20,7 +20,7 @@ test('rolling restart of 2 replicas behind HAProxy: no request fails and both re
     pauseMs: 20,
     servedAfterRestart: 20,
   });
-  t.diagnostic(`${result.failed} of ${result.total} requests failed; 2xx per replica: ${JSON.stringify(result.served)}`);
+  t.diagnostic(`${result.failed} of ${result.total} requests failed; 2xx per replica: ${JSON.stringify(result.served)}; ${result.timeline.join(', ')}`);
   assert.equal(
     result.failed,
     0,
