@@ -71,6 +71,8 @@ export const en = {
   'connection.reconnect': 'Reconnect',
   'connection.disconnect': 'Disconnect',
   'connection.connecting': 'Waiting for the sign-in window…',
+  'connection.popupTitle': 'Connecting to {provider}…',
+  'connection.popupWait': 'The sign-in page opens in a moment.',
   'connection.popupBlocked': 'The sign-in window was blocked. Allow pop-ups for this site and try again.',
   'connection.popupClosed': 'The sign-in window was closed before finishing.',
   'connection.cancel': 'Cancel',

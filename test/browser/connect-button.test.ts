@@ -154,6 +154,26 @@ describe('<plug-connect-button>', () => {
     expect(el.status).to.equal('missing');
   });
 
+  it('shows "Connecting to <provider>…" in the popup at once, before the server answers', async () => {
+    let popup: Window | null = null;
+    window.open = (...args: Parameters<typeof window.open>) => (popup = realOpen.apply(window, args));
+    const el = await fixture<PlugConnectButton>(html`<plug-connect-button instance-id="ins_1" connection="chat" label="Chatwave"></plug-connect-button>`);
+    let answer!: (response: AuthorizeResponse) => void;
+    el.authorize = () => new Promise<AuthorizeResponse>((resolve) => (answer = resolve));
+    shadow(el).connect.click();
+    try {
+      expect(popup, 'a popup opened').to.not.equal(null);
+      // The authorization request is still out: the popup is ours (about:blank) and already says what it waits for.
+      expect(answer).to.be.a('function');
+      expect(popup!.document.title).to.equal('Connecting to Chatwave…');
+      expect(popup!.document.body.textContent).to.contain('Connecting to Chatwave…');
+    } finally {
+      await el.updateComplete;
+      shadow(el).cancel!.click(); // closes the popup
+    }
+    expect(popup!.closed).to.equal(true);
+  });
+
   it('blocked popup, fallback "message": asks to allow pop-ups', async () => {
     window.open = () => null;
     const calls: AuthorizeBody[] = [];

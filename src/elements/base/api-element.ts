@@ -35,8 +35,8 @@ export class PlugApiElement extends PlugElement {
   /** Replacement strings (keys in `i18n.ts`); English for the rest. */
   @property({ attribute: false }) accessor translations: Translations | undefined;
 
-  /** `light` or `dark`; unset follows `prefers-color-scheme`. */
-  @property({ reflect: true }) accessor theme: 'light' | 'dark' | undefined;
+  /** `light` or `dark` forces one; `auto` follows the visitor's system (`prefers-color-scheme`); unset follows the host page's `color-scheme`. */
+  @property({ reflect: true }) accessor theme: 'light' | 'dark' | 'auto' | undefined;
 
   /**
    * The client this element uses, or undefined while none is configured. With `api` but no

@@ -136,9 +136,28 @@ export const styles = css`
   .combo {
     position: relative;
   }
+  /* The picker reads as a select: a chevron at the end (drawn, so no image for a CSP to block). */
+  .combo::after {
+    content: '';
+    position: absolute;
+    inset-inline-end: 0.85rem;
+    top: 50%;
+    width: 0.45rem;
+    height: 0.45rem;
+    border-inline-end: 2px solid var(--_color-text-muted);
+    border-block-end: 2px solid var(--_color-text-muted);
+    transform: translateY(-70%) rotate(45deg);
+    pointer-events: none;
+  }
+  .combo [role='combobox'] {
+    padding-inline-end: 2.25rem;
+  }
+  .combo:has(.clear) [role='combobox'] {
+    padding-inline-end: 4.5rem;
+  }
   .combo .clear {
     position: absolute;
-    inset-inline-end: var(--_space-xs);
+    inset-inline-end: 2rem;
     top: 50%;
     transform: translateY(-50%);
   }
@@ -150,6 +169,18 @@ export const styles = css`
     border-radius: var(--_radius-s);
     padding: 0 var(--_space-s);
     cursor: pointer;
+  }
+  /* A finger: every control at least 44 px (WCAG 2.5.5). */
+  @media (pointer: coarse), (max-width: 600px) {
+    input:not([type='checkbox'], [type='radio']),
+    select,
+    button,
+    .choice {
+      min-height: 44px;
+    }
+    button {
+      min-width: 44px;
+    }
   }
   .retry {
     align-self: flex-start;

@@ -23,6 +23,31 @@ type Phase = 'idle' | 'connecting' | 'disconnecting';
 const reportedReturns = new Set<string>();
 
 /**
+ * Fills the blank popup at once with "Connecting to <provider>…" (it is same-origin until it
+ * navigates), so the customer doesn't stare at an empty window while the flow is asked for.
+ * Built with the DOM and CSSOM, which a strict CSP on the host page allows.
+ */
+function showWaitingPage(popup: Window, title: string, text: string): void {
+  try {
+    const doc = popup.document;
+    doc.title = title;
+    const main = doc.createElement('main');
+    const heading = doc.createElement('h1');
+    heading.textContent = title;
+    heading.style.fontSize = '1.25rem';
+    const note = doc.createElement('p');
+    note.textContent = text;
+    note.style.color = '#475569';
+    main.append(heading, note);
+    Object.assign(main.style, { maxWidth: '30rem', margin: '3rem auto', padding: '0 1rem', lineHeight: '1.5' });
+    Object.assign(doc.body.style, { margin: '0', font: '16px system-ui, sans-serif', color: '#0f172a', background: '#fff' });
+    doc.body.replaceChildren(main);
+  } catch {
+    // A popup that is no longer ours to write (another origin): it shows its own page.
+  }
+}
+
+/**
  * @customElement plug-connect-button
  * @summary Connects one OAuth connection of an instance: opens the provider's sign-in in a
  * popup (synchronously on the click, so mobile Safari allows it), waits for the callback page's
@@ -167,6 +192,7 @@ export class PlugConnectButton extends PlugApiElement {
     }
     this.#popup = popup;
     this.#popupName = name;
+    showWaitingPage(popup, this.t('connection.popupTitle', { provider: this.label ?? this.connection ?? '' }), this.t('connection.popupWait'));
     this.#startedAt = Date.now();
     this.phase = 'connecting';
     this.message = { text: this.t('connection.connecting'), error: false };

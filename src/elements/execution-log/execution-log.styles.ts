@@ -25,7 +25,7 @@ export const executionLogStyles = css`
     font-size: var(--_font-size-s);
   }
   select {
-    min-height: 2.25rem;
+    min-height: var(--_target);
     padding: 0 var(--_space-s);
     border: 1px solid var(--_color-border);
     border-radius: var(--_radius-m);

@@ -7,6 +7,8 @@ export const cardStyles = css`
     --_card-radius: var(--plug-card-radius, var(--_radius-l));
     --_card-padding: var(--plug-card-padding, var(--_space-m));
     display: block;
+    /* Fills its grid cell, so the cards of a row share the tallest one's height. */
+    height: 100%;
   }
   .card {
     position: relative;

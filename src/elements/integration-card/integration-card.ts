@@ -1,4 +1,4 @@
-import { html } from 'lit';
+import { html, nothing } from 'lit';
 import { property } from 'lit/decorators.js';
 import type { IntegrationSummary } from '../../protocol/index.js';
 import { PlugElement } from '../base/plug-element.js';
@@ -7,6 +7,16 @@ import { badgeLabelKey, badgeStyles, renderStatusBadge } from '../instance-statu
 import { tokens } from '../themes/tokens.js';
 import { renderIcon } from './icon.js';
 import { cardStyles } from './integration-card.styles.js';
+
+/** A heading level a host asked for, kept to what a heading under the page's `h1` can be (2–6). */
+export function clampLevel(level: number | null | undefined, fallback = 3): number {
+  return Math.min(6, Math.max(2, Math.round(level ?? fallback) || fallback));
+}
+
+/** `aria-level` of an `<h{native}>` placed at `level` of the host page's outline: none when they agree. */
+export function ariaLevel(level: number, native: number): number | typeof nothing {
+  return level === native ? nothing : level;
+}
 
 /**
  * @customElement plug-integration-card
@@ -34,8 +44,14 @@ export class PlugIntegrationCard extends PlugElement {
   /** Replacement strings (keys in `i18n.ts`). */
   @property({ attribute: false }) accessor translations: Translations | undefined;
 
-  /** `light` or `dark`; unset follows `prefers-color-scheme`. */
-  @property({ reflect: true }) accessor theme: 'light' | 'dark' | undefined;
+  /**
+   * Level of the card's heading in the host page's outline (2–6; default 3, under the
+   * marketplace's `h2`). `<plug-marketplace heading-level>` sets it on its cards.
+   */
+  @property({ type: Number, attribute: 'heading-level' }) accessor headingLevel = 3;
+
+  /** `light` or `dark` forces one; `auto` follows the visitor's system (`prefers-color-scheme`); unset follows the host page's `color-scheme`. */
+  @property({ reflect: true }) accessor theme: 'light' | 'dark' | 'auto' | undefined;
 
   #open(): void {
     if (!this.integration) return;
@@ -51,7 +67,7 @@ export class PlugIntegrationCard extends PlugElement {
         <div class="head">
           ${renderIcon(i.icon, i.name)}
           <div>
-            <h3>
+            <h3 aria-level=${ariaLevel(clampLevel(this.headingLevel), 3)}>
               <button part="open" class="open" type="button" aria-describedby="description status" @click=${this.#open}>
                 ${i.name}
               </button>

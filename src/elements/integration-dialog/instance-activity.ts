@@ -11,7 +11,7 @@ export interface InstanceActivityContext {
   t: (key: StringKey, vars?: Record<string, string | number>) => string;
   translations: Translations | undefined;
   /** The dialog's `theme` and language, handed down (neither crosses the shadow root by itself). */
-  theme: 'light' | 'dark' | undefined;
+  theme: 'light' | 'dark' | 'auto' | undefined;
   lang: string | undefined;
   /** Says something through the dialog's polite live region. */
   announce: (text: string) => void;

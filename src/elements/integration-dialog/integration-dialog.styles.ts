@@ -24,6 +24,34 @@ export const dialogStyles = css`
   dialog::backdrop {
     background: var(--_color-backdrop);
   }
+  /* A phone: a full-screen sheet that scrolls inside, its header (and Close) kept in view. */
+  @media (max-width: 599.98px) {
+    dialog {
+      box-sizing: border-box;
+      width: 100%;
+      max-width: none;
+      height: 100%;
+      max-height: none;
+      margin: 0;
+      border: 0;
+      border-radius: 0;
+      overscroll-behavior: contain;
+    }
+    dialog .panel {
+      min-height: 100%;
+      box-sizing: border-box;
+      padding: 0 var(--_space-m) var(--_space-l);
+    }
+    dialog header {
+      position: sticky;
+      top: 0;
+      z-index: 1;
+      margin-inline: calc(-1 * var(--_space-m));
+      padding: var(--_space-s) var(--_space-m);
+      border-block-end: 1px solid var(--_color-border);
+      background: var(--_dialog-background);
+    }
+  }
   .panel {
     display: flex;
     flex-direction: column;

@@ -11,6 +11,7 @@ import { instanceHistoryStyles } from './instance-history.js';
 import { dialogStyles } from './integration-dialog.styles.js';
 import type { LoadedIntegration, PlugIntegrationSetup } from './integration-setup.js';
 import { setupStyles } from './integration-setup.styles.js';
+import { toastStyles } from './setup-toast.js';
 
 const FOCUSABLE =
   'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"]), plug-config-form:not([disabled])';
@@ -45,17 +46,22 @@ function deepFocusables(root: ParentNode): HTMLElement[] {
  * @csspart form - Each `<plug-config-form>`; its `field`, `label`, `input`, `help`, `error`, `chip` parts are forwarded.
  * @csspart badge - The status badge.
  * @csspart icon - The integration's icon.
- * @csspart progress - The wizard's progress bar.
+ * @csspart progress - The wizard's stepper (each step's name; the current one has `aria-current="step"`).
+ * @csspart toast - The confirmation of a save, an activation, a pause or a delete: a polite live region, shown for a few seconds.
  *
  * @cssproperty --plug-dialog-width - Width of the modal (default 40rem).
  * @cssproperty --plug-dialog-background - Background (default `--plug-color-surface`).
  * @cssproperty --plug-dialog-radius - Corner radius (default `--plug-radius-l`).
+ * @cssproperty --plug-toast-background - The toast's background (default `--plug-color-text`).
+ * @cssproperty --plug-toast-color - The toast's text (default `--plug-color-surface`).
+ * @cssproperty --plug-toast-radius - The toast's corners (default `--plug-radius-m`).
+ * @cssproperty --plug-toast-offset - The toast's distance from the bottom of the viewport (default `--plug-space-l`).
  */
 export class PlugIntegrationDialog extends PlugApiElement {
   // The chrome (dialog, panel, header, focus, open/close) and the load of the integration; the
   // content is the internal <plug-integration-setup>, rendered into this shadow root (see
   // integration-setup.ts), so its styles are listed here.
-  static override styles = [tokens, buttonStyles, badgeStyles, dialogStyles, setupStyles, instanceActivityStyles, instanceHistoryStyles];
+  static override styles = [tokens, buttonStyles, badgeStyles, dialogStyles, setupStyles, instanceActivityStyles, instanceHistoryStyles, toastStyles];
 
   /** Focus to restore when the dialog closes. */
   #returnFocus: HTMLElement | null = null;

@@ -40,21 +40,56 @@ export const setupStyles = css`
     gap: var(--_space-s);
     align-items: center;
   }
+  /* The stepper: a bar per step with its name under it; done and current steps in the brand color. */
   .progress {
     display: flex;
-    gap: var(--_space-xs);
+    gap: var(--_space-s);
     margin: 0;
     padding: 0;
     list-style: none;
+    counter-reset: step;
   }
   .progress li {
+    display: flex;
     flex: 1;
-    height: 4px;
-    border-radius: 2px;
-    background: var(--_color-border);
+    min-width: 0;
+    gap: var(--_space-xs);
+    align-items: baseline;
+    padding-block-start: var(--_space-s);
+    border-block-start: 4px solid var(--_color-border);
+    color: var(--_color-text-muted);
+    font-size: var(--_font-size-s);
   }
   .progress li[data-done] {
-    background: var(--_color-primary);
+    border-block-start-color: var(--_color-primary);
+  }
+  .progress li[aria-current='step'] {
+    color: var(--_color-text);
+    font-weight: var(--_font-weight-strong);
+  }
+  .step-number::after {
+    content: '.';
+  }
+  .step-title {
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  /* A phone: only the current step's name fits; the others keep their bar (and stay in the list). */
+  @media (max-width: 600px) {
+    .progress li[aria-current='step'] {
+      flex: 3;
+    }
+    .progress li:not([aria-current='step']) .step-number::after {
+      content: none;
+    }
+    .progress li:not([aria-current='step']) .step-title {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip-path: inset(50%);
+    }
   }
   .actions {
     display: flex;
@@ -64,6 +99,15 @@ export const setupStyles = css`
   }
   .actions .spacer {
     flex: 1;
+  }
+  /* A phone: the actions share the row (a thumb reaches them), the primary one last. */
+  @media (max-width: 600px) {
+    .actions > .button {
+      flex: 1 1 auto;
+    }
+    .actions .spacer {
+      display: none;
+    }
   }
   .alert {
     padding: var(--_space-s) var(--_space-m);

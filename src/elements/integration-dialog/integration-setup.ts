@@ -12,6 +12,7 @@ import { InstanceHistory } from './instance-history.js';
 import { NO_VALUES, renderConnections } from './setup-connections.js';
 import { renderOverview } from './setup-overview.js';
 import type { SetupSection } from './setup-section.js';
+import { SetupToast } from './setup-toast.js';
 import { onPage, relative, renderWizard, withPage, wizardSteps, type Step } from './setup-wizard.js';
 
 type View = 'overview' | 'wizard' | 'confirm-delete';
@@ -51,6 +52,8 @@ export class PlugIntegrationSetup extends PlugApiElement {
   #activity = new InstanceActivity(this);
   /** Who changed the instance, what and when (see instance-history.ts). */
   #history = new InstanceHistory(this);
+  /** Confirmations of saves and activations, seen and heard (see setup-toast.ts). */
+  #toast = new SetupToast(this);
   #t = (key: StringKey, vars?: Record<string, string | number>): string => this.t(key, vars);
   // Set by the dialog before each render; not reactive (read when a render or an action needs them).
   integrationKey: string | undefined;
@@ -106,6 +109,12 @@ export class PlugIntegrationSetup extends PlugApiElement {
     requestAnimationFrame(() => (this.announcement = text));
   }
 
+  /** A save or an activation went through: the toast says so (and the last problem announced is over). */
+  #confirm(text: string): void {
+    this.announcement = '';
+    this.#toast.show(text);
+  }
+
   #focus(selector: string): void {
     this.renderRoot.querySelector<HTMLElement>(selector)?.focus();
   }
@@ -148,7 +157,7 @@ export class PlugIntegrationSetup extends PlugApiElement {
         this.#createKey = undefined;
         this.#setInstance(created);
         this.emit('plug-instance-created', { detail: { instance: created } });
-        this.#announce(this.t('dialog.created'));
+        this.#confirm(this.t('dialog.created'));
       }
       this.view = 'wizard';
       this.step = 0;
@@ -190,7 +199,7 @@ export class PlugIntegrationSetup extends PlugApiElement {
         this.fieldErrors = [];
         this.emit('plug-config-saved', { detail: { instance: saved } });
         this.view = 'overview';
-        this.#announce(this.t('dialog.saved'));
+        this.#confirm(this.t('dialog.saved'));
         await this.updateComplete;
         this.chrome?.focusTop();
       } catch (error) {
@@ -229,7 +238,7 @@ export class PlugIntegrationSetup extends PlugApiElement {
         // The key is stored: take it out of the page (the field now says "Set — type to replace").
         form.value = NO_VALUES;
         this.credentialErrors = { ...this.credentialErrors, [spec.name]: [] };
-        this.#announce(this.t('connection.saved'));
+        this.#confirm(this.t('connection.saved'));
       } catch (error) {
         if (error instanceof ApiError && error.status === 422 && error.errors.length > 0) {
           this.credentialErrors = { ...this.credentialErrors, [spec.name]: relative(error.errors, 'values') };
@@ -248,7 +257,7 @@ export class PlugIntegrationSetup extends PlugApiElement {
         this.#setInstance(activated);
         this.blockers = [];
         this.emit('plug-instance-activated', { detail: { instance: activated } });
-        this.#announce(this.t('dialog.activated'));
+        this.#confirm(this.t('dialog.activated'));
       } catch (error) {
         if (error instanceof ApiError && (error.status === 409 || error.status === 422) && error.errors.length > 0) {
           this.blockers = error.errors;
@@ -265,7 +274,7 @@ export class PlugIntegrationSetup extends PlugApiElement {
       const paused = await client.pause(this.instance!.id);
       this.#setInstance(paused);
       this.emit('plug-instance-paused', { detail: { instance: paused } });
-      this.#announce(this.t('dialog.paused'));
+      this.#confirm(this.t('dialog.paused'));
     });
 
   #confirmDelete = async (): Promise<void> => {
@@ -281,7 +290,7 @@ export class PlugIntegrationSetup extends PlugApiElement {
       this.#setInstance(undefined);
       this.reset();
       this.emit('plug-instance-deleted', { detail: { instanceId: gone.id, integrationKey: gone.integrationKey } });
-      this.#announce(this.t('dialog.deleted'));
+      this.#confirm(this.t('dialog.deleted'));
       await this.updateComplete;
       this.chrome?.focusTop();
     });
@@ -411,6 +420,7 @@ export class PlugIntegrationSetup extends PlugApiElement {
 
   override render(): TemplateResult {
     return html`${this.loaded ? this.#renderBody(this.loaded.detail) : nothing}
-      <div class="visually-hidden" role="status" aria-live="polite">${this.announcement}</div>`;
+      <div class="visually-hidden" role="status" aria-live="polite">${this.announcement}</div>
+      ${this.#toast.render()}`;
   }
 }

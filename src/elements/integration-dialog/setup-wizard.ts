@@ -47,7 +47,7 @@ export interface WizardContext extends SetupSection {
   save: () => void;
 }
 
-/** @internal The setup wizard: progress, the current step (connections or a config page) and back/next/save. */
+/** @internal The setup wizard: the stepper (each step's name, the current one marked), the current step (connections or a config page) and back/next/save. */
 export function renderWizard(ctx: WizardContext): TemplateResult {
   const { steps, index, busy, t } = ctx;
   const step = steps[index]!;
@@ -57,7 +57,7 @@ export function renderWizard(ctx: WizardContext): TemplateResult {
     <ol part="progress" class="progress" aria-label=${t('dialog.progress')}>
       ${steps.map(
         (s, i) => html`<li ?data-done=${i <= index} aria-current=${i === index ? 'step' : nothing}>
-          <span class="visually-hidden">${s.title}</span>
+          <span class="step-number" aria-hidden="true">${i + 1}</span><span class="step-title">${s.title}</span>
         </li>`,
       )}
     </ol>

@@ -7,7 +7,9 @@ export const buttonStyles = css`
     align-items: center;
     justify-content: center;
     gap: var(--_space-xs);
-    min-height: 2.25rem;
+    min-height: var(--_target);
+    min-width: var(--_target);
+    box-sizing: border-box;
     padding: 0 var(--_space-m);
     border: 1px solid var(--_color-border);
     border-radius: var(--plug-button-radius, var(--_radius-m));
@@ -67,7 +69,7 @@ export const marketplaceStyles = css`
   }
   .search,
   .category {
-    min-height: 2.25rem;
+    min-height: var(--_target);
     box-sizing: border-box;
     padding: 0 var(--_space-s);
     border: 1px solid var(--_color-border);
@@ -83,6 +85,19 @@ export const marketplaceStyles = css`
     display: inline-flex;
     gap: var(--_space-xs);
     align-items: center;
+    min-height: var(--_target);
+  }
+  .toggle input {
+    accent-color: var(--_color-primary);
+  }
+  /* A phone: search takes its own row, the filter and the toggle share the next. */
+  @media (max-width: 600px) {
+    .search {
+      flex-basis: 100%;
+    }
+    .category {
+      flex: 1 1 auto;
+    }
   }
   .count {
     color: var(--_color-text-muted);
@@ -97,6 +112,8 @@ export const marketplaceStyles = css`
     list-style: none;
   }
   .grid > li {
+    /* A grid of its own, so its card stretches to the row's height. */
+    display: grid;
     /* Off-screen cards skip layout and paint: a 1,000-entry catalog costs what a screenful does. */
     content-visibility: auto;
     contain-intrinsic-size: auto 9rem;

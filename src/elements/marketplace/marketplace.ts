@@ -5,6 +5,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import type { IntegrationSummary } from '../../protocol/index.js';
 import { PlugApiElement } from '../base/api-element.js';
 import { loadDetailElements } from '../detail-loader.js';
+import { ariaLevel, clampLevel } from '../integration-card/integration-card.js';
 import type { InstanceDeletedDetail, InstanceEventDetail } from '../events.js';
 import { tokens } from '../themes/tokens.js';
 import { buttonStyles, marketplaceStyles } from './marketplace.styles.js';
@@ -42,7 +43,7 @@ const BATCH = 48;
  * @csspart card - Each card (forwarded from `<plug-integration-card>`), also `icon`, `open`, `badge`.
  * @csspart message - Loading, empty and error messages.
  * @csspart button - Buttons (retry).
- * @csspart dialog - The integration dialog (forwarded), also its `panel`, `field` parts.
+ * @csspart dialog - The integration dialog (forwarded), also its `panel`, `field`, `progress`, `toast` parts.
  *
  * @cssproperty --plug-marketplace-card-min-width - Narrowest card before the grid wraps (default 16rem).
  * @cssproperty --plug-marketplace-gap - Space between cards (default `--plug-space-m`).
@@ -65,6 +66,13 @@ export class PlugMarketplace extends PlugApiElement {
 
   /** Heading above the grid; empty to hide it. Default: the `marketplace.title` string. */
   @property() accessor heading: string | undefined;
+
+  /**
+   * Level of the marketplace's heading in the host page's outline (default 2). The cards' headings
+   * are one level below it, or at it when `heading=""` hides the marketplace's own: a page whose
+   * `h1` already names the marketplace sets `heading="" heading-level="2"`.
+   */
+  @property({ type: Number, attribute: 'heading-level' }) accessor headingLevel = 2;
 
   #catalog = new Task(this, {
     task: async ([client], { signal }) => {
@@ -182,7 +190,7 @@ export class PlugMarketplace extends PlugApiElement {
     const count = new Intl.NumberFormat(this.locale).format(visible);
     return html`
       <div part="toolbar" class="toolbar">
-        ${heading ? html`<h2 id="heading">${heading}</h2>` : nothing}
+        ${heading ? html`<h2 id="heading" aria-level=${ariaLevel(clampLevel(this.headingLevel, 2), 2)}>${heading}</h2>` : nothing}
         <input
           part="search"
           class="search"
@@ -220,6 +228,7 @@ export class PlugMarketplace extends PlugApiElement {
     const matches = entries.filter((entry) => this.#matches(entry, needle));
     const shown = matches.length > this.limit ? matches.slice(0, this.limit) : matches;
     const translations = this.translations ?? this.contextTranslations;
+    const cardLevel = clampLevel(clampLevel(this.headingLevel, 2) + (this.heading === '' ? 0 : 1));
     const body =
       entries.length === 0
         ? html`<div part="message" class="message">${this.t('marketplace.emptyCatalog')}</div>`
@@ -237,6 +246,7 @@ export class PlugMarketplace extends PlugApiElement {
                       exportparts="card,icon,open,badge,badge-available,badge-draft,badge-active,badge-paused,badge-error"
                       .integration=${summary}
                       .translations=${translations}
+                      heading-level=${cardLevel}
                       theme=${this.theme ?? nothing}
                     ></plug-integration-card>
                   </li>`;
@@ -252,7 +262,7 @@ export class PlugMarketplace extends PlugApiElement {
   #renderDetail() {
     if (!this.openKey) return nothing;
     return html`<plug-integration-dialog
-      exportparts="dialog,panel,button,form,field,label,input,help,error,badge,icon,progress"
+      exportparts="dialog,panel,button,form,field,label,input,help,error,badge,icon,progress,toast"
       .client=${this.apiClient}
       .translations=${this.translations ?? this.contextTranslations}
       integration-key=${this.openKey}

@@ -1,0 +1,201 @@
+// Screenshots of every element state, to look at before calling a UI change done:
+//   node --conditions=plugboard-source --import tsx scripts/screenshots.ts [out-dir] [--only=name,…]
+// Starts the real demo (startDemo: SQLite in a temporary folder, the built dist/plugboard.js,
+// rebuilt when stale) and walks it in Debian's Chromium (playwright-core) at 375, 768 and 1280 px,
+// in the light and the dark color scheme (the Acme page follows the system; Plugboard follows it).
+// Loading, empty and error states answer the catalog request from the script. PNGs go to
+// `screenshots/` (git-ignored) as `<state>-<width>-<scheme>.png`.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { packageRoot } from '../demo/host-page.js';
+import { startDemo } from '../demo/main.js';
+import { launchChromium } from '../test/node/fixtures/chromium.js';
+import { ensureBundle } from '../test/e2e/bundle.js';
+
+const WIDTHS = [375, 768, 1280] as const;
+const SCHEMES = ['light', 'dark'] as const;
+const WAIT = 30_000;
+
+type Scheme = (typeof SCHEMES)[number];
+interface Shot {
+  name: string;
+  /** Brings the page into the state; the page is fresh and on the demo's Integrations page. */
+  reach(page: Page): Promise<void>;
+  /** Screenshot the whole page (default) or only what is on screen (a dialog over the page). */
+  fullPage?: boolean;
+}
+
+const args = process.argv.slice(2);
+const outDir = resolve(args.find((a) => !a.startsWith('--')) ?? 'screenshots');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+
+const shown = async (locator: Locator): Promise<Locator> => {
+  await locator.first().waitFor({ state: 'visible', timeout: WAIT });
+  return locator.first();
+};
+const dialogOf = (page: Page) => page.getByRole('dialog');
+const openCard = async (page: Page, name: string): Promise<Locator> => {
+  await (await shown(page.getByRole('button', { name, exact: true }))).click();
+  return shown(dialogOf(page));
+};
+/** The setup wizard of an integration, on its first step (its connections). */
+const startSetup = async (page: Page, name: string): Promise<Locator> => {
+  const dialog = await openCard(page, name);
+  await (await shown(dialog.getByRole('button', { name: /^(Set up|Configure)$/ }))).click();
+  await shown(dialog.getByRole('heading', { name: 'Connections', exact: true }));
+  return dialog;
+};
+const catalogAnswer = (page: Page, answer: (route: import('playwright-core').Route) => Promise<void>) => page.route('**/api/v1/integrations', answer);
+
+const SHOTS: Shot[] = [
+  { name: 'catalog', reach: async (page) => void (await shown(page.getByRole('button', { name: 'Northwind CRM contact sync', exact: true }))) },
+  {
+    name: 'catalog-loading',
+    reach: async (page) => {
+      await catalogAnswer(page, () => new Promise(() => {}));
+      await page.reload();
+      await page.waitForSelector('plug-marketplace >> .skeleton');
+    },
+  },
+  {
+    name: 'catalog-empty',
+    reach: async (page) => {
+      await catalogAnswer(page, (route) => route.fulfill({ json: { integrations: [] } }));
+      await page.reload();
+      await shown(page.getByText('No integrations', { exact: false }));
+    },
+  },
+  {
+    name: 'catalog-no-match',
+    reach: async (page) => {
+      await (await shown(page.getByRole('searchbox'))).fill('zzzz');
+      await shown(page.getByText('No integrations', { exact: false }));
+    },
+  },
+  {
+    name: 'catalog-error',
+    reach: async (page) => {
+      await catalogAnswer(page, (route) =>
+        route.fulfill({
+          status: 503,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({ type: 'about:blank', title: 'Service unavailable', status: 503 }),
+        }),
+      );
+      await page.reload();
+      await shown(page.getByRole('alert'));
+    },
+  },
+  { name: 'dialog-overview', fullPage: false, reach: async (page) => void (await openCard(page, 'Northwind CRM contact sync')) },
+  { name: 'dialog-connect', fullPage: false, reach: async (page) => void (await startSetup(page, 'Northwind CRM contact sync')) },
+  {
+    name: 'dialog-wizard-page',
+    fullPage: false,
+    reach: async (page) => {
+      const dialog = await startSetup(page, 'Northwind CRM contact sync');
+      // The first run saves the credentials; the demo keeps them for the next widths.
+      const save = dialog.getByRole('button', { name: 'Save credentials' });
+      if (await save.isVisible()) {
+        await dialog.getByRole('textbox', { name: 'Account ID' }).fill('nw-204815');
+        await dialog.getByLabel('API key').fill('demo_7c41e9a0');
+        await save.click();
+      }
+      await shown(dialog.getByRole('button', { name: 'Replace credentials' }));
+      await dialog.getByRole('button', { name: 'Next' }).click();
+      await shown(dialog.getByRole('heading', { name: 'Sync', exact: true }));
+    },
+  },
+  { name: 'dialog-oauth', fullPage: false, reach: async (page) => void (await startSetup(page, 'Chatwave notifications')) },
+  {
+    name: 'execution-log',
+    fullPage: false,
+    reach: async (page) => {
+      // Seeded below: an active forwarder with one run.
+      const dialog = await openCard(page, 'Webhook forwarder');
+      await shown(dialog.getByRole('list', { name: 'Runs' }).getByRole('listitem'));
+    },
+  },
+];
+
+async function capture(browser: Browser, base: string, shot: Shot, width: number, scheme: Scheme): Promise<string> {
+  const context = await browser.newContext({ viewport: { width, height: width < 600 ? 740 : 900 }, colorScheme: scheme, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${base}/?customer=globex`);
+    await shown(page.getByRole('searchbox'));
+    await shot.reach(page);
+    // Let transitions (the skeleton shimmer aside) and the toast settle.
+    await page.waitForTimeout(300);
+    const file = join(outDir, `${shot.name}-${width}-${scheme}.png`);
+    await page.screenshot({ path: file, fullPage: shot.fullPage ?? true, animations: 'disabled' });
+    return file;
+  } finally {
+    await context.close();
+  }
+}
+
+/** Globex gets an active webhook forwarder with one run, for the execution log's screenshots. */
+async function seedRun(base: string): Promise<void> {
+  const { token } = (await (await fetch(`${base}/demo/token?customer=globex`)).json()) as { token: string };
+  const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
+    const res = await fetch(`${base}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+    if (!res.ok) throw new Error(`seeding ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  const created = await api<{ id: string; version: number }>('/instances', { method: 'POST', body: JSON.stringify({ integrationKey: 'webhook-forwarder' }) });
+  await api(`/instances/${created.id}/config`, {
+    method: 'PUT',
+    body: JSON.stringify({ config: { targetUrl: `${base}/demo/inbox`, retries: 0 }, version: created.version }),
+  });
+  const { webhooks = [] } = await api<{ webhooks?: { flow: string; url: string; hmac?: boolean }[] }>(`/instances/${created.id}/activate`, { method: 'POST' });
+  for (const hook of webhooks) {
+    const secret = hook.hmac ? (await api<{ secret: string }>(`/instances/${created.id}/webhooks/${hook.flow}/secret`, { method: 'POST' })).secret : undefined;
+    const body = JSON.stringify({ type: 'contact.created', contact: { name: 'Ada Lovelace' } });
+    await fetch(`${base}/demo/send-webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: hook.url, body, secret }),
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const root = packageRoot();
+  const bundle = ensureBundle(root);
+  if (!bundle.path) throw new Error(bundle.skip);
+  mkdirSync(outDir, { recursive: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'plugboard-screens-'));
+  const demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path });
+  await seedRun(demo.url);
+  const browser = await launchChromium();
+  let failed = 0;
+  try {
+    for (const shot of SHOTS.filter((s) => !only || only.includes(s.name))) {
+      for (const width of WIDTHS) {
+        for (const scheme of SCHEMES) {
+          try {
+            console.log(await capture(browser, demo.url, shot, width, scheme));
+          } catch (error) {
+            failed++;
+            console.error(`${shot.name} ${width} ${scheme}: ${(error as Error).message.split('\n')[0]}`);
+          }
+        }
+      }
+    }
+  } finally {
+    await browser.close();
+    await demo.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  if (failed > 0) {
+    console.error(`${failed} screenshot(s) failed`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
