@@ -6,6 +6,10 @@
 //   start latency: webhook POST sent → the flow's first line runs (warm p50/p99, cold p99)
 //   phases:        sent → picked up by the runner → flow running → outcome stored
 //   isolation overhead per warm execution: the executor IPC round trip minus the flow's own time
+//   SQL statements per webhook execution, end to end (accept, queue, start, finish, logs): every
+//                  statement any connection ran (node-postgres Client#query, better-sqlite3
+//                  statement runs) during the warm sequential executions ÷ their number; also net
+//                  of idle polling, measured over as long with no load
 //   executions/s sustained: BENCH_TOTAL webhooks over BENCH_CUSTOMERS warm customers, at most
 //                  BENCH_IN_FLIGHT unfinished at once
 // Run: node --import tsx bench/runtime.ts   (or npm run bench -- runtime)
@@ -16,6 +20,7 @@
 // bench/executor.ts has the compiled pool's cold-start figures).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -42,6 +47,28 @@ const ENGINES = (process.env.BENCH_ENGINES ?? 'sqlite,postgres').split(',');
 const PG_URL = process.env.PLUGBOARD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const now = () => performance.timeOrigin + performance.now();
+
+// Statement counting (here only, not in the product): every query a node-postgres client sends
+// (pools, pg-boss, LISTEN connections) and every better-sqlite3 statement run (Kysely's begin and
+// commit included).
+let statements = 0;
+const countCalls = (proto: Record<string, unknown>, names: readonly string[]) => {
+  for (const name of names) {
+    const original = proto[name] as (...args: unknown[]) => unknown;
+    proto[name] = function (this: unknown, ...args: unknown[]) {
+      statements++;
+      return original.apply(this, args);
+    };
+  }
+};
+countCalls(pg.Client.prototype as unknown as Record<string, unknown>, ['query']);
+{
+  type Db = { prepare(sql: string): object; close(): void };
+  const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string) => Db;
+  const probe = new Database(':memory:');
+  countCalls(Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, unknown>, ['run', 'all', 'get', 'iterate']);
+  probe.close();
+}
 // Anything that goes wrong on the way is printed (JSON lines on stdout).
 const logger = createLogger({ level: 'warn' });
 function percentile(values: number[], p: number): number {
@@ -150,6 +177,8 @@ async function benchEngine(engine: string): Promise<void> {
   const pickupToFlow: number[] = [];
   const flowToDone: number[] = [];
   const overhead: number[] = [];
+  const statements0 = statements;
+  const warm0 = now();
   for (let i = 0; i < WARM; i++) {
     const { sentAt, acceptedAt, phases } = await fire(warmHook, i);
     startLatency.push(phases.flowStartedAt! - sentAt);
@@ -159,6 +188,16 @@ async function benchEngine(engine: string): Promise<void> {
     flowToDone.push(phases.doneAt - phases.flowStartedAt!);
     if (phases.overheadMs !== undefined) overhead.push(phases.overheadMs);
   }
+  const warmStatements = statements - statements0;
+  const warmMs = now() - warm0;
+  // Idle: the same time with no load (polling, pg-boss maintenance), at most 5 s, scaled.
+  const idleMs = Math.min(warmMs, 5000);
+  const idle0 = statements;
+  await new Promise((r) => setTimeout(r, idleMs));
+  const idleStatements = ((statements - idle0) * warmMs) / idleMs;
+  console.log(
+    `  ${'SQL statements per webhook execution, end to end'.padEnd(52)} ${(warmStatements / WARM).toFixed(2)} (${((warmStatements - idleStatements) / WARM).toFixed(2)} net of idle polling: ${(idleStatements / WARM).toFixed(2)} per execution's time)`,
+  );
   line('warm start latency (POST sent → flow code running)', startLatency);
   line('  webhook handling (POST sent → 202 with the id)', accepted);
   line('  POST sent → picked up by the runner', toPickup);

@@ -18,6 +18,7 @@ import type { Logger } from './logger.js';
 import type { OAuth } from './oauth/index.js';
 import type { ExecutorPool } from './runtime/executor/index.js';
 import type { ExecutionQueue } from './runtime/queue.js';
+import { customerTag } from './store/cache.js';
 import type { Store } from './store/types.js';
 
 export interface Erasure {
@@ -84,7 +85,11 @@ export function createErasure(options: {
 
       const tables = await schemaTables();
       const removed: Record<string, number> = {};
-      const erased = await store.db.transaction().execute(async (trx) => {
+      // Every process drops what it keeps in memory of this customer (its instances, endpoints, connections).
+      const tags = [customerTag(customerId)];
+      const erased = await store.db
+        .transaction()
+        .execute(async (trx) => {
         const tx = trx as unknown as Kysely<Record<string, Keyed>>;
         const count = (table: string, n: bigint | number) => {
           if (Number(n) > 0) removed[KIND[table] ?? table] = (removed[KIND[table] ?? table] ?? 0) + Number(n);
@@ -122,8 +127,10 @@ export function createErasure(options: {
         count('audit_events', audit.numDeletedRows);
         const gone = await tx.deleteFrom('customers').where('id', '=', customerId).executeTakeFirst();
         count('customers', gone.numDeletedRows);
+        await store.cache.announce(trx, tags);
         return Number(gone.numDeletedRows) === 1;
-      });
+      })
+        .finally(() => store.cache.invalidate(tags));
       // Erased by a concurrent call between the look-up and the transaction.
       if (!erased) throw new NotFoundError('Customer');
 

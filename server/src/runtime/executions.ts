@@ -1,8 +1,10 @@
 // Executions and their logs in the database. The hot path is three writes per execution: the
 // insert (queued), the start (running), and the finish (status, timings and every log line in one
-// transaction).
+// transaction). On PostgreSQL each of them also carries the queue's own statement (the job insert
+// and the runners' wake-up; the job fetch; the job completion), so an execution costs one
+// statement per step: see `Statement` below.
 import { randomUUID } from 'node:crypto';
-import { sql, type Selectable } from 'kysely';
+import { CompiledQuery, sql, type Selectable } from 'kysely';
 import type { ExecutionDetail, ExecutionList, ExecutionLogLine, ExecutionStatus, ExecutionSummary, ExecutionTrigger, LogLevel } from 'plugboard/protocol';
 import type { ExecutionOutcome, ExecutionLogLine as LogLine } from './executor/types.js';
 import type { ExecutionsTable, RuntimeDb } from './schema.js';
@@ -33,6 +35,48 @@ export interface NewExecution {
   /** Made by the caller when it must name the execution before it exists (a webhook delivery's claim). */
   id?: string;
 }
+
+/** A statement with `$n` placeholders (PostgreSQL), as the queue hands out its own (pg-boss's SQL). */
+export interface Statement {
+  sql: string;
+  parameters: readonly unknown[];
+}
+
+/** The queue's statements that store an execution's job and wake the runners, run with the execution's insert. */
+export interface QueueingStatements {
+  /** Returns one row per job inserted (none when the queue does not exist). */
+  job: Statement;
+  wake: Statement;
+}
+
+/** A job the queue handed out (`job`: its fetch statement), with its execution marked running when it could be. */
+export interface FetchedJob {
+  jobId: string;
+  data: unknown;
+  /** Undefined when the execution is gone or already finished. */
+  row: ExecutionRow | undefined;
+  /** Whether another job of the queue was ready (as the statement saw it). */
+  more: boolean;
+}
+
+/**
+ * Several statements as one round trip and one transaction: every one but the last becomes a
+ * named data-modifying CTE (PostgreSQL). Kysely can't embed pg-boss's SQL text, so the compiled
+ * statements are joined here and their `$n` placeholders renumbered; neither Kysely's compiled SQL
+ * nor pg-boss's has a `$` in a literal.
+ */
+function oneStatement(ctes: readonly (readonly [name: string, Statement])[], last: Statement): CompiledQuery {
+  const parameters: unknown[] = [];
+  const shifted = (statement: Statement) => {
+    const offset = parameters.length;
+    parameters.push(...statement.parameters);
+    return statement.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+  };
+  const withs = ctes.map(([name, statement]) => `${name} AS (${shifted(statement)})`);
+  return CompiledQuery.raw(`WITH ${withs.join(', ')} ${shifted(last)}`, parameters);
+}
+
+const isForeignKeyViolation = (error: unknown) => (error as { code?: string } | null)?.code === '23503';
 
 /** A cursor this API did not hand out (or one for another listing). */
 export class BadCursorError extends Error {
@@ -96,6 +140,31 @@ export class ExecutionStore {
 
   /** Inserts a queued execution. Undefined when `tickKey` was already taken (that tick has fired). */
   async create(input: NewExecution): Promise<ExecutionRow | undefined> {
+    return this.insertQuery(input).executeTakeFirst();
+  }
+
+  /**
+   * PostgreSQL: inserts a queued execution, its queue job and the runners' wake-up in one
+   * statement. `queued` is false when the queue stored no job (its queue was missing): the caller
+   * enqueues it again the ordinary way. Not for schedule ticks (their insert may do nothing).
+   */
+  async createQueued(input: NewExecution & { id: string }, queueing: QueueingStatements): Promise<{ row: ExecutionRow; queued: boolean }> {
+    const query = oneStatement(
+      [
+        ['execution', this.insertQuery(input).compile()],
+        ['job', queueing.job],
+        ['wake', queueing.wake],
+      ],
+      { sql: 'SELECT execution.*, (SELECT count(*) FROM job)::int AS queued_jobs FROM execution CROSS JOIN wake', parameters: [] },
+    );
+    const { rows } = await this.db.executeQuery<ExecutionRow & { queued_jobs: number }>(query);
+    const [first] = rows;
+    if (!first) throw new Error(`execution ${input.id} was not stored`);
+    const { queued_jobs, ...row } = first;
+    return { row, queued: Number(queued_jobs) > 0 };
+  }
+
+  private insertQuery(input: NewExecution) {
     const at = now();
     return this.db
       .insertInto('executions')
@@ -123,8 +192,39 @@ export class ExecutionStore {
         logs_truncated: 0,
       })
       .onConflict((oc) => oc.columns(['instance_id', 'flow', 'tick_key']).doNothing())
+      .returningAll();
+  }
+
+  /**
+   * PostgreSQL: runs the queue's fetch of one job and marks its execution running in the same
+   * statement. Undefined when there was no job; `row` undefined when the execution is gone or
+   * already finished (a repeated delivery: settle the job, run nothing).
+   */
+  async startFetched(fetch: Statement, pending: Statement, runnerId: string): Promise<FetchedJob | undefined> {
+    const start = this.db
+      .updateTable('executions')
+      .set({ status: 'running', attempt: sql<number>`attempt + 1`, started_at: now(), runner_id: runnerId })
+      .where(sql<boolean>`id IN (SELECT id::text FROM job)`)
+      .where('status', 'in', ['queued', 'running'])
       .returningAll()
-      .executeTakeFirst();
+      .compile();
+    const query = oneStatement(
+      [
+        ['job', fetch],
+        ['started', start],
+        ['pending', pending],
+      ],
+      {
+        sql: `SELECT job.id::text AS job_id, job.data AS job_data, EXISTS (SELECT 1 FROM pending WHERE pending.id <> job.id) AS job_more, started.*
+              FROM job LEFT JOIN started ON started.id = job.id::text`,
+        parameters: [],
+      },
+    );
+    const { rows } = await this.db.executeQuery<Partial<ExecutionRow> & { job_id: string; job_data: unknown; job_more: boolean }>(query);
+    const [first] = rows;
+    if (!first) return undefined;
+    const { job_id, job_data, job_more, ...row } = first;
+    return { jobId: job_id, data: job_data, more: job_more, row: row.id ? (row as ExecutionRow) : undefined };
   }
 
   /**
@@ -145,7 +245,7 @@ export class ExecutionStore {
    * The in-process queue's claim: the oldest runnable execution of this customer, marked running
    * in the same statement (SQLite runs one writer at a time, so two claims never take one row).
    */
-  async claimNext(customerId: string, runnerId: string): Promise<ExecutionRow | undefined> {
+  async claimNext(customerId: string, runnerId: string): Promise<(ExecutionRow & { more: number | boolean }) | undefined> {
     const at = now();
     return this.db
       .updateTable('executions')
@@ -165,6 +265,20 @@ export class ExecutionStore {
       )
       .where('status', '=', 'queued')
       .returningAll()
+      // Whether another one is ready: spares the dispatcher a claim that finds nothing.
+      .returning((eb) =>
+        eb
+          .exists(
+            eb
+              .selectFrom('executions as next')
+              .select('next.id')
+              .where('next.status', '=', 'queued')
+              .where('next.customer_id', '=', customerId)
+              .where('next.run_after', '<=', at)
+              .whereRef('next.id', '!=', 'executions.id'),
+          )
+          .as('more'),
+      )
       .executeTakeFirst();
   }
 
@@ -247,8 +361,10 @@ export class ExecutionStore {
   }
 
   /**
-   * Ends one attempt in one transaction: its log lines (capped) and either a final status, or
-   * back to `queued` with `retryAt` for another attempt.
+   * Ends one attempt in one transaction: its log lines (capped, counted from what `row` says was
+   * stored: the row as this attempt's start returned it) and either a final status, or back to
+   * `queued` with `retryAt` for another attempt. `settlement`: the queue's statement that settles
+   * the job (PostgreSQL), run in the same statement; also run alone when the execution is gone.
    */
   async finish(
     row: ExecutionRow,
@@ -262,30 +378,26 @@ export class ExecutionStore {
       logs: readonly LogLine[];
       retryAt?: string;
     },
+    settlement?: Statement,
   ): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      const current = await tx.selectFrom('executions').select(['log_count', 'log_bytes', 'logs_truncated']).where('id', '=', row.id).executeTakeFirst();
-      if (!current) return; // the instance was deleted meanwhile: nothing to keep
-      const capped = capLogs(input.logs, {
-        count: Number(current.log_count),
-        bytes: Number(current.log_bytes),
-        truncated: Number(current.logs_truncated) === 1,
-      });
-      if (capped.kept.length > 0) {
-        await tx
-          .insertInto('execution_logs')
-          .values(
-            capped.kept.map((line, i) => ({
-              execution_id: row.id,
-              seq: Number(current.log_count) + i + 1,
-              at: line.at,
-              level: line.level,
-              message: line.message,
-            })),
-          )
-          .execute();
-      }
-      await tx
+    const stored = { count: Number(row.log_count), bytes: Number(row.log_bytes), truncated: Number(row.logs_truncated) === 1 };
+    const capped = capLogs(input.logs, stored);
+    const insertLogs = (db: RuntimeDb) =>
+      db
+        .insertInto('execution_logs')
+        .values(
+          capped.kept.map((line, i) => ({
+            execution_id: row.id,
+            seq: stored.count + i + 1,
+            at: line.at,
+            level: line.level,
+            message: line.message,
+          })),
+        )
+        // A job delivered twice at once (at-least-once) can finish twice: the first one's lines stay.
+        .onConflict((oc) => oc.columns(['execution_id', 'seq']).doNothing());
+    const update = (db: RuntimeDb) =>
+      db
         .updateTable('executions')
         .set({
           status: input.status,
@@ -295,13 +407,37 @@ export class ExecutionStore {
           error: input.error,
           result_summary: input.resultSummary,
           run_after: input.retryAt ?? now(),
-          log_count: Number(current.log_count) + capped.kept.length,
-          log_bytes: Number(current.log_bytes) + capped.bytes,
+          log_count: stored.count + capped.kept.length,
+          log_bytes: stored.bytes + capped.bytes,
           logs_truncated: capped.truncated ? 1 : 0,
         })
-        .where('id', '=', row.id)
-        .execute();
-    });
+        .where('id', '=', row.id);
+
+    if (settlement) {
+      const ctes: [string, Statement][] = [['settled', settlement]];
+      if (capped.kept.length > 0) ctes.push(['logs', insertLogs(this.db).compile()]);
+      try {
+        await this.db.executeQuery(oneStatement(ctes, update(this.db).compile()));
+      } catch (error) {
+        // The instance was deleted meanwhile (its lines have no execution left): nothing to keep, the job is settled.
+        if (!isForeignKeyViolation(error)) throw error;
+        await this.db.executeQuery(CompiledQuery.raw(settlement.sql, [...settlement.parameters]));
+      }
+      return;
+    }
+    // SQLite (in-process, one writer): the lines, then the status, without BEGIN and COMMIT around
+    // them. A crash in between leaves the execution running, so it is run again on restart; the
+    // lines written so far stay (the new attempt's lines with the same numbers are not stored).
+    if (capped.kept.length > 0) {
+      try {
+        await insertLogs(this.db).execute();
+      } catch (error) {
+        // The instance was deleted meanwhile: nothing to keep.
+        if (isForeignKeyViolation(error) || String((error as Error).message).includes('FOREIGN KEY')) return;
+        throw error;
+      }
+    }
+    await update(this.db).execute();
   }
 
   // ---------------------------------------------------------------- customer-scoped reads
@@ -354,11 +490,14 @@ export class ExecutionStore {
     return Number(row?.consecutive_failures ?? 1);
   }
 
-  /** Clears the failure streak; returns how long it was. */
-  async recordSuccess(instanceId: string): Promise<number> {
-    const before = await this.db.selectFrom('instance_health').select('consecutive_failures').where('instance_id', '=', instanceId).executeTakeFirst();
-    if (!before || Number(before.consecutive_failures) === 0) return 0;
+  /** The consecutive final failures recorded (0 when none). */
+  async failureStreak(instanceId: string): Promise<number> {
+    const row = await this.db.selectFrom('instance_health').select('consecutive_failures').where('instance_id', '=', instanceId).executeTakeFirst();
+    return Number(row?.consecutive_failures ?? 0);
+  }
+
+  /** Clears the failure streak. */
+  async clearFailures(instanceId: string): Promise<void> {
     await this.db.updateTable('instance_health').set({ consecutive_failures: 0, updated_at: now() }).where('instance_id', '=', instanceId).execute();
-    return Number(before.consecutive_failures);
   }
 }

@@ -168,6 +168,7 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
           visibilityTimeoutS: settings.visibilityTimeoutS,
           maintenanceIntervalS: settings.maintenanceIntervalS,
           logger,
+          executions,
         })
       : createSqliteQueue({ executions, runnerId: 'embedded', onError: (err) => logger?.error({ err }, 'queue failed') }));
   const metrics = createMetrics();

@@ -9,9 +9,16 @@
 // `active` while a runner works on it; if the runner dies (SIGKILL), pg-boss expires it after
 // `visibilityTimeoutS` and retries it, and another runner picks it up. Latency: enqueue sends
 // NOTIFY on a channel every runner LISTENs to, so a runner wakes at once instead of polling.
+//
+// Statements: given the ExecutionStore (same database), the job insert and the NOTIFY go with the
+// execution's insert, the fetch with the execution's start, and the completion with its finish,
+// each as one statement (executions.ts). pg-boss builds its own SQL and values (called with a `db`
+// that hands them back instead of running them), so its defaults and invariants hold.
+import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
+import type { ExecutionStore, QueueingStatements, Statement } from './executions.js';
 import { FairDispatcher, type Claim, type DispatchOptions, type ExecutionQueue } from './queue.js';
 
 export interface PgBossQueueOptions {
@@ -27,10 +34,27 @@ export interface PgBossQueueOptions {
   /** Redeliveries pg-boss allows per job (runner crashes and retries both count). */
   retryLimit?: number;
   logger?: Logger;
+  /** The executions, in the same database: fetch and start, and finish and completion, become one statement each. */
+  executions?: ExecutionStore;
 }
 
 const QUEUE_PREFIX = 'exec.';
 const queueName = (customerId: string) => `${QUEUE_PREFIX}${customerId}`;
+
+type StatementSink = { executeSql(text: string, values: unknown[]): Promise<{ rows: unknown[] }> };
+
+/** The statement pg-boss would run for `call`, not run: `rows` is what pg-boss is told it returned. */
+async function statementOf(call: (db: StatementSink) => Promise<unknown>, rows: unknown[] = []): Promise<Statement> {
+  let statement: Statement | undefined;
+  await call({
+    executeSql: async (sql, parameters) => {
+      statement = { sql, parameters };
+      return { rows };
+    },
+  });
+  if (!statement) throw new Error('pg-boss ran no statement');
+  return statement;
+}
 
 export async function createPgBossQueue(options: PgBossQueueOptions): Promise<ExecutionQueue> {
   const schema = options.bossSchema ?? 'pgboss';
@@ -48,6 +72,9 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
   boss.on('error', (error) => options.logger?.error({ err: error }, 'pg-boss error'));
   await boss.start();
   const created = new Set<string>();
+  /** Names this process in its wake-ups (`<customer id> <origin>`). */
+  const origin = randomUUID().slice(0, 8);
+  const wakeUp = (customerId: string) => `${customerId} ${origin}`;
   let dispatcher: FairDispatcher | undefined;
   let listener: pg.Client | undefined;
 
@@ -83,8 +110,38 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
     created.add(name);
   }
 
-  async function claim(customerId: string): Promise<Claim | undefined> {
+  // pg-boss's completeJobs (plans.js) wraps this update in a CTE of its own, which can't be nested
+  // in another statement's WITH; the same update, for one job.
+  const completion = (name: string, jobId: string): Statement => ({
+    sql: `UPDATE ${schema}.job SET completed_on = now(), state = 'completed', output = NULL WHERE name = $1 AND id = $2::uuid AND state = 'active' RETURNING id`,
+    parameters: [name, jobId],
+  });
+
+  async function claim(customerId: string, runnerId?: string): Promise<Claim | undefined> {
     const name = queueName(customerId);
+    if (options.executions && runnerId !== undefined) {
+      const fetch = await statementOf((db) => boss.fetch(name, { batchSize: 1, db }));
+      // The jobs fetch would take next (its own conditions): is there one besides this one?
+      const pending = { sql: `SELECT id FROM ${schema}.job WHERE name = $1 AND state < 'active' AND start_after < now() LIMIT 2`, parameters: [name] };
+      const fetched = await options.executions.startFetched(fetch, pending, runnerId);
+      if (!fetched) return undefined;
+      const data = fetched.data as { executionId?: unknown; instanceId?: unknown } | null;
+      const jobId = fetched.jobId;
+      return {
+        executionId: typeof data?.executionId === 'string' ? data.executionId : jobId,
+        customerId,
+        ...(fetched.row ? { row: fetched.row } : {}),
+        more: fetched.more,
+        ...(typeof data?.instanceId === 'string' ? { instanceId: data.instanceId } : {}),
+        settlement: () => completion(name, jobId),
+        complete: async () => {
+          await boss.complete(name, jobId);
+        },
+        retry: async (_delayMs, error) => {
+          await boss.fail(name, jobId, { error });
+        },
+      };
+    }
     const [job] = await boss.fetch<{ executionId: string; instanceId?: string }>(name, { batchSize: 1 });
     if (!job) return undefined;
     return {
@@ -110,6 +167,29 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
 
   const queue: ExecutionQueue = {
     engine: 'postgres',
+    async queueing(execution) {
+      const name = queueName(execution.customerId);
+      await ensureQueue(name);
+      const statements: QueueingStatements = {
+        job: await statementOf(
+          (db) => boss.send(name, { executionId: execution.id, instanceId: execution.instanceId }, { id: execution.id, db }),
+          [{ id: execution.id }],
+        ),
+        wake: { sql: 'SELECT pg_notify($1, $2)', parameters: [channel, wakeUp(execution.customerId)] },
+      };
+      return {
+        statements,
+        queued: async (inserted) => {
+          if (inserted) {
+            dispatcher?.wake(execution.customerId);
+            return;
+          }
+          // No job: its queue is gone (erased by another process meanwhile). Create it again the ordinary way.
+          created.delete(name);
+          await queue.enqueue(execution);
+        },
+      };
+    },
     async enqueue(execution) {
       const name = queueName(execution.customerId);
       await ensureQueue(name);
@@ -119,7 +199,7 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
       // too), so the webhook's 202 does not wait for it.
       boss
         .getDb()
-        .executeSql('SELECT pg_notify($1, $2)', [channel, execution.customerId])
+        .executeSql('SELECT pg_notify($1, $2)', [channel, wakeUp(execution.customerId)])
         .catch((error: unknown) => options.logger?.warn({ err: error }, 'NOTIFY failed; runners will find the job by polling'));
     },
     consume(handle, dispatch: DispatchOptions) {
@@ -127,7 +207,11 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
       const d = new FairDispatcher({ readyCustomers, claim }, handle, dispatch, (error) => options.logger?.error({ err: error }, 'dispatch failed'));
       dispatcher = d;
       listener = new pg.Client({ connectionString: options.connectionString });
-      listener.on('notification', (message) => d.wake(message.payload || undefined));
+      listener.on('notification', (message) => {
+        const [customerId, from] = (message.payload ?? '').split(' ');
+        // This process's own enqueues woke its runner already: a second claim would find nothing.
+        if (from !== origin) d.wake(customerId || undefined);
+      });
       listener.on('error', (error) => options.logger?.warn({ err: error }, 'LISTEN connection lost; falling back to polling'));
       void listener
         .connect()

@@ -4,7 +4,7 @@
 // work ready, and never more than `perCustomer` at once for one customer (per runner process).
 // A customer with 1,000 queued executions therefore gets one slot in turn like everyone else:
 // another customer's single execution is taken at the next free slot, not after the backlog.
-import type { ExecutionRow } from './executions.js';
+import type { ExecutionRow, QueueingStatements, Statement } from './executions.js';
 
 /** One execution handed to a runner. Settle it exactly once. */
 export interface Claim {
@@ -14,8 +14,12 @@ export interface Claim {
   row?: ExecutionRow;
   /** The execution's instance, when the queue carries it: the runner reads it while marking the row running. */
   instanceId?: string;
+  /** False when the claim saw no other ready execution of this customer: the dispatcher does not ask again until woken. */
+  more?: boolean;
   /** The execution is settled (finished, or abandoned because it no longer exists). */
   complete(): Promise<void>;
+  /** PostgreSQL: the statement `complete` runs, for the runner to run with the execution's finish instead. */
+  settlement?(): Statement;
   /** Run it again after about `delayMs` (the row was already put back to `queued`). */
   retry(delayMs: number, error: string): Promise<void>;
 }
@@ -24,6 +28,15 @@ export interface ExecutionQueue {
   readonly engine: 'sqlite' | 'postgres';
   /** Hands a stored, queued execution to the runners. Idempotent per execution id. */
   enqueue(execution: { id: string; customerId: string; instanceId?: string }): Promise<void>;
+  /**
+   * PostgreSQL: the statements that queue this execution, to run with its insert in one statement
+   * (ExecutionStore.createQueued); then `queued(whether a job was inserted)`, which wakes this
+   * process's runner or, when no job was stored, enqueues it the ordinary way.
+   */
+  queueing?(execution: { id: string; customerId: string; instanceId: string }): Promise<{
+    statements: QueueingStatements;
+    queued(inserted: boolean): Promise<void>;
+  }>;
   /** Starts taking work; `handle` settles each claim. */
   consume(handle: (claim: Claim) => Promise<void>, options: DispatchOptions): void;
   /** Stops taking new work; resolves when the dispatch loop has stopped (running handlers go on). */
@@ -51,17 +64,21 @@ export interface DispatchOptions {
   perCustomer: number;
   /** How often ready work is looked for without a wake-up (retries due, other processes' work). */
   pollMs: number;
+  /** The runner's id, written on the executions it starts. */
+  runnerId?: string;
 }
 
 /** Where the dispatcher finds work: the customers that have some, and one execution of one of them. */
 export interface WorkSource {
   readyCustomers(): Promise<string[]>;
-  claim(customerId: string): Promise<Claim | undefined>;
+  claim(customerId: string, runnerId?: string): Promise<Claim | undefined>;
 }
 
 export class FairDispatcher {
   /** Customers that may have work, in round-robin order: the one served last goes to the back. */
   private ring: string[] = [];
+  /** Customers woken while their claim was in flight: a claim that saw nothing more may be older than their new work. */
+  private readonly rewoken = new Set<string>();
   private readonly running = new Map<string, number>();
   private total = 0;
   private stopped = false;
@@ -83,6 +100,7 @@ export class FairDispatcher {
   /** New work (of `customerId`, when known) or a free slot: look again now. */
   wake(customerId?: string): void {
     if (customerId !== undefined && !this.ring.includes(customerId)) this.ring.push(customerId);
+    else if (customerId !== undefined) this.rewoken.add(customerId);
     if (customerId === undefined) this.refreshDue = true;
     this.wakeUp?.();
   }
@@ -133,10 +151,12 @@ export class FairDispatcher {
         i++;
         continue;
       }
-      const claim = await this.source.claim(customer);
+      this.rewoken.delete(customer);
+      const claim = await this.source.claim(customer, this.options.runnerId);
       this.ring.splice(i, 1);
       if (!claim) continue; // nothing ready for this customer: it leaves the ring until new work wakes it
-      this.ring.push(customer);
+      // Nothing more ready: no second claim to learn that (a wake, or the poll, brings the customer back).
+      if (claim.more !== false || this.rewoken.has(customer)) this.ring.push(customer);
       this.run(claim);
       return true;
     }

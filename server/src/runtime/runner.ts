@@ -8,6 +8,7 @@ import type { Integration } from '../sdk/index.js';
 import type { InstanceInputs } from '../instance-inputs.js';
 import type { IntegrationIndex } from '../integrations.js';
 import type { Logger } from '../logger.js';
+import { customerTag, instanceTag } from '../store/cache.js';
 import type { ConnectionRecord, Customer, InstanceRecord, Store } from '../store/types.js';
 import type { AlertSender } from './alerts.js';
 import { ExecutionStore, isTerminal, toSummary, type ExecutionPayload, type ExecutionRow, type FinalStatus, type LogLine } from './executions.js';
@@ -135,11 +136,25 @@ export function createRunner(options: RunnerOptions): Runner {
     };
   }
 
+  /** The instance's failure streak, kept in memory: a success writes nothing while it is 0. Dropped when any process records a failure. */
+  const healthTag = (instanceId: string) => `health:${instanceId}`;
+  const failureStreak = (instanceId: string) =>
+    store.cache.read(healthTag(instanceId), () => [healthTag(instanceId), instanceTag(instanceId)], () => executions.failureStreak(instanceId));
+  async function healthChanged(instanceId: string): Promise<void> {
+    const tags = [healthTag(instanceId)];
+    await store.cache.announce(store.db, tags);
+    store.cache.invalidate(tags);
+  }
+
   /** Failure streaks move the instance to `error` and back; the audit lines feed the lifecycle alerts. */
   async function trackHealth(instance: InstanceRecord & { customer: Customer }, status: FinalStatus, error: string | null): Promise<void> {
     const tenant = store.forCustomer(instance.customer);
     if (status === 'succeeded') {
-      const streak = await executions.recordSuccess(instance.id);
+      const streak = (await failureStreak(instance.id)) ?? 0;
+      if (streak > 0) {
+        await executions.clearFailures(instance.id);
+        await healthChanged(instance.id);
+      }
       if (instance.status === 'error') {
         await tenant.setStatus(instance.id, {
           status: 'active',
@@ -150,6 +165,7 @@ export function createRunner(options: RunnerOptions): Runner {
       return;
     }
     const failures = await executions.recordFailure(instance.id, error ?? status);
+    await healthChanged(instance.id);
     if (failures >= threshold && instance.status === 'active') {
       const reason = `The last ${failures} executions failed; latest: ${error ?? status}`;
       await tenant.setStatus(instance.id, {
@@ -188,24 +204,40 @@ export function createRunner(options: RunnerOptions): Runner {
       metrics?.executionRetried();
       return 'queued';
     }
-    await executions.finish(row, {
-      status: outcome.status,
-      startedAt,
-      endedAt,
-      durationMs,
-      error: outcome.error,
-      resultSummary: summarizeResult(outcome.result),
-      logs,
-    });
-    await claim.complete();
+    // PostgreSQL: the job's completion goes with the finish, in one statement.
+    const settlement = claim.settlement?.();
+    await executions.finish(
+      row,
+      {
+        status: outcome.status,
+        startedAt,
+        endedAt,
+        durationMs,
+        error: outcome.error,
+        resultSummary: summarizeResult(outcome.result),
+        logs,
+      },
+      settlement,
+    );
+    if (!settlement) await claim.complete();
     return outcome.status;
   }
 
-  /** The instance and its connections, read while the execution is marked running (one round trip saved per read). */
+  /**
+   * The instance and its connections (both kept in memory, dropped by any write to them), read
+   * while the execution is marked running when not in memory. Only API-key values are taken from
+   * these rows; OAuth tokens are asked of the token service each time.
+   */
   function prefetch(instanceId: string): Promise<{ instance: (InstanceRecord & { customer: Customer }) | undefined; connections?: ConnectionRecord[] }> {
     return store.vendor.getInstance(instanceId).then(async (instance) => ({
       instance,
-      connections: instance ? await store.forCustomer(instance.customer).listConnections(instance.id) : undefined,
+      connections: instance
+        ? await store.cache.read(
+            `connections:${instance.id}`,
+            () => [instanceTag(instance.id), customerTag(instance.customerId)],
+            () => store.forCustomer(instance.customer).listConnections(instance.id),
+          )
+        : undefined,
     }));
   }
 
@@ -221,8 +253,7 @@ export function createRunner(options: RunnerOptions): Runner {
       return;
     }
     const startedAt = row.started_at ?? new Date().toISOString();
-    const read =
-      early && claim.instanceId === row.instance_id ? await early : { instance: await store.vendor.getInstance(row.instance_id), connections: undefined };
+    const read = early && claim.instanceId === row.instance_id ? await early : await prefetch(row.instance_id);
     const instance = read.instance;
     const integration = instance && integrations.get(instance.integrationKey);
     const flowDef = integration && Object.hasOwn(integration.flows, row.flow) ? integration.flows[row.flow] : undefined;
@@ -360,7 +391,7 @@ export function createRunner(options: RunnerOptions): Runner {
             handling--;
           }
         },
-        { concurrency: options.concurrency ?? 16, perCustomer: options.perCustomer ?? 4, pollMs: options.pollMs ?? 500 },
+        { concurrency: options.concurrency ?? 16, perCustomer: options.perCustomer ?? 4, pollMs: options.pollMs ?? 500, runnerId: id },
       );
     },
     async stop(graceMs: number) {

@@ -1,5 +1,6 @@
 // The runtime's control-plane side, shared by the HTTP routes (webhooks, executions API, metrics)
 // and the runner: the executions table, webhook endpoints, the queue, metrics and alerts.
+import { randomUUID } from 'node:crypto';
 import type { Cipher } from '../secrets.js';
 import type { Store } from '../store/types.js';
 import type { AlertSender } from './alerts.js';
@@ -47,7 +48,7 @@ export function createRuntime(options: {
   const backpressure = options.backpressure ?? new Backpressure({ perCustomer: 0, global: 0, countQueued: () => executions.queuedByCustomer() });
   return {
     executions,
-    webhooks: new WebhookEndpoints(db, options.cipher, options.publicUrl.replace(/\/+$/, '')),
+    webhooks: new WebhookEndpoints(db, options.store.cache, options.cipher, options.publicUrl.replace(/\/+$/, '')),
     queue: options.queue,
     metrics: options.metrics,
     alerts: options.alerts,
@@ -55,16 +56,27 @@ export function createRuntime(options: {
     webhookBodyLimitBytes: options.webhookBodyLimitBytes ?? 256 * 1024,
     backpressure,
     async trigger(input) {
+      const { queue } = options;
       const unreserve = backpressure.reserve(input.customerId);
       let row: ExecutionRow | undefined;
+      let queued = true;
+      let queueing: Awaited<ReturnType<NonNullable<ExecutionQueue['queueing']>>> | undefined;
       try {
-        row = await executions.create({ ...input, maxAttempts });
+        // One statement on PostgreSQL: the execution, its job and the runners' wake-up (not for a schedule tick, whose insert may do nothing).
+        if (queue.queueing && input.tickKey === undefined) {
+          const id = input.id ?? randomUUID();
+          queueing = await queue.queueing({ id, customerId: input.customerId, instanceId: input.instanceId });
+          ({ row, queued } = await executions.createQueued({ ...input, id, maxAttempts }, queueing.statements));
+        } else {
+          row = await executions.create({ ...input, maxAttempts });
+        }
       } finally {
         if (!row) unreserve();
       }
       if (!row) return undefined;
       try {
-        await options.queue.enqueue({ id: row.id, customerId: row.customer_id, instanceId: row.instance_id });
+        if (queueing) await queueing.queued(queued);
+        else await queue.enqueue({ id: row.id, customerId: row.customer_id, instanceId: row.instance_id });
       } catch (error) {
         // Not handed over: fail it visibly rather than leave it queued with nobody to take it.
         unreserve();

@@ -10,12 +10,14 @@ export function createSqliteQueue(options: { executions: ExecutionStore; runnerI
   let recovered: Promise<number> | undefined;
 
   const claim = async (customerId: string): Promise<Claim | undefined> => {
-    const row = await executions.claimNext(customerId, runnerId);
-    if (!row) return undefined;
+    const claimed = await executions.claimNext(customerId, runnerId);
+    if (!claimed) return undefined;
+    const { more, ...row } = claimed;
     return {
       executionId: row.id,
       customerId,
       row,
+      more: Boolean(more),
       complete: async () => {},
       // The runner already wrote `queued` and the retry time; the claim query honours it.
       retry: async () => {},

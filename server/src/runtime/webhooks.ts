@@ -16,6 +16,7 @@ import { Webhook } from 'standardwebhooks';
 import type { FieldError, WebhookEndpoint } from 'plugboard/protocol';
 import type { Integration, WebhookTrigger } from '../sdk/index.js';
 import type { Cipher } from '../secrets.js';
+import { customerTag, instanceTag, type StoreCache } from '../store/cache.js';
 import type { InstanceRecord } from '../store/types.js';
 import type { RuntimeDb } from './schema.js';
 
@@ -167,6 +168,8 @@ export class WebhookEndpoints {
 
   constructor(
     private readonly db: RuntimeDb,
+    /** Endpoints by token hash, dropped with their instance or customer, and when a secret is rotated. */
+    private readonly cache: StoreCache,
     private readonly cipher: Cipher,
     private readonly publicUrl: string,
   ) {}
@@ -270,11 +273,18 @@ export class WebhookEndpoints {
 
   async resolve(token: string): Promise<ResolvedEndpoint | undefined> {
     if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return undefined;
-    const row = await this.db
-      .selectFrom('webhook_endpoints')
-      .select(['instance_id', 'customer_id', 'flow', 'secret_ciphertext'])
-      .where('token_hash', '=', tokenHash(token))
-      .executeTakeFirst();
+    const hash = tokenHash(token);
+    // The secret stays encrypted in memory; it is opened per delivery.
+    const row = await this.cache.read(
+      `endpoint:${hash}`,
+      (found) => [instanceTag(found.instance_id), customerTag(found.customer_id)],
+      () =>
+        this.db
+          .selectFrom('webhook_endpoints')
+          .select(['instance_id', 'customer_id', 'flow', 'secret_ciphertext'])
+          .where('token_hash', '=', hash)
+          .executeTakeFirst(),
+    );
     if (!row) return undefined;
     return {
       instanceId: row.instance_id,
@@ -296,6 +306,10 @@ export class WebhookEndpoints {
       .where('customer_id', '=', instance.customerId)
       .where('flow', '=', flow)
       .executeTakeFirst();
+    // Senders must be checked against the new secret in every process at once.
+    const tags = [instanceTag(instance.id)];
+    await this.cache.announce(this.db, tags);
+    this.cache.invalidate(tags);
     return Number(result.numUpdatedRows) === 1 ? secret : undefined;
   }
 }

@@ -5,6 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { InstanceStatus } from 'plugboard/protocol';
+import { customerTag, instanceTag, type StoreCache } from './cache.js';
 import type { AuditEventsTable, ConnectionsTable, CoreDatabase, CustomersTable, InstancesTable } from './schema.js';
 import {
   DuplicateInstanceError,
@@ -103,9 +104,24 @@ async function insertAudit(db: Db | Tx, customerId: string | null, event: NewAud
     .execute();
 }
 
+/** Runs a write in a transaction that announces it to other processes; drops the tags here once it ended. */
+async function writeThrough<T>(db: Db, cache: StoreCache, tags: readonly string[], work: (tx: Tx) => Promise<T>): Promise<T> {
+  try {
+    return await db.transaction().execute(async (tx) => {
+      const result = await work(tx);
+      // Nothing written (not found, no change): nothing to announce.
+      if (result !== undefined && result !== false) await cache.announce(tx, tags);
+      return result;
+    });
+  } finally {
+    cache.invalidate(tags);
+  }
+}
+
 class KyselyCustomerStore implements CustomerStore {
   constructor(
     private readonly db: Db,
+    private readonly cache: StoreCache,
     readonly customer: Customer,
   ) {}
 
@@ -177,7 +193,7 @@ class KyselyCustomerStore implements CustomerStore {
     id: string,
     input: { config: Record<string, unknown>; secrets: string | null; secretNames: string[]; expectedVersion: number; audit: NewAuditEvent },
   ): Promise<InstanceRecord | undefined> {
-    return this.db.transaction().execute(async (tx) => {
+    return writeThrough(this.db, this.cache, [instanceTag(id)], async (tx) => {
       const row = await tx
         .updateTable('instances')
         .set({
@@ -203,7 +219,7 @@ class KyselyCustomerStore implements CustomerStore {
   }
 
   async setStatus(id: string, input: { status: InstanceStatus; reason?: string | null; audit: NewAuditEvent }): Promise<InstanceRecord | undefined> {
-    return this.db.transaction().execute(async (tx) => {
+    return writeThrough(this.db, this.cache, [instanceTag(id)], async (tx) => {
       const at = now();
       const row = await tx
         .updateTable('instances')
@@ -225,7 +241,7 @@ class KyselyCustomerStore implements CustomerStore {
   }
 
   async deleteInstance(id: string, audit: NewAuditEvent): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    return writeThrough(this.db, this.cache, [instanceTag(id)], async (tx) => {
       // Connections and subsystem rows go with it through `on delete cascade`.
       const result = await tx.deleteFrom('instances').where('id', '=', id).where('customer_id', '=', this.customer.id).executeTakeFirst();
       if (result.numDeletedRows === 0n) return false;
@@ -272,7 +288,7 @@ class KyselyCustomerStore implements CustomerStore {
     name: string,
     input: Pick<ConnectionRecord, 'kind' | 'status' | 'ciphertext' | 'expiresAt' | 'error'> & { audit?: NewAuditEvent },
   ): Promise<ConnectionRecord | undefined> {
-    return this.db.transaction().execute(async (tx) => {
+    return writeThrough(this.db, this.cache, [instanceTag(instanceId)], async (tx) => {
       const values = {
         kind: input.kind,
         status: input.status,
@@ -314,7 +330,7 @@ class KyselyCustomerStore implements CustomerStore {
   }
 
   async deleteConnection(instanceId: string, name: string, audit: NewAuditEvent): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    return writeThrough(this.db, this.cache, [instanceTag(instanceId)], async (tx) => {
       const result = await tx
         .deleteFrom('connections')
         .where('customer_id', '=', this.customer.id)
@@ -341,14 +357,23 @@ export class KyselyStore implements Store {
   constructor(
     readonly db: Db,
     readonly engine: 'sqlite' | 'postgres',
+    readonly cache: StoreCache,
     readonly migrate: () => Promise<void>,
     private readonly onClose: () => Promise<void>,
   ) {}
 
   async ensureCustomer(externalId: string, name?: string | null): Promise<Customer> {
-    // Fast path, read only: this runs on every authenticated request.
-    const found = await this.db.selectFrom('customers').selectAll().where('external_id', '=', externalId).executeTakeFirst();
-    if (found && (name == null || found.name === name)) return toCustomer(found);
+    // Fast path, from memory: this runs on every authenticated request.
+    const found = await this.cache.read(
+      `customer-ext:${externalId}`,
+      (customer) => [customerTag(customer.id)],
+      async () => {
+        const row = await this.db.selectFrom('customers').selectAll().where('external_id', '=', externalId).executeTakeFirst();
+        return row && toCustomer(row);
+      },
+    );
+    if (found && (name == null || found.name === name)) return found;
+    let renamed = false;
     if (!found) {
       // Concurrent first sights: one insert wins, the others do nothing and read its row.
       await this.db
@@ -358,19 +383,26 @@ export class KyselyStore implements Store {
         .execute();
     }
     if (name != null) {
-      await this.db
+      const result = await this.db
         .updateTable('customers')
         .set({ name })
         .where('external_id', '=', externalId)
         .where((eb) => eb.or([eb('name', 'is', null), eb('name', '!=', name)]))
-        .execute();
+        .executeTakeFirst();
+      renamed = Number(result.numUpdatedRows) > 0;
     }
     const row = await this.db.selectFrom('customers').selectAll().where('external_id', '=', externalId).executeTakeFirstOrThrow();
+    if (renamed) {
+      // Other processes hold the old name (and instances carrying it).
+      const tags = [customerTag(row.id)];
+      await this.cache.announce(this.db, tags);
+      this.cache.invalidate(tags);
+    }
     return toCustomer(row);
   }
 
   forCustomer(customer: Customer): CustomerStore {
-    return new KyselyCustomerStore(this.db, customer);
+    return new KyselyCustomerStore(this.db, this.cache, customer);
   }
 
   readonly vendor: Store['vendor'] = {
@@ -402,16 +434,22 @@ export class KyselyStore implements Store {
       const rows = await query.orderBy('instances.created_at').orderBy('instances.id').execute();
       return rows.map(withCustomer);
     },
-    getInstance: async (id) => {
-      const row = await this.db
-        .selectFrom('instances')
-        .innerJoin('customers', 'customers.id', 'instances.customer_id')
-        .selectAll('instances')
-        .select(['customers.external_id as c_external_id', 'customers.name as c_name', 'customers.created_at as c_created_at'])
-        .where('instances.id', '=', id)
-        .executeTakeFirst();
-      return row && withCustomer(row);
-    },
+    // Every webhook and every execution reads it: from memory, dropped by any write to the instance or its customer.
+    getInstance: (id) =>
+      this.cache.read(
+        instanceTag(id),
+        (instance) => [instanceTag(id), customerTag(instance.customerId)],
+        async () => {
+          const row = await this.db
+            .selectFrom('instances')
+            .innerJoin('customers', 'customers.id', 'instances.customer_id')
+            .selectAll('instances')
+            .select(['customers.external_id as c_external_id', 'customers.name as c_name', 'customers.created_at as c_created_at'])
+            .where('instances.id', '=', id)
+            .executeTakeFirst();
+          return row && withCustomer(row);
+        },
+      ),
     listConnections: async (instanceIds) => {
       if (instanceIds.length === 0) return [];
       const rows = await this.db
@@ -442,6 +480,7 @@ export class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.cache.close();
     await this.onClose();
   }
 }

@@ -2,6 +2,7 @@
 // (./kysely.ts) keeps every tenant query scoped by customer, so a route can't forget it.
 import type { Kysely } from 'kysely';
 import type { ConnectionKind, ConnectionStatus, InstanceStatus } from 'plugboard/protocol';
+import type { StoreCache } from './cache.js';
 import type { CoreDatabase } from './schema.js';
 
 export interface Customer {
@@ -119,6 +120,12 @@ export interface Store {
    * `store.db.withTables<TheirTables>()`, and pass their migrations to `openStore`.
    */
   readonly db: Kysely<CoreDatabase>;
+  /**
+   * What rarely changes, kept in memory and dropped on every write through this store, in every
+   * process (PostgreSQL NOTIFY). A subsystem writing its own rows that it caches (webhook
+   * endpoints) announces its writes here too.
+   */
+  readonly cache: StoreCache;
   /** Creates tables and indexes; safe to call on every start. */
   migrate(): Promise<void>;
   /** Resolves a customer by external id, creating it on first sight; updates its name when given. */

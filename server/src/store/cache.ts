@@ -1,0 +1,187 @@
+// What rarely changes (customers, instances, webhook endpoints, an instance's connections) is kept
+// in memory, so the hot paths (every authenticated request, every webhook, every execution) do not
+// read it again. Entries carry tags (`customer:<id>`, `instance:<id>`); a write drops every entry
+// with one of its tags.
+//
+// Across processes: on PostgreSQL every write sends NOTIFY on a channel named after the schema, in
+// the write's own transaction (delivered on commit), and every process LISTENs on its own
+// connection. While that connection is down nothing is served from memory; when it comes back
+// everything is dropped, since notifications sent meanwhile were missed. On SQLite one process owns
+// the file, so dropping entries in-process is enough. Either way an entry is read again after a
+// minute at the latest (a safety net for a write made outside the store).
+//
+// Races: a read that started before a write committed may return the old row after the write's
+// invalidation ran. Each invalidation bumps a generation; a read stores its result only if no
+// invalidation happened while it ran.
+import { sql, type QueryExecutorProvider } from 'kysely';
+import pg from 'pg';
+
+/** Cache tags: what a write to an instance (its row, connections, webhook endpoints) or to a customer drops. */
+export const instanceTag = (id: string) => `instance:${id}`;
+export const customerTag = (id: string) => `customer:${id}`;
+
+export interface StoreCacheOptions {
+  /** Most entries kept (least recently used go first). Default 10,000. */
+  maxEntries?: number;
+  /** An entry older than this is read again (a safety net; writes drop entries at once). Default 60 s. */
+  ttlMs?: number;
+}
+
+interface Entry {
+  value: unknown;
+  tags: readonly string[];
+  storedAt: number;
+}
+
+/** LISTEN reconnect delays: a lost connection is retried quickly, then every few seconds. */
+const RECONNECT_MS = [100, 500, 1000, 2000, 5000];
+
+export class StoreCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly byTag = new Map<string, Set<string>>();
+  private generation = 0;
+  private readonly maxEntries: number;
+  private readonly ttlMs: number;
+  /** False while invalidations from other processes may be missed (PostgreSQL, LISTEN not connected). */
+  private trusted: boolean;
+  private listener: pg.Client | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly channel: string | undefined;
+
+  private constructor(
+    options: StoreCacheOptions & { ttlMs: number },
+    private readonly postgres?: { url: string; channel: string; onError?: (error: unknown) => void },
+  ) {
+    this.maxEntries = options.maxEntries ?? 10_000;
+    this.ttlMs = options.ttlMs;
+    this.trusted = postgres === undefined;
+    this.channel = postgres?.channel;
+  }
+
+  /** SQLite: one process owns the file, invalidations stay in-process. */
+  static local(options: StoreCacheOptions = {}): StoreCache {
+    return new StoreCache({ ttlMs: 60_000, ...options });
+  }
+
+  /** PostgreSQL: invalidations travel through NOTIFY on a channel named after the schema; serves from memory once LISTEN is up. */
+  static shared(url: string, schema: string, options: StoreCacheOptions & { onError?: (error: unknown) => void } = {}): StoreCache {
+    // Channel names are identifiers (at most 63 bytes): a truncated name shared by two schemas only costs extra invalidations.
+    const cache = new StoreCache({ ttlMs: 60_000, ...options }, { url, channel: `plugboard_cache_${schema}`.slice(0, 63), onError: options.onError });
+    cache.connect(0);
+    return cache;
+  }
+
+  /** The cached value of `key`, or `load()`'s, kept under `tags` unless a write happened meanwhile. Undefined results are not kept. */
+  async read<T>(key: string, tags: (value: T) => readonly string[], load: () => Promise<T | undefined>): Promise<T | undefined> {
+    const entry = this.entries.get(key);
+    if (entry && this.trusted && Date.now() - entry.storedAt < this.ttlMs) {
+      // Most recently used goes last: Map keeps insertion order, the first key is the LRU victim.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      return entry.value as T;
+    }
+    const generation = this.generation;
+    const value = await load();
+    if (value !== undefined && this.trusted && generation === this.generation) this.store(key, value, tags(value));
+    return value;
+  }
+
+  /**
+   * Announces a write to `tags` to the other processes, inside the write's transaction when given
+   * (PostgreSQL NOTIFY is delivered on commit). Call `invalidate` with the same tags once it committed.
+   */
+  async announce(db: QueryExecutorProvider, tags: readonly string[]): Promise<void> {
+    if (this.channel === undefined || tags.length === 0) return;
+    // A function call with no table: the one statement any Kysely (or transaction) can run here.
+    await sql`select pg_notify(${this.channel}, ${tags.join(' ')})`.execute(db);
+  }
+
+  /** Drops every entry with one of these tags (in this process). */
+  invalidate(tags: readonly string[]): void {
+    this.generation++;
+    for (const tag of tags) {
+      const keys = this.byTag.get(tag);
+      if (!keys) continue;
+      for (const key of [...keys]) this.remove(key);
+    }
+  }
+
+  /** Drops everything (notifications may have been missed). */
+  clear(): void {
+    this.generation++;
+    this.entries.clear();
+    this.byTag.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.trusted = false;
+    clearTimeout(this.reconnectTimer);
+    await this.listener?.end().catch(() => {});
+    this.listener = undefined;
+    this.clear();
+  }
+
+  private store(key: string, value: unknown, tags: readonly string[]): void {
+    this.remove(key);
+    this.entries.set(key, { value, tags, storedAt: Date.now() });
+    for (const tag of tags) {
+      let keys = this.byTag.get(tag);
+      if (!keys) this.byTag.set(tag, (keys = new Set()));
+      keys.add(key);
+    }
+    while (this.entries.size > this.maxEntries) this.remove(this.entries.keys().next().value!);
+  }
+
+  private remove(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    for (const tag of entry.tags) {
+      const keys = this.byTag.get(tag);
+      keys?.delete(key);
+      if (keys?.size === 0) this.byTag.delete(tag);
+    }
+  }
+
+  private connect(failures: number): void {
+    if (this.closed || !this.postgres) return;
+    const { url, channel, onError } = this.postgres;
+    const client = new pg.Client({ connectionString: url });
+    this.listener = client;
+    let lost = false;
+    const onLost = (error?: unknown) => {
+      if (lost) return;
+      lost = true;
+      this.trusted = false;
+      this.clear();
+      if (error !== undefined) onError?.(error);
+      void client.end().catch(() => {});
+      if (this.closed) return;
+      const delay = RECONNECT_MS[Math.min(failures, RECONNECT_MS.length - 1)]!;
+      this.reconnectTimer = setTimeout(() => this.connect(failures + 1), delay);
+      this.reconnectTimer.unref();
+    };
+    client.on('error', onLost);
+    client.on('end', () => onLost());
+    client.on('notification', (message) => {
+      if (message.channel === channel) this.invalidate((message.payload ?? '').split(' '));
+    });
+    client
+      .connect()
+      .then(() => client.query(`LISTEN ${client.escapeIdentifier(channel)}`))
+      .then(() => {
+        if (lost || this.closed) return;
+        failures = 0;
+        // Anything cached before (none while untrusted) could have missed notifications.
+        this.clear();
+        this.trusted = true;
+      })
+      .catch(onLost);
+  }
+}

@@ -1,0 +1,180 @@
+// How many SQL statements one webhook execution costs end to end (accept, queue, start, finish,
+// logs), counted at the drivers through the real path: the webhook route, the queue, the runner,
+// a real executor. Counting is deterministic (polling is turned off here), so it is asserted.
+// And that what the processes keep in memory is dropped when another process writes (PostgreSQL
+// LISTEN/NOTIFY), also after the LISTEN connection was lost.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { allMigrations } from '../../server/src/migrations.js';
+import { ExecutionStore } from '../../server/src/runtime/executions.js';
+import { createPgBossQueue } from '../../server/src/runtime/pgboss-queue.js';
+import type { ExecutionPhases } from '../../server/src/runtime/runner.js';
+import { runtimeDb } from '../../server/src/runtime/schema.js';
+import { openStore, type Store } from '../../server/src/store/index.js';
+import { createHarness, eventually, newSchema, PG_URL, type Harness } from './runtime.harness.js';
+
+// Every query a node-postgres client sends and every better-sqlite3 statement run (begin and commit included).
+let statements = 0;
+function countCalls(proto: Record<string, unknown>, names: readonly string[]): void {
+  for (const name of names) {
+    const original = proto[name] as (...args: unknown[]) => unknown;
+    proto[name] = function (this: unknown, ...args: unknown[]) {
+      statements++;
+      return original.apply(this, args);
+    };
+  }
+}
+countCalls(pg.Client.prototype as unknown as Record<string, unknown>, ['query']);
+{
+  type Db = { prepare(sql: string): object; close(): void };
+  const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string) => Db;
+  const probe = new Database(':memory:');
+  countCalls(Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, unknown>, ['run', 'all', 'get', 'iterate']);
+  probe.close();
+}
+
+const EXECUTIONS = 10;
+const LIMIT = 5;
+
+async function statementsPerExecution(engine: 'sqlite' | 'postgres'): Promise<number> {
+  const pgSchema = engine === 'postgres' ? newSchema('t') : undefined;
+  const bossSchema = newSchema('tboss');
+  const done = new Map<string, (phases: ExecutionPhases) => void>();
+  const finished = new Map<string, ExecutionPhases>();
+  const h = await createHarness({
+    ...(pgSchema ? { pgSchema } : {}),
+    ...(pgSchema
+      ? {
+          queue: ({ store }: { store: Store }) =>
+            createPgBossQueue({ connectionString: PG_URL!, bossSchema, supervise: false, executions: new ExecutionStore(runtimeDb(store.db)) }),
+        }
+      : {}),
+    // No polling: every statement counted is the executions' own.
+    runner: {
+      pollMs: 600_000,
+      onPhases: (phases) => {
+        finished.set(phases.executionId, phases);
+        done.get(phases.executionId)?.(phases);
+      },
+    },
+  });
+  try {
+    const { hookUrl } = await activeAndWarm(h);
+    const url = await hookUrl('record');
+    const fire = async (n: number) => {
+      const res = await h.app.request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) });
+      assert.equal(res.status, 202, await res.clone().text());
+      const { executionId } = (await res.json()) as { executionId: string };
+      const phases = finished.get(executionId) ?? (await new Promise<ExecutionPhases>((resolve) => done.set(executionId, resolve)));
+      assert.equal(phases.status, 'succeeded');
+      // The runner's last writes (instance health) come after the phases: wait until it is idle (in memory, no SQL).
+      await eventually(() => h.runner!.inFlight === 0, 10_000, 'the runner to be idle');
+    };
+    await fire(-1); // first sight of the customer's queue, the instance, the endpoint
+    const before = statements;
+    for (let i = 0; i < EXECUTIONS; i++) await fire(i);
+    return (statements - before) / EXECUTIONS;
+  } finally {
+    await h.close();
+    if (pgSchema) {
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`drop schema if exists ${bossSchema} cascade`);
+      await client.end();
+    }
+  }
+}
+
+async function activeAndWarm(h: Harness) {
+  return h.activeInstance(`stmt-${Math.random().toString(36).slice(2, 8)}`);
+}
+
+describe('SQL statements per webhook execution', () => {
+  test('SQLite: at most 5, end to end', async () => {
+    const n = await statementsPerExecution('sqlite');
+    console.log(`# SQLite: ${n} statements per webhook execution`);
+    assert.ok(n <= LIMIT, `${n} statements per execution`);
+  });
+
+  test('PostgreSQL: at most 5, end to end', { skip: !PG_URL && 'PLUGBOARD_TEST_DATABASE_URL is not set' }, async () => {
+    const n = await statementsPerExecution('postgres');
+    console.log(`# PostgreSQL: ${n} statements per webhook execution`);
+    assert.ok(n <= LIMIT, `${n} statements per execution`);
+  });
+});
+
+describe('caches across processes (PostgreSQL)', { skip: !PG_URL && 'PLUGBOARD_TEST_DATABASE_URL is not set' }, () => {
+  const pgSchema = newSchema('t');
+  let h: Harness;
+  let other: Store;
+
+  before(async () => {
+    h = await createHarness({ pgSchema, runner: false });
+    // Another process's store on the same schema: its writes reach the harness's caches only through NOTIFY.
+    other = await openStore({ databaseUrl: PG_URL, pgSchema, migrations: allMigrations });
+  });
+  after(async () => {
+    await other?.close();
+    await h?.close();
+  });
+
+  const post = (url: string) => h.app.request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const audit = { actor: 'user:test', action: 'instance.paused', target: 'instance:x', details: {} };
+
+  test('an instance paused through another store stops its webhook (404), from memory before', async () => {
+    const { customer, instance, hookUrl } = await h.activeInstance('cache-pause');
+    const url = await hookUrl('record');
+    assert.equal((await post(url)).status, 202);
+    assert.equal((await post(url)).status, 202);
+    const reads = statements;
+    assert.equal((await post(url)).status, 202);
+    // Endpoint, instance and customer came from memory: the accept is the execution's insert (and its job, on the harness's queue).
+    assert.ok(statements - reads <= 2, `${statements - reads} statements for a cached webhook`);
+
+    await other.forCustomer(await other.ensureCustomer(customer.externalId)).setStatus(instance.id, { status: 'paused', audit });
+    await eventually(async () => (await post(url)).status === 404, 10_000, 'the webhook to answer 404 after the pause');
+  });
+
+  test('a customer renamed through another store is seen renamed', async () => {
+    await h.store.ensureCustomer('cache-rename', 'Old name');
+    assert.equal((await h.store.ensureCustomer('cache-rename')).name, 'Old name');
+    await other.ensureCustomer('cache-rename', 'New name');
+    await eventually(async () => (await h.store.ensureCustomer('cache-rename')).name === 'New name', 10_000, 'the new name');
+  });
+
+  test('after the LISTEN connection is lost, nothing stale is served (notifications may have been missed)', async () => {
+    const { customer, instance, hookUrl } = await h.activeInstance('cache-reconnect');
+    const url = await hookUrl('record');
+    assert.equal((await post(url)).status, 202);
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    try {
+      // Both stores' LISTEN connections on this schema's channel.
+      const { rows } = await admin.query<{ n: number }>(
+        `select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where query like 'LISTEN "plugboard_cache_' || $1::text || '"%'`,
+        [pgSchema],
+      );
+      assert.ok(rows[0]!.n >= 1, 'a LISTEN connection to cut');
+    } finally {
+      await admin.end();
+    }
+    await other.forCustomer(customer).setStatus(instance.id, { status: 'paused', audit });
+    await eventually(async () => (await post(url)).status === 404, 10_000, 'the webhook to answer 404 after the pause');
+    // And it listens again: a later write still reaches it.
+    await other.forCustomer(customer).setStatus(instance.id, { status: 'active', audit });
+    await eventually(async () => (await post(url)).status === 202, 10_000, 'the webhook to accept again');
+    await eventually(
+      async () => {
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where query like ${`LISTEN "plugboard_cache_${pgSchema}"%`}`.execute(
+          h.store.db,
+        );
+        return rows[0]!.n >= 2;
+      },
+      10_000,
+      'both stores to listen again',
+    );
+  });
+});
