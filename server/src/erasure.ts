@@ -90,46 +90,46 @@ export function createErasure(options: {
       const erased = await store.db
         .transaction()
         .execute(async (trx) => {
-        const tx = trx as unknown as Kysely<Record<string, Keyed>>;
-        const count = (table: string, n: bigint | number) => {
-          if (Number(n) > 0) removed[KIND[table] ?? table] = (removed[KIND[table] ?? table] ?? 0) + Number(n);
-        };
-        // Read again inside the transaction: an instance created since the revocation goes too.
-        const instanceIds = (await tx.selectFrom('instances').select('id').where('customer_id', '=', customerId).execute()).map((r) => r.id);
-        const ofCustomer = tx.selectFrom('instances').select('id').where('customer_id', '=', customerId);
+          const tx = trx as unknown as Kysely<Record<string, Keyed>>;
+          const count = (table: string, n: bigint | number) => {
+            if (Number(n) > 0) removed[KIND[table] ?? table] = (removed[KIND[table] ?? table] ?? 0) + Number(n);
+          };
+          // Read again inside the transaction: an instance created since the revocation goes too.
+          const instanceIds = (await tx.selectFrom('instances').select('id').where('customer_id', '=', customerId).execute()).map((r) => r.id);
+          const ofCustomer = tx.selectFrom('instances').select('id').where('customer_id', '=', customerId);
 
-        // Children first, each counted (a cascade would delete them uncounted).
-        if (tables.has('execution_logs') && tables.has('executions')) {
-          const logs = await tx
-            .deleteFrom('execution_logs')
-            .where('execution_id', 'in', tx.selectFrom('executions').select('id').where('customer_id', '=', customerId))
+          // Children first, each counted (a cascade would delete them uncounted).
+          if (tables.has('execution_logs') && tables.has('executions')) {
+            const logs = await tx
+              .deleteFrom('execution_logs')
+              .where('execution_id', 'in', tx.selectFrom('executions').select('id').where('customer_id', '=', customerId))
+              .executeTakeFirst();
+            count('execution_logs', logs.numDeletedRows);
+          }
+          const keyed = [...tables]
+            .filter(([name, columns]) => !['customers', 'audit_events'].includes(name) && (columns.has('customer_id') || columns.has('instance_id')))
+            .map(([name]) => name)
+            .sort((a, b) => LAST.indexOf(a) - LAST.indexOf(b));
+          for (const table of keyed) {
+            const columns = tables.get(table)!;
+            let query = tx.deleteFrom(table);
+            query = columns.has('customer_id')
+              ? query.where((eb) => eb.or([eb('customer_id', '=', customerId), ...(columns.has('instance_id') ? [eb('instance_id', 'in', ofCustomer)] : [])]))
+              : query.where('instance_id', 'in', ofCustomer);
+            count(table, (await query.executeTakeFirst()).numDeletedRows);
+          }
+          // The trail of the customer, and any line about one of its instances written without it.
+          const targets = instanceIds.map((id) => `instance:${id}`);
+          const audit = await tx
+            .deleteFrom('audit_events')
+            .where((eb) => eb.or([eb('customer_id', '=', customerId), ...(targets.length ? [eb('target', 'in', targets)] : [])]))
             .executeTakeFirst();
-          count('execution_logs', logs.numDeletedRows);
-        }
-        const keyed = [...tables]
-          .filter(([name, columns]) => !['customers', 'audit_events'].includes(name) && (columns.has('customer_id') || columns.has('instance_id')))
-          .map(([name]) => name)
-          .sort((a, b) => LAST.indexOf(a) - LAST.indexOf(b));
-        for (const table of keyed) {
-          const columns = tables.get(table)!;
-          let query = tx.deleteFrom(table);
-          query = columns.has('customer_id')
-            ? query.where((eb) => eb.or([eb('customer_id', '=', customerId), ...(columns.has('instance_id') ? [eb('instance_id', 'in', ofCustomer)] : [])]))
-            : query.where('instance_id', 'in', ofCustomer);
-          count(table, (await query.executeTakeFirst()).numDeletedRows);
-        }
-        // The trail of the customer, and any line about one of its instances written without it.
-        const targets = instanceIds.map((id) => `instance:${id}`);
-        const audit = await tx
-          .deleteFrom('audit_events')
-          .where((eb) => eb.or([eb('customer_id', '=', customerId), ...(targets.length ? [eb('target', 'in', targets)] : [])]))
-          .executeTakeFirst();
-        count('audit_events', audit.numDeletedRows);
-        const gone = await tx.deleteFrom('customers').where('id', '=', customerId).executeTakeFirst();
-        count('customers', gone.numDeletedRows);
-        await store.cache.announce(trx, tags);
-        return Number(gone.numDeletedRows) === 1;
-      })
+          count('audit_events', audit.numDeletedRows);
+          const gone = await tx.deleteFrom('customers').where('id', '=', customerId).executeTakeFirst();
+          count('customers', gone.numDeletedRows);
+          await store.cache.announce(trx, tags);
+          return Number(gone.numDeletedRows) === 1;
+        })
         .finally(() => store.cache.invalidate(tags));
       // Erased by a concurrent call between the look-up and the transaction.
       if (!erased) throw new NotFoundError('Customer');

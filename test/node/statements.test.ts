@@ -168,9 +168,9 @@ describe('caches across processes (PostgreSQL)', { skip: !PG_URL && 'PLUGBOARD_T
     await eventually(async () => (await post(url)).status === 202, 10_000, 'the webhook to accept again');
     await eventually(
       async () => {
-        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where query like ${`LISTEN "plugboard_cache_${pgSchema}"%`}`.execute(
-          h.store.db,
-        );
+        const { rows } = await sql<{
+          n: number;
+        }>`select count(*)::int as n from pg_stat_activity where query like ${`LISTEN "plugboard_cache_${pgSchema}"%`}`.execute(h.store.db);
         return rows[0]!.n >= 2;
       },
       10_000,

@@ -247,39 +247,41 @@ export class ExecutionStore {
    */
   async claimNext(customerId: string, runnerId: string): Promise<(ExecutionRow & { more: number | boolean }) | undefined> {
     const at = now();
-    return this.db
-      .updateTable('executions')
-      .set({ status: 'running', attempt: sql<number>`attempt + 1`, started_at: at, runner_id: runnerId })
-      .where(
-        'id',
-        '=',
-        this.db
-          .selectFrom('executions')
-          .select('id')
-          .where('status', '=', 'queued')
-          .where('customer_id', '=', customerId)
-          .where('run_after', '<=', at)
-          .orderBy('run_after')
-          .orderBy('id')
-          .limit(1),
-      )
-      .where('status', '=', 'queued')
-      .returningAll()
-      // Whether another one is ready: spares the dispatcher a claim that finds nothing.
-      .returning((eb) =>
-        eb
-          .exists(
-            eb
-              .selectFrom('executions as next')
-              .select('next.id')
-              .where('next.status', '=', 'queued')
-              .where('next.customer_id', '=', customerId)
-              .where('next.run_after', '<=', at)
-              .whereRef('next.id', '!=', 'executions.id'),
-          )
-          .as('more'),
-      )
-      .executeTakeFirst();
+    return (
+      this.db
+        .updateTable('executions')
+        .set({ status: 'running', attempt: sql<number>`attempt + 1`, started_at: at, runner_id: runnerId })
+        .where(
+          'id',
+          '=',
+          this.db
+            .selectFrom('executions')
+            .select('id')
+            .where('status', '=', 'queued')
+            .where('customer_id', '=', customerId)
+            .where('run_after', '<=', at)
+            .orderBy('run_after')
+            .orderBy('id')
+            .limit(1),
+        )
+        .where('status', '=', 'queued')
+        .returningAll()
+        // Whether another one is ready: spares the dispatcher a claim that finds nothing.
+        .returning((eb) =>
+          eb
+            .exists(
+              eb
+                .selectFrom('executions as next')
+                .select('next.id')
+                .where('next.status', '=', 'queued')
+                .where('next.customer_id', '=', customerId)
+                .where('next.run_after', '<=', at)
+                .whereRef('next.id', '!=', 'executions.id'),
+            )
+            .as('more'),
+        )
+        .executeTakeFirst()
+    );
   }
 
   /** Customers with an execution that may start now. */

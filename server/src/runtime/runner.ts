@@ -139,7 +139,11 @@ export function createRunner(options: RunnerOptions): Runner {
   /** The instance's failure streak, kept in memory: a success writes nothing while it is 0. Dropped when any process records a failure. */
   const healthTag = (instanceId: string) => `health:${instanceId}`;
   const failureStreak = (instanceId: string) =>
-    store.cache.read(healthTag(instanceId), () => [healthTag(instanceId), instanceTag(instanceId)], () => executions.failureStreak(instanceId));
+    store.cache.read(
+      healthTag(instanceId),
+      () => [healthTag(instanceId), instanceTag(instanceId)],
+      () => executions.failureStreak(instanceId),
+    );
   async function healthChanged(instanceId: string): Promise<void> {
     const tags = [healthTag(instanceId)];
     await store.cache.announce(store.db, tags);
