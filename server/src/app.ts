@@ -43,6 +43,8 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
   const { runtime } = services;
   const app = new Hono<BaseEnv>();
 
+  // First: the request's span is active in everything below (logs carry its ids, a webhook stores it).
+  if (services.telemetry) app.use(services.telemetry.httpSpans());
   app.use(requestId());
   if (runtime) app.use(httpMetrics(runtime.metrics));
   app.use(requestLogger(services.logger));

@@ -13,6 +13,7 @@ import type { RateLimits } from './rate-limits.js';
 import type { OAuth } from './oauth/index.js';
 import type { Runner } from './runtime/runner.js';
 import type { Runtime } from './runtime/runtime.js';
+import type { Telemetry } from './telemetry.js';
 import type { Cipher } from './secrets.js';
 import type { Store } from './store/types.js';
 
@@ -46,6 +47,8 @@ export interface Services {
   readonly runtime: Runtime | undefined;
   /** The runner of this process, if one runs here. */
   readonly runner: Runner | undefined;
+  /** OpenTelemetry export, when OTEL_EXPORTER_OTLP_ENDPOINT is set (telemetry.ts); its owner (startServer, startRunner) shuts it down. */
+  readonly telemetry: Telemetry | undefined;
   /** Drains the runner (up to the grace period) and stops the runtime; the store stays open. Safe to call twice. */
   stop(graceMs?: number): Promise<void>;
 }

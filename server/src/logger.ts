@@ -1,6 +1,7 @@
 // pino, with every place a token, credential or secret could sit redacted.
 import type { MiddlewareHandler } from 'hono';
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import type { Telemetry } from './telemetry.js';
 
 export type Logger = PinoLogger;
 
@@ -38,21 +39,32 @@ export interface LoggerOptions {
   level?: string;
   /** Where lines go (default stdout). Tests pass a stream that captures them. */
   stream?: DestinationStream;
+  /** OpenTelemetry on: lines carry the active trace and span ids, and each (redacted) line is also an OTel log record. */
+  telemetry?: Pick<Telemetry, 'logSink' | 'logIds'>;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const destination = options.stream ?? pino.destination({ fd: 1, sync: true }); // sync: no line lost when the process exits
+  const { telemetry } = options;
   return pino(
     {
       level: options.level ?? 'info',
       base: { service: 'plugboard' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: { err: pino.stdSerializers.err },
+      ...(telemetry ? { mixin: () => telemetry.logIds() } : {}),
     },
-    options.stream ?? pino.destination({ fd: 1, sync: true }), // sync: no line lost when the process exits
+    // Every level the logger lets through goes to both (the logger's own level filters first).
+    telemetry
+      ? pino.multistream([
+          { level: 'trace', stream: destination },
+          { level: 'trace', stream: telemetry.logSink },
+        ])
+      : destination,
   );
 }
 
-/** One line per request: id, method, path (never the query: data-source calls carry unsaved config there), status, time. */
+/** One line per request: id, method, path (never the query: data-source calls carry unsaved config there; never a webhook's token), status, time. */
 export function requestLogger(logger: Logger): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
@@ -62,7 +74,8 @@ export function requestLogger(logger: Logger): MiddlewareHandler {
       {
         requestId: get('requestId'),
         method: c.req.method,
-        path: c.req.path,
+        // A webhook's path is its credential: logged as the route pattern.
+        path: c.req.path.startsWith('/hooks/') ? '/hooks/:token' : c.req.path,
         status: c.res.status,
         ms: Math.round((performance.now() - started) * 10) / 10,
         actor: get('actor'),

@@ -16,6 +16,7 @@ import type { Cipher } from './secrets.js';
 import { servicesFromConfig } from './services.js';
 import type { OpenStoreOptions } from './store/index.js';
 import type { Store } from './store/types.js';
+import { startTelemetry, type Telemetry } from './telemetry.js';
 
 export interface StartServerOptions {
   config: Config;
@@ -39,6 +40,12 @@ export interface StartServerOptions {
    * a runner in this process. Default: started from `env` (default process.env). `false`: none.
    */
   runtime?: false | { env?: Record<string, string | undefined>; settings?: RuntimeSettings };
+  /**
+   * OpenTelemetry export. Default: started from process.env when OTEL_EXPORTER_OTLP_ENDPOINT (or a
+   * per-signal endpoint) is set, as service `plugboard-server` unless OTEL_SERVICE_NAME says otherwise,
+   * and shut down by close(). A given one is used (and left running); false: none.
+   */
+  telemetry?: Telemetry | false;
   /** Install SIGTERM/SIGINT handlers that close gracefully, then exit (the CLI does). Default false. */
   handleSignals?: boolean;
   /** In-flight requests get this long after the listener closes before connections are cut. Default 10 s. */
@@ -80,16 +87,25 @@ export function verifierFromConfig(config: Config, options: { jwksCooldownMs?: n
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { config } = options;
-  const logger = options.logger ?? createLogger({ level: config.logLevel, stream: options.logStream });
+  const ownTelemetry = options.telemetry === undefined ? await startTelemetry({ serviceName: 'plugboard-server' }) : undefined;
+  const telemetry = options.telemetry === false ? undefined : (options.telemetry ?? ownTelemetry);
+  const logger = options.logger ?? createLogger({ level: config.logLevel, stream: options.logStream, telemetry });
   const verifier = options.verifier ?? verifierFromConfig(config);
-  const services = await servicesFromConfig(config, {
-    integrations: options.integrations,
-    store: options.store,
-    storeOptions: options.storeOptions,
-    cipher: options.cipher,
-    logger,
-    runtime: options.runtime,
-  });
+  let services: Awaited<ReturnType<typeof servicesFromConfig>>;
+  try {
+    services = await servicesFromConfig(config, {
+      integrations: options.integrations,
+      store: options.store,
+      storeOptions: options.storeOptions,
+      cipher: options.cipher,
+      logger,
+      runtime: options.runtime,
+      telemetry,
+    });
+  } catch (err) {
+    await ownTelemetry?.shutdown();
+    throw err;
+  }
   const { store } = services;
   let draining = false;
   const app = createApp({ services, verifier, bodyLimitBytes: config.bodyLimitBytes, routes: options.routes, draining: () => draining });
@@ -104,6 +120,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   } catch (err) {
     await services.stop(0);
     await services.close();
+    await ownTelemetry?.shutdown();
     throw err;
   }
   // While draining, each response closes its connection: a keep-alive client (a balancer's or an
@@ -156,6 +173,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       if (options.store) await store.close();
       logger.info('stopped');
       logger.flush?.();
+      await ownTelemetry?.shutdown(); // exports what is still buffered
     })();
     return closing;
   }

@@ -18,6 +18,7 @@ import { executorEnv, runtimeSettings, startRuntime, type RuntimeOptions, type R
 import { createCipher, type Cipher } from './secrets.js';
 import { openStore, type OpenStoreOptions } from './store/index.js';
 import type { Store } from './store/types.js';
+import type { Telemetry } from './telemetry.js';
 import { KeyConfigError } from './auth.js';
 
 export type { Services };
@@ -42,6 +43,8 @@ export interface ServicesOptions {
   rateLimits?: Partial<RateLimitSettings>;
   /** Start the flow runtime (webhooks, executions, metrics; a runner unless `runner: false`). Absent: none. */
   runtime?: RuntimeOptions;
+  /** OpenTelemetry export (startTelemetry); absent: none, and nothing of it on the hot path. */
+  telemetry?: Telemetry;
 }
 
 export async function createServices(options: ServicesOptions): Promise<Services> {
@@ -53,7 +56,8 @@ export async function createServices(options: ServicesOptions): Promise<Services
 
   const oauth = createOAuth({ store, cipher, integrations, publicUrl, allowedOrigins, logger, ...options.oauth });
   const inputs = createInstanceInputs({ store, cipher, oauth });
-  const started = options.runtime ? await startRuntime({ store, cipher, integrations, inputs, publicUrl, logger }, options.runtime) : undefined;
+  const { telemetry } = options;
+  const started = options.runtime ? await startRuntime({ store, cipher, integrations, inputs, publicUrl, logger, telemetry }, options.runtime) : undefined;
   const runtime = started?.runtime;
   const instances = createInstances({
     cipher,
@@ -82,6 +86,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     rateLimits,
     runtime,
     runner: started?.runner,
+    telemetry,
     stop: (graceMs) => (stopping ??= started ? started.stop(graceMs) : Promise.resolve()),
   };
 }
@@ -97,6 +102,8 @@ export interface ServicesFromConfigOptions {
   cipher?: Cipher;
   /** Default: a silent logger. */
   logger?: Logger;
+  /** OpenTelemetry export (startTelemetry); absent: none. The caller shuts it down. */
+  telemetry?: Telemetry;
   /**
    * The flow runtime, from `env` (default process.env) unless `settings` are given; a runner runs
    * when PLUGBOARD_RUNNER allows and the integrations module is set (`runner` overrides). `false`: none.
@@ -151,6 +158,7 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
       dataSourceTimeoutMs: config.dataSourceTimeoutMs,
       rateLimits: config.rateLimits,
       runtime,
+      telemetry: options.telemetry,
     });
   } catch (error) {
     await closeStore();

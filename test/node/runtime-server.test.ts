@@ -11,6 +11,7 @@ import { ExecutionDetail, Instance } from '../../src/protocol/index.js';
 import { loadConfig } from '../../server/src/config.js';
 import { generateEncryptionKey } from '../../server/src/secrets.js';
 import { startServer } from '../../server/src/server.js';
+import { apiCaller } from './fixtures/harness.js';
 import { eventually, FIXTURE_MODULE } from './runtime.harness.js';
 
 const ISSUER = 'https://vendor.test';
@@ -50,14 +51,7 @@ test('startServer runs the runtime: activate through the API, POST the webhook U
     .setIssuedAt(now)
     .setExpirationTime(now + 600)
     .sign(privateKey);
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${running.url}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, body: (await res.json()) as unknown };
-  };
+  const call = apiCaller(running.url, token);
 
   const created = await call('POST', '/instances', { integrationKey: 'recorder' });
   assert.equal(created.status, 201);

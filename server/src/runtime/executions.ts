@@ -21,6 +21,8 @@ export const TRUNCATED_MARKER = '… log truncated: this execution wrote more th
 export interface ExecutionPayload {
   body: unknown;
   headers: Record<string, string>;
+  /** The trigger's W3C trace context when telemetry is on: the runner's execution span continues that trace. */
+  traceparent?: string;
 }
 
 export interface NewExecution {
@@ -356,6 +358,18 @@ export class ExecutionStore {
       .groupBy('customer_id')
       .execute();
     return new Map(rows.map((r) => [r.customer_id, Number(r.n)]));
+  }
+
+  /** The queue figures of the embedded engine (its queue is this table): depth, and the oldest runnable one's wait. */
+  async queueStats(): Promise<{ depth: number; oldestAgeSeconds: number }> {
+    const at = now();
+    const row = await this.db
+      .selectFrom('executions')
+      .select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.min('run_after').filterWhere('run_after', '<=', at).as('oldest')])
+      .where('status', '=', 'queued')
+      .executeTakeFirstOrThrow();
+    const oldest = row.oldest ? Date.parse(row.oldest) : NaN;
+    return { depth: Number(row.n), oldestAgeSeconds: Number.isFinite(oldest) ? Math.max(0, (Date.parse(at) - oldest) / 1000) : 0 };
   }
 
   async get(id: string): Promise<ExecutionRow | undefined> {

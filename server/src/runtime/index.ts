@@ -5,6 +5,7 @@
 import type { InstanceInputs } from '../instance-inputs.js';
 import type { IntegrationIndex } from '../integrations.js';
 import type { Logger } from '../logger.js';
+import type { Telemetry } from '../telemetry.js';
 import type { Cipher } from '../secrets.js';
 import type { Store } from '../store/types.js';
 import { ALERT_SECRET_PATTERN, createAlertSender, type AlertSender } from './alerts.js';
@@ -130,6 +131,8 @@ export interface RuntimeParts {
   inputs: InstanceInputs;
   publicUrl: string;
   logger?: Logger;
+  /** OpenTelemetry, when exported (telemetry.ts): execution spans, the trace context stored with each execution, metrics. */
+  telemetry?: Telemetry;
 }
 
 export interface RuntimeOptions {
@@ -154,7 +157,7 @@ export interface RuntimeOptions {
 }
 
 export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions): Promise<StartedRuntime> {
-  const { store, logger } = parts;
+  const { store, logger, telemetry } = parts;
   const { settings } = options;
   const withRunner = options.runner ?? settings.runner;
   const executions = new ExecutionStore(runtimeDb(store.db));
@@ -171,7 +174,7 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
           executions,
         })
       : createSqliteQueue({ executions, runnerId: 'embedded', onError: (err) => logger?.error({ err }, 'queue failed') }));
-  const metrics = createMetrics();
+  const metrics = createMetrics(telemetry && { meter: telemetry.meter, queueStats: () => queue.stats() });
   const alerts = options.alerts ?? createAlertSender({ url: settings.alertUrl, secret: settings.alertSecret, logger });
   const runtime = createRuntime({
     store,
@@ -188,6 +191,7 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
       countQueued: () => executions.queuedByCustomer(),
       onError: (err) => logger?.warn({ err }, 'queued counts could not be refreshed; queue limits are not enforced until they are'),
     }),
+    telemetry,
   });
 
   let pool: ExecutorPool | undefined;
@@ -216,6 +220,7 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
       logger,
       alerts,
       metrics,
+      telemetry,
       concurrency: settings.concurrency,
       perCustomer: settings.perCustomer,
       pollMs: settings.pollMs,

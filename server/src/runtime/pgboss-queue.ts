@@ -230,6 +230,16 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
         .executeSql(`SELECT count(*)::int AS n FROM ${schema}.job WHERE name LIKE '${QUEUE_PREFIX}%' AND state < 'active'`, []);
       return Number((rows as { n: number }[])[0]?.n ?? 0);
     },
+    async stats() {
+      // A retry's wait counts from when it became due (start_after), a new job's from its creation (the same).
+      const { rows } = await boss.getDb().executeSql(
+        `SELECT count(*)::int AS n, extract(epoch FROM now() - min(start_after) FILTER (WHERE start_after <= now()))::float8 AS oldest
+         FROM ${schema}.job WHERE name LIKE '${QUEUE_PREFIX}%' AND state < 'active'`,
+        [],
+      );
+      const row = (rows as { n: number; oldest: number | null }[])[0];
+      return { depth: Number(row?.n ?? 0), oldestAgeSeconds: Math.max(0, Number(row?.oldest ?? 0)) };
+    },
     async lostExecutions(executions) {
       if (executions.length === 0) return [];
       const names = executions.map((e) => queueName(e.customerId));

@@ -43,6 +43,8 @@ export interface ExecutionQueue {
   stopConsuming(): Promise<void>;
   /** Executions waiting to start. */
   depth(): Promise<number>;
+  /** Depth and the wait of the oldest runnable execution, in one query (scraped for autoscaling). */
+  stats(): Promise<QueueStats>;
   /**
    * Of these executions, those the queue will never deliver again (their job ran out of retries,
    * e.g. runners kept dying on it, or it is gone), with why. Absent on queues that can't lose work.
@@ -55,6 +57,13 @@ export interface ExecutionQueue {
    */
   forgetCustomer?(customerId: string): Promise<number>;
   close(): Promise<void>;
+}
+
+export interface QueueStats {
+  /** Executions waiting to start, retries not yet due included (all processes). */
+  depth: number;
+  /** How long the oldest execution that may start now has waited since it could (0 when none). */
+  oldestAgeSeconds: number;
 }
 
 export interface DispatchOptions {

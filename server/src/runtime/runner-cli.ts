@@ -5,6 +5,7 @@ import { ConfigError, forgetSecrets, loadConfig, withSecretFiles } from '../conf
 import type { Services } from '../env.js';
 import { createLogger } from '../logger.js';
 import { servicesFromConfig } from '../services.js';
+import { startTelemetry } from '../telemetry.js';
 import { ExecutorIsolationError } from './executor/index.js';
 import { runtimeSettings, RuntimeSettingsError } from './index.js';
 
@@ -18,13 +19,21 @@ export async function startRunner(given: Record<string, string | undefined> = pr
   const config = loadConfig(given);
   const env = withSecretFiles(given);
   const settings = runtimeSettings(env);
-  const logger = createLogger({ level: config.logLevel });
   if (!config.encryptionKey) throw new ConfigError(['PLUGBOARD_ENCRYPTION_KEY is not set: the runner decrypts credentials for the flows']);
-  const services = await servicesFromConfig(config, {
-    logger,
-    storeOptions: { pgSchema: settings.pgSchema },
-    runtime: { env, settings, runner: true },
-  });
+  const telemetry = await startTelemetry({ serviceName: 'plugboard-runner', env: given });
+  const logger = createLogger({ level: config.logLevel, telemetry });
+  let services: Awaited<ReturnType<typeof servicesFromConfig>>;
+  try {
+    services = await servicesFromConfig(config, {
+      logger,
+      storeOptions: { pgSchema: settings.pgSchema },
+      runtime: { env, settings, runner: true },
+      telemetry,
+    });
+  } catch (err) {
+    await telemetry?.shutdown();
+    throw err;
+  }
   logger.info({ runner: services.runner?.id }, 'runner taking work');
   return {
     ...services,
@@ -32,6 +41,7 @@ export async function startRunner(given: Record<string, string | undefined> = pr
       await services.close();
       logger.info('runner stopped');
       logger.flush?.();
+      await telemetry?.shutdown();
     },
   };
 }

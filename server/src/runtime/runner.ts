@@ -10,6 +10,7 @@ import type { IntegrationIndex } from '../integrations.js';
 import type { Logger } from '../logger.js';
 import { customerTag, instanceTag } from '../store/cache.js';
 import type { ConnectionRecord, Customer, InstanceRecord, Store } from '../store/types.js';
+import type { Telemetry } from '../telemetry.js';
 import type { AlertSender } from './alerts.js';
 import { ExecutionStore, isTerminal, toSummary, type ExecutionPayload, type ExecutionRow, type FinalStatus, type LogLine } from './executions.js';
 import type { ExecutionJob, ExecutionOutcome, ExecutorPool } from './executor/index.js';
@@ -41,6 +42,8 @@ export interface RunnerOptions {
   logger?: Logger;
   alerts?: AlertSender;
   metrics?: RuntimeMetrics;
+  /** When on: a span per execution attempt (continuing its trigger's trace) and one per ctx.fetch call. */
+  telemetry?: Telemetry;
   /** Executions this process runs at once (default 16). */
   concurrency?: number;
   /** Executions of one customer this process runs at once (default 4). */
@@ -96,7 +99,7 @@ export function retryDelayMs(attempt: number, baseMs: number, maxMs: number): nu
 }
 
 export function createRunner(options: RunnerOptions): Runner {
-  const { store, integrations, inputs, pool, queue, logger, alerts, metrics } = options;
+  const { store, integrations, inputs, pool, queue, logger, alerts, metrics, telemetry } = options;
   const executions = new ExecutionStore(runtimeDb(store.db));
   const id = `runner_${randomUUID().slice(0, 8)}`;
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -112,13 +115,13 @@ export function createRunner(options: RunnerOptions): Runner {
 
   async function buildJob(
     row: ExecutionRow,
+    payload: ExecutionPayload,
     instance: InstanceRecord,
     customer: Customer,
     integration: Integration,
     prefetched: readonly ConnectionRecord[] | undefined,
   ): Promise<ExecutionJob> {
     const { config, connections } = await inputs.resolve(instance, integration, { connections: prefetched });
-    const payload = JSON.parse(row.payload) as ExecutionPayload;
     return {
       executionId: row.id,
       customerId: customer.id,
@@ -257,6 +260,17 @@ export function createRunner(options: RunnerOptions): Runner {
       return;
     }
     const startedAt = row.started_at ?? new Date().toISOString();
+    const payload = JSON.parse(row.payload) as ExecutionPayload;
+    const span = telemetry?.startExecution({
+      traceparent: payload.traceparent,
+      executionId: row.id,
+      flow: row.flow,
+      instanceId: row.instance_id,
+      customerId: row.customer_id,
+      attempt: Number(row.attempt),
+      trigger: row.trigger,
+      queuedAt: row.queued_at,
+    });
     const read = early && claim.instanceId === row.instance_id ? await early : await prefetch(row.instance_id);
     const instance = read.instance;
     const integration = instance && integrations.get(instance.integrationKey);
@@ -271,6 +285,7 @@ export function createRunner(options: RunnerOptions): Runner {
           : `The instance is ${instance.status}; the execution was not started`;
       await settle(claim, row, { status: 'failed', error, result: undefined, retryable: false }, logs, startedAt, 0);
       metrics?.executionFinished('failed', 0);
+      span?.end('failed');
       return;
     }
 
@@ -279,13 +294,14 @@ export function createRunner(options: RunnerOptions): Runner {
     let outcome: ExecutionOutcome;
     let handedAt = epochNow();
     try {
-      const job = await buildJob(row, instance, instance.customer, integration, read.connections);
+      const job = await buildJob(row, payload, instance, instance.customer, integration, read.connections);
       handedAt = epochNow();
-      outcome = await pool.run(job, (line) => logs.push(line), controller.signal);
+      outcome = await pool.run(job, (line) => logs.push(line), controller.signal, span && ((call) => span.fetch(call)));
     } catch (error) {
       running.delete(row.id);
       if (stopping || (error instanceof Error && error.name === 'ExecutorPoolClosedError')) {
         // The pool took nothing: back to the queue as it was.
+        span?.end('released');
         await executions.release(row);
         await claim.retry(0, 'runner stopping');
         return;
@@ -301,6 +317,7 @@ export function createRunner(options: RunnerOptions): Runner {
 
     if (stopping && controller.signal.aborted) {
       // Cancelled by the drain's deadline: another runner gets it, it is not a failure.
+      span?.end('released');
       await executions.release(row);
       await claim.retry(0, 'runner stopped before the execution finished');
       return;
@@ -316,6 +333,7 @@ export function createRunner(options: RunnerOptions): Runner {
       durationMs,
     );
     metrics?.executionFinished(final, durationMs);
+    span?.end(final);
     options.onPhases?.({
       executionId: row.id,
       customerId: row.customer_id,

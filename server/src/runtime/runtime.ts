@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Cipher } from '../secrets.js';
 import type { Store } from '../store/types.js';
+import type { Telemetry } from '../telemetry.js';
 import type { AlertSender } from './alerts.js';
 import { Backpressure } from './backpressure.js';
 import { ExecutionStore, type ExecutionRow, type NewExecution } from './executions.js';
@@ -41,6 +42,8 @@ export function createRuntime(options: {
   webhookBodyLimitBytes?: number;
   /** Default: no limits. */
   backpressure?: Backpressure;
+  /** When on, each execution stores the trigger's trace context (its runner continues the trace). */
+  telemetry?: Telemetry;
 }): Runtime {
   const db = runtimeDb(options.store.db);
   const executions = new ExecutionStore(db);
@@ -58,6 +61,8 @@ export function createRuntime(options: {
     async trigger(input) {
       const { queue } = options;
       const unreserve = backpressure.reserve(input.customerId);
+      const traceparent = options.telemetry?.traceparent();
+      const payload = traceparent ? { ...input.payload, traceparent } : input.payload;
       let row: ExecutionRow | undefined;
       let queued = true;
       let queueing: Awaited<ReturnType<NonNullable<ExecutionQueue['queueing']>>> | undefined;
@@ -66,9 +71,9 @@ export function createRuntime(options: {
         if (queue.queueing && input.tickKey === undefined) {
           const id = input.id ?? randomUUID();
           queueing = await queue.queueing({ id, customerId: input.customerId, instanceId: input.instanceId });
-          ({ row, queued } = await executions.createQueued({ ...input, id, maxAttempts }, queueing.statements));
+          ({ row, queued } = await executions.createQueued({ ...input, id, payload, maxAttempts }, queueing.statements));
         } else {
-          row = await executions.create({ ...input, maxAttempts });
+          row = await executions.create({ ...input, payload, maxAttempts });
         }
       } finally {
         if (!row) unreserve();

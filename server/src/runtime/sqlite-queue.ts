@@ -41,6 +41,7 @@ export function createSqliteQueue(options: { executions: ExecutionStore; runnerI
       await dispatcher?.stop();
     },
     depth: () => executions.depth(),
+    stats: () => executions.queueStats(),
     async close() {
       await this.stopConsuming();
     },

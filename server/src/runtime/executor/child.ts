@@ -114,7 +114,42 @@ function isRetryable(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { retryable?: unknown }).retryable === true;
 }
 
-async function execute(id: number, execution: ChildExecution, integrations: Map<string, LoadedIntegration>, egressFetch: typeof fetch): Promise<void> {
+/** Where a call goes, for its span: method, host and port only (never the path, query or headers). */
+function describeCall(input: Parameters<typeof fetch>[0], init: RequestInit | undefined): { method: string; host: string; port?: number } {
+  const request = typeof input === 'object' && 'url' in input ? input : undefined;
+  const method = (init?.method ?? request?.method ?? 'GET').toUpperCase().slice(0, 32);
+  try {
+    const url = new URL(request ? request.url : String(input));
+    return { method, host: url.hostname.slice(0, 300), ...(url.port ? { port: Number(url.port) } : {}) };
+  } catch {
+    return { method, host: 'invalid-url' };
+  }
+}
+
+/** ctx.fetch that also reports each call to the pool (only when the runner traces). */
+function reportingFetch(id: number, call: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const startedAt = preciseNow();
+    const target = describeCall(input, init);
+    try {
+      const res = await call(input, init);
+      send({ type: 'fetch', id, ...target, status: res.status, startedAt, endedAt: preciseNow() });
+      return res;
+    } catch (err) {
+      const error = err instanceof Error ? err.name.slice(0, 100) : 'Error';
+      send({ type: 'fetch', id, ...target, error, startedAt, endedAt: preciseNow() });
+      throw err;
+    }
+  };
+}
+
+async function execute(
+  id: number,
+  execution: ChildExecution,
+  integrations: Map<string, LoadedIntegration>,
+  egressFetch: typeof fetch,
+  reportFetches: boolean,
+): Promise<void> {
   const run: Running = { id, controller: new AbortController(), logLines: 0 };
   running.set(id, run);
   const signal = run.controller.signal;
@@ -127,6 +162,7 @@ async function execute(id: number, execution: ChildExecution, integrations: Map<
     if (!flow || typeof flow.run !== 'function') {
       throw new Error(`Flow "${execution.flow}" does not exist in integration "${execution.integrationKey}"`);
     }
+    const flowFetch = reportFetches ? reportingFetch(id, egressFetch) : egressFetch;
     const ctx: FlowContext = {
       executionId: execution.executionId,
       instanceId: execution.instanceId,
@@ -143,7 +179,7 @@ async function execute(id: number, execution: ChildExecution, integrations: Map<
         warn: (message, ...rest) => log(run, 'warn', message, rest),
         error: (message, ...rest) => log(run, 'error', message, rest),
       },
-      fetch: (input, init) => egressFetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+      fetch: (input, init) => flowFetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
       signal,
     };
     const value = await current.run(run, () => flow.run(ctx));
@@ -195,7 +231,7 @@ async function main(): Promise<void> {
     return;
   }
   process.on('message', (m: ToExecutor) => {
-    if (m.type === 'run') void execute(m.id, m.execution, integrations, egressFetch);
+    if (m.type === 'run') void execute(m.id, m.execution, integrations, egressFetch, m.reportFetches === true);
     else if (m.type === 'abort') {
       const reason =
         m.cause === 'timeout'

@@ -5,7 +5,7 @@ import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExecutionJob, ExecutionLogLine, ExecutionOutcome, ExecutionTimings, ExecutorExitCause } from './types.js';
+import type { ExecutionJob, ExecutionLogLine, ExecutionOutcome, ExecutionTimings, ExecutorExitCause, OutboundCall } from './types.js';
 import { capText, ERROR_CAP_BYTES, LOG_LINE_CAP_BYTES } from './summary.js';
 import { preciseNow } from './clock.js';
 import { containedCommand, type Containment } from './containment.js';
@@ -36,6 +36,8 @@ export interface ExecutorIdentity {
 export interface Assignment {
   job: ExecutionJob;
   onLog: (line: ExecutionLogLine) => void;
+  /** Tracing: each ctx.fetch call of the flow (the executor reports them only when this is set). */
+  onFetch?: (call: OutboundCall) => void;
   resolve: (outcome: ExecutionOutcome) => void;
   /** When run() was called (precise epoch ms). */
   calledAt: number;
@@ -282,7 +284,7 @@ export class CustomerExecutor {
     };
     run.dispatchedAt = preciseNow();
     run.timer = setTimeout(() => this.abort(run, 'timeout'), Math.max(0, job.timeoutMs));
-    this.send({ type: 'run', id: run.id, execution });
+    this.send({ type: 'run', id: run.id, execution, ...(run.onFetch ? { reportFetches: true } : {}) });
   }
 
   private abort(run: Running, cause: 'timeout' | 'cancelled'): void {
@@ -318,6 +320,17 @@ export class CustomerExecutor {
           run.onLog({ level: m.level, message: capText(m.message, LOG_LINE_CAP_BYTES), at: m.at });
         } catch {
           // The caller's sink failing must not take the executor down with it.
+        }
+        return;
+      }
+      case 'fetch': {
+        const run = this.runs.get(m.id);
+        if (!run?.onFetch) return;
+        const { type: _type, id: _id, ...call } = m;
+        try {
+          run.onFetch(call);
+        } catch {
+          // As for logs: the caller's sink failing must not take the executor down.
         }
         return;
       }

@@ -11,7 +11,9 @@ export type ChildExecution = Omit<ExecutionJob, 'customerId' | 'customerExternal
 };
 
 /** Pool → executor. */
-export type ToExecutor = { type: 'run'; id: number; execution: ChildExecution } | { type: 'abort'; id: number; cause: 'timeout' | 'cancelled' };
+export type ToExecutor =
+  | { type: 'run'; id: number; execution: ChildExecution; /** Send a `fetch` message per ctx.fetch call (the runner traces). */ reportFetches?: boolean }
+  | { type: 'abort'; id: number; cause: 'timeout' | 'cancelled' };
 
 // Executor → pool: what the pool accepts. A flow shares its process with this protocol and could
 // send anything; whatever does not fit is dropped, and it can only ever touch its own customer's runs.
@@ -20,6 +22,18 @@ const fromExecutor = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), integrations: z.array(z.string()) }),
   z.object({ type: z.literal('load-failed'), error: z.string() }),
   z.object({ type: z.literal('log'), id: z.number(), level: LogLevel, message: z.string(), at: z.string() }),
+  // One ctx.fetch call: method, host and status only (the executor never sends the URL's path or query).
+  z.object({
+    type: z.literal('fetch'),
+    id: z.number(),
+    method: z.string().max(32),
+    host: z.string().max(300),
+    port: z.number().int().min(0).max(65535).optional(),
+    status: z.number().int().min(0).max(999).optional(),
+    error: z.string().max(100).optional(),
+    startedAt: z.number(),
+    endedAt: z.number(),
+  }),
   z.object({
     type: z.literal('done'),
     id: z.number(),

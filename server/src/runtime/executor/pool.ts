@@ -11,7 +11,16 @@ import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as z from 'zod';
 import { CustomerExecutor, type Assignment, type ExecutorIdentity, type ExecutorLaunch } from './customer-executor.js';
-import type { ExecutionJob, ExecutionLogLine, ExecutionOutcome, ExecutorPool, ExecutorPoolOptions, ExecutorPoolStats, ExecutorExitCause } from './types.js';
+import type {
+  ExecutionJob,
+  ExecutionLogLine,
+  ExecutionOutcome,
+  ExecutorPool,
+  ExecutorPoolOptions,
+  ExecutorPoolStats,
+  ExecutorExitCause,
+  OutboundCall,
+} from './types.js';
 import { preciseNow } from './clock.js';
 import { detectContainment, ExecutorIsolationError, type Containment } from './containment.js';
 
@@ -302,7 +311,7 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
         w.resolve(outcome);
       };
       signal?.addEventListener('abort', cancel, { once: true });
-      executor.assign({ job, onLog: w.onLog, resolve, calledAt: w.calledAt, queuedToStartMs: preciseNow() - w.calledAt });
+      executor.assign({ job, onLog: w.onLog, onFetch: w.onFetch, resolve, calledAt: w.calledAt, queuedToStartMs: preciseNow() - w.calledAt });
     }
     if (onQuiet && queue.length === 0 && [...executors.values()].every((e) => e.load === 0)) onQuiet();
   }
@@ -328,7 +337,7 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
   replenishSpares();
 
   return {
-    run(job: ExecutionJob, onLog: (line: ExecutionLogLine) => void, signal?: AbortSignal): Promise<ExecutionOutcome> {
+    run(job: ExecutionJob, onLog: (line: ExecutionLogLine) => void, signal?: AbortSignal, onFetch?: (call: OutboundCall) => void): Promise<ExecutionOutcome> {
       if (!accepting) return Promise.reject(new ExecutorPoolClosedError());
       const calledAt = preciseNow();
       const checked = runnableJob.safeParse(job);
@@ -338,7 +347,7 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
       }
       if (signal?.aborted) return Promise.resolve(notRunOutcome('The execution was cancelled before it started', calledAt));
       return new Promise<ExecutionOutcome>((resolve) => {
-        const w: Waiting = { job, onLog, resolve, calledAt, queuedToStartMs: 0, signal };
+        const w: Waiting = { job, onLog, onFetch, resolve, calledAt, queuedToStartMs: 0, signal };
         if (signal) {
           w.onAbort = () => {
             const at = queue.indexOf(w);

@@ -27,6 +27,21 @@ export interface ExecutionJob {
 /** A line a flow logged: `message` already formatted (extra args through util.inspect) and capped at 8 KB, `at` the ISO time it was written. The store numbers it (`seq`). */
 export type ExecutionLogLine = Omit<StoredLogLine, 'seq'>;
 
+/**
+ * One ctx.fetch call as the executor reports it (when the runner traces): enough for a span, never
+ * the URL's path, query or any header. Times are epoch milliseconds with fractions.
+ */
+export interface OutboundCall {
+  method: string;
+  host: string;
+  port?: number;
+  /** The response status; absent when the call failed before one (then `error` names why). */
+  status?: number;
+  error?: string;
+  startedAt: number;
+  endedAt: number;
+}
+
 export type ExecutionFailureReason = 'timeout' | 'memory' | 'crash' | 'error';
 
 export interface ExecutionTimings {
@@ -72,8 +87,10 @@ export interface ExecutorPool {
    * pool is draining or closed (the job was not taken: leave it on the queue).
    * `signal` cancels: a queued job is dropped, a running one is aborted, then its executor killed
    * after the grace period; the outcome is failed with reason 'crash' and retryable true.
+   * `onFetch`, when given, hears of each ctx.fetch call the flow makes (tracing); without it the
+   * executor reports none.
    */
-  run(job: ExecutionJob, onLog: (line: ExecutionLogLine) => void, signal?: AbortSignal): Promise<ExecutionOutcome>;
+  run(job: ExecutionJob, onLog: (line: ExecutionLogLine) => void, signal?: AbortSignal, onFetch?: (call: OutboundCall) => void): Promise<ExecutionOutcome>;
   stats(): ExecutorPoolStats;
   /** Takes no new work, lets accepted work finish for up to graceMs, then cancels the rest and stops all executors. */
   drain(graceMs: number): Promise<void>;
