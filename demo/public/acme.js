@@ -134,8 +134,11 @@ async function refreshTryList() {
   const empty = document.getElementById('try-empty');
   if (!list) return;
   let instances = [];
+  const names = new Map();
   try {
-    ({ instances } = await api('/instances'));
+    const [mine, catalog] = await Promise.all([api('/instances'), api('/integrations')]);
+    instances = mine.instances;
+    for (const i of catalog.integrations) names.set(i.key, i.name);
   } catch {
     return;
   }
@@ -145,7 +148,10 @@ async function refreshTryList() {
       const li = document.createElement('li');
       const button = document.createElement('button');
       button.type = 'button';
-      button.textContent = `Send a sample event to ${instance.integrationKey} (${hook.flow}${hook.hmac ? ', signed' : ''})`;
+      // The integration's name and the webhook's label: never their internal keys.
+      const name = names.get(instance.integrationKey) ?? 'this integration';
+      const about = [hook.label, hook.hmac ? 'signed' : ''].filter(Boolean).join(', ');
+      button.textContent = `Send a sample event to ${name}${about ? ` (${about})` : ''}`;
       button.addEventListener('click', () => void sendSample(instance, hook));
       li.append(button);
       return li;

@@ -61,6 +61,20 @@ function omitKeys(config: Record<string, unknown>, keys: readonly string[]): Rec
   return Object.fromEntries(Object.entries(config).filter(([k]) => !keys.includes(k)));
 }
 
+/** A webhook URL with the words the customer reads (the trigger's, else the flow's) and whether it is theirs to give out. */
+function withWords(integration: Integration | undefined, hook: WebhookEndpoint): WebhookEndpoint {
+  const flow = integration?.describe().flows.find((f) => f.name === hook.flow);
+  if (!flow || flow.trigger.type !== 'webhook') return hook;
+  const label = flow.trigger.label ?? flow.label;
+  const description = flow.trigger.description ?? flow.description;
+  return {
+    ...hook,
+    ...(label !== undefined ? { label } : {}),
+    ...(description !== undefined ? { description } : {}),
+    customerFacing: flow.trigger.customerFacing === true,
+  };
+}
+
 export function instanceView(
   integration: Integration | undefined,
   instance: InstanceRecord,
@@ -79,7 +93,7 @@ export function instanceView(
     connections: connectionStates(integration, records),
     blockers: activationBlockers(integration, instance, records),
     statusReason: instance.statusReason,
-    ...(webhooks ? { webhooks } : {}),
+    ...(webhooks ? { webhooks: webhooks.map((hook) => withWords(integration, hook)) } : {}),
     createdAt: instance.createdAt,
     updatedAt: instance.updatedAt,
     activatedAt: instance.activatedAt,

@@ -2,6 +2,10 @@
  * Strings. English is built in; a host replaces any of them through an element's (or the
  * provider's) `translations` property. `{name}` placeholders are filled by `format()`.
  * Each element declares its keys here so a translator finds every string in one place.
+ *
+ * Counts: a string with a `{count}` is its plural `other` form; `key.one`, `key.two`, `key.few`
+ * and `key.many` are the other forms of `Intl.PluralRules` for the language, and `key.zero` is
+ * the text for none ("No integrations"). A translation gives the forms its language needs.
  */
 export const en = {
   // marketplace
@@ -12,10 +16,15 @@ export const en = {
   'marketplace.activeOnly': 'Active only',
   'marketplace.loading': 'Loading integrations…',
   'marketplace.empty': 'No integrations match your search.',
+  'marketplace.emptyCategory': 'No integrations in {category} yet.',
+  'marketplace.emptyActive': 'No active integrations yet.',
+  'marketplace.emptyActiveCategory': 'No active integrations in {category} yet.',
   'marketplace.emptyCatalog': 'No integrations are available yet.',
   'marketplace.error': 'The integrations could not be loaded.',
   'marketplace.retry': 'Try again',
   'marketplace.count': '{count} integrations',
+  'marketplace.count.one': '{count} integration',
+  'marketplace.count.zero': 'No integrations',
   // status badges
   'status.available': 'Available',
   'status.draft': 'Draft',
@@ -28,6 +37,9 @@ export const en = {
   'dialog.close': 'Close',
   'dialog.overview': 'Overview',
   'dialog.needs': 'What it needs',
+  'dialog.does': 'What it does',
+  'dialog.everyMinutes': 'every {count} minutes',
+  'dialog.everyMinutes.one': 'every minute',
   'dialog.connections': 'Connections',
   'dialog.configure': 'Configure',
   'dialog.start': 'Set up',
@@ -36,6 +48,8 @@ export const en = {
   'dialog.next': 'Next',
   'dialog.save': 'Save',
   'dialog.saved': 'Saved',
+  'dialog.draftSaved': 'Saved as a draft.',
+  'dialog.continue': 'Continue setup',
   'dialog.activate': 'Activate',
   'dialog.activated': 'Activated',
   'dialog.pause': 'Pause',
@@ -51,8 +65,8 @@ export const en = {
   'dialog.loading': 'Loading…',
   'dialog.loadError': 'This integration could not be loaded.',
   'dialog.retry': 'Try again',
-  'dialog.fieldErrors': 'Some fields need attention: {count}.',
-  'dialog.created': 'Setup started.',
+  'dialog.fieldErrors': '{count} fields need attention.',
+  'dialog.fieldErrors.one': 'One field needs attention.',
   'dialog.updated': 'Last changed {date}',
   'dialog.progress': 'Setup progress',
   'dialog.nothingNeeded': 'Nothing to connect or configure.',
@@ -96,7 +110,22 @@ export const en = {
   'form.missing': 'Fill in this field.',
   'form.pickAtLeast': 'Choose at least {count}.',
   'form.pickAtMost': 'Choose at most {count}.',
+  'form.pattern': 'Use the expected format.',
+  'form.patternExample': 'Use this format: {example}.',
+  'form.invalid': 'Check this value.',
+  'form.url': 'Enter a web address, like https://example.com.',
+  'form.email': 'Enter an email address, like name@example.com.',
+  'form.number': 'Enter a number.',
+  'form.integer': 'Enter a whole number.',
+  'form.min': 'Enter {min} or more.',
+  'form.max': 'Enter {max} or less.',
+  'form.minLength': 'Use at least {count} characters.',
+  'form.minLength.one': 'Use at least {count} character.',
+  'form.maxLength': 'Use at most {count} characters.',
+  'form.maxLength.one': 'Use at most {count} character.',
   'form.pickerCount': '{count} options',
+  'form.pickerCount.one': '{count} option',
+  'form.pickerCount.zero': 'No options',
   'form.pickerRetry': 'Try again',
   'form.pickerRemove': 'Remove {label}',
   'form.pickerClear': 'Clear {label}',
@@ -124,7 +153,7 @@ export const en = {
   'executions.loadingOlder': 'Loading older runs…',
   'executions.refreshFailed': 'Live updates failed; retrying.',
   'executions.new': '{count} new runs',
-  'executions.newOne': '1 new run',
+  'executions.new.one': '{count} new run',
   'executions.finished': '{flow}: {status}',
   'executions.attempt': 'attempt {attempt}',
   'executions.started': 'Started {time}',
@@ -136,20 +165,22 @@ export const en = {
   'executions.logsEmpty': 'No log lines.',
   'executions.truncated': 'Log truncated: later lines were not kept.',
   'executions.errorText': 'Error: {error}',
-  'executions.result': 'Result: {result}',
+  'executions.details': 'Details',
   'executions.level.info': 'info',
   'executions.level.warn': 'warn',
   'executions.level.error': 'error',
   // webhooks (integration dialog)
   'webhooks.title': 'Webhook URLs',
-  'webhooks.url': 'Webhook URL of {flow}',
+  'webhooks.url': 'Webhook URL for {flow}',
+  'webhooks.urlPlain': 'Webhook URL',
   'webhooks.copy': 'Copy',
   'webhooks.copied': 'Copied.',
   'webhooks.copyFailed': 'Copying failed: select the URL and copy it yourself.',
   'webhooks.signed':
     "Requests must be signed with this flow's signing secret: Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature), unless the integration names its provider's own.",
   'webhooks.newSecret': 'New signing secret',
-  'webhooks.secret': 'Signing secret of {flow}',
+  'webhooks.secret': 'Signing secret for {flow}',
+  'webhooks.secretPlain': 'Signing secret',
   'webhooks.secretOnce': 'Shown only now: copy it. Making a new one replaces it.',
   'webhooks.runs': 'Runs',
   // instance history (integration dialog)
@@ -185,10 +216,46 @@ export const en = {
 };
 
 export type StringKey = keyof typeof en;
-export type Translations = Partial<Record<StringKey, string>>;
+/** A plural form of a string that has a `{count}` (see above). */
+export type PluralFormKey = `${StringKey}.${'zero' | 'one' | 'two' | 'few' | 'many'}`;
+export type Translations = Partial<Record<StringKey | PluralFormKey, string>>;
 
-/** Looks up `key` in `translations`, falling back to English, and fills `{placeholders}`. */
-export function format(translations: Translations | undefined, key: StringKey, vars?: Record<string, string | number>): string {
-  const text = translations?.[key] ?? en[key];
-  return vars ? text.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m)) : text;
+const pluralRules = new Map<string, Intl.PluralRules>();
+
+/** The forms to try for `count`, most specific first (`zero` only for none); the key itself is `other`. */
+function pluralForms(count: number, locale: string | undefined): string[] {
+  const id = locale ?? '';
+  let rules = pluralRules.get(id);
+  if (!rules) {
+    try {
+      rules = new Intl.PluralRules(locale);
+    } catch {
+      rules = new Intl.PluralRules();
+    }
+    pluralRules.set(id, rules);
+  }
+  const form = rules.select(count);
+  return count === 0 ? ['zero', form] : [form];
+}
+
+function lookup(source: Record<string, string> | undefined, key: string, forms: string[]): string | undefined {
+  for (const form of forms) {
+    const text = source?.[`${key}.${form}`];
+    if (text !== undefined) return text;
+  }
+  return source?.[key];
+}
+
+/**
+ * Looks up `key` in `translations`, falling back to English, and fills `{placeholders}`. A
+ * numeric `count` picks the plural form for `locale` and is written with its digits.
+ */
+export function format(translations: Translations | undefined, key: StringKey, vars?: Record<string, string | number>, locale?: string): string {
+  const count = vars?.count;
+  const forms = typeof count === 'number' ? pluralForms(count, locale) : [];
+  // A translation's own forms first, then its plain string, before any English form.
+  const text = lookup(translations as Record<string, string> | undefined, key, forms) ?? lookup(en, key, forms)!;
+  if (!vars) return text;
+  const filled: Record<string, string | number> = typeof count === 'number' ? { ...vars, count: new Intl.NumberFormat(locale).format(count) } : vars;
+  return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in filled ? String(filled[name]) : m));
 }

@@ -37,14 +37,26 @@ export const ConfigPage = z.object({
 });
 export type ConfigPage = z.infer<typeof ConfigPage>;
 
+/** Words the customer reads about a trigger, from the SDK (never an internal key). */
+const TriggerWords = {
+  /** Short name, e.g. "Ledgerly payment events". */
+  label: z.optional(z.string()),
+  /** One sentence: who calls it or when it runs. */
+  description: z.optional(z.string()),
+};
+
 /**
  * What starts a flow: a webhook URL (optionally signed: `hmac`) or a five-field cron schedule in a
  * timezone. The SDK's trigger builders produce these; the executions a flow gets say which one ran it.
  */
 export const FlowTrigger = z.discriminatedUnion('type', [
-  /** `hmac`: requests must be signed with the flow's secret (Standard Webhooks, or the integration's provider's own scheme). */
-  z.object({ type: z.literal('webhook'), hmac: z.boolean() }),
-  z.object({ type: z.literal('schedule'), cron: z.string(), timezone: z.string() }),
+  /**
+   * `hmac`: requests must be signed with the flow's secret (Standard Webhooks, or the integration's provider's own scheme).
+   * `customerFacing`: the customer gives the URL to a third party (shown in the dialog); otherwise the vendor's product calls it.
+   */
+  z.object({ type: z.literal('webhook'), hmac: z.boolean(), customerFacing: z.optional(z.boolean()), ...TriggerWords }),
+  /** `intervalField`: a config field holding whole minutes; when the instance has a value there, the flow runs that often instead of `cron`. */
+  z.object({ type: z.literal('schedule'), cron: z.string(), timezone: z.string(), intervalField: z.optional(z.string()), ...TriggerWords }),
 ]);
 export type FlowTrigger = z.infer<typeof FlowTrigger>;
 
@@ -56,7 +68,10 @@ const triggersAgree: [FlowTrigger['type'], ExecutionTrigger] extends [ExecutionT
 void triggersAgree;
 
 export const FlowSpec = z.object({
+  /** Internal key: for code, never shown to the customer. */
   name: z.string(),
+  /** What the customer reads, e.g. "Sync contacts" (the SDK's `label`, else the key in words). */
+  label: z.optional(z.string()),
   description: z.optional(z.string()),
   trigger: FlowTrigger,
 });
@@ -78,6 +93,11 @@ export const WebhookEndpoint = z.object({
   url: z.string(),
   /** Signed: requests must carry a signature made with the flow's secret (kept as `hmac` on the wire). */
   hmac: z.boolean(),
+  /** The trigger's (else the flow's) label and description, for the customer. */
+  label: z.optional(z.string()),
+  description: z.optional(z.string()),
+  /** The customer gives this URL to a third party; false: the vendor's own product calls it (the dialog does not show it). */
+  customerFacing: z.optional(z.boolean()),
 });
 export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;
 

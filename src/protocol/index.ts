@@ -3,3 +3,4 @@ export * from './claims.js';
 export * from './fields.js';
 export * from './api.js';
 export type * from './events.js';
+export * from './words.js';

@@ -86,7 +86,7 @@ describe('<plug-execution-log>', () => {
     const el = await mount(fake);
     const rows = items(el);
     expect(rows.map((r) => r.dataset.id)).to.deep.equal(['ex-3', 'ex-2']);
-    expect(rows[0]!.querySelector('.flow')!.textContent).to.equal('forward');
+    expect(rows[0]!.querySelector('.flow')!.textContent).to.equal('Forward'); // without the flows' labels: the key in words
     expect(rows[0]!.querySelector('[part~="status"]')!.textContent).to.equal('Succeeded');
     expect(rows[0]!.querySelector('[part~="status"]')!.getAttribute('part')).to.equal('status status-succeeded');
     expect(rows[0]!.textContent).to.include('Webhook');
@@ -135,7 +135,7 @@ describe('<plug-execution-log>', () => {
     expect(button.getAttribute('aria-expanded')).to.equal('true');
     const log = root(el).querySelector<HTMLElement>('[part="log"]')!;
     expect(button.getAttribute('aria-controls')).to.equal(log.id);
-    expect(log.getAttribute('aria-label')).to.equal('Log of forward');
+    expect(log.getAttribute('aria-label')).to.equal('Log of Forward');
     const lines = [...log.querySelectorAll('.line')];
     expect(lines[0]!.querySelector('.level')!.textContent).to.equal('info');
     expect(lines[0]!.querySelector('.message')!.textContent).to.equal('Received contact.created');
@@ -355,8 +355,9 @@ describe('runs and webhook URLs in <plug-integration-dialog>', () => {
     status: 'active',
     connections: [{ name: 'slack', kind: 'apiKey', status: 'connected' }],
     webhooks: [
-      { flow: 'forward', url: hookUrl, hmac: true },
-      { flow: 'ping', url: 'https://plugboard.test/hooks/whk_ping', hmac: false },
+      { flow: 'forward', url: hookUrl, hmac: true, customerFacing: true, label: 'Deal events' },
+      { flow: 'ping', url: 'https://plugboard.test/hooks/whk_ping', hmac: false, customerFacing: true, label: 'Pings' },
+      { flow: 'internal', url: 'https://plugboard.test/hooks/whk_vendor', hmac: false, customerFacing: false, label: 'Vendor calls' },
     ],
   });
   let fake: FakeApi;
@@ -400,7 +401,7 @@ describe('runs and webhook URLs in <plug-integration-dialog>', () => {
     const url = dialogRoot(el).querySelector<HTMLInputElement>('input#webhook-url-0')!;
     expect(url.value).to.equal(hookUrl);
     expect(url.readOnly).to.equal(true);
-    expect(dialogRoot(el).querySelector('label[for="webhook-url-0"]')!.textContent).to.equal('Webhook URL of forward');
+    expect(dialogRoot(el).querySelector('label[for="webhook-url-0"]')!.textContent).to.equal('Webhook URL for Deal events');
     expect(dialogRoot(el).querySelector<HTMLInputElement>('input#webhook-url-1')!.value).to.equal('https://plugboard.test/hooks/whk_ping');
     expect(dialogRoot(el).querySelector('#runs-heading')!.textContent).to.equal('Runs');
 
@@ -408,7 +409,7 @@ describe('runs and webhook URLs in <plug-integration-dialog>', () => {
     await waitUntil(() => items(log).length === 2);
     expect(listCalls(fake)[0]!.headers.get('authorization')).to.equal('Bearer t');
 
-    const copy = [...dialogRoot(el).querySelectorAll('button')].find((b) => b.textContent!.includes('Webhook URL of forward'))!;
+    const copy = [...dialogRoot(el).querySelectorAll('button')].find((b) => b.textContent!.includes('Webhook URL for Deal events'))!;
     expect(copy.textContent!.trim().startsWith('Copy')).to.equal(true);
     copy.click();
     await waitUntil(() => copied.length === 1);

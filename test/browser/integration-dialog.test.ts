@@ -1,36 +1,10 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import '../../src/elements/integration-dialog/define.js';
 import type { PlugIntegrationDialog } from '../../src/elements/integration-dialog/integration-dialog.js';
-import type { PlugConfigForm } from '../../src/elements/config-form/config-form.js';
 import type { AuditEntry, AuditList, Instance } from '../../src/protocol/index.js';
+import { button, form, root, shown, step, text, type } from './dialog-driver.js';
 import { API, FakeApi, fakeJwt, instance, json, problem, slack, slackDetail } from './fake-api.js';
 import { deepActiveElement, sendKeys } from './focus.js';
-
-const root = (el: PlugIntegrationDialog) => el.shadowRoot!;
-const text = (el: PlugIntegrationDialog) => root(el).textContent!.replace(/\s+/g, ' ');
-function button(el: PlugIntegrationDialog, label: string): HTMLButtonElement {
-  const found = [...root(el).querySelectorAll('button')].find((b) => b.textContent!.trim() === label);
-  if (!found) throw new Error(`no button "${label}" in: ${text(el)}`);
-  return found;
-}
-function form(el: PlugIntegrationDialog): PlugConfigForm {
-  return root(el).querySelector('plug-config-form')!;
-}
-async function type(el: PlugIntegrationDialog, field: string, value: string): Promise<void> {
-  const f = form(el);
-  await f.updateComplete;
-  const input = f.shadowRoot!.querySelector<HTMLInputElement>(`[data-field="${field}"]`)!;
-  input.value = value;
-  input.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
-  input.dispatchEvent(new Event('change', { bubbles: true, composed: true }));
-  await f.updateComplete;
-}
-async function step(el: PlugIntegrationDialog, title: string): Promise<void> {
-  await waitUntil(() => root(el).querySelector('#step-heading')?.textContent?.trim() === title, `step "${title}" not shown: ${text(el)}`);
-}
-async function shown(el: PlugIntegrationDialog, words: string): Promise<void> {
-  await waitUntil(() => text(el).includes(words), `"${words}" not shown: ${text(el)}`);
-}
 
 describe('<plug-integration-dialog>', () => {
   let fake: FakeApi;
@@ -65,14 +39,23 @@ describe('<plug-integration-dialog>', () => {
     await expect(el).to.be.accessible();
   });
 
-  it('walks the wizard: create, credentials, pages with back/next, 422 errors on fields, save', async () => {
+  it('walks the wizard: credentials (creating the instance), pages with back/next (saving drafts), 422 errors on fields, save', async () => {
+    let refuse = false;
+    fake.on('PUT', '/instances/inst-1/config', (req) => {
+      if (refuse) {
+        refuse = false;
+        return problem(422, {
+          type: 'https://plugboard.dev/problems/validation',
+          title: 'Invalid configuration',
+          errors: [{ path: 'config.channel', message: 'No channel named #general' }],
+        });
+      }
+      current = instance({ ...current, config: (req.body as { config: Record<string, unknown> }).config, version: current.version + 1 });
+      return json(current);
+    });
+    const configPuts = () => fake.calls.filter((c) => c.method === 'PUT' && c.path.endsWith('/config'));
     const el = await openDialog();
-    const created = oneEvent(el, 'plug-instance-created');
     button(el, 'Set up').click();
-    expect((await created).detail.instance.id).to.equal('inst-1');
-    const create = fake.calls.find((c) => c.method === 'POST')!;
-    expect(create.body).to.deep.equal({ integrationKey: 'slack' });
-    expect(create.headers.get('idempotency-key')).to.match(/^[0-9a-f-]{36}$/);
 
     await step(el, 'Connections');
     expect(text(el)).to.contain('Step 1 of 3');
@@ -82,7 +65,12 @@ describe('<plug-integration-dialog>', () => {
       return (req.body as { values: { token: string } }).values.token === 'xoxb-1' ? json(current) : problem(422);
     });
     await type(el, 'token', 'xoxb-1');
+    const created = oneEvent(el, 'plug-instance-created');
     button(el, 'Save credentials').click();
+    expect((await created).detail.instance.id).to.equal('inst-1');
+    const create = fake.calls.find((c) => c.method === 'POST')!;
+    expect(create.body).to.deep.equal({ integrationKey: 'slack' });
+    expect(create.headers.get('idempotency-key')).to.match(/^[0-9a-f-]{36}$/);
     await shown(el, 'Connected');
     // The typed key leaves the page once stored: the field is empty and says it is set.
     await form(el).updateComplete;
@@ -105,29 +93,22 @@ describe('<plug-integration-dialog>', () => {
     button(el, 'Next').click();
     await step(el, 'Message');
     await type(el, 'template', 'Deal {name} moved');
+    // Each "Next" saved its page as a draft (the second time with the Message page's default, picked up by "Back").
+    expect(configPuts().map((c) => c.body)).to.deep.equal([
+      { config: { channel: '#general' }, version: 1 },
+      { config: { channel: '#general', notifyOwner: false }, version: 2 },
+    ]);
 
-    let saves = 0;
-    fake.on('PUT', '/instances/inst-1/config', (req) => {
-      saves++;
-      if (saves === 1) {
-        return problem(422, {
-          type: 'https://plugboard.dev/problems/validation',
-          title: 'Invalid configuration',
-          errors: [{ path: 'config.channel', message: 'No channel named #general' }],
-        });
-      }
-      current = instance({ config: (req.body as { config: Record<string, unknown> }).config, version: 2 });
-      return json(current);
-    });
+    refuse = true;
     button(el, 'Save').click();
     await step(el, 'Channel'); // back to the page holding the bad field
     await form(el).updateComplete;
     expect(form(el).shadowRoot!.textContent).to.contain('No channel named #general');
-    expect(text(el)).to.contain('Some fields need attention: 1.');
+    expect(text(el)).to.contain('One field needs attention.');
     await expect(el).to.be.accessible();
-    const body = fake.calls.filter((c) => c.method === 'PUT' && c.path.endsWith('/config'))[0]!;
-    expect(body.body).to.deep.equal({ config: { channel: '#general', template: 'Deal {name} moved', notifyOwner: false }, version: 1 });
-    expect(body.headers.get('if-match')).to.equal('"1"');
+    const body = configPuts()[2]!;
+    expect(body.body).to.deep.equal({ config: { channel: '#general', template: 'Deal {name} moved', notifyOwner: false }, version: 3 });
+    expect(body.headers.get('if-match')).to.equal('"3"');
 
     await type(el, 'channel', '#deals');
     button(el, 'Next').click();
@@ -203,21 +184,18 @@ describe('<plug-integration-dialog>', () => {
     fake.on('GET', '/integrations/slack', { ...slackDetail, connections: [], instance: { id: 'inst-1', status: 'draft', updatedAt: current.updatedAt } });
     fake.on('PUT', '/instances/inst-1/config', problem(409, { type: 'https://plugboard.dev/problems/version-mismatch', title: 'Version mismatch' }));
     const el = await openDialog();
-    button(el, 'Configure').click();
+    button(el, 'Continue setup').click();
     await step(el, 'Channel');
     await type(el, 'channel', '#x');
-    button(el, 'Next').click();
-    await step(el, 'Message');
-    await type(el, 'template', 't');
-    button(el, 'Save').click();
+    button(el, 'Next').click(); // the draft save meets someone else's change
     await shown(el, 'Someone else changed this configuration.');
     current = instance({ config: { channel: '#theirs', template: 'x' }, version: 5 });
     const reads = fake.count('GET', '/instances/inst-1');
     button(el, 'Reload').click();
     await waitUntil(() => !root(el).querySelector('[role="alert"]'));
     expect(fake.count('GET', '/instances/inst-1')).to.equal(reads + 1);
-    await step(el, 'Message');
-    expect(form(el).value).to.include({ template: 'x' });
+    await step(el, 'Channel');
+    expect(form(el).value).to.include({ channel: '#theirs' });
   });
 
   it('retries a save once with a fresh token after a 401', async () => {
@@ -236,7 +214,7 @@ describe('<plug-integration-dialog>', () => {
       html`<plug-integration-dialog api=${API} .getToken=${() => tokens[Math.min(issued++, 1)]!} integration-key="slack" open></plug-integration-dialog>`,
     );
     await shown(el, 'What it needs');
-    button(el, 'Configure').click();
+    button(el, 'Continue setup').click();
     await step(el, 'Channel');
     await type(el, 'channel', '#c');
     const saved = oneEvent(el, 'plug-config-saved');
@@ -253,8 +231,12 @@ describe('<plug-integration-dialog>', () => {
     const seen: { target: EventTarget | null; from: EventTarget | undefined }[] = [];
     const record = (e: Event) => seen.push({ target: e.target, from: e.composedPath()[0] });
     document.addEventListener('plug-instance-created', record);
+    fake.on('PUT', '/instances/inst-1/connections/slack', () => json(current));
     try {
       button(el, 'Set up').click();
+      await step(el, 'Connections');
+      await type(el, 'token', 'xoxb-1');
+      button(el, 'Save credentials').click(); // the first save creates the instance
       await waitUntil(() => fake.count('POST', '/instances') === 1);
       el.close();
       await el.updateComplete;

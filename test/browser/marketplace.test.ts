@@ -240,6 +240,14 @@ describe('<plug-marketplace>', () => {
     await waitUntil(() => el.shadowRoot!.querySelector('plug-integration-dialog')?.shadowRoot?.textContent?.includes('Set up'));
     const dialog = el.shadowRoot!.querySelector('plug-integration-dialog')!;
     [...dialog.shadowRoot!.querySelectorAll('button')].find((b) => b.textContent!.trim() === 'Set up')!.click();
+    // "Set up" alone creates nothing: the first save (here the credentials) does.
+    fake.on('PUT', '/instances/inst-1/connections/slack', json(instance()));
+    await waitUntil(() => dialog.shadowRoot!.querySelector('plug-config-form')?.shadowRoot?.querySelector('[data-field="token"]'));
+    const token = dialog.shadowRoot!.querySelector('plug-config-form')!.shadowRoot!.querySelector<HTMLInputElement>('[data-field="token"]')!;
+    token.value = 'xoxb-1';
+    token.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+    expect(created).to.have.length(0);
+    [...dialog.shadowRoot!.querySelectorAll('button')].find((b) => b.textContent!.trim() === 'Save credentials')!.click();
     await waitUntil(() => created.length === 1);
     document.removeEventListener('plug-instance-created', listener);
     dialog.close();

@@ -91,7 +91,7 @@ describe('demo integrations', () => {
       { direction: 'import', fieldMapping: { email: 'email', lastName: 'last_name' }, intervalMinutes: 15, includeArchived: false },
       { connections: apiKeyCredentials({ accountId: 'nw-204815', apiKey: 'demo_abcdef12' }), trigger: 'schedule' },
     );
-    assert.deepEqual(await flow.run(ctx), { synced: 3 });
+    assert.deepEqual(await flow.run(ctx), { synced: 3, summary: 'Synced 3 contacts' });
     const [message] = inbox.list('globex');
     assert.equal(message?.title, 'Synced 3 contacts');
     assert.deepEqual((message?.data as unknown[])[0], { email: 'ada@analytical.example', lastName: 'Lovelace' });
@@ -101,9 +101,18 @@ describe('demo integrations', () => {
   test('the Ledgerly alert ignores small amounts and alerts on large ones', async () => {
     const flow = integration('ledgerly-billing-alerts').flows.paymentEvent!;
     const config = { minimumAmount: 500, currency: 'EUR', events: ['payment.failed'], recipients: 'billing@globex.example' };
-    assert.deepEqual(await flow.run(context(config, { payload: { type: 'payment.failed', amount: 20 } })), { alerted: false });
-    assert.deepEqual(await flow.run(context(config, { payload: { type: 'invoice.paid', amount: 9000 } })), { alerted: false });
-    assert.deepEqual(await flow.run(context(config, { payload: { type: 'payment.failed', amount: 1800, customerName: 'Initrode' } })), { alerted: true });
+    assert.deepEqual(await flow.run(context(config, { payload: { type: 'payment.failed', amount: 20 } })), {
+      alerted: false,
+      summary: 'Ignored: below your minimum of 500 EUR',
+    });
+    assert.deepEqual(await flow.run(context(config, { payload: { type: 'invoice.paid', amount: 9000 } })), {
+      alerted: false,
+      summary: 'Ignored: Invoice paid is not in "Alert on"',
+    });
+    assert.deepEqual(await flow.run(context(config, { payload: { type: 'payment.failed', amount: 1800, customerName: 'Initrode' } })), {
+      alerted: true,
+      summary: 'Alerted billing@globex.example: Payment failed, €1,800.00',
+    });
     assert.match(inbox.list('globex')[0]!.title, /payment\.failed: €1,800\.00 \(Initrode\)/);
   });
 
@@ -133,7 +142,7 @@ describe('demo integrations', () => {
       answer = 404;
       await assert.rejects(flow.run(context(config, { payload })), (e: unknown) => !(e instanceof RetryableError) && /404/.test(String(e)));
       answer = 200;
-      assert.deepEqual(await flow.run(context(config, { payload })), { status: 200 });
+      assert.deepEqual(await flow.run(context(config, { payload })), { status: 200, summary: `Forwarded to ${new URL(targetUrl).host}` });
       const { createHmac } = await import('node:crypto');
       const last = seen.at(-1)!;
       assert.equal(last.body, JSON.stringify(payload));
@@ -149,7 +158,7 @@ describe('demo integrations', () => {
       { channel: 'C002', template: '{{title}}', notifyOn: ['deal.won'], mentionOwner: false },
       { payload: { event: 'ticket.opened', title: 'Printer on fire' } },
     );
-    assert.deepEqual(await flow.run(ctx), { posted: false, reason: 'filtered' });
+    assert.deepEqual(await flow.run(ctx), { posted: false, reason: 'filtered', summary: 'Skipped: Support ticket opened is not in "Notify on"' });
     assert.match(ctx.lines[0]!, /Skipped ticket\.opened/);
   });
 });

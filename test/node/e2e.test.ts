@@ -186,7 +186,7 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
       const p = await openCustomerPage(initech, 'initech');
       await shown(card(p, 'Northwind CRM contact sync').getByText('Available', { exact: true }));
       await p.getByRole('checkbox', { name: 'Active only' }).check();
-      await shown(p.getByText('No integrations match your search.'));
+      await shown(p.getByText('No active integrations yet.'));
       const { instances } = (await apiAs('initech', '/instances')) as { instances: unknown[] };
       assert.deepEqual(instances, []);
     } finally {
@@ -251,7 +251,7 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
         assert.doesNotMatch(p.url(), /plugboard_|state=/, 'the page tidies the address bar');
         await p.getByRole('button', { name: 'Chatwave notifications', exact: true }).click();
         dialog = await shown(p.getByRole('dialog', { name: 'Chatwave notifications' }));
-        await dialog.getByRole('button', { name: 'Configure' }).click();
+        await dialog.getByRole('button', { name: 'Continue setup' }).click();
       } else {
         await popupClosed;
       }
@@ -283,7 +283,7 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
       // Acme's "Try a flow" sends a won deal to the webhook; the flow runs in Globex's executor
       // with a fresh access token and posts to #sales, which the inbox shows.
       await dialog.getByRole('button', { name: 'Close' }).click();
-      const tryIt = await shown(p.getByRole('button', { name: /Send a sample event to chatwave-notifier/ }));
+      const tryIt = await shown(p.getByRole('button', { name: /Send a sample event to Chatwave notifications/ }));
       await tryIt.click();
       await shown(p.getByRole('status').filter({ hasText: 'Accepted (202)' }));
       const inbox = p.getByRole('region', { name: 'Inbox' });

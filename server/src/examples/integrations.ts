@@ -109,6 +109,14 @@ interface ChatwaveConfig {
   mentionOwner: boolean;
 }
 
+/** The Acme CRM events Chatwave can announce, in the customer's words. */
+const CHATWAVE_EVENTS: Record<string, string> = {
+  'deal.won': 'Deal won',
+  'deal.lost': 'Deal lost',
+  'ticket.opened': 'Support ticket opened',
+  'invoice.paid': 'Invoice paid',
+};
+
 const chatwaveConnection = oauth2({
   label: 'Chatwave workspace',
   description: 'Sign in to Chatwave and allow Acme CRM to post to your channels.',
@@ -151,12 +159,7 @@ const chatwave = defineIntegration({
         }),
         notifyOn: field.multiChoice({
           label: 'Notify on',
-          options: [
-            { value: 'deal.won', label: 'Deal won' },
-            { value: 'deal.lost', label: 'Deal lost' },
-            { value: 'ticket.opened', label: 'Support ticket opened' },
-            { value: 'invoice.paid', label: 'Invoice paid' },
-          ],
+          options: Object.entries(CHATWAVE_EVENTS).map(([value, label]) => ({ value, label })),
           min: 1,
           default: ['deal.won'],
         }),
@@ -177,14 +180,16 @@ const chatwave = defineIntegration({
   },
   flows: {
     announce: {
-      description: 'Acme CRM sends each event here; matching ones are posted to the channel.',
-      trigger: webhook(),
+      label: 'Post events to Chatwave',
+      description: 'Each Acme CRM event you chose is posted to your channel.',
+      // Acme CRM itself calls this URL: the customer never needs to see it.
+      trigger: webhook({ label: 'Acme CRM events', description: 'Acme CRM sends deal, ticket and invoice events here.' }),
       async run(ctx: FlowContext<ChatwaveConfig>) {
         const event = record(ctx.payload);
         const type = typeof event.event === 'string' ? event.event : 'deal.won';
         if (!ctx.config.notifyOn.includes(type)) {
           ctx.log.info(`Skipped ${type}: not in "Notify on"`);
-          return { posted: false, reason: 'filtered' };
+          return { posted: false, reason: 'filtered', summary: `Skipped: ${CHATWAVE_EVENTS[type] ?? type} is not in "Notify on"` };
         }
         let text = fillTemplate(ctx.config.template, { event: type, ...event });
         if (ctx.config.mentionOwner && typeof event.owner === 'string') text += ` @${event.owner}`;
@@ -197,7 +202,7 @@ const chatwave = defineIntegration({
         });
         const posted = record(await expectOk(res, 'Chatwave post'));
         ctx.log.info(`Posted to #${String(posted.channelName ?? ctx.config.channel)}: ${text}`);
-        return { posted: true, messageId: posted.id };
+        return { posted: true, messageId: posted.id, summary: `Posted to #${String(posted.channelName ?? ctx.config.channel)}` };
       },
     },
   },
@@ -219,7 +224,7 @@ const northwind = defineIntegration({
   description: 'Keep contacts in step between Acme CRM and Northwind CRM, in one or both directions.',
   overview:
     'Sync contacts, with the fields you choose, between Acme CRM and your Northwind CRM account. ' +
-    'New and changed contacts are picked up every 15 minutes.\n\n' +
+    'New and changed contacts are picked up at the interval you choose.\n\n' +
     'You need your Northwind account id and an API key with the contacts:read and contacts:write permissions ' +
     '(Northwind → Settings → API keys).',
   category: 'CRM',
@@ -273,8 +278,10 @@ const northwind = defineIntegration({
   ],
   flows: {
     syncContacts: {
-      description: 'Every 15 minutes: fetch changed contacts and apply the mapping.',
-      trigger: schedule('*/15 * * * *'),
+      label: 'Sync contacts',
+      description: 'Fetches new and changed Northwind contacts and applies your field mapping.',
+      // Every 15 minutes until the customer picks their own interval on the Sync page.
+      trigger: schedule('*/15 * * * *', { intervalField: 'intervalMinutes' }),
       async run(ctx: FlowContext<NorthwindConfig>) {
         const key = apiKeyOf(ctx.connections, 'northwind', 'apiKey');
         const account = apiKeyOf(ctx.connections, 'northwind', 'accountId');
@@ -292,7 +299,7 @@ const northwind = defineIntegration({
           body: mapped.map((c) => `${String(c.firstName ?? '')} ${String(c.lastName ?? '')} <${String(c.email ?? '')}>`).join('\n'),
           data: mapped,
         });
-        return { synced: mapped.length };
+        return { synced: mapped.length, summary: `Synced ${mapped.length} ${mapped.length === 1 ? 'contact' : 'contacts'}` };
       },
     },
   },
@@ -338,8 +345,10 @@ const forwarder = defineIntegration({
   ],
   flows: {
     forward: {
-      description: 'Receives a signed webhook and forwards its body to the target URL.',
-      trigger: webhook({ signed: true }),
+      label: 'Forward events',
+      description: 'Each Acme CRM event is forwarded, unchanged, to your target URL.',
+      // Acme CRM calls this URL (signed); the customer only gives the target.
+      trigger: webhook({ signed: true, label: 'Acme CRM events', description: 'Acme CRM sends its events here, signed.' }),
       async run(ctx: FlowContext<ForwarderConfig>) {
         const body = typeof ctx.payload === 'string' ? ctx.payload : JSON.stringify(ctx.payload ?? null);
         const headers: Record<string, string> = {
@@ -357,8 +366,9 @@ const forwarder = defineIntegration({
           throw new Error(`Target answered ${res.status} after ${ctx.attempt} attempts`);
         }
         if (!res.ok) throw new Error(`Target answered ${res.status}: check the target URL`);
-        ctx.log.info(`Forwarded ${body.length} bytes to ${new URL(ctx.config.targetUrl).host} (${res.status})`);
-        return { status: res.status };
+        const host = new URL(ctx.config.targetUrl).host;
+        ctx.log.info(`Forwarded ${body.length} bytes to ${host} (${res.status})`);
+        return { status: res.status, summary: `Forwarded to ${host}` };
       },
     },
   },
@@ -442,9 +452,10 @@ const gridsheet = defineIntegration({
   },
   flows: {
     dailyExport: {
-      description: 'Daily at 06:00 (UTC unless the schedule says otherwise): append yesterday’s deals.',
+      label: 'Daily export',
+      description: 'Appends yesterday’s closed deals to your sheet.',
       // The SDK schedule carries one time zone per flow; the customer's choice is echoed in the rows.
-      trigger: schedule('0 6 * * *', { timezone: 'UTC' }),
+      trigger: schedule('0 6 * * *', { timezone: 'UTC', label: 'Every day at 06:00 UTC' }),
       async run(ctx: FlowContext<GridsheetConfig>) {
         const key = apiKeyOf(ctx.connections, 'gridsheet', 'apiKey');
         const deals = [
@@ -461,7 +472,7 @@ const gridsheet = defineIntegration({
         });
         await expectOk(res, 'Gridsheet append');
         ctx.log.info(`Appended ${rows.length} rows to ${ctx.config.sheet}`);
-        return { rows: rows.length };
+        return { rows: rows.length, summary: `Added ${rows.length} ${rows.length === 1 ? 'row' : 'rows'} to your sheet` };
       },
     },
   },
@@ -476,6 +487,14 @@ interface LedgerlyConfig {
   recipients: string;
   notes?: string;
 }
+
+/** Ledgerly's payment events, in the customer's words. */
+const LEDGERLY_EVENTS: Record<string, string> = {
+  'payment.failed': 'Payment failed',
+  'invoice.paid': 'Invoice paid',
+  'subscription.canceled': 'Subscription canceled',
+  'dispute.opened': 'Dispute opened',
+};
 
 const ledgerly = defineIntegration({
   key: 'ledgerly-billing-alerts',
@@ -500,12 +519,7 @@ const ledgerly = defineIntegration({
       fields: {
         events: field.multiChoice({
           label: 'Alert on',
-          options: [
-            { value: 'payment.failed', label: 'Payment failed' },
-            { value: 'invoice.paid', label: 'Invoice paid' },
-            { value: 'subscription.canceled', label: 'Subscription canceled' },
-            { value: 'dispute.opened', label: 'Dispute opened' },
-          ],
+          options: Object.entries(LEDGERLY_EVENTS).map(([value, label]) => ({ value, label })),
           min: 1,
           default: ['payment.failed', 'dispute.opened'],
         }),
@@ -518,19 +532,26 @@ const ledgerly = defineIntegration({
   ],
   flows: {
     paymentEvent: {
-      description: 'Ledgerly calls this webhook for each payment event.',
-      trigger: webhook({ signed: true }),
+      label: 'Billing alerts',
+      description: 'Payment events above your threshold become alerts in Acme CRM.',
+      // The customer gives this URL to Ledgerly: it is theirs to see and copy.
+      trigger: webhook({
+        signed: true,
+        customerFacing: true,
+        label: 'Ledgerly payment events',
+        description: 'In Ledgerly → Developers → Webhooks, add this URL and a signing secret made here.',
+      }),
       async run(ctx: FlowContext<LedgerlyConfig>) {
         const event = record(ctx.payload);
         const type = String(event.type ?? '');
         const amount = Number(event.amount ?? 0);
         if (!ctx.config.events.includes(type)) {
           ctx.log.info(`Ignored ${type || 'an event without a type'}`);
-          return { alerted: false };
+          return { alerted: false, summary: `Ignored: ${LEDGERLY_EVENTS[type] ?? 'an event'} is not in "Alert on"` };
         }
         if (amount < ctx.config.minimumAmount) {
           ctx.log.info(`Ignored ${type} of ${amount} ${ctx.config.currency}: below ${ctx.config.minimumAmount}`);
-          return { alerted: false };
+          return { alerted: false, summary: `Ignored: below your minimum of ${ctx.config.minimumAmount} ${ctx.config.currency}` };
         }
         const amountText = new Intl.NumberFormat('en', { style: 'currency', currency: ctx.config.currency }).format(amount);
         await postToInbox(ctx, {
@@ -540,7 +561,7 @@ const ledgerly = defineIntegration({
           data: event,
         });
         ctx.log.warn(`Alerted ${ctx.config.recipients} about ${type} of ${amountText}`);
-        return { alerted: true };
+        return { alerted: true, summary: `Alerted ${ctx.config.recipients}: ${LEDGERLY_EVENTS[type] ?? type}, ${amountText}` };
       },
     },
   },

@@ -33,6 +33,17 @@ export function latestTick(cron: string, timezone: string, now: Date): Date | un
   }
 }
 
+/**
+ * The latest tick of a schedule whose interval the customer configured (`intervalField`: whole
+ * minutes, counted from midnight UTC); undefined when the instance has no such value (cron applies).
+ */
+export function intervalTick(field: string | undefined, config: Record<string, unknown>, now: Date): Date | undefined {
+  const minutes = field === undefined ? undefined : config[field];
+  if (typeof minutes !== 'number' || !Number.isInteger(minutes) || minutes < 1) return undefined;
+  const every = minutes * 60_000;
+  return new Date(Math.floor(now.getTime() / every) * every);
+}
+
 export function createScheduler(options: { store: Store; integrations: IntegrationIndex; runtime: Runtime; intervalMs?: number; logger?: Logger }): Scheduler {
   const { store, integrations, runtime, logger } = options;
   const intervalMs = options.intervalMs ?? 10_000;
@@ -53,7 +64,7 @@ export function createScheduler(options: { store: Store; integrations: Integrati
       if (!integration) continue;
       for (const [flow, def] of Object.entries(integration.flows)) {
         if (def.trigger.type !== 'schedule') continue;
-        const due = latestTick(def.trigger.cron, def.trigger.timezone, now);
+        const due = intervalTick(def.trigger.intervalField, instance.config, now) ?? latestTick(def.trigger.cron, def.trigger.timezone, now);
         if (!due) {
           const key = `${integration.key}/${flow}`;
           if (!warned.has(key)) logger?.error({ integration: integration.key, flow, cron: def.trigger.cron }, 'schedule does not parse; flow never fires');

@@ -26,7 +26,21 @@ export type WebhookVerifier = (input: WebhookVerifierInput) => boolean | { id?: 
  */
 export type WebhookTrigger = Extract<FlowTrigger, { type: 'webhook' }> & { verify?: WebhookVerifier };
 
-export interface WebhookOptions {
+/** Words the customer reads about a trigger (the dialog and the runs show them, never the flow's key). */
+export interface TriggerWords {
+  /** Short name, e.g. "Ledgerly payment events". */
+  label?: string;
+  /** One sentence: who calls it, or when it runs. */
+  description?: string;
+}
+
+export interface WebhookOptions extends TriggerWords {
+  /**
+   * The customer gives this URL to a third party (e.g. pastes it into Ledgerly's webhook settings):
+   * the dialog shows it, with its signing secret. Default false: the vendor's own product calls it,
+   * and the customer never sees it.
+   */
+  customerFacing?: boolean;
   /** Callers sign each request the Standard Webhooks way (`webhook-id`, `webhook-timestamp`, `webhook-signature`) with the flow's secret. */
   signed?: boolean;
   /** The old name of `signed` (kept so existing integrations keep working): the same scheme. */
@@ -41,12 +55,33 @@ export interface WebhookOptions {
  */
 export function webhook(o: WebhookOptions = {}): WebhookTrigger {
   const signed = Boolean(o.signed || o.hmac || o.verify);
-  return o.verify ? { type: 'webhook', hmac: signed, verify: o.verify } : { type: 'webhook', hmac: signed };
+  return {
+    type: 'webhook',
+    hmac: signed,
+    ...(o.customerFacing ? { customerFacing: true } : {}),
+    ...words(o),
+    ...(o.verify ? { verify: o.verify } : {}),
+  };
+}
+
+export interface ScheduleOptions extends TriggerWords {
+  /** IANA name, default UTC. */
+  timezone?: string;
+  /**
+   * A config field of whole minutes (e.g. a `field.number({ integer: true, min: 15 })`): when an
+   * instance has a value there, the flow runs every that many minutes (counted from midnight UTC)
+   * instead of on `cron`, and the dialog says so ("Every 30 minutes").
+   */
+  intervalField?: string;
 }
 
 /** Five-field cron (`m h dom mon dow`), in `timezone` (IANA name, default UTC). */
-export function schedule(cron: string, o: { timezone?: string } = {}): ScheduleTrigger {
-  return { type: 'schedule', cron, timezone: o.timezone ?? 'UTC' };
+export function schedule(cron: string, o: ScheduleOptions = {}): ScheduleTrigger {
+  return { type: 'schedule', cron, timezone: o.timezone ?? 'UTC', ...(o.intervalField ? { intervalField: o.intervalField } : {}), ...words(o) };
+}
+
+function words(o: TriggerWords): TriggerWords {
+  return { ...(o.label !== undefined ? { label: o.label } : {}), ...(o.description !== undefined ? { description: o.description } : {}) };
 }
 
 export interface FlowLogger {
@@ -73,9 +108,16 @@ export interface FlowContext<Config = Record<string, unknown>> {
 }
 
 export interface FlowDefinition<Config = Record<string, unknown>> {
+  /** What the customer reads for this flow, e.g. "Sync contacts" (default: the flow's key in words). */
+  label?: string;
+  /** One sentence for the customer: what the flow does. */
   description?: string;
   trigger: Trigger;
-  /** May return a value or a promise of one (the summary is stored with the execution). */
+  /**
+   * May return a value or a promise of one (stored with the execution). The runs list shows a
+   * returned string, or a returned object's `summary` string, as the run's summary in words;
+   * the rest is behind its "Details".
+   */
   run(ctx: FlowContext<Config>): unknown;
 }
 

@@ -18,6 +18,8 @@ export {
   type Trigger,
   type WebhookTrigger,
   type WebhookOptions,
+  type ScheduleOptions,
+  type TriggerWords,
   type WebhookVerifier,
   type WebhookVerifierInput,
   type ScheduleTrigger,

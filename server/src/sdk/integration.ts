@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import type { ConfigPage, ConnectionSpec, DataSourceOption, FlowSpec, IntegrationDetail } from 'plugboard/protocol';
-import { FieldHint } from 'plugboard/protocol';
+import type { ConfigPage, ConnectionSpec, DataSourceOption, FlowSpec, FlowTrigger, IntegrationDetail } from 'plugboard/protocol';
+import { FieldHint, keyInWords } from 'plugboard/protocol';
 import type { ConnectionCredentials, ConnectionDefinition } from './connections.js';
-import type { FlowDefinition } from './flows.js';
+import type { FlowDefinition, Trigger } from './flows.js';
 
 export interface ConfigPageDefinition {
   title: string;
@@ -64,6 +64,18 @@ function pageSchema(fields: z.ZodRawShape): Record<string, unknown> {
   return json;
 }
 
+/** A trigger as the browser sees it: a webhook's verifier stays on the server. */
+function wireTrigger(t: Trigger): FlowTrigger {
+  if (t.type === 'schedule') return { ...t };
+  return {
+    type: 'webhook',
+    hmac: t.hmac,
+    ...(t.customerFacing ? { customerFacing: true } : {}),
+    ...(t.label !== undefined ? { label: t.label } : {}),
+    ...(t.description !== undefined ? { description: t.description } : {}),
+  };
+}
+
 /** A copy with no prototype: a name from a URL ("constructor", "__proto__") finds only what was declared. */
 function ownRecord<T>(from: Record<string, T> | undefined): Record<string, T> {
   return Object.assign(Object.create(null) as Record<string, T>, from);
@@ -97,6 +109,10 @@ export function defineIntegration(def: IntegrationDefinition): Integration {
     }
   }
   const configSchema = z.object(shape);
+  for (const [name, f] of Object.entries(flows)) {
+    const field = f.trigger.type === 'schedule' ? f.trigger.intervalField : undefined;
+    if (field !== undefined && !Object.hasOwn(shape, field)) throw new Error(`${def.key}: flow "${name}" takes its interval from unknown field "${field}"`);
+  }
 
   const described: Omit<IntegrationDetail, 'instance'> = {
     key: def.key,
@@ -117,8 +133,9 @@ export function defineIntegration(def: IntegrationDefinition): Integration {
     dataSources: Object.keys(dataSources),
     flows: Object.entries(flows).map(([name, f]): FlowSpec => ({
       name,
+      label: f.label ?? keyInWords(name),
       description: f.description,
-      trigger: f.trigger.type === 'webhook' ? { type: 'webhook', hmac: f.trigger.hmac } : { ...f.trigger },
+      trigger: wireTrigger(f.trigger),
     })),
   };
 

@@ -64,7 +64,7 @@ export class PlugApiElement extends PlugElement {
     const own = this.translations;
     const shared = this.contextTranslations;
     const merged = own && shared ? { ...shared, ...own } : (own ?? shared);
-    return format(merged, key, vars);
+    return format(merged, key, vars, this.locale);
   }
 
   /** Language for Intl formatting: the element's `lang`, the nearest ancestor's, or the page's. */

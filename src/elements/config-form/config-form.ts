@@ -21,7 +21,8 @@ const differs = (a: unknown, b: unknown): boolean => JSON.stringify(a) !== JSON.
  *
  * Form-associated as a whole: inside a host `<form>` it contributes every field under its own
  * name (FormData) and its validity, anchored on the first invalid input. The inputs themselves
- * are native elements in the shadow root, so native constraint messages are used.
+ * are native elements in the shadow root; every message is the form's own (`form.*` strings,
+ * translatable), never the browser's.
  *
  * Use: set `schema` (one `configPages[i].schema` of the integration detail), `value` (the
  * instance's config), `secretsSet`, and `loadOptions` (calls the data-source route). Read
@@ -144,8 +145,12 @@ export class PlugConfigForm extends PlugElement {
     return this.#specs.fields;
   }
 
+  #locale(): string | undefined {
+    return (this.closest('[lang]') as HTMLElement | null)?.lang || document.documentElement.lang || undefined;
+  }
+
   #t(key: StringKey, vars?: Record<string, string | number>): string {
-    return format(this.translations, key, vars);
+    return format(this.translations, key, vars, this.#locale());
   }
 
   #rawOf(f: FieldSpec): RawValue {
@@ -226,13 +231,32 @@ export class PlugConfigForm extends PlugElement {
     return '';
   }
 
-  #validationMessage(f: FieldSpec): string {
+  /**
+   * Our message for what the field's input fails (its constraints come from the field spec):
+   * never the browser's own text, which is neither ours nor translatable.
+   */
+  #constraintMessage(f: FieldSpec, v: ValidityState): string {
+    const number = (n: number | undefined): string => new Intl.NumberFormat(this.#locale()).format(n ?? 0);
+    if (v.valueMissing) return this.#t('form.missing');
+    if (v.badInput) return this.#t('form.number');
+    if (v.typeMismatch) return this.#t(f.kind === 'email' ? 'form.email' : 'form.url');
+    if (v.patternMismatch) return f.placeholder ? this.#t('form.patternExample', { example: f.placeholder }) : this.#t('form.pattern');
+    if (v.tooShort) return this.#t('form.minLength', { count: f.minLength ?? 0 });
+    if (v.tooLong) return this.#t('form.maxLength', { count: f.maxLength ?? 0 });
+    if (v.rangeUnderflow) return this.#t('form.min', { min: number(f.min) });
+    if (v.rangeOverflow) return this.#t('form.max', { max: number(f.max) });
+    if (v.stepMismatch) return this.#t('form.integer');
+    return v.valid ? '' : this.#t('form.invalid');
+  }
+
+  /** The field's message: its own rules first, then its input's constraints. Leaves it on the input, so a host form's validation shows ours too. */
+  #validationMessage(f: FieldSpec, anchor = this.#anchor(f)): string {
     const custom = this.#customMessage(f);
-    if (custom) return custom;
-    const anchor = this.#anchor(f);
-    if (!anchor) return '';
+    if (!anchor) return custom;
     anchor.setCustomValidity('');
-    return anchor.validationMessage;
+    const message = custom || this.#constraintMessage(f, anchor.validity);
+    anchor.setCustomValidity(message);
+    return message;
   }
 
   #visibleError(f: FieldSpec, server: Map<string, string[]>): string {
@@ -243,12 +267,12 @@ export class PlugConfigForm extends PlugElement {
 
   /** Puts custom messages on the anchors and reports the first invalid field to the host form. */
   #syncValidity(): HTMLElement | undefined {
-    let first: { anchor: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement } | undefined;
+    let first: { anchor: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement; message: string } | undefined;
     for (const f of this.#fields()) {
       const anchor = this.#anchor(f);
       if (!anchor) continue;
-      anchor.setCustomValidity(this.#customMessage(f));
-      if (!first && !anchor.validity.valid) first = { anchor };
+      const message = this.#validationMessage(f, anchor);
+      if (!first && !anchor.validity.valid) first = { anchor, message };
     }
     if (!first) {
       this.#internals.setValidity({});
@@ -270,7 +294,8 @@ export class PlugConfigForm extends PlugElement {
     ] as const) {
       if (v[k]) flags[k] = true;
     }
-    this.#internals.setValidity(flags, first.anchor.validationMessage, first.anchor);
+    // Ours, not the anchor's validationMessage: a disabled input (the form is busy) reports none.
+    this.#internals.setValidity(flags, first.message || this.#t('form.invalid'), first.anchor);
     return first.anchor;
   }
 

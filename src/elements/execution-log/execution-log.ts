@@ -1,7 +1,8 @@
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import type { PlugClient } from '../../client/index.js';
-import type { ExecutionDetail, ExecutionLogLine, ExecutionStatus, ExecutionSummary } from '../../protocol/index.js';
+import type { ExecutionDetail, ExecutionLogLine, ExecutionStatus, ExecutionSummary, FlowSpec } from '../../protocol/index.js';
+import { keyInWords, resultInWords } from '../../protocol/words.js';
 import { PlugApiElement } from '../base/api-element.js';
 import { badgeStyles } from '../instance-status/status-badge.js';
 import { buttonStyles } from '../marketplace/marketplace.styles.js';
@@ -48,6 +49,8 @@ function domId(executionId: string): string {
  * @csspart toggle - The button that expands or collapses a run.
  * @csspart status - A run's status badge (also `status-<status>`, e.g. `status-failed`).
  * @csspart log - The expanded part of a run: error, result and log lines.
+ * @csspart summary - A run's result in words (what the flow returned as its `summary`).
+ * @csspart details - The disclosure with a run's raw result.
  * @csspart error - A failed run's error text.
  * @csspart truncated - The marker shown when later log lines were not kept.
  * @csspart button - Retry and "load older" buttons.
@@ -90,6 +93,12 @@ export class PlugExecutionLog extends PlugApiElement {
 
   /** Milliseconds between live refreshes while the page is visible; 0 turns them off. */
   @property({ attribute: 'poll-interval', type: Number }) accessor pollInterval = 5000;
+
+  /**
+   * The integration's flows (`flows` of its detail): runs are titled with their labels. Without
+   * them a run's flow key is put in words ("syncContacts" → "Sync contacts").
+   */
+  @property({ attribute: false }) accessor flows: FlowSpec[] | undefined;
 
   /** Runs per page (1 to 100). */
   @property({ attribute: 'page-size', type: Number }) accessor pageSize = 20;
@@ -199,8 +208,8 @@ export class PlugExecutionLog extends PlugApiElement {
     // Runs already shown below keep the cursor that comes after them.
     this.nextCursor = below.length > 0 ? this.nextCursor : cursor;
     const news: string[] = [];
-    if (added.length > 0) news.push(added.length === 1 ? this.t('executions.newOne') : this.t('executions.new', { count: added.length }));
-    for (const e of finished) news.push(this.t('executions.finished', { flow: e.flow, status: this.t(`executions.status.${e.status}`) }));
+    if (added.length > 0) news.push(this.t('executions.new', { count: added.length }));
+    for (const e of finished) news.push(this.t('executions.finished', { flow: this.#flowLabel(e.flow), status: this.t(`executions.status.${e.status}`) }));
     if (news.length > 0) this.#announce(news.join('. '));
   }
 
@@ -343,6 +352,11 @@ export class PlugExecutionLog extends PlugApiElement {
     return html`<span part="status status-${status}" class="badge" data-status=${status}>${this.t(`executions.status.${status}`)}</span>`;
   }
 
+  /** What the customer calls a flow: its label, never its key. */
+  #flowLabel(flow: string): string {
+    return this.flows?.find((f) => f.name === flow)?.label ?? keyInWords(flow);
+  }
+
   #renderLine(line: ExecutionLogLine): TemplateResult {
     return html`<li class="line" data-level=${line.level}>
       <span class="level">${this.t(`executions.level.${line.level}`)}</span>
@@ -373,9 +387,16 @@ export class PlugExecutionLog extends PlugApiElement {
       }
       ${log.detail.logsTruncated ? html`<p part="truncated" class="truncated">${this.t('executions.truncated')}</p>` : nothing}`;
     }
-    return html`<div part="log" class="log" id=${domId(execution.id)} role="region" aria-label=${this.t('executions.logs', { flow: execution.flow })}>
+    return html`<div part="log" class="log" id=${domId(execution.id)} role="region" aria-label=${this.t('executions.logs', { flow: this.#flowLabel(execution.flow) })}>
       ${error ? html`<p part="error" class="error-text">${this.t('executions.errorText', { error })}</p>` : nothing}
-      ${result ? html`<p class="muted">${this.t('executions.result', { result })}</p>` : nothing}
+      ${
+        result
+          ? html`<details part="details" class="details">
+            <summary>${this.t('executions.details')}</summary>
+            <pre>${result}</pre>
+          </details>`
+          : nothing
+      }
       <p class="muted">
         ${this.t('executions.queuedAt', { time: this.#formatAbsolute(execution.queuedAt) })}${
           execution.startedAt ? html` · ${this.t('executions.started', { time: this.#formatAbsolute(execution.startedAt) })}` : nothing
@@ -389,6 +410,7 @@ export class PlugExecutionLog extends PlugApiElement {
     const open = this.expanded.has(execution.id);
     const at = execution.startedAt ?? execution.queuedAt;
     const when = this.t(execution.startedAt ? 'executions.started' : 'executions.queuedAt', { time: this.#formatRelative(at) });
+    const summary = resultInWords(execution.resultSummary);
     return html`<li part="item" class="item" data-id=${execution.id} data-status=${execution.status}>
       <button
         part="toggle"
@@ -399,9 +421,10 @@ export class PlugExecutionLog extends PlugApiElement {
         @click=${() => this.#toggle(execution)}
       >
         <span class="chevron" aria-hidden="true"></span>
-        <span class="flow">${execution.flow}</span>
+        <span class="flow">${this.#flowLabel(execution.flow)}</span>
         ${this.#renderBadge(execution.status)}
         <span class="meta">
+          ${summary ? html`<span part="summary" class="summary">${summary}</span>` : nothing}
           <span>${this.t(`executions.trigger.${execution.trigger}`)}</span>
           <time datetime=${at} title=${this.#formatAbsolute(at)}>${when}</time>
           ${

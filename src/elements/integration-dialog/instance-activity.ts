@@ -1,6 +1,6 @@
 import { css, html, nothing, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import type { PlugClient } from '../../client/index.js';
-import type { Instance, WebhookEndpoint } from '../../protocol/index.js';
+import type { FlowSpec, Instance, WebhookEndpoint } from '../../protocol/index.js';
 import '../execution-log/define.js';
 import type { StringKey, Translations } from '../i18n.js';
 
@@ -8,6 +8,8 @@ import type { StringKey, Translations } from '../i18n.js';
 export interface InstanceActivityContext {
   client: PlugClient;
   instance: Instance;
+  /** The integration's flows: the runs are titled with their labels. */
+  flows: FlowSpec[];
   t: (key: StringKey, vars?: Record<string, string | number>) => string;
   translations: Translations | undefined;
   /** The dialog's `theme` and language, handed down (neither crosses the shadow root by itself). */
@@ -19,7 +21,7 @@ export interface InstanceActivityContext {
   failed: (action: string, error: unknown) => void;
 }
 
-const LOG_PARTS = 'filter, list, item, toggle, status, log, error, truncated, button';
+const LOG_PARTS = 'filter, list, item, toggle, status, summary, log, details, error, truncated, button';
 
 /**
  * The dialog's view of a running instance: its webhook URLs (with copy buttons, and a signing
@@ -84,14 +86,22 @@ export class InstanceActivity {
 
   #renderWebhook(ctx: InstanceActivityContext, hook: WebhookEndpoint, index: number): TemplateResult {
     const secret = this.#secrets.get(hook.flow);
+    const label = hook.label;
     return html`<li class="webhook">
-      ${this.#renderCopyRow(ctx, `webhook-url-${index}`, ctx.t('webhooks.url', { flow: hook.flow }), hook.url)}
+      ${this.#renderCopyRow(ctx, `webhook-url-${index}`, label ? ctx.t('webhooks.url', { flow: label }) : ctx.t('webhooks.urlPlain'), hook.url)}
+      ${hook.description ? html`<p class="muted">${hook.description}</p>` : nothing}
       ${
         hook.hmac
           ? html`<p class="muted">${ctx.t('webhooks.signed')}</p>
             ${
               secret
-                ? html`${this.#renderCopyRow(ctx, `webhook-secret-${index}`, ctx.t('webhooks.secret', { flow: hook.flow }), secret, { secret: hook.flow })}
+                ? html`${this.#renderCopyRow(
+                    ctx,
+                    `webhook-secret-${index}`,
+                    label ? ctx.t('webhooks.secret', { flow: label }) : ctx.t('webhooks.secretPlain'),
+                    secret,
+                    { secret: hook.flow },
+                  )}
                   <p class="notice">${ctx.t('webhooks.secretOnce')}</p>`
                 : nothing
             }
@@ -113,7 +123,8 @@ export class InstanceActivity {
       this.#secrets.clear();
       this.#secretsOf = instance.id;
     }
-    const hooks = instance.webhooks ?? [];
+    // Only URLs the customer gives to a third party: the ones the vendor's product calls are not theirs to see.
+    const hooks = (instance.webhooks ?? []).filter((hook) => hook.customerFacing === true);
     return html`${
       hooks.length > 0
         ? html`<section aria-labelledby="webhooks-heading">
@@ -129,6 +140,7 @@ export class InstanceActivity {
         <plug-execution-log
           exportparts=${LOG_PARTS}
           .client=${ctx.client}
+          .flows=${ctx.flows}
           .translations=${ctx.translations}
           instance-id=${instance.id}
           theme=${ctx.theme ?? nothing}

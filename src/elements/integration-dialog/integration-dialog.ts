@@ -30,10 +30,12 @@ function deepFocusables(root: ParentNode): HTMLElement[] {
  * @customElement plug-integration-dialog
  * @summary One integration: what it does and needs, then the setup wizard (connections, one
  * step per config page), and the instance's actions: save, activate, pause/resume, delete.
+ * Nothing typed is lost: "Next" saves the page as a draft, and the wizard reopens where the
+ * customer stopped (the step left in this tab, else the first with something missing).
  * A modal dialog (focus trapped, Escape closes) or, with `mode="inline"`, a panel in the page (Escape with focus inside closes it too).
  *
- * @event {CustomEvent<InstanceEventDetail>} plug-instance-created - Setup started: an instance exists.
- * @event {CustomEvent<InstanceEventDetail>} plug-config-saved - The configuration was saved.
+ * @event {CustomEvent<InstanceEventDetail>} plug-instance-created - The customer's first save (credentials, a sign-in, "Next" or "Save") created the instance; "Set up" alone creates nothing.
+ * @event {CustomEvent<InstanceEventDetail>} plug-config-saved - The configuration was saved: by "Save", or as a draft by "Next" as the customer leaves a page.
  * @event {CustomEvent<InstanceEventDetail>} plug-instance-activated - The instance was activated (or resumed).
  * @event {CustomEvent<InstanceEventDetail>} plug-instance-paused - The instance was paused.
  * @event {CustomEvent<InstanceDeletedDetail>} plug-instance-deleted - The instance was deleted.

@@ -11,9 +11,9 @@ import { InstanceActivity } from './instance-activity.js';
 import { InstanceHistory } from './instance-history.js';
 import { NO_VALUES, renderConnections } from './setup-connections.js';
 import { renderOverview } from './setup-overview.js';
-import type { SetupSection } from './setup-section.js';
+import { fieldsOf, type SetupSection } from './setup-section.js';
 import { SetupToast } from './setup-toast.js';
-import { onPage, relative, renderWizard, withPage, wizardSteps, type Step } from './setup-wizard.js';
+import { onPage, relative, rememberStep, renderWizard, resumeStep, sameConfig, withPage, wizardSteps, type Step } from './setup-wizard.js';
 
 type View = 'overview' | 'wizard' | 'confirm-delete';
 
@@ -48,6 +48,8 @@ export interface SetupChrome {
 export class PlugIntegrationSetup extends PlugApiElement {
   /** Idempotency key of the create in flight, reused if the customer clicks again. */
   #createKey: string | undefined;
+  /** The create in flight: a credential save and an OAuth start at once make one instance. */
+  #creating: Promise<Instance> | undefined;
   /** Webhook URLs and runs of a running instance (see instance-activity.ts). */
   #activity = new InstanceActivity(this);
   /** Who changed the instance, what and when (see instance-history.ts). */
@@ -149,21 +151,33 @@ export class PlugIntegrationSetup extends PlugApiElement {
     return wizardSteps(detail, this.t('dialog.connections'));
   }
 
-  #start = (): Promise<void> =>
-    this.#act('create-instance', async (client) => {
-      if (!this.instance) {
-        this.#createKey ??= crypto.randomUUID();
-        const created = await client.createInstance(this.integrationKey!, this.#createKey);
-        this.#createKey = undefined;
-        this.#setInstance(created);
-        this.emit('plug-instance-created', { detail: { instance: created } });
-        this.#confirm(this.t('dialog.created'));
-      }
-      this.view = 'wizard';
-      this.step = 0;
-      await this.updateComplete;
-      this.#focus('h3[tabindex]');
-    });
+  /**
+   * "Set up", "Continue setup", "Configure": opens the wizard where the customer stopped. Creates
+   * nothing: the instance is made by the first save (see #ensureInstance).
+   */
+  #start = async (): Promise<void> => {
+    const detail = this.loaded?.detail;
+    this.alert = '';
+    this.view = 'wizard';
+    this.step = detail && this.instance ? resumeStep(this.#steps(detail), this.instance) : 0;
+    await this.updateComplete;
+    this.#focus('h3[tabindex]');
+  };
+
+  /** The instance, created on the first save ("Next", credentials, a sign-in); the draft keeps what was typed. */
+  #ensureInstance(client: PlugClient): Promise<Instance> {
+    if (this.instance) return Promise.resolve(this.instance);
+    this.#creating ??= (async () => {
+      this.#createKey ??= crypto.randomUUID();
+      const created = await client.createInstance(this.integrationKey!, this.#createKey);
+      this.#createKey = undefined;
+      this.instance = created;
+      rememberStep(created.id, this.step);
+      this.emit('plug-instance-created', { detail: { instance: created } });
+      return created;
+    })().finally(() => (this.#creating = undefined));
+    return this.#creating;
+  }
 
   /** Copies the visible page's values into the draft. Returns false when the form is invalid. */
   #collectPage(report: boolean): boolean {
@@ -176,12 +190,22 @@ export class PlugIntegrationSetup extends PlugApiElement {
 
   async #goTo(step: number): Promise<void> {
     this.step = step;
+    if (this.instance) rememberStep(this.instance.id, step);
     await this.updateComplete;
     this.#focus('h3[tabindex]');
   }
 
-  #next = (): void => {
-    if (this.#collectPage(true)) void this.#goTo(this.step + 1);
+  /** "Next": a config page is saved as a draft as the customer leaves it, so closing midway loses nothing. */
+  #next = (detail: IntegrationDetail): Promise<void> => {
+    if (!this.#collectPage(true)) return Promise.resolve();
+    const next = this.step + 1;
+    if (this.#steps(detail)[this.step]?.kind !== 'page') return this.#goTo(next);
+    return this.#act('save-draft', async (client) => {
+      if (this.instance && sameConfig(this.draft, this.instance.config) && !this.#typedSecret(detail)) return this.#goTo(next);
+      if (!(await this.#write(client, detail))) return;
+      this.#confirm(this.t('dialog.draftSaved'));
+      await this.#goTo(next);
+    });
   };
 
   #back = (): void => {
@@ -189,27 +213,43 @@ export class PlugIntegrationSetup extends PlugApiElement {
     void this.#goTo(this.step - 1);
   };
 
+  /** A secret typed on some page and not saved yet (the server never sends secrets back, so the draft has it only then). */
+  #typedSecret(detail: IntegrationDetail): boolean {
+    return detail.configPages.some((page) =>
+      fieldsOf(page.schema).some((name) => {
+        const prop = (page.schema.properties as Record<string, Record<string, unknown>> | undefined)?.[name];
+        return prop?.['x-plug-kind'] === 'secret' && typeof this.draft[name] === 'string' && this.draft[name] !== '';
+      }),
+    );
+  }
+
+  /** Saves the draft (creating the instance first if needed). Undefined when the server refused fields: they are shown. */
+  async #write(client: PlugClient, detail: IntegrationDetail): Promise<Instance | undefined> {
+    const current = await this.#ensureInstance(client);
+    try {
+      const saved = await client.saveConfig(current.id, this.draft, current.version);
+      this.#setInstance(saved);
+      this.fieldErrors = [];
+      this.emit('plug-config-saved', { detail: { instance: saved } });
+      return saved;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 422 && error.errors.length > 0) {
+        await this.#showFieldErrors(detail, relative(error.errors, 'config'));
+        this.reportError('save-config', error);
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
   #save = (detail: IntegrationDetail): Promise<void> => {
     if (!this.#collectPage(true)) return Promise.resolve();
     return this.#act('save-config', async (client) => {
-      const current = this.instance!;
-      try {
-        const saved = await client.saveConfig(current.id, this.draft, current.version);
-        this.#setInstance(saved);
-        this.fieldErrors = [];
-        this.emit('plug-config-saved', { detail: { instance: saved } });
-        this.view = 'overview';
-        this.#confirm(this.t('dialog.saved'));
-        await this.updateComplete;
-        this.chrome?.focusTop();
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 422 && error.errors.length > 0) {
-          await this.#showFieldErrors(detail, relative(error.errors, 'config'));
-          this.reportError('save-config', error);
-          return;
-        }
-        throw error;
-      }
+      if (!(await this.#write(client, detail))) return;
+      this.view = 'overview';
+      this.#confirm(this.t('dialog.saved'));
+      await this.updateComplete;
+      this.chrome?.focusTop();
     });
   };
 
@@ -233,7 +273,8 @@ export class PlugIntegrationSetup extends PlugApiElement {
       const form = this.renderRoot.querySelector<PlugConfigForm>(`plug-config-form[data-connection="${CSS.escape(spec.name)}"]`);
       if (!form?.reportValidity()) return;
       try {
-        const updated = await client.putCredentials(this.instance!.id, spec.name, form.value);
+        const target = await this.#ensureInstance(client);
+        const updated = await client.putCredentials(target.id, spec.name, form.value);
         this.instance = { ...updated };
         // The key is stored: take it out of the page (the field now says "Set — type to replace").
         form.value = NO_VALUES;
@@ -354,6 +395,7 @@ export class PlugIntegrationSetup extends PlugApiElement {
           ? this.#activity.render({
               ...section,
               instance,
+              flows: section.detail.flows,
               theme: this.theme,
               lang: this.locale,
               announce: (text) => this.#announce(text),
@@ -367,7 +409,7 @@ export class PlugIntegrationSetup extends PlugApiElement {
     });
   }
 
-  #renderWizard(section: SetupSection, instance: Instance): TemplateResult {
+  #renderWizard(section: SetupSection): TemplateResult {
     const steps = this.#steps(section.detail);
     if (steps.length === 0) return this.#renderOverview(section);
     return renderWizard({
@@ -380,15 +422,15 @@ export class PlugIntegrationSetup extends PlugApiElement {
       connections: () =>
         renderConnections({
           ...section,
-          instance,
           credentialErrors: this.credentialErrors,
+          ensureInstance: () => this.#ensureInstance(section.client),
           saveCredentials: (spec) => void this.#saveCredentials(spec),
           changed: (next) => (this.instance = next),
           failed: (error) => this.#fail('connect', error),
         }),
       toOverview: () => (this.view = 'overview'),
       back: this.#back,
-      next: this.#next,
+      next: () => void this.#next(section.detail),
       save: () => void this.#save(section.detail),
     });
   }
@@ -400,8 +442,8 @@ export class PlugIntegrationSetup extends PlugApiElement {
     const body =
       view === 'confirm-delete' && instance
         ? renderDeleteConfirmation({ ...section, keep: () => (this.view = 'overview'), remove: this.#delete })
-        : view === 'wizard' && instance
-          ? this.#renderWizard(section, instance)
+        : view === 'wizard'
+          ? this.#renderWizard(section)
           : this.#renderOverview(section);
     return html`
       <p class="muted">${detail.category} · ${renderStatusBadge(status, this.t(badgeLabelKey(status)))}</p>

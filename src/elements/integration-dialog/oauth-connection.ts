@@ -1,13 +1,15 @@
-import { html, type TemplateResult } from 'lit';
+import { html, nothing, type TemplateResult } from 'lit';
 import type { PlugClient } from '../../client/index.js';
-import type { ConnectEventDetail, ConnectionSpec, ConnectionState, Instance } from '../../protocol/index.js';
+import type { AuthorizeBody, AuthorizeResponse, ConnectEventDetail, ConnectionSpec, ConnectionState, Instance } from '../../protocol/index.js';
 import '../connect-button/define.js';
 import type { StringKey, Translations } from '../i18n.js';
 
 /** What the dialog hands to the renderer of an OAuth-style connection. */
 export interface OAuthConnectionContext {
   client: PlugClient;
-  instance: Instance;
+  /** Undefined until the first save: the sign-in creates it (`ensureInstance`). */
+  instance: Instance | undefined;
+  ensureInstance: () => Promise<Instance>;
   spec: ConnectionSpec;
   state: ConnectionState | undefined;
   disabled: boolean;
@@ -28,13 +30,16 @@ export interface OAuthConnectionContext {
 export function renderOAuthConnection(ctx: OAuthConnectionContext): TemplateResult {
   const onConnect = (event: CustomEvent<ConnectEventDetail>): void => {
     if (event.detail.instance) ctx.changed(event.detail.instance);
-    else void ctx.client.instance(ctx.instance.id).then(ctx.changed, ctx.failed);
+    else void ctx.client.instance(event.detail.instanceId).then(ctx.changed, ctx.failed);
   };
+  // The authorize request goes through here so that a sign-in before any save creates the instance first.
+  const authorize = async (body: AuthorizeBody): Promise<AuthorizeResponse> => ctx.client.authorize((await ctx.ensureInstance()).id, ctx.spec.name, body);
   return html`<plug-connect-button
     compact
     exportparts="button, connect-button, disconnect-button, cancel-button, message"
     .client=${ctx.client}
-    instance-id=${ctx.instance.id}
+    instance-id=${ctx.instance?.id ?? nothing}
+    .authorize=${authorize}
     connection=${ctx.spec.name}
     label=${ctx.spec.label}
     .status=${ctx.state?.status ?? 'missing'}

@@ -3,12 +3,17 @@ import type { ConnectionSpec, FieldError, Instance } from '../../protocol/index.
 import { renderOAuthConnection } from './oauth-connection.js';
 import { FORM_PARTS, fieldsOf, type SetupSection } from './setup-section.js';
 
-/** The value of an API-key form: always empty, a stored key is never sent back (the field says "Set"). */
+/**
+ * The value an API-key form goes back to once its key is stored (a stored key is never sent
+ * back: the field says "Set"). Not bound in the template: Lit sets an object binding again on
+ * every render, which would wipe what the customer is typing whenever the dialog re-renders.
+ */
 export const NO_VALUES: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 /** What the setup hands to the connections step. */
 export interface ConnectionsContext extends SetupSection {
-  instance: Instance;
+  /** Creates the instance on the first save of a credential or the first sign-in (setup alone creates nothing). */
+  ensureInstance: () => Promise<Instance>;
   /** The server's refusal of the last credentials saved, per connection name. */
   credentialErrors: Record<string, FieldError[]>;
   saveCredentials: (spec: ConnectionSpec) => void;
@@ -24,7 +29,7 @@ export interface ConnectionsContext extends SetupSection {
 export function renderConnections(ctx: ConnectionsContext): TemplateResult[] {
   const { instance, t } = ctx;
   return ctx.detail.connections.map((spec) => {
-    const st = instance.connections.find((c) => c.name === spec.name);
+    const st = instance?.connections.find((c) => c.name === spec.name);
     const status = st?.status ?? 'missing';
     const errors = ctx.credentialErrors[spec.name] ?? [];
     return html`<div class="connection" role="group" aria-labelledby="conn-${spec.name}">
@@ -41,7 +46,6 @@ export function renderConnections(ctx: ConnectionsContext): TemplateResult[] {
               exportparts=${FORM_PARTS}
               data-connection=${spec.name}
               .schema=${spec.schema ?? { type: 'object', properties: {} }}
-              .value=${NO_VALUES}
               .secretsSet=${status === 'connected' ? fieldsOf(spec.schema) : []}
               .errors=${errors}
               .translations=${ctx.translations}
@@ -55,6 +59,7 @@ export function renderConnections(ctx: ConnectionsContext): TemplateResult[] {
           : renderOAuthConnection({
               client: ctx.client,
               instance,
+              ensureInstance: ctx.ensureInstance,
               spec,
               state: st,
               disabled: ctx.busy,

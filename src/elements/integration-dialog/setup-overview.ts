@@ -1,6 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
-import type { FieldError } from '../../protocol/index.js';
-import type { SetupSection } from './setup-section.js';
+import type { FieldError, FlowSpec } from '../../protocol/index.js';
+import { keyInWords } from '../../protocol/words.js';
+import { fieldsOf, type SetupSection } from './setup-section.js';
 
 /** What the setup hands to its overview. */
 export interface OverviewContext extends SetupSection {
@@ -15,6 +16,23 @@ export interface OverviewContext extends SetupSection {
   activate: () => Promise<void> | void;
   pause: () => Promise<void> | void;
   confirmDelete: () => Promise<void> | void;
+}
+
+/**
+ * When a scheduled flow runs, in words: the interval the customer configured (or the field's
+ * default before they have), else the trigger's own label.
+ */
+function scheduleText(ctx: OverviewContext, flow: FlowSpec): string | undefined {
+  const trigger = flow.trigger;
+  if (trigger.type !== 'schedule') return trigger.label;
+  const field = trigger.intervalField;
+  if (field) {
+    const page = ctx.detail.configPages.find((p) => fieldsOf(p.schema).includes(field));
+    const fallback = (page?.schema.properties as Record<string, { default?: unknown }> | undefined)?.[field]?.default;
+    const minutes = ctx.instance?.config[field] ?? fallback;
+    if (typeof minutes === 'number' && Number.isInteger(minutes) && minutes > 0) return ctx.t('dialog.everyMinutes', { count: minutes });
+  }
+  return trigger.label;
 }
 
 /** @internal What the integration does and needs, the instance's state, and its actions. */
@@ -39,6 +57,22 @@ export function renderOverview(ctx: OverviewContext): TemplateResult {
       }
       ${instance?.status === 'error' && instance.statusReason ? html`<p class="notice">${instance.statusReason}</p>` : nothing}
     </section>
+    ${
+      detail.flows.length > 0
+        ? html`<section aria-labelledby="does-heading">
+          <h3 id="does-heading">${t('dialog.does')}</h3>
+          <ul class="needs">
+            ${detail.flows.map((flow) => {
+              const when = scheduleText(ctx, flow);
+              return html`<li>
+                <strong>${flow.label ?? keyInWords(flow.name)}</strong>${flow.description ? html`: ${flow.description}` : nothing}
+                ${when ? html`<span class="muted">(${when})</span>` : nothing}
+              </li>`;
+            })}
+          </ul>
+        </section>`
+        : nothing
+    }
     <section aria-labelledby="needs-heading">
       <h3 id="needs-heading">${t('dialog.needs')}</h3>
       ${
@@ -75,7 +109,9 @@ export function renderOverview(ctx: OverviewContext): TemplateResult {
                 ? html`<button part="button" class="button" type="button" ?disabled=${busy} @click=${ctx.pause}>${t('dialog.pause')}</button>`
                 : nothing
             }
-            <button part="button" class="button" type="button" ?disabled=${busy} @click=${ctx.start}>${t('dialog.configure')}</button>
+            <button part="button" class="button" type="button" ?disabled=${busy} @click=${ctx.start}>
+              ${t(instance.status === 'draft' ? 'dialog.continue' : 'dialog.configure')}
+            </button>
             ${
               canActivate
                 ? html`<button part="button" class="button primary" type="button" ?disabled=${busy} @click=${ctx.activate}>

@@ -1,5 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
-import type { ConfigPage, FieldError, IntegrationDetail } from '../../protocol/index.js';
+// Lit sets an object binding again on every render: only a new draft may replace what the customer is typing.
+import { guard } from 'lit/directives/guard.js';
+import type { ConfigPage, FieldError, Instance, IntegrationDetail } from '../../protocol/index.js';
 import type { LoadOptions } from '../config-form/config-form.js';
 import { FORM_PARTS, fieldsOf, type SetupSection } from './setup-section.js';
 
@@ -29,6 +31,45 @@ export function wizardSteps(detail: IntegrationDetail, connectionsTitle: string)
   if (detail.connections.length > 0) steps.push({ kind: 'connections', title: connectionsTitle });
   detail.configPages.forEach((page, index) => steps.push({ kind: 'page', title: page.title, page, index }));
   return steps;
+}
+
+/** Equal configs, whatever the order of their keys. */
+export function sameConfig(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const sorted = (o: Record<string, unknown>) =>
+    JSON.stringify(
+      Object.keys(o)
+        .sort()
+        .map((k) => [k, o[k]]),
+    );
+  return sorted(a) === sorted(b);
+}
+
+const STEP_KEY = 'plugboard:setup-step:';
+
+/** Remembers the step a customer reached for an instance (this tab only), so the wizard reopens there. */
+export function rememberStep(instanceId: string, step: number): void {
+  try {
+    sessionStorage.setItem(STEP_KEY + instanceId, String(step));
+  } catch {
+    // Storage refused (a sandboxed frame, privacy settings): the wizard falls back to what is missing.
+  }
+}
+
+/** Where the wizard reopens: the step the customer left in this tab, else the first step with something missing. */
+export function resumeStep(steps: Step[], instance: Instance): number {
+  let stored: number | undefined;
+  try {
+    const raw = sessionStorage.getItem(STEP_KEY + instance.id);
+    stored = raw === null ? undefined : Number(raw);
+  } catch {
+    stored = undefined;
+  }
+  if (stored !== undefined && Number.isInteger(stored) && stored >= 0 && stored < steps.length) return stored;
+  const missing = relative(instance.blockers, 'config');
+  const first = steps.findIndex((s) =>
+    s.kind === 'connections' ? instance.blockers.some((b) => b.path.startsWith('connections.')) : missing.some((b) => onPage(s, b)),
+  );
+  return Math.max(first, 0);
 }
 
 /** What the setup hands to the wizard. */
@@ -73,7 +114,7 @@ export function renderWizard(ctx: WizardContext): TemplateResult {
               exportparts=${FORM_PARTS}
               data-page=${step.index}
               .schema=${step.page.schema}
-              .value=${ctx.draft}
+              .value=${guard([ctx.draft], () => ctx.draft)}
               .secretsSet=${ctx.instance?.secretsSet ?? []}
               .errors=${pageErrors}
               .loadOptions=${ctx.loadOptions}

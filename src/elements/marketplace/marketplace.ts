@@ -187,7 +187,6 @@ export class PlugMarketplace extends PlugApiElement {
   #renderToolbar(entries: Entry[] | undefined, visible: number) {
     const categories = entries ? [...new Set(entries.map((e) => e.summary.category))].sort((a, b) => a.localeCompare(b, this.locale)) : [];
     const heading = this.heading ?? this.t('marketplace.title');
-    const count = new Intl.NumberFormat(this.locale).format(visible);
     return html`
       <div part="toolbar" class="toolbar">
         ${heading ? html`<h2 id="heading" aria-level=${ariaLevel(clampLevel(this.headingLevel, 2), 2)}>${heading}</h2>` : nothing}
@@ -218,7 +217,7 @@ export class PlugMarketplace extends PlugApiElement {
           />
           ${this.t('marketplace.activeOnly')}
         </label>
-        <span class="count" role="status">${entries ? this.t('marketplace.count', { count }) : ''}</span>
+        <span class="count" role="status">${entries ? this.t('marketplace.count', { count: visible }) : ''}</span>
       </div>
     `;
   }
@@ -254,9 +253,17 @@ export class PlugMarketplace extends PlugApiElement {
               )}
             </ul>
             ${shown.length < matches.length ? html`<div class="more"></div>` : nothing}
-            ${matches.length === 0 ? html`<div part="message" class="message">${this.t('marketplace.empty')}</div>` : nothing}
+            ${matches.length === 0 ? html`<div part="message" class="message">${this.#emptyText(needle)}</div>` : nothing}
           `;
     return { body, visible: matches.length };
+  }
+
+  /** Why nothing is shown, in the terms of the filters in use (a search, a category, "Active only"). */
+  #emptyText(needle: string): string {
+    if (needle !== '') return this.t('marketplace.empty');
+    const category = this.category;
+    if (this.activeOnly) return category ? this.t('marketplace.emptyActiveCategory', { category }) : this.t('marketplace.emptyActive');
+    return this.t('marketplace.emptyCategory', { category });
   }
 
   #renderDetail() {
