@@ -136,13 +136,19 @@ async function refreshTryList() {
   let instances = [];
   const names = new Map();
   try {
-    const [mine, catalog] = await Promise.all([api('/instances'), api('/integrations')]);
-    instances = mine.instances;
-    for (const i of catalog.integrations) names.set(i.key, i.name);
+    ({ instances } = await api('/instances'));
   } catch {
     return;
   }
   const items = instances.filter((i) => i.status === 'active').flatMap((i) => (i.webhooks ?? []).map((hook) => ({ instance: i, hook })));
+  // The integrations' names, for the buttons (only when there is something to send).
+  if (items.length > 0) {
+    try {
+      for (const i of (await api('/integrations')).integrations) names.set(i.key, i.name);
+    } catch {
+      // Without the catalog the buttons still work, with a plainer text.
+    }
+  }
   list.replaceChildren(
     ...items.map(({ instance, hook }) => {
       const li = document.createElement('li');

@@ -72,6 +72,27 @@ describe('nothing typed is lost', () => {
     expect(error).to.equal('Use this format: nw-123456.');
     expect(fake.count('PUT', '/instances/inst-1/connections/northwind')).to.equal(0);
   });
+
+  it('"Next" from the connections saves credentials typed but not saved, and stays when they are refused', async () => {
+    fake.on('PUT', '/instances/inst-1/connections/northwind', () => {
+      current = instance({ integrationKey: 'northwind', connections: [{ name: 'northwind', kind: 'apiKey', status: 'connected' }] });
+      return json(current);
+    });
+    const el = await openDialog();
+    button(el, 'Set up').click();
+    await step(el, 'Connections');
+    await type(el, 'accountId', 'nope');
+    await type(el, 'apiKey', 'demo_12345678');
+    button(el, 'Next').click();
+    await el.updateComplete;
+    expect(root(el).querySelector('#step-heading')!.textContent!.trim()).to.equal('Connections');
+    expect(input(el, 'accountId').value).to.equal('nope');
+    await type(el, 'accountId', 'nw-123456');
+    button(el, 'Next').click();
+    await step(el, 'Channel');
+    const put = fake.calls.find((c) => c.method === 'PUT')!;
+    expect(put.body).to.deep.equal({ values: { accountId: 'nw-123456', apiKey: 'demo_12345678' } });
+  });
 });
 
 describe('validation messages are ours', () => {

@@ -199,7 +199,15 @@ export class PlugIntegrationSetup extends PlugApiElement {
   #next = (detail: IntegrationDetail): Promise<void> => {
     if (!this.#collectPage(true)) return Promise.resolve();
     const next = this.step + 1;
-    if (this.#steps(detail)[this.step]?.kind !== 'page') return this.#goTo(next);
+    if (this.#steps(detail)[this.step]?.kind !== 'page') {
+      // Leaving the connections: credentials typed but not yet saved are saved, not dropped.
+      const typed = detail.connections.filter((spec) => spec.kind === 'apiKey' && Object.keys(this.#credentialForm(spec)?.value ?? {}).length > 0);
+      if (typed.length === 0) return this.#goTo(next);
+      return this.#act('save-credentials', async (client) => {
+        for (const spec of typed) if (!(await this.#storeCredentials(client, spec))) return;
+        await this.#goTo(next);
+      });
+    }
     return this.#act('save-draft', async (client) => {
       if (this.instance && sameConfig(this.draft, this.instance.config) && !this.#typedSecret(detail)) return this.#goTo(next);
       if (!(await this.#write(client, detail))) return;
@@ -268,28 +276,38 @@ export class PlugIntegrationSetup extends PlugApiElement {
     }
   }
 
+  #credentialForm(spec: ConnectionSpec): PlugConfigForm | null {
+    return this.renderRoot.querySelector<PlugConfigForm>(`plug-config-form[data-connection="${CSS.escape(spec.name)}"]`);
+  }
+
   #saveCredentials = (spec: ConnectionSpec): Promise<void> =>
     this.#act('save-credentials', async (client) => {
-      const form = this.renderRoot.querySelector<PlugConfigForm>(`plug-config-form[data-connection="${CSS.escape(spec.name)}"]`);
-      if (!form?.reportValidity()) return;
-      try {
-        const target = await this.#ensureInstance(client);
-        const updated = await client.putCredentials(target.id, spec.name, form.value);
-        this.instance = { ...updated };
-        // The key is stored: take it out of the page (the field now says "Set — type to replace").
-        form.value = NO_VALUES;
-        this.credentialErrors = { ...this.credentialErrors, [spec.name]: [] };
-        this.#confirm(this.t('connection.saved'));
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 422 && error.errors.length > 0) {
-          this.credentialErrors = { ...this.credentialErrors, [spec.name]: relative(error.errors, 'values') };
-          this.#announce(this.t('dialog.fieldErrors', { count: error.errors.length }));
-          this.reportError('save-credentials', error);
-          return;
-        }
-        throw error;
-      }
+      await this.#storeCredentials(client, spec);
     });
+
+  /** Stores what was typed for an API-key connection. False when the form or the server refused it (messages on the fields). */
+  async #storeCredentials(client: PlugClient, spec: ConnectionSpec): Promise<boolean> {
+    const form = this.#credentialForm(spec);
+    if (!form?.reportValidity()) return false;
+    try {
+      const target = await this.#ensureInstance(client);
+      const updated = await client.putCredentials(target.id, spec.name, form.value);
+      this.instance = { ...updated };
+      // The key is stored: take it out of the page (the field now says "Set — type to replace").
+      form.value = NO_VALUES;
+      this.credentialErrors = { ...this.credentialErrors, [spec.name]: [] };
+      this.#confirm(this.t('connection.saved'));
+      return true;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 422 && error.errors.length > 0) {
+        this.credentialErrors = { ...this.credentialErrors, [spec.name]: relative(error.errors, 'values') };
+        this.#announce(this.t('dialog.fieldErrors', { count: error.errors.length }));
+        this.reportError('save-credentials', error);
+        return false;
+      }
+      throw error;
+    }
+  }
 
   #activate = (): Promise<void> =>
     this.#act('activate', async (client) => {
