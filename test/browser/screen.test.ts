@@ -147,7 +147,7 @@ describe('screens and color schemes', () => {
     it('keeps the dialog readable in the dark (axe color-contrast)', async () => {
       document.documentElement.style.colorScheme = 'dark';
       const el = await dialog();
-      button(el, 'Configure').click();
+      button(el, 'Continue setup').click();
       await waitUntil(() => el.shadowRoot!.querySelector('#step-heading'), 'wizard');
       await expect(el).to.be.accessible();
     });
@@ -155,7 +155,7 @@ describe('screens and color schemes', () => {
 
   it('names each step of the wizard in its stepper', async () => {
     const el = await dialog();
-    button(el, 'Configure').click();
+    button(el, 'Continue setup').click();
     await waitUntil(() => el.shadowRoot!.querySelector('#step-heading'), 'wizard');
     const steps = [...part(el, 'progress').querySelectorAll('li')];
     expect(steps.map((li) => li.querySelector('.step-title')?.textContent?.trim() ?? '')).to.deep.equal(['Connections', 'Channel', 'Message']);
