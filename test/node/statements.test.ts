@@ -8,11 +8,13 @@ import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { Webhook } from 'standardwebhooks';
 import { allMigrations } from '../../server/src/migrations.js';
 import { ExecutionStore } from '../../server/src/runtime/executions.js';
 import { createPgBossQueue } from '../../server/src/runtime/pgboss-queue.js';
 import type { ExecutionPhases } from '../../server/src/runtime/runner.js';
 import { runtimeDb } from '../../server/src/runtime/schema.js';
+import { WebhookEndpoints } from '../../server/src/runtime/webhooks.js';
 import { openStore, type Store } from '../../server/src/store/index.js';
 import { createHarness, eventually, newSchema, PG_URL, type Harness } from './runtime.harness.js';
 
@@ -145,6 +147,41 @@ describe('caches across processes (PostgreSQL)', { skip: !PG_URL && 'PLUGBOARD_T
     assert.equal((await h.store.ensureCustomer('cache-rename')).name, 'Old name');
     await other.ensureCustomer('cache-rename', 'New name');
     await eventually(async () => (await h.store.ensureCustomer('cache-rename')).name === 'New name', 10_000, 'the new name');
+  });
+
+  test("a signing secret rotated through another store is checked at once (the endpoint's cached row is dropped)", async () => {
+    const { customer, instance, hookUrl } = await h.activeInstance('cache-secret');
+    const url = await hookUrl('signed');
+    // No secret yet: refused, and the endpoint (without a secret) is now in memory.
+    assert.equal((await post(url)).status, 401);
+    const endpoints = new WebhookEndpoints(runtimeDb(other.db), other.cache, h.cipher, 'http://127.0.0.1:1');
+    const secret = await endpoints.rotateSecret({ id: instance.id, customerId: customer.id }, h.services.integrations.get('recorder')!, 'signed');
+    const signed = () => {
+      const id = `msg_${Math.random().toString(36).slice(2)}`;
+      const at = new Date();
+      return h.app.request(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': id,
+          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+          'webhook-signature': new Webhook(secret!).sign(id, at, '{}'),
+        },
+        body: '{}',
+      });
+    };
+    await eventually(async () => (await signed()).status === 202, 10_000, 'the delivery signed with the new secret to be accepted');
+  });
+
+  test('an erased customer: its webhooks answer 404 at once, in the erasing process too', async () => {
+    const { customer, hookUrl } = await h.activeInstance('cache-erased');
+    const url = await hookUrl('record');
+    assert.equal((await post(url)).status, 202);
+    assert.equal((await other.ensureCustomer('cache-erased')).id, customer.id); // in the other process's memory too
+    await h.services.erasure.erase(customer.id, 'vendor:test');
+    assert.equal((await post(url)).status, 404);
+    assert.notEqual((await h.store.ensureCustomer('cache-erased')).id, customer.id, 'a new customer, not the erased one from memory');
+    await eventually(async () => (await other.ensureCustomer('cache-erased')).id !== customer.id, 10_000, 'the other process to forget the erased customer');
   });
 
   test('after the LISTEN connection is lost, nothing stale is served (notifications may have been missed)', async () => {
