@@ -201,7 +201,8 @@ function setUpEventLog() {
 // Set through the CSSOM (style.setProperty), which a `style-src 'self'` CSP allows; only
 // inline <style> and style="" attributes in markup would need 'unsafe-inline'.
 const LOOKS = {
-  default: { theme: 'light', dark: false, tokens: {} },
+  // No theme: the marketplace follows this page's color-scheme (light or dark with the system).
+  default: { theme: undefined, dark: false, tokens: {} },
   acme: {
     theme: 'light',
     dark: false,
@@ -254,13 +255,15 @@ function applyLook(name) {
   if (!stage || !marketplace) return;
   for (const token of ALL_TOKENS) marketplace.style.removeProperty(token);
   for (const [token, value] of Object.entries(look.tokens)) marketplace.style.setProperty(token, value);
-  marketplace.setAttribute('theme', look.theme);
+  if (look.theme) marketplace.setAttribute('theme', look.theme);
+  else marketplace.removeAttribute('theme');
   stage.className = `theme-stage look-${name}${look.dark ? ' is-dark' : ''}`;
   if (cssText) {
     const lines = Object.entries(look.tokens).map(([t, v]) => `  ${t}: ${v};`);
+    const tag = look.theme ? `<plug-marketplace theme="${look.theme}">` : '<plug-marketplace>';
     cssText.textContent = lines.length
-      ? `plug-marketplace {\n${lines.join('\n')}\n}\n<plug-marketplace theme="${look.theme}">`
-      : `/* no overrides: Plugboard's own tokens */\n<plug-marketplace theme="${look.theme}">`;
+      ? `plug-marketplace {\n${lines.join('\n')}\n}\n${tag}`
+      : `/* no overrides: Plugboard's own tokens, light or dark as the page is */\n${tag}`;
   }
 }
 

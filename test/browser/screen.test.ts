@@ -4,6 +4,8 @@
 import { expect, fixture, html, waitUntil } from '@open-wc/testing';
 import { emulateMedia, setViewport } from '@web/test-runner-commands';
 import '../../src/elements/config-form/define.js';
+import '../../src/elements/execution-log/define.js';
+import type { PlugExecutionLog } from '../../src/elements/execution-log/execution-log.js';
 import type { PlugConfigForm } from '../../src/elements/config-form/config-form.js';
 import type { PlugIntegrationCard } from '../../src/elements/integration-card/integration-card.js';
 import '../../src/elements/integration-dialog/define.js';
@@ -151,6 +153,45 @@ describe('screens and color schemes', () => {
       await waitUntil(() => el.shadowRoot!.querySelector('#step-heading'), 'wizard');
       await expect(el).to.be.accessible();
     });
+  });
+
+  it('keeps errors, logs and muted text readable in the dark (axe color-contrast)', async () => {
+    document.documentElement.style.colorScheme = 'dark';
+    document.documentElement.style.background = 'Canvas';
+    const at = new Date().toISOString();
+    const failedRun = {
+      id: 'ex-1',
+      instanceId: 'inst-1',
+      flow: 'notify',
+      status: 'failed',
+      trigger: 'schedule',
+      attempt: 2,
+      queuedAt: at,
+      startedAt: at,
+      endedAt: at,
+      durationMs: 40,
+      error: 'Chatwave answered 503',
+      resultSummary: null,
+    };
+    fake
+      .on('GET', '/instances/inst-1/executions', { executions: [failedRun], nextCursor: null })
+      .on('GET', '/executions/ex-1', { ...failedRun, logs: [{ seq: 1, at, level: 'error', message: 'POST failed: 503' }], logsTruncated: false });
+    const log = await fixture<PlugExecutionLog>(html`<plug-execution-log api=${API} token="t" instance-id="inst-1" poll-interval="0"></plug-execution-log>`);
+    await waitUntil(() => log.shadowRoot!.querySelector('[part~="toggle"]'), 'no runs');
+    log.shadowRoot!.querySelector<HTMLButtonElement>('[part~="toggle"]')!.click();
+    await waitUntil(() => log.shadowRoot!.textContent!.includes('POST failed: 503'), 'no log');
+    await expect(log).to.be.accessible();
+
+    const schema = {
+      type: 'object',
+      properties: { account: { type: 'string', title: 'Account ID', description: 'Looks like nw-123456.', 'x-plug-kind': 'text' } },
+      required: ['account'],
+    };
+    const form = await fixture<PlugConfigForm>(
+      html`<plug-config-form .schema=${schema} .errors=${[{ path: 'account', message: 'Enter an account ID.' }]}></plug-config-form>`,
+    );
+    expect(form.shadowRoot!.textContent).to.contain('Enter an account ID.');
+    await expect(form).to.be.accessible();
   });
 
   it('names each step of the wizard in its stepper', async () => {
