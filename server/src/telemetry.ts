@@ -183,7 +183,8 @@ export async function startTelemetry(options: { serviceName: string; env?: Env }
 
   // The active span follows async calls (request → handler → trigger) through AsyncLocalStorage.
   const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
+  // One per process: a second one (two servers in one test process) keeps the first's.
+  const ownsContext = context.setGlobalContextManager(contextManager);
   const propagator = new W3CTraceContextPropagator();
   const tracer = tracerProvider.getTracer('plugboard');
   const meter = meterProvider.getMeter('plugboard');
@@ -278,7 +279,8 @@ export async function startTelemetry(options: { serviceName: string; env?: Env }
     shutdown() {
       stopping ??= (async () => {
         await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown(), loggerProvider.shutdown()]);
-        context.disable();
+        if (ownsContext) context.disable();
+        else contextManager.disable();
       })();
       return stopping;
     },
