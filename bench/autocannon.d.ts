@@ -29,6 +29,10 @@ declare module 'autocannon' {
       errors: number;
       non2xx: number;
       timeouts: number;
+      '2xx': number;
+      '3xx': number;
+      '4xx': number;
+      '5xx': number;
     }
   }
   function autocannon(opts: autocannon.Options): Promise<autocannon.Result>;

@@ -13,7 +13,8 @@ const files = readdirSync('bench')
 let failed = 0;
 for (const file of files) {
   console.log(`\n=== bench/${file}`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${file}`], { stdio: 'inherit' });
+  // The same flags as this runner (the plugboard-source condition, tsx), so no build is needed.
+  const r = spawnSync(process.execPath, [...process.execArgv, `bench/${file}`], { stdio: 'inherit' });
   if (r.status !== 0) {
     failed++;
     console.log(`(bench/${file} exited with ${r.status})`);

@@ -1,11 +1,10 @@
 // The Hono app: cross-cutting middleware, auth, and every route, the runtime's included when the
 // services have one. Pure: no socket, no process state, so tests drive it with `app.request()`.
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
-import { secureHeaders } from 'hono/secure-headers';
 import { customerAuth, vendorAuth, type TokenVerifier } from './auth.js';
+import { bodyLimit } from './body-limit.js';
+import { cors } from './cors.js';
 import type { BaseEnv, CustomerEnv, Services, VendorEnv } from './env.js';
 import { requestLogger } from './logger.js';
 import { HttpProblem, onNotFound, problemErrorHandler, problemResponse } from './problem.js';
@@ -20,6 +19,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { oauthAuthorizeRoutes, oauthCallbackRoutes } from './routes/oauth.js';
 import { vendorRoutes } from './routes/vendor.js';
 import { httpMetrics } from './runtime/metrics.js';
+import { secureHeaders } from './secure-headers.js';
 
 export type { BaseEnv, CustomerEnv, VendorEnv, Services };
 
@@ -45,22 +45,25 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
 
   // First: the request's span is active in everything below (logs carry its ids, a webhook stores it).
   if (services.telemetry) app.use(services.telemetry.httpSpans());
+  // Every middleware here sets its headers before the handler builds the Response and only reads
+  // it after (status, a header), so @hono/node-server keeps its fast path: a Response from a string
+  // or bytes written at once, no web streams (test/node/http-path.test.ts checks it).
   app.use(requestId());
   if (runtime) app.use(httpMetrics(runtime.metrics));
   app.use(requestLogger(services.logger));
-  // overwrite: false lets a route keep a header it sets on purpose (the OAuth callback page needs
-  // its opener: Cross-Origin-Opener-Policy unsafe-none instead of the default same-origin).
-  app.use(secureHeaders({ overwrite: false }));
-  const origins = new Set(services.allowedOrigins);
+  // A route keeps a header it sets on purpose (the OAuth callback page needs its opener:
+  // Cross-Origin-Opener-Policy unsafe-none instead of the default same-origin).
+  app.use(secureHeaders());
   app.use(
     cors({
-      origin: (origin) => (origins.has(origin) ? origin : null),
+      origins: services.allowedOrigins,
       allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key'],
+      allowHeaders: ['Authorization', 'Content-Type', 'If-Match', 'If-None-Match', 'Idempotency-Key'],
       exposeHeaders: ['ETag', 'Location', 'X-Request-Id', 'WWW-Authenticate', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
       maxAge: 600,
     }),
   );
+  // Only requests that carry a body are looked at (GET, HEAD, OPTIONS and a bodiless DELETE never are).
   app.use(
     bodyLimit({
       maxSize: bodyLimitBytes,

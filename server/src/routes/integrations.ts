@@ -1,41 +1,63 @@
-// The marketplace catalog and integration detail, with this customer's instance merged in.
+// The marketplace catalog and integration detail, with this customer's instance merged in. The
+// JSON is prepared once per integration set (catalog.ts); answers carry a weak ETag (304 to a
+// matching If-None-Match) and go compressed when the client accepts gzip or br.
+import fresh from 'fresh';
+import type { Context } from 'hono';
+import { accepts } from 'hono/accepts';
 import { Hono } from 'hono';
-import type { Catalog, IntegrationDetail, IntegrationSummary } from 'plugboard/protocol';
-import type { Integration } from '../sdk/index.js';
+import { createCatalogAnswers, type CatalogRepresentation, type ContentEncoding } from '../catalog.js';
 import type { CustomerEnv, Services } from '../env.js';
 import { notFound } from '../problem.js';
-import type { InstanceRecord } from '../store/types.js';
 
-function summary(integration: Integration, instance: InstanceRecord | undefined): IntegrationSummary {
-  return {
-    key: integration.key,
-    name: integration.name,
-    description: integration.description,
-    category: integration.category,
-    ...(integration.icon !== undefined ? { icon: integration.icon } : {}),
-    version: integration.version,
-    instance: instance ? { id: instance.id, status: instance.status, updatedAt: instance.updatedAt } : null,
-  };
+/** Smaller bodies go uncompressed: the framing would cost more than it saves. */
+const COMPRESS_MIN_BYTES = 1024;
+const SUPPORTED_ENCODINGS: ContentEncoding[] = ['br', 'gzip'];
+
+// Browsers send a handful of distinct Accept-Encoding values: negotiate each once.
+const negotiated = new Map<string, ContentEncoding | 'identity'>();
+
+function encodingFor(c: Context<CustomerEnv>): ContentEncoding | 'identity' {
+  const header = c.req.header('accept-encoding');
+  if (!header) return 'identity';
+  let encoding = negotiated.get(header);
+  if (encoding === undefined) {
+    encoding = accepts(c, { header: 'Accept-Encoding', supports: SUPPORTED_ENCODINGS, default: 'identity' }) as ContentEncoding | 'identity';
+    if (negotiated.size < 100) negotiated.set(header, encoding);
+  }
+  return encoding;
+}
+
+async function answer(c: Context<CustomerEnv>, representation: CatalogRepresentation): Promise<Response> {
+  // private: the answer is this customer's; no-cache: a browser keeps it but asks again with
+  // If-None-Match, and a 304 costs neither the body nor its serialization.
+  const headers: Record<string, string> = { etag: representation.etag, 'cache-control': 'private, no-cache' };
+  c.header('vary', 'Accept-Encoding', { append: true });
+  const ifNoneMatch = c.req.header('if-none-match');
+  if (ifNoneMatch !== undefined && fresh({ 'if-none-match': ifNoneMatch, 'cache-control': c.req.header('cache-control') }, headers)) {
+    return c.body(null, 304, headers);
+  }
+  const encoding = encodingFor(c);
+  if (encoding !== 'identity' && representation.json.length >= COMPRESS_MIN_BYTES) {
+    const body = await representation.encoded(encoding);
+    return c.body(body, 200, {
+      ...headers,
+      'content-type': 'application/json',
+      'content-encoding': encoding,
+    });
+  }
+  return c.body(representation.json, 200, { ...headers, 'content-type': 'application/json' });
 }
 
 export function integrationRoutes({ integrations }: Pick<Services, 'integrations'>): Hono<CustomerEnv> {
   const app = new Hono<CustomerEnv>();
+  const catalog = createCatalogAnswers(integrations);
 
-  app.get('/integrations', async (c) => {
-    // One query for all of this customer's instances, merged by key.
-    const instances = await c.get('tenant').listInstances();
-    const byKey = new Map(instances.map((i) => [i.integrationKey, i]));
-    const body: Catalog = { integrations: [...integrations.values()].map((i) => summary(i, byKey.get(i.key))) };
-    return c.json(body);
-  });
+  app.get('/integrations', async (c) => answer(c, catalog.list(await c.get('tenant').listInstances())));
 
   app.get('/integrations/:key', async (c) => {
-    const integration = integrations.get(c.req.param('key'));
-    if (!integration) throw notFound(`Integration "${c.req.param('key')}"`);
-    const instances = await c.get('tenant').listInstances();
-    const instance = instances.find((i) => i.integrationKey === integration.key);
-    const body: IntegrationDetail = { ...integration.describe(), ...summary(integration, instance) };
-    return c.json(body);
+    const key = c.req.param('key');
+    if (!integrations.has(key)) throw notFound(`Integration "${key}"`);
+    return answer(c, catalog.detail(key, await c.get('tenant').listInstances())!);
   });
 
   return app;

@@ -1,0 +1,134 @@
+// The marketplace catalog and integration details as they go on the wire. What depends only on the
+// integration set (every summary's and detail's JSON) is serialized once, when the routes are built;
+// a request only merges the customer's instances into it. Each answer has a weak ETag from the
+// integration set's version and those instances' id/status/updatedAt, so a client that has it gets
+// a 304, and its compressed bodies are made once per ETag (kept in a bounded cache), not per request.
+import { hash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
+import type { IntegrationDetail, IntegrationSummary } from 'plugboard/protocol';
+import type { IntegrationIndex } from './integrations.js';
+import type { Integration } from './sdk/index.js';
+import type { InstanceRecord } from './store/types.js';
+
+export type ContentEncoding = 'gzip' | 'br';
+
+/** One answer: its JSON, its ETag, and its compressed bodies once asked for. */
+export interface CatalogRepresentation {
+  readonly etag: string;
+  readonly json: string;
+  /** The JSON compressed with `encoding`, made on the first call and kept with the representation. */
+  encoded(encoding: ContentEncoding): Promise<Uint8Array<ArrayBuffer>>;
+}
+
+export interface CatalogAnswers {
+  /** GET /integrations for a customer with these instances. */
+  list(instances: readonly InstanceRecord[]): CatalogRepresentation;
+  /** GET /integrations/:key; undefined for an unknown key. */
+  detail(key: string, instances: readonly InstanceRecord[]): CatalogRepresentation | undefined;
+}
+
+/** Distinct representations kept (each customer's instance states make one; most share the empty one). */
+const CACHED_REPRESENTATIONS = 2_000;
+
+const compressors: Record<ContentEncoding, (json: string) => Promise<Buffer>> = {
+  gzip: promisify((json: string, done: (error: Error | null, result: Buffer) => void) => gzip(json, done)),
+  // Quality 5: about gzip's speed with a smaller body; the result is cached, so this runs once per ETag.
+  br: promisify((json: string, done: (error: Error | null, result: Buffer) => void) =>
+    brotliCompress(json, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: json.length } }, done),
+  ),
+};
+
+function summaryWithoutInstance(integration: Integration): Omit<IntegrationSummary, 'instance'> {
+  return {
+    key: integration.key,
+    name: integration.name,
+    description: integration.description,
+    category: integration.category,
+    ...(integration.icon !== undefined ? { icon: integration.icon } : {}),
+    version: integration.version,
+  };
+}
+
+/** `{…,"instance":` — the JSON of `fields` with `instance` last, open for the instance's JSON and `}`. */
+function openBeforeInstance(fields: object): string {
+  const closed = JSON.stringify({ ...fields, instance: null });
+  return closed.slice(0, -'null}'.length);
+}
+
+function instanceJson(instance: InstanceRecord | undefined): string {
+  if (!instance) return 'null';
+  const wire: NonNullable<IntegrationSummary['instance']> = { id: instance.id, status: instance.status, updatedAt: instance.updatedAt };
+  return JSON.stringify(wire);
+}
+
+/** What in an instance shows in the catalog: what the ETag is made from. */
+function instanceState(instance: InstanceRecord): string {
+  return `${instance.integrationKey}\u0000${instance.id}\u0000${instance.status}\u0000${instance.updatedAt}`;
+}
+
+export function createCatalogAnswers(integrations: IntegrationIndex): CatalogAnswers {
+  const all = [...integrations.values()];
+  const summaries = new Map(all.map((i) => [i.key, openBeforeInstance(summaryWithoutInstance(i))]));
+  const details = new Map(
+    all.map((i) => {
+      const detail: Omit<IntegrationDetail, 'instance'> = { ...i.describe(), ...summaryWithoutInstance(i) };
+      return [i.key, openBeforeInstance(detail)];
+    }),
+  );
+  // The integration set's version: changes when any integration's wire form does (a new deploy).
+  const setVersion = hash('sha1', JSON.stringify([...summaries, ...details]), 'base64url').slice(0, 12);
+  const cache = new Map<string, CatalogRepresentation>();
+
+  function representation(etag: string, build: () => string): CatalogRepresentation {
+    const hit = cache.get(etag);
+    if (hit) {
+      // Least recently used goes first: a hit moves to the end.
+      cache.delete(etag);
+      cache.set(etag, hit);
+      return hit;
+    }
+    const json = build();
+    const bodies = new Map<ContentEncoding, Promise<Uint8Array<ArrayBuffer>>>();
+    const made: CatalogRepresentation = {
+      etag,
+      json,
+      encoded(encoding) {
+        let body = bodies.get(encoding);
+        if (!body) {
+          body = compressors[encoding](json).then((compressed) => new Uint8Array(compressed)); // an ArrayBuffer of its own
+          bodies.set(encoding, body);
+          body.catch(() => bodies.delete(encoding)); // a failure is not kept
+        }
+        return body;
+      },
+    };
+    if (cache.size >= CACHED_REPRESENTATIONS) cache.delete(cache.keys().next().value!);
+    cache.set(etag, made);
+    return made;
+  }
+
+  const etagOf = (kind: string, state: string) => `W/"${setVersion}-${kind}-${hash('sha1', state, 'base64url').slice(0, 22)}"`;
+
+  return {
+    list(instances) {
+      const byKey = new Map<string, InstanceRecord>();
+      for (const instance of instances) if (summaries.has(instance.integrationKey)) byKey.set(instance.integrationKey, instance);
+      let state = '';
+      for (const i of all) {
+        const instance = byKey.get(i.key);
+        if (instance) state += `${instanceState(instance)}\u0001`;
+      }
+      return representation(etagOf('list', state), () => {
+        const items = all.map((i) => summaries.get(i.key)! + instanceJson(byKey.get(i.key)) + '}');
+        return `{"integrations":[${items.join(',')}]}`;
+      });
+    },
+    detail(key, instances) {
+      const open = details.get(key);
+      if (open === undefined) return undefined;
+      const instance = instances.find((i) => i.integrationKey === key);
+      return representation(etagOf('detail', `${key}\u0001${instance ? instanceState(instance) : ''}`), () => open + instanceJson(instance) + '}');
+    },
+  };
+}
