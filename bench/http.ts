@@ -7,9 +7,11 @@
 // The servers run in a child process (`bench/http.ts serve`), so autocannon does not share
 // their event loop: on 2 cores, one for the load, one for the server under test.
 // BENCH_SECONDS (default 5) per run, BENCH_ROUNDS (default 2) rounds of the read rows;
-// BENCH_CPU_PROF=dir writes the server's CPU profile (node --cpu-prof) there.
+// BENCH_CPU_PROF=dir writes the server's CPU profile (node --cpu-prof) there; BENCH_ONLY=name
+// (raw, hono, catalog, revalidated, gzip, activation) runs that row alone, to profile it.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +26,8 @@ import { generateEncryptionKey, loadConfig, startServer } from '../server/src/in
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ONLY = process.env.BENCH_ONLY;
+const runs = (row: string) => !ONLY || ONLY === row;
 
 interface Figures {
   rps: number;
@@ -32,6 +36,15 @@ interface Figures {
   errors: number;
   /** Server CPU (user + system) per request, µs. */
   cpuUs: number;
+  /** The server's event loop delay during the run (p99 and max), ms: how long it was blocked at a time. */
+  loopP99: number;
+  loopMax: number;
+}
+
+interface ServerSample {
+  cpuUs: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
 const integrations = Array.from({ length: 50 }, (_, i) =>
@@ -86,8 +99,14 @@ if (process.argv[2] === 'serve') {
     engine: server.store.engine,
   };
   process.send!(urls);
-  // The parent asks for the CPU used so far around each run.
-  process.on('message', () => process.send!(process.cpuUsage()));
+  // The parent asks around each run for the CPU used so far and the event loop's delays since the last ask.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
+  process.on('message', () => {
+    const { user, system } = process.cpuUsage();
+    process.send!({ cpuUs: user + system, loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6 });
+    loopDelay.reset();
+  });
   process.on('disconnect', () => {
     raw.close();
     bare.close();
@@ -100,23 +119,29 @@ if (process.argv[2] === 'serve') {
   await measure();
 }
 
-function serverCpu(child: ChildProcess): Promise<number> {
+function serverSample(child: ChildProcess): Promise<ServerSample> {
   return new Promise((resolve) => {
-    child.once('message', (m) => {
-      const u = m as NodeJS.CpuUsage;
-      resolve(u.user + u.system);
-    });
-    child.send('cpu');
+    child.once('message', (m) => resolve(m as ServerSample));
+    child.send('sample');
   });
 }
 
 async function cannon(child: ChildProcess, opts: autocannon.Options, okStatus = '2xx'): Promise<Figures> {
-  const before = await serverCpu(child);
+  const before = await serverSample(child);
   const r = await autocannon({ duration: DURATION, connections: 64, ...opts });
-  const cpu = (await serverCpu(child)) - before;
+  const after = await serverSample(child);
+  const cpu = after.cpuUs - before.cpuUs;
   const total = r['2xx'] + r['3xx'] + r['4xx'] + r['5xx'];
   const ok = okStatus === '3xx' ? r['3xx'] : r['2xx'];
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + total - ok, cpuUs: total ? cpu / total : 0 };
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts + total - ok,
+    cpuUs: total ? cpu / total : 0,
+    loopP99: after.loopDelayP99Ms,
+    loopMax: after.loopDelayMaxMs,
+  };
 }
 
 function show(label: string, f: Figures, raw?: Figures): void {
@@ -124,13 +149,15 @@ function show(label: string, f: Figures, raw?: Figures): void {
     `${label.padEnd(46)} ${f.rps.toFixed(0).padStart(7)} req/s` +
       (raw ? ` ${((f.rps / raw.rps) * 100).toFixed(1).padStart(5)} %` : '        ') +
       `   p50 ${String(f.p50).padStart(3)} ms   p99 ${String(f.p99).padStart(4)} ms   ${f.cpuUs.toFixed(0).padStart(5)} µs CPU/req` +
+      `   loop delay p99 ${f.loopP99.toFixed(1)} ms, max ${f.loopMax.toFixed(1)} ms` +
       (f.errors ? `   (${f.errors} other status/errors)` : ''),
   );
 }
 
 function mean(rows: Figures[]): Figures {
   const avg = (k: keyof Figures) => rows.reduce((s, r) => s + r[k], 0) / rows.length;
-  return { rps: avg('rps'), p50: avg('p50'), p99: Math.max(...rows.map((r) => r.p99)), errors: avg('errors'), cpuUs: avg('cpuUs') };
+  const max = (k: keyof Figures) => Math.max(...rows.map((r) => r[k]));
+  return { rps: avg('rps'), p50: avg('p50'), p99: max('p99'), errors: avg('errors'), cpuUs: avg('cpuUs'), loopP99: max('loopP99'), loopMax: max('loopMax') };
 }
 
 async function measure(): Promise<void> {
@@ -158,7 +185,10 @@ async function measure(): Promise<void> {
   try {
     console.log(
       `node ${process.version}, ${DURATION} s per run, ${ROUNDS} rounds of the read rows interleaved, 64 connections, ` +
-        `autocannon in its own process, ${urls.engine} store; load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+        `autocannon in its own process, ${urls.engine} store; load average ${(await import('node:os'))
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}`,
     );
 
     const headers = { authorization: `Bearer ${await token('acme')}`, origin: 'https://app.bench.test' };
@@ -174,20 +204,25 @@ async function measure(): Promise<void> {
 
     const rows: Record<string, Figures[]> = { raw: [], hono: [], catalog: [], revalidated: [], gzip: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      rows.raw!.push(await cannon(child, { url: urls.raw }));
-      rows.hono!.push(await cannon(child, { url: urls.hono }));
-      rows.catalog!.push(await cannon(child, { url: catalogUrl, headers }));
-      if (etag) rows.revalidated!.push(await cannon(child, { url: catalogUrl, headers: { ...headers, 'if-none-match': etag } }, '3xx'));
-      rows.gzip!.push(await cannon(child, { url: catalogUrl, headers: { ...headers, 'accept-encoding': 'gzip, deflate, br' } }));
+      if (runs('raw')) rows.raw!.push(await cannon(child, { url: urls.raw }));
+      if (runs('hono')) rows.hono!.push(await cannon(child, { url: urls.hono }));
+      if (runs('catalog')) rows.catalog!.push(await cannon(child, { url: catalogUrl, headers }));
+      if (etag && runs('revalidated')) {
+        rows.revalidated!.push(await cannon(child, { url: catalogUrl, headers: { ...headers, 'if-none-match': etag } }, '3xx'));
+      }
+      if (runs('gzip')) rows.gzip!.push(await cannon(child, { url: catalogUrl, headers: { ...headers, 'accept-encoding': 'gzip' } }));
     }
-    const raw = mean(rows.raw!);
+    const raw = rows.raw!.length ? mean(rows.raw!) : undefined;
     console.log('');
-    show('raw node:http hello world', raw, raw);
-    show('bare Hono on @hono/node-server, hello world', mean(rows.hono!), raw);
-    const catalog = mean(rows.catalog!);
-    show('GET /api/v1/integrations, 50 items', catalog, raw);
-    if (rows.revalidated!.length) show('  … with If-None-Match (304)', mean(rows.revalidated!), raw);
-    show('  … with Accept-Encoding: gzip', mean(rows.gzip!), raw);
+    const labels: Record<string, string> = {
+      raw: 'raw node:http hello world',
+      hono: 'bare Hono on @hono/node-server, hello world',
+      catalog: 'GET /api/v1/integrations, 50 items',
+      revalidated: '  … with If-None-Match (304)',
+      gzip: '  … with Accept-Encoding: gzip',
+    };
+    for (const [row, figures] of Object.entries(rows)) if (figures.length) show(labels[row]!, mean(figures), raw);
+    if (!runs('activation')) return;
 
     // Activation: 64 customers, one instance each, toggled active/paused.
     const targets: { id: string; auth: string; active: boolean }[] = [];
@@ -218,7 +253,9 @@ async function measure(): Promise<void> {
     });
     show('POST activate/pause toggle', activation);
 
-    console.log(`\ncatalog / raw throughput: ${((catalog.rps / raw.rps) * 100).toFixed(1)} %  (goal ≥ 50 %)`);
+    if (raw && rows.catalog!.length) {
+      console.log(`\ncatalog / raw throughput: ${((mean(rows.catalog!).rps / raw.rps) * 100).toFixed(1)} %  (goal ≥ 50 %)`);
+    }
     console.log(`activation: ${activation.rps.toFixed(0)} req/s, p99 ${activation.p99} ms  (goal ≥ 3,200 req/s, p99 ≤ 20 ms)`);
   } finally {
     child.disconnect();
