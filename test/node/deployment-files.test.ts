@@ -43,7 +43,9 @@ function variablesRead(): Set<string> {
   return names;
 }
 const KNOWN = variablesRead();
-const unknownVariables = (names: Iterable<string>) => [...names].filter((n) => !KNOWN.has(n) && !n.startsWith('PLUGBOARD_EXECUTOR_ENV_'));
+// PLUGBOARD_EXECUTOR_ENV_<NAME> passes <NAME> to executors; OTEL_* are the OpenTelemetry SDK's own (telemetry.ts).
+const unknownVariables = (names: Iterable<string>) =>
+  [...names].filter((n) => !KNOWN.has(n) && !n.startsWith('PLUGBOARD_EXECUTOR_ENV_') && !n.startsWith('OTEL_'));
 
 /** Milliseconds of a whole-number variable, or its default. */
 const ms = (env: Record<string, string>, name: string, fallback: number) => (env[name] === undefined ? fallback : Number(env[name]));
