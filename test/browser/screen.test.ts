@@ -44,8 +44,17 @@ async function dialog(): Promise<PlugIntegrationDialog> {
 
 function button(el: PlugIntegrationDialog, label: string): HTMLButtonElement {
   const found = [...el.shadowRoot!.querySelectorAll('button')].find((b) => b.textContent!.trim() === label);
-  if (!found) throw new Error(`no button "${label}"`);
+  if (!found)
+    throw new Error(`no button "${label}" among ${[...el.shadowRoot!.querySelectorAll('button')].map((b) => `"${b.textContent!.trim()}"`).join(', ')}`);
   return found;
+}
+
+/** Opens the wizard from the overview, whatever its button says for this instance. */
+async function openWizard(el: PlugIntegrationDialog): Promise<void> {
+  const start = [...el.shadowRoot!.querySelectorAll('button')].find((b) => /^(Set up|Continue setup|Configure)$/.test(b.textContent!.trim()));
+  if (!start) throw new Error('no button opens the wizard');
+  start.click();
+  await waitUntil(() => el.shadowRoot!.querySelector('#step-heading'), 'wizard');
 }
 
 describe('screens and color schemes', () => {
@@ -80,6 +89,17 @@ describe('screens and color schemes', () => {
       const close = button(el, 'Close').getBoundingClientRect();
       expect(close.top).to.be.at.least(0);
       expect(close.height).to.be.at.least(44);
+      for (const b of el.shadowRoot!.querySelectorAll('button')) {
+        expect(b.getBoundingClientRect().height, b.textContent!.trim()).to.be.at.least(44);
+      }
+      // On the wizard's pages too: inputs as well as buttons.
+      await openWizard(el);
+      const form = el.shadowRoot!.querySelector<PlugConfigForm>('plug-config-form');
+      await form?.updateComplete;
+      const controls = [...el.shadowRoot!.querySelectorAll('button'), ...(form?.shadowRoot!.querySelectorAll('input, button') ?? [])];
+      for (const c of controls) {
+        expect(c.getBoundingClientRect().height, c.outerHTML.slice(0, 80)).to.be.at.least(44);
+      }
       await expect(el).to.be.accessible();
     });
 
@@ -149,8 +169,7 @@ describe('screens and color schemes', () => {
     it('keeps the dialog readable in the dark (axe color-contrast)', async () => {
       document.documentElement.style.colorScheme = 'dark';
       const el = await dialog();
-      button(el, 'Continue setup').click();
-      await waitUntil(() => el.shadowRoot!.querySelector('#step-heading'), 'wizard');
+      await openWizard(el);
       await expect(el).to.be.accessible();
     });
   });
@@ -196,14 +215,17 @@ describe('screens and color schemes', () => {
 
   it('names each step of the wizard in its stepper', async () => {
     const el = await dialog();
-    button(el, 'Continue setup').click();
-    await waitUntil(() => el.shadowRoot!.querySelector('#step-heading'), 'wizard');
+    await openWizard(el);
     const steps = [...part(el, 'progress').querySelectorAll('li')];
     expect(steps.map((li) => li.querySelector('.step-title')?.textContent?.trim() ?? '')).to.deep.equal(['Connections', 'Channel', 'Message']);
     for (const li of steps) {
       expect(li.querySelector('.step-title')!.getBoundingClientRect().width, 'the name is shown, not only announced').to.be.greaterThan(20);
     }
-    expect(steps[0]!.getAttribute('aria-current')).to.equal('step');
+    // The wizard reopens where the customer stopped: that step, and only it, is the current one.
+    const heading = el.shadowRoot!.querySelector('#step-heading')!.textContent!.trim();
+    expect(steps.filter((li) => li.getAttribute('aria-current') === 'step').map((li) => li.querySelector('.step-title')!.textContent!.trim())).to.deep.equal([
+      heading,
+    ]);
   });
 
   it('confirms an activation in a polite toast the host can style', async () => {
@@ -215,6 +237,7 @@ describe('screens and color schemes', () => {
       button(el, 'Activate').click();
       await waitUntil(() => part(el, 'toast')?.textContent?.trim() === 'Activated', 'no toast');
       const toast = part(el, 'toast');
+      await waitUntil(() => getComputedStyle(toast).opacity === '1', 'the toast never finished appearing');
       expect(toast.getAttribute('role')).to.equal('status');
       expect(toast.getAttribute('aria-live')).to.equal('polite');
       expect(getComputedStyle(toast).backgroundColor).to.equal('rgb(1, 2, 3)');

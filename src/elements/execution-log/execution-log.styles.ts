@@ -51,6 +51,7 @@ export const executionLogStyles = css`
     gap: var(--_space-xs) var(--_space-s);
     align-items: center;
     width: 100%;
+    min-height: var(--_target);
     padding: var(--_space-s) var(--_space-m);
     border: 0;
     background: transparent;

@@ -177,7 +177,7 @@ export const instanceActivityStyles = css`
   .copy-field input {
     flex: 1;
     min-width: 0;
-    min-height: 2.25rem;
+    min-height: var(--_target);
     box-sizing: border-box;
     padding: 0 var(--_space-s);
     border: 1px solid var(--_color-border);
