@@ -319,7 +319,7 @@ describe('<plug-integration-dialog>', () => {
       await sendKeys({ press: 'Enter' });
       await shown(el, 'Vendor: Paused');
       expect(toggle.getAttribute('aria-expanded')).to.equal('true');
-      expect(text(el)).to.contain('bob: Credentials saved (slack)');
+      expect(text(el)).to.contain('bob: Credentials saved (Slack bot token)');
       const times = [...root(el).querySelectorAll('.history-entry time')].map((t) => t.getAttribute('datetime'));
       expect(times).to.deep.equal(['2025-01-02T09:30:00Z', '2025-01-02T09:30:00Z']);
       await expect(el).to.be.accessible();
@@ -329,7 +329,7 @@ describe('<plug-integration-dialog>', () => {
       await shown(el, 'Ada Admin: Set up');
       expect([...root(el).querySelectorAll('.history-entry span')].map((span) => span.textContent!.trim())).to.deep.equal([
         'Vendor: Paused',
-        'bob: Credentials saved (slack)',
+        'bob: Credentials saved (Slack bot token)',
         'Ada Admin: Set up',
       ]);
       expect(fake.calls.filter((c) => c.path === '/instances/inst-1/audit').map((c) => c.search.get('cursor'))).to.deep.equal([null, 'older-page']);

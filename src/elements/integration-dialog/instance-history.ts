@@ -1,13 +1,16 @@
 import { css, html, nothing, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import { ApiError } from '../../client/api-error.js';
 import type { PlugClient } from '../../client/index.js';
-import { ProblemType, type AuditEntry, type Instance } from '../../protocol/index.js';
+import { ProblemType, type AuditEntry, type Instance, type IntegrationDetail } from '../../protocol/index.js';
+import { keyInWords } from '../../protocol/words.js';
 import type { StringKey } from '../i18n.js';
 
 /** What the setup hands to the history section of an instance. */
 export interface InstanceHistoryContext {
   client: PlugClient;
   instance: Instance;
+  /** The integration: entries name its connections, flows and fields by their labels, never their keys. */
+  detail: IntegrationDetail;
   t: (key: StringKey, vars?: Record<string, string | number>) => string;
   locale: string | undefined;
 }
@@ -95,8 +98,22 @@ export class InstanceHistory {
   #what(ctx: InstanceHistoryContext, event: AuditEntry): string {
     const key = ACTIONS[event.action];
     const label = key ? ctx.t(key) : event.action;
-    const about = event.details.connection ?? event.details.flow ?? event.details.dataSource;
-    return typeof about === 'string' ? `${label} (${about})` : label;
+    const about = this.#about(ctx.detail, event);
+    return about ? `${label} (${about})` : label;
+  }
+
+  /** What an entry is about, in the customer's words: a connection's or flow's label, the field a data source fills. */
+  #about(detail: IntegrationDetail, event: AuditEntry): string | undefined {
+    const { connection, flow, dataSource } = event.details;
+    if (typeof connection === 'string') return detail.connections.find((c) => c.name === connection)?.label ?? keyInWords(connection);
+    if (typeof flow === 'string') return detail.flows.find((f) => f.name === flow)?.label ?? keyInWords(flow);
+    if (typeof dataSource !== 'string') return undefined;
+    for (const page of detail.configPages) {
+      const props = (page.schema.properties ?? {}) as Record<string, { title?: unknown; 'x-plug-data-source'?: unknown }>;
+      const field = Object.values(props).find((p) => p['x-plug-data-source'] === dataSource);
+      if (typeof field?.title === 'string') return field.title;
+    }
+    return undefined;
   }
 
   #renderEvent(ctx: InstanceHistoryContext, event: AuditEntry, when: Intl.DateTimeFormat): TemplateResult {

@@ -407,7 +407,7 @@ export class PlugIntegrationSetup extends PlugApiElement {
       ...section,
       blockers: this.blockers,
       locale: this.locale,
-      history: instance && client ? this.#history.render({ client, instance, t: this.#t, locale: this.locale }) : nothing,
+      history: instance && client ? this.#history.render({ client, instance, detail: section.detail, t: this.#t, locale: this.locale }) : nothing,
       activity:
         instance && client
           ? this.#activity.render({
