@@ -46,8 +46,12 @@ const openCard = async (page: Page, name: string): Promise<Locator> => {
 /** The setup wizard of an integration, on its first step (its connections). */
 const startSetup = async (page: Page, name: string): Promise<Locator> => {
   const dialog = await openCard(page, name);
-  await (await shown(dialog.getByRole('button', { name: /^(Set up|Configure)$/ }))).click();
-  await shown(dialog.getByRole('heading', { name: 'Connections', exact: true }));
+  await (await shown(dialog.getByRole('button', { name: /^(Set up|Continue setup|Configure)$/ }))).click();
+  // A draft reopens where it stopped (an earlier shot went on): back to the first step.
+  await shown(dialog.locator('#step-heading'));
+  const first = dialog.getByRole('heading', { name: 'Connections', exact: true });
+  for (let i = 0; i < 5 && !(await first.isVisible()); i++) await dialog.getByRole('button', { name: 'Back', exact: true }).click();
+  await shown(first);
   return dialog;
 };
 const catalogAnswer = (page: Page, answer: (route: import('playwright-core').Route) => Promise<void>) => page.route('**/api/v1/integrations', answer);
@@ -112,6 +116,31 @@ const SHOTS: Shot[] = [
   },
   { name: 'dialog-oauth', fullPage: false, reach: async (page) => void (await startSetup(page, 'Chatwave notifications')) },
   {
+    name: 'dialog-field-error',
+    fullPage: false,
+    reach: async (page) => {
+      // An Account ID failing its pattern: our message on the field, both values kept.
+      const dialog = await startSetup(page, 'Northwind CRM contact sync');
+      await dialog.getByRole('textbox', { name: 'Account ID' }).fill('acme');
+      await dialog.getByLabel('API key').fill('demo_7c41e9a0');
+      await dialog.getByRole('button', { name: /^(Save|Replace) credentials$/ }).click();
+      await shown(dialog.getByText('Use this format: nw-123456.'));
+    },
+  },
+  {
+    name: 'dialog-webhook-runs',
+    fullPage: false,
+    reach: async (page) => {
+      // Seeded below: an active Ledgerly alert (its webhook is the customer's to give out) with one run, expanded.
+      const dialog = await openCard(page, 'Ledgerly billing alerts');
+      await shown(dialog.getByText('Webhook URL for Ledgerly payment events'));
+      const run = await shown(dialog.getByRole('list', { name: 'Runs' }).getByRole('listitem').getByRole('button'));
+      await run.scrollIntoViewIfNeeded();
+      await run.click();
+      await shown(dialog.getByText('Details', { exact: true }));
+    },
+  },
+  {
     name: 'execution-log',
     fullPage: false,
     reach: async (page) => {
@@ -164,6 +193,35 @@ async function seedRun(base: string): Promise<void> {
   }
 }
 
+/** Globex gets an active Ledgerly alert with one signed run, for the customer-facing webhook and a run's summary. */
+async function seedLedgerly(base: string): Promise<void> {
+  const { token } = (await (await fetch(`${base}/demo/token?customer=globex`)).json()) as { token: string };
+  const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
+    const res = await fetch(`${base}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+    if (!res.ok) throw new Error(`seeding ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  const created = await api<{ id: string; version: number }>('/instances', {
+    method: 'POST',
+    body: JSON.stringify({ integrationKey: 'ledgerly-billing-alerts' }),
+  });
+  await api(`/instances/${created.id}/connections/ledgerly`, { method: 'PUT', body: JSON.stringify({ values: { apiKey: 'demo_7c41e9a0' } }) });
+  await api(`/instances/${created.id}/config`, {
+    method: 'PUT',
+    body: JSON.stringify({ config: { recipients: 'billing@globex.example' }, version: created.version }),
+  });
+  const { webhooks = [] } = await api<{ webhooks?: { flow: string; url: string }[] }>(`/instances/${created.id}/activate`, { method: 'POST' });
+  for (const hook of webhooks) {
+    const { secret } = await api<{ secret: string }>(`/instances/${created.id}/webhooks/${hook.flow}/secret`, { method: 'POST' });
+    const body = JSON.stringify({ type: 'payment.failed', amount: 1800, customerName: 'Initrode' });
+    await fetch(`${base}/demo/send-webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: hook.url, body, secret }),
+    });
+  }
+}
+
 async function main(): Promise<void> {
   const root = packageRoot();
   const bundle = ensureBundle(root);
@@ -172,6 +230,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'plugboard-screens-'));
   const demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path });
   await seedRun(demo.url);
+  await seedLedgerly(demo.url);
   const browser = await launchChromium();
   let failed = 0;
   try {
