@@ -11,6 +11,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { CONFIG_VARIABLES, SECRET_VARIABLES } from '../../server/src/config.js';
+import { HAPROXY } from './fixtures/rolling-restart.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -154,7 +155,7 @@ describe('deploy/haproxy.cfg', () => {
   });
 
   test('haproxy -c accepts it', (t) => {
-    const checked = spawnSync('haproxy', ['-c', '-f', join(ROOT, 'deploy/haproxy.cfg')], { encoding: 'utf8' });
+    const checked = spawnSync(HAPROXY, ['-c', '-f', join(ROOT, 'deploy/haproxy.cfg')], { encoding: 'utf8' });
     if (checked.error) return t.skip('haproxy is not installed: configuration not validated');
     assert.equal(checked.status, 0, checked.stderr + checked.stdout);
   });
