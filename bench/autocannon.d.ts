@@ -13,6 +13,8 @@ declare module 'autocannon' {
       connections?: number;
       duration?: number;
       amount?: number;
+      /** Requests per second over all connections (a fixed arrival rate); absent: as fast as answers come. */
+      overallRate?: number;
       headers?: Record<string, string>;
       method?: string;
       body?: string;
@@ -33,6 +35,8 @@ declare module 'autocannon' {
       '3xx': number;
       '4xx': number;
       '5xx': number;
+      /** Answers by HTTP status code. */
+      statusCodeStats?: Record<string, { count: number }>;
     }
   }
   function autocannon(opts: autocannon.Options): Promise<autocannon.Result>;

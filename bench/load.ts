@@ -1,0 +1,219 @@
+// Executions under webhook load (issue 10, "completion rate during load ÷ after load"): a
+// `plugboard serve`-like server (startServer with its runner, real HTTP, real executors) in a
+// child process, autocannon POSTing webhooks for BENCH_SECONDS (at a fixed rate, the issue's
+// 400–660 accepted/s, then as fast as a fixed number of connections get answers), then nothing
+// until the queue is empty. Prints webhooks accepted/s and refused/s (429/503 from the
+// queue limits), executions completed/s during the load and after it (the drain), and their
+// ratio (goal ≥ 0.8: the runner keeps up its pace while HTTP traffic comes in). Completion times
+// are the executions' own `ended_at`, read from the database afterwards. Asserts nothing.
+// Run: node --import tsx bench/load.ts   (or npm run bench -- load)
+// Knobs: BENCH_SECONDS (10), BENCH_RATES (500,0: webhooks/s, 0 = closed loop), BENCH_CONNECTIONS (32),
+//        BENCH_CUSTOMERS (1), BENCH_ENGINES
+//        (sqlite,postgres), PLUGBOARD_TEST_DATABASE_URL, and any PLUGBOARD_* runtime variable
+//        (e.g. PLUGBOARD_QUEUE_LIMIT_PER_CUSTOMER=0 to see the unbounded backlog); BENCH_CPU_PROF=<dir>
+//        writes the server's CPU profile there.
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import autocannon from 'autocannon';
+import { exportJWK, generateKeyPair } from 'jose';
+import pg from 'pg';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/** Webhooks sent per second (a steady load, whatever the answers); 0: each connection sends as soon as it is answered. */
+const RATES = (process.env.BENCH_RATES ?? '500,0').split(',').map(Number);
+const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 1);
+const ENGINES = (process.env.BENCH_ENGINES ?? 'sqlite,postgres').split(',').map((e) => e.trim());
+const PG_URL = process.env.PLUGBOARD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+type FromChild = { hooks: string[]; url: string } | { ended: number[]; unfinished: number } | { cpuMs: number } | { error: string };
+
+if (process.argv[2] === 'serve') await serve(process.argv[3]!);
+else await measure();
+
+/** The child: the server with its runner, the customers' webhook paths to the parent, `ended_at` times on request. */
+async function serve(engine: string): Promise<void> {
+  const { loadConfig, startServer, generateEncryptionKey } = await import('../server/src/index.js');
+  const { runtimeDb } = await import('../server/src/runtime/schema.js');
+  const dir = mkdtempSync(join(tmpdir(), 'plugboard-bench-load-'));
+  chmodSync(dir, 0o755);
+  const sdk = pathToFileURL(fileURLToPath(new URL('../server/src/sdk/index.ts', import.meta.url))).href;
+  const module = join(dir, 'load-integrations.ts');
+  writeFileSync(
+    module,
+    `import { defineIntegration, webhook } from ${JSON.stringify(sdk)};
+export default [defineIntegration({ key: 'load', name: 'Load', description: 'A trivial flow.', category: 'bench', version: '1.0.0',
+  flows: { noop: { trigger: webhook(), run: (ctx) => ({ ok: true, n: (ctx.payload ?? {}).n }) } } })];
+`,
+  );
+  chmodSync(module, 0o644);
+  const postgres = engine === 'postgres';
+  const schema = `bench_${randomBytes(5).toString('hex')}`;
+  const bossSchema = `benchboss_${randomBytes(5).toString('hex')}`;
+  const { publicKey } = await generateKeyPair('ES256');
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: postgres ? PG_URL : `file:${join(dir, 'load.db')}`,
+    PLUGBOARD_ENCRYPTION_KEY: generateEncryptionKey(),
+    PLUGBOARD_JWT_KEYS: JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k', alg: 'ES256' }] }),
+    PLUGBOARD_JWT_ISSUER: 'https://vendor.bench',
+    PLUGBOARD_INTEGRATIONS: module,
+    LOG_LEVEL: 'warn',
+  });
+  const server = await startServer({
+    config,
+    storeOptions: postgres ? { pgSchema: schema } : {},
+    runtime: { env: { ...process.env, PLUGBOARD_PGBOSS_SCHEMA: bossSchema } },
+  });
+  const { store, services } = server;
+  const integration = services.integrations.get('load')!;
+  const hooks: string[] = [];
+  for (let c = 0; c < CUSTOMERS; c++) {
+    const customer = await store.ensureCustomer(`load-${c}`);
+    const tenant = store.forCustomer(customer);
+    const audit = { actor: 'user:bench', action: 'instance.created', target: '', details: {} };
+    const { instance } = await tenant.createInstance({ integrationKey: 'load', audit });
+    const active = await tenant.setStatus(instance.id, { status: 'active', audit: { ...audit, action: 'instance.activated' } });
+    const [endpoint] = await services.runtime!.webhooks.list(active!, integration);
+    hooks.push(new URL(endpoint!.url).pathname);
+  }
+  const db = runtimeDb(store.db);
+  process.send!({ hooks, url: server.url } satisfies FromChild);
+  process.on('message', (message: string) => {
+    if (message === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send!({ cpuMs: (user + system) / 1000 } satisfies FromChild);
+    }
+    if (message === 'ended') {
+      void Promise.all([
+        db.selectFrom('executions').select('ended_at').where('status', 'in', ['succeeded', 'failed', 'timed_out']).execute(),
+        db.selectFrom('executions').select('id').where('status', 'in', ['queued', 'running']).execute(),
+      ]).then(
+        ([ended, unfinished]) => process.send!({ ended: ended.map((r) => Date.parse(r.ended_at!)), unfinished: unfinished.length } satisfies FromChild),
+        (error: unknown) => process.send!({ error: String(error) } satisfies FromChild),
+      );
+    }
+  });
+  process.on('disconnect', () => {
+    void (async () => {
+      await server.close();
+      if (postgres) {
+        const client = new pg.Client({ connectionString: PG_URL });
+        await client.connect();
+        await client.query(`drop schema if exists ${schema} cascade; drop schema if exists ${bossSchema} cascade`);
+        await client.end();
+      }
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    })();
+  });
+}
+
+/** Answers from the child, in order. */
+function replies(child: ChildProcess): (message?: string) => Promise<FromChild> {
+  const waiting: { resolve: (m: FromChild) => void; reject: (e: Error) => void }[] = [];
+  child.on('message', (m: FromChild) => {
+    const next = waiting.shift();
+    if ('error' in m) next?.reject(new Error(m.error));
+    else next?.resolve(m);
+  });
+  child.on('exit', (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`the server exited with ${code}`));
+  });
+  return (message) =>
+    new Promise((resolve, reject) => {
+      waiting.push({ resolve, reject });
+      if (message) child.send(message);
+    });
+}
+
+async function benchEngine(engine: string, rate: number): Promise<void> {
+  if (engine === 'postgres') {
+    const probe = new pg.Client({ connectionString: PG_URL });
+    try {
+      await probe.connect();
+      await probe.end();
+    } catch (error) {
+      console.log(`\n[postgres] skipped: cannot connect to ${PG_URL} (${(error as Error).message})`);
+      return;
+    }
+  }
+  const child = fork(fileURLToPath(import.meta.url), ['serve', engine], {
+    // The server resolves plugboard/protocol to its sources, as `npm run bench` does.
+    execArgv: [
+      '--conditions=plugboard-source',
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_CPU_PROF ? [`--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, '--cpu-prof'] : []),
+    ],
+    stdio: 'inherit',
+  });
+  const ask = replies(child);
+  try {
+    const { hooks, url } = (await ask()) as { hooks: string[]; url: string };
+    // Warm: every customer's executor is up before the clock starts.
+    for (const hook of hooks) await fetch(url + hook, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const ended = async () => (await ask('ended')) as { ended: number[]; unfinished: number };
+    for (let i = 0; (await ended()).unfinished > 0 && i < 100; i++) await new Promise((r) => setTimeout(r, 100));
+    const before = new Set((await ended()).ended);
+
+    const cpu0 = ((await ask('cpu')) as { cpuMs: number }).cpuMs;
+    const t0 = Date.now();
+    const result = await autocannon({
+      url,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      ...(rate > 0 ? { overallRate: rate } : {}),
+      requests: hooks.map((path, n) => ({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) })),
+    });
+    const t1 = Date.now();
+    const serverCpu = (((await ask('cpu')) as { cpuMs: number }).cpuMs - cpu0) / (t1 - t0);
+    let state = await ended();
+    const drainDeadline = Date.now() + 300_000;
+    while (state.unfinished > 0 && Date.now() < drainDeadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      state = await ended();
+    }
+    const times = state.ended.filter((t) => !before.has(t) && t >= t0);
+    const during = times.filter((t) => t <= t1).length;
+    const after = times.filter((t) => t > t1);
+    const drainEnd = Math.max(t1, ...after);
+    const codes = result.statusCodeStats ?? {};
+    const count = (code: string) => codes[code]?.count ?? 0;
+    const loadS = (t1 - t0) / 1000;
+    const drainS = (drainEnd - t1) / 1000;
+    const duringRate = during / loadS;
+    const afterRate = after.length > 0 && drainS > 0 ? after.length / drainS : NaN;
+    const f = (n: number) => n.toFixed(0).padStart(6);
+    console.log(
+      `\n[${engine}] ${rate > 0 ? `${rate} webhooks/s` : 'closed loop'} on ${CONNECTIONS} connections for ${SECONDS} s, ${CUSTOMERS} customer(s); load average ${loadavg()[0]!.toFixed(1)}`,
+    );
+    console.log(`  webhooks accepted (202)            ${f(count('202') / loadS)}/s   (${count('202')})`);
+    console.log(`  webhooks refused 429 / 503         ${f(count('429') / loadS)}/s ${f(count('503') / loadS)}/s   (${count('429')} / ${count('503')})`);
+    const other = Object.entries(codes).filter(([code]) => !['202', '429', '503'].includes(code));
+    if (other.length > 0 || result.errors > 0) console.log(`  other answers: ${JSON.stringify(Object.fromEntries(other))}, errors ${result.errors}`);
+    console.log(`  server process CPU during load     ${f(serverCpu * 100)} % of a core (HTTP + runner; executors not counted)`);
+    console.log(`  executions completed during load   ${f(duringRate)}/s   (${during} in ${loadS.toFixed(1)} s)`);
+    console.log(`  executions completed after (drain) ${f(afterRate)}/s   (${after.length} in ${drainS.toFixed(1)} s)`);
+    console.log(
+      `  during ÷ after                     ${Number.isNaN(afterRate) ? '   n/a (nothing left to drain)' : (duringRate / afterRate).toFixed(2).padStart(6)}`,
+    );
+    if (state.unfinished > 0) console.log(`  (${state.unfinished} executions still unfinished after 300 s)`);
+  } finally {
+    if (child.connected) {
+      child.disconnect();
+      await new Promise((r) => child.once('exit', r));
+    }
+  }
+}
+
+async function measure(): Promise<void> {
+  console.log(`# webhook load vs execution throughput; node ${process.version}, ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} at start`);
+  for (const engine of ENGINES) for (const rate of RATES) await benchEngine(engine, rate);
+  console.log(`# load average ${loadavg()[0]!.toFixed(1)} at end`);
+}
