@@ -2,11 +2,13 @@
 // routes use, and (unless disabled) a runner with its scheduler and lifecycle-alert relay.
 //   SQLite:      in-process queue; `plugboard serve` runs the one runner (PLUGBOARD_RUNNER=off: none).
 //   PostgreSQL:  pg-boss; any number of `plugboard runner` processes, and serve may run one too.
+import { sql } from 'kysely';
 import type { InstanceInputs } from '../instance-inputs.js';
 import type { IntegrationIndex } from '../integrations.js';
 import type { Logger } from '../logger.js';
 import type { Telemetry } from '../telemetry.js';
 import type { Cipher } from '../secrets.js';
+import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { ALERT_SECRET_PATTERN, createAlertSender, type AlertSender } from './alerts.js';
 import { Backpressure } from './backpressure.js';
@@ -156,11 +158,25 @@ export interface RuntimeOptions {
   alerts?: AlertSender;
 }
 
+/**
+ * On PostgreSQL, the runner claims, reads and writes through a pool of its own (same database and
+ * schema): under webhook load its statements would otherwise queue behind the webhooks' in the
+ * shared pool, and executions would crawl while webhooks pour in.
+ */
+async function runnerStore(store: Store, databaseUrl: string, size: number): Promise<Store> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db);
+  return openStore({ databaseUrl, pgSchema: rows[0]?.schema, migrate: false, poolSize: size });
+}
+
 export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions): Promise<StartedRuntime> {
   const { store, logger, telemetry } = parts;
   const { settings } = options;
   const withRunner = options.runner ?? settings.runner;
   const executions = new ExecutionStore(runtimeDb(store.db));
+  const ownStore =
+    withRunner && store.engine === 'postgres' && options.databaseUrl && !options.queue
+      ? await runnerStore(store, options.databaseUrl, Math.min(8, settings.concurrency))
+      : undefined;
   const queue: ExecutionQueue =
     options.queue ??
     (store.engine === 'postgres'
@@ -171,7 +187,7 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
           visibilityTimeoutS: settings.visibilityTimeoutS,
           maintenanceIntervalS: settings.maintenanceIntervalS,
           logger,
-          executions,
+          executions: ownStore ? new ExecutionStore(runtimeDb(ownStore.db)) : executions,
         })
       : createSqliteQueue({ executions, runnerId: 'embedded', onError: (err) => logger?.error({ err }, 'queue failed') }));
   const metrics = createMetrics(telemetry && { meter: telemetry.meter, queueStats: () => queue.stats() });
@@ -212,7 +228,7 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
       },
     });
     runner = createRunner({
-      store,
+      store: ownStore ?? store,
       integrations: parts.integrations,
       inputs: parts.inputs,
       pool,
@@ -248,6 +264,7 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
       await alerts.flush(5000);
       alerts.close();
       await queue.close();
+      await ownStore?.close();
     },
   };
 }

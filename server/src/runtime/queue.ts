@@ -1,9 +1,15 @@
 // The queue between triggers and runners, and the fair dispatch loop both engines share.
 //
-// Fairness: work is taken one execution at a time, round-robin over the customers that have
-// work ready, and never more than `perCustomer` at once for one customer (per runner process).
+// Fairness: work is claimed round-robin over the customers that have work ready, one claim per
+// customer per turn (several in flight at once when slots are free), and never more than
+// `perCustomer` at once for one customer (per runner process).
 // A customer with 1,000 queued executions therefore gets one slot in turn like everyone else:
 // another customer's single execution is taken at the next free slot, not after the backlog.
+//
+// Slots: an execution holds its slot while it is prepared and its flow runs. The handler calls
+// `ran()` once the flow's outcome is known, and the slot takes the next execution while the
+// outcome and logs are written (round trips that, under webhook load, each wait behind the HTTP
+// traffic of the same event loop): those writes are not on the next execution's path.
 import type { ExecutionRow, QueueingStatements, Statement } from './executions.js';
 
 /** One execution handed to a runner. Settle it exactly once. */
@@ -37,8 +43,8 @@ export interface ExecutionQueue {
     statements: QueueingStatements;
     queued(inserted: boolean): Promise<void>;
   }>;
-  /** Starts taking work; `handle` settles each claim. */
-  consume(handle: (claim: Claim) => Promise<void>, options: DispatchOptions): void;
+  /** Starts taking work; `handle` settles each claim, and may call `ran()` once its flow has run to free the slot early. */
+  consume(handle: ClaimHandler, options: DispatchOptions): void;
   /** Stops taking new work; resolves when the dispatch loop has stopped (running handlers go on). */
   stopConsuming(): Promise<void>;
   /** Executions waiting to start. */
@@ -66,6 +72,9 @@ export interface QueueStats {
   oldestAgeSeconds: number;
 }
 
+/** Settles one claim; `ran()` says the flow has run and only its outcome is left to write (the slot is free from then on). */
+export type ClaimHandler = (claim: Claim, ran: () => void) => Promise<void>;
+
 export interface DispatchOptions {
   /** Executions run at once by this process. */
   concurrency: number;
@@ -88,16 +97,24 @@ export class FairDispatcher {
   private ring: string[] = [];
   /** Customers woken while their claim was in flight: a claim that saw nothing more may be older than their new work. */
   private readonly rewoken = new Set<string>();
+  /** Slots taken per customer: executions running and claims in flight. */
   private readonly running = new Map<string, number>();
+  /** Claims in flight per customer. */
+  private readonly claiming = new Map<string, number>();
+  /** Customers whose last claim saw more ready: only these get several claims in parallel. */
+  private readonly more = new Set<string>();
+  private readonly inFlightClaims = new Set<Promise<void>>();
   private total = 0;
   private stopped = false;
   private refreshDue = true;
+  /** After a failed claim, no new claim before this (a database that is down is not asked in a tight loop). */
+  private pausedUntil = 0;
   private wakeUp: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
 
   constructor(
     private readonly source: WorkSource,
-    private readonly handle: (claim: Claim) => Promise<void>,
+    private readonly handle: ClaimHandler,
     private readonly options: DispatchOptions,
     private readonly onError: (error: unknown) => void,
   ) {}
@@ -118,6 +135,8 @@ export class FairDispatcher {
     this.stopped = true;
     this.wakeUp?.();
     await this.loopDone;
+    // Claims already sent are run (the runner's drain waits for them), never dropped.
+    await Promise.all(this.inFlightClaims);
   }
 
   get inFlight(): number {
@@ -135,12 +154,13 @@ export class FairDispatcher {
             if (!this.ring.includes(customer)) this.ring.push(customer);
           }
         }
-        if (this.total < this.options.concurrency && (await this.takeOne())) continue;
+        if (Date.now() >= this.pausedUntil) this.fill();
       } catch (error) {
         this.onError(error);
       }
       if (this.stopped) break;
-      const wait = Math.max(1, this.options.pollMs - (Date.now() - lastRefresh));
+      const paused = this.pausedUntil > Date.now() ? this.pausedUntil - Date.now() : Infinity;
+      const wait = Math.max(1, Math.min(this.options.pollMs - (Date.now() - lastRefresh), paused));
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
         this.wakeUp = () => {
@@ -152,37 +172,88 @@ export class FairDispatcher {
     }
   }
 
-  /** Claims one execution of the first customer in the ring below its cap. */
-  private async takeOne(): Promise<boolean> {
-    for (let i = 0; i < this.ring.length && !this.stopped;) {
-      const customer = this.ring[i]!;
-      if ((this.running.get(customer) ?? 0) >= this.options.perCustomer) {
-        i++;
-        continue;
+  /**
+   * Sends claims for the free slots, round-robin over the customers in the ring below their cap,
+   * without waiting for each answer: under load a claim's round trip is long, and claiming one at a
+   * time capped the executions started per second at one per round trip, whatever the free slots.
+   */
+  private fill(): void {
+    for (let sent = true; sent && !this.stopped;) {
+      sent = false;
+      for (const customer of [...this.ring]) {
+        if (this.total >= this.options.concurrency) return;
+        if ((this.running.get(customer) ?? 0) >= this.options.perCustomer) continue;
+        // A second claim in parallel only once the customer is known to have more ready than one.
+        if ((this.claiming.get(customer) ?? 0) > 0 && !this.more.has(customer)) continue;
+        this.claim(customer);
+        sent = true;
       }
-      this.rewoken.delete(customer);
-      const claim = await this.source.claim(customer, this.options.runnerId);
-      this.ring.splice(i, 1);
-      if (!claim) continue; // nothing ready for this customer: it leaves the ring until new work wakes it
-      // Nothing more ready: no second claim to learn that (a wake, or the poll, brings the customer back).
-      if (claim.more !== false || this.rewoken.has(customer)) this.ring.push(customer);
-      this.run(claim);
-      return true;
     }
-    return false;
   }
 
-  private run(claim: Claim): void {
-    this.total++;
-    this.running.set(claim.customerId, (this.running.get(claim.customerId) ?? 0) + 1);
-    void this.handle(claim)
-      .catch(this.onError)
+  private claim(customer: string): void {
+    this.take(customer);
+    this.claiming.set(customer, (this.claiming.get(customer) ?? 0) + 1);
+    this.rewoken.delete(customer);
+    // Served: to the back of the ring.
+    this.ring = [...this.ring.filter((c) => c !== customer), customer];
+    const done = this.source
+      .claim(customer, this.options.runnerId)
+      .then(
+        (claim) => {
+          if (!claim) {
+            this.give(customer);
+            this.more.delete(customer);
+            // Nothing ready for this customer: it leaves the ring until new work wakes it.
+            if (!this.rewoken.has(customer)) this.leaveRing(customer);
+            return;
+          }
+          // Nothing more ready: no further claim to learn that (a wake, or the poll, brings the customer back).
+          if (claim.more === false) this.more.delete(customer);
+          else this.more.add(customer);
+          if (claim.more === false && !this.rewoken.has(customer) && (this.claiming.get(customer) ?? 0) <= 1) this.leaveRing(customer);
+          this.run(claim);
+        },
+        (error: unknown) => {
+          this.give(customer);
+          this.pausedUntil = Date.now() + this.options.pollMs;
+          this.onError(error);
+        },
+      )
       .finally(() => {
-        this.total--;
-        const left = (this.running.get(claim.customerId) ?? 1) - 1;
-        if (left === 0) this.running.delete(claim.customerId);
-        else this.running.set(claim.customerId, left);
+        this.claiming.set(customer, (this.claiming.get(customer) ?? 1) - 1);
+        this.inFlightClaims.delete(done);
         this.wakeUp?.();
       });
+    this.inFlightClaims.add(done);
+  }
+
+  private leaveRing(customer: string): void {
+    this.ring = this.ring.filter((c) => c !== customer);
+  }
+
+  /** A slot of `customer` is taken (claim sent, then its execution). */
+  private take(customer: string): void {
+    this.total++;
+    this.running.set(customer, (this.running.get(customer) ?? 0) + 1);
+  }
+
+  private give(customer: string): void {
+    this.total--;
+    const left = (this.running.get(customer) ?? 1) - 1;
+    if (left === 0) this.running.delete(customer);
+    else this.running.set(customer, left);
+  }
+
+  /** Runs a claim in the slot its claim took; the slot is free once the handler says the flow ran, or settles. */
+  private run(claim: Claim): void {
+    let freed = false;
+    const free = () => {
+      if (freed) return;
+      freed = true;
+      this.give(claim.customerId);
+      this.wakeUp?.();
+    };
+    void this.handle(claim, free).catch(this.onError).finally(free);
   }
 }

@@ -248,7 +248,8 @@ export function createRunner(options: RunnerOptions): Runner {
     }));
   }
 
-  async function handle(claim: Claim): Promise<void> {
+  /** `ran()`: the flow's outcome is known; the dispatcher's slot takes the next execution while this one's is written. */
+  async function handle(claim: Claim, ran: () => void): Promise<void> {
     const pickedUpAt = epochNow();
     const early = claim.instanceId !== undefined ? prefetch(claim.instanceId) : undefined;
     early?.catch(() => {}); // awaited below when used; a failure then is handled there
@@ -298,6 +299,7 @@ export function createRunner(options: RunnerOptions): Runner {
       handedAt = epochNow();
       outcome = await pool.run(job, (line) => logs.push(line), controller.signal, span && ((call) => span.fetch(call)));
     } catch (error) {
+      ran();
       running.delete(row.id);
       if (stopping || (error instanceof Error && error.name === 'ExecutorPoolClosedError')) {
         // The pool took nothing: back to the queue as it was.
@@ -313,6 +315,7 @@ export function createRunner(options: RunnerOptions): Runner {
         timings: { runMs: 0 },
       };
     }
+    ran();
     running.delete(row.id);
 
     if (stopping && controller.signal.aborted) {
@@ -403,10 +406,10 @@ export function createRunner(options: RunnerOptions): Runner {
         sweepTimer.unref();
       }
       queue.consume(
-        async (claim) => {
+        async (claim, ran) => {
           handling++;
           try {
-            await handle(claim);
+            await handle(claim, ran);
           } catch (error) {
             logger?.error({ err: error, executionId: claim.executionId }, 'execution handling failed');
           } finally {
