@@ -54,6 +54,17 @@ const startSetup = async (page: Page, name: string): Promise<Locator> => {
   await shown(first);
   return dialog;
 };
+/** The Northwind wizard on its "Sync" page, its credentials saved on the way. */
+const wizardOnSync = async (page: Page): Promise<Locator> => {
+  const dialog = await startSetup(page, 'Northwind CRM contact sync');
+  await dialog.getByRole('textbox', { name: 'Account ID' }).fill('nw-204815');
+  await dialog.getByLabel('API key').fill('demo_7c41e9a0');
+  await dialog.getByRole('button', { name: 'Save credentials' }).click();
+  await shown(dialog.getByRole('button', { name: 'Replace credentials' }));
+  await dialog.getByRole('button', { name: 'Next' }).click();
+  await shown(dialog.getByRole('heading', { name: 'Sync', exact: true }));
+  return dialog;
+};
 const catalogAnswer = (page: Page, answer: (route: import('playwright-core').Route) => Promise<void>) => page.route('**/api/v1/integrations', answer);
 
 const SHOTS: Shot[] = [
@@ -100,18 +111,15 @@ const SHOTS: Shot[] = [
   {
     name: 'dialog-wizard-page',
     fullPage: false,
+    reach: async (page) => void (await wizardOnSync(page)),
+  },
+  {
+    name: 'dialog-wizard-mapping',
+    fullPage: false,
     reach: async (page) => {
-      const dialog = await startSetup(page, 'Northwind CRM contact sync');
-      // The first run saves the credentials; the demo keeps them for the next widths.
-      const save = dialog.getByRole('button', { name: 'Save credentials' });
-      if (await save.isVisible()) {
-        await dialog.getByRole('textbox', { name: 'Account ID' }).fill('nw-204815');
-        await dialog.getByLabel('API key').fill('demo_7c41e9a0');
-        await save.click();
-      }
-      await shown(dialog.getByRole('button', { name: 'Replace credentials' }));
+      const dialog = await wizardOnSync(page);
       await dialog.getByRole('button', { name: 'Next' }).click();
-      await shown(dialog.getByRole('heading', { name: 'Sync', exact: true }));
+      await shown(dialog.getByRole('heading', { name: 'Field mapping', exact: true }));
     },
   },
   { name: 'dialog-oauth', fullPage: false, reach: async (page) => void (await startSetup(page, 'Chatwave notifications')) },
@@ -168,14 +176,29 @@ async function capture(browser: Browser, base: string, shot: Shot, width: number
   }
 }
 
-/** Globex gets an active webhook forwarder with one run, for the execution log's screenshots. */
-async function seedRun(base: string): Promise<void> {
+type Api = <T>(path: string, init?: RequestInit) => Promise<T>;
+
+/** Globex's admin on the demo's API, as the page would call it. */
+async function globexApi(base: string): Promise<Api> {
   const { token } = (await (await fetch(`${base}/demo/token?customer=globex`)).json()) as { token: string };
-  const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
+  return async <T>(path: string, init: RequestInit = {}): Promise<T> => {
     const res = await fetch(`${base}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
-    if (!res.ok) throw new Error(`seeding ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
+    if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${await res.text()}`);
+    return (res.status === 204 ? undefined : await res.json()) as T;
   };
+}
+
+/** The integrations seeded active (below): the shots of runs need them. */
+const SEEDED = ['webhook-forwarder', 'ledgerly-billing-alerts'];
+
+/** Each screenshot starts from the same state: setups a previous one started are deleted (the wizard resumes them otherwise). */
+async function resetSetups(api: Api): Promise<void> {
+  const { instances } = await api<{ instances: { id: string; integrationKey: string }[] }>('/instances');
+  for (const i of instances.filter((i) => !SEEDED.includes(i.integrationKey))) await api(`/instances/${i.id}`, { method: 'DELETE' });
+}
+
+/** Globex gets an active webhook forwarder with one run, for the execution log's screenshots. */
+async function seedRun(base: string, api: Api): Promise<void> {
   const created = await api<{ id: string; version: number }>('/instances', { method: 'POST', body: JSON.stringify({ integrationKey: 'webhook-forwarder' }) });
   await api(`/instances/${created.id}/config`, {
     method: 'PUT',
@@ -194,13 +217,7 @@ async function seedRun(base: string): Promise<void> {
 }
 
 /** Globex gets an active Ledgerly alert with one signed run, for the customer-facing webhook and a run's summary. */
-async function seedLedgerly(base: string): Promise<void> {
-  const { token } = (await (await fetch(`${base}/demo/token?customer=globex`)).json()) as { token: string };
-  const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
-    const res = await fetch(`${base}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
-    if (!res.ok) throw new Error(`seeding ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
+async function seedLedgerly(base: string, api: Api): Promise<void> {
   const created = await api<{ id: string; version: number }>('/instances', {
     method: 'POST',
     body: JSON.stringify({ integrationKey: 'ledgerly-billing-alerts' }),
@@ -229,8 +246,9 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'plugboard-screens-'));
   const demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path });
-  await seedRun(demo.url);
-  await seedLedgerly(demo.url);
+  const api = await globexApi(demo.url);
+  await seedRun(demo.url, api);
+  await seedLedgerly(demo.url, api);
   const browser = await launchChromium();
   let failed = 0;
   try {
@@ -238,6 +256,7 @@ async function main(): Promise<void> {
       for (const width of WIDTHS) {
         for (const scheme of SCHEMES) {
           try {
+            await resetSetups(api);
             console.log(await capture(browser, demo.url, shot, width, scheme));
           } catch (error) {
             failed++;
