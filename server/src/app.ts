@@ -11,6 +11,7 @@ import { HttpProblem, onNotFound, problemErrorHandler, problemResponse } from '.
 import { rateLimit } from './rate-limits.js';
 import { auditRoutes } from './routes/audit.js';
 import { executionRoutes } from './routes/executions.js';
+import type { Readiness } from './readiness.js';
 import { healthRoutes } from './routes/health.js';
 import { hookRoutes } from './routes/hooks.js';
 import { instanceRoutes } from './routes/instances.js';
@@ -37,9 +38,11 @@ export interface AppOptions {
   routes?: Hono<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- any env mounts
   /** True once a shutdown has started: /readyz answers 503 so a balancer stops sending here (startServer sets it). */
   draining?: () => boolean;
+  /** /readyz's state, kept fresh off the request path (readiness.ts; startServer builds it). Absent: /readyz pings the store. */
+  readiness?: Readiness;
 }
 
-export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, routes, draining }: AppOptions): Hono<BaseEnv> {
+export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, routes, draining, readiness }: AppOptions): Hono<BaseEnv> {
   const { runtime } = services;
   const app = new Hono<BaseEnv>();
 
@@ -74,7 +77,7 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
   app.notFound(onNotFound);
 
   // Public routes (no vendor JWT).
-  app.route('/', healthRoutes({ store: services.store, draining }));
+  app.route('/', healthRoutes({ store: services.store, draining, readiness }));
   app.route('/oauth', oauthCallbackRoutes(services));
   if (runtime) {
     app.route('/', metricsRoutes(runtime));

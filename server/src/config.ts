@@ -41,6 +41,8 @@ export interface Config {
   rateLimits: { customerPerMinute: number; vendorPerMinute: number };
   /** After SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes. */
   shutdownDelayMs?: number;
+  /** PostgreSQL: a statement still unanswered after this fails (503 for the API), so a hung database never hangs a request or a runner. */
+  databaseQueryTimeoutMs?: number;
 }
 
 /** Every variable read, with its default, for the README and `plugboard --help`. */
@@ -65,6 +67,11 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; descrip
     name: 'PLUGBOARD_SHUTDOWN_DELAY_MS',
     default: '5000',
     description: 'on SIGTERM, /readyz answers 503 and requests are still served this long before the listener closes (drain behind a balancer)',
+  },
+  {
+    name: 'PLUGBOARD_DB_QUERY_TIMEOUT_MS',
+    default: '30000',
+    description: 'PostgreSQL: statement timeout (the client gives up 2 s later on a connection that stopped answering); connecting gives up after 5 s',
   },
   {
     name: 'PLUGBOARD_ALLOW_WEAK_ISOLATION',
@@ -233,6 +240,7 @@ export function loadConfig(given: Env = process.env, options: { cwd?: string } =
       vendorPerMinute: integer(env, 'PLUGBOARD_RATE_LIMIT_VENDOR', 1200, 0, 1_000_000, problems),
     },
     shutdownDelayMs: integer(env, 'PLUGBOARD_SHUTDOWN_DELAY_MS', 5000, 0, 600_000, problems),
+    databaseQueryTimeoutMs: integer(env, 'PLUGBOARD_DB_QUERY_TIMEOUT_MS', 30_000, 500, 3_600_000, problems),
   };
   if (config.jwt.keys && config.jwt.jwksUrl) problems.push('Set PLUGBOARD_JWT_KEYS or PLUGBOARD_JWKS_URL, not both');
   if (problems.length) throw new ConfigError(problems);

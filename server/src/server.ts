@@ -11,6 +11,7 @@ import { createTokenVerifier, KeyConfigError, type TokenVerifier } from './auth.
 import type { Config } from './config.js';
 import type { BaseEnv, Services } from './env.js';
 import { createLogger, type Logger } from './logger.js';
+import { readinessFor } from './readiness.js';
 import type { RuntimeSettings } from './runtime/index.js';
 import type { Cipher } from './secrets.js';
 import { servicesFromConfig } from './services.js';
@@ -108,7 +109,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   }
   const { store } = services;
   let draining = false;
-  const app = createApp({ services, verifier, bodyLimitBytes: config.bodyLimitBytes, routes: options.routes, draining: () => draining });
+  // /readyz answers from a check on a connection of its own, so a saturated pool doesn't fail it.
+  const readiness = readinessFor(store, config.databaseUrl);
+  await readiness.firstCheck;
+  const app = createApp({ services, verifier, bodyLimitBytes: config.bodyLimitBytes, routes: options.routes, draining: () => draining, readiness });
 
   let server!: Server;
   let address: AddressInfo;
@@ -118,6 +122,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       server.once('error', reject);
     });
   } catch (err) {
+    await readiness.close();
     await services.stop(0);
     await services.close();
     await ownTelemetry?.shutdown();
@@ -137,6 +142,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const shutdownDelayMs = options.shutdownDelayMs ?? config.shutdownDelayMs ?? 5000;
   const startDraining = () => {
     draining = true;
+    readiness.startDraining();
   };
   const onSignal = (signal: NodeJS.Signals) => {
     if (draining) return; // a second signal during the delay changes nothing
@@ -170,6 +176,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       });
       // Webhooks accepted above are queued by now; the runner drains before the store goes.
       await services.close();
+      await readiness.close();
       if (options.store) await store.close();
       logger.info('stopped');
       logger.flush?.();

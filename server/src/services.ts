@@ -128,6 +128,7 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
       settings: options.runtime?.settings ?? runtimeSettings(env),
       integrationsModule: config.integrationsModule,
       databaseUrl: config.databaseUrl,
+      databaseQueryTimeoutMs: config.databaseQueryTimeoutMs,
       runner: options.runtime?.runner ?? (config.integrationsModule ? undefined : false),
       allowWeakIsolation: config.allowWeakIsolation,
       hiddenFiles: config.secretFiles,
@@ -141,6 +142,7 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
     (await openStore({
       // PLUGBOARD_PG_SCHEMA: `serve` keeps its tables where `plugboard runner` looks for them.
       pgSchema: runtime?.settings.pgSchema,
+      queryTimeoutMs: config.databaseQueryTimeoutMs,
       ...options.storeOptions,
       migrations: { ...allMigrations, ...options.storeOptions?.migrations },
       databaseUrl: config.databaseUrl,

@@ -299,7 +299,7 @@ export class ExecutionStore {
   }
 
   /** Hands a started execution back untouched (the runner stopped before it could run it). */
-  async release(row: ExecutionRow): Promise<void> {
+  async release(row: Pick<ExecutionRow, 'id'>): Promise<void> {
     await this.db
       .updateTable('executions')
       .set({ status: 'queued', attempt: sql<number>`attempt - 1`, run_after: now(), runner_id: null })

@@ -52,6 +52,8 @@ export interface RuntimeSettings {
   visibilityTimeoutS: number;
   maintenanceIntervalS: number;
   pollMs: number;
+  /** PostgreSQL: a runner whose heartbeat is this old is dead and its executions go to others (0: pg-boss expiry only). */
+  runnerDeadAfterS: number;
 }
 
 export class RuntimeSettingsError extends Error {}
@@ -110,6 +112,7 @@ export function runtimeSettings(env: Record<string, string | undefined> = proces
     visibilityTimeoutS: int('PLUGBOARD_VISIBILITY_TIMEOUT_S', Math.ceil(timeoutMs / 1000) + 60, 2, 86_400),
     maintenanceIntervalS: int('PLUGBOARD_MAINTENANCE_INTERVAL_S', 30, 1, 3600),
     pollMs: int('PLUGBOARD_RUNNER_POLL_MS', 500, 20, 60_000),
+    runnerDeadAfterS: int('PLUGBOARD_RUNNER_DEAD_AFTER_S', 10, 0, 86_400),
   };
   if (problems.length) throw new RuntimeSettingsError(problems.join('\n'));
   return settings;
@@ -142,6 +145,8 @@ export interface RuntimeOptions {
   /** Module the executors import the integrations from; needed when a runner runs. */
   integrationsModule?: string;
   databaseUrl?: string;
+  /** PostgreSQL statement timeout of pg-boss's connections (default that of the store). */
+  databaseQueryTimeoutMs?: number;
   /** Run a runner here (default: settings.runner). */
   runner?: boolean;
   /** Variables every executor gets (their environment is otherwise scrubbed). */
@@ -186,6 +191,7 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
           supervise: withRunner,
           visibilityTimeoutS: settings.visibilityTimeoutS,
           maintenanceIntervalS: settings.maintenanceIntervalS,
+          queryTimeoutMs: options.databaseQueryTimeoutMs,
           logger,
           executions: ownStore ? new ExecutionStore(runtimeDb(ownStore.db)) : executions,
         })
@@ -243,6 +249,7 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
       timeoutMs: settings.timeoutMs,
       retryBaseDelayMs: settings.retryBaseDelayMs,
       failureThreshold: settings.failureThreshold,
+      deadAfterMs: settings.runnerDeadAfterS * 1000,
       onPhases: options.onPhases,
     });
     runner.start();

@@ -6,9 +6,14 @@
 // once each (per runner process), so one customer's backlog never blocks another's next job.
 //
 // Delivery: the pg-boss job id is the execution id (a repeated enqueue is a no-op). A job stays
-// `active` while a runner works on it; if the runner dies (SIGKILL), pg-boss expires it after
-// `visibilityTimeoutS` and retries it, and another runner picks it up. Latency: enqueue sends
-// NOTIFY on a channel every runner LISTENs to, so a runner wakes at once instead of polling.
+// `active` while a runner works on it; if the runner dies (SIGKILL), the runners' supervisors see its
+// heartbeat stop (runners.ts) and hand its jobs back with `requeue`; pg-boss's own expiry after
+// `visibilityTimeoutS` stays as the backstop. Latency: enqueue sends NOTIFY on a channel every
+// runner LISTENs to, so a runner wakes at once instead of polling.
+//
+// Outages: pg-boss runs on a pool of ours with the store's timeouts (a black-holed connection fails
+// instead of hanging), whose clients never crash the process with an 'error' event; the LISTEN
+// connection reconnects with backoff and checks itself, since a black-holed one reports nothing.
 //
 // Statements: given the ExecutionStore (same database), the job insert and the NOTIFY go with the
 // execution's insert, the fetch with the execution's start, and the completion with its finish,
@@ -18,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
+import { postgresTimeouts } from '../store/index.js';
 import type { ExecutionStore, QueueingStatements, Statement } from './executions.js';
 import { FairDispatcher, type Claim, type DispatchOptions, type ExecutionQueue } from './queue.js';
 
@@ -33,6 +39,8 @@ export interface PgBossQueueOptions {
   maintenanceIntervalS?: number;
   /** Redeliveries pg-boss allows per job (runner crashes and retries both count). */
   retryLimit?: number;
+  /** Statement timeout of the queue's connections (default the store's, 30 s). */
+  queryTimeoutMs?: number;
   logger?: Logger;
   /** The executions, in the same database: fetch and start, and finish and completion, become one statement each. */
   executions?: ExecutionStore;
@@ -61,22 +69,36 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
   if (!/^[a-z_][a-z0-9_]{0,50}$/.test(schema)) throw new Error(`pg-boss schema "${schema}" must be a lowercase identifier`);
   const channel = `plugboard_work_${schema}`;
   const visibility = options.visibilityTimeoutS ?? 90;
-  const boss = new PgBoss({
+  const pool = new pg.Pool({
     connectionString: options.connectionString,
-    schema,
     max: 5,
+    application_name: 'plugboard-queue',
+    ...postgresTimeouts(options.queryTimeoutMs),
+  });
+  // Idle and checked-out clients whose connection dies emit 'error': without listeners the process would crash.
+  // pg-boss's pool.query calls reject with the error anyway, and the pool drops the client (a timed-out one too).
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  const boss = new PgBoss({
+    db: { executeSql: (text: string, values?: unknown[]) => pool.query(text, values) },
+    schema,
     supervise: options.supervise ?? false,
     schedule: false,
     maintenanceIntervalSeconds: options.maintenanceIntervalS ?? 30,
   });
   boss.on('error', (error) => options.logger?.error({ err: error }, 'pg-boss error'));
-  await boss.start();
+  try {
+    await boss.start();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw error;
+  }
   const created = new Set<string>();
   /** Names this process in its wake-ups (`<customer id> <origin>`). */
   const origin = randomUUID().slice(0, 8);
   const wakeUp = (customerId: string) => `${customerId} ${origin}`;
   let dispatcher: FairDispatcher | undefined;
-  let listener: pg.Client | undefined;
+  let listener: WorkListener | undefined;
 
   // pg-boss 10 creates a queue as a partition of its job table: two creations at once (first
   // webhooks of two new customers) can deadlock on that table. One at a time in this process, and a
@@ -206,23 +228,38 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
       if (dispatcher) throw new Error('this queue is already being consumed');
       const d = new FairDispatcher({ readyCustomers, claim }, handle, dispatch, (error) => options.logger?.error({ err: error }, 'dispatch failed'));
       dispatcher = d;
-      listener = new pg.Client({ connectionString: options.connectionString });
-      listener.on('notification', (message) => {
-        const [customerId, from] = (message.payload ?? '').split(' ');
-        // This process's own enqueues woke its runner already: a second claim would find nothing.
-        if (from !== origin) d.wake(customerId || undefined);
-      });
-      listener.on('error', (error) => options.logger?.warn({ err: error }, 'LISTEN connection lost; falling back to polling'));
-      void listener
-        .connect()
-        .then(() => listener!.query(`LISTEN ${channel}`))
-        .catch((error: unknown) => options.logger?.warn({ err: error }, 'LISTEN failed; polling only'));
+      listener = listenForWork(
+        options.connectionString,
+        channel,
+        (payload) => {
+          if (payload === undefined) return d.wake(); // listening again: look at everything
+          const [customerId, from] = payload.split(' ');
+          // This process's own enqueues woke its runner already: a second claim would find nothing.
+          if (from !== origin) d.wake(customerId || undefined);
+        },
+        options.logger,
+      );
       d.start();
     },
     async stopConsuming() {
       await dispatcher?.stop();
-      await listener?.end().catch(() => {});
+      await listener?.close();
       listener = undefined;
+    },
+    async requeue(executions) {
+      if (executions.length === 0) return;
+      // Back to `retry`, due now: the next fetch takes it (pg-boss counts it against the job's retryLimit,
+      // which still ends a job that kills every runner it lands on).
+      await boss.getDb().executeSql(
+        `UPDATE ${schema}.job j SET state = 'retry', start_after = now()
+         FROM unnest($1::text[], $2::uuid[]) AS w(name, id)
+         WHERE j.name = w.name AND j.id = w.id AND j.state = 'active'`,
+        [executions.map((e) => queueName(e.customerId)), executions.map((e) => e.id)],
+      );
+      for (const customerId of new Set(executions.map((e) => e.customerId))) {
+        dispatcher?.wake(customerId);
+        await boss.getDb().executeSql('SELECT pg_notify($1, $2)', [channel, wakeUp(customerId)]);
+      }
     },
     async depth() {
       const { rows } = await boss
@@ -288,7 +325,82 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
     async close() {
       await queue.stopConsuming();
       await boss.stop({ graceful: false, wait: true, close: true });
+      await pool.end();
     },
   };
   return queue;
+}
+
+interface WorkListener {
+  close(): Promise<void>;
+}
+
+const LISTEN_CHECK_MS = 5000;
+const LISTEN_RETRY_MAX_MS = 2000;
+
+/**
+ * The LISTEN connection that wakes the dispatcher. Lost (error, end, or a check query that does not
+ * answer: a black-holed connection says nothing), it is replaced with backoff (0.25 s doubling to 2 s);
+ * meanwhile the dispatcher polls, and it is woken once listening again, for work sent in between.
+ */
+function listenForWork(connectionString: string, channel: string, onPayload: (payload: string | undefined) => void, logger: Logger | undefined): WorkListener {
+  let current: pg.Client | undefined;
+  let closed = false;
+  let delay = 250;
+  let retry: NodeJS.Timeout | undefined;
+  let wasLost = false;
+
+  const lost = (client: pg.Client, error?: unknown) => {
+    if (current !== client || closed) return;
+    current = undefined;
+    void client.end().catch(() => {});
+    if (!wasLost) logger?.warn({ err: error }, 'LISTEN connection lost; polling until it is back');
+    wasLost = true;
+    retry = setTimeout(connect, delay);
+    delay = Math.min(delay * 2, LISTEN_RETRY_MAX_MS);
+  };
+  function connect() {
+    if (closed) return;
+    const client = new pg.Client({
+      connectionString,
+      application_name: 'plugboard-listen',
+      connectionTimeoutMillis: 5000,
+      query_timeout: 3000,
+      keepAlive: true,
+    });
+    current = client;
+    client.on('notification', (message) => onPayload(message.payload ?? ''));
+    client.on('error', (error) => lost(client, error));
+    client.on('end', () => lost(client));
+    client
+      .connect()
+      .then(() => client.query(`LISTEN ${channel}`))
+      .then(
+        () => {
+          if (current !== client) return;
+          delay = 250;
+          if (wasLost) logger?.info('LISTEN connection back');
+          wasLost = false;
+          onPayload(undefined);
+        },
+        (error: unknown) => lost(client, error),
+      );
+  }
+  const check = setInterval(() => {
+    const client = current;
+    client?.query('SELECT 1').catch((error: unknown) => lost(client, error));
+  }, LISTEN_CHECK_MS);
+  check.unref();
+  connect();
+  return {
+    async close() {
+      closed = true;
+      clearInterval(check);
+      clearTimeout(retry);
+      const client = current;
+      current = undefined;
+      // A black-holed connection may never confirm the goodbye: don't wait for it long.
+      await Promise.race([client?.end().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    },
+  };
 }

@@ -55,6 +55,11 @@ export interface ExecutionQueue {
    * Of these executions, those the queue will never deliver again (their job ran out of retries,
    * e.g. runners kept dying on it, or it is gone), with why. Absent on queues that can't lose work.
    */
+  /**
+   * Hands these running executions' jobs back for delivery now (their runner died; the caller has put
+   * the rows back to `queued`). Absent on queues of one process (nothing runs elsewhere to die).
+   */
+  requeue?(executions: readonly { id: string; customerId: string }[]): Promise<void>;
   lostExecutions?(executions: readonly { id: string; customerId: string }[]): Promise<{ id: string; reason: string }[]>;
   /**
    * Erasure: removes every job of this customer (waiting, running, finished, archived) and what names

@@ -16,6 +16,7 @@ import { ExecutionStore, isTerminal, toSummary, type ExecutionPayload, type Exec
 import type { ExecutionJob, ExecutionOutcome, ExecutorPool } from './executor/index.js';
 import type { RuntimeMetrics } from './metrics.js';
 import type { Claim, ExecutionQueue } from './queue.js';
+import { createRunnerSupervisor, type RunnerSupervisor } from './runners.js';
 import { runtimeDb } from './schema.js';
 
 /** What one execution went through, for benchmarks and logs (epoch ms). */
@@ -62,6 +63,11 @@ export interface RunnerOptions {
   sweepIntervalMs?: number;
   /** Only executions queued longer ago than this are looked at (default 60 s: past any enqueue in flight). */
   lostAfterMs?: number;
+  /**
+   * Queues with `requeue` (PostgreSQL): this runner beats every couple of seconds, and the
+   * executions of a runner silent for this long are handed to the others (default 10 s; 0: off, pg-boss's expiry only).
+   */
+  deadAfterMs?: number;
 }
 
 export interface Runner {
@@ -112,6 +118,9 @@ export function createRunner(options: RunnerOptions): Runner {
   let stopping = false;
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<number> | undefined;
+  const deadAfterMs = options.deadAfterMs ?? 10_000;
+  const supervisor: RunnerSupervisor | undefined =
+    queue.requeue && deadAfterMs > 0 ? createRunnerSupervisor({ db: runtimeDb(store.db), runnerId: id, queue, deadAfterMs, logger }) : undefined;
 
   async function buildJob(
     row: ExecutionRow,
@@ -391,6 +400,25 @@ export function createRunner(options: RunnerOptions): Runner {
 
   const sweep = () => (sweeping ??= sweepLost().finally(() => (sweeping = undefined)));
 
+  /**
+   * A claim whose handling threw (the database failed under it: an outage) is unsettled: left so,
+   * its row would stay `running` on a live runner until the queue's expiry. It goes back to the
+   * queue as soon as the database answers again (a few tries with backoff; the expiry stays the backstop).
+   */
+  async function handBack(claim: Claim, error: unknown): Promise<void> {
+    const reason = `the runner could not finish handling it: ${error instanceof Error ? error.message : String(error)}`;
+    for (let attempt = 1; attempt <= 8; attempt++) {
+      try {
+        await executions.release({ id: claim.executionId });
+        await claim.retry(0, reason);
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 5000)));
+      }
+    }
+    logger?.error({ executionId: claim.executionId }, 'could not hand the execution back; the queue will redeliver it when its job expires');
+  }
+
   return {
     id,
     get inFlight() {
@@ -398,6 +426,8 @@ export function createRunner(options: RunnerOptions): Runner {
     },
     sweep,
     start() {
+      // Beats from now on (the first one right away) and hands dead runners' executions back.
+      supervisor?.start().catch((error: unknown) => logger?.error({ err: error }, 'runner supervisor failed to start'));
       const every = options.sweepIntervalMs ?? 60_000;
       if (every > 0 && queue.lostExecutions) {
         sweepTimer = setInterval(() => {
@@ -411,7 +441,8 @@ export function createRunner(options: RunnerOptions): Runner {
           try {
             await handle(claim, ran);
           } catch (error) {
-            logger?.error({ err: error, executionId: claim.executionId }, 'execution handling failed');
+            logger?.error({ err: error, executionId: claim.executionId }, 'execution handling failed; handing it back to the queue');
+            await handBack(claim, error);
           } finally {
             handling--;
           }
@@ -428,6 +459,8 @@ export function createRunner(options: RunnerOptions): Runner {
       stopping = true;
       for (const controller of running.values()) controller.abort();
       while (handling > 0) await new Promise((r) => setTimeout(r, 20));
+      // Beating until here: what it ran was its own until the end.
+      await supervisor?.stop();
     },
   };
 }

@@ -82,7 +82,16 @@ export interface RuntimeCursorsTable {
   position: string;
 }
 
+/** One row per runner process (PostgreSQL): its heartbeat, by the database's clock (runners.ts). */
+export interface RunnersTable {
+  id: string;
+  started_at: string;
+  /** Epoch ms of the last heartbeat; bigint (a string when read from PostgreSQL). */
+  last_seen_ms: string | number;
+}
+
 export type RuntimeTables = {
+  runners: RunnersTable;
   runtime_cursors: RuntimeCursorsTable;
   executions: ExecutionsTable;
   execution_logs: ExecutionLogsTable;
@@ -186,6 +195,19 @@ export const runtimeMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable('webhook_deliveries').ifExists().execute();
+    },
+  },
+  '0220_runner_heartbeats': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('runners')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('last_seen_ms', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('runners').ifExists().execute();
     },
   },
 };

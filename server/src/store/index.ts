@@ -4,7 +4,18 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type Migration,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type SqliteDatabase,
+  type SqliteStatement,
+} from 'kysely';
 import pg from 'pg';
 import { StoreCache, type StoreCacheOptions } from './cache.js';
 import { KyselyStore } from './kysely.js';
@@ -39,6 +50,51 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** Size and age limits of the store's cache (store/cache.ts). */
   cache?: StoreCacheOptions;
+  /** PostgreSQL: a statement that has not answered within this fails (default 30 s; see `postgresTimeouts`). */
+  queryTimeoutMs?: number;
+}
+
+/** Default of `queryTimeoutMs` (PLUGBOARD_DB_QUERY_TIMEOUT_MS). */
+export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+
+/**
+ * node-postgres options that turn a hung database (a connection that is accepted but never answers,
+ * or stops answering mid-query) into errors instead of waits without end: connecting gives up after
+ * 5 s, the server cancels a statement after `queryTimeoutMs`, and the client stops waiting for an
+ * answer 2 s later (when the server itself is unreachable). Shared by the store's pool and pg-boss's.
+ */
+export function postgresTimeouts(queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS) {
+  return {
+    connectionTimeoutMillis: 5000,
+    statement_timeout: queryTimeoutMs,
+    query_timeout: queryTimeoutMs + 2000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  };
+}
+
+/**
+ * Kysely releases a client after a failed query without telling the pool, so one whose query timed
+ * out (its connection black-holed, still waiting for that answer) would be handed out again and hang
+ * every later query. Released through this wrapper, such a client is destroyed; the pool opens a new one.
+ */
+function discardingTimedOutClients(pool: pg.Pool): PostgresPool {
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let timedOut = false;
+      const wrapped = {
+        query: (text: string, parameters: readonly unknown[]) =>
+          client.query(text, parameters as unknown[]).catch((error: unknown) => {
+            if (error instanceof Error && error.message === 'Query read timeout') timedOut = true;
+            throw error;
+          }),
+        release: (destroy?: boolean) => client.release(destroy === true || timedOut),
+      };
+      return wrapped as unknown as PostgresPoolClient;
+    },
+    end: () => pool.end(),
+  };
 }
 
 interface BetterSqliteDatabase extends SqliteDatabase {
@@ -108,13 +164,14 @@ function openSqlite(file: string): Kysely<CoreDatabase> {
   return new Kysely<CoreDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
 }
 
-async function openPostgres(url: string, schema: string | undefined, poolSize: number): Promise<Kysely<CoreDatabase>> {
+async function openPostgres(url: string, schema: string | undefined, poolSize: number, queryTimeoutMs: number | undefined): Promise<Kysely<CoreDatabase>> {
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new Error(`pgSchema "${schema}" must be a plain lower-case identifier (a-z, 0-9, _)`);
   }
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    ...postgresTimeouts(queryTimeoutMs),
     // Set on every connection at startup, so no pooled connection ever runs in another schema.
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   });
@@ -123,7 +180,7 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
   // A checked-out client whose connection dies emits 'error' too (no pool listener then), which would
   // crash the process; its queries reject with the error anyway and the pool drops it on release.
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool: discardingTimedOutClients(pool) }) });
   if (schema !== undefined) {
     try {
       await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
@@ -182,7 +239,10 @@ async function runMigrations(db: Kysely<CoreDatabase>, engine: Store['engine'], 
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
   const url = options.databaseUrl?.trim() || undefined;
   const engine: Store['engine'] = url !== undefined && /^postgres(ql)?:\/\//i.test(url) ? 'postgres' : 'sqlite';
-  const db = engine === 'postgres' ? await openPostgres(url!, options.pgSchema, options.poolSize ?? 10) : openSqlite(sqliteFile(url, options.sqlitePath));
+  const db =
+    engine === 'postgres'
+      ? await openPostgres(url!, options.pgSchema, options.poolSize ?? 10, options.queryTimeoutMs)
+      : openSqlite(sqliteFile(url, options.sqlitePath));
   const extra = options.migrations ?? {};
   const cache = engine === 'postgres' ? StoreCache.shared(url!, options.pgSchema ?? 'public', options.cache) : StoreCache.local(options.cache);
   const store = new KyselyStore(

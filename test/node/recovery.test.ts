@@ -1,0 +1,202 @@
+// Recovery on PostgreSQL with real processes: a runner killed with SIGKILL has its execution
+// retried by another within 15 s (heartbeats, not pg-boss's ~90 s expiry); `plugboard runner` and
+// `plugboard serve` (with its runner) live through database outages, refused and black-holed, twice
+// each, and take work again once the database is back.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { exportJWK, generateKeyPair } from 'jose';
+import pg from 'pg';
+import { createPgBossQueue } from '../../server/src/runtime/pgboss-queue.js';
+import { runtimeDb } from '../../server/src/runtime/schema.js';
+import { pgProxy } from './fixtures/pg-proxy.js';
+import { spawnRunner, type RunnerProcess } from './fixtures/runner-process.js';
+import { createHarness, eventually, FIXTURE_MODULE, newSchema, PG_URL, type Harness } from './runtime.harness.js';
+
+const skip = PG_URL ? false : 'PLUGBOARD_TEST_DATABASE_URL not set: PostgreSQL skipped';
+
+describe('recovery on PostgreSQL', { skip }, () => {
+  let h: Harness;
+  const schema = newSchema('t');
+  const bossSchema = newSchema('b');
+  const processes: { child: { kill(signal: NodeJS.Signals): boolean; exitCode: number | null; signalCode: string | null }; exited: Promise<unknown> }[] = [];
+  const runnerEnv = () => ({
+    DATABASE_URL: PG_URL,
+    PLUGBOARD_PG_SCHEMA: schema,
+    PLUGBOARD_PGBOSS_SCHEMA: bossSchema,
+    PLUGBOARD_ENCRYPTION_KEY: h.encryptionKey,
+    PLUGBOARD_INTEGRATIONS: FIXTURE_MODULE,
+    PLUGBOARD_EXECUTOR_ENV_RUNTIME_TEST_OUT: h.outDir,
+    PLUGBOARD_RUNNER_POLL_MS: '200',
+    // Ticks every 2 s would only add noise here.
+    PLUGBOARD_SCHEDULE_INTERVAL_MS: '600000',
+  });
+  const runner = (env: Record<string, string | undefined> = {}): RunnerProcess => {
+    const r = spawnRunner({ ...runnerEnv(), ...env });
+    processes.push(r);
+    return r;
+  };
+  const post = async (path: string, body: unknown) => {
+    const res = await h.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(res.status, 202);
+    return ((await res.json()) as { executionId: string }).executionId;
+  };
+  const rowOf = async (id: string) => (await runtimeDb(h.store.db).selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst())!;
+
+  before(async () => {
+    // The API side creates the customers' queues: with pg-boss's default expiry (90 s), only the
+    // heartbeats can hand a dead runner's job over within 15 s.
+    h = await createHarness({ pgSchema: schema, runner: false, queue: () => createPgBossQueue({ connectionString: PG_URL!, bossSchema }) });
+  });
+
+  after(async () => {
+    for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await Promise.all(processes.map((p) => p.exited));
+    await h?.close();
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`drop schema if exists ${bossSchema} cascade`);
+    await client.end();
+  });
+
+  test('a runner killed with SIGKILL mid-execution: another runner runs it within 15 s, once, without spending an attempt', async () => {
+    const a = runner();
+    const b = runner();
+    const ids = await Promise.all([a.id, b.id]);
+    const { instance, hookUrl } = await h.activeInstance('killed');
+    const executionId = await post(await hookUrl('record'), { sleepMs: 4000 });
+    const running = await eventually(async () => {
+      const row = await rowOf(executionId);
+      return row.status === 'running' ? row : undefined;
+    });
+    const [victim, survivor] = running.runner_id === ids[0] ? [a, b] : [b, a];
+    const survivorId = await survivor.id;
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const killedAt = Date.now();
+    // Before the heartbeats, pg-boss expired the job after 90 s: this gave up first.
+    const taken = await eventually(
+      async () => {
+        const row = await rowOf(executionId);
+        return row.runner_id === survivorId ? row : undefined;
+      },
+      15_000 + 3000,
+      () => `the other runner to take the execution: ${survivor.output().slice(-500)}`,
+    );
+    console.log(`# dead runner → its execution taken by another runner after ${((Date.now() - killedAt) / 1000).toFixed(1)} s`);
+    assert.notEqual(taken.status, 'queued');
+    const done = await eventually(
+      async () => {
+        const row = await rowOf(executionId);
+        return row.status === 'succeeded' ? row : undefined;
+      },
+      20_000,
+      'the execution to succeed on the other runner',
+    );
+    assert.equal(done.runner_id, survivorId);
+    assert.equal(Number(done.attempt), 1, 'the dead runner’s attempt is not counted against the flow');
+    // The victim's executor died with it (it never wrote its side effect): one run, on the survivor.
+    assert.deepEqual(h.sideEffects(instance.id), [executionId]);
+    assert.ok(survivor.alive());
+    survivor.child.kill('SIGTERM');
+    assert.equal(await survivor.exited, 0);
+  });
+
+  test('plugboard runner and plugboard serve live through outages (refused, black-holed, twice) and take work again when the database is back', async (t) => {
+    const proxy = await pgProxy(new URL(PG_URL!));
+    t.after(() => proxy.close());
+    const viaProxy = proxy.via(PG_URL!);
+    // Short timeouts: a black-holed query fails after 1 + 2 s.
+    const outageEnv = { DATABASE_URL: viaProxy, PLUGBOARD_DB_QUERY_TIMEOUT_MS: '1000' };
+    const r = runner(outageEnv);
+    const { publicKey } = await generateKeyPair('ES256');
+    const serve = spawn(process.execPath, ['--import', 'tsx', '--conditions=plugboard-source', 'server/src/cli.ts'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...runnerEnv(),
+        ...outageEnv,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        PLUGBOARD_JWT_KEYS: JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] }),
+        PLUGBOARD_JWT_ISSUER: 'https://vendor.test',
+        PLUGBOARD_SHUTDOWN_DELAY_MS: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let serveOut = '';
+    serve.stdout.on('data', (c: Buffer) => (serveOut += c.toString()));
+    serve.stderr.on('data', (c: Buffer) => (serveOut += c.toString()));
+    const serveExited = new Promise<number | null>((resolve) => serve.once('exit', (code) => resolve(code)));
+    processes.push({ child: serve, exited: serveExited });
+    const serveUrl = await eventually(
+      () => {
+        if (serve.exitCode !== null) throw new Error(`serve exited with ${serve.exitCode}: ${serveOut}`);
+        return /"msg":"plugboard listening"[^\n]*"url":"([^"]+)"|"url":"([^"]+)"[^\n]*"msg":"plugboard listening"/.exec(serveOut)?.slice(1).find(Boolean);
+      },
+      60_000,
+      'plugboard serve to listen',
+    );
+    await r.id;
+    const { instance, hookUrl } = await h.activeInstance('outages');
+    const url = await hookUrl('record');
+    const readyz = () =>
+      fetch(`${serveUrl}/readyz`, { signal: AbortSignal.timeout(5000) }).then(
+        (res) => res.status,
+        () => 0,
+      );
+    assert.equal(await readyz(), 200);
+
+    const done: string[] = [];
+    for (const [round, mode] of [
+      [1, 'refuse'],
+      [2, 'blackhole'],
+      [3, 'refuse'],
+      [4, 'blackhole'],
+    ] as const) {
+      if (mode === 'refuse') await proxy.refuse();
+      else proxy.blackhole();
+      // Accepted meanwhile through the API side's own connection: waits in the queue for the outage to end.
+      const during = await post(url, { n: round });
+      await eventually(async () => (await readyz()) === 503, 15_000, `round ${round} (${mode}): serve's /readyz to answer 503`);
+      await proxy.restore();
+      const restoredAt = Date.now();
+      await eventually(
+        async () => (await rowOf(during)).status === 'succeeded',
+        20_000,
+        () =>
+          `round ${round} (${mode}): the execution queued during the outage to run\n--- runner:\n${r.output().slice(-1500)}\n--- serve:\n${serveOut.slice(-1500)}`,
+      );
+      console.log(`# round ${round} (${mode}): queued execution done ${((Date.now() - restoredAt) / 1000).toFixed(1)} s after the database came back`);
+      done.push(during);
+      assert.ok(r.alive(), `round ${round}: the runner exited: ${r.output().slice(-1500)}`);
+      assert.equal(serve.exitCode, null, `round ${round}: serve exited: ${serveOut.slice(-1500)}`);
+      await eventually(async () => (await readyz()) === 200, 15_000, `round ${round} (${mode}): serve's /readyz to answer 200 again`);
+      // serve takes webhooks itself again. A pooled connection caught in the black hole fails its
+      // next statement (503 with Retry-After, after the timeout): a sender retries, as this does.
+      let last = '';
+      const accepted = await eventually(
+        async () => {
+          const res = await fetch(`${serveUrl}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+          last = `${res.status} ${res.headers.get('retry-after')} ${await res.text()}`;
+          if (res.status !== 202) assert.equal(res.status, 503, last);
+          return res.status === 202 ? (JSON.parse(last.slice(last.indexOf('{'))) as { executionId: string }) : undefined;
+        },
+        15_000,
+        () => `round ${round}: serve to accept a webhook again (last: ${last})`,
+      );
+      done.push(accepted.executionId);
+    }
+    let rows: { id: string; status: string; runner_id: string | null; attempt: number }[] = [];
+    await eventually(
+      async () => (rows = await Promise.all(done.map(rowOf))).every((row) => row.status === 'succeeded'),
+      30_000,
+      () =>
+        `every execution to succeed: ${JSON.stringify(rows.map((row) => [row.status, row.runner_id, row.attempt]))}\n--- runner:\n${r.output().slice(-3000)}\n--- serve:\n${serveOut.slice(-3000)}`,
+    );
+    assert.equal(h.sideEffects(instance.id).length, done.length, 'each ran once');
+    serve.kill('SIGTERM');
+    r.child.kill('SIGTERM');
+    assert.equal(await serveExited, 0, serveOut.slice(-1500));
+    assert.equal(await r.exited, 0, r.output().slice(-1500));
+  });
+});
