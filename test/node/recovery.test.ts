@@ -3,15 +3,13 @@
 // `plugboard serve` (with its runner) live through database outages, refused and black-holed, twice
 // each, and take work again once the database is back.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { exportJWK, generateKeyPair } from 'jose';
 import pg from 'pg';
 import { createPgBossQueue } from '../../server/src/runtime/pgboss-queue.js';
 import { runtimeDb } from '../../server/src/runtime/schema.js';
 import { pgProxy } from './fixtures/pg-proxy.js';
-import { spawnRunner, type RunnerProcess } from './fixtures/runner-process.js';
-import { createHarness, eventually, FIXTURE_MODULE, newSchema, PG_URL, type Harness } from './runtime.harness.js';
+import { runtimeEnv, spawnRunner, spawnServe, type PlugboardProcess, type RunnerProcess } from './fixtures/plugboard-process.js';
+import { createHarness, eventually, newSchema, PG_URL, type Harness } from './runtime.harness.js';
 
 const skip = PG_URL ? false : 'PLUGBOARD_TEST_DATABASE_URL not set: PostgreSQL skipped';
 
@@ -19,18 +17,8 @@ describe('recovery on PostgreSQL', { skip }, () => {
   let h: Harness;
   const schema = newSchema('t');
   const bossSchema = newSchema('b');
-  const processes: { child: { kill(signal: NodeJS.Signals): boolean; exitCode: number | null; signalCode: string | null }; exited: Promise<unknown> }[] = [];
-  const runnerEnv = () => ({
-    DATABASE_URL: PG_URL,
-    PLUGBOARD_PG_SCHEMA: schema,
-    PLUGBOARD_PGBOSS_SCHEMA: bossSchema,
-    PLUGBOARD_ENCRYPTION_KEY: h.encryptionKey,
-    PLUGBOARD_INTEGRATIONS: FIXTURE_MODULE,
-    PLUGBOARD_EXECUTOR_ENV_RUNTIME_TEST_OUT: h.outDir,
-    PLUGBOARD_RUNNER_POLL_MS: '200',
-    // Ticks every 2 s would only add noise here.
-    PLUGBOARD_SCHEDULE_INTERVAL_MS: '600000',
-  });
+  const processes: PlugboardProcess[] = [];
+  const runnerEnv = () => ({ ...runtimeEnv(h, { schema, bossSchema }), PLUGBOARD_RUNNER_POLL_MS: '200' });
   const runner = (env: Record<string, string | undefined> = {}): RunnerProcess => {
     const r = spawnRunner({ ...runnerEnv(), ...env });
     processes.push(r);
@@ -50,7 +38,7 @@ describe('recovery on PostgreSQL', { skip }, () => {
   });
 
   after(async () => {
-    for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    for (const p of processes) if (p.alive()) p.child.kill('SIGKILL');
     await Promise.all(processes.map((p) => p.exited));
     await h?.close();
     const client = new pg.Client({ connectionString: PG_URL });
@@ -109,33 +97,9 @@ describe('recovery on PostgreSQL', { skip }, () => {
     // Short timeouts: a black-holed query fails after 1 + 2 s.
     const outageEnv = { DATABASE_URL: viaProxy, PLUGBOARD_DB_QUERY_TIMEOUT_MS: '1000' };
     const r = runner(outageEnv);
-    const { publicKey } = await generateKeyPair('ES256');
-    const serve = spawn(process.execPath, ['--import', 'tsx', '--conditions=plugboard-source', 'server/src/cli.ts'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...runnerEnv(),
-        ...outageEnv,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        PLUGBOARD_JWT_KEYS: JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] }),
-        PLUGBOARD_JWT_ISSUER: 'https://vendor.test',
-        PLUGBOARD_SHUTDOWN_DELAY_MS: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let serveOut = '';
-    serve.stdout.on('data', (c: Buffer) => (serveOut += c.toString()));
-    serve.stderr.on('data', (c: Buffer) => (serveOut += c.toString()));
-    const serveExited = new Promise<number | null>((resolve) => serve.once('exit', (code) => resolve(code)));
-    processes.push({ child: serve, exited: serveExited });
-    const serveUrl = await eventually(
-      () => {
-        if (serve.exitCode !== null) throw new Error(`serve exited with ${serve.exitCode}: ${serveOut}`);
-        return /"msg":"plugboard listening"[^\n]*"url":"([^"]+)"|"url":"([^"]+)"[^\n]*"msg":"plugboard listening"/.exec(serveOut)?.slice(1).find(Boolean);
-      },
-      60_000,
-      'plugboard serve to listen',
-    );
+    const serve = await spawnServe({ ...runnerEnv(), ...outageEnv, PLUGBOARD_SHUTDOWN_DELAY_MS: '0' });
+    processes.push(serve);
+    const serveUrl = serve.url;
     await r.id;
     const { instance, hookUrl } = await h.activeInstance('outages');
     const url = await hookUrl('record');
@@ -164,12 +128,12 @@ describe('recovery on PostgreSQL', { skip }, () => {
         async () => (await rowOf(during)).status === 'succeeded',
         20_000,
         () =>
-          `round ${round} (${mode}): the execution queued during the outage to run\n--- runner:\n${r.output().slice(-1500)}\n--- serve:\n${serveOut.slice(-1500)}`,
+          `round ${round} (${mode}): the execution queued during the outage to run\n--- runner:\n${r.output().slice(-1500)}\n--- serve:\n${serve.output().slice(-1500)}`,
       );
       console.log(`# round ${round} (${mode}): queued execution done ${((Date.now() - restoredAt) / 1000).toFixed(1)} s after the database came back`);
       done.push(during);
       assert.ok(r.alive(), `round ${round}: the runner exited: ${r.output().slice(-1500)}`);
-      assert.equal(serve.exitCode, null, `round ${round}: serve exited: ${serveOut.slice(-1500)}`);
+      assert.ok(serve.alive(), `round ${round}: serve exited: ${serve.output().slice(-1500)}`);
       await eventually(async () => (await readyz()) === 200, 15_000, `round ${round} (${mode}): serve's /readyz to answer 200 again`);
       // serve takes webhooks itself again. A pooled connection caught in the black hole fails its
       // next statement (503 with Retry-After, after the timeout): a sender retries, as this does.
@@ -191,12 +155,12 @@ describe('recovery on PostgreSQL', { skip }, () => {
       async () => (rows = await Promise.all(done.map(rowOf))).every((row) => row.status === 'succeeded'),
       30_000,
       () =>
-        `every execution to succeed: ${JSON.stringify(rows.map((row) => [row.status, row.runner_id, row.attempt]))}\n--- runner:\n${r.output().slice(-3000)}\n--- serve:\n${serveOut.slice(-3000)}`,
+        `every execution to succeed: ${JSON.stringify(rows.map((row) => [row.status, row.runner_id, row.attempt]))}\n--- runner:\n${r.output().slice(-3000)}\n--- serve:\n${serve.output().slice(-3000)}`,
     );
     assert.equal(h.sideEffects(instance.id).length, done.length, 'each ran once');
-    serve.kill('SIGTERM');
+    serve.child.kill('SIGTERM');
     r.child.kill('SIGTERM');
-    assert.equal(await serveExited, 0, serveOut.slice(-1500));
+    assert.equal(await serve.exited, 0, serve.output().slice(-1500));
     assert.equal(await r.exited, 0, r.output().slice(-1500));
   });
 });

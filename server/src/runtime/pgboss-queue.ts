@@ -277,6 +277,18 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
       const row = (rows as { n: number; oldest: number | null }[])[0];
       return { depth: Number(row?.n ?? 0), oldestAgeSeconds: Math.max(0, Number(row?.oldest ?? 0)) };
     },
+    async requeueStranded(executions, olderThanMs) {
+      if (executions.length === 0) return 0;
+      const { rows } = await boss.getDb().executeSql(
+        `UPDATE ${schema}.job j SET state = 'retry', start_after = now()
+         FROM unnest($1::text[], $2::uuid[]) AS w(name, id)
+         WHERE j.name = w.name AND j.id = w.id AND j.state = 'active' AND j.started_on < now() - make_interval(secs => $3)
+         RETURNING j.id`,
+        [executions.map((e) => queueName(e.customerId)), executions.map((e) => e.id), olderThanMs / 1000],
+      );
+      for (const customerId of new Set(executions.map((e) => e.customerId))) dispatcher?.wake(customerId);
+      return rows.length;
+    },
     async lostExecutions(executions) {
       if (executions.length === 0) return [];
       const names = executions.map((e) => queueName(e.customerId));

@@ -60,6 +60,12 @@ export interface ExecutionQueue {
    * the rows back to `queued`). Absent on queues of one process (nothing runs elsewhere to die).
    */
   requeue?(executions: readonly { id: string; customerId: string }[]): Promise<void>;
+  /**
+   * Of these queued executions, hands back those whose job was taken more than `olderThanMs` ago
+   * although no runner ever started it (the answer to the claim was lost with its connection in an
+   * outage); returns how many. Absent where that can't happen.
+   */
+  requeueStranded?(executions: readonly { id: string; customerId: string }[], olderThanMs: number): Promise<number>;
   lostExecutions?(executions: readonly { id: string; customerId: string }[]): Promise<{ id: string; reason: string }[]>;
   /**
    * Erasure: removes every job of this customer (waiting, running, finished, archived) and what names

@@ -5,6 +5,8 @@
 // heartbeat is older than `deadAfterMs`: it puts those rows back to `queued` (one conditional
 // UPDATE, so exactly one supervisor wins each) and hands their jobs back to the queue, due now.
 // Heartbeat times are the database's clock, so hosts' clocks never disagree about who is dead.
+// The supervisor also hands back jobs taken but never started (a claim whose answer was lost
+// with its connection in an outage), which would otherwise wait for pg-boss's expiry.
 import { sql } from 'kysely';
 import type { Logger } from '../logger.js';
 import type { ExecutionQueue } from './queue.js';
@@ -60,7 +62,33 @@ export function createRunnerSupervisor(options: RunnerSupervisorOptions): Runner
       .execute();
   }
 
+  /**
+   * Jobs a runner took whose execution it never started: the claim's answer was lost with its
+   * connection (an outage), so pg-boss holds them `active` and the row stays `queued`, until expiry.
+   */
+  async function recoverStranded(): Promise<number> {
+    if (!queue.requeueStranded) return 0;
+    const queued = await db
+      .selectFrom('executions')
+      .select(['id', 'customer_id'])
+      .where('status', '=', 'queued')
+      .where('run_after', '<', new Date(Date.now() - deadAfterMs).toISOString())
+      .orderBy('run_after')
+      .limit(100)
+      .execute();
+    const n = await queue.requeueStranded(
+      queued.map((row) => ({ id: row.id, customerId: row.customer_id })),
+      deadAfterMs,
+    );
+    if (n > 0) logger?.warn({ executions: n }, 'executions whose claim was lost handed back to the queue');
+    return n;
+  }
+
   async function recover(): Promise<number> {
+    return (await recoverDead()) + (await recoverStranded());
+  }
+
+  async function recoverDead(): Promise<number> {
     const cutoff = sql<string>`${dbNowMs} - ${deadAfterMs}`;
     const stale = await db
       .selectFrom('executions as e')
