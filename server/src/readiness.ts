@@ -3,6 +3,7 @@
 // fail it (a balancer would take the last healthy replica out under load), and a database that
 // stops answering (refused or black-holed) does within a few seconds.
 import pg from 'pg';
+import { endWithin } from './store/index.js';
 import type { Store } from './store/types.js';
 
 export interface ReadinessState {
@@ -114,6 +115,6 @@ export function readinessFor(store: Store, databaseUrl: string | undefined, opti
       await pool.query('select 1');
     },
     // A black-holed connection may never confirm its end: don't wait for it long.
-    close: () => Promise.race([pool.end(), new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]),
+    close: () => endWithin(pool, 1000),
   });
 }

@@ -23,7 +23,7 @@ import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
-import { postgresTimeouts } from '../store/index.js';
+import { endWithin, postgresTimeouts } from '../store/index.js';
 import type { ExecutionStore, QueueingStatements, Statement } from './executions.js';
 import { FairDispatcher, type Claim, type DispatchOptions, type ExecutionQueue } from './queue.js';
 
@@ -337,7 +337,7 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
     async close() {
       await queue.stopConsuming();
       await boss.stop({ graceful: false, wait: true, close: true });
-      await pool.end();
+      await endWithin(pool, 2000);
     },
   };
   return queue;

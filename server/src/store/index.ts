@@ -93,8 +93,14 @@ function discardingTimedOutClients(pool: pg.Pool): PostgresPool {
       };
       return wrapped as unknown as PostgresPoolClient;
     },
-    end: () => pool.end(),
+    // A client stalled in a black hole never confirms its goodbye: closing (SIGTERM) must not wait for it for ever.
+    end: () => endWithin(pool, 2000),
   };
+}
+
+/** `pool.end()`, or after `ms` give up waiting (a connection black-holed mid-outage may never close). */
+export function endWithin(pool: pg.Pool, ms: number): Promise<void> {
+  return Promise.race([pool.end(), new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
 }
 
 interface BetterSqliteDatabase extends SqliteDatabase {
