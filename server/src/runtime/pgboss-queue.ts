@@ -23,7 +23,7 @@ import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
-import { endWithin, postgresTimeouts } from '../store/index.js';
+import { endWithin, postgresTimeouts, replacingStalledClients } from '../store/index.js';
 import type { ExecutionStore, QueueingStatements, Statement } from './executions.js';
 import { FairDispatcher, type Claim, type DispatchOptions, type ExecutionQueue } from './queue.js';
 
@@ -76,11 +76,20 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
     ...postgresTimeouts(options.queryTimeoutMs),
   });
   // Idle and checked-out clients whose connection dies emit 'error': without listeners the process would crash.
-  // pg-boss's pool.query calls reject with the error anyway, and the pool drops the client (a timed-out one too).
+  // Its queries reject with the error anyway, and the pool drops the client (replacingStalledClients: a timed-out or stalled one too).
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
+  const clients = replacingStalledClients(pool);
+  const executeSql = async (text: string, values?: unknown[]) => {
+    const client = await clients.connect();
+    try {
+      return await client.query<unknown>(text, values ?? []);
+    } finally {
+      client.release();
+    }
+  };
   const boss = new PgBoss({
-    db: { executeSql: (text: string, values?: unknown[]) => pool.query(text, values) },
+    db: { executeSql },
     schema,
     supervise: options.supervise ?? false,
     schedule: false,

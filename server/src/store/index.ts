@@ -74,24 +74,45 @@ export function postgresTimeouts(queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS) {
 }
 
 /**
- * Kysely releases a client after a failed query without telling the pool, so one whose query timed
- * out (its connection black-holed, still waiting for that answer) would be handed out again and hang
- * every later query. Released through this wrapper, such a client is destroyed; the pool opens a new one.
+ * The pool as Kysely (and pg-boss) see it, made safe against black holes. A client whose query timed
+ * out (its connection black-holed, still waiting for that answer) is destroyed on release, where
+ * Kysely would release it as healthy; and after such a timeout, a client that has not answered
+ * since (idle in the pool meanwhile, likely stalled in the same hole) is replaced instead of being
+ * handed out, so each stalled connection does not cost one more timed-out statement after the database is back.
  */
-function discardingTimedOutClients(pool: pg.Pool): PostgresPool {
+export function replacingStalledClients(pool: pg.Pool): PostgresPool {
+  const lastAnswer = new WeakMap<pg.PoolClient, number>();
+  let lastTimeout = 0;
   return {
     async connect() {
-      const client = await pool.connect();
-      let timedOut = false;
-      const wrapped = {
-        query: (text: string, parameters: readonly unknown[]) =>
-          client.query(text, parameters as unknown[]).catch((error: unknown) => {
-            if (error instanceof Error && error.message === 'Query read timeout') timedOut = true;
-            throw error;
-          }),
-        release: (destroy?: boolean) => client.release(destroy === true || timedOut),
-      };
-      return wrapped as unknown as PostgresPoolClient;
+      for (;;) {
+        const client = await pool.connect();
+        const answered = lastAnswer.get(client);
+        if (answered !== undefined && answered < lastTimeout) {
+          client.release(true);
+          continue;
+        }
+        if (answered === undefined) lastAnswer.set(client, Date.now());
+        let timedOut = false;
+        const wrapped = {
+          query: (text: string, parameters: readonly unknown[]) =>
+            client.query(text, parameters as unknown[]).then(
+              (result) => {
+                lastAnswer.set(client, Date.now());
+                return result;
+              },
+              (error: unknown) => {
+                if (error instanceof Error && error.message === 'Query read timeout') {
+                  timedOut = true;
+                  lastTimeout = Date.now();
+                }
+                throw error;
+              },
+            ),
+          release: (destroy?: boolean) => client.release(destroy === true || timedOut),
+        };
+        return wrapped as unknown as PostgresPoolClient;
+      }
     },
     // A client stalled in a black hole never confirms its goodbye: closing (SIGTERM) must not wait for it for ever.
     end: () => endWithin(pool, 2000),
@@ -186,7 +207,7 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
   // A checked-out client whose connection dies emits 'error' too (no pool listener then), which would
   // crash the process; its queries reject with the error anyway and the pool drops it on release.
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool: discardingTimedOutClients(pool) }) });
+  const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool: replacingStalledClients(pool) }) });
   if (schema !== undefined) {
     try {
       await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
