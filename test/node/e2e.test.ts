@@ -106,6 +106,29 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
     );
   });
 
+  test('a second visit revalidates the catalog: the browser cache sends If-None-Match, gets 304, shows the same cards', async () => {
+    const again = await globex.newPage();
+    const catalog: Promise<{ status: number; ifNoneMatch?: string; bodyBytes: number }>[] = [];
+    again.on('requestfinished', (r) => {
+      if (new URL(r.url()).pathname !== '/api/v1/integrations') return;
+      catalog.push(
+        Promise.all([r.allHeaders(), r.sizes(), r.response()]).then(([h, sizes, res]) => ({
+          status: res!.status(),
+          ifNoneMatch: h['if-none-match'],
+          bodyBytes: sizes.responseBodySize,
+        })),
+      );
+    });
+    await again.goto(`${demo.url}/?customer=globex`);
+    await shown(again.getByRole('button', { name: 'Chatwave notifications', exact: true }));
+    const seen = await Promise.all(catalog);
+    await again.close();
+    assert.equal(seen.length, 1);
+    // The browser asks with the tag it cached; the server's 304 has no body and the page gets the cached one.
+    assert.match(seen[0]!.ifNoneMatch ?? '', /^W\/"/);
+    assert.equal(seen[0]!.bodyBytes, 0);
+  });
+
   test('search filters the cards as the customer types', async () => {
     const search = await shown(page.getByRole('searchbox', { name: 'Search integrations' }));
     await search.fill('northwind');
