@@ -23,7 +23,7 @@ const bossSchema = newSchema('bboss');
 const h = await createHarness({ pgSchema: schema, runner: false, queue: () => createPgBossQueue({ connectionString: PG_URL, bossSchema }) });
 const runners: RunnerProcess[] = [];
 const start = () => {
-  const r = spawnRunner({ ...runtimeEnv(h, { schema, bossSchema }), LOG_LEVEL: 'warn' });
+  const r = spawnRunner(runtimeEnv(h, { schema, bossSchema }));
   runners.push(r);
   return r;
 };
