@@ -168,9 +168,11 @@ export interface RuntimeOptions {
  * schema): under webhook load its statements would otherwise queue behind the webhooks' in the
  * shared pool, and executions would crawl while webhooks pour in.
  */
-async function runnerStore(store: Store, databaseUrl: string, size: number): Promise<Store> {
+async function runnerStore(store: Store, databaseUrl: string, size: number, queryTimeoutMs: number | undefined): Promise<Store> {
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db);
-  return openStore({ databaseUrl, pgSchema: rows[0]?.schema, migrate: false, poolSize: size });
+  // The same timeouts as every other pool: a claim sent into a black-holed connection must fail after
+  // them, or its customer's next claim waits for the 30 s default after the database is back.
+  return openStore({ databaseUrl, pgSchema: rows[0]?.schema, migrate: false, poolSize: size, queryTimeoutMs });
 }
 
 export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions): Promise<StartedRuntime> {
@@ -180,7 +182,7 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
   const executions = new ExecutionStore(runtimeDb(store.db));
   const ownStore =
     withRunner && store.engine === 'postgres' && options.databaseUrl && !options.queue
-      ? await runnerStore(store, options.databaseUrl, Math.min(8, settings.concurrency))
+      ? await runnerStore(store, options.databaseUrl, Math.min(8, settings.concurrency), options.databaseQueryTimeoutMs)
       : undefined;
   const queue: ExecutionQueue =
     options.queue ??
