@@ -62,7 +62,11 @@ function assertFixture(diagnostics: Diagnostic[], app: string, misuseFile: strin
 const misuses: Misuse[] = [
   { at: `getToken`, code: 'TS2322', message: /^Type 'string' is not assignable to type '\(\) => string \| Promise<string>'/ },
   { at: `e.detail.instanceId`, code: 'TS2551', message: /^Property 'instanceId' does not exist on type 'InstanceEventDetail'/ },
-  { at: `theme="blue"`, code: 'TS2322', message: /^Type '"blue"' is not assignable to type '("dark" \| "light"|"light" \| "dark") \| undefined'/ },
+  {
+    at: `theme="blue"`,
+    code: 'TS2322',
+    message: /^Type '"blue"' is not assignable to type '\(?"(dark|light|auto)" \| "(dark|light|auto)" \| "(dark|light|auto)"\)? \| undefined'/,
+  },
   { at: `marketplace.titel`, code: 'TS2353', message: /'marketplace\.titel'' does not exist in type 'Partial<Record<"marketplace\.title"/ },
   { at: `<plug-integration-dialog`, code: 'TS2322', message: /^Type 'string' is not assignable to type 'boolean \| undefined'/ },
 ];
