@@ -14,13 +14,14 @@
 //        writes the server's CPU profile there.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { exportJWK, generateKeyPair } from 'jose';
 import pg from 'pg';
+import { writeTrivialIntegration } from './fixtures/trivial-integration.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -39,18 +40,7 @@ else await measure();
 async function serve(engine: string): Promise<void> {
   const { loadConfig, startServer, generateEncryptionKey } = await import('../server/src/index.js');
   const { runtimeDb } = await import('../server/src/runtime/schema.js');
-  const dir = mkdtempSync(join(tmpdir(), 'plugboard-bench-load-'));
-  chmodSync(dir, 0o755);
-  const sdk = pathToFileURL(fileURLToPath(new URL('../server/src/sdk/index.ts', import.meta.url))).href;
-  const module = join(dir, 'load-integrations.ts');
-  writeFileSync(
-    module,
-    `import { defineIntegration, webhook } from ${JSON.stringify(sdk)};
-export default [defineIntegration({ key: 'load', name: 'Load', description: 'A trivial flow.', category: 'bench', version: '1.0.0',
-  flows: { noop: { trigger: webhook(), run: (ctx) => ({ ok: true, n: (ctx.payload ?? {}).n }) } } })];
-`,
-  );
-  chmodSync(module, 0o644);
+  const { dir, module } = writeTrivialIntegration('load');
   const postgres = engine === 'postgres';
   const schema = `bench_${randomBytes(5).toString('hex')}`;
   const bossSchema = `benchboss_${randomBytes(5).toString('hex')}`;

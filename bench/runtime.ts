@@ -19,11 +19,10 @@
 // Under tsx the executors load the flow module through tsx too (slower cold starts than a build;
 // bench/executor.ts has the compiled pool's cold-start figures).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { exportJWK, generateKeyPair } from 'jose';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -36,6 +35,7 @@ import { allMigrations } from '../server/src/migrations.js';
 import { runtimeSettings, type ExecutionPhases } from '../server/src/runtime/index.js';
 import { createCipher, generateEncryptionKey } from '../server/src/secrets.js';
 import { openStore } from '../server/src/store/index.js';
+import { writeTrivialIntegration } from './fixtures/trivial-integration.js';
 
 const WARM = Number(process.env.BENCH_WARM ?? 300);
 const COLD = Number(process.env.BENCH_COLD ?? 20);
@@ -81,18 +81,7 @@ function line(label: string, values: number[]): void {
 }
 
 // The trivial flow, in a module the executors import (readable by the executors' own uids).
-const dir = mkdtempSync(join(tmpdir(), 'plugboard-bench-runtime-'));
-chmodSync(dir, 0o755);
-const sdk = pathToFileURL(fileURLToPath(new URL('../server/src/sdk/index.ts', import.meta.url))).href;
-const integrationsModule = join(dir, 'bench-integrations.ts');
-writeFileSync(
-  integrationsModule,
-  `import { defineIntegration, webhook } from ${JSON.stringify(sdk)};
-export default [defineIntegration({ key: 'bench', name: 'Bench', description: 'A trivial flow.', category: 'bench', version: '1.0.0',
-  flows: { noop: { trigger: webhook(), run: (ctx) => ({ ok: true, n: (ctx.payload ?? {}).n }) } } })];
-`,
-);
-chmodSync(integrationsModule, 0o644);
+const { dir, module: integrationsModule } = writeTrivialIntegration('bench');
 const integrations = await loadIntegrations(integrationsModule);
 const index = indexIntegrations(integrations);
 const { publicKey } = await generateKeyPair('ES256');
