@@ -19,6 +19,7 @@ import { integrationRoutes } from './routes/integrations.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { oauthAuthorizeRoutes, oauthCallbackRoutes } from './routes/oauth.js';
 import { vendorRoutes } from './routes/vendor.js';
+import { vendorRoleCheck } from './vendor-roles.js';
 import { httpMetrics } from './runtime/metrics.js';
 import { secureHeaders } from './secure-headers.js';
 
@@ -89,6 +90,8 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
   const vendor = new Hono<VendorEnv>();
   vendor.use(vendorAuth<VendorEnv>({ verifier }));
   vendor.use(rateLimit<Context<VendorEnv>>(services.rateLimits, 'vendor', (c) => c.get('claims').sub));
+  // Every vendor route's least role, from one table (vendor-roles.ts).
+  vendor.use(vendorRoleCheck());
   vendor.route('/', vendorRoutes(services));
   app.route('/api/v1/vendor', vendor);
 

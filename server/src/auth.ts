@@ -172,6 +172,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (claims.role === 'vendor' && claims.customer !== undefined) {
       throw unauthorized('A vendor token must not carry a "customer" claim');
     }
+    if (claims.role !== 'vendor' && claims.vendor_role !== undefined) {
+      throw unauthorized('Only a vendor token may carry a "vendor_role" claim');
+    }
     if (claims.role !== 'vendor' && claims.customer === undefined) {
       throw unauthorized('The token has no "customer" claim');
     }

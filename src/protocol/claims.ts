@@ -4,6 +4,15 @@ export const Role = z.enum(['admin', 'member', 'vendor']);
 export type Role = z.infer<typeof Role>;
 
 /**
+ * What a vendor token's holder may do across customers: `viewer` reads, `support` also acts for
+ * customers (deploy, configure, pause, retry), `admin` also changes entitlements and erases
+ * customers. A vendor token without `vendor_role` is an admin (tokens signed before roles existed).
+ */
+export const VendorRole = z.enum(['viewer', 'support', 'admin']);
+export type VendorRole = z.infer<typeof VendorRole>;
+export const DEFAULT_VENDOR_ROLE: VendorRole = 'admin';
+
+/**
  * Claims of the vendor-signed JWT. `customer` is the tenant's external id, required for
  * every role but `vendor`, which must not carry one.
  */
@@ -15,6 +24,8 @@ export const TokenClaims = z.object({
   customer_name: z.optional(z.string().check(z.maxLength(200))),
   name: z.optional(z.string().check(z.maxLength(200))),
   role: Role,
+  /** Vendor tokens only: see VendorRole. */
+  vendor_role: z.optional(VendorRole),
   iat: z.number(),
   exp: z.number(),
   nbf: z.optional(z.number()),

@@ -1,0 +1,57 @@
+// Who of the vendor's staff may call which vendor route: one table, route → the least role it
+// needs, checked by one middleware in front of every vendor route. A route missing from the table
+// needs `admin` (closed by default), and test/node/vendor-roles.test.ts walks every registered
+// vendor route, so a route added without a row fails there before anyone relies on the default.
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import { DEFAULT_VENDOR_ROLE, type VendorRole } from 'plugboard/protocol';
+import type { VendorEnv } from './env.js';
+import { HttpProblem } from './problem.js';
+
+/** Where the vendor API is mounted; the table's paths are below it. */
+export const VENDOR_API_PREFIX = '/api/v1/vendor';
+
+const RANK: Record<VendorRole, number> = { viewer: 0, support: 1, admin: 2 };
+
+/**
+ * `METHOD /path` (as registered, below /api/v1/vendor) → the least vendor role that may call it.
+ * viewer: reads; support: acts for a customer; admin: entitlements and erasure.
+ */
+export const VENDOR_ROUTE_ROLES: Readonly<Record<string, VendorRole>> = {
+  'GET /customers': 'viewer',
+  'DELETE /customers/:id': 'admin',
+  'GET /instances': 'viewer',
+  'GET /instances/:id': 'viewer',
+  'POST /instances/:id/pause': 'support',
+};
+
+/** The caller's vendor role: the token's `vendor_role`, or admin when it has none. */
+export const vendorRoleOf = (c: Context<VendorEnv>): VendorRole => c.get('claims').vendor_role ?? DEFAULT_VENDOR_ROLE;
+
+export const hasVendorRole = (role: VendorRole, needed: VendorRole): boolean => RANK[role] >= RANK[needed];
+
+/** The least role for a registered route (admin when the table has no row for it). */
+export function requiredVendorRole(method: string, path: string): VendorRole {
+  const below = path.startsWith(VENDOR_API_PREFIX) ? path.slice(VENDOR_API_PREFIX.length) || '/' : path;
+  return VENDOR_ROUTE_ROLES[`${method} ${below}`] ?? 'admin';
+}
+
+/** After vendorAuth: refuses with 403 naming the role needed when the token's role is below the route's. */
+export function vendorRoleCheck(): MiddlewareHandler<VendorEnv> {
+  return async (c, next) => {
+    let needed: VendorRole | undefined;
+    // Middleware is registered as ALL; the handlers that matched name the route. The strictest wins.
+    for (const route of matchedRoutes(c)) {
+      if (route.method === 'ALL') continue;
+      const role = requiredVendorRole(route.method, route.path);
+      if (needed === undefined || RANK[role] > RANK[needed]) needed = role;
+    }
+    const role = vendorRoleOf(c);
+    if (needed !== undefined && !hasVendorRole(role, needed)) {
+      throw new HttpProblem(403, 'forbidden', `This needs the vendor role "${needed}" or higher; the token's vendor_role is "${role}"`, {
+        extra: { requiredRole: needed, role },
+      });
+    }
+    await next();
+  };
+}
