@@ -7,6 +7,7 @@ import { bodyLimit } from './body-limit.js';
 import { cors } from './cors.js';
 import type { BaseEnv, CustomerEnv, Services, VendorEnv } from './env.js';
 import { requestLogger } from './logger.js';
+import { openApiDocument } from './openapi.js';
 import { HttpProblem, onNotFound, problemErrorHandler, problemResponse } from './problem.js';
 import { rateLimit } from './rate-limits.js';
 import { auditRoutes } from './routes/audit.js';
@@ -80,6 +81,12 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
   // Public routes (no vendor JWT).
   app.route('/', healthRoutes({ store: services.store, draining, readiness }));
   app.route('/oauth', oauthCallbackRoutes(services));
+  // Before the customer API's auth: the document is public, like the routes it describes.
+  let openApi: string | undefined;
+  app.get('/api/v1/openapi.json', (c) => {
+    openApi ??= JSON.stringify(openApiDocument({ publicUrl: services.publicUrl, runtime: runtime !== undefined }));
+    return c.body(openApi, 200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' });
+  });
   if (runtime) {
     app.route('/', metricsRoutes(runtime));
     app.route('/hooks', hookRoutes(services, runtime));

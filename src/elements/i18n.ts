@@ -144,6 +144,7 @@ export const en = {
   'executions.trigger.webhook': 'Webhook',
   'executions.trigger.schedule': 'Schedule',
   'executions.trigger.manual': 'Manual',
+  'executions.trigger.invoke': 'API call',
   'executions.loading': 'Loading runs…',
   'executions.empty': 'No runs yet. Runs appear here when a webhook or schedule starts a flow.',
   'executions.emptyFiltered': 'No runs with this status.',

@@ -60,11 +60,11 @@ export const FlowTrigger = z.discriminatedUnion('type', [
 ]);
 export type FlowTrigger = z.infer<typeof FlowTrigger>;
 
-/** The kind of trigger that created an execution (one per `FlowTrigger` type). */
-export const ExecutionTrigger = z.enum(['webhook', 'schedule']);
+/** The kind of trigger that created an execution: one per `FlowTrigger` type, and `invoke` (the vendor API's synchronous call, which any flow takes). */
+export const ExecutionTrigger = z.enum(['webhook', 'schedule', 'invoke']);
 export type ExecutionTrigger = z.infer<typeof ExecutionTrigger>;
 // Adding a trigger type means adding it to both; this line fails to compile while they differ.
-const triggersAgree: [FlowTrigger['type'], ExecutionTrigger] extends [ExecutionTrigger, FlowTrigger['type']] ? true : never = true;
+const triggersAgree: [FlowTrigger['type'] | 'invoke', ExecutionTrigger] extends [ExecutionTrigger, FlowTrigger['type'] | 'invoke'] ? true : never = true;
 void triggersAgree;
 
 export const FlowSpec = z.object({
@@ -324,6 +324,34 @@ export const CustomerErasure = z.object({
   removed: z.record(z.string(), z.number()),
 });
 export type CustomerErasure = z.infer<typeof CustomerErasure>;
+
+/** Longest time limit `POST /vendor/instances/:id/flows/:flow/invoke` accepts, and the one it uses when none is given. */
+export const INVOKE_TIMEOUT_MAX_MS = 60_000;
+export const INVOKE_TIMEOUT_DEFAULT_MS = 10_000;
+
+/** Body of a synchronous invocation: what the flow gets as `payload`, and how long the caller waits for its result. */
+export const InvokeBody = z.object({
+  payload: z.optional(z.unknown()),
+  timeoutMs: z.optional(
+    z.number().check(
+      z.refine((n) => Number.isInteger(n), 'Expected a whole number of milliseconds'),
+      z.gte(100),
+      z.lte(INVOKE_TIMEOUT_MAX_MS),
+    ),
+  ),
+});
+export type InvokeBody = z.infer<typeof InvokeBody>;
+
+/** A flow's answer to a synchronous invocation (200). A failure is a 422 problem, a time limit a 504 one, both with `executionId`. */
+export const InvokeResult = z.object({
+  executionId: z.string(),
+  status: z.literal('succeeded'),
+  /** The flow's return value (JSON; past 4 KB, `{ truncated, bytes, preview }`); null when it returned nothing. */
+  result: z.unknown(),
+  durationMs: z.nullable(z.number()),
+  logs: z.array(ExecutionLogLine),
+});
+export type InvokeResult = z.infer<typeof InvokeResult>;
 
 // ---------------------------------------------------------------- audit
 

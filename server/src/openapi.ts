@@ -1,0 +1,580 @@
+// The OpenAPI 3.1 document of the whole HTTP API (GET /api/v1/openapi.json). Bodies and answers
+// are the protocol's zod schemas turned into JSON Schema 2020-12 by zod's own z.toJSONSchema (the
+// protocol is zod/mini, which @hono/zod-openapi and zod-to-openapi can't read), assembled with
+// openapi3-ts's builder. ROUTES is checked against the Hono app's routes both ways
+// (test/node/openapi.test.ts), so a route added without its entry, or the reverse, fails CI.
+import { createRequire } from 'node:module';
+import { OpenApiBuilder, type OpenAPIObject, type OperationObject, type ParameterObject, type ResponseObject, type SchemaObject } from 'openapi3-ts/oas31';
+import * as z from 'zod/mini';
+import {
+  AuditEntry,
+  AuditList,
+  AuditListQuery,
+  AuthorizeBody,
+  AuthorizeResponse,
+  Catalog,
+  ConnectionState,
+  CreateInstanceBody,
+  CustomerErasure,
+  CustomerList,
+  DataSourceQuery,
+  DataSourceResult,
+  ExecutionDetail,
+  ExecutionList,
+  ExecutionListQuery,
+  ExecutionLogLine,
+  ExecutionSummary,
+  FieldError,
+  Instance,
+  InstanceList,
+  IntegrationDetail,
+  IntegrationSummary,
+  InvokeBody,
+  InvokeResult,
+  PROBLEM_CONTENT_TYPE,
+  Problem,
+  PutConfigBody,
+  PutCredentialsBody,
+  VendorInstance,
+  VendorInstanceList,
+  WebhookAccepted,
+  WebhookSecret,
+} from 'plugboard/protocol';
+
+/** Every schema a route names, by its component name. Nested ones are listed too so they become `$ref`s. */
+const SCHEMAS = {
+  Problem,
+  FieldError,
+  Catalog,
+  IntegrationSummary,
+  IntegrationDetail,
+  Instance,
+  InstanceList,
+  ConnectionState,
+  CreateInstanceBody,
+  PutConfigBody,
+  PutCredentialsBody,
+  AuthorizeBody,
+  AuthorizeResponse,
+  DataSourceQuery,
+  DataSourceResult,
+  ExecutionSummary,
+  ExecutionLogLine,
+  ExecutionList,
+  ExecutionDetail,
+  WebhookAccepted,
+  WebhookSecret,
+  CustomerList,
+  VendorInstance,
+  VendorInstanceList,
+  CustomerErasure,
+  AuditEntry,
+  AuditList,
+  InvokeBody,
+  InvokeResult,
+} as const;
+type SchemaName = keyof typeof SCHEMAS;
+
+/** customer: a vendor-signed JWT naming a customer; vendor: `role: "vendor"`, no customer; public: none. */
+export type RouteAuth = 'customer' | 'vendor' | 'public';
+
+export interface RouteDoc {
+  method: 'get' | 'post' | 'put' | 'delete';
+  /** As Hono writes it: `:param`, and `*` for the rest of the path. */
+  path: string;
+  auth: RouteAuth;
+  tag: 'Catalog' | 'Instances' | 'Connections' | 'Executions' | 'Vendor' | 'Webhooks' | 'OAuth' | 'Operations';
+  summary: string;
+  description?: string;
+  /** Mounted only when the flow runtime runs in this process's services (webhooks, executions, metrics, invoke). */
+  runtime?: true;
+  query?: z.ZodMiniObject;
+  /** Query parameters that aren't a protocol schema: name → description (strings). */
+  queryParams?: Record<string, string>;
+  /** Header parameters: name → description. */
+  headers?: Record<string, string>;
+  body?: SchemaName | { contentType: string; description: string };
+  ok: { status: number; description: string; schema?: SchemaName; contentType?: string };
+  /** Error statuses besides the ones every route of its kind has (401, 429 for authenticated ones; 413 with a body). */
+  errors?: number[];
+  /** Any method: the proxy, whose methods are listed here. */
+  methods?: readonly ('get' | 'post' | 'put' | 'patch' | 'delete')[];
+}
+
+const ERROR_WORDS: Record<number, string> = {
+  400: 'The request is malformed',
+  401: 'No token, or one that failed verification',
+  403: 'The token may not do this',
+  404: 'Not found (or not this customer’s)',
+  408: 'The caller gave up',
+  409: 'Conflicts with the current state (version, status, duplicate)',
+  413: 'The request body is too large',
+  422: 'Invalid fields: `errors` names each one',
+  429: 'Rate limited: wait for `Retry-After`',
+  502: 'The provider failed or is not configured',
+  503: 'Not ready (database down, queues full, shutting down)',
+  504: 'The time limit passed before an answer',
+};
+
+/** The routes of createApp (app.ts), each as the document shows it. */
+export const ROUTES: readonly RouteDoc[] = [
+  // ------------------------------------------------------------ operations
+  {
+    method: 'get',
+    path: '/healthz',
+    auth: 'public',
+    tag: 'Operations',
+    summary: 'Liveness',
+    ok: { status: 200, description: 'The process answers' },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    auth: 'public',
+    tag: 'Operations',
+    summary: 'Readiness',
+    description: 'Whether a balancer should send requests here: the database answers and no shutdown has started.',
+    ok: { status: 200, description: 'Ready' },
+    errors: [503],
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    auth: 'public',
+    tag: 'Operations',
+    runtime: true,
+    summary: 'Prometheus metrics of this process',
+    description: 'Unauthenticated like /healthz: keep it on a private network.',
+    ok: { status: 200, description: 'Prometheus text format', contentType: 'text/plain' },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/openapi.json',
+    auth: 'public',
+    tag: 'Operations',
+    summary: 'This document',
+    ok: { status: 200, description: 'The OpenAPI 3.1 document of this server' },
+  },
+  // ------------------------------------------------------------ OAuth pages (the browser's, not a backend's)
+  {
+    method: 'get',
+    path: '/oauth/callback.js',
+    auth: 'public',
+    tag: 'OAuth',
+    summary: "The callback page's script",
+    ok: { status: 200, description: 'JavaScript', contentType: 'text/javascript' },
+  },
+  {
+    method: 'get',
+    path: '/oauth/start',
+    auth: 'public',
+    tag: 'OAuth',
+    summary: 'Starts an authorization in a popup',
+    description: 'Opened by the element with the `state` that `POST …/authorize` returned; redirects to the provider.',
+    queryParams: { state: 'The authorization’s state' },
+    ok: { status: 200, description: 'An HTML page that sends the browser to the provider', contentType: 'text/html' },
+    errors: [400],
+  },
+  {
+    method: 'get',
+    path: '/oauth/callback',
+    auth: 'public',
+    tag: 'OAuth',
+    summary: 'OAuth redirect URI',
+    description: 'The provider sends the browser here; the page posts the result to the opener (popup) or redirects back.',
+    queryParams: { state: 'The authorization’s state', code: 'The authorization code', error: 'The provider’s error code' },
+    ok: { status: 200, description: 'An HTML page that reports the result', contentType: 'text/html' },
+    errors: [400],
+  },
+  // ------------------------------------------------------------ webhooks
+  {
+    method: 'post',
+    path: '/hooks/:token',
+    auth: 'public',
+    tag: 'Webhooks',
+    runtime: true,
+    summary: 'Triggers a webhook flow',
+    description:
+      'The unguessable per-instance URL of a webhook flow. Signed flows need Standard Webhooks headers (or the provider’s own scheme). ' +
+      'A repeated `webhook-id` answers with the first delivery’s execution.',
+    body: { contentType: 'application/json', description: 'Any JSON (or other) body: handed to the flow as its payload' },
+    ok: { status: 202, description: 'Queued', schema: 'WebhookAccepted' },
+    errors: [400, 401, 404, 413, 429, 503],
+  },
+  // ------------------------------------------------------------ customer API
+  {
+    method: 'get',
+    path: '/api/v1/integrations',
+    auth: 'customer',
+    tag: 'Catalog',
+    summary: 'The catalog, with this customer’s instances merged in',
+    headers: { 'If-None-Match': 'An ETag from an earlier answer: 304 when unchanged' },
+    ok: { status: 200, description: 'The catalog', schema: 'Catalog' },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/integrations/:key',
+    auth: 'customer',
+    tag: 'Catalog',
+    summary: 'One integration: connections, config pages, flows',
+    headers: { 'If-None-Match': 'An ETag from an earlier answer: 304 when unchanged' },
+    ok: { status: 200, description: 'The integration', schema: 'IntegrationDetail' },
+    errors: [404],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/instances',
+    auth: 'customer',
+    tag: 'Instances',
+    summary: 'Creates an instance of an integration',
+    headers: { 'Idempotency-Key': 'Retries with the same key return the first instance (200)' },
+    body: 'CreateInstanceBody',
+    ok: { status: 201, description: 'Created (200 when the Idempotency-Key was seen before)', schema: 'Instance' },
+    errors: [403, 404, 409, 422],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/instances',
+    auth: 'customer',
+    tag: 'Instances',
+    summary: 'This customer’s instances',
+    ok: { status: 200, description: 'The instances', schema: 'InstanceList' },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/instances/:id',
+    auth: 'customer',
+    tag: 'Instances',
+    summary: 'One instance',
+    ok: { status: 200, description: 'The instance (ETag: its version)', schema: 'Instance' },
+    errors: [404],
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/instances/:id',
+    auth: 'customer',
+    tag: 'Instances',
+    summary: 'Deletes an instance (revokes its tokens)',
+    ok: { status: 204, description: 'Deleted' },
+    errors: [403, 404],
+  },
+  {
+    method: 'put',
+    path: '/api/v1/instances/:id/config',
+    auth: 'customer',
+    tag: 'Instances',
+    summary: 'Saves the config, validated by the integration’s schema',
+    headers: { 'If-Match': 'The version read (or `version` in the body)' },
+    body: 'PutConfigBody',
+    ok: { status: 200, description: 'Saved', schema: 'Instance' },
+    errors: [403, 404, 409, 422],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/instances/:id/activate',
+    auth: 'customer',
+    tag: 'Instances',
+    summary: 'Activates an instance',
+    ok: { status: 200, description: 'Active', schema: 'Instance' },
+    errors: [403, 404, 409],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/instances/:id/pause',
+    auth: 'customer',
+    tag: 'Instances',
+    summary: 'Pauses an instance',
+    ok: { status: 200, description: 'Paused', schema: 'Instance' },
+    errors: [403, 404, 409],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/instances/:id/data-sources/:name',
+    auth: 'customer',
+    tag: 'Instances',
+    summary: 'Runs a dynamic picklist with the saved config',
+    queryParams: { q: 'Search text (at most 500 characters)' },
+    ok: { status: 200, description: 'The options', schema: 'DataSourceResult' },
+    errors: [403, 404, 409, 422, 502],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/instances/:id/data-sources/:name',
+    auth: 'customer',
+    tag: 'Instances',
+    summary: 'Runs a dynamic picklist with unsaved values (admins)',
+    body: 'DataSourceQuery',
+    ok: { status: 200, description: 'The options', schema: 'DataSourceResult' },
+    errors: [403, 404, 409, 422, 502],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/instances/:id/audit',
+    auth: 'customer',
+    tag: 'Instances',
+    summary: 'The instance’s change history (admins), newest first',
+    query: AuditListQuery,
+    ok: { status: 200, description: 'One page', schema: 'AuditList' },
+    errors: [403, 404, 422],
+  },
+  {
+    method: 'put',
+    path: '/api/v1/instances/:id/connections/:name',
+    auth: 'customer',
+    tag: 'Connections',
+    summary: 'Stores API-key credentials (write-only)',
+    body: 'PutCredentialsBody',
+    ok: { status: 200, description: 'Connected', schema: 'Instance' },
+    errors: [403, 404, 422],
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/instances/:id/connections/:name',
+    auth: 'customer',
+    tag: 'Connections',
+    summary: 'Disconnects (revokes OAuth tokens)',
+    ok: { status: 200, description: 'Disconnected', schema: 'Instance' },
+    errors: [403, 404],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/instances/:id/connections/:name/authorize',
+    auth: 'customer',
+    tag: 'Connections',
+    summary: 'Starts an OAuth authorization',
+    body: 'AuthorizeBody',
+    ok: { status: 200, description: 'Where to send the browser', schema: 'AuthorizeResponse' },
+    errors: [403, 404, 422, 502],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/instances/:id/executions',
+    auth: 'customer',
+    tag: 'Executions',
+    runtime: true,
+    summary: 'The instance’s executions, newest first',
+    query: ExecutionListQuery,
+    ok: { status: 200, description: 'One page', schema: 'ExecutionList' },
+    errors: [404, 422],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/executions/:id',
+    auth: 'customer',
+    tag: 'Executions',
+    runtime: true,
+    summary: 'One execution with its logs',
+    ok: { status: 200, description: 'The execution', schema: 'ExecutionDetail' },
+    errors: [404],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/instances/:id/webhooks/:flow/secret',
+    auth: 'customer',
+    tag: 'Webhooks',
+    runtime: true,
+    summary: 'Makes a new signing secret for a webhook flow (shown once)',
+    ok: { status: 201, description: 'The secret', schema: 'WebhookSecret' },
+    errors: [403, 404],
+  },
+  // ------------------------------------------------------------ vendor API
+  {
+    method: 'get',
+    path: '/api/v1/vendor/customers',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'Every customer',
+    ok: { status: 200, description: 'The customers', schema: 'CustomerList' },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/vendor/customers/:id',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'Erases a customer and everything of it',
+    ok: { status: 200, description: 'What was removed', schema: 'CustomerErasure' },
+    errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vendor/instances',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'Instances across customers',
+    queryParams: { status: 'draft, active, paused or error', customer: 'The vendor’s id of the customer, or Plugboard’s' },
+    ok: { status: 200, description: 'The instances', schema: 'VendorInstanceList' },
+    errors: [422],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vendor/instances/:id',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'One instance of any customer',
+    ok: { status: 200, description: 'The instance', schema: 'VendorInstance' },
+    errors: [404],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/vendor/instances/:id/pause',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'Pauses an instance for its customer',
+    queryParams: { reason: 'Shown to the customer (at most 500 characters)' },
+    ok: { status: 200, description: 'Paused', schema: 'VendorInstance' },
+    errors: [404],
+  },
+];
+
+const toOpenApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{path}');
+
+/** The path parameters of a Hono path, in order (`*` is `path`). */
+function pathParams(path: string): string[] {
+  const names = [...path.matchAll(/:(\w+)/g)].map((m) => m[1]!);
+  return path.endsWith('*') ? [...names, 'path'] : names;
+}
+
+/** JSON Schema for OpenAPI: zod writes `$schema` and `$id` on each, which a component must not carry. */
+function bare(schema: Record<string, unknown>): SchemaObject {
+  const { $schema: _s, $id: _i, ...rest } = schema;
+  return rest as SchemaObject;
+}
+
+const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${name}` });
+
+function componentSchemas(): Record<string, SchemaObject> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(SCHEMAS)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' });
+  return Object.fromEntries(Object.entries(schemas).map(([id, s]) => [id, bare(s as Record<string, unknown>)]));
+}
+
+function queryParameters(route: RouteDoc): ParameterObject[] {
+  const out: ParameterObject[] = [];
+  if (route.query) {
+    const json = z.toJSONSchema(route.query, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as {
+      properties?: Record<string, SchemaObject>;
+      required?: string[];
+    };
+    for (const [name, schema] of Object.entries(json.properties ?? {})) {
+      out.push({ name, in: 'query', required: json.required?.includes(name) ?? false, schema });
+    }
+  }
+  for (const [name, description] of Object.entries(route.queryParams ?? {})) out.push({ name, in: 'query', description, schema: { type: 'string' } });
+  return out;
+}
+
+const problem = (status: number): ResponseObject => ({
+  description: ERROR_WORDS[status] ?? 'Error',
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('Problem') } },
+});
+
+function operation(route: RouteDoc): OperationObject {
+  const errors = new Set(route.errors ?? []);
+  if (route.auth !== 'public') {
+    errors.add(401);
+    errors.add(429);
+  }
+  // vendor_role below the route's (server/src/vendor-roles.ts).
+  if (route.auth === 'vendor') errors.add(403);
+  if (route.body) errors.add(413);
+  const responses: Record<string, ResponseObject> = {
+    [route.ok.status]: {
+      description: route.ok.description,
+      ...(route.ok.status === 204
+        ? {}
+        : {
+            content: {
+              [route.ok.contentType ?? 'application/json']: { schema: route.ok.schema ? ref(route.ok.schema) : {} },
+            },
+          }),
+    },
+  };
+  for (const status of [...errors].sort()) responses[status] = problem(status);
+  const parameters: ParameterObject[] = [
+    ...pathParams(route.path).map((name): ParameterObject => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+    ...queryParameters(route),
+    ...Object.entries(route.headers ?? {}).map(([name, description]): ParameterObject => ({ name, in: 'header', description, schema: { type: 'string' } })),
+  ];
+  const body = route.body;
+  return {
+    operationId: `${route.method}${toOpenApiPath(route.path)
+      .replace(/[{}]/g, '')
+      .split(/[^A-Za-z0-9]+/)
+      .filter(Boolean)
+      .map((w) => w[0]!.toUpperCase() + w.slice(1))
+      .join('')}`,
+    tags: [route.tag],
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    security: route.auth === 'customer' ? [{ customerToken: [] }] : route.auth === 'vendor' ? [{ vendorToken: [] }] : [],
+    ...(parameters.length ? { parameters } : {}),
+    ...(body
+      ? {
+          requestBody:
+            typeof body === 'string'
+              ? { required: true, content: { 'application/json': { schema: ref(body) } } }
+              : { required: false, description: body.description, content: { [body.contentType]: { schema: {} } } },
+        }
+      : {}),
+    responses,
+  };
+}
+
+export interface OpenApiOptions {
+  /** `PUBLIC_URL`: the document's server. */
+  publicUrl: string;
+  /** Whether the flow runtime's routes are mounted (createApp mounts them only then). */
+  runtime: boolean;
+}
+
+// server/package.json, from src/ and from dist/ alike.
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/** The routes createApp mounts with these options. */
+export const mountedRoutes = (runtime: boolean): RouteDoc[] => ROUTES.filter((r) => runtime || !r.runtime);
+
+/** The document. Built once per app: the routes and schemas don't change while it runs. */
+export function openApiDocument({ publicUrl, runtime }: OpenApiOptions): OpenAPIObject {
+  const builder = OpenApiBuilder.create({
+    openapi: '3.1.0',
+    info: {
+      title: 'Plugboard API',
+      version,
+      description:
+        'The customer API (`/api/v1`, a vendor-signed JWT naming a customer), the vendor API (`/api/v1/vendor`, a vendor JWT), ' +
+        'webhooks and operations. Every 4xx/5xx is RFC 9457 problem+json whose `errors` name each bad field.',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    paths: {},
+    components: {},
+  });
+  builder.addServer({ url: publicUrl });
+  builder.addSecurityScheme('customerToken', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'Signed by the vendor (ES256, RS256 or EdDSA) for one user: `sub`, `customer`, `role` (admin or member), `exp` within 1 h.',
+  });
+  builder.addSecurityScheme('vendorToken', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description:
+      'Signed by the vendor for its own staff or backend: `role: "vendor"`, no `customer`; `sub` names who acts (audited); ' +
+      'optional `vendor_role` viewer, support or admin (the default), each route needing the least role docs/vendor.md lists.',
+  });
+  for (const [name, schema] of Object.entries(componentSchemas())) builder.addSchema(name, schema);
+  const paths = new Map<string, Record<string, OperationObject>>();
+  for (const route of mountedRoutes(runtime)) {
+    const key = toOpenApiPath(route.path);
+    const item = paths.get(key) ?? {};
+    const op = operation(route);
+    for (const method of route.methods ?? [route.method]) {
+      item[method] = route.methods ? { ...op, operationId: `${method}${op.operationId!.slice(route.method.length)}` } : op;
+    }
+    paths.set(key, item);
+  }
+  for (const [path, item] of paths) builder.addPath(path, item);
+  return builder.getSpec();
+}
