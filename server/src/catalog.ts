@@ -110,19 +110,29 @@ export function createCatalogAnswers(integrations: IntegrationIndex): CatalogAns
 
   const etagOf = (kind: string, state: string) => `W/"${setVersion}-${kind}-${hash('sha1', state, 'base64url').slice(0, 22)}"`;
 
+  function listFor(instances: readonly InstanceRecord[]): CatalogRepresentation {
+    const byKey = new Map<string, InstanceRecord>();
+    for (const instance of instances) if (summaries.has(instance.integrationKey)) byKey.set(instance.integrationKey, instance);
+    let state = '';
+    for (const i of all) {
+      const instance = byKey.get(i.key);
+      if (instance) state += `${instanceState(instance)}\u0001`;
+    }
+    return representation(etagOf('list', state), () => {
+      const items = all.map((i) => summaries.get(i.key)! + instanceJson(byKey.get(i.key)) + '}');
+      return `{"integrations":[${items.join(',')}]}`;
+    });
+  }
+
+  // The store hands out the same array until the customer's instances change: its answer is kept
+  // with it, so a repeated read neither walks the instances nor hashes their state again.
+  const listed = new WeakMap<readonly InstanceRecord[], CatalogRepresentation>();
+
   return {
     list(instances) {
-      const byKey = new Map<string, InstanceRecord>();
-      for (const instance of instances) if (summaries.has(instance.integrationKey)) byKey.set(instance.integrationKey, instance);
-      let state = '';
-      for (const i of all) {
-        const instance = byKey.get(i.key);
-        if (instance) state += `${instanceState(instance)}\u0001`;
-      }
-      return representation(etagOf('list', state), () => {
-        const items = all.map((i) => summaries.get(i.key)! + instanceJson(byKey.get(i.key)) + '}');
-        return `{"integrations":[${items.join(',')}]}`;
-      });
+      let made = listed.get(instances);
+      if (!made) listed.set(instances, (made = listFor(instances)));
+      return made;
     },
     detail(key, instances) {
       const open = details.get(key);

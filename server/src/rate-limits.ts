@@ -3,7 +3,7 @@
 // (its RateLimiterPostgres, through the store's own pool); on SQLite (one process) in memory.
 // Responses carry the IETF RateLimit fields as draft-ietf-httpapi-ratelimit-headers-10 spells
 // them: `RateLimit-Policy: "customer";q=600;w=60` and `RateLimit: "customer";r=599;t=42`.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { CompiledQuery } from 'kysely';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -103,9 +103,19 @@ async function limiter(store: Store, policy: RateLimitPolicy, points: number): P
   });
 }
 
+/** Hashes kept, so a busy customer's requests don't each hash its id again (a few MB at most). */
+const COUNTER_KEYS_KEPT = 10_000;
+const counterKeys = new Map<string, string>();
+
 /** Counters are keyed by a hash: the table never names a customer (erasure leaves nothing to find there) and rows expire with their window. */
 function counterKey(key: string): string {
-  return createHash('sha256').update(key).digest('base64url').slice(0, 22);
+  let hashed = counterKeys.get(key);
+  if (hashed === undefined) {
+    hashed = hash('sha256', key, 'base64url').slice(0, 22);
+    if (counterKeys.size >= COUNTER_KEYS_KEPT) counterKeys.delete(counterKeys.keys().next().value!); // oldest first
+    counterKeys.set(key, hashed);
+  }
+  return hashed;
 }
 
 /** Middleware: counts the request against `policy` for the identity `keyOf` names (set by auth, which runs first). */

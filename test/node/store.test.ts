@@ -423,6 +423,55 @@ for (const engine of [sqliteEngine, postgresEngine]) {
       );
     });
 
+    test("a customer's instances are served from memory and follow every write (PostgreSQL: another replica's too)", async (t) => {
+      const { store, reopen } = await engine.fixture(t);
+      const acme = await store.ensureCustomer('acme');
+      const here = store.forCustomer(acme);
+      assert.deepEqual(await here.listInstances(), []);
+      const { instance } = await here.createInstance({ integrationKey: 'slack', audit: audit('instance.created') });
+      assert.deepEqual(
+        (await here.listInstances()).map((i) => [i.id, i.status]),
+        [[instance.id, 'draft']],
+        'a new instance is listed at once',
+      );
+      const eventually = async (what: string, check: () => Promise<boolean>) => {
+        for (let i = 0; i < 100 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20));
+        assert.ok(await check(), what);
+      };
+      // On PostgreSQL memory is trusted once the LISTEN connection is up (and our own NOTIFY has come back).
+      await eventually('a repeated read is the kept answer, not a query', async () => (await here.listInstances()) === (await here.listInstances()));
+      assert.equal((await here.getInstance(instance.id))?.status, 'draft');
+
+      // On PostgreSQL another replica keeps its own copy; a write here reaches it through NOTIFY.
+      const replica = engine.name === 'postgres' ? (await reopen()).forCustomer(acme) : here;
+      assert.equal((await replica.listInstances()).length, 1);
+      assert.equal((await replica.getInstance(instance.id))?.status, 'draft');
+      await eventually("the replica's repeated read is its kept answer", async () => (await replica.listInstances()) === (await replica.listInstances()));
+
+      await here.setStatus(instance.id, { status: 'active', audit: audit('instance.activated') });
+      assert.equal((await here.listInstances())[0]?.status, 'active', 'a status change is listed at once');
+      assert.equal((await here.getInstance(instance.id))?.status, 'active');
+      await eventually('the replica lists the new status', async () => (await replica.listInstances())[0]?.status === 'active');
+      await eventually('the replica reads the new status', async () => (await replica.getInstance(instance.id))?.status === 'active');
+
+      await here.updateConfig(instance.id, { config: { channel: '#x' }, secrets: null, secretNames: [], expectedVersion: 1, audit: audit('x') });
+      assert.equal((await here.getInstance(instance.id))?.version, 2);
+      assert.deepEqual((await here.listInstances())[0]?.config, { channel: '#x' });
+      await eventually('the replica reads the new config', async () => (await replica.getInstance(instance.id))?.version === 2);
+
+      const crm = await replica.createInstance({ integrationKey: 'crm', audit: audit('instance.created') });
+      await eventually('an instance created by the replica is listed here', async () => (await here.listInstances()).length === 2);
+
+      assert.equal(await here.deleteInstance(instance.id, audit('instance.deleted')), true);
+      assert.deepEqual(
+        (await here.listInstances()).map((i) => i.id),
+        [crm.instance.id],
+      );
+      assert.equal(await here.getInstance(instance.id), undefined);
+      await eventually('the replica no longer lists the deleted instance', async () => (await replica.listInstances()).length === 1);
+      assert.equal(await replica.getInstance(instance.id), undefined);
+    });
+
     test('ensureCustomer: concurrent first sights create one customer; a given name updates it', async (t) => {
       const { store, reopen } = await engine.fixture(t);
       // On PostgreSQL a second store is a second pool: a real race between replicas.

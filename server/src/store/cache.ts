@@ -19,6 +19,8 @@ import pg from 'pg';
 /** Cache tags: what a write to an instance (its row, connections, webhook endpoints) or to a customer drops. */
 export const instanceTag = (id: string) => `instance:${id}`;
 export const customerTag = (id: string) => `customer:${id}`;
+/** A customer's set of instances: dropped when one is created (writes to an existing one drop it through its instance tag). */
+export const instancesOfTag = (customerId: string) => `instances-of:${customerId}`;
 
 export interface StoreCacheOptions {
   /** Most entries kept (least recently used go first). Default 10,000. */

@@ -2,10 +2,10 @@
 // route that passes another customer's id gets "not found", never the row. Each write and its
 // audit event commit in one transaction: no change without its audit line, no audit line for a
 // change that failed.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { InstanceStatus } from 'plugboard/protocol';
-import { customerTag, instanceTag, type StoreCache } from './cache.js';
+import { customerTag, instancesOfTag, instanceTag, type StoreCache } from './cache.js';
 import type { AuditEventsTable, ConnectionsTable, CoreDatabase, CustomersTable, InstancesTable } from './schema.js';
 import {
   DuplicateInstanceError,
@@ -26,6 +26,18 @@ type Tx = Transaction<CoreDatabase>;
 const now = () => new Date().toISOString();
 const newId = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`;
 
+// Random bytes are drawn a kilobyte at a time: one call to the CSPRNG per 256 audit ids, not one each.
+const randomPool = Buffer.alloc(1024);
+let randomOffset = randomPool.length;
+function randomHex8(): string {
+  if (randomOffset === randomPool.length) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
+  }
+  randomOffset += 4;
+  return randomPool.toString('hex', randomOffset - 4, randomOffset);
+}
+
 let lastAuditMs = 0;
 let auditSeq = 0;
 /** Time-ordered ids (ms, then a per-process sequence), so `order by id` is time order. */
@@ -37,7 +49,7 @@ function newAuditId(): string {
   } else {
     auditSeq++;
   }
-  return `aud_${lastAuditMs.toString(16).padStart(12, '0')}${auditSeq.toString(16).padStart(6, '0')}${randomBytes(4).toString('hex')}`;
+  return `aud_${lastAuditMs.toString(16).padStart(12, '0')}${auditSeq.toString(16).padStart(6, '0')}${randomHex8()}`;
 }
 
 function toCustomer(row: Selectable<CustomersTable>): Customer {
@@ -129,14 +141,28 @@ class KyselyCustomerStore implements CustomerStore {
     return db.selectFrom('instances').selectAll().where('customer_id', '=', this.customer.id);
   }
 
+  // Every catalog read lists them: from memory, dropped by a write to any of them, a new one, or the customer.
   async listInstances(): Promise<InstanceRecord[]> {
-    const rows = await this.instances().orderBy('created_at').orderBy('id').execute();
-    return rows.map(toInstance);
+    const customerId = this.customer.id;
+    const list = await this.cache.read(
+      instancesOfTag(customerId),
+      (instances) => [instancesOfTag(customerId), customerTag(customerId), ...instances.map((i) => instanceTag(i.id))],
+      async () => (await this.instances().orderBy('created_at').orderBy('id').execute()).map(toInstance),
+    );
+    return list ?? [];
   }
 
+  // Every instance route reads it first: from memory, dropped by a write to it or the customer.
   async getInstance(id: string): Promise<InstanceRecord | undefined> {
-    const row = await this.instances().where('id', '=', id).executeTakeFirst();
-    return row && toInstance(row);
+    const customerId = this.customer.id;
+    return this.cache.read(
+      `customer-instance:${customerId}:${id}`,
+      () => [instanceTag(id), customerTag(customerId)],
+      async () => {
+        const row = await this.instances().where('id', '=', id).executeTakeFirst();
+        return row && toInstance(row);
+      },
+    );
   }
 
   async createInstance(input: {
@@ -146,47 +172,53 @@ class KyselyCustomerStore implements CustomerStore {
   }): Promise<{ instance: InstanceRecord; created: boolean }> {
     const customerId = this.customer.id;
     const idempotencyKey = input.idempotencyKey ?? null;
-    return this.db.transaction().execute(async (tx) => {
-      const at = now();
-      // `on conflict do nothing` (no target) absorbs both unique keys; concurrent repeats wait
-      // for the first insert's commit and then find its row below.
-      const inserted = await tx
-        .insertInto('instances')
-        .values({
-          id: newId('ins'),
-          customer_id: customerId,
-          integration_key: input.integrationKey,
-          idempotency_key: idempotencyKey,
-          status: 'draft',
-          status_reason: null,
-          config: '{}',
-          secrets: null,
-          secret_names: '[]',
-          version: 1,
-          created_at: at,
-          updated_at: at,
-          activated_at: null,
-        })
-        .onConflict((oc) => oc.doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (inserted) {
-        const instance = toInstance(inserted);
-        await insertAudit(tx, customerId, { ...input.audit, target: input.audit.target || `instance:${instance.id}` });
-        return { instance, created: true };
-      }
-      if (idempotencyKey !== null) {
-        const repeat = await this.instances(tx).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
-        if (repeat) {
-          if (repeat.integration_key !== input.integrationKey) throw new IdempotencyKeyReuseError(repeat.id);
-          return { instance: toInstance(repeat), created: false };
+    // A new instance changes the customer's list (kept in memory by every process).
+    const tags = [instancesOfTag(customerId)];
+    return this.db
+      .transaction()
+      .execute(async (tx) => {
+        const at = now();
+        // `on conflict do nothing` (no target) absorbs both unique keys; concurrent repeats wait
+        // for the first insert's commit and then find its row below.
+        const row = await tx
+          .insertInto('instances')
+          .values({
+            id: newId('ins'),
+            customer_id: customerId,
+            integration_key: input.integrationKey,
+            idempotency_key: idempotencyKey,
+            status: 'draft',
+            status_reason: null,
+            config: '{}',
+            secrets: null,
+            secret_names: '[]',
+            version: 1,
+            created_at: at,
+            updated_at: at,
+            activated_at: null,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .returningAll()
+          .executeTakeFirst();
+        if (row) {
+          const instance = toInstance(row);
+          await insertAudit(tx, customerId, { ...input.audit, target: input.audit.target || `instance:${instance.id}` });
+          await this.cache.announce(tx, tags);
+          return { instance, created: true };
         }
-      }
-      const existing = await this.instances(tx).where('integration_key', '=', input.integrationKey).executeTakeFirst();
-      if (existing) throw new DuplicateInstanceError(existing.id);
-      // Neither key matched a visible row: the conflicting row was deleted in between. Rare; let the caller retry.
-      throw new Error('instance create conflicted with a concurrent delete; retry');
-    });
+        if (idempotencyKey !== null) {
+          const repeat = await this.instances(tx).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
+          if (repeat) {
+            if (repeat.integration_key !== input.integrationKey) throw new IdempotencyKeyReuseError(repeat.id);
+            return { instance: toInstance(repeat), created: false };
+          }
+        }
+        const existing = await this.instances(tx).where('integration_key', '=', input.integrationKey).executeTakeFirst();
+        if (existing) throw new DuplicateInstanceError(existing.id);
+        // Neither key matched a visible row: the conflicting row was deleted in between. Rare; let the caller retry.
+        throw new Error('instance create conflicted with a concurrent delete; retry');
+      })
+      .finally(() => this.cache.invalidate(tags));
   }
 
   async updateConfig(
