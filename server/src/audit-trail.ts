@@ -26,6 +26,7 @@ const SHOWN_DETAILS = new Set([
   'by',
   'reason',
   'flow',
+  'execution',
   'dataSource',
   'failures',
   'failuresBefore',

@@ -424,6 +424,22 @@ export const ROUTES: readonly RouteDoc[] = [
     ok: { status: 200, description: 'Paused', schema: 'VendorInstance' },
     errors: [404],
   },
+  {
+    method: 'post',
+    path: '/api/v1/vendor/instances/:id/flows/:flow/invoke',
+    auth: 'vendor',
+    tag: 'Vendor',
+    runtime: true,
+    summary: 'Runs a flow now and answers with its result',
+    description:
+      'Queued like any execution (the customer’s own executor, stored with its logs, audited as `flow.invoked`), run once (no retries), ' +
+      'and awaited: 200 with the result; 422 `flow-failed` with the flow’s error, `executionId` and logs; 504 `timed-out` when the ' +
+      'flow passes `timeoutMs` (default 10 s, at most 60 s, and never more than the runner’s own limit) or no runner takes it ' +
+      'within 5 s more (it then still runs and is recorded). 409 when the instance is draft or paused. Needs vendor_role support.',
+    body: 'InvokeBody',
+    ok: { status: 200, description: 'The flow succeeded', schema: 'InvokeResult' },
+    errors: [404, 409, 422, 503, 504],
+  },
 ];
 
 const toOpenApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{path}');

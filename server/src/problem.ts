@@ -28,6 +28,8 @@ const TITLES: Record<ProblemKind, string> = {
   rateLimited: 'Too many requests',
   queueFull: 'The execution queue is full',
   upstream: 'An upstream service failed',
+  flowFailed: 'The flow failed',
+  timedOut: 'The time limit passed',
   internal: 'Internal server error',
 };
 

@@ -23,6 +23,7 @@ export const VENDOR_ROUTE_ROLES: Readonly<Record<string, VendorRole>> = {
   'GET /instances': 'viewer',
   'GET /instances/:id': 'viewer',
   'POST /instances/:id/pause': 'support',
+  'POST /instances/:id/flows/:flow/invoke': 'support',
 };
 
 /** The caller's vendor role: the token's `vendor_role`, or admin when it has none. */

@@ -33,5 +33,7 @@ export const ProblemType = {
   rateLimited: 'https://plugboard.dev/problems/rate-limited',
   queueFull: 'https://plugboard.dev/problems/queue-full',
   upstream: 'https://plugboard.dev/problems/upstream',
+  flowFailed: 'https://plugboard.dev/problems/flow-failed',
+  timedOut: 'https://plugboard.dev/problems/timed-out',
   internal: 'https://plugboard.dev/problems/internal',
 } as const;

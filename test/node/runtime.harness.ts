@@ -43,6 +43,8 @@ export interface Harness {
   services: Services;
   startRunner(overrides?: Partial<RunnerOptions>): Runner;
   token(customer: string, role?: 'admin' | 'member'): Promise<string>;
+  /** A vendor token (`role: "vendor"`, no customer); `vendorRole` sets `vendor_role`. */
+  vendorToken(vendorRole?: 'viewer' | 'support' | 'admin'): Promise<string>;
   /** An active recorder instance of a new customer. */
   activeInstance(customerExternalId: string): Promise<{ customer: Customer; instance: InstanceRecord; hookUrl: (flow: string) => Promise<string> }>;
   /** Execution ids the flows wrote for this instance (in write order per executor process). */
@@ -153,6 +155,17 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         .setIssuer(ISSUER)
         .setAudience('plugboard')
         .setSubject(`user-of-${customer}`)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 600)
+        .sign(privateKey);
+    },
+    async vendorToken(vendorRole) {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ role: 'vendor', ...(vendorRole ? { vendor_role: vendorRole } : {}) })
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .setIssuer(ISSUER)
+        .setAudience('plugboard')
+        .setSubject('vendor-backend')
         .setIssuedAt(now)
         .setExpirationTime(now + 600)
         .sign(privateKey);

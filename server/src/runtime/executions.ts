@@ -23,6 +23,8 @@ export interface ExecutionPayload {
   headers: Record<string, string>;
   /** The trigger's W3C trace context when telemetry is on: the runner's execution span continues that trace. */
   traceparent?: string;
+  /** A synchronous invocation's time limit: the flow gets the smaller of this and the runner's own. */
+  timeoutMs?: number;
 }
 
 export interface NewExecution {

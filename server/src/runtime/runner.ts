@@ -93,8 +93,13 @@ const RESULT_SUMMARY_CHARS = 1000;
 /** Epoch milliseconds with sub-millisecond precision (phase timings of fast executions). */
 const epochNow = () => performance.timeOrigin + performance.now();
 
-function summarizeResult(result: unknown): string | null {
+/**
+ * The stored form of a flow's return value. An invocation's caller gets the value itself, so it is
+ * kept whole as JSON (the executor already capped it at 4 KB); other triggers keep a short summary.
+ */
+function summarizeResult(result: unknown, trigger: string): string | null {
   if (result === undefined) return null;
+  if (trigger === 'invoke') return JSON.stringify(result) ?? null;
   const text = typeof result === 'string' ? result : JSON.stringify(result);
   if (text === undefined) return null;
   return text.length > RESULT_SUMMARY_CHARS ? `${text.slice(0, RESULT_SUMMARY_CHARS - 1)}…` : text;
@@ -144,7 +149,7 @@ export function createRunner(options: RunnerOptions): Runner {
       headers: payload.headers,
       config,
       connections,
-      timeoutMs,
+      timeoutMs: payload.timeoutMs !== undefined ? Math.min(timeoutMs, payload.timeoutMs) : timeoutMs,
     };
   }
 
@@ -230,7 +235,7 @@ export function createRunner(options: RunnerOptions): Runner {
         endedAt,
         durationMs,
         error: outcome.error,
-        resultSummary: summarizeResult(outcome.result),
+        resultSummary: summarizeResult(outcome.result, row.trigger),
         logs,
       },
       settlement,

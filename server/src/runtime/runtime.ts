@@ -27,8 +27,9 @@ export interface Runtime {
   /**
    * Stores a queued execution and hands it to the runners. Undefined when a schedule tick already
    * fired. Throws QueueFullError, storing nothing, when the customer's queue (or all) is full.
+   * `maxAttempts` defaults to the runtime's (an invocation takes 1: its caller decides about retries).
    */
-  trigger(input: Omit<NewExecution, 'maxAttempts'>): Promise<ExecutionRow | undefined>;
+  trigger(input: Omit<NewExecution, 'maxAttempts'> & { maxAttempts?: number }): Promise<ExecutionRow | undefined>;
 }
 
 export function createRuntime(options: {
@@ -71,9 +72,9 @@ export function createRuntime(options: {
         if (queue.queueing && input.tickKey === undefined) {
           const id = input.id ?? randomUUID();
           queueing = await queue.queueing({ id, customerId: input.customerId, instanceId: input.instanceId });
-          ({ row, queued } = await executions.createQueued({ ...input, id, payload, maxAttempts }, queueing.statements));
+          ({ row, queued } = await executions.createQueued({ ...input, id, payload, maxAttempts: input.maxAttempts ?? maxAttempts }, queueing.statements));
         } else {
-          row = await executions.create({ ...input, payload, maxAttempts });
+          row = await executions.create({ ...input, payload, maxAttempts: input.maxAttempts ?? maxAttempts });
         }
       } finally {
         if (!row) unreserve();
