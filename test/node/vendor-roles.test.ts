@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PROBLEM_CONTENT_TYPE, VendorRole } from '../../src/protocol/index.js';
+import { ROUTES } from '../../server/src/openapi.js';
 import { requiredVendorRole, VENDOR_API_PREFIX, VENDOR_ROUTE_ROLES } from '../../server/src/vendor-roles.js';
 import { suiteHarness, type Harness } from './fixtures/harness.js';
 
@@ -32,7 +33,9 @@ describe('vendor roles', () => {
     const registered = new Set(routes.map((r) => `${r.method} ${r.path.slice(VENDOR_API_PREFIX.length)}`));
     const missing = [...registered].filter((r) => !(r in VENDOR_ROUTE_ROLES));
     assert.deepEqual(missing, [], 'add these routes to VENDOR_ROUTE_ROLES in server/src/vendor-roles.ts');
-    const stale = Object.keys(VENDOR_ROUTE_ROLES).filter((r) => !registered.has(r));
+    // This app has no flow runtime: the runtime's vendor routes (invoke) are not mounted here (openapi.test.ts checks them mounted).
+    const runtimeOnly = new Set(ROUTES.filter((r) => r.runtime).map((r) => `${r.method.toUpperCase()} ${r.path.slice(VENDOR_API_PREFIX.length)}`));
+    const stale = Object.keys(VENDOR_ROUTE_ROLES).filter((r) => !registered.has(r) && !runtimeOnly.has(r));
     assert.deepEqual(stale, [], 'rows of VENDOR_ROUTE_ROLES with no route');
   });
 
