@@ -20,6 +20,7 @@ import { integrationRoutes } from './routes/integrations.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { oauthAuthorizeRoutes, oauthCallbackRoutes } from './routes/oauth.js';
 import { invokeRoutes } from './routes/invoke.js';
+import { proxyRoutes } from './routes/proxy.js';
 import { vendorRoutes } from './routes/vendor.js';
 import { vendorRoleCheck } from './vendor-roles.js';
 import { httpMetrics } from './runtime/metrics.js';
@@ -102,6 +103,7 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
   vendor.use(vendorRoleCheck());
   vendor.route('/', vendorRoutes(services));
   if (runtime) vendor.route('/', invokeRoutes(services, runtime));
+  vendor.route('/', proxyRoutes(services));
   app.route('/api/v1/vendor', vendor);
 
   // Customer API: every other /api/v1 route needs a customer token, so a new route can't forget auth.

@@ -27,6 +27,8 @@ const SHOWN_DETAILS = new Set([
   'reason',
   'flow',
   'execution',
+  'method',
+  'status',
   'dataSource',
   'failures',
   'failuresBefore',

@@ -2,6 +2,7 @@
 // route calls. Types only: routes import this, never app.ts, so nothing imports in a circle.
 import type { RequestIdVariables } from 'hono/request-id';
 import type { AuditTrail } from './audit-trail.js';
+import type { ConnectionProxy } from './connection-proxy.js';
 import type { CustomerVariables, VendorVariables } from './auth.js';
 import type { DataSources } from './data-sources.js';
 import type { Erasure } from './erasure.js';
@@ -37,6 +38,8 @@ export interface Services {
   readonly inputs: InstanceInputs;
   readonly instances: Instances;
   readonly dataSources: DataSources;
+  /** Forwards the vendor's requests to a connection's provider with the customer's credential (vendor API). */
+  readonly proxy: ConnectionProxy;
   /** Removes everything of one customer (the vendor's erasure). */
   readonly erasure: Erasure;
   /** An instance's change history for the customer's admin. */

@@ -440,6 +440,23 @@ export const ROUTES: readonly RouteDoc[] = [
     ok: { status: 200, description: 'The flow succeeded', schema: 'InvokeResult' },
     errors: [404, 409, 422, 503, 504],
   },
+  {
+    method: 'get',
+    methods: ['get', 'post', 'put', 'patch', 'delete'],
+    path: '/api/v1/vendor/instances/:id/connections/:name/proxy/*',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'Calls the provider with the customer’s credential',
+    description:
+      'Forwards the request to the connection’s declared base URL + `{path}` (query string kept) with the customer’s credential ' +
+      'attached: an OAuth access token, refreshed when near expiry, or the API key’s headers as the integration declares them. ' +
+      'Answers with the provider’s status, headers and body, less hop-by-hop headers and cookies; any credential the provider echoes ' +
+      'is replaced by `[redacted]`. Redirects are returned, not followed. The egress policy applies (a refused address: 403), ' +
+      'the provider gets 30 s (504) and its answer may be 10 MiB (502). Audited as `connection.proxied`. Needs vendor_role support.',
+    body: { contentType: '*/*', description: 'Forwarded as it is' },
+    ok: { status: 200, description: 'The provider’s answer (any status it gave)', contentType: '*/*' },
+    errors: [400, 403, 404, 409, 502, 504],
+  },
 ];
 
 const toOpenApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{path}');

@@ -4,6 +4,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { PROBLEM_CONTENT_TYPE, ProblemType, type FieldError, type Problem } from 'plugboard/protocol';
+import { ProxyRefusedError } from './connection-proxy.js';
 import { ConflictError, DataSourceError, ForbiddenError, InvalidFieldsError, NotFoundError, NotReadyError } from './errors.js';
 import type { Logger } from './logger.js';
 import { ConnectionUnavailableError } from './oauth/tokens.js';
@@ -151,6 +152,11 @@ export function problemFor(error: unknown): HttpProblem | undefined {
     return new HttpProblem(502, 'upstream', `The provider for "${error.label}" is not reachable or not configured.`);
   }
   if (error instanceof DataSourceError) return new HttpProblem(502, 'upstream', error.message);
+  if (error instanceof ProxyRefusedError) {
+    if (error.status === 400) return validationProblem([{ path: 'path', message: error.message }], error.message);
+    const kind: ProblemKind = error.status === 403 ? 'forbidden' : error.status === 504 ? 'timedOut' : 'upstream';
+    return new HttpProblem(error.status, kind, error.message);
+  }
   if (error instanceof BadCursorError) {
     return new HttpProblem(422, 'validation', 'The cursor is not one this API returned.', { errors: [{ path: 'query.cursor', message: error.message }] });
   }

@@ -4,6 +4,7 @@
 import type { Integration } from './sdk/index.js';
 import type { Config } from './config.js';
 import { createAuditTrail } from './audit-trail.js';
+import { createConnectionProxy } from './connection-proxy.js';
 import { createDataSources } from './data-sources.js';
 import { createErasure } from './erasure.js';
 import type { Services } from './env.js';
@@ -45,6 +46,8 @@ export interface ServicesOptions {
   runtime?: RuntimeOptions;
   /** OpenTelemetry export (startTelemetry); absent: none, and nothing of it on the hot path. */
   telemetry?: Telemetry;
+  /** PLUGBOARD_EGRESS_ALLOW's exceptions, for the provider proxy (flows get theirs through the executor's environment). */
+  egressAllow?: readonly string[];
 }
 
 export async function createServices(options: ServicesOptions): Promise<Services> {
@@ -82,6 +85,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     instances,
     dataSources,
     erasure,
+    proxy: createConnectionProxy({ store, cipher, oauth, integrations, egressAllow: options.egressAllow, logger }),
     auditTrail: createAuditTrail(),
     rateLimits,
     runtime,
@@ -161,6 +165,7 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
       rateLimits: config.rateLimits,
       runtime,
       telemetry: options.telemetry,
+      egressAllow: config.egressAllow,
     });
   } catch (error) {
     await closeStore();

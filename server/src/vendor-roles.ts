@@ -24,6 +24,12 @@ export const VENDOR_ROUTE_ROLES: Readonly<Record<string, VendorRole>> = {
   'GET /instances/:id': 'viewer',
   'POST /instances/:id/pause': 'support',
   'POST /instances/:id/flows/:flow/invoke': 'support',
+  // The provider proxy acts with the customer's credential, whatever the method.
+  'GET /instances/:id/connections/:name/proxy/*': 'support',
+  'POST /instances/:id/connections/:name/proxy/*': 'support',
+  'PUT /instances/:id/connections/:name/proxy/*': 'support',
+  'PATCH /instances/:id/connections/:name/proxy/*': 'support',
+  'DELETE /instances/:id/connections/:name/proxy/*': 'support',
 };
 
 /** The caller's vendor role: the token's `vendor_role`, or admin when it has none. */

@@ -3,12 +3,28 @@ import type * as z from 'zod';
 /** A value the vendor provides from its environment, read when first needed (not at import). */
 export type Setting = string | (() => string | undefined);
 
+/**
+ * Where the vendor API's proxy (`/api/v1/vendor/instances/:id/connections/:name/proxy/*`) sends a
+ * request made with this connection: the provider's API base URL, to which the proxied path is
+ * appended. Without it the connection can't be proxied.
+ */
+export interface OAuthProxy {
+  baseUrl: Setting;
+}
+
+/** An API-key connection's proxy also says which headers carry the key, made from the connection's values. */
+export interface ApiKeyProxy extends OAuthProxy {
+  /** E.g. `(values) => ({ Authorization: `Bearer ${values.apiKey}` })`. They replace any the caller sent. */
+  headers: (values: Record<string, string>) => Record<string, string>;
+}
+
 export interface ApiKeyConnection {
   kind: 'apiKey';
   label: string;
   description?: string;
   /** Field builders from `field`, typically `field.secret(...)` and `field.text(...)`. */
   fields: z.ZodRawShape;
+  proxy?: ApiKeyProxy;
 }
 
 export interface OAuth2Connection {
@@ -26,6 +42,8 @@ export interface OAuth2Connection {
   pkce: 'S256';
   extraAuthorizationParams?: Record<string, string>;
   tokenAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
+  /** The proxy sends the access token as `Authorization: Bearer …`, refreshed when near expiry. */
+  proxy?: OAuthProxy;
 }
 
 export interface ClientCredentialsConnection {
@@ -38,6 +56,7 @@ export interface ClientCredentialsConnection {
   clientId: Setting;
   clientSecret: Setting;
   tokenAuthMethod: 'client_secret_basic' | 'client_secret_post';
+  proxy?: OAuthProxy;
 }
 
 export type ConnectionDefinition = ApiKeyConnection | OAuth2Connection | ClientCredentialsConnection;

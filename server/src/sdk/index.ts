@@ -10,6 +10,8 @@ export {
   type OAuth2Connection,
   type ClientCredentialsConnection,
   type ConnectionCredentials,
+  type ApiKeyProxy,
+  type OAuthProxy,
 } from './connections.js';
 export {
   webhook,
