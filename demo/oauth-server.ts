@@ -34,6 +34,34 @@ export interface OAuthServerOptions {
   scopes?: string[];
   /** Name shown on the sign-in page. */
   title?: string;
+  /** Bend the wire format the way some real providers do (tests of provider presets). */
+  quirks?: ProviderQuirks;
+}
+
+/**
+ * Ways real providers depart from the standard, reproduced in front of oidc-provider so each
+ * quirk kind of the provider presets can be tested end to end without the internet.
+ */
+export interface ProviderQuirks {
+  /** ',' (Slack, Shopify, Linear): the authorization request must join scopes with commas (a space is refused), and token responses do too. */
+  scopeSeparator?: ',';
+  /** false: PKCE is not required (the provider ignores it). Default: required. */
+  pkce?: boolean;
+  /** Token responses carry no `expires_in`: tokens that never expire. */
+  omitExpiresIn?: boolean;
+  /** Endpoints also answer under `/t/<tenant>/…` (a per-customer subdomain, as a path here); each request's tenant is recorded. */
+  tenantPaths?: boolean;
+}
+
+/** What the server saw of one request at the authorization or token endpoint (tests read it; it may hold codes and tokens). */
+export interface EndpointRecord {
+  endpoint: 'authorization' | 'token' | 'revocation';
+  /** The query (authorization) or the form body (token, revocation), as sent. */
+  params: URLSearchParams;
+  /** The `/t/<tenant>` part of the path, when there was one. */
+  tenant?: string;
+  /** The request's Authorization header scheme (`Basic` when the client authenticated that way). */
+  authScheme?: string;
 }
 
 /** One call at the token endpoint, as counted by the server (never carries a token). */
@@ -55,6 +83,8 @@ export interface OAuthServer {
   revocationRequests: number;
   /** Grants revoked (a refresh or access token revocation revokes its whole grant). */
   grantsRevoked: number;
+  /** With `quirks`: every authorization, token and revocation request, in order. */
+  endpointRequests: EndpointRecord[];
   close(): Promise<void>;
 }
 
@@ -166,10 +196,19 @@ export async function startOAuthServer(options: OAuthServerOptions): Promise<OAu
     // Every client allowed to refresh gets a refresh token, without requiring `offline_access`.
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: options.rotateRefreshTokens ?? true,
-    pkce: { required: () => true },
+    pkce: { required: () => options.quirks?.pkce !== false },
   });
 
-  const result: OAuthServer = { issuer, channelsUrl: `${issuer}/api/channels`, provider, tokenRequests: [], revocationRequests: 0, grantsRevoked: 0, close };
+  const result: OAuthServer = {
+    issuer,
+    channelsUrl: `${issuer}/api/channels`,
+    provider,
+    tokenRequests: [],
+    revocationRequests: 0,
+    grantsRevoked: 0,
+    endpointRequests: [],
+    close,
+  };
   provider.on('grant.success', (ctx: { oidc: { params?: Record<string, unknown>; client?: { clientId: string } } }) => {
     result.tokenRequests.push({ grantType: String(ctx.oidc.params?.grant_type), clientId: ctx.oidc.client?.clientId, ok: true });
   });
@@ -235,7 +274,19 @@ export async function startOAuthServer(options: OAuthServerOptions): Promise<OAu
     send(res, 200, 'application/json', JSON.stringify({ channels: DEMO_CHANNELS, account: stored.accountId ?? null }));
   }
 
+  const quirks = options.quirks;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (quirks) {
+      bendRequest(req, res, quirks, result.endpointRequests).then(
+        (refused) => refused || serve(req, res),
+        (err: unknown) => send(res, 400, 'text/plain; charset=utf-8', (err as Error).message),
+      );
+      return;
+    }
+    serve(req, res);
+  });
+
+  function serve(req: IncomingMessage, res: ServerResponse): void {
     const path = new URL(req.url ?? '/', issuer).pathname;
     if (path === '/token/revocation') result.revocationRequests++;
     let handled: Promise<void> | undefined;
@@ -249,7 +300,7 @@ export async function startOAuthServer(options: OAuthServerOptions): Promise<OAu
       if (!res.headersSent) send(res, 400, 'text/plain; charset=utf-8', `This sign-in can't continue: ${(err as Error).message}`);
       else res.end();
     });
-  });
+  }
 
   async function close(): Promise<void> {
     server.closeAllConnections();
@@ -271,6 +322,66 @@ export interface ConsentOptions {
  * returns the redirect that leaves the authorization server: the client's callback URL with
  * `code`/`state` or `error`. The callback itself is not requested.
  */
+const ENDPOINTS: Record<string, EndpointRecord['endpoint']> = { '/auth': 'authorization', '/token': 'token', '/token/revocation': 'revocation' };
+
+/**
+ * Applies the quirks to one request before oidc-provider sees it: strips a tenant path, records
+ * the endpoint's parameters, turns comma-separated scopes into oidc-provider's spaces, and bends
+ * the token response. True when the request was refused here (as the quirky provider would).
+ */
+async function bendRequest(req: IncomingMessage, res: ServerResponse, quirks: ProviderQuirks, records: EndpointRecord[]): Promise<boolean> {
+  const url = new URL(req.url ?? '/', 'http://provider');
+  let tenant: string | undefined;
+  const tenantMatch = quirks.tenantPaths ? /^\/t\/([^/]+)(\/.*)$/.exec(url.pathname) : null;
+  if (tenantMatch) {
+    tenant = decodeURIComponent(tenantMatch[1]!);
+    url.pathname = tenantMatch[2]!;
+  }
+  const endpoint = ENDPOINTS[url.pathname];
+  const authScheme = req.headers.authorization?.split(' ')[0];
+  if (endpoint === 'authorization') {
+    records.push({ endpoint, params: new URLSearchParams(url.search), ...(tenant ? { tenant } : {}) });
+    const scope = url.searchParams.get('scope');
+    if (quirks.scopeSeparator === ',' && scope !== null) {
+      if (/\s/.test(scope)) {
+        send(res, 400, 'text/plain; charset=utf-8', `invalid_scope: scopes are separated by commas here, got "${scope}"`);
+        return true;
+      }
+      url.searchParams.set('scope', scope.split(',').join(' '));
+    }
+  } else if (endpoint) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    records.push({ endpoint, params: new URLSearchParams(body.toString('utf8')), ...(tenant ? { tenant } : {}), ...(authScheme ? { authScheme } : {}) });
+    // oidc-provider reads an already-read body from req.body.
+    (req as IncomingMessage & { body?: Buffer }).body = body;
+    if (endpoint === 'token') bendTokenResponse(res, quirks);
+  }
+  req.url = url.pathname + url.search;
+  return false;
+}
+
+/** Rewrites the token endpoint's JSON as the quirky provider would send it. */
+function bendTokenResponse(res: ServerResponse, quirks: ProviderQuirks): void {
+  const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
+  res.end = ((chunk?: unknown) => {
+    if (chunk === undefined || typeof chunk === 'function') return end(chunk);
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(String(chunk)) as Record<string, unknown>;
+    } catch {
+      return end(chunk);
+    }
+    if (!('access_token' in json)) return end(chunk);
+    if (quirks.omitExpiresIn) delete json.expires_in;
+    if (quirks.scopeSeparator === ',' && typeof json.scope === 'string') json.scope = json.scope.split(' ').join(',');
+    const text = JSON.stringify(json);
+    res.setHeader('content-length', Buffer.byteLength(text));
+    return end(text);
+  }) as typeof res.end;
+}
+
 export async function consentOverHttp(authorizationUrl: string, options: ConsentOptions = {}): Promise<URL> {
   const context = options.context ?? (await playwrightRequest.newContext());
   const issuerOrigin = new URL(authorizationUrl).origin;

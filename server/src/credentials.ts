@@ -9,6 +9,16 @@ export const instanceSecretsAad = (instanceId: string): string => instanceId;
 /** AAD of a connection's credentials (API-key values or OAuth tokens). */
 export const connectionAad = (instanceId: string, connection: string): string => `${instanceId}/connections/${connection}`;
 
+/**
+ * What the customer gave for one OAuth connection before connecting: the tenant parts of the
+ * provider's URLs, and (with `clientOverride`) their own OAuth client. Sealed with the tokens.
+ */
+export interface ConnectionParams {
+  tenant?: Record<string, string>;
+  clientId?: string;
+  clientSecret?: string;
+}
+
 /** What an OAuth connection's ciphertext holds (sealed by the token service, oauth/tokens.ts). */
 export interface StoredTokens {
   accessToken: string;
@@ -16,6 +26,8 @@ export interface StoredTokens {
   tokenType: string;
   scopes: string[];
   expiresAt: string | null;
+  /** What the customer gave before connecting (tenant values, their own client): needed to refresh and revoke. */
+  params?: ConnectionParams;
 }
 
 /** The instance's secret config values (empty when none are stored). */

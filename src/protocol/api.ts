@@ -187,6 +187,8 @@ export const AuthorizeBody = z.object({
   /** `popup` (default): the callback page posts a message to the opener; `redirect`: it sends the browser to `returnUrl`. */
   mode: z.optional(z.enum(['popup', 'redirect'])),
   returnUrl: z.optional(z.string()),
+  /** The connection's fields (its `schema`): tenant parts of the provider's URLs, the customer's own OAuth client. */
+  fields: z.optional(z.record(z.string(), z.string())),
 });
 export type AuthorizeBody = z.infer<typeof AuthorizeBody>;
 

@@ -9,14 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Writable } from 'node:stream';
 import { after, describe, test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
 import * as oauth from 'oauth4webapi';
 import { consentOverHttp, startOAuthServer, type OAuthServer } from '../../demo/oauth-server.js';
 import { clientCredentials, oauth2 } from '../../server/src/sdk/connections.js';
 import { defineIntegration, type Integration } from '../../server/src/sdk/integration.js';
-import { createLogger } from '../../server/src/logger.js';
+import { capturedLogger } from './fixtures/captured-logger.js';
 import {
   CallbackRejected,
   ConnectionUnavailableError,
@@ -90,16 +89,7 @@ async function fixture(
       : openStore({ databaseUrl: join(tmpRoot, `${schema}.db`), migrations: oauthMigrations });
   const stores: Store[] = [await openOne()];
   const store = stores[0]!;
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    stream: new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logs.push(chunk.toString('utf8'));
-        done();
-      },
-    }),
-  });
+  const { logger, logs } = capturedLogger();
   let offset = 0;
   const encryptionKey = generateEncryptionKey();
   const cipher = createCipher(encryptionKey);

@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import { ConflictError, ForbiddenError, InvalidFieldsError, NotFoundError } from '../errors.js';
 import type { Cipher } from '../secrets.js';
 import type { Customer, Store } from '../store/types.js';
-import { resolveProvider, ProviderConfigError, type ResolvedProvider } from './provider.js';
+import { parseConnectionParams, resolveProvider, ProviderConfigError, type ConnectionParams, type ResolvedProvider } from './provider.js';
 import { describeProviderError, tokensFromResponse, type OAuthDb, type IntegrationLookup, type TokenService } from './tokens.js';
 import type { OAuthTables } from './schema.js';
 import type { OAuth2Connection } from '../sdk/connections.js';
@@ -31,6 +31,8 @@ export interface StartAuthorizationInput {
   origin: string | undefined;
   mode?: 'popup' | 'redirect';
   returnUrl?: string;
+  /** The connection's fields (tenant parts of the URLs, the customer's own client), when it has any. */
+  fields?: Readonly<Record<string, unknown>>;
 }
 
 /** Why the callback could not finish, before any origin is known: shown as a page, nothing stored. */
@@ -154,7 +156,8 @@ export class OAuthFlow {
     if (def.kind !== 'oauth2') {
       throw new ConflictError(`Connection "${input.connection}" does not use the OAuth authorization flow.`);
     }
-    const provider = await this.provider(def);
+    const params = parseConnectionParams(def, input.fields);
+    const provider = await this.provider(def, params);
     if (!provider.as.authorization_endpoint) throw new ProviderConfigError(def.label, 'the provider has no authorization endpoint');
 
     const state = oauth.generateRandomState();
@@ -168,10 +171,12 @@ export class OAuthFlow {
     url.searchParams.set('client_id', provider.client.client_id);
     url.searchParams.set('redirect_uri', this.redirectUri);
     url.searchParams.set('response_type', 'code');
-    if (def.scopes.length) url.searchParams.set('scope', def.scopes.join(' '));
+    if (def.scopes.length) url.searchParams.set('scope', def.scopes.join(def.scopeSeparator));
     url.searchParams.set('state', state);
-    url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier));
-    url.searchParams.set('code_challenge_method', 'S256');
+    if (def.pkce === 'S256') {
+      url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier));
+      url.searchParams.set('code_challenge_method', 'S256');
+    }
     await this.db
       .insertInto('oauth_sessions')
       .values({
@@ -188,8 +193,10 @@ export class OAuthFlow {
         expires_at: expiresAt,
         used_at: null,
         provider_url: url.href,
-        provider_label: def.label,
+        provider_label: def.provider ?? def.label,
         browser_hash: null,
+        // May hold the customer's client secret: sealed like the verifier.
+        params: Object.keys(params).length ? this.options.cipher.encryptJson(params, sessionAad(state)) : null,
       })
       .execute();
     // Sweep sessions that ended more than a day ago; cheap with the expiry index.
@@ -311,11 +318,12 @@ export class OAuthFlow {
 
     let def: OAuth2Connection;
     let provider: ResolvedProvider;
+    const connectionParams: ConnectionParams = session.params ? this.options.cipher.decryptJson<ConnectionParams>(session.params, sessionAad(state)) : {};
     try {
       const found = await this.options.tokens.definitionOf(ref);
       if (found.kind !== 'oauth2') throw new Error('not an authorization-code connection');
       def = found;
-      provider = await this.provider(def);
+      provider = await this.provider(def, connectionParams);
     } catch (error) {
       return outcome(false, `This connection can no longer be completed: ${(error as Error).message}`);
     }
@@ -340,8 +348,8 @@ export class OAuthFlow {
         provider.clientAuth,
         params,
         this.redirectUri,
-        verifier,
-        provider.http(),
+        def.pkce === 'S256' ? verifier : oauth.nopkce,
+        { ...provider.http(), additionalParameters: def.extraTokenParams ?? {} },
       );
       response = await oauth.processAuthorizationCodeResponse(provider.as, provider.client, res);
     } catch (error) {
@@ -351,7 +359,7 @@ export class OAuthFlow {
       return outcome(false, `The provider did not accept the sign-in: ${why}.`);
     }
 
-    const tokens = tokensFromResponse(response, undefined, def.scopes, startedAt);
+    const tokens = tokensFromResponse(response, undefined, def.scopes, startedAt, connectionParams);
     const customer = await this.options.store.vendor.getCustomer(session.customer_id);
     const stored =
       customer &&
@@ -372,9 +380,9 @@ export class OAuthFlow {
     return outcome(true);
   }
 
-  private async provider(def: OAuth2Connection): Promise<ResolvedProvider> {
+  private async provider(def: OAuth2Connection, params: ConnectionParams): Promise<ResolvedProvider> {
     try {
-      return await resolveProvider(def);
+      return await resolveProvider(def, params);
     } catch (error) {
       // The details are for the operator; problem.ts tells the caller only that the provider is unusable.
       if (error instanceof ProviderConfigError) this.options.logger?.error({ reason: error.message }, 'oauth provider misconfigured');

@@ -41,4 +41,13 @@ export const oauthMigrations: Record<string, Migration> = {
       }
     },
   },
+  // Tenant fields and the customer's own OAuth client, given when the flow starts (issue 13).
+  '0120_oauth_connection_params': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('oauth_sessions').addColumn('params', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('oauth_sessions').dropColumn('params').execute();
+    },
+  },
 };

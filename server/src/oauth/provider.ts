@@ -2,7 +2,12 @@
 // server metadata (discovered from `issuer`, cached, or built from explicit endpoints), the client,
 // and how the client authenticates at the token endpoint.
 import * as oauth from 'oauth4webapi';
-import { readSetting, type ClientCredentialsConnection, type OAuth2Connection } from '../sdk/connections.js';
+import * as z from 'zod';
+import type { ConnectionParams } from '../credentials.js';
+import { InvalidFieldsError } from '../errors.js';
+import { fieldErrors } from '../field-errors.js';
+import { fillTemplate } from '../sdk/providers.js';
+import { connectionParamFields, readSetting, type ClientCredentialsConnection, type OAuth2Connection } from '../sdk/connections.js';
 
 /** The options every oauth4webapi request takes here; custom fetch is never set. */
 export interface RequestOptions {
@@ -77,10 +82,52 @@ export function clearDiscoveryCache(): void {
   discovered.clear();
 }
 
-export async function resolveProvider(def: OAuthConnectionDefinition): Promise<ResolvedProvider> {
-  const clientId = readSetting(def.clientId);
+/** Validates what the customer sent for the connection's fields; throws InvalidFieldsError naming each field. */
+export function parseConnectionParams(def: OAuth2Connection, raw: Readonly<Record<string, unknown>> | undefined): ConnectionParams {
+  const shape = connectionParamFields(def);
+  // Empty strings are "not given": a form sends every field.
+  const given = Object.fromEntries(Object.entries(raw ?? {}).filter(([, v]) => v !== '' && v !== null && v !== undefined));
+  const parsed = z.strictObject(shape).safeParse(given);
+  if (!parsed.success) {
+    throw new InvalidFieldsError(fieldErrors(parsed.error.issues, 'fields', 2), 'Check the connection details.');
+  }
+  const values = parsed.data as Record<string, string | undefined>;
+  const params: ConnectionParams = {};
+  for (const [name, t] of Object.entries(def.tenant ?? {})) {
+    (params.tenant ??= {})[name] = values[name] ?? t.default!;
+  }
+  if (def.clientOverride && values.clientId) {
+    if (def.tokenAuthMethod !== 'none' && !values.clientSecret) {
+      throw new InvalidFieldsError([{ path: 'fields.clientSecret', message: 'Enter the client secret of your OAuth app' }], 'Check the connection details.');
+    }
+    params.clientId = values.clientId;
+    if (values.clientSecret) params.clientSecret = values.clientSecret;
+  }
+  return params;
+}
+
+/** The URL with the connection's tenant values in place of its `{placeholders}`. */
+function tenantUrl(url: string | undefined, params: ConnectionParams): string | undefined {
+  return url === undefined ? undefined : fillTemplate(url, params.tenant ?? {});
+}
+
+export type { ConnectionParams };
+
+export async function resolveProvider(def: OAuthConnectionDefinition, params: ConnectionParams = {}): Promise<ResolvedProvider> {
+  // The customer's own client only where the integration allows it.
+  const own = def.kind === 'oauth2' && def.clientOverride && params.clientId ? params : undefined;
+  const clientId = own ? own.clientId : readSetting(def.clientId);
   if (!clientId) throw new ProviderConfigError(def.label, 'the client id is not set');
-  const secret = readSetting(def.clientSecret);
+  const secret = own ? own.clientSecret : readSetting(def.clientSecret);
+  if (def.kind === 'oauth2' && def.tenant) {
+    def = {
+      ...def,
+      issuer: tenantUrl(def.issuer, params),
+      authorizationUrl: tenantUrl(def.authorizationUrl, params),
+      tokenUrl: tenantUrl(def.tokenUrl, params),
+      revocationUrl: tenantUrl(def.revocationUrl, params),
+    };
+  }
   let as: oauth.AuthorizationServer;
   if (def.issuer) {
     try {

@@ -25,6 +25,8 @@ export interface OAuthSessionsTable {
   provider_label: string | null;
   /** SHA-256 (hex) of the start cookie's value: set once by the start page, required by the callback. */
   browser_hash: string | null;
+  /** The connection's fields given at authorize (ConnectionParams), encrypted (aad binds it to this state). */
+  params: string | null;
 }
 
 // A type alias, not an interface: Kysely's withTables wants an index-signature-compatible record.

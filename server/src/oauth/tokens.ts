@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import type { Cipher } from '../secrets.js';
 import type { CoreDatabase, ConnectionsTable } from '../store/schema.js';
 import type { Store } from '../store/types.js';
+import type { ConnectionParams } from '../credentials.js';
 import { resolveProvider, type OAuthConnectionDefinition, type ResolvedProvider } from './provider.js';
 import type { OAuthTables } from './schema.js';
 
@@ -63,19 +64,32 @@ export function tokensFromResponse(
   previous: StoredTokens | undefined,
   requestedScopes: string[],
   now: number,
+  params: ConnectionParams | undefined = previous?.params,
 ): StoredTokens {
   return {
     accessToken: response.access_token,
     // A provider that does not rotate refresh tokens omits it on refresh: keep the old one.
     ...((response.refresh_token ?? previous?.refreshToken) ? { refreshToken: response.refresh_token ?? previous?.refreshToken } : {}),
     tokenType: response.token_type,
-    scopes: response.scope ? response.scope.split(' ').filter(Boolean) : (previous?.scopes ?? requestedScopes),
+    // Some providers answer scopes comma-separated (Slack, Shopify, Linear).
+    scopes: response.scope ? response.scope.split(/[\s,]+/).filter(Boolean) : (previous?.scopes ?? requestedScopes),
+    // No expires_in: a token that does not expire (GitHub OAuth apps, Shopify, Notion...); never refreshed ahead.
     expiresAt: typeof response.expires_in === 'number' ? new Date(now + response.expires_in * 1000).toISOString() : null,
+    ...(params && Object.keys(params).length ? { params } : {}),
   };
 }
 
 function toCredentials(kind: OAuthCredentials['kind'], tokens: StoredTokens): OAuthCredentials {
-  return { kind, accessToken: tokens.accessToken, tokenType: tokens.tokenType, expiresAt: tokens.expiresAt, scopes: tokens.scopes };
+  const tenant = tokens.params?.tenant;
+  return {
+    kind,
+    accessToken: tokens.accessToken,
+    tokenType: tokens.tokenType,
+    expiresAt: tokens.expiresAt,
+    scopes: tokens.scopes,
+    // The customer's shop, subdomain or region: a flow needs them to build the API's URLs. Never the client secret.
+    ...(tenant ? { tenant } : {}),
+  };
 }
 
 /** A refresh the provider refused for good (the grant is gone): reconnecting is the only fix. */
@@ -182,7 +196,7 @@ export class TokenService {
     }
     let provider: ResolvedProvider;
     try {
-      provider = await resolveProvider(def);
+      provider = await resolveProvider(def, tokens.params);
     } catch (error) {
       this.options.logger?.warn({ instanceId: ref.instanceId, connection: ref.connection, reason: (error as Error).message }, 'oauth revocation skipped');
       return { revoked: false };
@@ -282,7 +296,7 @@ export class TokenService {
 
     let provider: ResolvedProvider;
     try {
-      provider = await resolveProvider(def);
+      provider = await resolveProvider(def, previous?.params);
     } catch (error) {
       return { ok: false, error: new ConnectionUnavailableError('misconfigured', (error as Error).message) };
     }
@@ -291,7 +305,10 @@ export class TokenService {
     try {
       this.refreshCount++;
       if (def.kind === 'oauth2') {
-        const res = await oauth.refreshTokenGrantRequest(provider.as, provider.client, provider.clientAuth, previous!.refreshToken!, provider.http());
+        const res = await oauth.refreshTokenGrantRequest(provider.as, provider.client, provider.clientAuth, previous!.refreshToken!, {
+          ...provider.http(),
+          additionalParameters: def.extraTokenParams ?? {},
+        });
         response = await oauth.processRefreshTokenResponse(provider.as, provider.client, res);
       } else {
         const parameters: Record<string, string> = def.scopes.length ? { scope: def.scopes.join(' ') } : {};

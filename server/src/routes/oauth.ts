@@ -83,6 +83,7 @@ export function oauthAuthorizeRoutes({ oauth }: Pick<Services, 'oauth'>): Hono<C
       origin: c.req.header('origin'),
       mode: body.mode,
       returnUrl: body.returnUrl,
+      fields: body.fields,
     });
     c.header('cache-control', 'no-store');
     return c.json(result);

@@ -1,4 +1,6 @@
 import type * as z from 'zod';
+import { field } from './fields.js';
+import { HTML_PATTERN_HINT, placeholdersOf, validHtmlPattern, type ProviderPreset, type TenantField } from './providers.js';
 
 /** A value the vendor provides from its environment, read when first needed (not at import). */
 export type Setting = string | (() => string | undefined);
@@ -39,11 +41,31 @@ export interface OAuth2Connection {
   scopes: string[];
   clientId: Setting;
   clientSecret?: Setting;
-  pkce: 'S256';
+  /** `none` for providers that refuse or ignore PKCE: no code challenge is sent. */
+  pkce: 'S256' | 'none';
+  /** How scopes are joined in the authorization request (Slack, Shopify, Linear: ','). */
+  scopeSeparator: ' ' | ',';
   extraAuthorizationParams?: Record<string, string>;
+  /** Sent with the code exchange and every refresh. */
+  extraTokenParams?: Record<string, string>;
   tokenAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
   /** The proxy sends the access token as `Authorization: Bearer …`, refreshed when near expiry. */
   proxy?: OAuthProxy;
+  /**
+   * Fields the customer fills in before connecting (a shop name, a subdomain, a region); each
+   * value replaces `{name}` in the URLs above. Kept with the connection for refresh and revoke.
+   */
+  tenant?: Record<string, TenantField>;
+  /**
+   * Lets the customer's admin connect with their own OAuth app: the wizard asks for a client id
+   * and secret (the secret is stored encrypted and never shown again); authorize, refresh and
+   * revoke then use them instead of `clientId`/`clientSecret`.
+   */
+  clientOverride?: boolean;
+  /** The preset this connection was made from (`providers.<name>`), for docs and logs. */
+  provider?: string;
+  /** Where the provider's API lives, from the preset (may contain tenant placeholders). */
+  apiBaseUrl?: string;
 }
 
 export interface ClientCredentialsConnection {
@@ -66,14 +88,52 @@ export function apiKey(o: Omit<ApiKeyConnection, 'kind'>): ApiKeyConnection {
   return { kind: 'apiKey', ...o };
 }
 
-/** OAuth 2 authorization code with PKCE; Plugboard's server is the client. */
-export function oauth2(
-  o: Omit<OAuth2Connection, 'kind' | 'pkce' | 'tokenAuthMethod'> & Partial<Pick<OAuth2Connection, 'pkce' | 'tokenAuthMethod'>>,
-): OAuth2Connection {
+type OAuth2Options = Omit<OAuth2Connection, 'kind' | 'pkce' | 'tokenAuthMethod' | 'scopeSeparator'> &
+  Partial<Pick<OAuth2Connection, 'pkce' | 'tokenAuthMethod' | 'scopeSeparator'>>;
+
+/** What an integration still says when it starts from a provider preset. */
+export type OAuth2PresetOptions = Pick<OAuth2Connection, 'scopes' | 'clientId'> &
+  Partial<Pick<OAuth2Connection, 'label' | 'description' | 'clientSecret' | 'clientOverride' | 'extraAuthorizationParams' | 'extraTokenParams' | 'proxy'>>;
+
+/**
+ * OAuth 2 authorization code (with PKCE unless the provider can't); Plugboard's server is the client.
+ * Either the endpoints yourself, or a preset: `oauth2(providers.hubspot, { scopes, clientId, clientSecret })`.
+ */
+export function oauth2(preset: ProviderPreset, o: OAuth2PresetOptions): OAuth2Connection;
+export function oauth2(o: OAuth2Options): OAuth2Connection;
+export function oauth2(first: OAuth2Options | ProviderPreset, presetOptions?: OAuth2PresetOptions): OAuth2Connection {
+  const o: OAuth2Options = presetOptions ? fromPreset(first as ProviderPreset, presetOptions) : (first as OAuth2Options);
   if (!o.issuer && !(o.authorizationUrl && o.tokenUrl)) {
     throw new Error(`oauth2 "${o.label}": give an issuer, or both authorizationUrl and tokenUrl`);
   }
-  return { kind: 'oauth2', pkce: 'S256', tokenAuthMethod: 'client_secret_basic', ...o };
+  const connection: OAuth2Connection = { kind: 'oauth2', pkce: 'S256', tokenAuthMethod: 'client_secret_basic', scopeSeparator: ' ', ...o };
+  for (const [name, t] of Object.entries(connection.tenant ?? {})) {
+    if (!validHtmlPattern(t.pattern)) throw new Error(`oauth2 "${o.label}": the pattern of tenant field "${name}" ${HTML_PATTERN_HINT}`);
+  }
+  for (const url of [connection.issuer, connection.authorizationUrl, connection.tokenUrl, connection.revocationUrl]) {
+    for (const name of placeholdersOf(url ?? '')) {
+      if (!connection.tenant || !Object.hasOwn(connection.tenant, name)) throw new Error(`oauth2 "${o.label}": {${name}} in a URL is not a tenant field`);
+    }
+  }
+  return connection;
+}
+
+function fromPreset(preset: ProviderPreset, o: OAuth2PresetOptions): OAuth2Options {
+  return {
+    label: preset.name,
+    provider: preset.name,
+    authorizationUrl: preset.authorizationUrl,
+    tokenUrl: preset.tokenUrl,
+    revocationUrl: preset.revocationUrl,
+    pkce: preset.pkce ? 'S256' : 'none',
+    scopeSeparator: preset.scopeSeparator,
+    tokenAuthMethod: preset.tokenAuthMethod,
+    tenant: preset.tenant,
+    apiBaseUrl: preset.apiBaseUrl,
+    ...o,
+    extraAuthorizationParams: { ...preset.extraAuthorizationParams, ...o.extraAuthorizationParams },
+    extraTokenParams: { ...preset.extraTokenParams, ...o.extraTokenParams },
+  };
 }
 
 /** OAuth 2 client credentials for service-to-service APIs: no customer consent step. */
@@ -84,6 +144,35 @@ export function clientCredentials(
   return { kind: 'clientCredentials', tokenAuthMethod: 'client_secret_basic', ...o };
 }
 
+/**
+ * The fields a customer fills in before an OAuth connection, as field builders (the same ones
+ * config pages use, so the wizard renders them and the server validates them alike). Empty when
+ * the connection needs nothing.
+ */
+export function connectionParamFields(def: OAuth2Connection): z.ZodRawShape {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [name, t] of Object.entries(def.tenant ?? {})) {
+    shape[name] = field.text({
+      label: t.label,
+      help: t.description,
+      placeholder: t.placeholder ?? t.default,
+      pattern: new RegExp(t.pattern),
+      required: t.default === undefined,
+    });
+  }
+  if (def.clientOverride) {
+    const provider = def.provider ?? def.label;
+    shape.clientId = field.text({
+      label: 'Client ID',
+      help: `Of your own OAuth app at ${provider}. Leave empty to use ours.`,
+      required: false,
+      maxLength: 500,
+    });
+    shape.clientSecret = field.secret({ label: 'Client secret', help: 'Stored encrypted; never shown again.', required: false });
+  }
+  return shape;
+}
+
 export function readSetting(s: Setting | undefined): string | undefined {
   return typeof s === 'function' ? s() : s;
 }
@@ -91,4 +180,12 @@ export function readSetting(s: Setting | undefined): string | undefined {
 /** What a data source or flow receives for each connection, at call time. */
 export type ConnectionCredentials =
   | { kind: 'apiKey'; values: Record<string, string> }
-  | { kind: 'oauth2' | 'clientCredentials'; accessToken: string; tokenType: string; expiresAt: string | null; scopes: string[] };
+  | {
+      kind: 'oauth2' | 'clientCredentials';
+      accessToken: string;
+      tokenType: string;
+      expiresAt: string | null;
+      scopes: string[];
+      /** The customer's tenant values (`shop`, `subdomain`, `region`…) for connections whose provider URLs have them. */
+      tenant?: Record<string, string>;
+    };

@@ -8,11 +8,13 @@ export {
   type ConnectionDefinition,
   type ApiKeyConnection,
   type OAuth2Connection,
+  type OAuth2PresetOptions,
   type ClientCredentialsConnection,
   type ConnectionCredentials,
   type ApiKeyProxy,
   type OAuthProxy,
 } from './connections.js';
+export { providers, ProviderPresetSchema, type ProviderPreset, type ProviderName, type TenantField } from './providers.js';
 export {
   webhook,
   schedule,

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { ConfigPage, ConnectionSpec, DataSourceOption, FlowSpec, FlowTrigger, IntegrationDetail } from 'plugboard/protocol';
 import { FieldHint, keyInWords } from 'plugboard/protocol';
-import type { ConnectionCredentials, ConnectionDefinition } from './connections.js';
+import { connectionParamFields, type ConnectionCredentials, type ConnectionDefinition, type OAuth2Connection } from './connections.js';
 import type { FlowDefinition, Trigger } from './flows.js';
 
 export interface ConfigPageDefinition {
@@ -62,6 +62,12 @@ function pageSchema(fields: z.ZodRawShape): Record<string, unknown> {
   delete json.$schema;
   json[FieldHint.order] = Object.keys(fields);
   return json;
+}
+
+/** An OAuth connection's fields to fill in before connecting (tenant, own client), when it has any. */
+function oauthFieldsSchema(c: OAuth2Connection): Record<string, unknown> | undefined {
+  const fields = connectionParamFields(c);
+  return Object.keys(fields).length ? pageSchema(fields) : undefined;
 }
 
 /** A trigger as the browser sees it: a webhook's verifier stays on the server. */
@@ -127,7 +133,7 @@ export function defineIntegration(def: IntegrationDefinition): Integration {
       kind: c.kind,
       label: c.label,
       description: c.description,
-      schema: c.kind === 'apiKey' ? pageSchema(c.fields) : undefined,
+      schema: c.kind === 'apiKey' ? pageSchema(c.fields) : c.kind === 'oauth2' ? oauthFieldsSchema(c) : undefined,
     })),
     configPages: configPages.map((p): ConfigPage => ({ title: p.title, description: p.description, schema: pageSchema(p.fields) })),
     dataSources: Object.keys(dataSources),

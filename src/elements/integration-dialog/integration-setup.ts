@@ -280,6 +280,16 @@ export class PlugIntegrationSetup extends PlugApiElement {
     return this.renderRoot.querySelector<PlugConfigForm>(`plug-config-form[data-connection="${CSS.escape(spec.name)}"]`);
   }
 
+  /** What an OAuth connection's form holds, for the sign-in; its own messages show when it refuses. */
+  #connectionFields(spec: ConnectionSpec): Record<string, string> {
+    const form = this.#credentialForm(spec);
+    if (form && !form.reportValidity()) throw new Error(this.t('dialog.fieldErrors', { count: 1 }));
+    this.credentialErrors = { ...this.credentialErrors, [spec.name]: [] };
+    const values: Record<string, string> = {};
+    for (const [name, value] of Object.entries(form?.value ?? {})) if (typeof value === 'string') values[name] = value;
+    return values;
+  }
+
   #saveCredentials = (spec: ConnectionSpec): Promise<void> =>
     this.#act('save-credentials', async (client) => {
       await this.#storeCredentials(client, spec);
@@ -443,6 +453,11 @@ export class PlugIntegrationSetup extends PlugApiElement {
           credentialErrors: this.credentialErrors,
           ensureInstance: () => this.#ensureInstance(section.client),
           saveCredentials: (spec) => void this.#saveCredentials(spec),
+          connectionFields: (spec) => this.#connectionFields(spec),
+          connectionFieldErrors: (spec, errors) => {
+            this.credentialErrors = { ...this.credentialErrors, [spec.name]: relative(errors, 'fields') };
+            this.#announce(this.t('dialog.fieldErrors', { count: errors.length }));
+          },
           changed: (next) => (this.instance = next),
           failed: (error) => this.#fail('connect', error),
         }),

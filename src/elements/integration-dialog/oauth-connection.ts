@@ -1,6 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { PlugClient } from '../../client/index.js';
-import type { AuthorizeBody, AuthorizeResponse, ConnectEventDetail, ConnectionSpec, ConnectionState, Instance } from '../../protocol/index.js';
+import { ApiError } from '../../client/api-error.js';
+import type { AuthorizeBody, AuthorizeResponse, ConnectEventDetail, ConnectionSpec, ConnectionState, FieldError, Instance } from '../../protocol/index.js';
 import '../connect-button/define.js';
 import type { StringKey, Translations } from '../i18n.js';
 
@@ -20,6 +21,13 @@ export interface OAuthConnectionContext {
   changed: (instance: Instance) => void;
   /** Call when connecting failed: the dialog announces it and fires `plug-error`. */
   failed: (error: unknown) => void;
+  /**
+   * The connection's fields (shop, subdomain, the customer's own OAuth client), checked by their
+   * form; undefined when the connection has none. Throws when the form refused them.
+   */
+  fields?: () => Record<string, string>;
+  /** The server refused the fields: put its messages on them. */
+  fieldErrors?: (errors: FieldError[]) => void;
 }
 
 /**
@@ -33,7 +41,15 @@ export function renderOAuthConnection(ctx: OAuthConnectionContext): TemplateResu
     else void ctx.client.instance(event.detail.instanceId).then(ctx.changed, ctx.failed);
   };
   // The authorize request goes through here so that a sign-in before any save creates the instance first.
-  const authorize = async (body: AuthorizeBody): Promise<AuthorizeResponse> => ctx.client.authorize((await ctx.ensureInstance()).id, ctx.spec.name, body);
+  const authorize = async (body: AuthorizeBody): Promise<AuthorizeResponse> => {
+    const fields = ctx.fields?.();
+    try {
+      return await ctx.client.authorize((await ctx.ensureInstance()).id, ctx.spec.name, fields ? { ...body, fields } : body);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 422 && error.errors.length > 0) ctx.fieldErrors?.(error.errors);
+      throw error;
+    }
+  };
   return html`<plug-connect-button
     compact
     exportparts="button, connect-button, disconnect-button, cancel-button, message"

@@ -17,6 +17,10 @@ export interface ConnectionsContext extends SetupSection {
   /** The server's refusal of the last credentials saved, per connection name. */
   credentialErrors: Record<string, FieldError[]>;
   saveCredentials: (spec: ConnectionSpec) => void;
+  /** An OAuth connection's fields, checked by their form (throws when it refused them). */
+  connectionFields: (spec: ConnectionSpec) => Record<string, string>;
+  /** The server refused an OAuth connection's fields. */
+  connectionFieldErrors: (spec: ConnectionSpec, errors: FieldError[]) => void;
   /** A connect button changed the instance (connected, disconnected). */
   changed: (instance: Instance) => void;
   failed: (error: unknown) => void;
@@ -28,10 +32,21 @@ export interface ConnectionsContext extends SetupSection {
  */
 export function renderConnections(ctx: ConnectionsContext): TemplateResult[] {
   const { instance, t } = ctx;
+  // The connection's own fields: an API key's values, or what an OAuth connection needs before signing in.
+  const form = (spec: ConnectionSpec, secretsSet: string[]) =>
+    html`<plug-config-form
+      part="form"
+      exportparts=${FORM_PARTS}
+      data-connection=${spec.name}
+      .schema=${spec.schema ?? { type: 'object', properties: {} }}
+      .secretsSet=${secretsSet}
+      .errors=${ctx.credentialErrors[spec.name] ?? []}
+      .translations=${ctx.translations}
+      ?disabled=${ctx.busy}
+    ></plug-config-form>`;
   return ctx.detail.connections.map((spec) => {
     const st = instance?.connections.find((c) => c.name === spec.name);
     const status = st?.status ?? 'missing';
-    const errors = ctx.credentialErrors[spec.name] ?? [];
     return html`<div class="connection" role="group" aria-labelledby="conn-${spec.name}">
       <div class="connection-head">
         <h4 id="conn-${spec.name}">${spec.label}</h4>
@@ -41,22 +56,13 @@ export function renderConnections(ctx: ConnectionsContext): TemplateResult[] {
       ${st?.error ? html`<p class="notice">${st.error}</p>` : nothing}
       ${
         spec.kind === 'apiKey'
-          ? html`<plug-config-form
-              part="form"
-              exportparts=${FORM_PARTS}
-              data-connection=${spec.name}
-              .schema=${spec.schema ?? { type: 'object', properties: {} }}
-              .secretsSet=${status === 'connected' ? fieldsOf(spec.schema) : []}
-              .errors=${errors}
-              .translations=${ctx.translations}
-              ?disabled=${ctx.busy}
-            ></plug-config-form>
+          ? html`${form(spec, status === 'connected' ? fieldsOf(spec.schema) : [])}
             <div class="actions">
               <button part="button" class="button" type="button" ?disabled=${ctx.busy} @click=${() => ctx.saveCredentials(spec)}>
                 ${t(status === 'connected' ? 'connection.replace' : 'connection.save')}
               </button>
             </div>`
-          : renderOAuthConnection({
+          : html`${spec.schema ? form(spec, []) : nothing}${renderOAuthConnection({
               client: ctx.client,
               instance,
               ensureInstance: ctx.ensureInstance,
@@ -66,7 +72,10 @@ export function renderConnections(ctx: ConnectionsContext): TemplateResult[] {
               t,
               changed: ctx.changed,
               failed: ctx.failed,
-            })
+              ...(spec.schema
+                ? { fields: () => ctx.connectionFields(spec), fieldErrors: (errors: FieldError[]) => ctx.connectionFieldErrors(spec, errors) }
+                : {}),
+            })}`
       }
     </div>`;
   });
