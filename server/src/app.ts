@@ -1,7 +1,7 @@
 // The Hono app: cross-cutting middleware, auth, and every route, the runtime's included when the
 // services have one. Pure: no socket, no process state, so tests drive it with `app.request()`.
 import { Hono, type Context } from 'hono';
-import { requestId } from 'hono/request-id';
+import { requestId } from './request-id.js';
 import { customerAuth, vendorAuth, type TokenVerifier } from './auth.js';
 import { bodyLimit } from './body-limit.js';
 import { cors } from './cors.js';

@@ -8,6 +8,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { CompiledQuery } from 'kysely';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from './logger.js';
+import { setResponseHeader } from './response-headers.js';
 import type { Store } from './store/types.js';
 
 export type RateLimitPolicy = 'customer' | 'vendor';
@@ -123,7 +124,7 @@ export function rateLimit<C extends Context>(limits: RateLimits, policy: RateLim
   return async (c, next) => {
     const headers = await limits.consume(policy, keyOf(c as C));
     // Set before the handler runs, so the response is built with them (nothing rewritten after).
-    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    for (const name in headers) setResponseHeader(c, name, headers[name]!);
     await next();
   };
 }

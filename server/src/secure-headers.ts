@@ -5,6 +5,7 @@
 // page keeps its opener with Cross-Origin-Opener-Policy unsafe-none), as with `overwrite: false`.
 import { Hono, type MiddlewareHandler } from 'hono';
 import { secureHeaders as honoSecureHeaders } from 'hono/secure-headers';
+import { socketResponse } from './response-headers.js';
 
 async function honoDefaults(): Promise<[string, string][]> {
   const probe = new Hono().use(honoSecureHeaders()).get('/', (c) => c.body(null, 204));
@@ -21,6 +22,12 @@ const SENTINEL = 'x-dns-prefetch-control';
 export function secureHeaders(): MiddlewareHandler {
   return async function secureHeadersFirst(c, next) {
     const headers = (defaults ??= await DEFAULTS);
+    const outgoing = socketResponse(c);
+    if (outgoing) {
+      // On node:http's response: every Response sent for this request carries them (response-headers.ts).
+      for (const [name, value] of headers) outgoing.setHeader(name, value);
+      return next();
+    }
     for (const [name, value] of headers) c.header(name, value);
     await next();
     const sent = c.res.headers;

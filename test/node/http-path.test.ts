@@ -9,6 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { cors } from '../../server/src/cors.js';
+import { requestId } from '../../server/src/request-id.js';
+import { secureHeaders } from '../../server/src/secure-headers.js';
 import { defineIntegration, field } from '../../server/src/sdk/index.js';
 import { suiteHarness } from './fixtures/harness.js';
 
@@ -63,6 +67,8 @@ interface Seen {
   method: string;
   path: string;
   fastResponse: boolean;
+  /** The security headers were in the Response's own headers (a web Headers object validating and sorting each), not on node:http's response. */
+  sharedInResponse: boolean;
   requestMaterialized: boolean;
 }
 
@@ -91,6 +97,7 @@ describe('the fast HTTP path', () => {
               method: req.method,
               path: url.pathname,
               fastResponse: slot(res, 'cache') !== undefined,
+              sharedInResponse: new Headers((slot(res, 'cache') as [number, unknown, HeadersInit?] | undefined)?.[2]).has('x-frame-options'),
               requestMaterialized: slot(req, 'requestCache') !== undefined,
             });
             return res;
@@ -160,6 +167,7 @@ describe('the fast HTTP path', () => {
     assert.equal(seen.length, 10);
     for (const s of seen) {
       assert.ok(s.fastResponse, `${s.method} ${s.path}: the Response was turned into a stream`);
+      assert.ok(!s.sharedInResponse, `${s.method} ${s.path}: the security headers went through a Headers object, not node:http's response`);
       // The POST with a JSON body reads it through the adapter's direct path, not a web Request.
       assert.ok(!s.requestMaterialized, `${s.method} ${s.path}: a web Request (body stream, AbortSignal) was built`);
     }
@@ -315,5 +323,44 @@ describe('the fast HTTP path', () => {
     const get = await raw('GET', '/api/v1/integrations', { headers: { ...headers, 'content-length': String(big.length) }, body: [big] });
     assert.equal(get.status, 200, 'a GET with a large body is answered, not refused');
     assert.equal(seen.at(-1)?.requestMaterialized, false);
+  });
+
+  test("a route's own Response and its own header values: on a socket too, the shared headers are there and the route's value wins", async () => {
+    // The middleware alone, on the real adapter: a route that returns a Response it built itself,
+    // and one that keeps its opener (Cross-Origin-Opener-Policy unsafe-none, as the OAuth callback page).
+    const app = new Hono()
+      .use(requestId())
+      .use(secureHeaders())
+      .use(cors({ origins: [ORIGIN], allowMethods: ['GET'], allowHeaders: [], exposeHeaders: ['ETag'], maxAge: 60 }))
+      .get('/own', () => new Response('own', { headers: { 'content-type': 'text/plain', vary: 'Accept-Language' } }))
+      .get('/opener', (c) => c.html('<p>page</p>', 200, { 'cross-origin-opener-policy': 'unsafe-none' }));
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const get = (path: string, headers: Record<string, string>) =>
+      new Promise<IncomingHttpHeaders>((resolve, reject) => {
+        httpRequest(`${url}${path}`, { headers, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.headers));
+        })
+          .on('error', reject)
+          .end();
+      });
+
+    const own = await get('/own', { origin: ORIGIN, 'x-request-id': 'from-the-caller-1' });
+    assertSecurityHeaders(own, "a route's own Response");
+    assert.equal(own['access-control-allow-origin'], ORIGIN);
+    assert.equal(own['x-request-id'], 'from-the-caller-1', "a caller's request id is kept");
+    assert.equal(own['content-type'], 'text/plain');
+    // CORS's Origin is added to the route's own Vary, not lost.
+    assert.deepEqual(varyOf(own.vary).sort(), ['accept-language', 'origin']);
+
+    const opener = await get('/opener', { origin: ORIGIN, 'x-request-id': 'not a valid id!' });
+    assert.equal(opener['cross-origin-opener-policy'], 'unsafe-none', "the route's value wins over the default");
+    assert.equal(opener['x-frame-options'], 'SAMEORIGIN');
+    assert.match(String(opener['x-request-id']), /^[0-9a-f-]{36}$/, 'an invalid request id is replaced');
+    assert.deepEqual(varyOf(opener.vary), ['origin']);
   });
 });

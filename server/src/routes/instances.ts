@@ -7,6 +7,7 @@ import type { CustomerEnv, Services } from '../env.js';
 import type { Caller } from '../instances.js';
 import { HttpProblem, validationProblem } from '../problem.js';
 import type { InstanceRecord } from '../store/types.js';
+import { setResponseHeader } from '../response-headers.js';
 import { readBody } from '../validation.js';
 
 type Ctx = Context<CustomerEnv>;
@@ -37,8 +38,9 @@ export function instanceRoutes({ instances, dataSources }: Pick<Services, 'insta
   const id = (c: Ctx): string => c.req.param('id') ?? '';
 
   async function respond(c: Ctx, instance: InstanceRecord, status: 200 | 201 = 200): Promise<Response> {
-    c.header('etag', etag(instance.version));
-    return c.json(await instances.view(caller(c), instance), status);
+    const view = await instances.view(caller(c), instance);
+    setResponseHeader(c, 'etag', etag(instance.version));
+    return c.json(view, status);
   }
 
   app.post('/instances', async (c) => {

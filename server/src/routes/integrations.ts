@@ -8,6 +8,7 @@ import { Hono } from 'hono';
 import { createCatalogAnswers, type CatalogRepresentation, type ContentEncoding } from '../catalog.js';
 import type { CustomerEnv, Services } from '../env.js';
 import { notFound } from '../problem.js';
+import { setResponseHeader } from '../response-headers.js';
 
 /** Smaller bodies go uncompressed: the framing would cost more than it saves. */
 const COMPRESS_MIN_BYTES = 1024;
@@ -30,22 +31,18 @@ function encodingFor(c: Context<CustomerEnv>): ContentEncoding | 'identity' {
 async function answer(c: Context<CustomerEnv>, representation: CatalogRepresentation): Promise<Response> {
   // private: the answer is this customer's; no-cache: a browser keeps it but asks again with
   // If-None-Match, and a 304 costs neither the body nor its serialization.
-  const headers: Record<string, string> = { etag: representation.etag, 'cache-control': 'private, no-cache' };
-  c.header('vary', 'Accept-Encoding', { append: true });
   const ifNoneMatch = c.req.header('if-none-match');
-  if (ifNoneMatch !== undefined && fresh({ 'if-none-match': ifNoneMatch, 'cache-control': c.req.header('cache-control') }, headers)) {
-    return c.body(null, 304, headers);
-  }
-  const encoding = encodingFor(c);
-  if (encoding !== 'identity' && representation.json.length >= COMPRESS_MIN_BYTES) {
-    const body = await representation.encoded(encoding);
-    return c.body(body, 200, {
-      ...headers,
-      'content-type': 'application/json',
-      'content-encoding': encoding,
-    });
-  }
-  return c.body(representation.json, 200, { ...headers, 'content-type': 'application/json' });
+  const notModified =
+    ifNoneMatch !== undefined && fresh({ 'if-none-match': ifNoneMatch, 'cache-control': c.req.header('cache-control') }, { etag: representation.etag });
+  const encoding = notModified ? 'identity' : encodingFor(c);
+  const body = encoding !== 'identity' && representation.json.length >= COMPRESS_MIN_BYTES ? await representation.encoded(encoding) : undefined;
+  // Set once nothing can fail any more (they go on the socket's response: response-headers.ts).
+  setResponseHeader(c, 'etag', representation.etag);
+  setResponseHeader(c, 'cache-control', 'private, no-cache');
+  c.header('vary', 'Accept-Encoding', { append: true });
+  if (notModified) return c.body(null, 304);
+  if (body) setResponseHeader(c, 'content-encoding', encoding);
+  return c.body(body ?? representation.json, 200, { 'content-type': 'application/json' });
 }
 
 export function integrationRoutes({ integrations }: Pick<Services, 'integrations'>): Hono<CustomerEnv> {
