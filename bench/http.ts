@@ -150,7 +150,7 @@ function show(label: string, f: Figures, raw?: Figures): void {
   console.log(
     `${label.padEnd(46)} ${f.rps.toFixed(0).padStart(7)} req/s` +
       (raw ? ` ${((f.rps / raw.rps) * 100).toFixed(1).padStart(5)} %` : '        ') +
-      `   p50 ${String(f.p50).padStart(3)} ms   p99 ${String(f.p99).padStart(4)} ms   ${f.cpuUs.toFixed(0).padStart(5)} µs CPU/req` +
+      `   p50 ${f.p50.toFixed(0).padStart(3)} ms   p99 ${f.p99.toFixed(0).padStart(4)} ms   ${f.cpuUs.toFixed(0).padStart(5)} µs CPU/req` +
       `   loop delay p99 ${f.loopP99.toFixed(1)} ms, max ${f.loopMax.toFixed(1)} ms` +
       (f.errors ? `   (${f.errors} other status/errors)` : ''),
   );
