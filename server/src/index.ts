@@ -11,3 +11,5 @@ export { KeyConfigError } from './auth.js';
 export { SecretsError } from './secrets.js';
 export { IntegrationsError } from './integrations.js';
 export { RuntimeSettingsError } from './runtime/index.js';
+// The vendor API's typed client, for the vendor's backend (also alone, without the server: `@plugboard/server/vendor-client`).
+export { createVendorClient, VendorApiError, type VendorClient, type VendorClientOptions, type VendorToken } from './vendor-client.js';

@@ -435,7 +435,7 @@ export const ROUTES: readonly RouteDoc[] = [
       'Queued like any execution (the customer’s own executor, stored with its logs, audited as `flow.invoked`), run once (no retries), ' +
       'and awaited: 200 with the result; 422 `flow-failed` with the flow’s error, `executionId` and logs; 504 `timed-out` when the ' +
       'flow passes `timeoutMs` (default 10 s, at most 60 s, and never more than the runner’s own limit) or no runner takes it ' +
-      'within 5 s more (it then still runs and is recorded). 409 when the instance is draft or paused. Needs vendor_role support.',
+      'within 10 s more (it then still runs and is recorded). 409 when the instance is draft or paused. Needs vendor_role support.',
     body: 'InvokeBody',
     ok: { status: 200, description: 'The flow succeeded', schema: 'InvokeResult' },
     errors: [404, 409, 422, 503, 504],

@@ -29,7 +29,7 @@ function importsOf(tree: DependencyTree, prefix: string): [string, string, strin
 
 const external = (id: string | null) => id === null || id.startsWith('node_modules/');
 
-test('@plugboard/server exports only what a vendor calls: start it, configure it, and what start-up throws', async () => {
+test('@plugboard/server exports only what a vendor calls: start it, configure it, what start-up throws, and the vendor API client', async () => {
   const api = await import('../../server/src/index.js');
   assert.deepEqual(Object.keys(api).sort(), [
     'CONFIG_VARIABLES',
@@ -38,6 +38,8 @@ test('@plugboard/server exports only what a vendor calls: start it, configure it
     'KeyConfigError',
     'RuntimeSettingsError',
     'SecretsError',
+    'VendorApiError',
+    'createVendorClient',
     'generateEncryptionKey',
     'loadConfig',
     'missingForProduction',

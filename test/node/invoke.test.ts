@@ -45,7 +45,8 @@ describe('synchronous invocation', () => {
 
   test('answers with the flow’s result, run in the customer’s executor and recorded with its logs', async () => {
     const { instance } = await h.activeInstance('invoke-ok');
-    const res = await invoke(instance.id, 'record', { payload: { note: 'now' } });
+    // Each test's first run starts its customer's executor: a generous limit, a busy machine may take seconds.
+    const res = await invoke(instance.id, 'record', { payload: { note: 'now' }, timeoutMs: 60_000 });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const answer = InvokeResult.parse(res.body);
     // The flow's return value itself, computed with the decrypted secret (its length, never the value).
@@ -78,7 +79,7 @@ describe('synchronous invocation', () => {
 
   test('a failing flow answers 422 with its error, once: an invocation is not retried', async () => {
     const { instance } = await h.activeInstance('invoke-fail');
-    const fatal = problem(await invoke(instance.id, 'record', { payload: { fail: 'fatal' } }), 422, ProblemType.flowFailed);
+    const fatal = problem(await invoke(instance.id, 'record', { payload: { fail: 'fatal' }, timeoutMs: 60_000 }), 422, ProblemType.flowFailed);
     assert.equal(fatal.detail, 'the flow failed on purpose');
     assert.equal(fatal.error, 'the flow failed on purpose');
     assert.equal(fatal.status, 422);
@@ -93,7 +94,7 @@ describe('synchronous invocation', () => {
   test('a flow past its time limit answers 504 and is recorded as timed out', async () => {
     const { instance } = await h.activeInstance('invoke-slow');
     // A warm executor, so the limit counts the flow, not a process start on a busy machine.
-    assert.equal((await invoke(instance.id, 'signed', {})).status, 200);
+    assert.equal((await invoke(instance.id, 'signed', { timeoutMs: 60_000 })).status, 200);
     const res = problem(await invoke(instance.id, 'record', { payload: { sleepMs: 8000 }, timeoutMs: 300 }), 504, ProblemType.timedOut);
     const detail = await eventually(async () => {
       const d = await execution('invoke-slow', res.executionId as string);

@@ -11,7 +11,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { readBody } from '../validation.js';
 
 /** Past the flow's own limit, how long the caller waits for a runner to take the execution and an executor to start. */
-export const INVOKE_START_GRACE_MS = 5000;
+export const INVOKE_START_GRACE_MS = 10_000;
 
 /** Reads the execution until it ends or the deadline passes: quick at first (most flows are short), then every 200 ms. */
 async function settled(runtime: Runtime, id: string, deadline: number, signal: AbortSignal): Promise<ExecutionRow | undefined> {
