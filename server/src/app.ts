@@ -22,6 +22,7 @@ import { oauthAuthorizeRoutes, oauthCallbackRoutes } from './routes/oauth.js';
 import { invokeRoutes } from './routes/invoke.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { vendorRoutes } from './routes/vendor.js';
+import { vendorCustomerRoutes } from './routes/vendor-customers.js';
 import { vendorRoleCheck } from './vendor-roles.js';
 import { httpMetrics } from './runtime/metrics.js';
 import { secureHeaders } from './secure-headers.js';
@@ -104,6 +105,7 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
   vendor.route('/', vendorRoutes(services));
   if (runtime) vendor.route('/', invokeRoutes(services, runtime));
   vendor.route('/', proxyRoutes(services));
+  vendor.route('/', vendorCustomerRoutes(services));
   app.route('/api/v1/vendor', vendor);
 
   // Customer API: every other /api/v1 route needs a customer token, so a new route can't forget auth.

@@ -3,10 +3,13 @@
 // a request only merges the customer's instances into it. Each answer has a weak ETag from the
 // integration set's version and those instances' id/status/updatedAt, so a client that has it gets
 // a 304, and its compressed bodies are made once per ETag (kept in a bounded cache), not per request.
+// Entitlements decide which integrations an answer holds, so they are part of the ETag's state: two
+// customers with different plans never share a representation.
 import { hash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 import type { IntegrationDetail, IntegrationSummary } from 'plugboard/protocol';
+import { isEntitled, type Grants } from './entitlements.js';
 import type { IntegrationIndex } from './integrations.js';
 import type { Integration } from './sdk/index.js';
 import type { InstanceRecord } from './store/types.js';
@@ -21,11 +24,19 @@ export interface CatalogRepresentation {
   encoded(encoding: ContentEncoding): Promise<Uint8Array<ArrayBuffer>>;
 }
 
+/** What a customer may see: its grants (undefined: everything), and whether the others are listed too, flagged `entitled: false`. */
+export interface CatalogAccess {
+  grants: Grants;
+  includeUnentitled: boolean;
+}
+
+const EVERYTHING: CatalogAccess = { grants: undefined, includeUnentitled: false };
+
 export interface CatalogAnswers {
   /** GET /integrations for a customer with these instances. */
-  list(instances: readonly InstanceRecord[]): CatalogRepresentation;
-  /** GET /integrations/:key; undefined for an unknown key. */
-  detail(key: string, instances: readonly InstanceRecord[]): CatalogRepresentation | undefined;
+  list(instances: readonly InstanceRecord[], access?: CatalogAccess): CatalogRepresentation;
+  /** GET /integrations/:key; undefined for an unknown key, or one hidden from this customer. */
+  detail(key: string, instances: readonly InstanceRecord[], access?: CatalogAccess): CatalogRepresentation | undefined;
 }
 
 /** Distinct representations kept (each customer's instance states make one; most share the empty one). */
@@ -47,6 +58,7 @@ function summaryWithoutInstance(integration: Integration): Omit<IntegrationSumma
     category: integration.category,
     ...(integration.icon !== undefined ? { icon: integration.icon } : {}),
     version: integration.version,
+    ...(integration.labels.length ? { labels: [...integration.labels] } : {}),
   };
 }
 
@@ -70,12 +82,33 @@ function instanceState(instance: InstanceRecord): string {
 export function createCatalogAnswers(integrations: IntegrationIndex): CatalogAnswers {
   const all = [...integrations.values()];
   const summaries = new Map(all.map((i) => [i.key, openBeforeInstance(summaryWithoutInstance(i))]));
-  const details = new Map(
-    all.map((i) => {
-      const detail: Omit<IntegrationDetail, 'instance'> = { ...i.describe(), ...summaryWithoutInstance(i) };
-      return [i.key, openBeforeInstance(detail)];
-    }),
-  );
+  const lockedSummaries = new Map(all.map((i) => [i.key, openBeforeInstance({ ...summaryWithoutInstance(i), entitled: false })]));
+  const detailOf = (i: Integration): Omit<IntegrationDetail, 'instance'> => ({ ...i.describe(), ...summaryWithoutInstance(i) });
+  const details = new Map(all.map((i) => [i.key, openBeforeInstance(detailOf(i))]));
+  const lockedDetails = new Map(all.map((i) => [i.key, openBeforeInstance({ ...detailOf(i), entitled: false })]));
+
+  /**
+   * Per integration: shown entitled, shown locked, or hidden. An instance the customer already has
+   * stays listed (locked) so it can still be paused or deleted after the plan changed.
+   */
+  type Visibility = 'entitled' | 'locked' | 'hidden';
+  const visibility = (i: Integration, access: CatalogAccess, hasInstance = false): Visibility =>
+    isEntitled(i, access.grants) ? 'entitled' : access.includeUnentitled || hasInstance ? 'locked' : 'hidden';
+
+  // A plan's grants are the same array while the customer row (or the verified token) is cached: its state is worked out once.
+  const accessStates = [new WeakMap<readonly string[], string>(), new WeakMap<readonly string[], string>()];
+  /** The ETag state of an access: '' when everything is entitled (the same answer as without entitlements). */
+  function accessState(access: CatalogAccess): string {
+    if (access.grants === undefined) return '';
+    const memo = accessStates[access.includeUnentitled ? 1 : 0]!;
+    let state = memo.get(access.grants);
+    if (state === undefined) {
+      const marks = all.map((i) => visibility(i, access)[0]).join('');
+      state = /[lh]/.test(marks) ? `${marks}\u0002` : '';
+      memo.set(access.grants, state);
+    }
+    return state;
+  }
   // The integration set's version: changes when any integration's wire form does (a new deploy).
   const setVersion = hash('sha1', JSON.stringify([...summaries, ...details]), 'base64url').slice(0, 12);
   const cache = new Map<string, CatalogRepresentation>();
@@ -110,35 +143,47 @@ export function createCatalogAnswers(integrations: IntegrationIndex): CatalogAns
 
   const etagOf = (kind: string, state: string) => `W/"${setVersion}-${kind}-${hash('sha1', state, 'base64url').slice(0, 22)}"`;
 
-  function listFor(instances: readonly InstanceRecord[]): CatalogRepresentation {
+  function listFor(instances: readonly InstanceRecord[], access: CatalogAccess, planState: string): CatalogRepresentation {
     const byKey = new Map<string, InstanceRecord>();
     for (const instance of instances) if (summaries.has(instance.integrationKey)) byKey.set(instance.integrationKey, instance);
-    let state = '';
+    let state = planState;
     for (const i of all) {
       const instance = byKey.get(i.key);
       if (instance) state += `${instanceState(instance)}\u0001`;
     }
     return representation(etagOf('list', state), () => {
-      const items = all.map((i) => summaries.get(i.key)! + instanceJson(byKey.get(i.key)) + '}');
+      const items: string[] = [];
+      for (const i of all) {
+        const shown = planState === '' ? 'entitled' : visibility(i, access, byKey.has(i.key));
+        if (shown === 'hidden') continue;
+        items.push((shown === 'locked' ? lockedSummaries : summaries).get(i.key)! + instanceJson(byKey.get(i.key)) + '}');
+      }
       return `{"integrations":[${items.join(',')}]}`;
     });
   }
 
   // The store hands out the same array until the customer's instances change: its answer is kept
-  // with it, so a repeated read neither walks the instances nor hashes their state again.
-  const listed = new WeakMap<readonly InstanceRecord[], CatalogRepresentation>();
+  // with it (per plan), so a repeated read neither walks the instances nor hashes their state again.
+  const listed = new WeakMap<readonly InstanceRecord[], Map<string, CatalogRepresentation>>();
 
   return {
-    list(instances) {
-      let made = listed.get(instances);
-      if (!made) listed.set(instances, (made = listFor(instances)));
+    list(instances, access = EVERYTHING) {
+      const planState = accessState(access);
+      let byPlan = listed.get(instances);
+      if (!byPlan) listed.set(instances, (byPlan = new Map()));
+      let made = byPlan.get(planState);
+      if (!made) byPlan.set(planState, (made = listFor(instances, access, planState)));
       return made;
     },
-    detail(key, instances) {
-      const open = details.get(key);
-      if (open === undefined) return undefined;
+    detail(key, instances, access = EVERYTHING) {
+      const integration = integrations.get(key);
+      if (!integration || !details.has(key)) return undefined;
       const instance = instances.find((i) => i.integrationKey === key);
-      return representation(etagOf('detail', `${key}\u0001${instance ? instanceState(instance) : ''}`), () => open + instanceJson(instance) + '}');
+      const shown = visibility(integration, access, instance !== undefined);
+      if (shown === 'hidden') return undefined;
+      const open = (shown === 'locked' ? lockedDetails : details).get(key)!;
+      const state = `${key}\u0001${shown === 'locked' ? 'locked\u0001' : ''}${instance ? instanceState(instance) : ''}`;
+      return representation(etagOf('detail', state), () => open + instanceJson(instance) + '}');
     },
   };
 }

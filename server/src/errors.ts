@@ -15,6 +15,17 @@ export class ForbiddenError extends Error {
   override name = 'ForbiddenError';
 }
 
+/** The customer's plan does not include this integration (entitlements.ts). */
+export class NotEntitledError extends ForbiddenError {
+  override name = 'NotEntitledError';
+  constructor(
+    readonly integrationKey: string,
+    integrationName: string,
+  ) {
+    super(`${integrationName} is not included in this customer's plan`);
+  }
+}
+
 /** The request does not fit the resource's state (e.g. a retired integration, an active instance). `details` go into the answer. */
 export class ConflictError extends Error {
   override name = 'ConflictError';

@@ -6,7 +6,8 @@ import * as z from 'zod';
 import type { FieldError, Instance, WebhookEndpoint } from 'plugboard/protocol';
 import type { ApiKeyConnection, Integration } from './sdk/index.js';
 import { openInstanceSecrets, sealApiKey, sealInstanceSecrets } from './credentials.js';
-import { ConflictError, InvalidFieldsError, NotFoundError, NotReadyError } from './errors.js';
+import { isEntitled, type Grants } from './entitlements.js';
+import { ConflictError, InvalidFieldsError, NotEntitledError, NotFoundError, NotReadyError } from './errors.js';
 import { fieldErrors } from './field-errors.js';
 import { activationBlockers, groupByInstance, instanceView } from './instance-view.js';
 import type { IntegrationIndex } from './integrations.js';
@@ -19,6 +20,8 @@ export interface Caller {
   tenant: CustomerStore;
   actor: string;
   actorName?: string;
+  /** What the customer's plan includes (entitlements.ts); undefined: everything. */
+  grants?: Grants;
 }
 
 /** The webhook URLs of an instance, when a runtime runs (runtime.webhooks.list). */
@@ -30,7 +33,7 @@ export interface Instances {
   /** The instance as the API answers it (connections, blockers, webhook URLs). */
   view(caller: Caller, instance: InstanceRecord): Promise<Instance>;
   list(caller: Caller): Promise<Instance[]>;
-  /** Throws InvalidFieldsError (no such integration), DuplicateInstanceError, IdempotencyKeyReuseError. */
+  /** Throws InvalidFieldsError (no such integration), NotEntitledError, DuplicateInstanceError, IdempotencyKeyReuseError. */
   create(caller: Caller, input: { integrationKey: string; idempotencyKey?: string }): Promise<{ instance: InstanceRecord; created: boolean }>;
   /**
    * Saves config values: each given value must be valid, required ones may stay empty (draft), but
@@ -41,7 +44,7 @@ export interface Instances {
   setApiKey(caller: Caller, id: string, connection: string, values: Record<string, unknown>): Promise<InstanceRecord>;
   /** Revokes an OAuth grant at its provider first (best effort). */
   deleteConnection(caller: Caller, id: string, connection: string): Promise<InstanceRecord>;
-  /** Throws NotReadyError naming each blocker. */
+  /** Throws NotEntitledError, or NotReadyError naming each blocker. */
   activate(caller: Caller, id: string): Promise<InstanceRecord>;
   pause(caller: Caller, id: string): Promise<InstanceRecord>;
   /** Revokes its OAuth grants at their providers (best effort), then deletes it with everything under it. */
@@ -113,6 +116,7 @@ export function createInstances(options: { cipher: Cipher; integrations: Integra
     async create(caller, { integrationKey, idempotencyKey }) {
       const integration = integrations.get(integrationKey);
       if (!integration) throw new InvalidFieldsError([{ path: 'integrationKey', message: `There is no integration "${integrationKey}"` }]);
+      if (!isEntitled(integration, caller.grants)) throw new NotEntitledError(integration.key, integration.name);
       return caller.tenant.createInstance({
         integrationKey: integration.key,
         idempotencyKey,
@@ -230,6 +234,8 @@ export function createInstances(options: { cipher: Cipher; integrations: Integra
     async activate(caller, id) {
       const instance = await service.get(caller, id);
       const integration = integrations.get(instance.integrationKey);
+      // A plan that lost the integration keeps its instance readable, pausable and deletable, not startable.
+      if (integration && !isEntitled(integration, caller.grants)) throw new NotEntitledError(integration.key, integration.name);
       const blockers = activationBlockers(integration, instance, await caller.tenant.listConnections(instance.id));
       if (blockers.length) throw new NotReadyError(blockers);
       if (instance.status === 'active') return instance;

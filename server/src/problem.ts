@@ -5,7 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { PROBLEM_CONTENT_TYPE, ProblemType, type FieldError, type Problem } from 'plugboard/protocol';
 import { ProxyRefusedError } from './connection-proxy.js';
-import { ConflictError, DataSourceError, ForbiddenError, InvalidFieldsError, NotFoundError, NotReadyError } from './errors.js';
+import { ConflictError, DataSourceError, ForbiddenError, InvalidFieldsError, NotEntitledError, NotFoundError, NotReadyError } from './errors.js';
 import type { Logger } from './logger.js';
 import { ConnectionUnavailableError } from './oauth/tokens.js';
 import { ProviderConfigError } from './oauth/provider.js';
@@ -119,6 +119,12 @@ export function problemFor(error: unknown): HttpProblem | undefined {
   if (error instanceof HttpProblem) return error;
   if (error instanceof NotFoundError) return notFound(error.what);
   if (error instanceof InvalidFieldsError) return validationProblem(error.errors, error.message);
+  if (error instanceof NotEntitledError) {
+    return new HttpProblem(403, 'forbidden', error.message, {
+      title: 'Not in the plan',
+      extra: { reason: 'notEntitled', integrationKey: error.integrationKey },
+    });
+  }
   if (error instanceof ForbiddenError) return new HttpProblem(403, 'forbidden', error.message);
   if (error instanceof ConflictError) return new HttpProblem(409, 'conflict', error.message, { extra: error.details });
   if (error instanceof NotReadyError) {

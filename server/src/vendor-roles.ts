@@ -20,6 +20,8 @@ const RANK: Record<VendorRole, number> = { viewer: 0, support: 1, admin: 2 };
 export const VENDOR_ROUTE_ROLES: Readonly<Record<string, VendorRole>> = {
   'GET /customers': 'viewer',
   'DELETE /customers/:id': 'admin',
+  'GET /customers/:id/entitlements': 'viewer',
+  'PUT /customers/:id/entitlements': 'admin',
   'GET /instances': 'viewer',
   'GET /instances/:id': 'viewer',
   'POST /instances/:id/pause': 'support',

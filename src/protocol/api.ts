@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { JsonSchema } from './fields.js';
+import { Entitlements } from './claims.js';
 import { FieldError } from './problem.js';
 
 const IsoDate = z.string();
@@ -134,6 +135,10 @@ export const IntegrationSummary = z.object({
   /** An image URL or a `data:` URI; never markup. */
   icon: z.optional(z.string()),
   version: z.string(),
+  /** The vendor's labels (plans, tiers, families) that entitlements may name. */
+  labels: z.optional(z.array(z.string())),
+  /** false: not in this customer's plan, listed only because the catalog was asked for `include=unentitled`. */
+  entitled: z.optional(z.boolean()),
   instance: z.nullable(
     z.object({
       id: z.string(),
@@ -315,6 +320,16 @@ export type VendorInstance = z.infer<typeof VendorInstance>;
 
 export const VendorInstanceList = z.object({ instances: z.array(VendorInstance) });
 export type VendorInstanceList = z.infer<typeof VendorInstanceList>;
+
+/** `GET|PUT /vendor/customers/:id/entitlements`: null = not set here (the token's claim, else everything). */
+export const CustomerEntitlements = z.object({
+  customer: z.object({ id: z.string(), externalId: z.string(), name: z.nullable(z.string()) }),
+  entitlements: z.nullable(Entitlements),
+});
+export type CustomerEntitlements = z.infer<typeof CustomerEntitlements>;
+
+export const PutEntitlementsBody = z.object({ entitlements: z.nullable(Entitlements) });
+export type PutEntitlementsBody = z.infer<typeof PutEntitlementsBody>;
 
 /**
  * What `DELETE /vendor/customers/:id` removed, per kind: `customers`, `instances`, `connections`,

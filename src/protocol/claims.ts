@@ -13,6 +13,13 @@ export type VendorRole = z.infer<typeof VendorRole>;
 export const DEFAULT_VENDOR_ROLE: VendorRole = 'admin';
 
 /**
+ * What a customer's plan includes: integration keys and integration labels. An integration is
+ * entitled when its key or one of its labels is listed; absent means everything, [] nothing.
+ */
+export const Entitlements = z.array(z.string().check(z.minLength(1), z.maxLength(100))).check(z.maxLength(200));
+export type Entitlements = z.infer<typeof Entitlements>;
+
+/**
  * Claims of the vendor-signed JWT. `customer` is the tenant's external id, required for
  * every role but `vendor`, which must not carry one.
  */
@@ -26,6 +33,8 @@ export const TokenClaims = z.object({
   role: Role,
   /** Vendor tokens only: see VendorRole. */
   vendor_role: z.optional(VendorRole),
+  /** Customer tokens only: the plan's entitlements (the vendor API's stored value, when set, wins). */
+  entitlements: z.optional(Entitlements),
   iat: z.number(),
   exp: z.number(),
   nbf: z.optional(z.number()),

@@ -3,6 +3,7 @@
 // request, calls the instance or data-source service, and answers; their errors map in problem.ts.
 import { Hono, type Context } from 'hono';
 import { CreateInstanceBody, DataSourceQuery, PutConfigBody, PutCredentialsBody, type DataSourceResult, type InstanceList } from 'plugboard/protocol';
+import { grantsOf } from '../entitlements.js';
 import type { CustomerEnv, Services } from '../env.js';
 import type { Caller } from '../instances.js';
 import { HttpProblem, validationProblem } from '../problem.js';
@@ -34,7 +35,12 @@ function expectedVersion(c: Ctx, bodyVersion: number | undefined): number {
 export function instanceRoutes({ instances, dataSources }: Pick<Services, 'instances' | 'dataSources'>): Hono<CustomerEnv> {
   const app = new Hono<CustomerEnv>();
 
-  const caller = (c: Ctx): Caller => ({ tenant: c.get('tenant'), actor: c.get('actor'), actorName: c.get('claims').name });
+  const caller = (c: Ctx): Caller => ({
+    tenant: c.get('tenant'),
+    actor: c.get('actor'),
+    actorName: c.get('claims').name,
+    grants: grantsOf(c.get('customer'), c.get('claims')),
+  });
   const id = (c: Ctx): string => c.req.param('id') ?? '';
 
   async function respond(c: Ctx, instance: InstanceRecord, status: 200 | 201 = 200): Promise<Response> {

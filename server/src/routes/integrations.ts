@@ -5,9 +5,10 @@ import fresh from 'fresh';
 import type { Context } from 'hono';
 import { accepts } from 'hono/accepts';
 import { Hono } from 'hono';
-import { createCatalogAnswers, type CatalogRepresentation, type ContentEncoding } from '../catalog.js';
+import { createCatalogAnswers, type CatalogAccess, type CatalogRepresentation, type ContentEncoding } from '../catalog.js';
+import { grantsOf } from '../entitlements.js';
 import type { CustomerEnv, Services } from '../env.js';
-import { notFound } from '../problem.js';
+import { notFound, validationProblem } from '../problem.js';
 import { setResponseHeader } from '../response-headers.js';
 
 /** Smaller bodies go uncompressed: the framing would cost more than it saves. */
@@ -45,16 +46,25 @@ async function answer(c: Context<CustomerEnv>, representation: CatalogRepresenta
   return c.body(body ?? representation.json, 200, { 'content-type': 'application/json' });
 }
 
+/** The customer's entitlements, and `?include=unentitled` to list the others flagged (the marketplace's "higher plan" cards). */
+function accessOf(c: Context<CustomerEnv>): CatalogAccess {
+  const include = c.req.query('include');
+  if (include !== undefined && include !== 'unentitled') throw validationProblem([{ path: 'include', message: 'include may only be "unentitled"' }]);
+  return { grants: grantsOf(c.get('customer'), c.get('claims')), includeUnentitled: include === 'unentitled' };
+}
+
 export function integrationRoutes({ integrations }: Pick<Services, 'integrations'>): Hono<CustomerEnv> {
   const app = new Hono<CustomerEnv>();
   const catalog = createCatalogAnswers(integrations);
 
-  app.get('/integrations', async (c) => answer(c, catalog.list(await c.get('tenant').listInstances())));
+  app.get('/integrations', async (c) => answer(c, catalog.list(await c.get('tenant').listInstances(), accessOf(c))));
 
   app.get('/integrations/:key', async (c) => {
     const key = c.req.param('key');
-    if (!integrations.has(key)) throw notFound(`Integration "${key}"`);
-    return answer(c, catalog.detail(key, await c.get('tenant').listInstances())!);
+    const access = accessOf(c);
+    const detail = integrations.has(key) ? catalog.detail(key, await c.get('tenant').listInstances(), access) : undefined;
+    if (!detail) throw notFound(`Integration "${key}"`);
+    return answer(c, detail);
   });
 
   return app;

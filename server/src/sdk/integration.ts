@@ -32,6 +32,8 @@ export interface IntegrationDefinition {
   /** Image URL or `data:` URI. */
   icon?: string;
   version: string;
+  /** The vendor's labels (a plan, a tier, a family): customer entitlements may name them instead of keys. */
+  labels?: string[];
   connections?: Record<string, ConnectionDefinition>;
   configPages?: ConfigPageDefinition[];
   // any: each flow and data source may type its config its own way (not checked against the fields).
@@ -39,7 +41,8 @@ export interface IntegrationDefinition {
   flows?: Record<string, FlowDefinition<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-export interface Integration extends Required<Omit<IntegrationDefinition, 'overview' | 'icon'>> {
+export interface Integration extends Required<Omit<IntegrationDefinition, 'overview' | 'icon' | 'labels'>> {
+  readonly labels: readonly string[];
   overview?: string;
   icon?: string;
   /** All pages' fields in one object; validates a complete config. */
@@ -52,6 +55,7 @@ export interface Integration extends Required<Omit<IntegrationDefinition, 'overv
 
 const KEY = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
 
 function kindOf(schema: z.ZodType): string | undefined {
   return z.globalRegistry.get(schema)?.[FieldHint.kind] as string | undefined;
@@ -90,6 +94,8 @@ function ownRecord<T>(from: Record<string, T> | undefined): Record<string, T> {
 /** Declares an integration. Checks the definition at once so mistakes show at start-up, not in a customer's browser. */
 export function defineIntegration(def: IntegrationDefinition): Integration {
   if (!KEY.test(def.key)) throw new Error(`integration key "${def.key}": use lowercase letters, digits and dashes`);
+  const labels = [...new Set(def.labels ?? [])];
+  for (const label of labels) if (!LABEL.test(label)) throw new Error(`${def.key}: label "${label}" must be 1-100 letters, digits, "_", ".", ":" or "-"`);
   const connections = ownRecord(def.connections);
   const configPages = def.configPages ?? [];
   const dataSources = ownRecord(def.dataSources);
@@ -128,6 +134,7 @@ export function defineIntegration(def: IntegrationDefinition): Integration {
     category: def.category,
     icon: def.icon,
     version: def.version,
+    ...(labels.length ? { labels } : {}),
     connections: Object.entries(connections).map(([name, c]): ConnectionSpec => ({
       name,
       kind: c.kind,
@@ -147,6 +154,7 @@ export function defineIntegration(def: IntegrationDefinition): Integration {
 
   return {
     ...def,
+    labels,
     connections,
     configPages,
     dataSources,

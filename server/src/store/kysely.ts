@@ -53,7 +53,13 @@ function newAuditId(): string {
 }
 
 function toCustomer(row: Selectable<CustomersTable>): Customer {
-  return { id: row.id, externalId: row.external_id, name: row.name, createdAt: row.created_at };
+  return {
+    id: row.id,
+    externalId: row.external_id,
+    name: row.name,
+    createdAt: row.created_at,
+    entitlements: row.entitlements === null ? null : (JSON.parse(row.entitlements) as string[]),
+  };
 }
 
 function toInstance(row: Selectable<InstancesTable>): InstanceRecord {
@@ -447,9 +453,10 @@ export class KyselyStore implements Store {
           'customers.external_id',
           'customers.name',
           'customers.created_at',
+          'customers.entitlements',
           (eb) => eb.fn.count<string | number>('instances.id').as('instance_count'),
         ])
-        .groupBy(['customers.id', 'customers.external_id', 'customers.name', 'customers.created_at'])
+        .groupBy(['customers.id', 'customers.external_id', 'customers.name', 'customers.created_at', 'customers.entitlements'])
         .orderBy('customers.created_at')
         .orderBy('customers.external_id') // ids are random: customers first seen in one millisecond sort by their own id
         .execute();
@@ -460,7 +467,12 @@ export class KyselyStore implements Store {
         .selectFrom('instances')
         .innerJoin('customers', 'customers.id', 'instances.customer_id')
         .selectAll('instances')
-        .select(['customers.external_id as c_external_id', 'customers.name as c_name', 'customers.created_at as c_created_at']);
+        .select([
+          'customers.external_id as c_external_id',
+          'customers.name as c_name',
+          'customers.created_at as c_created_at',
+          'customers.entitlements as c_entitlements',
+        ]);
       if (filter?.customerId !== undefined) query = query.where('instances.customer_id', '=', filter.customerId);
       if (filter?.status !== undefined) query = query.where('instances.status', '=', filter.status);
       const rows = await query.orderBy('instances.created_at').orderBy('instances.id').execute();
@@ -476,7 +488,12 @@ export class KyselyStore implements Store {
             .selectFrom('instances')
             .innerJoin('customers', 'customers.id', 'instances.customer_id')
             .selectAll('instances')
-            .select(['customers.external_id as c_external_id', 'customers.name as c_name', 'customers.created_at as c_created_at'])
+            .select([
+              'customers.external_id as c_external_id',
+              'customers.name as c_name',
+              'customers.created_at as c_created_at',
+              'customers.entitlements as c_entitlements',
+            ])
             .where('instances.id', '=', id)
             .executeTakeFirst();
           return row && withCustomer(row);
@@ -497,6 +514,27 @@ export class KyselyStore implements Store {
       const row = await this.db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toCustomer(row);
     },
+    findCustomer: async (idOrExternalId) => {
+      const rows = await this.db
+        .selectFrom('customers')
+        .selectAll()
+        .where((eb) => eb.or([eb('id', '=', idOrExternalId), eb('external_id', '=', idOrExternalId)]))
+        .execute();
+      const row = rows.find((r) => r.id === idOrExternalId) ?? rows[0];
+      return row && toCustomer(row);
+    },
+    setEntitlements: (id, entitlements, audit) =>
+      writeThrough(this.db, this.cache, [customerTag(id)], async (tx) => {
+        const row = await tx
+          .updateTable('customers')
+          .set({ entitlements: entitlements === null ? null : JSON.stringify(entitlements) })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) return undefined;
+        await insertAudit(tx, id, audit);
+        return toCustomer(row);
+      }),
     recordAudit: async (event) => {
       await insertAudit(this.db, event.customerId, event);
     },
@@ -518,10 +556,16 @@ export class KyselyStore implements Store {
 }
 
 function withCustomer(
-  row: Selectable<InstancesTable> & { c_external_id: string; c_name: string | null; c_created_at: string },
+  row: Selectable<InstancesTable> & { c_external_id: string; c_name: string | null; c_created_at: string; c_entitlements: string | null },
 ): InstanceRecord & { customer: Customer } {
   return {
     ...toInstance(row),
-    customer: { id: row.customer_id, externalId: row.c_external_id, name: row.c_name, createdAt: row.c_created_at },
+    customer: toCustomer({
+      id: row.customer_id,
+      external_id: row.c_external_id,
+      name: row.c_name,
+      created_at: row.c_created_at,
+      entitlements: row.c_entitlements,
+    }),
   };
 }

@@ -85,4 +85,13 @@ export const coreMigrations: Record<string, Migration> = {
       await db.schema.alterTable('audit_events').dropColumn('actor_name').execute();
     },
   },
+  // Who sees what: the vendor API stores a customer's entitlements (JSON array; null: not set).
+  '0003_customer_entitlements': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('customers').addColumn('entitlements', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('customers').dropColumn('entitlements').execute();
+    },
+  },
 };

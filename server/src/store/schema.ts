@@ -6,6 +6,8 @@ export interface CustomersTable {
   external_id: string;
   name: string | null;
   created_at: string;
+  /** JSON array, or null: not set (0003) */
+  entitlements: string | null;
 }
 
 export interface InstancesTable {

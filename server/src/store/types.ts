@@ -10,6 +10,8 @@ export interface Customer {
   externalId: string;
   name: string | null;
   createdAt: string;
+  /** Set by the vendor API (entitlements.ts); null: not set, the token's claim applies. */
+  entitlements: readonly string[] | null;
 }
 
 /** An instance row. `secrets` is one ciphertext holding the JSON map of secret config values. */
@@ -136,6 +138,10 @@ export interface Store {
     listInstances(filter?: { customerId?: string; status?: InstanceStatus }): Promise<(InstanceRecord & { customer: Customer })[]>;
     getInstance(id: string): Promise<(InstanceRecord & { customer: Customer }) | undefined>;
     getCustomer(id: string): Promise<Customer | undefined>;
+    /** By Plugboard's id, else by the vendor's own id (externalId). */
+    findCustomer(idOrExternalId: string): Promise<Customer | undefined>;
+    /** Stores (null: clears) a customer's entitlements with its audit line; undefined when there is no such customer. */
+    setEntitlements(id: string, entitlements: readonly string[] | null, audit: NewAuditEvent): Promise<Customer | undefined>;
     /** Connections of the given instances, whatever their customer, in one query. */
     listConnections(instanceIds: readonly string[]): Promise<ConnectionRecord[]>;
     recordAudit(event: NewAuditEvent & { customerId: string | null }): Promise<void>;
