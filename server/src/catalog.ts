@@ -170,7 +170,7 @@ export function createCatalogAnswers(integrations: IntegrationIndex): CatalogAns
     list(instances, access = EVERYTHING) {
       const planState = accessState(access);
       let byPlan = listed.get(instances);
-      if (!byPlan) listed.set(instances, (byPlan = new Map()));
+      if (!byPlan) listed.set(instances, (byPlan = new Map<string, CatalogRepresentation>()));
       let made = byPlan.get(planState);
       if (!made) byPlan.set(planState, (made = listFor(instances, access, planState)));
       return made;
