@@ -101,7 +101,15 @@ test('startServer runs the runtime: activate through the API, POST the webhook U
   );
 
   // /metrics counts routes mounted before the runtime's (the instances API) as well as its own.
-  const metrics = await (await fetch(`${running.url}/metrics`)).text();
+  // The runner counts an execution once its settle has returned, a turn after the row reads succeeded.
+  const metrics = await eventually(
+    async () => {
+      const text = await (await fetch(`${running.url}/metrics`)).text();
+      return /plugboard_executions_total\{status="succeeded"\} 1/.test(text) ? text : undefined;
+    },
+    10_000,
+    'the execution counted in /metrics',
+  );
   assert.match(metrics, /plugboard_http_requests_total\{method="POST",route="\/api\/v1\/instances",status="201"\} 1/);
   assert.match(metrics, /plugboard_http_requests_total\{method="POST",route="\/hooks\/:token",status="202"\} 1/);
   assert.match(metrics, /plugboard_executions_total\{status="succeeded"\} 1/);
