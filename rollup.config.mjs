@@ -137,11 +137,33 @@ export const terserOptions = {
   format: { comments: false },
 };
 
+/**
+ * The split of the script-tag bundle (sizes: `npm run bench -- bundle-size`, docs/benchmarks.md):
+ *  - dist/plugboard.js, the eager core: what the marketplace needs to show the catalog (provider,
+ *    marketplace, card, status badge, the client, Lit, ky) and the English of those elements
+ *    (`en` in src/elements/i18n.ts). No zod: the client checks the catalog's shape with
+ *    src/protocol/catalog.ts and loads the schemas for every other response.
+ *  - chunks/validation-*.js: zod and the protocol's schemas (src/client/validation.ts), loaded by
+ *    the client beside its first request, and imported by the detail chunk.
+ *  - chunks/detail-*.js: dialog, wizard, config form, connect button, execution log and their
+ *    strings (src/elements/detail-strings.ts), loaded on open / on sight / when idle.
+ * So: no zod (nor a module that builds a schema) and no detail-only string may be imported by a
+ * core element or the client's eager part; a string goes in the file of the element showing it.
+ */
+const VALIDATION_CHUNK = /\/node_modules\/zod\/|\/src\/protocol\/(index|api|fields|problem|claims)\.ts$|\/src\/client\/validation\.ts$/;
+
 const scriptTag = {
   input: { plugboard: 'src/elements/index.ts' },
   // The detail chunk imports shared code (Lit, client) from the entry itself: no third file.
   preserveEntrySignatures: 'allow-extension',
-  output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', sourcemap: true },
+  output: {
+    dir: 'dist',
+    format: 'es',
+    entryFileNames: '[name].js',
+    chunkFileNames: 'chunks/[name]-[hash].js',
+    sourcemap: true,
+    manualChunks: (id) => (VALIDATION_CHUNK.test(id) ? 'validation' : undefined),
+  },
   plugins: [
     nodeResolve({ browser: true, exportConditions: ['production', 'browser'] }),
     esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }),
@@ -161,7 +183,7 @@ const elementNames = readdirSync('src/elements', { withFileTypes: true })
   .map((d) => d.name);
 const npm = {
   input: ['src/elements/index.ts', 'src/client/index.ts', 'src/protocol/index.ts', ...elementNames.map((name) => `src/elements/${name}/define.ts`)],
-  external: (id) => /^(lit|ky|zod|jose)(\/|$)|^@lit\//.test(id),
+  external: (id) => /^(lit|ky|zod)(\/|$)|^@lit\//.test(id),
   output: { dir: 'dist/npm', format: 'es', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },
   plugins: [nodeResolve({ browser: true }), esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
 };

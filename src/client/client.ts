@@ -1,25 +1,24 @@
-import { decodeJwt } from 'jose/jwt/decode';
 import ky, { type KyInstance, type Options as KyOptions } from 'ky';
-import * as z from 'zod/mini';
-import {
+import type {
   AuditList,
-  type AuditListQuery,
+  AuditListQuery,
+  AuthorizeBody,
   AuthorizeResponse,
   Catalog,
-  DataSourceResult,
+  DataSourceOption,
+  DataSourceQuery,
   ExecutionDetail,
   ExecutionList,
+  ExecutionListQuery,
   Instance,
-  type ExecutionListQuery,
   InstanceList,
   IntegrationDetail,
   Problem,
   WebhookSecret,
-  type AuthorizeBody,
-  type DataSourceOption,
-  type DataSourceQuery,
 } from '../protocol/index.js';
+import { catalogOf } from '../protocol/catalog.js';
 import { ApiError, NETWORK_ERROR_TYPE } from './api-error.js';
+import type { ResponseName, ResponseOf } from './validation.js';
 
 export interface ClientOptions {
   /** Base URL of the API, e.g. `https://plugboard.example.com/api/v1`. */
@@ -45,7 +44,11 @@ export interface AuditQuery extends AuditListQuery {
   signal?: AbortSignal;
 }
 
-/** The Plugboard API as the elements use it. Every response is parsed with the protocol schema. */
+/**
+ * The Plugboard API as the elements use it. Every response is parsed with the protocol schema
+ * (zod, loaded beside the first request), except the catalog's, which is checked against the same
+ * shape without zod so the marketplace can show it before zod has loaded.
+ */
 export interface PlugClient {
   readonly api: string;
   catalog(signal?: AbortSignal): Promise<Catalog>;
@@ -76,8 +79,28 @@ export interface PlugClient {
   audit(instanceId: string, query?: AuditQuery): Promise<AuditList>;
 }
 
-// No `new Function` in the browser: zod's JIT would trip `script-src 'self'` pages (CSP reports even a caught probe).
-z.config({ jitless: true });
+/** zod and the response schemas: a module of their own (a lazy chunk of the script-tag bundle). */
+let validation: Promise<typeof import('./validation.js')> | undefined;
+function loadValidation(): Promise<typeof import('./validation.js')> {
+  validation ??= import('./validation.js').catch((error: unknown) => {
+    validation = undefined; // a failed load (offline) may be retried by the next request
+    throw error;
+  });
+  return validation;
+}
+
+/** When `token` expires (ms since the epoch), from its `exp` claim; Infinity when it has none or is not a JWT. */
+function expiryOf(token: string): number {
+  // Read only to know when to refresh, never trusted: the server verifies the token.
+  try {
+    const payload = token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
+    const bytes = Uint8Array.from(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, '=')), (c) => c.charCodeAt(0));
+    const { exp } = JSON.parse(new TextDecoder().decode(bytes)) as { exp?: unknown };
+    return typeof exp === 'number' ? exp * 1000 : Infinity;
+  } catch {
+    return Infinity;
+  }
+}
 
 interface Call {
   method: 'get' | 'post' | 'put' | 'delete';
@@ -130,13 +153,7 @@ class TokenSource {
 
   #set(token: string): void {
     this.#token = token;
-    // Decoded only to know when to refresh; the server is the one that verifies.
-    try {
-      const { exp } = decodeJwt(token);
-      this.#expiresAt = typeof exp === 'number' ? exp * 1000 : Infinity;
-    } catch {
-      this.#expiresAt = Infinity;
-    }
+    this.#expiresAt = expiryOf(token);
   }
 }
 
@@ -147,8 +164,13 @@ async function problemOf(response: Response): Promise<Problem> {
   } catch {
     body = undefined;
   }
-  const parsed = z.safeParse(Problem, body);
-  if (parsed.success) return parsed.data;
+  let parsed: { success: boolean; data?: Problem } = { success: false };
+  try {
+    parsed = (await loadValidation()).parseResponse('Problem', body);
+  } catch {
+    // The schemas could not load (offline): fall through to the status line.
+  }
+  if (parsed.success) return parsed.data!;
   return { type: 'about:blank', title: response.statusText || `HTTP ${response.status}`, status: response.status };
 }
 
@@ -192,21 +214,24 @@ export function createClient(options: ClientOptions): PlugClient {
     return response;
   }
 
-  async function parsed<S extends z.ZodMiniType>(schema: S, call: Call): Promise<z.infer<S>> {
+  function notUnderstood(status: number, errors?: { path: string; message: string }[], cause?: unknown): ApiError {
+    return new ApiError({ type: 'about:invalid-response', title: 'The server sent a response this client does not understand.', status, errors }, { cause });
+  }
+
+  /** Loads the schemas beside the request (not after it), then parses the body with schema `name`. */
+  async function parsed<N extends ResponseName>(name: N, call: Call): Promise<ResponseOf<N>> {
+    const schemas = loadValidation();
+    schemas.catch(() => undefined); // awaited below, once the response is in
     const response = await request(call);
     const body: unknown = await response.json();
-    const result = z.safeParse(schema, body);
-    if (!result.success) {
-      throw new ApiError(
-        {
-          type: 'about:invalid-response',
-          title: 'The server sent a response this client does not understand.',
-          status: response.status,
-          errors: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-        },
-        { cause: result.error },
-      );
+    let loaded: Awaited<typeof schemas>;
+    try {
+      loaded = await schemas;
+    } catch (error) {
+      throw new ApiError({ type: NETWORK_ERROR_TYPE, title: 'The server could not be reached.', status: 0, detail: String(error) }, { cause: error });
     }
+    const result = loaded.parseResponse(name, body);
+    if (!result.success) throw notUnderstood(response.status, result.errors, result.error);
     return result.data;
   }
 
@@ -215,19 +240,27 @@ export function createClient(options: ClientOptions): PlugClient {
     const response = await request(call);
     const text = response.status === 204 ? '' : await response.text();
     if (!text) return client.instance(id, call.signal);
-    const result = z.safeParse(Instance, JSON.parse(text));
-    if (result.success) return result.data;
-    return client.instance(id, call.signal);
+    const result = await loadValidation().then(
+      (v) => v.parseResponse('Instance', JSON.parse(text)),
+      () => undefined,
+    );
+    // Not an instance (or no schemas to tell): read it, which reports its own errors.
+    return result?.success ? result.data : client.instance(id, call.signal);
   }
 
   const client: PlugClient = {
     api,
-    catalog: (signal) => parsed(Catalog, { method: 'get', path: 'integrations', signal }),
-    integration: (key, signal) => parsed(IntegrationDetail, { method: 'get', path: `integrations/${seg(key)}`, signal }),
-    instances: (signal) => parsed(InstanceList, { method: 'get', path: 'instances', signal }),
-    instance: (id, signal) => parsed(Instance, { method: 'get', path: `instances/${seg(id)}`, signal }),
+    catalog: async (signal) => {
+      const response = await request({ method: 'get', path: 'integrations', signal });
+      const catalog = catalogOf(await response.json());
+      if (!catalog) throw notUnderstood(response.status);
+      return catalog;
+    },
+    integration: (key, signal) => parsed('IntegrationDetail', { method: 'get', path: `integrations/${seg(key)}`, signal }),
+    instances: (signal) => parsed('InstanceList', { method: 'get', path: 'instances', signal }),
+    instance: (id, signal) => parsed('Instance', { method: 'get', path: `instances/${seg(id)}`, signal }),
     createInstance: (integrationKey, idempotencyKey, signal) =>
-      parsed(Instance, {
+      parsed('Instance', {
         method: 'post',
         path: 'instances',
         json: { integrationKey },
@@ -251,7 +284,7 @@ export function createClient(options: ClientOptions): PlugClient {
       }),
     deleteConnection: (id, connection, signal) => instanceAfter(id, { method: 'delete', path: `instances/${seg(id)}/connections/${seg(connection)}`, signal }),
     authorize: (id, connection, body = {}, signal) =>
-      parsed(AuthorizeResponse, {
+      parsed('AuthorizeResponse', {
         method: 'post',
         path: `instances/${seg(id)}/connections/${seg(connection)}/authorize`,
         json: body,
@@ -267,8 +300,8 @@ export function createClient(options: ClientOptions): PlugClient {
       // Unsaved values go in a POST body (audited, admins only); without them it is a plain read.
       const result =
         config && Object.keys(config).length > 0
-          ? await parsed(DataSourceResult, { method: 'post', path, json: { q: query, config } satisfies DataSourceQuery, signal })
-          : await parsed(DataSourceResult, { method: 'get', path, searchParams: { q: query }, signal });
+          ? await parsed('DataSourceResult', { method: 'post', path, json: { q: query, config } satisfies DataSourceQuery, signal })
+          : await parsed('DataSourceResult', { method: 'get', path, searchParams: { q: query }, signal });
       return result.options;
     },
     executions: (instanceId, query = {}) => {
@@ -276,21 +309,21 @@ export function createClient(options: ClientOptions): PlugClient {
       if (query.status) searchParams.status = query.status;
       if (query.cursor) searchParams.cursor = query.cursor;
       if (query.limit !== undefined) searchParams.limit = String(query.limit);
-      return parsed(ExecutionList, {
+      return parsed('ExecutionList', {
         method: 'get',
         path: `instances/${seg(instanceId)}/executions`,
         searchParams,
         signal: query.signal,
       });
     },
-    execution: (executionId, signal) => parsed(ExecutionDetail, { method: 'get', path: `executions/${seg(executionId)}`, signal }),
+    execution: (executionId, signal) => parsed('ExecutionDetail', { method: 'get', path: `executions/${seg(executionId)}`, signal }),
     webhookSecret: (instanceId, flow, signal) =>
-      parsed(WebhookSecret, { method: 'post', path: `instances/${seg(instanceId)}/webhooks/${seg(flow)}/secret`, signal }),
+      parsed('WebhookSecret', { method: 'post', path: `instances/${seg(instanceId)}/webhooks/${seg(flow)}/secret`, signal }),
     audit: (instanceId, query = {}) => {
       const searchParams: Record<string, string> = {};
       if (query.cursor) searchParams.cursor = query.cursor;
       if (query.limit !== undefined) searchParams.limit = String(query.limit);
-      return parsed(AuditList, { method: 'get', path: `instances/${seg(instanceId)}/audit`, searchParams, signal: query.signal });
+      return parsed('AuditList', { method: 'get', path: `instances/${seg(instanceId)}/audit`, searchParams, signal: query.signal });
     },
   };
   return client;

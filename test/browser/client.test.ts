@@ -88,6 +88,38 @@ describe('createClient', () => {
     expect(error.problem.type).to.equal('about:invalid-response');
   });
 
+  it('rejects a catalog that does not match the protocol (checked without zod), naming no field it cannot see', async () => {
+    fake.on('GET', '/integrations', {
+      integrations: [
+        { key: 'slack', name: 'Slack', description: '', category: 'Messaging', version: '1', instance: { id: 'i', status: 'gone', updatedAt: '' } },
+      ],
+    });
+    const client = createClient({ api: API, token: 't' });
+    const error = (await client.catalog().catch((e: unknown) => e)) as ApiError;
+    expect(error).to.be.instanceOf(ApiError);
+    expect(error.problem.type).to.equal('about:invalid-response');
+    expect(error.status).to.equal(200);
+  });
+
+  it("reads a token's exp from a base64url payload with '-', '_' and no padding", async () => {
+    // A name whose UTF-8 bytes encode to '-' and '_' in base64url, and a payload length that needs padding back.
+    const utf8 = (o: unknown) => String.fromCharCode(...new TextEncoder().encode(JSON.stringify(o)));
+    const b64url = (o: unknown) => btoa(utf8(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+    const token = (exp: number, name: string) => `${b64url({ alg: 'ES256' })}.${b64url({ sub: 'u', name, exp })}.c2ln`;
+    const soon = token(Math.floor(Date.now() / 1000) + 10, 'Zoë ~~~>>>???');
+    expect(soon.split('.')[1]).to.match(/[-_]/);
+    const later = token(Math.floor(Date.now() / 1000) + 3600, 'Zoë');
+    const tokens = [soon, later];
+    let issued = 0;
+    fake.on('GET', '/integrations', catalog);
+    const client = createClient({ api: API, getToken: () => tokens[issued++]! });
+    await client.catalog();
+    await client.catalog(); // `soon` expires within the leeway: had its exp not been read, no new token
+    expect(issued).to.equal(2);
+    await client.catalog();
+    expect(issued).to.equal(2);
+  });
+
   it('reports a network failure as status 0', async () => {
     fake.on('GET', '/integrations', () => Promise.reject(new TypeError('Failed to fetch')));
     const client = createClient({ api: API, token: 't' });

@@ -35,8 +35,8 @@ test('every export of both packages points at a built file', { skip: skip || (!e
 });
 
 // What `npm install plugboard` pulls into a front-end app: the browser dependencies only.
-// jose: the client reads a token's `exp` with decodeJwt (no verification in the browser).
-const BROWSER_DEPENDENCIES = ['@lit/context', '@lit/task', 'jose', 'ky', 'lit', 'zod'];
+// No jose: the client reads a token's `exp` with atob (no verification in the browser); the demo and tests sign with it.
+const BROWSER_DEPENDENCIES = ['@lit/context', '@lit/task', 'ky', 'lit', 'zod'];
 const SERVER_ONLY = ['better-sqlite3', 'pg', 'pg-boss', 'hono', '@hono/node-server', 'oidc-provider', 'pino', 'kysely', 'oauth4webapi'];
 
 test('the library package depends on browser packages only; the backend package carries the server ones', () => {

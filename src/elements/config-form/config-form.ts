@@ -8,6 +8,7 @@ import { styles } from './config-form.styles.js';
 import { renderField } from './field-renderers.js';
 import { fromRaw, isFilled, readFields, toRaw, type FieldSpec, type RawValue } from './field-spec.js';
 import { PickerField, type LoadOptions, type PickerForm } from './picker-field.js';
+import '../detail-english.js';
 
 export type { FieldOption } from './field-spec.js';
 export type { LoadOptions } from './picker-field.js';

@@ -13,6 +13,7 @@ import { PlugApiElement } from '../base/api-element.js';
 import { buttonStyles } from '../marketplace/marketplace.styles.js';
 import { tokens } from '../themes/tokens.js';
 import { connectButtonStyles } from './connect-button.styles.js';
+import '../detail-english.js';
 
 /** How often a waiting button checks whether the sign-in window was closed. */
 const POPUP_POLL_MS = 400;

@@ -9,6 +9,7 @@ import { buttonStyles } from '../marketplace/marketplace.styles.js';
 import { tokens } from '../themes/tokens.js';
 import { executionLogStyles } from './execution-log.styles.js';
 import { LiveRefresh } from './live-refresh.js';
+import '../detail-english.js';
 
 type ListState = { kind: 'idle' } | { kind: 'loading' } | { kind: 'ready' } | { kind: 'error'; message: string };
 type LogState = { kind: 'loading' } | { kind: 'ready'; detail: ExecutionDetail } | { kind: 'error'; message: string };

@@ -12,6 +12,7 @@ import { dialogStyles } from './integration-dialog.styles.js';
 import type { LoadedIntegration, PlugIntegrationSetup } from './integration-setup.js';
 import { setupStyles } from './integration-setup.styles.js';
 import { toastStyles } from './setup-toast.js';
+import '../detail-english.js';
 
 const FOCUSABLE =
   'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"]), plug-config-form:not([disabled])';

@@ -1,0 +1,34 @@
+// zod and the response schemas: loaded by the client on its first request, beside that request,
+// so the script-tag bundle's eager core does not carry zod (see the split in rollup.config.mjs).
+import * as z from 'zod/mini';
+import * as api from '../protocol/api.js';
+import { Problem } from '../protocol/problem.js';
+
+// No `new Function` in the browser: zod's JIT would trip `script-src 'self'` pages (CSP reports even a caught probe).
+z.config({ jitless: true });
+
+/** The schema of each response body the client reads, by name. */
+export const responses = {
+  AuditList: api.AuditList,
+  AuthorizeResponse: api.AuthorizeResponse,
+  DataSourceResult: api.DataSourceResult,
+  ExecutionDetail: api.ExecutionDetail,
+  ExecutionList: api.ExecutionList,
+  Instance: api.Instance,
+  InstanceList: api.InstanceList,
+  IntegrationDetail: api.IntegrationDetail,
+  WebhookSecret: api.WebhookSecret,
+  Problem,
+};
+export type ResponseName = keyof typeof responses;
+export type ResponseOf<N extends ResponseName> = z.infer<(typeof responses)[N]>;
+
+/** `body` parsed with the schema `name`, or the issues that stop it, as `path`/`message` pairs. */
+export function parseResponse<N extends ResponseName>(
+  name: N,
+  body: unknown,
+): { success: true; data: ResponseOf<N> } | { success: false; error: unknown; errors: { path: string; message: string }[] } {
+  const result = z.safeParse(responses[name] as z.ZodMiniType, body);
+  if (result.success) return { success: true, data: result.data as ResponseOf<N> };
+  return { success: false, error: result.error, errors: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) };
+}
