@@ -24,6 +24,8 @@ function isIntegrationSummary(v: unknown): boolean {
     isString(v.category) &&
     (v.icon === undefined || isString(v.icon)) &&
     isString(v.version) &&
+    (v.labels === undefined || (Array.isArray(v.labels) && v.labels.every(isString))) &&
+    (v.entitled === undefined || typeof v.entitled === 'boolean') &&
     isInstanceSummary(v.instance)
   );
 }
@@ -44,6 +46,8 @@ export function catalogOf(body: unknown): Catalog | undefined {
         category: i.category as string,
         ...(i.icon === undefined ? {} : { icon: i.icon as string }),
         version: i.version as string,
+        ...(i.labels === undefined ? {} : { labels: [...(i.labels as string[])] }),
+        ...(i.entitled === undefined ? {} : { entitled: i.entitled as boolean }),
         instance: instance && { id: instance.id as string, status: instance.status as InstanceStatus, updatedAt: instance.updatedAt as string },
       };
     }),

@@ -3,7 +3,7 @@
 // same verdict, and on success the same value (unknown keys dropped), for every case below.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Catalog, InstanceStatus } from '../../src/protocol/api.js';
+import { Catalog, InstanceStatus, IntegrationSummary } from '../../src/protocol/api.js';
 import { INSTANCE_STATUSES, catalogOf } from '../../src/protocol/catalog.js';
 
 const summary = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -13,6 +13,8 @@ const summary = (over: Record<string, unknown> = {}): Record<string, unknown> =>
   category: 'Messaging',
   icon: 'data:image/svg+xml,%3Csvg/%3E',
   version: '1.2.0',
+  labels: ['pro', 'crm'],
+  entitled: true,
   instance: { id: 'inst-1', status: 'active', updatedAt: '2026-01-01T00:00:00Z' },
   ...over,
 });
@@ -23,6 +25,8 @@ function cases(): { name: string; body: unknown }[] {
   const out: { name: string; body: unknown }[] = [
     { name: 'a full catalog', body: { integrations: [summary(), summary({ key: 'b', instance: null }), summary({ icon: undefined })] } },
     { name: 'an empty catalog', body: { integrations: [] } },
+    { name: 'labels with a number', body: { integrations: [summary({ labels: ['pro', 2] })] } },
+    { name: 'no labels, not entitled', body: { integrations: [summary({ labels: [], entitled: false })] } },
     {
       name: 'unknown keys everywhere',
       body: { extra: 1, integrations: [summary({ extra: 'x', instance: { id: 'i', status: 'draft', updatedAt: 'd', extra: [] } })] },
@@ -34,7 +38,7 @@ function cases(): { name: string; body: unknown }[] {
     { name: 'an integration that is null', body: { integrations: [summary(), null] } },
     { name: 'an integration that is an array', body: { integrations: [[]] } },
   ];
-  for (const field of ['key', 'name', 'description', 'category', 'icon', 'version', 'instance']) {
+  for (const field of ['key', 'name', 'description', 'category', 'icon', 'version', 'labels', 'entitled', 'instance']) {
     for (const value of wrong) out.push({ name: `${field}: ${JSON.stringify(value)}`, body: { integrations: [summary({ [field]: value })] } });
   }
   for (const field of ['id', 'status', 'updatedAt']) {
@@ -69,4 +73,8 @@ test('the catalog check agrees with the Catalog schema, verdict and value', () =
 
 test("the check's instance statuses are InstanceStatus's", () => {
   assert.deepEqual([...INSTANCE_STATUSES].sort(), [...InstanceStatus.options].sort());
+});
+
+test('every field of IntegrationSummary is one the check knows (a new one must be added to src/protocol/catalog.ts and here)', () => {
+  assert.deepEqual(Object.keys(IntegrationSummary.shape).sort(), Object.keys(summary()).sort());
 });
