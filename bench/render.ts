@@ -183,7 +183,6 @@ try {
     const scrolled = await tab.evaluate(async (count) => {
       type Lit = HTMLElement & { updateComplete: Promise<boolean> };
       const el = document.querySelector('plug-marketplace') as Lit;
-      const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
       const t0 = performance.now();
       let steps = 0;
       for (;;) {
@@ -195,12 +194,12 @@ try {
         if (performance.now() - t0 > 60_000) throw new Error(`only ${cards.length} cards after a minute of scrolling`);
         scrollTo(0, document.documentElement.scrollHeight);
         steps++;
-        await frame();
+        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
         await el.updateComplete;
       }
       const t1 = performance.now();
-      await frame();
-      await frame();
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
       const long = (window as unknown as { longTasks: { start: number; duration: number }[] }).longTasks.filter((l) => l.start + l.duration >= t0);
       const last = el.shadowRoot!.querySelector(`plug-integration-card[data-key="integration-${count - 1}"]`);
       return { ms: t1 - t0, steps, long: long.map((l) => l.duration), lastReached: last !== null && last.getBoundingClientRect().top < innerHeight };
