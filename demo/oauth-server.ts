@@ -30,7 +30,7 @@ export interface OAuthServerOptions {
   refreshTokenTtl?: number;
   /** Issue a new refresh token on each refresh and reject the old one (default true): makes refresh races visible. */
   rotateRefreshTokens?: boolean;
-  /** Scopes besides `openid` and `offline_access` (default `channels:read chat:write`). */
+  /** Scopes besides `openid`, `profile` and `offline_access` (default `channels:read chat:write`). */
   scopes?: string[];
   /** Name shown on the sign-in page. */
   title?: string;
@@ -147,6 +147,15 @@ async function interactionPage(details: Interaction, title: string): Promise<str
   );
 }
 
+/** The display name of a demo login: `demo-user` → "Demo User". */
+function displayName(login: string): string {
+  return login
+    .split(/[-_.\s]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join(' ');
+}
+
 export async function startOAuthServer(options: OAuthServerOptions): Promise<OAuthServer> {
   const host = options.host ?? '127.0.0.1';
   const title = options.title ?? 'Demo OAuth';
@@ -172,8 +181,9 @@ export async function startOAuthServer(options: OAuthServerOptions): Promise<OAu
     })),
     jwks: { keys: [jwk] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    scopes: ['openid', 'offline_access', ...extraScopes],
-    claims: { openid: ['sub'] },
+    scopes: ['openid', 'profile', 'offline_access', ...extraScopes],
+    // userinfo (`/me`) answers `name` to a token with the profile scope: integrations' `identify` reads it.
+    claims: { openid: ['sub'], profile: ['name'] },
     features: {
       devInteractions: { enabled: false },
       // A client may revoke only its own tokens.
@@ -192,7 +202,7 @@ export async function startOAuthServer(options: OAuthServerOptions): Promise<OAu
       Grant: 14 * 24 * 3600,
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    findAccount: (_ctx, id) => ({ accountId: id, claims: () => ({ sub: id }) }),
+    findAccount: (_ctx, id) => ({ accountId: id, claims: () => ({ sub: id, name: displayName(id) }) }),
     // Every client allowed to refresh gets a refresh token, without requiring `offline_access`.
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: options.rotateRefreshTokens ?? true,

@@ -108,6 +108,9 @@ const SHEETS: Record<string, { id: string; name: string }[]> = {
   ],
 };
 
+/** Northwind's name for an account, picked by its last digit (the stand-in has no real accounts). */
+const NORTHWIND_ACCOUNT_NAMES = ['Globex Sales', 'Initech Support', 'Umbrella Foods', 'Vandelay Industries', 'Hooli Europe'];
+
 const CONTACTS = [
   { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@analytical.example', account_name: 'Analytical Engines', archived: false },
   { first_name: 'Grace', last_name: 'Hopper', email: 'grace@cobol.example', account_name: 'Compiler Co', archived: false },
@@ -219,6 +222,14 @@ export function demoServices(o: DemoServicesOptions): Hono {
   };
   app.use('/demo/api/northwind/*', apiKeyGuard);
   app.use('/demo/api/gridsheet/*', apiKeyGuard);
+
+  // "Who am I": what the demo integrations' connection `test` and `identify` ask.
+  app.get('/demo/api/northwind/accounts/:account', (c) => {
+    const account = c.req.param('account');
+    if (!/^nw-\d{4,10}$/.test(account)) return problem(c, 404, 'No such Northwind account', account);
+    return c.json({ id: account, name: `${NORTHWIND_ACCOUNT_NAMES[Number(account.slice(-1)) % NORTHWIND_ACCOUNT_NAMES.length]} (${account})` });
+  });
+  app.get('/demo/api/gridsheet/me', (c) => c.json({ user: { name: 'Jordan Lee', email: 'jordan.lee@gridsheet.example' } }));
 
   app.get('/demo/api/northwind/accounts/:account/contacts', (c) => {
     const archived = c.req.query('archived') === 'true';

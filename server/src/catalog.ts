@@ -1,7 +1,8 @@
 // The marketplace catalog and integration details as they go on the wire. What depends only on the
 // integration set (every summary's and detail's JSON) is serialized once, when the routes are built;
-// a request only merges the customer's instances into it. Each answer has a weak ETag from the
-// integration set's version and those instances' id/status/updatedAt, so a client that has it gets
+// a request only merges the customer's instances (and the accounts they are connected as) into it.
+// Each answer has a weak ETag from the integration set's version and those instances'
+// id/status/updatedAt/accounts, so a client that has it gets
 // a 304, and its compressed bodies are made once per ETag (kept in a bounded cache), not per request.
 // Entitlements decide which integrations an answer holds, so they are part of the ETag's state: two
 // customers with different plans never share a representation.
@@ -12,7 +13,7 @@ import type { IntegrationDetail, IntegrationSummary } from 'plugboard/protocol';
 import { isEntitled, type Grants } from './entitlements.js';
 import type { IntegrationIndex } from './integrations.js';
 import type { Integration } from './sdk/index.js';
-import type { InstanceRecord } from './store/types.js';
+import type { ConnectionRecord, InstanceRecord } from './store/types.js';
 
 export type ContentEncoding = 'gzip' | 'br';
 
@@ -34,9 +35,24 @@ const EVERYTHING: CatalogAccess = { grants: undefined, includeUnentitled: false 
 
 export interface CatalogAnswers {
   /** GET /integrations for a customer with these instances. */
-  list(instances: readonly InstanceRecord[], access?: CatalogAccess): CatalogRepresentation;
+  list(instances: readonly InstanceRecord[], access?: CatalogAccess, accounts?: AccountNames): CatalogRepresentation;
   /** GET /integrations/:key; undefined for an unknown key, or one hidden from this customer. */
-  detail(key: string, instances: readonly InstanceRecord[], access?: CatalogAccess): CatalogRepresentation | undefined;
+  detail(key: string, instances: readonly InstanceRecord[], access?: CatalogAccess, accounts?: AccountNames): CatalogRepresentation | undefined;
+}
+
+/** The accounts each instance's connected connections are connected as, by instance id. */
+export type AccountNames = ReadonlyMap<string, readonly string[]>;
+
+/** The named accounts of connected connections, per instance, in connection-name order. */
+export function accountNamesOf(connections: readonly ConnectionRecord[]): AccountNames {
+  const names = new Map<string, string[]>();
+  for (const c of [...connections].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (c.status !== 'connected' || !c.accountName) continue;
+    const list = names.get(c.instanceId);
+    if (list) list.push(c.accountName);
+    else names.set(c.instanceId, [c.accountName]);
+  }
+  return names;
 }
 
 /** Distinct representations kept (each customer's instance states make one; most share the empty one). */
@@ -68,15 +84,22 @@ function openBeforeInstance(fields: object): string {
   return closed.slice(0, -'null}'.length);
 }
 
-function instanceJson(instance: InstanceRecord | undefined): string {
+function instanceJson(instance: InstanceRecord | undefined, accounts: AccountNames | undefined): string {
   if (!instance) return 'null';
-  const wire: NonNullable<IntegrationSummary['instance']> = { id: instance.id, status: instance.status, updatedAt: instance.updatedAt };
+  const accountNames = accounts?.get(instance.id);
+  const wire: NonNullable<IntegrationSummary['instance']> = {
+    id: instance.id,
+    status: instance.status,
+    updatedAt: instance.updatedAt,
+    ...(accountNames?.length ? { accountNames: [...accountNames] } : {}),
+  };
   return JSON.stringify(wire);
 }
 
 /** What in an instance shows in the catalog: what the ETag is made from. */
-function instanceState(instance: InstanceRecord): string {
-  return `${instance.integrationKey}\u0000${instance.id}\u0000${instance.status}\u0000${instance.updatedAt}`;
+function instanceState(instance: InstanceRecord, accounts: AccountNames | undefined): string {
+  const names = accounts?.get(instance.id)?.join('\u0002') ?? '';
+  return `${instance.integrationKey}\u0000${instance.id}\u0000${instance.status}\u0000${instance.updatedAt}\u0000${names}`;
 }
 
 export function createCatalogAnswers(integrations: IntegrationIndex): CatalogAnswers {
@@ -143,20 +166,20 @@ export function createCatalogAnswers(integrations: IntegrationIndex): CatalogAns
 
   const etagOf = (kind: string, state: string) => `W/"${setVersion}-${kind}-${hash('sha1', state, 'base64url').slice(0, 22)}"`;
 
-  function listFor(instances: readonly InstanceRecord[], access: CatalogAccess, planState: string): CatalogRepresentation {
+  function listFor(instances: readonly InstanceRecord[], access: CatalogAccess, planState: string, accounts: AccountNames | undefined): CatalogRepresentation {
     const byKey = new Map<string, InstanceRecord>();
     for (const instance of instances) if (summaries.has(instance.integrationKey)) byKey.set(instance.integrationKey, instance);
     let state = planState;
     for (const i of all) {
       const instance = byKey.get(i.key);
-      if (instance) state += `${instanceState(instance)}\u0001`;
+      if (instance) state += `${instanceState(instance, accounts)}\u0001`;
     }
     return representation(etagOf('list', state), () => {
       const items: string[] = [];
       for (const i of all) {
         const shown = planState === '' ? 'entitled' : visibility(i, access, byKey.has(i.key));
         if (shown === 'hidden') continue;
-        items.push((shown === 'locked' ? lockedSummaries : summaries).get(i.key)! + instanceJson(byKey.get(i.key)) + '}');
+        items.push((shown === 'locked' ? lockedSummaries : summaries).get(i.key)! + instanceJson(byKey.get(i.key), accounts) + '}');
       }
       return `{"integrations":[${items.join(',')}]}`;
     });
@@ -167,23 +190,25 @@ export function createCatalogAnswers(integrations: IntegrationIndex): CatalogAns
   const listed = new WeakMap<readonly InstanceRecord[], Map<string, CatalogRepresentation>>();
 
   return {
-    list(instances, access = EVERYTHING) {
+    list(instances, access = EVERYTHING, accounts) {
       const planState = accessState(access);
+      // Named accounts change without the instance list changing: those answers are looked up by ETag instead.
+      if (accounts?.size) return listFor(instances, access, planState, accounts);
       let byPlan = listed.get(instances);
       if (!byPlan) listed.set(instances, (byPlan = new Map<string, CatalogRepresentation>()));
       let made = byPlan.get(planState);
-      if (!made) byPlan.set(planState, (made = listFor(instances, access, planState)));
+      if (!made) byPlan.set(planState, (made = listFor(instances, access, planState, undefined)));
       return made;
     },
-    detail(key, instances, access = EVERYTHING) {
+    detail(key, instances, access = EVERYTHING, accounts) {
       const integration = integrations.get(key);
       if (!integration || !details.has(key)) return undefined;
       const instance = instances.find((i) => i.integrationKey === key);
       const shown = visibility(integration, access, instance !== undefined);
       if (shown === 'hidden') return undefined;
       const open = (shown === 'locked' ? lockedDetails : details).get(key)!;
-      const state = `${key}\u0001${shown === 'locked' ? 'locked\u0001' : ''}${instance ? instanceState(instance) : ''}`;
-      return representation(etagOf('detail', state), () => open + instanceJson(instance) + '}');
+      const state = `${key}\u0001${shown === 'locked' ? 'locked\u0001' : ''}${instance ? instanceState(instance, accounts) : ''}`;
+      return representation(etagOf('detail', state), () => open + instanceJson(instance, accounts) + '}');
     },
   };
 }

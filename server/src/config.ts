@@ -29,7 +29,7 @@ export interface Config {
   integrationsModule: string | undefined;
   logLevel: string;
   bodyLimitBytes: number;
-  /** How long a data source (dynamic picklist) may run before it is aborted. */
+  /** How long a data source (dynamic picklist), or a connection's test or identify, may run before it is aborted. */
   dataSourceTimeoutMs: number;
   /** PLUGBOARD_ALLOW_WEAK_ISOLATION: run flows even where executors can't get their own PID namespace. */
   allowWeakIsolation: boolean;
@@ -60,7 +60,7 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; descrip
   { name: 'PLUGBOARD_INTEGRATIONS', default: '(none: empty catalog)', description: "module exporting the vendor's integrations" },
   { name: 'LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace, silent' },
   { name: 'PLUGBOARD_BODY_LIMIT_BYTES', default: '1048576', description: 'largest accepted request body' },
-  { name: 'PLUGBOARD_DATA_SOURCE_TIMEOUT_MS', default: '10000', description: 'time limit of a data source call' },
+  { name: 'PLUGBOARD_DATA_SOURCE_TIMEOUT_MS', default: '10000', description: "time limit of a data source call, and of a connection's test and identify" },
   { name: 'PLUGBOARD_RATE_LIMIT_CUSTOMER', default: '600', description: 'API requests per minute per customer (all its users together); 0: no limit' },
   { name: 'PLUGBOARD_RATE_LIMIT_VENDOR', default: '1200', description: 'vendor API requests per minute per vendor token subject; 0: no limit' },
   {

@@ -15,6 +15,7 @@ import type { IntegrationIndex } from './integrations.js';
 import type { Logger } from './logger.js';
 import type { Integration } from './sdk/index.js';
 import type { InstanceRecord, Store } from './store/types.js';
+import { scrubbedMessage, stringsIn, timedOut, withTimeLimit } from './vendor-code.js';
 
 export interface DataSourceCall {
   instance: InstanceRecord;
@@ -41,19 +42,6 @@ export interface DataSources {
    * DataSourceError (failed, timed out, malformed answer).
    */
   options(call: DataSourceCall): Promise<DataSourceOption[]>;
-}
-
-/** Replaces known secret values in text meant for a log line. */
-function scrub(text: string, secrets: readonly unknown[]): string {
-  let out = text;
-  for (const s of secrets) if (typeof s === 'string' && s.length >= 4) out = out.split(s).join('[redacted]');
-  return out.slice(0, 500);
-}
-
-function collectStrings(value: unknown, into: string[] = []): string[] {
-  if (typeof value === 'string') into.push(value);
-  else if (value && typeof value === 'object') for (const v of Object.values(value)) collectStrings(v, into);
-  return into;
 }
 
 /** The config fields the pickers of data source `name` depend on: the only ones a call may override. */
@@ -138,39 +126,27 @@ export function createDataSources(options: {
       for (const field of overrides.cleared) delete config[field];
       const { connections } = resolved;
 
-      // A plain timer (AbortSignal.timeout's is unref'd) so a hanging source still ends the request.
-      const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(new DOMException('data source timed out', 'TimeoutError')), timeoutMs);
-      const signal = AbortSignal.any([timeout.signal, callerSignal]);
       let result: unknown;
       try {
-        result = await Promise.race([
-          source({ config, connections, query, signal, fetch: globalThis.fetch }),
-          new Promise<never>((_, reject) => {
-            if (signal.aborted) reject(signal.reason);
-            signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-          }),
-        ]);
+        result = await withTimeLimit((signal) => source({ config, connections, query, signal, fetch: globalThis.fetch }), { timeoutMs, signal: callerSignal });
       } catch (err) {
-        const timedOut = signal.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError';
-        const known = [...Object.values(resolved.secrets), ...collectStrings(connections), ...collectStrings(overrides.values)];
+        const late = timedOut(err);
+        const known = [...Object.values(resolved.secrets), ...stringsIn(connections), ...stringsIn(overrides.values)];
         logger.warn(
           {
             requestId,
             instanceId: instance.id,
             dataSource: name,
-            timedOut,
+            timedOut: late,
             errorName: (err as Error | undefined)?.name,
-            errorMessage: scrub(String((err as Error | undefined)?.message ?? err), known),
+            errorMessage: scrubbedMessage(err, known),
           },
           'data source failed',
         );
         throw new DataSourceError(
-          timedOut ? `The data source "${name}" did not answer within ${timeoutMs} ms` : `The data source "${name}" failed; check the connection and try again`,
-          timedOut,
+          late ? `The data source "${name}" did not answer within ${timeoutMs} ms` : `The data source "${name}" failed; check the connection and try again`,
+          late,
         );
-      } finally {
-        clearTimeout(timer);
       }
       const parsed = DataSourceResult.safeParse({ options: result });
       if (!parsed.success) {

@@ -56,13 +56,22 @@ export class NotReadyError extends Error {
   }
 }
 
-/** A data source failed or did not answer in time (the vendor's code or the service it calls). */
-export class DataSourceError extends Error {
-  override name = 'DataSourceError';
+/** The vendor's code run during a request failed or did not answer in time (or the service it calls did). */
+export class VendorCodeError extends Error {
   constructor(
     message: string,
     readonly timedOut = false,
   ) {
     super(message);
   }
+}
+
+/** A data source failed or did not answer in time. */
+export class DataSourceError extends VendorCodeError {
+  override name = 'DataSourceError';
+}
+
+/** A connection's `test` threw or did not answer in time: the credentials could not be checked (nothing was saved). */
+export class ConnectionTestError extends VendorCodeError {
+  override name = 'ConnectionTestError';
 }

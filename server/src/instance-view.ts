@@ -8,16 +8,21 @@ import type { ConnectionRecord, InstanceRecord } from './store/types.js';
 // Stands in for a stored secret when checking completeness: the real value was validated when saved.
 const STORED_SECRET = 'stored-secret';
 
+/** What a stored connection row shows of itself: never its ciphertext. */
+function storedState(r: ConnectionRecord): Omit<ConnectionState, 'name' | 'kind'> {
+  return { status: r.status, error: r.error, accountName: r.accountName, expiresAt: r.expiresAt, updatedAt: r.updatedAt };
+}
+
 /** Connection states for every connection the integration declares (`missing` when never set). */
 export function connectionStates(integration: Integration | undefined, records: readonly ConnectionRecord[]): ConnectionState[] {
   const byName = new Map(records.map((r) => [r.name, r]));
   if (!integration) {
-    return records.map((r) => ({ name: r.name, kind: r.kind, status: r.status, error: r.error, expiresAt: r.expiresAt, updatedAt: r.updatedAt }));
+    return records.map((r) => ({ name: r.name, kind: r.kind, ...storedState(r) }));
   }
   return Object.entries(integration.connections).map(([name, spec]): ConnectionState => {
     const r = byName.get(name);
     return r
-      ? { name, kind: spec.kind, status: r.status, error: r.error, expiresAt: r.expiresAt, updatedAt: r.updatedAt }
+      ? { name, kind: spec.kind, ...storedState(r) }
       : {
           name,
           kind: spec.kind,

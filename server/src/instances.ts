@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import type { FieldError, Instance, WebhookEndpoint } from 'plugboard/protocol';
 import type { ApiKeyConnection, Integration } from './sdk/index.js';
+import type { ConnectionChecks } from './connection-checks.js';
 import { openInstanceSecrets, sealApiKey, sealInstanceSecrets } from './credentials.js';
 import { isEntitled, type Grants } from './entitlements.js';
 import { ConflictError, InvalidFieldsError, NotEntitledError, NotFoundError, NotReadyError } from './errors.js';
@@ -41,7 +42,18 @@ export interface Instances {
    * clears it. Throws VersionConflictError when `version` is not the current one.
    */
   saveConfig(caller: Caller, id: string, input: { config: Record<string, unknown>; version: number }): Promise<InstanceRecord>;
-  setApiKey(caller: Caller, id: string, connection: string, values: Record<string, unknown>): Promise<InstanceRecord>;
+  /**
+   * Stores API-key credentials once the connection's `test` (if any) accepts them, with the account
+   * its `identify` names. Throws InvalidFieldsError (a bad value, or the test's refusal) or
+   * ConnectionTestError (the test failed or ran out of time); either way nothing is stored.
+   */
+  setApiKey(
+    caller: Caller,
+    id: string,
+    connection: string,
+    values: Record<string, unknown>,
+    request?: { signal?: AbortSignal; requestId?: string },
+  ): Promise<InstanceRecord>;
   /** Revokes an OAuth grant at its provider first (best effort). */
   deleteConnection(caller: Caller, id: string, connection: string): Promise<InstanceRecord>;
   /** Throws NotEntitledError, or NotReadyError naming each blocker. */
@@ -73,8 +85,14 @@ const audit = (caller: Caller, action: string, instanceId: string, details: Reco
   details,
 });
 
-export function createInstances(options: { cipher: Cipher; integrations: IntegrationIndex; oauth: OAuth; webhooks?: WebhookLister }): Instances {
-  const { cipher, integrations, oauth, webhooks } = options;
+export function createInstances(options: {
+  cipher: Cipher;
+  integrations: IntegrationIndex;
+  oauth: OAuth;
+  checks: ConnectionChecks;
+  webhooks?: WebhookLister;
+}): Instances {
+  const { cipher, integrations, oauth, checks, webhooks } = options;
 
   function offered(instance: InstanceRecord): Integration {
     const integration = integrations.get(instance.integrationKey);
@@ -188,7 +206,7 @@ export function createInstances(options: { cipher: Cipher; integrations: Integra
       );
     },
 
-    async setApiKey(caller, id, name, values) {
+    async setApiKey(caller, id, name, values, request = {}) {
       const instance = await service.get(caller, id);
       const integration = offered(instance);
       // Own keys only, here and below: a name like "constructor" must not reach Object.prototype.
@@ -206,12 +224,19 @@ export function createInstances(options: { cipher: Cipher; integrations: Integra
       if (!parsed.success) errors.push(...fieldErrors(parsed.error.issues, 'values', 2));
       if (errors.length || !parsed.success) throw new InvalidFieldsError(errors);
 
+      // As flows and data sources will see them (instance-inputs.ts opens the same object).
+      const typed = parsed.data as Record<string, string>;
+      const target = { instanceId: instance.id, connection: name, ...request };
+      await checks.test(spec, typed, target);
+      const accountName = await checks.identify(spec, { kind: 'apiKey', values: typed }, target);
+
       const record = await caller.tenant.putConnection(instance.id, name, {
         kind: 'apiKey',
         status: 'connected',
         ciphertext: sealApiKey(cipher, instance.id, name, parsed.data),
         expiresAt: null,
         error: null,
+        accountName,
         audit: audit(caller, 'connection.set', instance.id, { connection: name, kind: 'apiKey', fields: Object.keys(parsed.data).sort() }),
       });
       if (!record) throw new NotFoundError('Instance');

@@ -5,7 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { PROBLEM_CONTENT_TYPE, ProblemType, type FieldError, type Problem } from 'plugboard/protocol';
 import { ProxyRefusedError } from './connection-proxy.js';
-import { ConflictError, DataSourceError, ForbiddenError, InvalidFieldsError, NotEntitledError, NotFoundError, NotReadyError } from './errors.js';
+import { ConflictError, ForbiddenError, InvalidFieldsError, NotEntitledError, NotFoundError, NotReadyError, VendorCodeError } from './errors.js';
 import type { Logger } from './logger.js';
 import { ConnectionUnavailableError } from './oauth/tokens.js';
 import { ProviderConfigError } from './oauth/provider.js';
@@ -157,7 +157,8 @@ export function problemFor(error: unknown): HttpProblem | undefined {
     // Its message names settings and URLs for the operator's log; the caller learns only that the provider is unusable.
     return new HttpProblem(502, 'upstream', `The provider for "${error.label}" is not reachable or not configured.`);
   }
-  if (error instanceof DataSourceError) return new HttpProblem(502, 'upstream', error.message);
+  // A data source or a connection test: the vendor's code, or the service it calls.
+  if (error instanceof VendorCodeError) return new HttpProblem(502, 'upstream', error.message);
   if (error instanceof ProxyRefusedError) {
     if (error.status === 400) return validationProblem([{ path: 'path', message: error.message }], error.message);
     const kind: ProblemKind = error.status === 403 ? 'forbidden' : error.status === 504 ? 'timedOut' : 'upstream';

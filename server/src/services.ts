@@ -1,9 +1,10 @@
 // Where the server is assembled: the services are built here once, in order, and handed to
 // createApp (HTTP), the runner CLI and tests. Nothing is added to them afterwards.
-//   store, cipher, integrations → OAuth → instance inputs → runtime (when it runs) → instances, data sources, erasure, audit trail
+//   store, cipher, integrations → connection checks → OAuth → instance inputs → runtime (when it runs) → instances, data sources, erasure, audit trail
 import type { Integration } from './sdk/index.js';
 import type { Config } from './config.js';
 import { createAuditTrail } from './audit-trail.js';
+import { createConnectionChecks } from './connection-checks.js';
 import { createConnectionProxy } from './connection-proxy.js';
 import { createDataSources } from './data-sources.js';
 import { createErasure } from './erasure.js';
@@ -36,7 +37,7 @@ export interface ServicesOptions {
   publicUrl?: string;
   /** Origins allowed by CORS and to start OAuth flows. Default: none (same-origin only). */
   allowedOrigins?: readonly string[];
-  /** Default 10 s. */
+  /** Time limit of the vendor's code run during a request: data sources, connection tests and identify. Default 10 s. */
   dataSourceTimeoutMs?: number;
   /** Token refresh margin, authorization lifetime, clock (tests). */
   oauth?: Pick<OAuthOptions, 'refreshMarginMs' | 'sessionTtlMs' | 'clock'>;
@@ -57,7 +58,9 @@ export async function createServices(options: ServicesOptions): Promise<Services
   const publicUrl = (options.publicUrl ?? 'http://localhost:8787').replace(/\/+$/, '');
   const allowedOrigins = options.allowedOrigins ?? [];
 
-  const oauth = createOAuth({ store, cipher, integrations, publicUrl, allowedOrigins, logger, ...options.oauth });
+  const vendorCodeTimeoutMs = options.dataSourceTimeoutMs ?? 10_000;
+  const checks = createConnectionChecks({ logger, timeoutMs: vendorCodeTimeoutMs });
+  const oauth = createOAuth({ store, cipher, integrations, publicUrl, allowedOrigins, logger, identify: checks.identify, ...options.oauth });
   const inputs = createInstanceInputs({ store, cipher, oauth });
   const { telemetry } = options;
   const started = options.runtime ? await startRuntime({ store, cipher, integrations, inputs, publicUrl, logger, telemetry }, options.runtime) : undefined;
@@ -66,9 +69,10 @@ export async function createServices(options: ServicesOptions): Promise<Services
     cipher,
     integrations,
     oauth,
+    checks,
     webhooks: runtime ? (instance, integration) => runtime.webhooks.list(instance, integration) : undefined,
   });
-  const dataSources = createDataSources({ integrations, inputs, store, logger, timeoutMs: options.dataSourceTimeoutMs ?? 10_000 });
+  const dataSources = createDataSources({ integrations, inputs, store, logger, timeoutMs: vendorCodeTimeoutMs });
   const erasure = createErasure({ store, oauth, queue: runtime?.queue, executors: started?.pool, logger });
   const rateLimits = await createRateLimits({ store, settings: options.rateLimits, logger });
 

@@ -65,6 +65,7 @@ export const detailEn = {
   'connection.cancel': 'Cancel',
   'connection.redirecting': 'Opening the sign-in page…',
   'connection.connectedNow': 'Connected.',
+  'connection.connectedNowAs': 'Connected as {account}.',
   'connection.disconnected': 'Disconnected.',
   'connection.failed': 'The connection was not completed.',
   // config form

@@ -13,6 +13,8 @@
 import type { detailEn } from './detail-strings.js';
 
 export const en = {
+  // the card's "Connected as …" (the dialog and connect button use it too)
+  'connection.connectedAs': 'Connected as {account}',
   // marketplace
   'marketplace.title': 'Integrations',
   'marketplace.search': 'Search integrations',
@@ -96,4 +98,13 @@ export function format(translations: Translations | undefined, key: StringKey, v
   if (!vars) return text;
   const filled: Record<string, string | number> = typeof count === 'number' ? { ...vars, count: new Intl.NumberFormat(locale).format(count) } : vars;
   return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in filled ? String(filled[name]) : m));
+}
+
+/** A connection's status in words: "Connected as {account}" when the integration named the account, else the status alone. */
+export function connectionStatusText(
+  t: (key: StringKey, vars?: Record<string, string>) => string,
+  status: 'missing' | 'connected' | 'expired' | 'needs_attention',
+  account: string | null | undefined,
+): string {
+  return status === 'connected' && account ? t('connection.connectedAs', { account }) : t(`connection.${status}`);
 }

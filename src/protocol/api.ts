@@ -84,6 +84,8 @@ export const ConnectionState = z.object({
   status: ConnectionStatus,
   /** Why a connection needs attention, in words a customer can act on. */
   error: z.optional(z.nullable(z.string())),
+  /** Who is connected, as the integration's `identify` named the account ("Connected as …"); absent or null: unknown. */
+  accountName: z.optional(z.nullable(z.string())),
   expiresAt: z.optional(z.nullable(IsoDate)),
   updatedAt: z.optional(z.nullable(IsoDate)),
 });
@@ -144,6 +146,8 @@ export const IntegrationSummary = z.object({
       id: z.string(),
       status: InstanceStatus,
       updatedAt: IsoDate,
+      /** The accounts its connected connections are connected as (for "Connected as …" on the card); absent: none known. */
+      accountNames: z.optional(z.array(z.string())),
     }),
   ),
 });

@@ -1,8 +1,8 @@
-import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import '../../src/elements/integration-dialog/define.js';
 import type { PlugIntegrationDialog } from '../../src/elements/integration-dialog/integration-dialog.js';
 import type { Instance, IntegrationDetail } from '../../src/protocol/index.js';
-import { button, form, input, root, shown, step, type } from './dialog-driver.js';
+import { button, form, input, root, shown, step, text, type } from './dialog-driver.js';
 import { API, FakeApi, instance, json, problem, slackDetail } from './fake-api.js';
 
 /** Like the demo's Northwind connection: an account id with a pattern and a secret key. */
@@ -35,6 +35,13 @@ const northwindDetail: IntegrationDetail = {
   ],
 };
 
+/** The message shown on a field (its `part="error"` description). */
+function fieldError(el: PlugIntegrationDialog, field: string): string {
+  const ids = (input(el, field).getAttribute('aria-describedby') ?? '').split(' ');
+  const node = ids.map((id) => form(el).shadowRoot!.getElementById(id)).find((n) => n?.getAttribute('part') === 'error');
+  return node?.textContent?.trim() ?? '';
+}
+
 describe('nothing typed is lost', () => {
   let fake: FakeApi;
   let current: Instance;
@@ -55,12 +62,18 @@ describe('nothing typed is lost', () => {
     return el;
   }
 
-  it('an Account ID failing its pattern keeps both fields and shows our message on the field', async () => {
+  /** Opens the dialog, starts the setup and types the credentials on the Connections step. */
+  async function typeCredentials(accountId: string, apiKey: string): Promise<PlugIntegrationDialog> {
     const el = await openDialog();
     button(el, 'Set up').click();
     await step(el, 'Connections');
-    await type(el, 'accountId', 'acme');
-    await type(el, 'apiKey', 'demo_12345678');
+    await type(el, 'accountId', accountId);
+    await type(el, 'apiKey', apiKey);
+    return el;
+  }
+
+  it('an Account ID failing its pattern keeps both fields and shows our message on the field', async () => {
+    const el = await typeCredentials('acme', 'demo_12345678');
     // The click re-renders the dialog (its buttons go busy and back): the fields must survive that.
     button(el, 'Save credentials').click();
     await el.updateComplete;
@@ -78,11 +91,7 @@ describe('nothing typed is lost', () => {
       current = instance({ integrationKey: 'northwind', connections: [{ name: 'northwind', kind: 'apiKey', status: 'connected' }] });
       return json(current);
     });
-    const el = await openDialog();
-    button(el, 'Set up').click();
-    await step(el, 'Connections');
-    await type(el, 'accountId', 'nope');
-    await type(el, 'apiKey', 'demo_12345678');
+    const el = await typeCredentials('nope', 'demo_12345678');
     button(el, 'Next').click();
     await el.updateComplete;
     expect(root(el).querySelector('#step-heading')!.textContent!.trim()).to.equal('Connections');
@@ -92,6 +101,51 @@ describe('nothing typed is lost', () => {
     await step(el, 'Channel');
     const put = fake.calls.find((c) => c.method === 'PUT')!;
     expect(put.body).to.deep.equal({ values: { accountId: 'nw-123456', apiKey: 'demo_12345678' } });
+  });
+
+  it('a key the server’s connection test refuses shows its message on that field, and keeps what was typed', async () => {
+    fake.on('PUT', '/instances/inst-1/connections/northwind', () =>
+      problem(422, {
+        detail: 'Northwind account refused these credentials; nothing was saved.',
+        errors: [{ path: 'values.apiKey', message: 'The service did not accept this key.' }],
+      }),
+    );
+    const el = await typeCredentials('nw-2048', 'wrong-key');
+    button(el, 'Save credentials').click();
+    await waitUntil(() => fieldError(el, 'apiKey') !== '', 'the field shows the refusal');
+    expect(fake.count('PUT', '/instances/inst-1/connections/northwind')).to.equal(1);
+    expect(fieldError(el, 'apiKey')).to.equal('The service did not accept this key.');
+    expect(input(el, 'apiKey').getAttribute('aria-invalid')).to.equal('true');
+    expect(input(el, 'accountId').value).to.equal('nw-2048');
+    expect(input(el, 'apiKey').value).to.equal('wrong-key');
+    expect(text(el)).to.contain('Not connected');
+    await expect(el).to.be.accessible();
+  });
+
+  it('a connection test that could not run (502) says why and keeps what was typed', async () => {
+    fake.on('PUT', '/instances/inst-1/connections/northwind', () =>
+      problem(502, { detail: 'Northwind account did not answer within 10 s, so the credentials were not checked or saved. Try again.' }),
+    );
+    const el = await typeCredentials('nw-2048', 'demo_12345678');
+    button(el, 'Save credentials').click();
+    await shown(el, 'did not answer within 10 s');
+    expect(input(el, 'accountId').value).to.equal('nw-2048');
+    expect(input(el, 'apiKey').value).to.equal('demo_12345678');
+  });
+
+  it('a saved key says who is connected, as the connection’s identify named the account', async () => {
+    fake.on('PUT', '/instances/inst-1/connections/northwind', () => {
+      current = instance({
+        integrationKey: 'northwind',
+        connections: [{ name: 'northwind', kind: 'apiKey', status: 'connected', accountName: 'Globex Sales (nw-2048)' }],
+      });
+      return json(current);
+    });
+    const el = await typeCredentials('nw-2048', 'demo_12345678');
+    button(el, 'Save credentials').click();
+    await shown(el, 'Connected as Globex Sales (nw-2048)');
+    expect(root(el).querySelector('.connection-head [data-status]')!.textContent!.trim()).to.equal('Connected as Globex Sales (nw-2048)');
+    await expect(el).to.be.accessible();
   });
 });
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { apiKey, clientCredentials, defineIntegration, field } from '../../server/src/sdk/index.js';
 import { activationBlockers, connectionStates } from '../../server/src/instance-view.js';
+import type { ConnectionRecord } from '../../server/src/store/types.js';
 
 const integration = defineIntegration({
   key: 'erp',
@@ -23,18 +24,32 @@ test('a fresh instance is blocked by each missing field and the customer-side co
   assert.equal(connectionStates(integration, []).find((c) => c.name === 'service')?.status, 'connected');
 });
 
+/** A stored, connected API key of the `account` connection. */
+function connectedKey(now: string): ConnectionRecord {
+  return {
+    instanceId: 'i',
+    customerId: 'c',
+    name: 'account',
+    kind: 'apiKey',
+    status: 'connected',
+    ciphertext: 'x',
+    expiresAt: null,
+    error: null,
+    accountName: null,
+    updatedAt: now,
+  };
+}
+
 test('stored secrets count as present, and a complete instance has no blockers', () => {
   const now = new Date().toISOString();
-  const blockers = activationBlockers(integration, { config: { company: 'Acme' }, secretNames: ['token'] }, [
-    { instanceId: 'i', customerId: 'c', name: 'account', kind: 'apiKey', status: 'connected', ciphertext: 'x', expiresAt: null, error: null, updatedAt: now },
-  ]);
+  const blockers = activationBlockers(integration, { config: { company: 'Acme' }, secretNames: ['token'] }, [connectedKey(now)]);
   assert.deepEqual(blockers, []);
 });
 
 test('a client-credentials connection whose token failed is a blocker with the reason', () => {
   const now = new Date().toISOString();
   const blockers = activationBlockers(integration, { config: { company: 'Acme' }, secretNames: ['token'] }, [
-    { instanceId: 'i', customerId: 'c', name: 'account', kind: 'apiKey', status: 'connected', ciphertext: 'x', expiresAt: null, error: null, updatedAt: now },
+    connectedKey(now),
     {
       instanceId: 'i',
       customerId: 'c',
@@ -44,6 +59,7 @@ test('a client-credentials connection whose token failed is a blocker with the r
       ciphertext: null,
       expiresAt: null,
       error: 'invalid_client',
+      accountName: null,
       updatedAt: now,
     },
   ]);

@@ -10,7 +10,7 @@ import { after, describe, test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
 import { consentOverHttp, startOAuthServer, type OAuthServer } from '../../demo/oauth-server.js';
 import { AuthorizeResponse, Instance, PROBLEM_CONTENT_TYPE, type OAuthCallbackMessage } from '../../src/protocol/index.js';
-import { apiKey, oauth2 } from '../../server/src/sdk/connections.js';
+import { apiKey, oauth2, type OAuth2Connection } from '../../server/src/sdk/connections.js';
 import { field } from '../../server/src/sdk/fields.js';
 import { defineIntegration } from '../../server/src/sdk/integration.js';
 import { createApp } from '../../server/src/app.js';
@@ -54,7 +54,13 @@ interface Fixture {
   noteTokens(instanceId: string): Promise<void>;
 }
 
-async function fixture(t: TestContext, engine: 'sqlite' | 'postgres', serverOptions: { accessTokenTtl?: number } = {}): Promise<Fixture> {
+async function fixture(
+  t: TestContext,
+  engine: 'sqlite' | 'postgres',
+  serverOptions: { accessTokenTtl?: number } = {},
+  /** Overrides of the chat connection (scopes, identify). */
+  chatOptions: Partial<Pick<OAuth2Connection, 'scopes' | 'identify'>> = {},
+): Promise<Fixture> {
   const server = await startOAuthServer({ clients: [{ ...CLIENT, redirectUris: [`${PUBLIC_URL}/oauth/callback`] }], ...serverOptions });
   const integration = defineIntegration({
     key: 'chat',
@@ -63,7 +69,7 @@ async function fixture(t: TestContext, engine: 'sqlite' | 'postgres', serverOpti
     category: 'Communication',
     version: '1.0.0',
     connections: {
-      chat: oauth2({ label: 'Chat workspace', issuer: server.issuer, scopes: ['channels:read'], ...CLIENT }),
+      chat: oauth2({ label: 'Chat workspace', issuer: server.issuer, scopes: ['channels:read'], ...CLIENT, ...chatOptions }),
       key: apiKey({ label: 'Backup key', fields: { apiKey: field.secret({ label: 'API key' }) } }),
     },
     dataSources: {
@@ -231,6 +237,36 @@ for (const engine of [
           { value: 'C003', label: 'support' },
         ],
       });
+    });
+
+    test('identify names the account from the provider’s userinfo: on the instance and in the catalog; failing, it still connects, unnamed', async (t) => {
+      const userinfo: OAuth2Connection['identify'] = async ({ credentials, fetch, signal }) => {
+        const res = await fetch(`${f.server.issuer}/me`, { headers: { authorization: `Bearer ${credentials.accessToken}` }, signal });
+        if (!res.ok) throw new Error(`userinfo answered ${res.status} to ${credentials.accessToken}`);
+        return ((await res.json()) as { name?: string }).name;
+      };
+      const f = await fixture(t, engine.name, {}, { scopes: ['openid', 'profile', 'channels:read'], identify: (input) => userinfo(input) });
+      const instance = await f.createInstance();
+      const { page } = await connect(f, instance.id);
+      assert.equal(pageResult(page.text).message.ok, true);
+      const chat = Instance.parse((await f.call('GET', `/api/v1/instances/${instance.id}`)).body).connections.find((c) => c.name === 'chat');
+      assert.equal(chat?.status, 'connected');
+      assert.equal(chat?.accountName, 'Demo User', 'the userinfo `name` of the demo-user login');
+      const catalog = await f.call('GET', '/api/v1/integrations');
+      assert.deepEqual(catalog.body.integrations[0].instance.accountNames, ['Demo User']);
+
+      // Without `openid` the userinfo endpoint refuses the token: identify throws, which must not fail the connection.
+      const g = await fixture(t, engine.name, {}, { scopes: ['channels:read'], identify: (input) => userinfo(input) });
+      const other = await g.createInstance();
+      const second = await connect(g, other.id);
+      assert.equal(pageResult(second.page.text).message.ok, true, 'connected although identify failed');
+      await g.noteTokens(other.id);
+      const unnamed = Instance.parse((await g.call('GET', `/api/v1/instances/${other.id}`)).body).connections.find((c) => c.name === 'chat');
+      assert.equal(unnamed?.status, 'connected');
+      assert.equal(unnamed?.accountName, null);
+      const logs = g.logs.join('\n');
+      assert.match(logs, /connection identify failed/);
+      for (const token of g.seenTokens) assert.ok(!logs.includes(token), 'no token in the log line of the failure');
     });
 
     test('the callback page is single use: a replay gets an error page without script, and nothing changes', async (t) => {

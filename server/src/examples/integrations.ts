@@ -10,6 +10,8 @@ import {
   RetryableError,
   schedule,
   webhook,
+  type ApiKeyCredentials,
+  type ConnectionCheckInput,
   type ConnectionCredentials,
   type FlowContext,
   type Integration,
@@ -59,6 +61,13 @@ async function expectOk(res: Response, what: string): Promise<unknown> {
   if (res.status >= 500 || res.status === 429) throw new RetryableError(`${what}: ${res.status} ${detail}`);
   throw new Error(`${what}: ${res.status} ${detail}`);
 }
+
+/** A stand-in service's "who am I" with the typed credentials (what a connection's test and identify ask). */
+async function whoAmI(path: string, key: string | undefined, { fetch, signal }: Pick<ConnectionCheckInput<ApiKeyCredentials>, 'fetch' | 'signal'>) {
+  return fetch(`${demoUrl()}/demo/api/${path}`, { headers: { authorization: `Bearer ${key ?? ''}` }, signal });
+}
+
+const KEY_REFUSED = `The service did not accept this key. ${DEMO_KEY_HINT}`;
 
 type Option = { value: string; label: string };
 
@@ -121,9 +130,15 @@ const chatwaveConnection = oauth2({
   label: 'Chatwave workspace',
   description: 'Sign in to Chatwave and allow Acme CRM to post to your channels.',
   issuer: DEFAULT_OAUTH_ISSUER,
-  scopes: ['openid', 'offline_access', 'channels:read', 'chat:write'],
+  scopes: ['openid', 'profile', 'offline_access', 'channels:read', 'chat:write'],
   clientId: () => process.env.PLUGBOARD_DEMO_OAUTH_CLIENT_ID ?? 'acme-crm',
   clientSecret: () => process.env.PLUGBOARD_DEMO_OAUTH_CLIENT_SECRET ?? 'acme-crm-demo-secret',
+  // "Connected as …": the name OpenID Connect's userinfo gives for the token (the `profile` scope).
+  async identify({ credentials, fetch, signal }) {
+    const res = await fetch(`${demoOAuthIssuer()}/me`, { headers: { authorization: `Bearer ${credentials.accessToken}` }, signal });
+    const info = record(await expectOk(res, 'Chatwave userinfo'));
+    return typeof info.name === 'string' ? info.name : typeof info.sub === 'string' ? info.sub : null;
+  },
 });
 // The demo OAuth server's port is only known at start-up: read the issuer when the server asks for it.
 Object.defineProperty(chatwaveConnection, 'issuer', { enumerable: true, get: demoOAuthIssuer });
@@ -237,6 +252,19 @@ const northwind = defineIntegration({
       fields: {
         accountId: field.text({ label: 'Account ID', placeholder: 'nw-123456', pattern: /^nw-\d{4,10}$/, help: 'Looks like nw-123456.' }),
         apiKey: field.secret({ label: 'API key', help: DEMO_KEY_HINT }),
+      },
+      // The account must exist and the key must open it: checked before anything is saved.
+      async test({ credentials: { values }, fetch, signal }) {
+        const res = await whoAmI(`northwind/accounts/${encodeURIComponent(values.accountId ?? '')}`, values.apiKey, { fetch, signal });
+        if (res.status === 401) return { ok: false, field: 'apiKey', message: KEY_REFUSED };
+        if (res.status === 404) return { ok: false, field: 'accountId', message: 'Northwind has no account with this ID.' };
+        await expectOk(res, 'Northwind account');
+        return { ok: true };
+      },
+      async identify({ credentials: { values }, fetch, signal }) {
+        const res = await whoAmI(`northwind/accounts/${encodeURIComponent(values.accountId ?? '')}`, values.apiKey, { fetch, signal });
+        const name = record(await expectOk(res, 'Northwind account')).name;
+        return typeof name === 'string' ? name : null;
       },
     }),
   },
@@ -397,6 +425,16 @@ const gridsheet = defineIntegration({
     gridsheet: apiKey({
       label: 'Gridsheet API key',
       fields: { apiKey: field.secret({ label: 'API key', help: DEMO_KEY_HINT }) },
+      async test({ credentials: { values }, fetch, signal }) {
+        const res = await whoAmI('gridsheet/me', values.apiKey, { fetch, signal });
+        if (res.status === 401) return { ok: false, field: 'apiKey', message: KEY_REFUSED };
+        await expectOk(res, 'Gridsheet user');
+        return { ok: true };
+      },
+      async identify({ credentials: { values }, fetch, signal }) {
+        const user = record(record(await expectOk(await whoAmI('gridsheet/me', values.apiKey, { fetch, signal }), 'Gridsheet user')).user);
+        return typeof user.email === 'string' ? user.email : null;
+      },
     }),
   },
   configPages: [

@@ -7,6 +7,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import type { AuthorizeResponse, OAuthCallbackMessage } from 'plugboard/protocol';
+import type { ConnectionChecks } from '../connection-checks.js';
 import type { Logger } from '../logger.js';
 import { ConflictError, ForbiddenError, InvalidFieldsError, NotFoundError } from '../errors.js';
 import type { Cipher } from '../secrets.js';
@@ -87,6 +88,8 @@ export interface OAuthFlowOptions {
   logger?: Logger;
   sessionTtlMs?: number;
   clock?: () => number;
+  /** Names the connected account (see OAuthOptions.identify). */
+  identify?: ConnectionChecks['identify'];
 }
 
 export class OAuthFlow {
@@ -360,6 +363,15 @@ export class OAuthFlow {
     }
 
     const tokens = tokensFromResponse(response, undefined, def.scopes, startedAt, connectionParams);
+    // Who signed in, for "Connected as …". Its failure is logged there and leaves the account unnamed.
+    const credentials = {
+      kind: 'oauth2' as const,
+      accessToken: tokens.accessToken,
+      tokenType: tokens.tokenType,
+      expiresAt: tokens.expiresAt,
+      scopes: tokens.scopes,
+    };
+    const accountName = (await this.options.identify?.(def, credentials, { instanceId: ref.instanceId, connection: ref.connection })) ?? null;
     const customer = await this.options.store.vendor.getCustomer(session.customer_id);
     const stored =
       customer &&
@@ -369,6 +381,7 @@ export class OAuthFlow {
         ciphertext: this.options.tokens.sealTokens(ref, tokens),
         expiresAt: tokens.expiresAt,
         error: null,
+        accountName,
         audit: {
           actor: session.actor,
           action: 'connection.connected',

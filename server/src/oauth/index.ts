@@ -1,5 +1,6 @@
 // OAuth connections: the flow (authorize + callback), the token service (refresh under a lock,
 // client credentials, revocation) and the migrations they need.
+import type { ConnectionChecks } from '../connection-checks.js';
 import type { Integration } from '../sdk/integration.js';
 import type { Logger } from '../logger.js';
 import type { Cipher } from '../secrets.js';
@@ -37,6 +38,8 @@ export interface OAuthOptions {
   /** Lifetime of a pending authorization (default 10 min). */
   sessionTtlMs?: number;
   clock?: () => number;
+  /** Names the account after a sign-in (the connection's `identify`, run under its time limit). Absent: accounts stay unnamed. */
+  identify?: ConnectionChecks['identify'];
 }
 
 export interface OAuth {

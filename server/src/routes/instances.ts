@@ -77,7 +77,8 @@ export function instanceRoutes({ instances, dataSources }: Pick<Services, 'insta
 
   app.put('/instances/:id/connections/:name', async (c) => {
     const body = await readBody(c, PutCredentialsBody);
-    return respond(c, await instances.setApiKey(caller(c), id(c), c.req.param('name'), body.values));
+    const request = { signal: c.req.raw.signal, requestId: c.get('requestId') };
+    return respond(c, await instances.setApiKey(caller(c), id(c), c.req.param('name'), body.values, request));
   });
 
   app.delete('/instances/:id/connections/:name', async (c) => respond(c, await instances.deleteConnection(caller(c), id(c), c.req.param('name'))));

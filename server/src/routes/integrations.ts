@@ -1,15 +1,17 @@
-// The marketplace catalog and integration detail, with this customer's instance merged in. The
+// The marketplace catalog and integration detail, with this customer's instance (and the accounts
+// its connections are connected as) merged in. The
 // JSON is prepared once per integration set (catalog.ts); answers carry a weak ETag (304 to a
 // matching If-None-Match) and go compressed when the client accepts gzip or br.
 import fresh from 'fresh';
 import type { Context } from 'hono';
 import { accepts } from 'hono/accepts';
 import { Hono } from 'hono';
-import { createCatalogAnswers, type CatalogAccess, type CatalogRepresentation, type ContentEncoding } from '../catalog.js';
+import { accountNamesOf, createCatalogAnswers, type AccountNames, type CatalogAccess, type CatalogRepresentation, type ContentEncoding } from '../catalog.js';
 import { grantsOf } from '../entitlements.js';
 import type { CustomerEnv, Services } from '../env.js';
 import { notFound, validationProblem } from '../problem.js';
 import { setResponseHeader } from '../response-headers.js';
+import type { InstanceRecord } from '../store/types.js';
 
 /** Smaller bodies go uncompressed: the framing would cost more than it saves. */
 const COMPRESS_MIN_BYTES = 1024;
@@ -57,12 +59,29 @@ export function integrationRoutes({ integrations }: Pick<Services, 'integrations
   const app = new Hono<CustomerEnv>();
   const catalog = createCatalogAnswers(integrations);
 
-  app.get('/integrations', async (c) => answer(c, catalog.list(await c.get('tenant').listInstances(), accessOf(c))));
+  // Only an integration with an `identify` names accounts: other customers' catalogs cost no connections query.
+  const naming = new Set(
+    [...integrations.values()].filter((i) => Object.values(i.connections).some((c) => c.kind !== 'clientCredentials' && c.identify)).map((i) => i.key),
+  );
+  const noAccounts: AccountNames = new Map();
+
+  /** The customer's instances and the accounts their connections are connected as. */
+  async function customerState(c: Context<CustomerEnv>): Promise<[InstanceRecord[], AccountNames]> {
+    const tenant = c.get('tenant');
+    const instances = await tenant.listInstances();
+    const named = instances.some((i) => naming.has(i.integrationKey));
+    return [instances, named ? accountNamesOf(await tenant.listAllConnections()) : noAccounts];
+  }
+
+  app.get('/integrations', async (c) => {
+    const [instances, accounts] = await customerState(c);
+    return answer(c, catalog.list(instances, accessOf(c), accounts));
+  });
 
   app.get('/integrations/:key', async (c) => {
     const key = c.req.param('key');
-    const access = accessOf(c);
-    const detail = integrations.has(key) ? catalog.detail(key, await c.get('tenant').listInstances(), access) : undefined;
+    const [instances, accounts] = await customerState(c);
+    const detail = integrations.has(key) ? catalog.detail(key, instances, accessOf(c), accounts) : undefined;
     if (!detail) throw notFound(`Integration "${key}"`);
     return answer(c, detail);
   });

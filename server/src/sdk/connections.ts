@@ -20,6 +20,23 @@ export interface ApiKeyProxy extends OAuthProxy {
   headers: (values: Record<string, string>) => Record<string, string>;
 }
 
+/** What a connection's `test` and `identify` receive: the credentials, and a time limit as a signal. */
+export interface ConnectionCheckInput<Credentials> {
+  credentials: Credentials;
+  /** Aborted when the time limit (PLUGBOARD_DATA_SOURCE_TIMEOUT_MS) passes or the customer goes away. */
+  signal: AbortSignal;
+  fetch: typeof fetch;
+}
+
+/**
+ * What a `test` answers: the credentials work, or they don't, with a message for the customer
+ * shown on `field` (default: the connection's first secret field, else its first field).
+ */
+export type ConnectionTestResult = { ok: true } | { ok: false; message: string; field?: string };
+
+/** The display name of the account the credentials belong to ("Acme Ltd", "jane@acme.com"); empty: unknown. */
+export type Identify<Credentials> = (input: ConnectionCheckInput<Credentials>) => Promise<string | null | undefined>;
+
 export interface ApiKeyConnection {
   kind: 'apiKey';
   label: string;
@@ -27,6 +44,13 @@ export interface ApiKeyConnection {
   /** Field builders from `field`, typically `field.secret(...)` and `field.text(...)`. */
   fields: z.ZodRawShape;
   proxy?: ApiKeyProxy;
+  /**
+   * Runs when the customer saves the credentials, before anything is stored: a refusal is shown on
+   * the field and nothing is saved. A throw or the time limit answers 502 (nothing saved either).
+   */
+  test?: (input: ConnectionCheckInput<ApiKeyCredentials>) => Promise<ConnectionTestResult>;
+  /** Names the account after a save ("Connected as …"). A failure is logged; the connection still counts. */
+  identify?: Identify<ApiKeyCredentials>;
 }
 
 export interface OAuth2Connection {
@@ -66,6 +90,8 @@ export interface OAuth2Connection {
   provider?: string;
   /** Where the provider's API lives, from the preset (may contain tenant placeholders). */
   apiBaseUrl?: string;
+  /** Names the account after the sign-in, e.g. from the provider's userinfo. A failure is logged; the connection still counts. */
+  identify?: Identify<OAuthTokenCredentials>;
 }
 
 export interface ClientCredentialsConnection {
@@ -177,15 +203,19 @@ export function readSetting(s: Setting | undefined): string | undefined {
   return typeof s === 'function' ? s() : s;
 }
 
+export interface ApiKeyCredentials {
+  kind: 'apiKey';
+  values: Record<string, string>;
+}
+export interface OAuthTokenCredentials {
+  kind: 'oauth2' | 'clientCredentials';
+  accessToken: string;
+  tokenType: string;
+  expiresAt: string | null;
+  scopes: string[];
+  /** The customer's tenant values (`shop`, `subdomain`, `region`…) for connections whose provider URLs have them. */
+  tenant?: Record<string, string>;
+}
+
 /** What a data source or flow receives for each connection, at call time. */
-export type ConnectionCredentials =
-  | { kind: 'apiKey'; values: Record<string, string> }
-  | {
-      kind: 'oauth2' | 'clientCredentials';
-      accessToken: string;
-      tokenType: string;
-      expiresAt: string | null;
-      scopes: string[];
-      /** The customer's tenant values (`shop`, `subdomain`, `region`…) for connections whose provider URLs have them. */
-      tenant?: Record<string, string>;
-    };
+export type ConnectionCredentials = ApiKeyCredentials | OAuthTokenCredentials;

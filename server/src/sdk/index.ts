@@ -13,6 +13,11 @@ export {
   type ConnectionCredentials,
   type ApiKeyProxy,
   type OAuthProxy,
+  type ApiKeyCredentials,
+  type OAuthTokenCredentials,
+  type ConnectionCheckInput,
+  type ConnectionTestResult,
+  type Identify,
 } from './connections.js';
 export { providers, ProviderPresetSchema, type ProviderPreset, type ProviderName, type TenantField } from './providers.js';
 export {

@@ -89,6 +89,7 @@ function toConnection(row: Selectable<ConnectionsTable>): ConnectionRecord {
     ciphertext: row.ciphertext,
     expiresAt: row.expires_at,
     error: row.error,
+    accountName: row.account_name ?? null,
     updatedAt: row.updated_at,
   };
 }
@@ -324,7 +325,7 @@ class KyselyCustomerStore implements CustomerStore {
   async putConnection(
     instanceId: string,
     name: string,
-    input: Pick<ConnectionRecord, 'kind' | 'status' | 'ciphertext' | 'expiresAt' | 'error'> & { audit?: NewAuditEvent },
+    input: Pick<ConnectionRecord, 'kind' | 'status' | 'ciphertext' | 'expiresAt' | 'error'> & { accountName?: string | null; audit?: NewAuditEvent },
   ): Promise<ConnectionRecord | undefined> {
     return writeThrough(this.db, this.cache, [instanceTag(instanceId)], async (tx) => {
       const values = {
@@ -334,13 +335,15 @@ class KyselyCustomerStore implements CustomerStore {
         expires_at: input.expiresAt,
         error: input.error,
         updated_at: now(),
+        // Absent: an update keeps the account already named.
+        ...(input.accountName !== undefined ? { account_name: input.accountName } : {}),
       };
       // One statement that inserts only when the instance is this customer's: the write comes first
       // in the transaction, so SQLite takes its write lock up front (no read-then-upgrade BUSY
       // between processes) and no other customer's instance can gain a connection.
       const row = await tx
         .insertInto('connections')
-        .columns(['instance_id', 'customer_id', 'name', 'kind', 'status', 'ciphertext', 'expires_at', 'error', 'updated_at'])
+        .columns(['instance_id', 'customer_id', 'name', 'kind', 'status', 'ciphertext', 'expires_at', 'error', 'account_name', 'updated_at'])
         .expression((eb) =>
           eb
             .selectFrom('instances')
@@ -353,6 +356,7 @@ class KyselyCustomerStore implements CustomerStore {
               eb.val(values.ciphertext).as('ciphertext'),
               eb.val(values.expires_at).as('expires_at'),
               eb.val(values.error).as('error'),
+              eb.val(input.accountName ?? null).as('account_name'),
               eb.val(values.updated_at).as('updated_at'),
             ])
             .where('instances.id', '=', instanceId)

@@ -94,4 +94,13 @@ export const coreMigrations: Record<string, Migration> = {
       await db.schema.alterTable('customers').dropColumn('entitlements').execute();
     },
   },
+  // "Connected as …": the account a connection's `identify` named (a display name, not a secret).
+  '0004_connection_account_name': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('connections').addColumn('account_name', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('connections').dropColumn('account_name').execute();
+    },
+  },
 };

@@ -37,6 +37,8 @@ export interface ConnectionsTable {
   ciphertext: string | null;
   expires_at: string | null;
   error: string | null;
+  /** Who the credentials belong to, as the connection's `identify` named them (not a secret). */
+  account_name: string | null;
   updated_at: string;
 }
 

@@ -41,6 +41,8 @@ export interface ConnectionRecord {
   ciphertext: string | null;
   expiresAt: string | null;
   error: string | null;
+  /** The account's display name from the connection's `identify` (null: unknown). Not a secret. */
+  accountName: string | null;
   updatedAt: string;
 }
 
@@ -108,7 +110,8 @@ export interface CustomerStore {
   putConnection(
     instanceId: string,
     name: string,
-    input: Pick<ConnectionRecord, 'kind' | 'status' | 'ciphertext' | 'expiresAt' | 'error'> & { audit?: NewAuditEvent },
+    /** `accountName` absent keeps the stored one (null on a new row). */
+    input: Pick<ConnectionRecord, 'kind' | 'status' | 'ciphertext' | 'expiresAt' | 'error'> & { accountName?: string | null; audit?: NewAuditEvent },
   ): Promise<ConnectionRecord | undefined>;
   deleteConnection(instanceId: string, name: string, audit: NewAuditEvent): Promise<boolean>;
   /** Newest first. `target` keeps one target's events (`instance:<id>`); `before` continues after that event id. */

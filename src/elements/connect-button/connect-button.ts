@@ -10,6 +10,7 @@ import {
   type Instance,
 } from '../../protocol/index.js';
 import { PlugApiElement } from '../base/api-element.js';
+import { connectionStatusText } from '../i18n.js';
 import { buttonStyles } from '../marketplace/marketplace.styles.js';
 import { tokens } from '../themes/tokens.js';
 import { connectButtonStyles } from './connect-button.styles.js';
@@ -93,6 +94,9 @@ export class PlugConnectButton extends PlugApiElement {
 
   /** Why the connection needs attention (from the instance's `connections[].error`). */
   @property() accessor reason: string | null | undefined;
+
+  /** Who is connected (the instance's `connections[].accountName`): shown as "Connected as …". The button updates it after connecting. */
+  @property() accessor account: string | null | undefined;
 
   /**
    * Starts the flow instead of `POST …/authorize` through the API client, e.g. through the
@@ -276,7 +280,15 @@ export class PlugConnectButton extends PlugApiElement {
     this.phase = 'idle';
     this.message = { text: this.t('connection.connectedNow'), error: false };
     const instance = await this.#readInstance();
+    this.#showAccount(instance);
     this.#emitChange(instance);
+  }
+
+  /** Takes the account the server named for this connection, and says who is connected. */
+  #showAccount(instance: Instance | undefined): void {
+    if (!instance) return;
+    this.account = instance.connections.find((c) => c.name === this.connection)?.accountName ?? null;
+    if (this.account) this.message = { text: this.t('connection.connectedNowAs', { account: this.account }), error: false };
   }
 
   /** Closed without an answer. The server may still have finished (a page with a strict opener policy cuts the message off): ask it. */
@@ -290,6 +302,7 @@ export class PlugConnectButton extends PlugApiElement {
       this.status = 'connected';
       this.phase = 'idle';
       this.message = { text: this.t('connection.connectedNow'), error: false };
+      this.#showAccount(instance);
       this.#emitChange(instance);
       return;
     }
@@ -345,6 +358,7 @@ export class PlugConnectButton extends PlugApiElement {
       const instance = await client.deleteConnection(this.instanceId, this.connection);
       this.status = instance.connections.find((c) => c.name === this.connection)?.status ?? 'missing';
       this.reason = null;
+      this.account = null;
       this.phase = 'idle';
       this.message = { text: this.t('connection.disconnected'), error: false };
       this.#emitChange(instance);
@@ -372,7 +386,7 @@ export class PlugConnectButton extends PlugApiElement {
             ? nothing
             : html`<span part="status" class="status" data-status=${this.status}>
               ${this.label ? html`<span class="label">${this.label}</span>` : nothing}
-              <span class="badge">${this.t(`connection.${this.status}`)}</span>
+              <span class="badge">${connectionStatusText((key, vars) => this.t(key, vars), this.status, this.account)}</span>
             </span>`
         }
         <span class="actions">

@@ -81,4 +81,16 @@ export const cardStyles = css`
     font-size: var(--_font-size-s);
     overflow-wrap: anywhere;
   }
+  .status {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space-xs) var(--_space-s);
+    align-items: center;
+  }
+  .account {
+    min-width: 0;
+    color: var(--_color-text-muted);
+    font-size: var(--_font-size-s);
+    overflow-wrap: anywhere;
+  }
 `;

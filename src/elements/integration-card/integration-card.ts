@@ -2,7 +2,7 @@ import { html, nothing } from 'lit';
 import { property } from 'lit/decorators.js';
 import type { IntegrationSummary } from '../../protocol/index.js';
 import { PlugElement } from '../base/plug-element.js';
-import { format, type Translations } from '../i18n.js';
+import { connectionStatusText, format, type Translations } from '../i18n.js';
 import { badgeLabelKey, badgeStyles, renderStatusBadge } from '../instance-status/status-badge.js';
 import { tokens } from '../themes/tokens.js';
 import { renderIcon } from './icon.js';
@@ -28,6 +28,7 @@ export function ariaLevel(level: number, native: number): number | typeof nothin
  * @csspart icon - The icon (an image, or a letter tile).
  * @csspart open - The button on the name that opens the integration.
  * @csspart badge - The status badge (also `badge-available`, `badge-draft`, `badge-active`, `badge-paused`, `badge-error`).
+ * @csspart account - "Connected as …": the accounts the instance's connections are connected as, when the integration names them.
  *
  * @cssproperty --plug-card-background - Card background (default `--plug-color-surface`).
  * @cssproperty --plug-card-border-color - Card border (default `--plug-color-border`).
@@ -62,6 +63,7 @@ export class PlugIntegrationCard extends PlugElement {
     const i = this.integration;
     if (!i) return html``;
     const status = i.instance?.status ?? 'available';
+    const accounts = i.instance?.accountNames ?? [];
     return html`
       <article part="card" class="card">
         <div class="head">
@@ -76,7 +78,14 @@ export class PlugIntegrationCard extends PlugElement {
           </div>
         </div>
         <p class="description" id="description">${i.description}</p>
-        <div id="status">${renderStatusBadge(status, format(this.translations, badgeLabelKey(status)))}</div>
+        <div id="status" class="status">
+          ${renderStatusBadge(status, format(this.translations, badgeLabelKey(status)))}
+          ${
+            accounts.length
+              ? html`<span part="account" class="account">${connectionStatusText((key, vars) => format(this.translations, key, vars), 'connected', accounts.join(', '))}</span>`
+              : nothing
+          }
+        </div>
       </article>
     `;
   }

@@ -60,6 +60,7 @@ export function renderOAuthConnection(ctx: OAuthConnectionContext): TemplateResu
     label=${ctx.spec.label}
     .status=${ctx.state?.status ?? 'missing'}
     .reason=${ctx.state?.error ?? null}
+    .account=${ctx.state?.accountName ?? null}
     ?disabled=${ctx.disabled}
     .translations=${ctx.translations}
     @plug-connect=${onConnect}

@@ -1,5 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { ConnectionSpec, FieldError, Instance } from '../../protocol/index.js';
+import { connectionStatusText } from '../i18n.js';
 import { renderOAuthConnection } from './oauth-connection.js';
 import { FORM_PARTS, fieldsOf, type SetupSection } from './setup-section.js';
 
@@ -50,7 +51,7 @@ export function renderConnections(ctx: ConnectionsContext): TemplateResult[] {
     return html`<div class="connection" role="group" aria-labelledby="conn-${spec.name}">
       <div class="connection-head">
         <h4 id="conn-${spec.name}">${spec.label}</h4>
-        <span class="muted">${t(`connection.${status}`)}</span>
+        <span class="muted" data-status=${status}>${connectionStatusText(t, status, st?.accountName)}</span>
       </div>
       ${spec.description ? html`<p class="muted">${spec.description}</p>` : nothing}
       ${st?.error ? html`<p class="notice">${st.error}</p>` : nothing}

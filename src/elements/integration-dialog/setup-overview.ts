@@ -1,6 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { FieldError, FlowSpec } from '../../protocol/index.js';
 import { keyInWords } from '../../protocol/words.js';
+import { connectionStatusText } from '../i18n.js';
 import { fieldsOf, type SetupSection } from './setup-section.js';
 
 /** What the setup hands to its overview. */
@@ -81,7 +82,7 @@ export function renderOverview(ctx: OverviewContext): TemplateResult {
           : html`<ul class="needs">
             ${detail.connections.map((c) => {
               const st = instance?.connections.find((s) => s.name === c.name);
-              return html`<li>${c.label} (${t(`dialog.kind.${c.kind}`)})${st ? html` · ${t(`connection.${st.status}`)}` : nothing}</li>`;
+              return html`<li>${c.label} (${t(`dialog.kind.${c.kind}`)})${st ? html` · ${connectionStatusText(t, st.status, st.accountName)}` : nothing}</li>`;
             })}
             ${detail.configPages.map((p) => html`<li>${t('dialog.configure')}: ${p.title}</li>`)}
           </ul>`
