@@ -136,6 +136,30 @@ const SHOTS: Shot[] = [
     },
   },
   {
+    name: 'dialog-connected-as',
+    fullPage: false,
+    reach: async (page) => {
+      // The connection's test passed and identify named the account: "Connected as …".
+      const dialog = await startSetup(page, 'Northwind CRM contact sync');
+      await dialog.getByRole('textbox', { name: 'Account ID' }).fill('nw-204815');
+      await dialog.getByLabel('API key').fill('demo_7c41e9a0');
+      await dialog.getByRole('button', { name: /^(Save|Replace) credentials$/ }).click();
+      await shown(dialog.getByText('Connected as Globex Sales (nw-204815)'));
+    },
+  },
+  {
+    name: 'dialog-test-refused',
+    fullPage: false,
+    reach: async (page) => {
+      // The connection's test refused the key: its message on the field, both values kept, nothing saved.
+      const dialog = await startSetup(page, 'Northwind CRM contact sync');
+      await dialog.getByRole('textbox', { name: 'Account ID' }).fill('nw-204815');
+      await dialog.getByLabel('API key').fill('sk_live_wrong');
+      await dialog.getByRole('button', { name: /^(Save|Replace) credentials$/ }).click();
+      await shown(dialog.getByText('The service did not accept this key.', { exact: false }));
+    },
+  },
+  {
     name: 'dialog-webhook-runs',
     fullPage: false,
     reach: async (page) => {
@@ -188,8 +212,8 @@ async function globexApi(base: string): Promise<Api> {
   };
 }
 
-/** The integrations seeded active (below): the shots of runs need them. */
-const SEEDED = ['webhook-forwarder', 'ledgerly-billing-alerts'];
+/** The integrations seeded (below): the shots of runs need them, and the catalog's "Connected as …" card. */
+const SEEDED = ['webhook-forwarder', 'ledgerly-billing-alerts', 'gridsheet-export'];
 
 /** Each screenshot starts from the same state: setups a previous one started are deleted (the wizard resumes them otherwise). */
 async function resetSetups(api: Api): Promise<void> {
@@ -239,6 +263,12 @@ async function seedLedgerly(base: string, api: Api): Promise<void> {
   }
 }
 
+/** Globex starts a Gridsheet export with its key saved: the card says who is connected (the demo's identify). */
+async function seedGridsheet(api: Api): Promise<void> {
+  const created = await api<{ id: string }>('/instances', { method: 'POST', body: JSON.stringify({ integrationKey: 'gridsheet-export' }) });
+  await api(`/instances/${created.id}/connections/gridsheet`, { method: 'PUT', body: JSON.stringify({ values: { apiKey: 'demo_9f3c2a1b' } }) });
+}
+
 async function main(): Promise<void> {
   const root = packageRoot();
   const bundle = ensureBundle(root);
@@ -249,6 +279,7 @@ async function main(): Promise<void> {
   const api = await globexApi(demo.url);
   await seedRun(demo.url, api);
   await seedLedgerly(demo.url, api);
+  await seedGridsheet(api);
   const browser = await launchChromium();
   let failed = 0;
   try {

@@ -150,7 +150,8 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
     await dialog.getByLabel('API key').fill('demo_7c41e9a0');
     await dialog.getByRole('button', { name: 'Save credentials' }).click();
     const connection = dialog.getByRole('group', { name: 'Northwind CRM account' });
-    await shown(connection.getByText('Connected', { exact: true }));
+    // The demo's test accepted the key and its identify named the account (the Northwind stand-in's "who am I").
+    await shown(connection.getByText('Connected as Globex Sales (nw-204815)', { exact: true }));
     await shown(dialog.getByRole('button', { name: 'Replace credentials' }));
     await dialog.getByRole('button', { name: 'Next' }).click();
 
@@ -278,7 +279,8 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
       } else {
         await popupClosed;
       }
-      await shown(dialog.getByRole('group', { name: 'Chatwave workspace' }).getByText('Connected', { exact: true }));
+      // The demo's identify read the name from the sign-in server's userinfo (the demo-user login).
+      await shown(dialog.getByRole('group', { name: 'Chatwave workspace' }).getByText('Connected as Demo User', { exact: true }));
       await dialog.getByRole('button', { name: 'Next' }).click();
 
       // The channels come from the sign-in server's protected API, called with the stored token.

@@ -110,7 +110,8 @@ describe('OAuth end to end in Chromium', { skip: bundle.skip }, () => {
     await consent(popup);
     await popup.waitForEvent('close', { timeout: WAIT });
 
-    await shown(dialog.getByRole('group', { name: 'Chatwave workspace' }).getByText('Connected', { exact: true }));
+    // The demo's identify read the name from the sign-in server's userinfo (the demo-user login).
+    await shown(dialog.getByRole('group', { name: 'Chatwave workspace' }).getByText('Connected as Demo User', { exact: true }));
     await shown(dialog.getByRole('button', { name: 'Reconnect Chatwave workspace', exact: true }));
     await shown(dialog.getByRole('button', { name: 'Disconnect Chatwave workspace', exact: true }));
     assert.equal(connects.length, 1);
