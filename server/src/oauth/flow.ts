@@ -13,7 +13,7 @@ import { ConflictError, ForbiddenError, InvalidFieldsError, NotFoundError } from
 import type { Cipher } from '../secrets.js';
 import type { Customer, Store } from '../store/types.js';
 import { parseConnectionParams, resolveProvider, ProviderConfigError, type ConnectionParams, type ResolvedProvider } from './provider.js';
-import { describeProviderError, tokensFromResponse, type OAuthDb, type IntegrationLookup, type TokenService } from './tokens.js';
+import { describeProviderError, toCredentials, tokensFromResponse, type OAuthDb, type IntegrationLookup, type TokenService } from './tokens.js';
 import type { OAuthTables } from './schema.js';
 import type { OAuth2Connection } from '../sdk/connections.js';
 
@@ -364,14 +364,8 @@ export class OAuthFlow {
 
     const tokens = tokensFromResponse(response, undefined, def.scopes, startedAt, connectionParams);
     // Who signed in, for "Connected as …". Its failure is logged there and leaves the account unnamed.
-    const credentials = {
-      kind: 'oauth2' as const,
-      accessToken: tokens.accessToken,
-      tokenType: tokens.tokenType,
-      expiresAt: tokens.expiresAt,
-      scopes: tokens.scopes,
-    };
-    const accountName = (await this.options.identify?.(def, credentials, { instanceId: ref.instanceId, connection: ref.connection })) ?? null;
+    const accountName =
+      (await this.options.identify?.(def, toCredentials('oauth2', tokens), { instanceId: ref.instanceId, connection: ref.connection })) ?? null;
     const customer = await this.options.store.vendor.getCustomer(session.customer_id);
     const stored =
       customer &&

@@ -79,7 +79,8 @@ export function tokensFromResponse(
   };
 }
 
-function toCredentials(kind: OAuthCredentials['kind'], tokens: StoredTokens): OAuthCredentials {
+/** What flows, data sources and a connection's `identify` see of stored tokens: never the refresh token or client secret. */
+export function toCredentials(kind: OAuthCredentials['kind'], tokens: StoredTokens): OAuthCredentials {
   const tenant = tokens.params?.tenant;
   return {
     kind,
