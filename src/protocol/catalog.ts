@@ -12,7 +12,14 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const isString = (v: unknown): v is string => typeof v === 'string';
 
 function isInstanceSummary(v: unknown): boolean {
-  return v === null || (isObject(v) && isString(v.id) && (INSTANCE_STATUSES as readonly unknown[]).includes(v.status) && isString(v.updatedAt));
+  return (
+    v === null ||
+    (isObject(v) &&
+      isString(v.id) &&
+      (INSTANCE_STATUSES as readonly unknown[]).includes(v.status) &&
+      isString(v.updatedAt) &&
+      (v.accountNames === undefined || (Array.isArray(v.accountNames) && v.accountNames.every(isString))))
+  );
 }
 
 function isIntegrationSummary(v: unknown): boolean {
@@ -48,7 +55,12 @@ export function catalogOf(body: unknown): Catalog | undefined {
         version: i.version as string,
         ...(i.labels === undefined ? {} : { labels: [...(i.labels as string[])] }),
         ...(i.entitled === undefined ? {} : { entitled: i.entitled as boolean }),
-        instance: instance && { id: instance.id as string, status: instance.status as InstanceStatus, updatedAt: instance.updatedAt as string },
+        instance: instance && {
+          id: instance.id as string,
+          status: instance.status as InstanceStatus,
+          updatedAt: instance.updatedAt as string,
+          ...(instance.accountNames === undefined ? {} : { accountNames: [...(instance.accountNames as string[])] }),
+        },
       };
     }),
   };
