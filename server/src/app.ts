@@ -23,6 +23,7 @@ import { invokeRoutes } from './routes/invoke.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { vendorRoutes } from './routes/vendor.js';
 import { vendorCustomerRoutes } from './routes/vendor-customers.js';
+import { vendorActionRoutes } from './routes/vendor-actions.js';
 import { vendorRoleCheck } from './vendor-roles.js';
 import { httpMetrics } from './runtime/metrics.js';
 import { secureHeaders } from './secure-headers.js';
@@ -106,6 +107,7 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
   if (runtime) vendor.route('/', invokeRoutes(services, runtime));
   vendor.route('/', proxyRoutes(services));
   vendor.route('/', vendorCustomerRoutes(services));
+  vendor.route('/', vendorActionRoutes(services));
   app.route('/api/v1/vendor', vendor);
 
   // Customer API: every other /api/v1 route needs a customer token, so a new route can't forget auth.

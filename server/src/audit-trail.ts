@@ -43,12 +43,16 @@ function shownValue(value: unknown): DetailValue | undefined {
   return undefined;
 }
 
-/** The vendor's staff are "the vendor" to its customers: their token's sub and name stay the vendor's. */
+/**
+ * The vendor's staff show to the customer by the `name` their vendor token carries (the vendor
+ * decides what it says, e.g. "Acme support (jane@acme.com)"); their `sub` stays the vendor's.
+ */
 function actorOf(event: AuditEvent): AuditActor {
   if (event.actor.startsWith('user:')) {
     return { type: 'user', id: event.actor.slice('user:'.length), ...(event.actorName ? { name: event.actorName } : {}) };
   }
-  return { type: event.actor.startsWith('vendor:') ? 'vendor' : 'system' };
+  if (event.actor.startsWith('vendor:')) return { type: 'vendor', ...(event.actorName ? { name: event.actorName } : {}) };
+  return { type: 'system' };
 }
 
 export function entryOf(event: AuditEvent): AuditEntry {

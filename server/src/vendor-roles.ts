@@ -25,6 +25,11 @@ export const VENDOR_ROUTE_ROLES: Readonly<Record<string, VendorRole>> = {
   'GET /instances': 'viewer',
   'GET /instances/:id': 'viewer',
   'POST /instances/:id/pause': 'support',
+  'POST /customers/:id/instances': 'support',
+  'PUT /instances/:id/config': 'support',
+  'PUT /instances/:id/connections/:name': 'support',
+  'POST /instances/:id/activate': 'support',
+  'DELETE /instances/:id': 'support',
   'POST /instances/:id/flows/:flow/invoke': 'support',
   // The provider proxy acts with the customer's credential, whatever the method.
   'GET /instances/:id/connections/:name/proxy/*': 'support',

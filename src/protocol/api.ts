@@ -381,7 +381,7 @@ export const AuditActor = z.object({
   type: z.enum(['user', 'vendor', 'system']),
   /** The token's `sub` (users only). */
   id: z.optional(z.string()),
-  /** The token's `name`, when it had one (users only). */
+  /** The token's `name`, when it had one (users, and the vendor's staff acting for the customer). */
   name: z.optional(z.string()),
 });
 export type AuditActor = z.infer<typeof AuditActor>;

@@ -18,8 +18,8 @@ const MAX_QUERY = 500;
 
 const etag = (version: number): string => `"${version}"`;
 
-/** The version a write expects: `If-Match: "N"` (or W/"N"), else `body.version`; 428 when neither. */
-function expectedVersion(c: Ctx, bodyVersion: number | undefined): number {
+/** The version a write expects: `If-Match: "N"` (or W/"N"), else `body.version`; 428 when neither. The vendor's actions use it too. */
+export function expectedVersion(c: Context, bodyVersion: number | undefined): number {
   const header = c.req.header('if-match');
   if (header !== undefined) {
     const match = /^\s*(?:W\/)?"?(\d{1,12})"?\s*$/.exec(header);

@@ -92,7 +92,9 @@ export class InstanceHistory {
 
   #who(ctx: InstanceHistoryContext, event: AuditEntry): string {
     if (event.actor.type === 'user') return event.actor.name ?? event.actor.id ?? ctx.t('history.someone');
-    return ctx.t(event.actor.type === 'vendor' ? 'history.vendor' : 'history.system');
+    // The vendor's staff, by the name their vendor token carries ("Acme support (jane@…)").
+    if (event.actor.type === 'vendor') return event.actor.name ?? ctx.t('history.vendor');
+    return ctx.t('history.system');
   }
 
   #what(ctx: InstanceHistoryContext, event: AuditEntry): string {
