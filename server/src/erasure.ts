@@ -37,6 +37,7 @@ const KIND: Record<string, string> = {
   webhook_endpoints: 'webhookEndpoints',
   webhook_deliveries: 'webhookDeliveries',
   instance_health: 'instanceHealth',
+  flow_state: 'flowState',
   audit_events: 'auditEvents',
 };
 

@@ -374,6 +374,20 @@ export const InvokeResult = z.object({
 });
 export type InvokeResult = z.infer<typeof InvokeResult>;
 
+/** One key of an instance's flow state (`ctx.state`): its JSON value as stored, and its size. */
+export const InstanceStateEntry = z.object({ key: z.string(), value: z.unknown(), bytes: z.number(), updatedAt: z.string() });
+export type InstanceStateEntry = z.infer<typeof InstanceStateEntry>;
+
+/** `GET /vendor/instances/:id/state`: what the instance's flows keep between runs (cursors, last-seen ids). */
+export const InstanceState = z.object({
+  instanceId: z.string(),
+  entries: z.array(InstanceStateEntry),
+  /** Keys and JSON text together, UTF-8: what the limit counts. */
+  bytes: z.number(),
+  limitBytes: z.number(),
+});
+export type InstanceState = z.infer<typeof InstanceState>;
+
 // ---------------------------------------------------------------- audit
 
 /** Who made a change: a user of the customer (as the vendor's token named them), the vendor, or Plugboard itself. */

@@ -25,6 +25,16 @@ function apiKeyCredentials(values: Record<string, string>): Record<string, Conne
   return { [Object.keys(values)[0] === 'accountId' ? 'northwind' : 'gridsheet']: { kind: 'apiKey', values } };
 }
 
+/** ctx.state kept in a Map, as the executor keeps it for one execution. */
+function memoryState(entries = new Map<string, string>()): FlowContext['state'] {
+  return {
+    get: async (key) => (entries.has(key) ? JSON.parse(entries.get(key)!) : undefined),
+    set: async (key, value) => void entries.set(key, JSON.stringify(value)),
+    delete: async (key) => void entries.delete(key),
+    keys: async () => [...entries.keys()],
+  };
+}
+
 function context<C>(config: C, extra: Partial<FlowContext<C>> = {}): FlowContext<C> & { lines: string[] } {
   const lines: string[] = [];
   return {
@@ -40,6 +50,7 @@ function context<C>(config: C, extra: Partial<FlowContext<C>> = {}): FlowContext
     connections: {},
     log: { info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) },
     fetch,
+    state: memoryState(),
     signal: AbortSignal.timeout(10_000),
     lines,
     ...extra,

@@ -12,7 +12,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createApp, type BaseEnv } from '../../server/src/app.js';
 import { createTokenVerifier } from '../../server/src/auth.js';
 import { createAlertSender } from '../../server/src/runtime/alerts.js';
-import { createExecutorPool, type ExecutorPool } from '../../server/src/runtime/executor/index.js';
+import { createExecutorPool, type ExecutorPool, type ExecutorPoolOptions } from '../../server/src/runtime/executor/index.js';
 import { runtimeSettings } from '../../server/src/runtime/index.js';
 import { createRunner, type Runner, type RunnerOptions } from '../../server/src/runtime/runner.js';
 import type { Runtime } from '../../server/src/runtime/runtime.js';
@@ -64,6 +64,8 @@ export interface HarnessOptions {
   runtimeEnv?: Record<string, string>;
   /** Other integrations than runtime.fixture.ts: the module executors import, the same list for the control plane, and executor variables. */
   integrations?: { module: string; list: readonly Integration[]; env?: Record<string, string> };
+  /** Executor pool options besides the module and environment (e.g. maxPerCustomer). */
+  pool?: Partial<Omit<ExecutorPoolOptions, 'integrationsModule' | 'env'>>;
 }
 
 export const newSchema = (prefix = 't') => `${prefix}_${randomBytes(6).toString('hex')}`;
@@ -90,6 +92,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     // Flows here call stand-in services (OAuth provider, APIs) on loopback: allowed explicitly, the default refuses it.
     env: { ...options.integrations?.env, RUNTIME_TEST_OUT: outDir, PLUGBOARD_EGRESS_ALLOW: '127.0.0.1' },
     idleMs: 30_000,
+    ...options.pool,
   });
   // The runtime's control plane from the real assembly; the runners are made here, with test timings.
   const services = await createServices({

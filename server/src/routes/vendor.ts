@@ -1,10 +1,13 @@
 // The vendor's API across customers: list customers and instances, force-pause an instance, erase a customer.
 import { Hono } from 'hono';
-import { InstanceStatus, type CustomerErasure, type CustomerList, type VendorInstance, type VendorInstanceList } from 'plugboard/protocol';
+import { InstanceStatus, type CustomerErasure, type InstanceState, type CustomerList, type VendorInstance, type VendorInstanceList } from 'plugboard/protocol';
 import type { Services, VendorEnv } from '../env.js';
 import { groupByInstance, instanceView } from '../instance-view.js';
 import { notFound, validationProblem } from '../problem.js';
 import type { ConnectionRecord, Customer, InstanceRecord } from '../store/types.js';
+import { FLOW_STATE_LIMITS } from '../sdk/flows.js';
+import { FlowStateStore, stateBytes } from '../runtime/flow-state.js';
+import { runtimeDb } from '../runtime/schema.js';
 
 const REASON_MAX = 500;
 
@@ -61,6 +64,20 @@ export function vendorRoutes({ store, integrations, erasure }: Pick<Services, 's
     const instance = await store.vendor.getInstance(c.req.param('id'));
     if (!instance) throw notFound('Instance');
     return c.json(await view(instance));
+  });
+
+  // What the instance's flows keep in ctx.state (support reads a sync's cursor here). Read-only: flows write it.
+  app.get('/instances/:id/state', async (c) => {
+    const instance = await store.vendor.getInstance(c.req.param('id'));
+    if (!instance) throw notFound('Instance');
+    const entries = await new FlowStateStore(runtimeDb(store.db)).list(instance.id);
+    const body: InstanceState = {
+      instanceId: instance.id,
+      entries: entries.map((e) => ({ key: e.key, value: JSON.parse(e.value) as unknown, bytes: stateBytes([[e.key, e.value]]), updatedAt: e.updatedAt })),
+      bytes: stateBytes(entries.map((e) => [e.key, e.value])),
+      limitBytes: FLOW_STATE_LIMITS.totalBytes,
+    };
+    return c.json(body);
   });
 
   app.post('/instances/:id/pause', async (c) => {

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, sql, type Selectable } from 'kysely';
 import type { ExecutionDetail, ExecutionList, ExecutionLogLine, ExecutionStatus, ExecutionSummary, ExecutionTrigger, LogLevel } from 'plugboard/protocol';
-import type { ExecutionOutcome, ExecutionLogLine as LogLine } from './executor/types.js';
+import type { ExecutionOutcome, ExecutionLogLine as LogLine, StateChanges } from './executor/types.js';
+import { writeFlowState } from './flow-state.js';
 import type { ExecutionsTable, RuntimeDb } from './schema.js';
 
 export type { LogLine };
@@ -395,9 +396,31 @@ export class ExecutionStore {
       resultSummary: string | null;
       logs: readonly LogLine[];
       retryAt?: string;
+      /** A succeeded execution's ctx.state writes: stored in the same transaction as its finish. */
+      state?: StateChanges;
     },
     settlement?: Statement,
   ): Promise<void> {
+    const state = input.state;
+    if (state && (Object.keys(state.set).length > 0 || state.deleted.length > 0)) {
+      // Rare (only executions that wrote state): a transaction around the usual statements.
+      let settledAlone = false;
+      try {
+        await this.db.transaction().execute(async (trx) => {
+          await new ExecutionStore(trx).finish(row, { ...input, state: undefined }, settlement);
+          await writeFlowState(trx, row.instance_id, state, input.endedAt);
+        });
+      } catch (error) {
+        // The instance was deleted meanwhile: its state went with it; the job still has to be settled.
+        // (On PostgreSQL the inner finish's own fallback then meets an aborted transaction: 25P02.)
+        const gone =
+          isForeignKeyViolation(error) || (error as { code?: string } | null)?.code === '25P02' || String((error as Error).message).includes('FOREIGN KEY');
+        if (!gone) throw error;
+        settledAlone = true;
+      }
+      if (settledAlone && settlement) await this.db.executeQuery(CompiledQuery.raw(settlement.sql, [...settlement.parameters]));
+      return;
+    }
     const stored = { count: Number(row.log_count), bytes: Number(row.log_bytes), truncated: Number(row.logs_truncated) === 1 };
     const capped = capLogs(input.logs, stored);
     const insertLogs = (db: RuntimeDb) =>

@@ -13,7 +13,9 @@ import type { ConnectionRecord, Customer, InstanceRecord, Store } from '../store
 import type { Telemetry } from '../telemetry.js';
 import type { AlertSender } from './alerts.js';
 import { ExecutionStore, isTerminal, toSummary, type ExecutionPayload, type ExecutionRow, type FinalStatus, type LogLine } from './executions.js';
-import type { ExecutionJob, ExecutionOutcome, ExecutorPool } from './executor/index.js';
+import { connectionLimitKey, createConnectionThrottle, NoTurnBeforeDeadlineError, type ConnectionThrottle } from './connection-throttle.js';
+import type { ExecutionIO, ExecutionJob, ExecutionOutcome, ExecutorPool, StateChanges } from './executor/index.js';
+import { FlowStateStore } from './flow-state.js';
 import type { RuntimeMetrics } from './metrics.js';
 import type { Claim, ExecutionQueue } from './queue.js';
 import { createRunnerSupervisor, type RunnerSupervisor } from './runners.js';
@@ -56,6 +58,8 @@ export interface RunnerOptions {
   /** First retry delay; each further retry doubles it (default 1 s). */
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
+  /** Connection rate limits (default: counted in the store's database, shared with every runner on it). */
+  throttle?: ConnectionThrottle;
   /** Consecutive failed executions that put an instance in `error` (default 3). */
   failureThreshold?: number;
   onPhases?: (phases: ExecutionPhases) => void;
@@ -105,6 +109,14 @@ function summarizeResult(result: unknown, trigger: string): string | null {
   return text.length > RESULT_SUMMARY_CHARS ? `${text.slice(0, RESULT_SUMMARY_CHARS - 1)}…` : text;
 }
 
+/** "1 s", "10 s", "1 min", "1 h", "1 day": a limit's window as the log line says it. */
+function windowWords(ms: number): string {
+  if (ms % 86_400_000 === 0) return ms === 86_400_000 ? '1 day' : `${ms / 86_400_000} days`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${ms / 1000} s`;
+}
+
 export function retryDelayMs(attempt: number, baseMs: number, maxMs: number): number {
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
 }
@@ -112,6 +124,8 @@ export function retryDelayMs(attempt: number, baseMs: number, maxMs: number): nu
 export function createRunner(options: RunnerOptions): Runner {
   const { store, integrations, inputs, pool, queue, logger, alerts, metrics, telemetry } = options;
   const executions = new ExecutionStore(runtimeDb(store.db));
+  const flowState = new FlowStateStore(runtimeDb(store.db));
+  const throttle = options.throttle ?? createConnectionThrottle(store);
   const id = `runner_${randomUUID().slice(0, 8)}`;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const baseDelay = options.retryBaseDelayMs ?? 1000;
@@ -150,6 +164,30 @@ export function createRunner(options: RunnerOptions): Runner {
       config,
       connections,
       timeoutMs: payload.timeoutMs !== undefined ? Math.min(timeoutMs, payload.timeoutMs) : timeoutMs,
+    };
+  }
+
+  /** What the executor may ask for while this execution runs: turns of its connections' rate limits, and its instance's state. */
+  function executionIO(instance: InstanceRecord, integration: Integration): ExecutionIO {
+    const known = (connection: string) => {
+      if (!Object.hasOwn(integration.connections, connection)) throw new Error(`ctx.fetch: integration "${integration.key}" has no connection "${connection}"`);
+      return connectionLimitKey(instance.id, connection);
+    };
+    return {
+      async takeTurn(connection, deadline) {
+        const limits = Object.hasOwn(integration.rateLimits, connection) ? integration.rateLimits[connection]! : [];
+        try {
+          return await throttle.take(known(connection), limits, deadline);
+        } catch (error) {
+          if (!(error instanceof NoTurnBeforeDeadlineError)) throw error;
+          const rule = limits.length > 0 ? `rate limit (${limits.map((l) => `${l.requests} per ${windowWords(l.windowMs)}`).join(', ')})` : 'pause after a 429';
+          throw new Error(
+            `Connection "${connection}"'s ${rule} leaves no turn for this request before the execution's time limit (next at ${new Date(error.nextAt).toISOString()}); the execution will be retried`,
+          );
+        }
+      },
+      pause: async (connection, ms) => throttle.pause(known(connection), ms),
+      readState: () => flowState.read(instance.id),
     };
   }
 
@@ -200,7 +238,7 @@ export function createRunner(options: RunnerOptions): Runner {
   async function settle(
     claim: Claim,
     row: ExecutionRow,
-    outcome: { status: FinalStatus; error: string | null; result: unknown; retryable: boolean },
+    outcome: { status: FinalStatus; error: string | null; result: unknown; retryable: boolean; state?: StateChanges },
     logs: LogLine[],
     startedAt: string,
     durationMs: number,
@@ -237,6 +275,7 @@ export function createRunner(options: RunnerOptions): Runner {
         error: outcome.error,
         resultSummary: summarizeResult(outcome.result, row.trigger),
         logs,
+        ...(outcome.status === 'succeeded' && outcome.state ? { state: outcome.state } : {}),
       },
       settlement,
     );
@@ -311,7 +350,7 @@ export function createRunner(options: RunnerOptions): Runner {
     try {
       const job = await buildJob(row, payload, instance, instance.customer, integration, read.connections);
       handedAt = epochNow();
-      outcome = await pool.run(job, (line) => logs.push(line), controller.signal, span && ((call) => span.fetch(call)));
+      outcome = await pool.run(job, (line) => logs.push(line), controller.signal, span && ((call) => span.fetch(call)), executionIO(instance, integration));
     } catch (error) {
       ran();
       running.delete(row.id);
@@ -344,7 +383,7 @@ export function createRunner(options: RunnerOptions): Runner {
     const final = await settle(
       claim,
       row,
-      { status: outcome.status, error: outcome.error ?? null, result: outcome.result, retryable: outcome.retryable },
+      { status: outcome.status, error: outcome.error ?? null, result: outcome.result, retryable: outcome.retryable, state: outcome.state },
       logs,
       startedAt,
       durationMs,

@@ -90,7 +90,25 @@ export interface RunnersTable {
   last_seen_ms: string | number;
 }
 
+/** One key of an instance's ctx.state: written with a successful execution's finish, deleted with the instance. */
+export interface FlowStateTable {
+  instance_id: string;
+  key: string;
+  /** JSON text. */
+  value: string;
+  updated_at: string;
+}
+
+/** rate-limiter-flexible's counters of connection rate limits (its own columns; keys are hashes). */
+export interface ConnectionRateLimitsTable {
+  key: string;
+  points: number;
+  expire: string | number | null;
+}
+
 export type RuntimeTables = {
+  flow_state: FlowStateTable;
+  connection_rate_limits: ConnectionRateLimitsTable;
   runners: RunnersTable;
   runtime_cursors: RuntimeCursorsTable;
   executions: ExecutionsTable;
@@ -208,6 +226,30 @@ export const runtimeMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable('runners').ifExists().execute();
+    },
+  },
+  '0300_flow_state_and_connection_limits': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('flow_state')
+        .addColumn('instance_id', 'text', (c) => c.notNull().references('instances.id').onDelete('cascade'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('flow_state_pk', ['instance_id', 'key'])
+        .execute();
+      // The columns rate-limiter-flexible's PostgreSQL and SQLite stores create for themselves, made
+      // here so no runner races another to create them.
+      await db.schema
+        .createTable('connection_rate_limits')
+        .addColumn('key', 'varchar(255)', (c) => c.primaryKey())
+        .addColumn('points', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('expire', 'bigint')
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('connection_rate_limits').ifExists().execute();
+      await db.schema.dropTable('flow_state').ifExists().execute();
     },
   },
 };

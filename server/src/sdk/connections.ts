@@ -1,6 +1,7 @@
 import type * as z from 'zod';
 import { field } from './fields.js';
 import { HTML_PATTERN_HINT, placeholdersOf, validHtmlPattern, type ProviderPreset, type TenantField } from './providers.js';
+import type { RateLimit } from './rate-limit.js';
 
 /** A value the vendor provides from its environment, read when first needed (not at import). */
 export type Setting = string | (() => string | undefined);
@@ -41,6 +42,8 @@ export interface ApiKeyConnection {
   kind: 'apiKey';
   label: string;
   description?: string;
+  /** The provider's budget for one connected account: every ctx.fetch through it waits its turn (shared by all runners). */
+  rateLimit?: RateLimit[];
   /** Field builders from `field`, typically `field.secret(...)` and `field.text(...)`. */
   fields: z.ZodRawShape;
   proxy?: ApiKeyProxy;
@@ -57,6 +60,8 @@ export interface OAuth2Connection {
   kind: 'oauth2';
   label: string;
   description?: string;
+  /** The provider's budget for one connected account: every ctx.fetch through it waits its turn (shared by all runners). */
+  rateLimit?: RateLimit[];
   /** Either an issuer (discovered via /.well-known) or explicit endpoints. */
   issuer?: string;
   authorizationUrl?: string;
@@ -98,6 +103,8 @@ export interface ClientCredentialsConnection {
   kind: 'clientCredentials';
   label: string;
   description?: string;
+  /** The provider's budget for one connected account: every ctx.fetch through it waits its turn (shared by all runners). */
+  rateLimit?: RateLimit[];
   issuer?: string;
   tokenUrl?: string;
   scopes: string[];

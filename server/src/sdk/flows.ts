@@ -90,6 +90,40 @@ export interface FlowLogger {
   error(message: string, ...rest: unknown[]): void;
 }
 
+/** `fetch`'s options plus the connection the call goes through (its rate limit applies, its 429s pause it). */
+export type FlowFetchInit = RequestInit & {
+  /**
+   * The connection's name: the call first takes a turn from the connection's rate limit (waiting when
+   * none is left), and a 429 from the provider pauses the connection for every flow, then the call is
+   * sent again after the pause (up to `maxRetries` times, within the flow's time limit).
+   */
+  connection?: string;
+  /** How many times a 429 through `connection` is retried before the flow gets it (default 5; 0: never). */
+  maxRetries?: number;
+};
+export type FlowFetch = (input: string | URL | Request, init?: FlowFetchInit) => Promise<Response>;
+
+/**
+ * A small key-value store per instance (JSON values) for cursors, last-seen ids and dedupe sets.
+ * Reads see this execution's own writes; writes are kept only when the execution succeeds, in the
+ * same transaction as its result (a failed or retried execution leaves the state as it was).
+ */
+export interface FlowState {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  /** Throws FlowStateLimitError when the value is not JSON or the instance's state would pass its size limit. */
+  set(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<void>;
+  keys(): Promise<string[]>;
+}
+
+/** Limits of one instance's state (the executor enforces them in `set`). */
+export const FLOW_STATE_LIMITS = { keyChars: 200, keys: 1000, totalBytes: 1024 * 1024 } as const;
+
+/** Thrown by ctx.state.set when the key or value breaks a limit of FLOW_STATE_LIMITS. */
+export class FlowStateLimitError extends Error {
+  override name = 'FlowStateLimitError';
+}
+
 export interface FlowContext<Config = Record<string, unknown>> {
   executionId: string;
   instanceId: string;
@@ -103,7 +137,10 @@ export interface FlowContext<Config = Record<string, unknown>> {
   config: Config;
   connections: Record<string, ConnectionCredentials>;
   log: FlowLogger;
-  fetch: typeof fetch;
+  /** `fetch` under the egress policy; `{ connection: 'name' }` in its options applies that connection's rate limit. */
+  fetch: FlowFetch;
+  /** This instance's state, kept between executions (written when this one succeeds). */
+  state: FlowState;
   signal: AbortSignal;
 }
 

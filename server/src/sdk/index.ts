@@ -35,7 +35,14 @@ export {
   type FlowContext,
   type FlowDefinition,
   type FlowLogger,
+  type FlowFetch,
+  type FlowFetchInit,
+  type FlowState,
+  FlowStateLimitError,
+  FLOW_STATE_LIMITS,
 } from './flows.js';
+export { sync, type SyncChanges, type SyncListInput, type SyncOptions, type SyncPage } from './sync.js';
+export type { RateLimit, RateWindow } from './rate-limit.js';
 export {
   defineIntegration,
   type Integration,

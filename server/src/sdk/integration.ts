@@ -3,6 +3,7 @@ import type { ConfigPage, ConnectionSpec, DataSourceOption, FlowSpec, FlowTrigge
 import { FieldHint, keyInWords } from 'plugboard/protocol';
 import { connectionParamFields, type ConnectionCredentials, type ConnectionDefinition, type OAuth2Connection } from './connections.js';
 import type { FlowDefinition, Trigger } from './flows.js';
+import { parseRateLimits, type ParsedRateLimit, type RateLimit } from './rate-limit.js';
 
 export interface ConfigPageDefinition {
   title: string;
@@ -35,16 +36,21 @@ export interface IntegrationDefinition {
   /** The vendor's labels (a plan, a tier, a family): customer entitlements may name them instead of keys. */
   labels?: string[];
   connections?: Record<string, ConnectionDefinition>;
+  /** A budget for each connection that declares none of its own (one per connected account, not shared between connections). */
+  rateLimit?: RateLimit[];
   configPages?: ConfigPageDefinition[];
   // any: each flow and data source may type its config its own way (not checked against the fields).
   dataSources?: Record<string, DataSource<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
   flows?: Record<string, FlowDefinition<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-export interface Integration extends Required<Omit<IntegrationDefinition, 'overview' | 'icon' | 'labels'>> {
+export interface Integration extends Required<Omit<IntegrationDefinition, 'overview' | 'icon' | 'labels' | 'rateLimit'>> {
   readonly labels: readonly string[];
   overview?: string;
   icon?: string;
+  rateLimit?: RateLimit[];
+  /** Each rate-limited connection's limits, shortest window first (its own, else the integration's). */
+  rateLimits: Record<string, ParsedRateLimit[]>;
   /** All pages' fields in one object; validates a complete config. */
   configSchema: z.ZodObject;
   /** Names of fields whose values are secrets (stored encrypted, never returned). */
@@ -121,6 +127,12 @@ export function defineIntegration(def: IntegrationDefinition): Integration {
     }
   }
   const configSchema = z.object(shape);
+  const rateLimits = ownRecord<ParsedRateLimit[]>({});
+  const shared = parseRateLimits(`${def.key}: integration`, def.rateLimit);
+  for (const [name, c] of Object.entries(connections)) {
+    const limits = parseRateLimits(`${def.key}: connection "${name}"`, c.rateLimit) ?? shared;
+    if (limits) rateLimits[name] = limits;
+  }
   for (const [name, f] of Object.entries(flows)) {
     const field = f.trigger.type === 'schedule' ? f.trigger.intervalField : undefined;
     if (field !== undefined && !Object.hasOwn(shape, field)) throw new Error(`${def.key}: flow "${name}" takes its interval from unknown field "${field}"`);
@@ -161,6 +173,7 @@ export function defineIntegration(def: IntegrationDefinition): Integration {
     flows,
     configSchema,
     secretFields,
+    rateLimits,
     describe: () => described,
   };
 }

@@ -9,10 +9,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FlowContext } from '../../sdk/index.js';
+import { FLOW_STATE_LIMITS, FlowStateLimitError, type FlowContext, type FlowFetch, type FlowState } from '../../sdk/flows.js';
 import { preciseNow } from './clock.js';
 import { guardExecutorEgress } from './egress.js';
 import type { ChildExecution, FromExecutor, ToExecutor } from './messages.js';
+import { pauseAfter429 } from './retry-after.js';
 import { capText, ERROR_CAP_BYTES, formatLogLine, summarizeResult } from './summary.js';
 
 /** Past this many lines in one execution, further lines are dropped after one notice. */
@@ -29,6 +30,23 @@ interface Running {
   id: number;
   controller: AbortController;
   logLines: number;
+  /** Time spent waiting for each connection's rate limit, for the log line at the end. */
+  waits: Map<string, { ms: number; calls: number; pauses: number }>;
+  /** ctx.state as read from the runner (loaded on first use) and what this execution changed. */
+  state?: Promise<Map<string, string>>;
+  stateSet: Map<string, string>;
+  stateDeleted: Set<string>;
+}
+
+/** Answers the runner owes: rate-limit turns (by `${run}:${call}`) and state reads (by run). */
+const turns = new Map<string, { resolve: (waitedMs: number) => void; reject: (err: Error) => void }>();
+const stateReads = new Map<number, { resolve: (entries: Record<string, string>) => void; reject: (err: Error) => void }>();
+let nextCall = 1;
+
+/** The connection's rate limit has no turn left before the flow's time limit: retried later, with backoff. */
+class RateLimitWaitError extends Error {
+  override name = 'RateLimitWaitError';
+  readonly retryable = true;
 }
 
 const ownDir = dirname(fileURLToPath(import.meta.url));
@@ -143,6 +161,153 @@ function reportingFetch(id: number, call: typeof fetch): typeof fetch {
   };
 }
 
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal.removeEventListener('abort', stop);
+      resolve();
+    }
+    function stop() {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    }
+    signal.addEventListener('abort', stop, { once: true });
+  });
+}
+
+function takeTurn(run: Running, connection: string): Promise<number> {
+  const call = nextCall++;
+  const key = `${run.id}:${call}`;
+  const signal = run.controller.signal;
+  return new Promise<number>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const stop = () => {
+      turns.delete(key);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', stop, { once: true });
+    const settle = () => signal.removeEventListener('abort', stop);
+    turns.set(key, {
+      resolve: (ms) => (settle(), resolve(ms)),
+      reject: (err) => (settle(), reject(err)),
+    });
+    send({ type: 'turn', id: run.id, call, connection });
+  });
+}
+
+function waited(run: Running, connection: string, ms: number, pause = false): void {
+  const w = run.waits.get(connection) ?? { ms: 0, calls: 0, pauses: 0 };
+  w.ms += ms;
+  w.calls += pause ? 0 : 1;
+  w.pauses += pause ? 1 : 0;
+  run.waits.set(connection, w);
+}
+
+/**
+ * ctx.fetch: a call naming a connection takes a turn of its rate limit first (the runner answers,
+ * counting in the database); a 429 pauses the connection for every flow and the call is sent again.
+ */
+function flowFetch(run: Running, base: typeof fetch): FlowFetch {
+  const signal = run.controller.signal;
+  return async (input, init = {}) => {
+    const { connection, maxRetries = 5, ...rest } = init;
+    const request: RequestInit = { ...rest, signal: rest.signal ? AbortSignal.any([rest.signal, signal]) : signal };
+    if (connection === undefined) return base(input, request);
+    // A streamed body can be sent once only: its 429 goes to the flow.
+    const replayable = !(input instanceof Request && input.body !== null) && !(rest.body instanceof ReadableStream);
+    for (let attempt = 0; ; attempt++) {
+      const started = preciseNow();
+      try {
+        await takeTurn(run, connection);
+      } finally {
+        waited(run, connection, preciseNow() - started);
+      }
+      const res = await base(input, request);
+      if (res.status !== 429 || attempt >= maxRetries || !replayable) return res;
+      const ms = pauseAfter429(res.headers, attempt);
+      await res.body?.cancel();
+      send({ type: 'pause', id: run.id, connection, ms });
+      log(
+        run,
+        'warn',
+        `The provider answered 429 (too many requests) through connection "${connection}": every flow on it pauses for ${seconds(ms)}, then this request is sent again (retry ${attempt + 1} of ${maxRetries})`,
+        [],
+      );
+      const paused = preciseNow();
+      await sleep(ms, signal);
+      waited(run, connection, preciseNow() - paused, true);
+    }
+  };
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+function readState(run: Running): Promise<Map<string, string>> {
+  run.state ??= new Promise<Record<string, string>>((resolve, reject) => {
+    stateReads.set(run.id, { resolve, reject });
+    send({ type: 'state-read', id: run.id });
+  }).then((entries) => new Map(Object.entries(entries)));
+  return run.state;
+}
+
+/** ctx.state: read once from the runner, written back with the execution's success. */
+function flowState(run: Running): FlowState {
+  const checkKey = (key: string) => {
+    if (typeof key !== 'string' || key.length === 0 || key.length > FLOW_STATE_LIMITS.keyChars) {
+      throw new FlowStateLimitError(`ctx.state: a key must be a string of 1 to ${FLOW_STATE_LIMITS.keyChars} characters`);
+    }
+  };
+  return {
+    async get<T>(key: string): Promise<T | undefined> {
+      checkKey(key);
+      const text = (await readState(run)).get(key);
+      return text === undefined ? undefined : (JSON.parse(text) as T);
+    },
+    async set(key, value) {
+      checkKey(key);
+      const text = JSON.stringify(value);
+      if (text === undefined)
+        throw new FlowStateLimitError(`ctx.state.set("${key}"): the value must be JSON (got ${typeof value}); use delete() to remove a key`);
+      const entries = await readState(run);
+      if (!entries.has(key) && entries.size >= FLOW_STATE_LIMITS.keys) {
+        throw new FlowStateLimitError(`ctx.state.set("${key}"): the instance's state already holds ${FLOW_STATE_LIMITS.keys} keys, its limit`);
+      }
+      let bytes = Buffer.byteLength(key) + Buffer.byteLength(text);
+      for (const [k, v] of entries) if (k !== key) bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
+      if (bytes > FLOW_STATE_LIMITS.totalBytes) {
+        throw new FlowStateLimitError(
+          `ctx.state.set("${key}"): the instance's state would take ${Math.ceil(bytes / 1024)} KB; its limit is ${FLOW_STATE_LIMITS.totalBytes / 1024} KB`,
+        );
+      }
+      entries.set(key, text);
+      run.stateSet.set(key, text);
+      run.stateDeleted.delete(key);
+    },
+    async delete(key) {
+      checkKey(key);
+      (await readState(run)).delete(key);
+      run.stateSet.delete(key);
+      run.stateDeleted.add(key);
+    },
+    async keys() {
+      return [...(await readState(run)).keys()];
+    },
+  };
+}
+
+/** One line for the log: how long rate limits held this execution back (only when they did). */
+function logWaits(run: Running): void {
+  for (const [connection, w] of run.waits) {
+    if (w.ms < 1) continue;
+    const pauses = w.pauses > 0 ? `; ${w.pauses} pause${w.pauses === 1 ? '' : 's'} after a 429` : '';
+    log(run, 'info', `Waited ${seconds(w.ms)} for the rate limit of connection "${connection}" (${w.calls} request${w.calls === 1 ? '' : 's'}${pauses})`, []);
+  }
+}
+
 async function execute(
   id: number,
   execution: ChildExecution,
@@ -150,7 +315,7 @@ async function execute(
   egressFetch: typeof fetch,
   reportFetches: boolean,
 ): Promise<void> {
-  const run: Running = { id, controller: new AbortController(), logLines: 0 };
+  const run: Running = { id, controller: new AbortController(), logLines: 0, waits: new Map(), stateSet: new Map(), stateDeleted: new Set() };
   running.set(id, run);
   const signal = run.controller.signal;
   const startedAt = preciseNow();
@@ -162,7 +327,7 @@ async function execute(
     if (!flow || typeof flow.run !== 'function') {
       throw new Error(`Flow "${execution.flow}" does not exist in integration "${execution.integrationKey}"`);
     }
-    const flowFetch = reportFetches ? reportingFetch(id, egressFetch) : egressFetch;
+    const baseFetch = reportFetches ? reportingFetch(id, egressFetch) : egressFetch;
     const ctx: FlowContext = {
       executionId: execution.executionId,
       instanceId: execution.instanceId,
@@ -179,17 +344,31 @@ async function execute(
         warn: (message, ...rest) => log(run, 'warn', message, rest),
         error: (message, ...rest) => log(run, 'error', message, rest),
       },
-      fetch: (input, init) => flowFetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+      fetch: flowFetch(run, baseFetch),
+      state: flowState(run),
       signal,
     };
     const value = await current.run(run, () => flow.run(ctx));
-    done = { type: 'done', id, status: 'succeeded', result: summarizeResult(value), retryable: false, startedAt, endedAt: preciseNow() };
+    logWaits(run);
+    const changed = run.stateSet.size > 0 || run.stateDeleted.size > 0;
+    done = {
+      type: 'done',
+      id,
+      status: 'succeeded',
+      result: summarizeResult(value),
+      retryable: false,
+      ...(changed ? { state: { set: Object.fromEntries(run.stateSet), deleted: [...run.stateDeleted] } } : {}),
+      startedAt,
+      endedAt: preciseNow(),
+    };
   } catch (err) {
+    logWaits(run);
     const frames = flowFrames(err);
     if (frames.length > 0) log(run, 'error', `${errorMessage(err)}\n${frames.join('\n')}`, []);
     done = { type: 'done', id, status: 'failed', error: errorMessage(err), retryable: isRetryable(err), startedAt, endedAt: preciseNow() };
   }
   running.delete(id);
+  stateReads.delete(id);
   send(done);
 }
 
@@ -232,7 +411,17 @@ async function main(): Promise<void> {
   }
   process.on('message', (m: ToExecutor) => {
     if (m.type === 'run') void execute(m.id, m.execution, integrations, egressFetch, m.reportFetches === true);
-    else if (m.type === 'abort') {
+    else if (m.type === 'turn') {
+      const waiting = turns.get(`${m.id}:${m.call}`);
+      turns.delete(`${m.id}:${m.call}`);
+      if (m.error !== undefined) waiting?.reject(new RateLimitWaitError(m.error));
+      else waiting?.resolve(m.waitedMs ?? 0);
+    } else if (m.type === 'state') {
+      const waiting = stateReads.get(m.id);
+      stateReads.delete(m.id);
+      if (m.error !== undefined) waiting?.reject(new Error(m.error));
+      else waiting?.resolve(m.entries ?? {});
+    } else if (m.type === 'abort') {
       const reason =
         m.cause === 'timeout'
           ? new DOMException('The execution ran past its timeout', 'TimeoutError')

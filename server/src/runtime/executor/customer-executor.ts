@@ -5,7 +5,7 @@ import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExecutionJob, ExecutionLogLine, ExecutionOutcome, ExecutionTimings, ExecutorExitCause, OutboundCall } from './types.js';
+import type { ExecutionIO, ExecutionJob, ExecutionLogLine, ExecutionOutcome, ExecutionTimings, ExecutorExitCause, OutboundCall } from './types.js';
 import { capText, ERROR_CAP_BYTES, LOG_LINE_CAP_BYTES } from './summary.js';
 import { preciseNow } from './clock.js';
 import { containedCommand, type Containment } from './containment.js';
@@ -38,6 +38,8 @@ export interface Assignment {
   onLog: (line: ExecutionLogLine) => void;
   /** Tracing: each ctx.fetch call of the flow (the executor reports them only when this is set). */
   onFetch?: (call: OutboundCall) => void;
+  /** Rate-limit turns and ctx.state reads the flow asks for (answered here, in the runner). */
+  io?: ExecutionIO;
   resolve: (outcome: ExecutionOutcome) => void;
   /** When run() was called (precise epoch ms). */
   calledAt: number;
@@ -62,6 +64,8 @@ export interface ExecutorHooks {
 }
 
 const STDERR_TAIL_BYTES = 8192;
+/** A rate-limit wait gives up this long before the flow's time limit, so the flow can say why. */
+const TURN_DEADLINE_MARGIN_MS = 250;
 
 function safeName(customerId: string): string {
   return customerId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
@@ -334,6 +338,41 @@ export class CustomerExecutor {
         }
         return;
       }
+      case 'turn': {
+        const run = this.runs.get(m.id);
+        if (!run) return;
+        const answer = (reply: { waitedMs?: number; error?: string }) => {
+          if (this.runs.get(m.id) === run) this.send({ type: 'turn', id: m.id, call: m.call, ...reply });
+        };
+        if (!run.io?.takeTurn) return answer({ waitedMs: 0 });
+        // Ends a little before the time limit, so the flow hears why instead of being cut off.
+        const deadline = (run.dispatchedAt ?? preciseNow()) + run.job.timeoutMs - TURN_DEADLINE_MARGIN_MS;
+        run.io.takeTurn(m.connection, deadline).then(
+          (waitedMs) => answer({ waitedMs }),
+          (err: unknown) => answer({ error: capText(err instanceof Error ? err.message : String(err), ERROR_CAP_BYTES) }),
+        );
+        return;
+      }
+      case 'pause': {
+        const run = this.runs.get(m.id);
+        run?.io?.pause?.(m.connection, m.ms).catch(() => {
+          // The pause is advice to the other flows; this one waits out the 429 regardless.
+        });
+        return;
+      }
+      case 'state-read': {
+        const run = this.runs.get(m.id);
+        if (!run) return;
+        const answer = (reply: { entries?: Record<string, string>; error?: string }) => {
+          if (this.runs.get(m.id) === run) this.send({ type: 'state', id: m.id, ...reply });
+        };
+        if (!run.io?.readState) return answer({ entries: {} });
+        run.io.readState().then(
+          (entries) => answer({ entries }),
+          (err: unknown) => answer({ error: `The instance's state could not be read: ${err instanceof Error ? err.message : String(err)}` }),
+        );
+        return;
+      }
       case 'done': {
         const run = this.runs.get(m.id);
         if (!run) return;
@@ -357,7 +396,7 @@ export class CustomerExecutor {
     if (run.aborted === 'timeout') {
       return { status: 'timed_out', error: this.timeoutMessage(run), retryable: false, reason: 'timeout', timings };
     }
-    if (m.status === 'succeeded') return { status: 'succeeded', result: m.result, retryable: false, timings };
+    if (m.status === 'succeeded') return { status: 'succeeded', result: m.result, retryable: false, timings, ...(m.state ? { state: m.state } : {}) };
     if (run.aborted === 'cancelled') {
       return { status: 'failed', error: 'The execution was cancelled while it ran', retryable: true, reason: 'crash', timings };
     }

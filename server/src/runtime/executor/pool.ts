@@ -14,6 +14,7 @@ import { CustomerExecutor, type Assignment, type ExecutorIdentity, type Executor
 import type {
   ExecutionJob,
   ExecutionLogLine,
+  ExecutionIO,
   ExecutionOutcome,
   ExecutorPool,
   ExecutorPoolOptions,
@@ -311,7 +312,7 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
         w.resolve(outcome);
       };
       signal?.addEventListener('abort', cancel, { once: true });
-      executor.assign({ job, onLog: w.onLog, onFetch: w.onFetch, resolve, calledAt: w.calledAt, queuedToStartMs: preciseNow() - w.calledAt });
+      executor.assign({ job, onLog: w.onLog, onFetch: w.onFetch, io: w.io, resolve, calledAt: w.calledAt, queuedToStartMs: preciseNow() - w.calledAt });
     }
     if (onQuiet && queue.length === 0 && [...executors.values()].every((e) => e.load === 0)) onQuiet();
   }
@@ -337,7 +338,13 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
   replenishSpares();
 
   return {
-    run(job: ExecutionJob, onLog: (line: ExecutionLogLine) => void, signal?: AbortSignal, onFetch?: (call: OutboundCall) => void): Promise<ExecutionOutcome> {
+    run(
+      job: ExecutionJob,
+      onLog: (line: ExecutionLogLine) => void,
+      signal?: AbortSignal,
+      onFetch?: (call: OutboundCall) => void,
+      io?: ExecutionIO,
+    ): Promise<ExecutionOutcome> {
       if (!accepting) return Promise.reject(new ExecutorPoolClosedError());
       const calledAt = preciseNow();
       const checked = runnableJob.safeParse(job);
@@ -347,7 +354,7 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
       }
       if (signal?.aborted) return Promise.resolve(notRunOutcome('The execution was cancelled before it started', calledAt));
       return new Promise<ExecutionOutcome>((resolve) => {
-        const w: Waiting = { job, onLog, onFetch, resolve, calledAt, queuedToStartMs: 0, signal };
+        const w: Waiting = { job, onLog, onFetch, io, resolve, calledAt, queuedToStartMs: 0, signal };
         if (signal) {
           w.onAbort = () => {
             const at = queue.indexOf(w);

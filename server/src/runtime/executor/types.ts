@@ -42,6 +42,25 @@ export interface OutboundCall {
   endedAt: number;
 }
 
+/** What a flow wrote to ctx.state: JSON text per key set, and the keys it deleted. */
+export interface StateChanges {
+  set: Record<string, string>;
+  deleted: string[];
+}
+
+/**
+ * What the runner offers one execution besides its inputs (the pool relays the executor's asks):
+ * rate-limit turns and pauses of its connections, and its instance's stored state.
+ */
+export interface ExecutionIO {
+  /** Takes a turn of the connection's rate limit, waiting no later than `deadline` (epoch ms); resolves with the ms waited, rejects with a message the flow reads. */
+  takeTurn?(connection: string, deadline: number): Promise<number>;
+  /** The provider answered 429: the connection takes no turns for `ms`, in any runner. */
+  pause?(connection: string, ms: number): Promise<void>;
+  /** The instance's stored state, JSON text per key. */
+  readState?(): Promise<Record<string, string>>;
+}
+
 export type ExecutionFailureReason = 'timeout' | 'memory' | 'crash' | 'error';
 
 export interface ExecutionTimings {
@@ -67,6 +86,8 @@ export interface ExecutionOutcome {
   retryable: boolean;
   reason?: ExecutionFailureReason;
   timings: ExecutionTimings;
+  /** A succeeded execution's writes to ctx.state, to be stored with its result (absent: none). */
+  state?: StateChanges;
 }
 
 export interface ExecutorPoolStats {
@@ -90,7 +111,13 @@ export interface ExecutorPool {
    * `onFetch`, when given, hears of each ctx.fetch call the flow makes (tracing); without it the
    * executor reports none.
    */
-  run(job: ExecutionJob, onLog: (line: ExecutionLogLine) => void, signal?: AbortSignal, onFetch?: (call: OutboundCall) => void): Promise<ExecutionOutcome>;
+  run(
+    job: ExecutionJob,
+    onLog: (line: ExecutionLogLine) => void,
+    signal?: AbortSignal,
+    onFetch?: (call: OutboundCall) => void,
+    io?: ExecutionIO,
+  ): Promise<ExecutionOutcome>;
   stats(): ExecutorPoolStats;
   /** Takes no new work, lets accepted work finish for up to graceMs, then cancels the rest and stops all executors. */
   drain(graceMs: number): Promise<void>;
