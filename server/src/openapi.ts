@@ -29,6 +29,8 @@ import {
   FieldError,
   Instance,
   InstanceList,
+  InstanceState,
+  InstanceStateEntry,
   IntegrationDetail,
   IntegrationSummary,
   InvokeBody,
@@ -76,6 +78,8 @@ const SCHEMAS = {
   AuditList,
   InvokeBody,
   InvokeResult,
+  InstanceState,
+  InstanceStateEntry,
 } as const;
 type SchemaName = keyof typeof SCHEMAS;
 
@@ -535,6 +539,15 @@ export const ROUTES: readonly RouteDoc[] = [
     body: { contentType: '*/*', description: 'Forwarded as it is' },
     ok: { status: 200, description: 'The provider’s answer (any status it gave)', contentType: '*/*' },
     errors: [400, 403, 404, 409, 502, 504],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vendor/instances/:id/state',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'What the instance’s flows keep in ctx.state (cursors, what a sync saw)',
+    ok: { status: 200, description: 'The state, key by key', schema: 'InstanceState' },
+    errors: [404],
   },
 ];
 

@@ -37,6 +37,8 @@ export const VENDOR_ROUTE_ROLES: Readonly<Record<string, VendorRole>> = {
   'PUT /instances/:id/connections/:name/proxy/*': 'support',
   'PATCH /instances/:id/connections/:name/proxy/*': 'support',
   'DELETE /instances/:id/connections/:name/proxy/*': 'support',
+  // ctx.state can hold the customer's records (a sync's ids, dedupe sets): support, not every viewer.
+  'GET /instances/:id/state': 'support',
 };
 
 /** The caller's vendor role: the token's `vendor_role`, or admin when it has none. */
