@@ -176,8 +176,9 @@ for (const engine of engines) {
       const refused = pings.filter((p) => p.status === 429);
       assert.equal(refused.length, 1);
       const at = refused[0]!.at;
-      // Requests already on their way when the 429 came may land just after it; nothing is sent during the pause.
-      const during = pings.filter((p) => p.at > at + 250 && p.at < at + 1900);
+      // Requests already on their way when the 429 came (or granted before its pause reached the database)
+      // may land just after it: on a loaded machine that takes a few hundred ms. Nothing comes during the rest.
+      const during = pings.filter((p) => p.at > at + 600 && p.at < at + 1900);
       assert.deepEqual(during, [], 'no request reached the provider during the 2 s pause');
       assert.equal(pings.filter((p) => p.status === 200).length, 20, 'every call succeeded after the pause');
       const paused = runs.find((r) => r.logs.some((l) => l.includes('answered 429')));

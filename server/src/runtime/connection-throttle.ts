@@ -4,8 +4,8 @@
 // `connection_rate_limits` table of the runtime's migrations), so runners on one database share them.
 //
 // Windows are fixed and aligned to the clock (window n of a 1 s limit is [n s, n+1 s)), so every
-// runner agrees where one starts; a turn is not handed out in a window's last quarter second, so a
-// request granted at the end of one window does not reach the provider in the next. A 429 blocks
+// runner agrees where one starts; a turn is not handed out in a window's last half (at most 1 s), so a
+// request granted near the end of one window does not reach the provider in the next. A 429 blocks
 // the connection's pause key (rate-limiter-flexible's `block`) for the time the provider asked.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -16,8 +16,12 @@ import type { Store } from '../store/types.js';
 
 export const CONNECTION_LIMITS_TABLE = 'connection_rate_limits';
 
-/** No turn is handed out this close to a window's end (at most a quarter of the window). */
-const END_MARGIN_MS = 250;
+/**
+ * No turn is handed out this close to a window's end: half the window, at most 1 s. Under load a
+ * request takes a while from here to the provider; it must still land in the window it was counted
+ * in. A busy connection loses nothing by it (a window's turns go at its start).
+ */
+const margin = (windowMs: number) => Math.min(1000, windowMs / 2);
 
 /** The limit leaves no turn before the deadline; `nextAt` is when one would come (epoch ms). */
 export class NoTurnBeforeDeadlineError extends Error {
@@ -63,11 +67,26 @@ async function counters(store: Store): Promise<Counter> {
   type Handle = { pragma(s: string): unknown; prepare(s: string): unknown; close(): void };
   const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string) => Handle;
   const handle = new Database(file);
-  handle.pragma('busy_timeout = 5000');
+  // No busy wait: better-sqlite3 waits synchronously, which would stop this process's event loop,
+  // and with it the transaction (on the store's own handle) it waits for. `take` retries instead.
+  handle.pragma('busy_timeout = 0');
   return (o) => new RateLimiterSQLite({ ...o, storeClient: handle, storeType: 'better-sqlite3', tableName: CONNECTION_LIMITS_TABLE, tableCreated: true });
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+
+/** Runs a counter call again while SQLite says another connection is writing (never on PostgreSQL). */
+async function unlocked<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const code = (error as { code?: string } | null)?.code;
+      if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || attempt >= 200) throw error;
+      await sleep(5 + Math.random() * 10);
+    }
+  }
+}
 
 export function createConnectionThrottle(store: Store): ConnectionThrottle {
   let made: Promise<Counter> | undefined;
@@ -95,7 +114,8 @@ export function createConnectionThrottle(store: Store): ConnectionThrottle {
     async take(key, limits, deadline) {
       const startedAt = Date.now();
       for (;;) {
-        const paused = await (await pauses()).get(key);
+        const pause = await pauses();
+        const paused = await unlocked(() => pause.get(key));
         if (paused && paused.consumedPoints > 1 && paused.msBeforeNext > 0) {
           await until(Date.now() + paused.msBeforeNext, deadline);
           continue;
@@ -105,15 +125,23 @@ export function createConnectionThrottle(store: Store): ConnectionThrottle {
           const now = Date.now();
           const window = Math.floor(now / limit.windowMs);
           const end = (window + 1) * limit.windowMs;
-          if (end - now < Math.min(END_MARGIN_MS, limit.windowMs / 4)) {
+          if (end - now < margin(limit.windowMs)) {
             granted = false;
             await until(end, deadline);
             break;
           }
           try {
-            await (await limiter(limit.requests, limit.windowMs)).consume(`${key}:${window}`);
+            const counter = await limiter(limit.requests, limit.windowMs);
+            await unlocked(() => counter.consume(`${key}:${window}`));
           } catch (error) {
             if (!(error instanceof RateLimiterRes)) throw error;
+            granted = false;
+            await until(end, deadline);
+            break;
+          }
+          // A slow answer (a loaded database) can come back too near the end of the window it counted
+          // in: that turn is given up rather than sent into the next window uncounted.
+          if (end - Date.now() < margin(limit.windowMs)) {
             granted = false;
             await until(end, deadline);
             break;
@@ -124,7 +152,8 @@ export function createConnectionThrottle(store: Store): ConnectionThrottle {
     },
     async pause(key, ms) {
       if (ms <= 0) return;
-      await (await pauses()).block(key, ms / 1000);
+      const pause = await pauses();
+      await unlocked(() => pause.block(key, ms / 1000));
     },
   };
 }
