@@ -111,11 +111,53 @@ const SHEETS: Record<string, { id: string; name: string }[]> = {
 /** Northwind's name for an account, picked by its last digit (the stand-in has no real accounts). */
 const NORTHWIND_ACCOUNT_NAMES = ['Globex Sales', 'Initech Support', 'Umbrella Foods', 'Vandelay Industries', 'Hooli Europe'];
 
+/** The contact fields a Northwind account offers (what the contact sync's mapping reads from). */
+const CONTACT_FIELDS = [
+  { id: 'first_name', name: 'First name' },
+  { id: 'last_name', name: 'Last name' },
+  { id: 'email', name: 'Email' },
+  { id: 'phone', name: 'Phone' },
+  { id: 'job_title', name: 'Job title' },
+  { id: 'account_name', name: 'Account name' },
+];
+
 const CONTACTS = [
-  { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@analytical.example', account_name: 'Analytical Engines', archived: false },
-  { first_name: 'Grace', last_name: 'Hopper', email: 'grace@cobol.example', account_name: 'Compiler Co', archived: false },
-  { first_name: 'Alan', last_name: 'Turing', email: 'alan@bletchley.example', account_name: 'Bletchley Labs', archived: false },
-  { first_name: 'Katherine', last_name: 'Johnson', email: 'katherine@orbit.example', account_name: 'Orbit Works', archived: true },
+  {
+    first_name: 'Ada',
+    last_name: 'Lovelace',
+    email: 'ada@analytical.example',
+    phone: '+44 20 7946 0001',
+    job_title: 'Analyst',
+    account_name: 'Analytical Engines',
+    archived: false,
+  },
+  {
+    first_name: 'Grace',
+    last_name: 'Hopper',
+    email: 'grace@cobol.example',
+    phone: '+1 202 555 0142',
+    job_title: 'Rear admiral',
+    account_name: 'Compiler Co',
+    archived: false,
+  },
+  {
+    first_name: 'Alan',
+    last_name: 'Turing',
+    email: 'alan@bletchley.example',
+    phone: '+44 1908 555 017',
+    job_title: 'Cryptanalyst',
+    account_name: 'Bletchley Labs',
+    archived: false,
+  },
+  {
+    first_name: 'Katherine',
+    last_name: 'Johnson',
+    email: 'katherine@orbit.example',
+    phone: '+1 757 555 0199',
+    job_title: 'Mathematician',
+    account_name: 'Orbit Works',
+    archived: true,
+  },
 ];
 
 export function demoServices(o: DemoServicesOptions): Hono {
@@ -235,6 +277,8 @@ export function demoServices(o: DemoServicesOptions): Hono {
     const archived = c.req.query('archived') === 'true';
     return c.json({ account: c.req.param('account'), contacts: CONTACTS.filter((x) => archived || !x.archived) });
   });
+
+  app.get('/demo/api/northwind/accounts/:account/fields', (c) => c.json({ account: c.req.param('account'), fields: CONTACT_FIELDS }));
 
   app.get('/demo/api/gridsheet/workspaces', (c) => c.json({ workspaces: WORKSPACES.filter((w) => matches(c.req.query('q'), w.name, w.id)) }));
   app.get('/demo/api/gridsheet/workspaces/:ws/sheets', (c) => {

@@ -3,13 +3,14 @@
 // concurrency), API-key connections, activate/pause, delete (OAuth grants revoked first). Every
 // write leaves an audit line that names fields and connections, never their values.
 import * as z from 'zod';
-import type { FieldError, Instance, WebhookEndpoint } from 'plugboard/protocol';
+import { FieldHint, type FieldError, type Instance, type MappingRow, type WebhookEndpoint } from 'plugboard/protocol';
 import type { ApiKeyConnection, Integration } from './sdk/index.js';
 import type { ConnectionChecks } from './connection-checks.js';
 import { openInstanceSecrets, sealApiKey, sealInstanceSecrets } from './credentials.js';
+import type { DataSources } from './data-sources.js';
 import { isEntitled, type Grants } from './entitlements.js';
 import { ConflictError, InvalidFieldsError, NotEntitledError, NotFoundError, NotReadyError } from './errors.js';
-import { fieldErrors } from './field-errors.js';
+import { fieldErrors, type IssueLike } from './field-errors.js';
 import { activationBlockers, groupByInstance, instanceView } from './instance-view.js';
 import type { IntegrationIndex } from './integrations.js';
 import type { OAuth } from './oauth/index.js';
@@ -39,9 +40,11 @@ export interface Instances {
   /**
    * Saves config values: each given value must be valid, required ones may stay empty (draft), but
    * an active instance must stay complete. Secrets: absent or "" keeps the stored value, null
-   * clears it. Throws VersionConflictError when `version` is not the current one.
+   * clears it. A mapping field's rows must use values its data sources offer (they run with the
+   * saved config; `signal` stops waiting for them). Throws VersionConflictError when `version` is
+   * not the current one; data-source failures as DataSources.options does.
    */
-  saveConfig(caller: Caller, id: string, input: { config: Record<string, unknown>; version: number }): Promise<InstanceRecord>;
+  saveConfig(caller: Caller, id: string, input: { config: Record<string, unknown>; version: number; signal?: AbortSignal }): Promise<InstanceRecord>;
   /**
    * Stores API-key credentials once the connection's `test` (if any) accepts them, with the account
    * its `identify` names. Throws InvalidFieldsError (a bad value, or the test's refusal) or
@@ -77,6 +80,42 @@ function draftSchema(integration: Integration): z.ZodObject {
   return schema;
 }
 
+interface MappingField {
+  label: string;
+  sources: string;
+  targets: string;
+}
+
+const mappingFieldsOf = new WeakMap<Integration, Map<string, MappingField>>();
+/** The integration's mapping fields by name, with the data sources of their two sides. */
+function mappingFields(integration: Integration): Map<string, MappingField> {
+  let fields = mappingFieldsOf.get(integration);
+  if (!fields) {
+    fields = new Map();
+    for (const [name, schema] of Object.entries(integration.configSchema.shape as Record<string, z.ZodType>)) {
+      const meta = z.globalRegistry.get(schema);
+      if (meta?.[FieldHint.kind] !== 'mapping') continue;
+      fields.set(name, { label: String(meta.title ?? name), sources: String(meta[FieldHint.sources]), targets: String(meta[FieldHint.targets]) });
+    }
+    mappingFieldsOf.set(integration, fields);
+  }
+  return fields;
+}
+
+/** Config issues as field errors: cut at the field (`config.events`), but a mapping's row or cell is named (`config.fields.2.target`) so the form marks that row. */
+function configErrors(integration: Integration, issues: readonly IssueLike[]): FieldError[] {
+  const mappings = mappingFields(integration);
+  const inRow = (i: IssueLike) => i.path.length >= 2 && mappings.has(String(i.path[0]));
+  return [
+    ...fieldErrors(
+      issues.filter((i) => !inRow(i)),
+      'config',
+      2,
+    ),
+    ...fieldErrors(issues.filter(inRow), 'config', 4),
+  ];
+}
+
 const audit = (caller: Caller, action: string, instanceId: string, details: Record<string, unknown> = {}): NewAuditEvent => ({
   actor: caller.actor,
   actorName: caller.actorName ?? null,
@@ -90,14 +129,48 @@ export function createInstances(options: {
   integrations: IntegrationIndex;
   oauth: OAuth;
   checks: ConnectionChecks;
+  /** Checks mapping rows against what their data sources offer. */
+  dataSources: DataSources;
   webhooks?: WebhookLister;
 }): Instances {
-  const { cipher, integrations, oauth, checks, webhooks } = options;
+  const { cipher, integrations, oauth, checks, dataSources, webhooks } = options;
 
   function offered(instance: InstanceRecord): Integration {
     const integration = integrations.get(instance.integrationKey);
     if (!integration) throw new ConflictError('This integration is no longer offered; the instance can only be read, paused or deleted');
     return integration;
+  }
+
+  /** Rows of the mapping fields in `config` whose target or source their data source does not offer. */
+  async function unofferedRows(
+    caller: Caller,
+    instance: InstanceRecord,
+    integration: Integration,
+    config: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<FieldError[]> {
+    const offeredBy = new Map<string, Promise<Set<string>>>();
+    const offeredValues = (name: string) => {
+      let values = offeredBy.get(name);
+      if (!values) {
+        const call = { instance, name, query: '', caller: { ...caller, role: 'admin' }, signal };
+        offeredBy.set(name, (values = dataSources.options(call).then((options) => new Set(options.map((o) => o.value)))));
+      }
+      return values;
+    };
+    const errors: FieldError[] = [];
+    for (const [name, spec] of mappingFields(integration)) {
+      const rows = config[name] as MappingRow[] | undefined;
+      if (!rows?.length) continue;
+      const [sources, targets] = await Promise.all([offeredValues(spec.sources), offeredValues(spec.targets)]);
+      rows.forEach((row, i) => {
+        if (!targets.has(row.target))
+          errors.push({ path: `config.${name}.${i}.target`, message: `${spec.label}: "${row.target}" is not a field that can be filled` });
+        if (!sources.has(row.source))
+          errors.push({ path: `config.${name}.${i}.source`, message: `${spec.label}: "${row.source}" is not a field that can be read` });
+      });
+    }
+    return errors;
   }
 
   function written(instance: InstanceRecord | undefined): InstanceRecord {
@@ -142,7 +215,7 @@ export function createInstances(options: {
       });
     },
 
-    async saveConfig(caller, id, { config: values, version }) {
+    async saveConfig(caller, id, { config: values, version, signal = new AbortController().signal }) {
       const instance = await service.get(caller, id);
       const integration = offered(instance);
       if (version !== instance.version) throw new VersionConflictError(instance.version);
@@ -169,9 +242,11 @@ export function createInstances(options: {
       }
       // A draft may be incomplete; each value given must still be valid.
       const draft = draftSchema(integration).safeParse(plain);
-      if (!draft.success) errors.push(...fieldErrors(draft.error.issues, 'config', 2));
+      if (!draft.success) errors.push(...configErrors(integration, draft.error.issues));
       if (errors.length) throw new InvalidFieldsError(errors);
       const config = Object.fromEntries(Object.entries(draft.data as Record<string, unknown>).filter(([, v]) => v !== undefined));
+      const unoffered = await unofferedRows(caller, instance, integration, config, signal);
+      if (unoffered.length) throw new InvalidFieldsError(unoffered);
 
       let secrets = instance.secrets;
       let secretNames = [...instance.secretNames];

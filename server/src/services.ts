@@ -1,6 +1,6 @@
 // Where the server is assembled: the services are built here once, in order, and handed to
 // createApp (HTTP), the runner CLI and tests. Nothing is added to them afterwards.
-//   store, cipher, integrations → connection checks → OAuth → instance inputs → runtime (when it runs) → instances, data sources, erasure, audit trail
+//   store, cipher, integrations → connection checks → OAuth → instance inputs → runtime (when it runs) → data sources → instances, erasure, audit trail
 import type { Integration } from './sdk/index.js';
 import type { Config } from './config.js';
 import { createAuditTrail } from './audit-trail.js';
@@ -65,14 +65,15 @@ export async function createServices(options: ServicesOptions): Promise<Services
   const { telemetry } = options;
   const started = options.runtime ? await startRuntime({ store, cipher, integrations, inputs, publicUrl, logger, telemetry }, options.runtime) : undefined;
   const runtime = started?.runtime;
+  const dataSources = createDataSources({ integrations, inputs, store, logger, timeoutMs: vendorCodeTimeoutMs });
   const instances = createInstances({
     cipher,
     integrations,
     oauth,
     checks,
+    dataSources,
     webhooks: runtime ? (instance, integration) => runtime.webhooks.list(instance, integration) : undefined,
   });
-  const dataSources = createDataSources({ integrations, inputs, store, logger, timeoutMs: vendorCodeTimeoutMs });
   const erasure = createErasure({ store, oauth, queue: runtime?.queue, executors: started?.pool, logger });
   const rateLimits = await createRateLimits({ store, settings: options.rateLimits, logger });
 

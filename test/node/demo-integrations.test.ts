@@ -96,16 +96,48 @@ describe('demo integrations', () => {
     );
   });
 
+  test("the Northwind mapping: Acme CRM fields to fill, the account's own Northwind fields to read (with its API key)", async () => {
+    const n = integration('northwind-crm-sync');
+    const input = { config: {}, query: '', signal: AbortSignal.timeout(5000), fetch };
+    const connections = apiKeyCredentials({ accountId: 'nw-204815', apiKey: 'demo_abcdef12' });
+    assert.deepEqual(
+      (await n.dataSources.crmFields!({ ...input, connections: {} })).map((o) => o.value),
+      ['email', 'firstName', 'lastName', 'company', 'phone', 'title'],
+    );
+    const sources = await n.dataSources.contactFields!({ ...input, connections });
+    assert.deepEqual(
+      sources.find((o) => o.value === 'account_name'),
+      { value: 'account_name', label: 'Account name' },
+    );
+    assert.equal(sources.length, 6);
+    await assert.rejects(
+      n.dataSources.contactFields!({ ...input, connections: apiKeyCredentials({ accountId: 'nw-204815', apiKey: 'sk_live_wrong' }) }),
+      (err: unknown) => err instanceof Error && /401/.test(err.message),
+    );
+    // The page is titled "Field mapping"; its one mapping field says what it maps, not the same words again.
+    const page = n.describe().configPages.find((p) => p.title === 'Field mapping')!;
+    const property = (page.schema.properties as Record<string, Record<string, unknown>>).fieldMapping!;
+    assert.equal(property['x-plug-kind'], 'mapping');
+    assert.equal(property.title, 'Contact fields');
+    assert.equal(property['x-plug-targets'], 'crmFields');
+    assert.equal(property['x-plug-sources'], 'contactFields');
+  });
+
   test('the Northwind sync applies the field mapping and reports to the inbox', async () => {
     const flow = integration('northwind-crm-sync').flows.syncContacts!;
+    const fieldMapping = [
+      { target: 'email', source: 'email' },
+      { target: 'lastName', source: 'last_name' },
+      { target: 'title', source: 'job_title' },
+    ];
     const ctx = context(
-      { direction: 'import', fieldMapping: { email: 'email', lastName: 'last_name' }, intervalMinutes: 15, includeArchived: false },
+      { direction: 'import', fieldMapping, intervalMinutes: 15, includeArchived: false },
       { connections: apiKeyCredentials({ accountId: 'nw-204815', apiKey: 'demo_abcdef12' }), trigger: 'schedule' },
     );
     assert.deepEqual(await flow.run(ctx), { synced: 3, summary: 'Synced 3 contacts' });
     const [message] = inbox.list('globex');
     assert.equal(message?.title, 'Synced 3 contacts');
-    assert.deepEqual((message?.data as unknown[])[0], { email: 'ada@analytical.example', lastName: 'Lovelace' });
+    assert.deepEqual((message?.data as unknown[])[0], { email: 'ada@analytical.example', lastName: 'Lovelace', title: 'Analyst' });
     assert.match(ctx.lines.join('\n'), /Fetched 3 contacts from nw-204815/);
   });
 

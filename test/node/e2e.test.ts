@@ -162,9 +162,22 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
     await dialog.getByRole('spinbutton', { name: 'Sync interval (minutes)' }).fill('30');
     await dialog.getByRole('button', { name: 'Next' }).click();
 
-    // Step 3: "Field mapping".
+    // Step 3: "Field mapping": rows of Acme CRM field ← Northwind field, the lists read from both systems.
     await shown(dialog.getByRole('heading', { name: 'Field mapping', exact: true }));
-    await dialog.getByRole('textbox', { name: 'Field mapping' }).fill('{"email": "email", "company": "account_name"}');
+    const mapping = dialog.getByRole('group', { name: 'Contact fields' });
+    await shown(mapping.getByRole('group', { name: 'Row 4' }));
+    // An option is never "visible" to Playwright: wait until the loaded list holds it.
+    await mapping
+      .getByRole('group', { name: 'Row 1' })
+      .getByRole('combobox', { name: 'Northwind field' })
+      .getByRole('option', { name: 'Account name' })
+      .waitFor({ state: 'attached', timeout: WAIT });
+    await mapping.getByRole('button', { name: 'Remove row 3' }).click();
+    await mapping.getByRole('button', { name: 'Remove row 2' }).click();
+    await mapping.getByRole('button', { name: 'Add a field' }).click();
+    const added = mapping.getByRole('group', { name: 'Row 3' });
+    await added.getByRole('combobox', { name: 'Acme CRM field' }).selectOption({ label: 'Phone' });
+    await added.getByRole('combobox', { name: 'Northwind field' }).selectOption({ label: 'Phone' });
     await dialog.getByRole('textbox', { name: 'Owner for new contacts' }).fill('sales@globex.example');
     await dialog.getByRole('button', { name: 'Save', exact: true }).click();
 
@@ -180,7 +193,11 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
       direction: 'both',
       includeArchived: true,
       intervalMinutes: 30,
-      fieldMapping: { email: 'email', company: 'account_name' },
+      fieldMapping: [
+        { target: 'email', source: 'email' },
+        { target: 'company', source: 'account_name' },
+        { target: 'phone', source: 'phone' },
+      ],
       ownerEmail: 'sales@globex.example',
     });
     assert.equal(instances[0]!.connections[0]!.status, 'connected');

@@ -15,6 +15,7 @@ import {
   type ConnectionCredentials,
   type FlowContext,
   type Integration,
+  type MappingRow,
 } from '../sdk/index.js';
 
 // Read at call time: the demo sets these after it has picked its ports.
@@ -225,9 +226,19 @@ const chatwave = defineIntegration({
 
 // ---------------------------------------------------------------- Northwind CRM contact sync
 
+/** Acme CRM's own contact fields: what a Northwind field can fill. */
+const ACME_CONTACT_FIELDS = [
+  { value: 'email', label: 'Email' },
+  { value: 'firstName', label: 'First name' },
+  { value: 'lastName', label: 'Last name' },
+  { value: 'company', label: 'Company' },
+  { value: 'phone', label: 'Phone' },
+  { value: 'title', label: 'Job title' },
+];
+
 interface NorthwindConfig {
   direction: 'import' | 'export' | 'both';
-  fieldMapping: Record<string, string>;
+  fieldMapping: MappingRow[];
   intervalMinutes: number;
   includeArchived: boolean;
   ownerEmail?: string;
@@ -244,7 +255,7 @@ const northwind = defineIntegration({
     '(Northwind → Settings → API keys).',
   category: 'CRM',
   icon: icon('#0f766e', '<circle cx="13" cy="12" r="4"/><path d="M6 24c0-4 3-7 7-7s7 3 7 7"/><path d="M21 9h6M24 6v6"/>'),
-  version: '2.0.1',
+  version: '2.1.0',
   connections: {
     northwind: apiKey({
       label: 'Northwind CRM account',
@@ -290,10 +301,19 @@ const northwind = defineIntegration({
       title: 'Field mapping',
       description: 'Which Northwind field fills which Acme CRM field.',
       fields: {
-        fieldMapping: field.json({
-          label: 'Field mapping',
-          default: { email: 'email', firstName: 'first_name', lastName: 'last_name', company: 'account_name' },
-          help: 'A JSON object: Acme CRM field → Northwind field.',
+        fieldMapping: field.mapping({
+          label: 'Contact fields',
+          targets: 'crmFields',
+          sources: 'contactFields',
+          targetLabel: 'Acme CRM field',
+          sourceLabel: 'Northwind field',
+          default: [
+            { target: 'email', source: 'email' },
+            { target: 'firstName', source: 'first_name' },
+            { target: 'lastName', source: 'last_name' },
+            { target: 'company', source: 'account_name' },
+          ],
+          help: 'Each Acme CRM field is filled from the Northwind field beside it.',
         }),
         ownerEmail: field.email({
           label: 'Owner for new contacts',
@@ -304,6 +324,22 @@ const northwind = defineIntegration({
       },
     },
   ],
+  dataSources: {
+    // The fields of the vendor's own product: a fixed list, no connection needed.
+    async crmFields() {
+      return ACME_CONTACT_FIELDS;
+    },
+    // The fields the customer's Northwind account offers, read with their API key.
+    async contactFields({ connections, fetch, signal }) {
+      const key = apiKeyOf(connections, 'northwind', 'apiKey');
+      const account = apiKeyOf(connections, 'northwind', 'accountId');
+      const res = await fetch(`${demoUrl()}/demo/api/northwind/accounts/${encodeURIComponent(account)}/fields`, {
+        headers: { authorization: `Bearer ${key}` },
+        signal,
+      });
+      return asOptions(await expectOk(res, 'Northwind fields'), 'fields');
+    },
+  },
   flows: {
     syncContacts: {
       label: 'Sync contacts',
@@ -318,8 +354,9 @@ const northwind = defineIntegration({
         const res = await ctx.fetch(url, { headers: { authorization: `Bearer ${key}` }, signal: ctx.signal });
         const body = record(await expectOk(res, 'Northwind contacts'));
         const contacts = Array.isArray(body.contacts) ? body.contacts.map(record) : [];
-        const mapping = record(ctx.config.fieldMapping);
-        const mapped = contacts.map((c) => Object.fromEntries(Object.entries(mapping).map(([acme, nw]) => [acme, c[String(nw)] ?? null])));
+        // A config saved before 2.1 held a JSON object: such an instance maps nothing until it is saved again.
+        const rows = Array.isArray(ctx.config.fieldMapping) ? ctx.config.fieldMapping : [];
+        const mapped = contacts.map((c) => Object.fromEntries(rows.map((row) => [row.target, c[row.source] ?? null])));
         ctx.log.info(`Fetched ${contacts.length} contacts from ${account} (${ctx.config.direction})`);
         await postToInbox(ctx, {
           source: 'Northwind CRM contact sync',

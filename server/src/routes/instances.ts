@@ -72,7 +72,7 @@ export function instanceRoutes({ instances, dataSources }: Pick<Services, 'insta
   app.put('/instances/:id/config', async (c) => {
     const body = await readBody(c, PutConfigBody);
     const version = expectedVersion(c, body.version);
-    return respond(c, await instances.saveConfig(caller(c), id(c), { config: body.config, version }));
+    return respond(c, await instances.saveConfig(caller(c), id(c), { config: body.config, version, signal: c.req.raw.signal }));
   });
 
   app.put('/instances/:id/connections/:name', async (c) => {

@@ -1,5 +1,7 @@
 import * as z from 'zod';
-import { FieldHint, type FieldKind } from 'plugboard/protocol';
+import { FieldHint, type FieldKind, type MappingRow } from 'plugboard/protocol';
+
+export type { MappingRow };
 
 /** What every field builder takes. A field is required unless `required: false` or it has a default. */
 export interface FieldOptions<T> {
@@ -117,6 +119,43 @@ export const field = {
       [FieldHint.dataSource]: o.dataSource,
       [FieldHint.dependsOn]: o.dependsOn ?? [],
       [FieldHint.multiple]: Boolean(o.multiple),
+    });
+  },
+  /**
+   * Rows of "target ← source": which field of one system fills which field of another. Both lists
+   * come from data sources of the integration (`sources`: the fields a row may read; `targets`:
+   * the fields it may fill), run with the instance's connections. Each target appears at most
+   * once; on save the server checks every value against what the data sources offer.
+   */
+  mapping<O extends FieldOptions<MappingRow[]> & { sources: string; targets: string; sourceLabel?: string; targetLabel?: string; min?: number; max?: number }>(
+    o: O,
+  ) {
+    const cell = (side: 'target' | 'source') =>
+      z
+        .string({ error: `Each row of ${o.label} needs a ${side}` })
+        .trim()
+        .min(1, `Each row of ${o.label} needs a ${side}`)
+        .max(200);
+    const max = o.max ?? 200;
+    let s = z
+      .array(z.strictObject({ target: cell('target'), source: cell('source') }, { error: `Each row of ${o.label} is a target and a source` }), {
+        error: `${o.label} must be a list of rows`,
+      })
+      .max(max, `${o.label} has more than ${max} rows`);
+    const min = o.min ?? (o.required === false ? 0 : 1);
+    if (min > 0) s = s.min(min, min === 1 ? `Map at least one field in ${o.label}` : `Map at least ${min} fields in ${o.label}`);
+    const unique = s.superRefine((rows, ctx) => {
+      const seen = new Set<string>();
+      rows.forEach((row, i) => {
+        if (seen.has(row.target)) ctx.addIssue({ code: 'custom', path: [i, 'target'], message: `"${row.target}" is filled by more than one row` });
+        seen.add(row.target);
+      });
+    });
+    return finish(unique, 'mapping', o, {
+      [FieldHint.sources]: o.sources,
+      [FieldHint.targets]: o.targets,
+      ...(o.sourceLabel ? { [FieldHint.sourceLabel]: o.sourceLabel } : {}),
+      ...(o.targetLabel ? { [FieldHint.targetLabel]: o.targetLabel } : {}),
     });
   },
 };

@@ -1,4 +1,4 @@
-export { field, type FieldOptions, type Choice } from './fields.js';
+export { field, type FieldOptions, type Choice, type MappingRow } from './fields.js';
 export {
   apiKey,
   oauth2,

@@ -119,9 +119,11 @@ export function defineIntegration(def: IntegrationDefinition): Integration {
       const kind = kindOf(schema as z.ZodType);
       if (!kind) throw new Error(`${def.key}: field "${name}" was not made with field.*()`);
       if (kind === 'secret') secretFields.push(name);
-      if (kind === 'picker') {
-        const source = z.globalRegistry.get(schema as z.ZodType)?.[FieldHint.dataSource] as string;
-        if (!Object.hasOwn(dataSources, source)) throw new Error(`${def.key}: field "${name}" uses unknown data source "${source}"`);
+      const meta = z.globalRegistry.get(schema as z.ZodType);
+      const used = kind === 'picker' ? [meta?.[FieldHint.dataSource]] : kind === 'mapping' ? [meta?.[FieldHint.sources], meta?.[FieldHint.targets]] : [];
+      for (const source of used) {
+        if (typeof source !== 'string' || !Object.hasOwn(dataSources, source))
+          throw new Error(`${def.key}: field "${name}" uses unknown data source "${String(source)}"`);
       }
       shape[name] = schema as z.ZodType;
     }

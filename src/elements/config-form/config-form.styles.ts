@@ -241,7 +241,89 @@ export const styles = css`
     color: var(--_color-text-muted);
     font-size: var(--_font-size-s);
   }
-  .visually-hidden {
+  /* A mapping: rows of "target ← source" in two columns under one header; stacked when narrow. */
+  .mapping {
+    container-type: inline-size;
+  }
+  .mapping-head,
+  .mapping-row {
+    display: grid;
+    grid-template-columns: minmax(0, 1fr) auto minmax(0, 1fr) 2.75rem;
+    column-gap: var(--_space-s);
+    align-items: center;
+  }
+  .mapping-head {
+    color: var(--_color-text-muted);
+    font-size: var(--_font-size-s);
+  }
+  .mapping-row > .mapping-error {
+    grid-column: 1 / -1;
+  }
+  .mapping-error:empty {
+    display: none;
+  }
+  .mapping-arrow {
+    color: var(--_color-text-muted);
+  }
+  .mapping-remove {
+    min-height: 2.75rem;
+    min-width: 2.75rem;
+  }
+  .mapping-actions {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space-s);
+  }
+  .mapping-add,
+  .mapping-actions .retry {
+    min-height: 2.75rem;
+  }
+  .mapping-none {
+    margin: 0;
+  }
+  @container (max-width: 30rem) {
+    .mapping-head {
+      display: none;
+    }
+    /* Each row a small card: both fields under their own visible labels, remove at the top end. */
+    .mapping-row {
+      grid-template-columns: minmax(0, 1fr) 2.75rem;
+      row-gap: var(--_space-xs);
+      padding: var(--_space-s);
+      border: 1px solid var(--_color-border);
+      border-radius: var(--_radius-s);
+    }
+    .mapping-cell {
+      grid-column: 1;
+    }
+    .mapping-row > :nth-child(1) {
+      grid-row: 1;
+    }
+    .mapping-row > .mapping-remove,
+    .mapping-row > .mapping-remove-space {
+      grid-column: 2;
+      grid-row: 1;
+      align-self: end;
+    }
+    .mapping-arrow {
+      display: none;
+    }
+    /* Over the visually-hidden rule below: narrow rows show their labels. */
+    .mapping-row .mapping-label {
+      position: static;
+      width: auto;
+      height: auto;
+      overflow: visible;
+      clip-path: none;
+      white-space: normal;
+      display: block;
+      font-size: var(--_font-size-s);
+      color: var(--_color-text-muted);
+    }
+  }
+  /* Wide, the header names a mapping's columns once and each select's label is for screen readers. */
+  .visually-hidden,
+  .mapping-label {
     position: absolute;
     width: 1px;
     height: 1px;

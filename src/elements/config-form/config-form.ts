@@ -7,6 +7,7 @@ import { tokens } from '../themes/tokens.js';
 import { styles } from './config-form.styles.js';
 import { renderField } from './field-renderers.js';
 import { fromRaw, isFilled, readFields, toRaw, type FieldSpec, type RawValue } from './field-spec.js';
+import { MappingField, mappingProblems, mappingRows, type MappingForm } from './mapping-field.js';
 import { PickerField, type LoadOptions, type PickerForm } from './picker-field.js';
 import '../detail-english.js';
 
@@ -61,10 +62,12 @@ export class PlugConfigForm extends PlugElement {
   #dismissed = new Set<string>();
   /** One per picker field name; its labels of loaded options outlive a new `value`. */
   #pickers = new Map<string, PickerField>();
+  /** One per mapping field name; its loaded lists outlive a new `value`. */
+  #mappings = new Map<string, MappingField>();
   #formDisabled = false;
   #specs?: { schema: unknown; fields: FieldSpec[] };
   /** What the field renderers and pickers read from this form and report back to it. */
-  readonly #form: PickerForm = (() => {
+  readonly #form: PickerForm & MappingForm = (() => {
     const form = this;
     return {
       get disabled() {
@@ -84,6 +87,13 @@ export class PlugConfigForm extends PlugElement {
       missing: (f) => form.#depsMissing(f),
       config: () => form.#config(),
       pick: (f, values) => form.#replacePicks(f, values),
+      mapping: (f) => form.#mapping(f),
+      setRows: (f, rows) => {
+        form.#edit(f, { rows });
+        form.#commit(f);
+      },
+      cellErrors: (f) => (form.#dismissed.has(f.name) ? new Map() : (form.#serverErrors().cells.get(f.name) ?? new Map())),
+      shown: (f) => form.#shown.has(f.name),
     };
   })();
 
@@ -126,8 +136,14 @@ export class PlugConfigForm extends PlugElement {
   protected override updated(changed: PropertyValues<this>): void {
     this.#syncValidity();
     this.#syncFormValue();
-    if (changed.has('schema') || changed.has('loadOptions')) for (const p of this.#pickers.values()) p.allowPrefetch();
-    for (const f of this.#fields()) if (f.kind === 'picker') this.#picker(f).prefetch(f);
+    if (changed.has('schema') || changed.has('loadOptions')) {
+      for (const p of this.#pickers.values()) p.allowPrefetch();
+      for (const m of this.#mappings.values()) m.reset();
+    }
+    for (const f of this.#fields()) {
+      if (f.kind === 'picker') this.#picker(f).prefetch(f);
+      else if (f.kind === 'mapping') this.#mapping(f).load(f);
+    }
   }
 
   formResetCallback(): void {
@@ -198,9 +214,12 @@ export class PlugConfigForm extends PlugElement {
     return this.disabled || this.#formDisabled;
   }
 
-  #serverErrors(): { byField: Map<string, string[]>; unmatched: string[] } {
+  /** Server errors by field; a mapping's cell errors (`fields.2.target`) by cell, with one summary on the field. */
+  #serverErrors(): { byField: Map<string, string[]>; unmatched: string[]; cells: Map<string, Map<string, string>> } {
     const names = new Set(this.#fields().map((f) => f.name));
+    const mappings = new Set(this.#fields().flatMap((f) => (f.kind === 'mapping' ? [f.name] : [])));
     const byField = new Map<string, string[]>();
+    const cells = new Map<string, Map<string, string>>();
     const unmatched: string[] = [];
     for (const e of this.errors ?? []) {
       const path = String(e.path ?? '')
@@ -208,10 +227,16 @@ export class PlugConfigForm extends PlugElement {
         .replace(/^config[./]/, '');
       const head = path.split(/[./[]/)[0];
       const name = names.has(path) ? path : names.has(head) ? head : undefined;
-      if (name === undefined) unmatched.push(e.message);
+      const cell = name !== undefined && mappings.has(name) ? /^\w+\.(\d+)\.(target|source)$/.exec(path) : null;
+      if (cell) {
+        const of = cells.get(name!) ?? new Map<string, string>();
+        of.set(`${cell[1]}.${cell[2]}`, [of.get(`${cell[1]}.${cell[2]}`), e.message].filter(Boolean).join(' '));
+        cells.set(name!, of);
+        if (!byField.has(name!)) byField.set(name!, [this.#t('form.mappingFix')]);
+      } else if (name === undefined) unmatched.push(e.message);
       else byField.set(name, [...(byField.get(name) ?? []), e.message]);
     }
-    return { byField, unmatched };
+    return { byField, unmatched, cells };
   }
 
   // ------------------------------------------------------------------ validity
@@ -225,6 +250,7 @@ export class PlugConfigForm extends PlugElement {
     const raw = this.#rawOf(f);
     if (f.kind === 'json' && !fromRaw(f, raw).ok) return this.#t('form.invalidJson');
     if (f.kind === 'picker' && !f.multiple && f.required && raw === '') return this.#t('form.missing');
+    if (f.kind === 'mapping') return mappingProblems(f, mappingRows(raw), this.#mapping(f).lists, (key, vars) => this.#t(key, vars)).field;
     if (Array.isArray(raw)) {
       if (f.minItems && raw.length < f.minItems) return this.#t('form.pickAtLeast', { count: f.minItems });
       if (f.maxItems !== undefined && raw.length > f.maxItems) return this.#t('form.pickAtMost', { count: f.maxItems });
@@ -303,7 +329,7 @@ export class PlugConfigForm extends PlugElement {
   #syncFormValue(): void {
     const data = new FormData();
     for (const [name, v] of Object.entries(this.value)) {
-      if (Array.isArray(v)) for (const item of v) data.append(name, String(item));
+      if (Array.isArray(v) && v.every((item) => typeof item !== 'object')) for (const item of v) data.append(name, String(item));
       else data.append(name, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
     }
     this.#internals.setFormValue(data);
@@ -350,13 +376,19 @@ export class PlugConfigForm extends PlugElement {
     this.#commit(f);
   }
 
+  /** The field's controller in `controllers`, made on first use: its state outlives a render and a new `value`. */
+  #controllerOf<C>(controllers: Map<string, C>, f: FieldSpec, make: new (host: PlugConfigForm, form: PickerForm & MappingForm) => C): C {
+    let controller = controllers.get(f.name);
+    if (!controller) controllers.set(f.name, (controller = new make(this, this.#form)));
+    return controller;
+  }
+
   #picker(f: FieldSpec): PickerField {
-    let picker = this.#pickers.get(f.name);
-    if (!picker) {
-      picker = new PickerField(this, this.#form);
-      this.#pickers.set(f.name, picker);
-    }
-    return picker;
+    return this.#controllerOf(this.#pickers, f, PickerField);
+  }
+
+  #mapping(f: FieldSpec): MappingField {
+    return this.#controllerOf(this.#mappings, f, MappingField);
   }
 
   // ------------------------------------------------------------------ public API

@@ -23,6 +23,8 @@ export interface FieldForm {
   submitOnEnter(e: KeyboardEvent): void;
   /** The picker of a picker field (its state outlives a render). */
   picker(f: FieldSpec<'picker'>): { render(f: FieldSpec<'picker'>, view: FieldView): TemplateResult };
+  /** The controller of a mapping field (its loaded lists outlive a render). */
+  mapping(f: FieldSpec<'mapping'>): { render(f: FieldSpec<'mapping'>, view: FieldView): TemplateResult };
 }
 
 /** Where a field is drawn: `id` prefixes the ids of its control, help and error; `message` is the error shown. */

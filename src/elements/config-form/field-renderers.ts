@@ -170,6 +170,7 @@ export const renderers: { [K in FieldKind]: Renderer<K> } = {
   choice: (f, view, form) => (f.options.length <= RADIO_LIMIT ? renderGroup(f, view, form, 'radio') : renderSelect(f, view, form)),
   multiChoice: (f, view, form) => renderGroup(f, view, form, 'checkbox'),
   picker: (f, view, form) => form.picker(f).render(f, view),
+  mapping: (f, view, form) => form.mapping(f).render(f, view),
 };
 
 /**

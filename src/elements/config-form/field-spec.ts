@@ -1,9 +1,9 @@
-import type { FieldHint as ProtocolHint, FieldKind } from '../../protocol/fields.js';
+import type { FieldHint as ProtocolHint, FieldKind, MappingRow } from '../../protocol/fields.js';
 
-export type { FieldKind };
+export type { FieldKind, MappingRow };
 
 // A copy of the protocol's FieldHint checked against it by type: importing the value would pull
-// zod/mini into the browser bundle for eight strings.
+// zod/mini into the browser bundle for twelve strings.
 const FieldHint = {
   kind: 'x-plug-kind',
   placeholder: 'x-plug-placeholder',
@@ -13,6 +13,10 @@ const FieldHint = {
   multiple: 'x-plug-multiple',
   options: 'x-plug-options',
   order: 'x-plug-order',
+  sources: 'x-plug-sources',
+  targets: 'x-plug-targets',
+  sourceLabel: 'x-plug-source-label',
+  targetLabel: 'x-plug-target-label',
 } as const satisfies typeof ProtocolHint;
 
 /**
@@ -31,6 +35,7 @@ const KNOWN_KINDS: { [K in FieldKind]: true } = {
   email: true,
   json: true,
   picker: true,
+  mapping: true,
 };
 
 export const isKnownKind = (kind: string): kind is FieldKind => Object.hasOwn(KNOWN_KINDS, kind);
@@ -71,13 +76,23 @@ export interface FieldSpec<K extends FormFieldKind = FormFieldKind> {
   pattern?: string;
   minItems?: number;
   maxItems?: number;
+  /** A mapping's data sources and column names. */
+  sources?: string;
+  targets?: string;
+  sourceLabel?: string;
+  targetLabel?: string;
+}
+
+/** A mapping's rows as being edited: half-filled rows included, so nothing chosen is lost. */
+export interface MappingRaw {
+  rows: MappingRow[];
 }
 
 /**
  * What the form keeps while the user edits: text for text-like inputs (so half-typed numbers
- * and JSON survive), booleans for switches, arrays for lists.
+ * and JSON survive), booleans for switches, arrays for lists, rows for a mapping.
  */
-export type RawValue = string | boolean | string[];
+export type RawValue = string | boolean | string[] | MappingRaw;
 
 type Json = Record<string, unknown>;
 
@@ -123,7 +138,7 @@ export function readFields(schema: Json | undefined): FieldSpec[] {
     const hinted = str(p[FieldHint.kind]);
     const kind: FormFieldKind = !hinted ? inferKind(p) : isKnownKind(hinted) ? hinted : 'unsupported';
     const minItems = num(p.minItems);
-    const listKind = kind === 'multiChoice' || (kind === 'picker' && p[FieldHint.multiple] === true);
+    const listKind = kind === 'multiChoice' || kind === 'mapping' || (kind === 'picker' && p[FieldHint.multiple] === true);
     const dependsOn = Array.isArray(p[FieldHint.dependsOn]) ? (p[FieldHint.dependsOn] as unknown[]).filter((d): d is string => typeof d === 'string') : [];
     return [
       {
@@ -148,6 +163,10 @@ export function readFields(schema: Json | undefined): FieldSpec[] {
         pattern: str(p.pattern),
         minItems,
         maxItems: num(p.maxItems),
+        sources: str(p[FieldHint.sources]),
+        targets: str(p[FieldHint.targets]),
+        sourceLabel: str(p[FieldHint.sourceLabel]),
+        targetLabel: str(p[FieldHint.targetLabel]),
       },
     ];
   });
@@ -167,6 +186,11 @@ export function toRaw(field: FieldSpec, stored: unknown): RawValue {
       return v === undefined || v === null ? '' : String(v);
     case 'json':
       return v === undefined ? '' : JSON.stringify(v, null, 2);
+    case 'mapping': {
+      const rows = Array.isArray(v) ? v.filter(isObject).map((r) => ({ target: str(r.target) ?? '', source: str(r.source) ?? '' })) : [];
+      // A required mapping starts with one row to fill in rather than an empty list.
+      return { rows: rows.length === 0 && field.required ? [{ target: '', source: '' }] : rows };
+    }
     case 'number':
       return typeof v === 'number' ? String(v) : typeof v === 'string' ? v : '';
     default:
@@ -183,6 +207,11 @@ export type Parsed = { ok: true; value: unknown } | { ok: false; invalidJson: tr
  */
 export function fromRaw(field: FieldSpec, raw: RawValue): Parsed {
   if (Array.isArray(raw)) return { ok: true, value: [...raw] };
+  if (typeof raw === 'object') {
+    // Blank rows are left out; a half-filled one is sent, so the server names its empty cell.
+    const rows = raw.rows.filter((r) => r.target !== '' || r.source !== '').map((r) => ({ ...r }));
+    return { ok: true, value: rows.length ? rows : undefined };
+  }
   if (typeof raw === 'boolean') return { ok: true, value: raw };
   if (raw.trim() === '' && field.kind !== 'longText') return { ok: true, value: undefined };
   if (raw === '') return { ok: true, value: undefined };

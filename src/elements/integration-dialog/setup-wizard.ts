@@ -102,7 +102,6 @@ export function renderWizard(ctx: WizardContext): TemplateResult {
         </li>`,
       )}
     </ol>
-    <p class="muted">${t('dialog.step', { current: index + 1, total: steps.length })}</p>
     <section aria-labelledby="step-heading">
       <h3 id="step-heading" tabindex="-1">${step.title}</h3>
       ${
