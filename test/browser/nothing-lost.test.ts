@@ -145,6 +145,14 @@ describe('nothing typed is lost', () => {
     button(el, 'Save credentials').click();
     await shown(el, 'Connected as Globex Sales (nw-2048)');
     expect(root(el).querySelector('.connection-head [data-status]')!.textContent!.trim()).to.equal('Connected as Globex Sales (nw-2048)');
+    // The "Credentials saved." toast fades in: axe judges its contrast once it is shown in full.
+    await Promise.all(
+      root(el)
+        .querySelector('.toast')!
+        .getAnimations({ subtree: true })
+        .map((a) => a.finished),
+    );
+    await new Promise((r) => setTimeout(r, 300));
     await expect(el).to.be.accessible();
   });
 });
