@@ -22,9 +22,10 @@ const WINDOW = /^(\d+)(s|m|h|d)$/;
 /** Checks limits at definition time so a typo fails at start-up; shortest window first (the one a 429 pauses). */
 export function parseRateLimits(where: string, limits: readonly RateLimit[] | undefined): ParsedRateLimit[] | undefined {
   if (limits === undefined) return undefined;
-  if (!Array.isArray(limits) || limits.length === 0) throw new Error(`${where}: rateLimit must be a non-empty list of { requests, per }`);
+  // `as unknown`: Array.isArray would narrow a readonly list to any[].
+  if (!Array.isArray(limits as unknown) || limits.length === 0) throw new Error(`${where}: rateLimit must be a non-empty list of { requests, per }`);
   return limits
-    .map((l, i) => {
+    .map((l: RateLimit, i) => {
       const match = WINDOW.exec(String(l?.per));
       if (!match || Number(match[1]) < 1)
         throw new Error(`${where}: rateLimit[${i}].per "${String(l?.per)}" must be a whole number and s, m, h or d, e.g. "1m"`);
