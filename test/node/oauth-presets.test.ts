@@ -174,6 +174,10 @@ async function connect(f: Fixture, fields?: Record<string, string>) {
   return { start, providerUrl: new URL(opened.providerUrl), outcome };
 }
 
+/** Starts a sign-in with these connection fields (tests that expect a refusal). */
+const authorizeWith = (f: Fixture, fields: Record<string, string>) =>
+  f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'crm', origin: APP_ORIGIN, fields });
+
 const ref = (f: Fixture) => ({ customerId: f.customer.id, instanceId: f.instanceId, connection: 'crm' });
 const HOUR = 3600_000;
 const at = (f: Fixture, endpoint: 'authorization' | 'token' | 'revocation') => f.server.endpointRequests.filter((r) => r.endpoint === endpoint);
@@ -316,10 +320,7 @@ describe('quirk kinds, end to end against oidc-provider', () => {
     );
     // Refused before anything is stored: missing, and a value that would change the URL's shape.
     for (const fields of [{}, { shop: '../evil' }, { shop: 'acme.example.com/x' }]) {
-      await assert.rejects(
-        f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'crm', origin: APP_ORIGIN, fields }),
-        (e: unknown) => e instanceof InvalidFieldsError && e.errors.some((x) => x.path === 'fields.shop'),
-      );
+      await assert.rejects(authorizeWith(f, fields), (e: unknown) => e instanceof InvalidFieldsError && e.errors.some((x) => x.path === 'fields.shop'));
     }
     const { providerUrl } = await connect(f, { shop: 'acme-store' });
     assert.equal(providerUrl.pathname, '/t/acme-store/auth');
@@ -397,14 +398,7 @@ for (const engine of engines) {
     test('left empty, the vendor’s app is used; a client id without its secret is refused naming the field', async (t) => {
       const f = await fixture(t, overridable, { clients: bothClients }, engine.name);
       await assert.rejects(
-        f.oauth.flow.authorize({
-          customer: f.customer,
-          actor: 'user:u1',
-          instanceId: f.instanceId,
-          connection: 'crm',
-          origin: APP_ORIGIN,
-          fields: { clientId: CUSTOMER_CLIENT.clientId },
-        }),
+        authorizeWith(f, { clientId: CUSTOMER_CLIENT.clientId }),
         (e: unknown) => e instanceof InvalidFieldsError && e.errors.some((x) => x.path === 'fields.clientSecret'),
       );
       const { providerUrl } = await connect(f, { clientId: '', clientSecret: '' });
@@ -422,17 +416,7 @@ for (const engine of engines) {
         { clients: bothClients },
         engine.name,
       );
-      await assert.rejects(
-        f.oauth.flow.authorize({
-          customer: f.customer,
-          actor: 'user:u1',
-          instanceId: f.instanceId,
-          connection: 'crm',
-          origin: APP_ORIGIN,
-          fields: CUSTOMER_CLIENT,
-        }),
-        (e: unknown) => e instanceof InvalidFieldsError,
-      );
+      await assert.rejects(authorizeWith(f, CUSTOMER_CLIENT), (e: unknown) => e instanceof InvalidFieldsError);
     });
   });
 }
