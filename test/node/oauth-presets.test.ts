@@ -175,7 +175,7 @@ async function connect(f: Fixture, fields?: Record<string, string>) {
 }
 
 /** Starts a sign-in with these connection fields (tests that expect a refusal). */
-const authorizeWith = (f: Fixture, fields: Record<string, string>) =>
+const authorizeWith = (f: Fixture, fields: Readonly<Record<string, unknown>>) =>
   f.oauth.flow.authorize({ customer: f.customer, actor: 'user:u1', instanceId: f.instanceId, connection: 'crm', origin: APP_ORIGIN, fields });
 
 const ref = (f: Fixture) => ({ customerId: f.customer.id, instanceId: f.instanceId, connection: 'crm' });
