@@ -404,6 +404,8 @@ describe('executor pool limits and lifecycle', () => {
       const b = customer();
       const other = await run(pool, job(b, 'probe', 'readNote'));
       assert.notEqual((other.result as { executor: string }).executor, (first.result as { executor: string }).executor);
+      // b took the second spare; a third starts in its place, and is counted once it has spawned.
+      await until(() => spareReady() === 3, 'second replacement spare started');
       assert.equal(pool.stats().executors, 3);
     } finally {
       await pool.close();

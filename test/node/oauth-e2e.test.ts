@@ -182,9 +182,12 @@ describe('OAuth end to end in Chromium', { skip: bundle.skip }, () => {
       const link = document.createElement('a');
       link.href = ((await res.json()) as { authorizationUrl: string }).authorizationUrl;
       link.referrerPolicy = 'origin';
+      link.id = 'hand-on';
+      link.textContent = 'Continue';
       document.body.append(link);
-      link.click();
     }, chatwave.id as string);
+    // Clicked from outside the page's script: a click inside evaluate can navigate before evaluate returns.
+    await page.locator('#hand-on').click();
     const handedOn = (await providerRequest).url();
     await admin.close();
 
