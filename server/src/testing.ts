@@ -1,7 +1,8 @@
 // `@plugboard/server/testing`: what a vendor's integration engineer uses to unit-test flows with
 // node:test like any code. Each run goes through a real executor — the same child process, egress
 // policy and time limit as production — with the config, connections and payload the test gives,
-// and hands back the result, the lines logged and the requests made. No database, no server.
+// and the instance's state, and hands back the result, the lines logged, the state changes and the
+// requests made. No database, no server.
 import { randomUUID } from 'node:crypto';
 import type { ExecutionTrigger } from 'plugboard/protocol';
 import { createExecutorPool, type ExecutionLogLine, type ExecutionOutcome, type OutboundCall } from './runtime/executor/index.js';
@@ -52,6 +53,14 @@ export interface RunFlowInput {
   timeoutMs?: number;
   /** The customer the run belongs to (`ctx.customer.externalId`); default `test-customer`. */
   customer?: string;
+  /** The instance's stored `ctx.state` before the run, JSON values per key (e.g. the previous run's `state`); default empty. */
+  state?: Record<string, unknown>;
+}
+
+/** What a run wrote to `ctx.state`: values per key set, and the keys deleted. */
+export interface FlowStateChanges {
+  set: Record<string, unknown>;
+  deleted: string[];
 }
 
 export interface FlowRun {
@@ -67,6 +76,10 @@ export interface FlowRun {
   logs: ExecutionLogLine[];
   /** Every `ctx.fetch` call: method, host, port and status (never a path, a query or a header). */
   requests: OutboundCall[];
+  /** What the runtime would store with this run: a succeeded run's writes; none for a failed or timed-out one (they are dropped). */
+  stateChanges: FlowStateChanges;
+  /** The instance's state after the run as production would keep it: the given `state` with `stateChanges` applied. */
+  state: Record<string, unknown>;
   /** Flow code running time inside the executor. */
   runMs: number;
 }
@@ -92,6 +105,12 @@ function credentialsOf(connection: TestConnection): ConnectionCredentials {
   };
 }
 
+function stateText(key: string, value: unknown): string {
+  const text = value === undefined ? undefined : JSON.stringify(value);
+  if (text === undefined) throw new TypeError(`state.${key}: the value must be JSON (got ${typeof value})`);
+  return text;
+}
+
 /** One harness per test file: its executor stays warm between runs, as a customer's does in production. */
 export function createFlowHarness(options: FlowHarnessOptions): FlowHarness {
   const warnings: string[] = [];
@@ -110,6 +129,8 @@ export function createFlowHarness(options: FlowHarnessOptions): FlowHarness {
       const logs: ExecutionLogLine[] = [];
       const requests: OutboundCall[] = [];
       const customer = input.customer ?? 'test-customer';
+      // As the store holds it: JSON text per key, so the flow reads what a round trip through the database gives.
+      const stored = Object.fromEntries(Object.entries(input.state ?? {}).map(([key, value]) => [key, stateText(key, value)]));
       const outcome = await pool.run(
         {
           executionId: randomUUID(),
@@ -129,7 +150,18 @@ export function createFlowHarness(options: FlowHarnessOptions): FlowHarness {
         (line) => logs.push(line),
         undefined,
         (call) => requests.push(call),
+        { readState: () => Promise.resolve(stored) },
       );
+      const written = outcome.state ?? { set: {}, deleted: [] };
+      const stateChanges: FlowStateChanges = {
+        set: Object.fromEntries(Object.entries(written.set).map(([key, text]) => [key, JSON.parse(text) as unknown])),
+        deleted: [...written.deleted],
+      };
+      // A Map, not object assignment: a key such as `__proto__` is data here, as it is in the store.
+      const after = new Map(Object.entries(stored));
+      for (const key of written.deleted) after.delete(key);
+      for (const [key, text] of Object.entries(written.set)) after.set(key, text);
+      const state = Object.fromEntries([...after].map(([key, text]) => [key, JSON.parse(text) as unknown]));
       return {
         status: outcome.status,
         ...(outcome.result !== undefined ? { result: outcome.result } : {}),
@@ -138,6 +170,8 @@ export function createFlowHarness(options: FlowHarnessOptions): FlowHarness {
         ...(outcome.reason ? { reason: outcome.reason } : {}),
         logs,
         requests,
+        stateChanges,
+        state,
         runMs: outcome.timings.runMs,
       };
     },
