@@ -24,6 +24,8 @@ import { proxyRoutes } from './routes/proxy.js';
 import { vendorRoutes } from './routes/vendor.js';
 import { vendorCustomerRoutes } from './routes/vendor-customers.js';
 import { vendorActionRoutes } from './routes/vendor-actions.js';
+import { vendorAlertRoutes } from './routes/vendor-alerts.js';
+import { vendorExecutionRoutes } from './routes/vendor-executions.js';
 import { vendorRoleCheck } from './vendor-roles.js';
 import { httpMetrics } from './runtime/metrics.js';
 import { secureHeaders } from './secure-headers.js';
@@ -108,6 +110,8 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
   vendor.route('/', proxyRoutes(services));
   vendor.route('/', vendorCustomerRoutes(services));
   vendor.route('/', vendorActionRoutes(services));
+  vendor.route('/', vendorAlertRoutes(services));
+  if (runtime) vendor.route('/', vendorExecutionRoutes(services, runtime));
   app.route('/api/v1/vendor', vendor);
 
   // Customer API: every other /api/v1 route needs a customer token, so a new route can't forget auth.

@@ -27,6 +27,7 @@ const SHOWN_DETAILS = new Set([
   'reason',
   'flow',
   'execution',
+  'rerunOf',
   'method',
   'status',
   'dataSource',

@@ -43,6 +43,10 @@ import {
   VendorInstanceList,
   WebhookAccepted,
   WebhookSecret,
+  ExecutionRerun,
+  VendorAlert,
+  VendorAlertList,
+  VendorAlertListQuery,
 } from 'plugboard/protocol';
 
 /** Every schema a route names, by its component name. Nested ones are listed too so they become `$ref`s. */
@@ -80,6 +84,9 @@ const SCHEMAS = {
   InvokeResult,
   InstanceState,
   InstanceStateEntry,
+  ExecutionRerun,
+  VendorAlert,
+  VendorAlertList,
 } as const;
 type SchemaName = keyof typeof SCHEMAS;
 
@@ -548,6 +555,68 @@ export const ROUTES: readonly RouteDoc[] = [
     summary: 'What the instance’s flows keep in ctx.state (cursors, what a sync saw)',
     ok: { status: 200, description: 'The state, key by key', schema: 'InstanceState' },
     errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vendor/instances/:id/executions',
+    auth: 'vendor',
+    tag: 'Vendor',
+    runtime: true,
+    summary: 'An instance’s executions, newest first (any customer’s)',
+    query: ExecutionListQuery,
+    ok: { status: 200, description: 'One page', schema: 'ExecutionList' },
+    errors: [404, 422],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vendor/executions/:id',
+    auth: 'vendor',
+    tag: 'Vendor',
+    runtime: true,
+    summary: 'One execution with its log lines (any customer’s)',
+    ok: { status: 200, description: 'The execution', schema: 'ExecutionDetail' },
+    errors: [404],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/vendor/executions/:id/retry',
+    auth: 'vendor',
+    tag: 'Vendor',
+    runtime: true,
+    summary: 'Runs a failed execution again with its original payload',
+    description:
+      'Queues a new execution of the same flow with the original payload and trigger, linked by `rerunOf`, in the customer’s history ' +
+      '(its executions, and the instance’s audit trail as `execution.retried` by the vendor’s staff). 409 unless the execution ' +
+      'failed or timed out, or when the instance is draft or paused. Needs vendor_role support.',
+    ok: { status: 202, description: 'Queued', schema: 'ExecutionRerun' },
+    errors: [404, 409, 503],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/vendor/executions/:id/rerun',
+    auth: 'vendor',
+    tag: 'Vendor',
+    runtime: true,
+    summary: 'Runs any finished execution again with its original payload',
+    description:
+      'As retry, for an execution in any final state (succeeded too); audited as `execution.rerun`. 409 while it is queued or running. ' +
+      'Needs vendor_role support.',
+    ok: { status: 202, description: 'Queued', schema: 'ExecutionRerun' },
+    errors: [404, 409, 503],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vendor/alerts',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'Alerts across customers, newest first',
+    description:
+      'What the alert webhook is sent, read from where it comes from: executions that failed for good (`execution.failed`) and the ' +
+      'instance changes of the audit trail (`instance.error`, `instance.recovered`, `instance.activated`, `instance.paused`, ' +
+      '`instance.deleted`). Filters: `integration` (key), `status` (the instance’s status now), `type`, `since` and `until` (inclusive).',
+    query: VendorAlertListQuery,
+    ok: { status: 200, description: 'One page', schema: 'VendorAlertList' },
+    errors: [422],
   },
 ];
 

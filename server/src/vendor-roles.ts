@@ -39,6 +39,11 @@ export const VENDOR_ROUTE_ROLES: Readonly<Record<string, VendorRole>> = {
   'DELETE /instances/:id/connections/:name/proxy/*': 'support',
   // ctx.state can hold the customer's records (a sync's ids, dedupe sets): support, not every viewer.
   'GET /instances/:id/state': 'support',
+  'GET /instances/:id/executions': 'viewer',
+  'GET /executions/:id': 'viewer',
+  'POST /executions/:id/retry': 'support',
+  'POST /executions/:id/rerun': 'support',
+  'GET /alerts': 'viewer',
 };
 
 /** The caller's vendor role: the token's `vendor_role`, or admin when it has none. */

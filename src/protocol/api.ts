@@ -251,6 +251,8 @@ export const ExecutionSummary = z.object({
   durationMs: z.nullable(z.number()),
   error: z.nullable(z.string()),
   resultSummary: z.nullable(z.string()),
+  /** A retry or re-run the vendor's staff started: the execution whose payload it ran again. */
+  rerunOf: z.optional(z.string()),
 });
 export type ExecutionSummary = z.infer<typeof ExecutionSummary>;
 
@@ -388,6 +390,10 @@ export const InstanceState = z.object({
 });
 export type InstanceState = z.infer<typeof InstanceState>;
 
+/** `POST /vendor/executions/:id/retry|rerun` (202): the new execution, linked to the one it runs again. */
+export const ExecutionRerun = z.object({ execution: ExecutionSummary, rerunOf: z.string() });
+export type ExecutionRerun = z.infer<typeof ExecutionRerun>;
+
 // ---------------------------------------------------------------- audit
 
 /** Who made a change: a user of the customer (as the vendor's token named them), the vendor, or Plugboard itself. */
@@ -423,3 +429,47 @@ export const AuditList = z.object({
   nextCursor: z.nullable(z.string()),
 });
 export type AuditList = z.infer<typeof AuditList>;
+
+// ---------------------------------------------------------------- alerts
+
+/** What the vendor is alerted about: an execution that failed for good, and the instance changes the lifecycle relay sends. */
+export const AlertType = z.enum(['execution.failed', 'instance.error', 'instance.recovered', 'instance.activated', 'instance.paused', 'instance.deleted']);
+export type AlertType = z.infer<typeof AlertType>;
+
+const AlertTime = z.string().check(z.refine((s) => !Number.isNaN(Date.parse(s)), 'Expected an ISO 8601 date and time'));
+
+/**
+ * The query of `GET /vendor/alerts`: `integration` (key), `status` (the instance's status now, e.g.
+ * `error` for the ones still failing), `type`, `since`/`until` (ISO times, inclusive), and paging.
+ */
+export const VendorAlertListQuery = z.object({
+  integration: z.optional(z.string().check(z.maxLength(200))),
+  status: z.optional(InstanceStatus),
+  type: z.optional(AlertType),
+  since: z.optional(AlertTime),
+  until: z.optional(AlertTime),
+  ...PageQuery,
+});
+export type VendorAlertListQuery = z.infer<typeof VendorAlertListQuery>;
+
+/** One alert as the vendor was sent it, with its instance's status now (null once deleted). */
+export const VendorAlert = z.object({
+  id: z.string(),
+  type: AlertType,
+  at: IsoDate,
+  customer: z.object({ id: z.string(), externalId: z.nullable(z.string()), name: z.nullable(z.string()) }),
+  instance: z.object({ id: z.string(), integrationKey: z.nullable(z.string()), status: z.nullable(InstanceStatus) }),
+  /** `execution.failed` only. */
+  execution: z.nullable(z.object({ id: z.string(), flow: z.string(), status: ExecutionStatus, error: z.nullable(z.string()) })),
+  /** Instance alerts: who made the change and its details (names and states, never a value). */
+  actor: z.nullable(AuditActor),
+  details: AuditEntry.shape.details,
+});
+export type VendorAlert = z.infer<typeof VendorAlert>;
+
+export const VendorAlertList = z.object({
+  alerts: z.array(VendorAlert),
+  /** Opaque cursor for the next (older) page, null on the last page. */
+  nextCursor: z.nullable(z.string()),
+});
+export type VendorAlertList = z.infer<typeof VendorAlertList>;

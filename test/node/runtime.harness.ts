@@ -43,8 +43,8 @@ export interface Harness {
   services: Services;
   startRunner(overrides?: Partial<RunnerOptions>): Runner;
   token(customer: string, role?: 'admin' | 'member'): Promise<string>;
-  /** A vendor token (`role: "vendor"`, no customer); `vendorRole` sets `vendor_role`. */
-  vendorToken(vendorRole?: 'viewer' | 'support' | 'admin'): Promise<string>;
+  /** A vendor token (`role: "vendor"`, no customer); `vendorRole` sets `vendor_role`, `name` the staff member's name. */
+  vendorToken(vendorRole?: 'viewer' | 'support' | 'admin', name?: string): Promise<string>;
   /** An active recorder instance of a new customer. */
   activeInstance(customerExternalId: string): Promise<{ customer: Customer; instance: InstanceRecord; hookUrl: (flow: string) => Promise<string> }>;
   /** Execution ids the flows wrote for this instance (in write order per executor process). */
@@ -162,9 +162,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         .setExpirationTime(now + 600)
         .sign(privateKey);
     },
-    async vendorToken(vendorRole) {
+    async vendorToken(vendorRole, name) {
       const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({ role: 'vendor', ...(vendorRole ? { vendor_role: vendorRole } : {}) })
+      return new SignJWT({ role: 'vendor', ...(vendorRole ? { vendor_role: vendorRole } : {}), ...(name ? { name } : {}) })
         .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
         .setIssuer(ISSUER)
         .setAudience('plugboard')

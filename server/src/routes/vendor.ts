@@ -88,7 +88,13 @@ export function vendorRoutes({ store, integrations, erasure }: Pick<Services, 's
     const updated = await store.forCustomer(instance.customer).setStatus(instance.id, {
       status: 'paused',
       reason,
-      audit: { actor: c.get('actor'), action: 'instance.paused', target: `instance:${instance.id}`, details: { from: instance.status, by: 'vendor', reason } },
+      audit: {
+        actor: c.get('actor'),
+        actorName: c.get('claims').name ?? null,
+        action: 'instance.paused',
+        target: `instance:${instance.id}`,
+        details: { from: instance.status, by: 'vendor', reason },
+      },
     });
     if (!updated) throw notFound('Instance');
     return c.json(await view({ ...updated, customer: instance.customer }));

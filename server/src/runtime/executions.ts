@@ -39,6 +39,8 @@ export interface NewExecution {
   tickKey?: string;
   /** Made by the caller when it must name the execution before it exists (a webhook delivery's claim). */
   id?: string;
+  /** A vendor's retry or re-run: the execution run again. */
+  rerunOf?: string;
 }
 
 /** A statement with `$n` placeholders (PostgreSQL), as the queue hands out its own (pg-boss's SQL). */
@@ -106,6 +108,7 @@ export function toSummary(row: ExecutionRow): ExecutionSummary {
     durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
     error: row.error,
     resultSummary: row.result_summary,
+    ...(row.rerun_of ? { rerunOf: row.rerun_of } : {}),
   };
 }
 
@@ -195,6 +198,7 @@ export class ExecutionStore {
         log_count: 0,
         log_bytes: 0,
         logs_truncated: 0,
+        rerun_of: input.rerunOf ?? null,
       })
       .onConflict((oc) => oc.columns(['instance_id', 'flow', 'tick_key']).doNothing())
       .returningAll();

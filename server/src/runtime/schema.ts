@@ -33,6 +33,8 @@ export interface ExecutionsTable {
   log_count: number;
   log_bytes: number;
   logs_truncated: number;
+  /** The execution a vendor's retry or re-run ran again (its payload), or null. */
+  rerun_of: string | null;
 }
 
 export interface ExecutionLogsTable {
@@ -250,6 +252,14 @@ export const runtimeMigrations: Record<string, Migration> = {
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable('connection_rate_limits').ifExists().execute();
       await db.schema.dropTable('flow_state').ifExists().execute();
+    },
+  },
+  '0320_execution_reruns': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('executions').addColumn('rerun_of', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('executions').dropColumn('rerun_of').execute();
     },
   },
 };
