@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const commands = {
   serve: { module: 'dist/cli.js', summary: 'run the backend in production (needs encryption key and JWT keys)' },
+  dev: { module: 'dist/dev-cli.js', summary: 'run the backend on your machine: dev <module> reloads it on change and prints each run' },
   keygen: { summary: 'print a new PLUGBOARD_ENCRYPTION_KEY' },
   runner: { module: 'dist/runtime/runner-main.js', summary: 'run flow executions from the job queue (PostgreSQL; any number of them)' },
 };

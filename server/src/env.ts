@@ -12,6 +12,7 @@ import type { IntegrationIndex } from './integrations.js';
 import type { Logger } from './logger.js';
 import type { RateLimits } from './rate-limits.js';
 import type { OAuth } from './oauth/index.js';
+import type { ExecutorPool } from './runtime/executor/index.js';
 import type { Runner } from './runtime/runner.js';
 import type { Runtime } from './runtime/runtime.js';
 import type { Telemetry } from './telemetry.js';
@@ -50,6 +51,8 @@ export interface Services {
   readonly runtime: Runtime | undefined;
   /** The runner of this process, if one runs here. */
   readonly runner: Runner | undefined;
+  /** The runner's executor pool (`plugboard dev` reloads it when the integrations module changes). */
+  readonly executors: ExecutorPool | undefined;
   /** OpenTelemetry export, when OTEL_EXPORTER_OTLP_ENDPOINT is set (telemetry.ts); its owner (startServer, startRunner) shuts it down. */
   readonly telemetry: Telemetry | undefined;
   /** Drains the runner (up to the grace period) and stops the runtime; the store stays open. Safe to call twice. */

@@ -5,16 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { DestinationStream } from 'pino';
-import type { Integration } from './sdk/index.js';
 import { createApp, type AppOptions } from './app.js';
 import { createTokenVerifier, KeyConfigError, type TokenVerifier } from './auth.js';
 import type { Config } from './config.js';
 import type { BaseEnv, Services } from './env.js';
 import { createLogger, type Logger } from './logger.js';
 import { readinessFor } from './readiness.js';
-import type { RuntimeSettings } from './runtime/index.js';
 import type { Cipher } from './secrets.js';
-import { servicesFromConfig } from './services.js';
+import { servicesFromConfig, type ServicesFromConfigOptions } from './services.js';
 import type { OpenStoreOptions } from './store/index.js';
 import type { Store } from './store/types.js';
 import { startTelemetry, type Telemetry } from './telemetry.js';
@@ -22,7 +20,7 @@ import { startTelemetry, type Telemetry } from './telemetry.js';
 export interface StartServerOptions {
   config: Config;
   /** Default: imported from `config.integrationsModule` (none when unset). */
-  integrations?: readonly Integration[];
+  integrations?: ServicesFromConfigOptions['integrations'];
   /** Default: `openStore({ databaseUrl: config.databaseUrl, ...storeOptions })`; closed on shutdown either way. */
   store?: Store;
   /** Extra store options, e.g. `sqlitePath` (every subsystem's migrations are always run). */
@@ -40,7 +38,7 @@ export interface StartServerOptions {
    * The flow runtime: /hooks/:token, the executions API, /metrics and (unless PLUGBOARD_RUNNER=off)
    * a runner in this process. Default: started from `env` (default process.env). `false`: none.
    */
-  runtime?: false | { env?: Record<string, string | undefined>; settings?: RuntimeSettings };
+  runtime?: ServicesFromConfigOptions['runtime'];
   /**
    * OpenTelemetry export. Default: started from process.env when OTEL_EXPORTER_OTLP_ENDPOINT (or a
    * per-signal endpoint) is set, as service `plugboard-server` unless OTEL_SERVICE_NAME says otherwise,

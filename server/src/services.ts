@@ -95,14 +95,15 @@ export async function createServices(options: ServicesOptions): Promise<Services
     rateLimits,
     runtime,
     runner: started?.runner,
+    executors: started?.pool,
     telemetry,
     stop: (graceMs) => (stopping ??= started ? started.stop(graceMs) : Promise.resolve()),
   };
 }
 
 export interface ServicesFromConfigOptions {
-  /** Default: imported from `config.integrationsModule` (none when unset). */
-  integrations?: readonly Integration[];
+  /** Default: imported from `config.integrationsModule` (none when unset). An index is used as it is (`plugboard dev` swaps its entries on reload). */
+  integrations?: readonly Integration[] | IntegrationIndex;
   /** Default: `openStore({ databaseUrl: config.databaseUrl, ...storeOptions })`, closed by `close()`; a given one stays open. */
   store?: Store;
   /** Extra store options, e.g. `sqlitePath` (every subsystem's migrations are always run). */
@@ -117,7 +118,7 @@ export interface ServicesFromConfigOptions {
    * The flow runtime, from `env` (default process.env) unless `settings` are given; a runner runs
    * when PLUGBOARD_RUNNER allows and the integrations module is set (`runner` overrides). `false`: none.
    */
-  runtime?: false | { env?: Record<string, string | undefined>; settings?: RuntimeSettings; runner?: boolean };
+  runtime?: false | { env?: Record<string, string | undefined>; settings?: RuntimeSettings; runner?: boolean; onReport?: RuntimeOptions['onReport'] };
 }
 
 /** The services `plugboard serve` and `plugboard runner` run with, from the configuration. `close()` stops them and closes a store opened here. */
@@ -126,7 +127,8 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
   if (!options.cipher && !config.encryptionKey) throw new KeyConfigError('PLUGBOARD_ENCRYPTION_KEY is not set');
   const cipher = options.cipher ?? createCipher(config.encryptionKey!);
   const integrations = options.integrations ?? (config.integrationsModule ? await loadIntegrations(config.integrationsModule) : []);
-  if (integrations.length === 0) logger.warn('no integrations loaded: set PLUGBOARD_INTEGRATIONS to the module that exports them');
+  if ((integrations instanceof Map ? integrations.size : (integrations as readonly Integration[]).length) === 0)
+    logger.warn('no integrations loaded: set PLUGBOARD_INTEGRATIONS to the module that exports them');
 
   let runtime: RuntimeOptions | undefined;
   if (options.runtime !== false) {
@@ -139,6 +141,7 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
       databaseUrl: config.databaseUrl,
       databaseQueryTimeoutMs: config.databaseQueryTimeoutMs,
       runner: options.runtime?.runner ?? (config.integrationsModule ? undefined : false),
+      onReport: options.runtime?.onReport,
       allowWeakIsolation: config.allowWeakIsolation,
       hiddenFiles: config.secretFiles,
       // The executors read their egress exceptions from here (and drop the variable before any flow runs).

@@ -18,7 +18,7 @@ import { createLifecycleRelay, type LifecycleRelay } from './lifecycle.js';
 import { createMetrics } from './metrics.js';
 import { createPgBossQueue } from './pgboss-queue.js';
 import type { ExecutionQueue } from './queue.js';
-import { createRunner, type ExecutionPhases, type Runner } from './runner.js';
+import { createRunner, type ExecutionPhases, type ExecutionReport, type Runner } from './runner.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import { runtimeDb, runtimeMigrations } from './schema.js';
@@ -26,7 +26,7 @@ import { createSqliteQueue } from './sqlite-queue.js';
 
 export { runtimeMigrations } from './schema.js';
 export type { Runtime } from './runtime.js';
-export type { Runner, ExecutionPhases } from './runner.js';
+export type { Runner, ExecutionPhases, ExecutionReport } from './runner.js';
 
 export interface RuntimeSettings {
   /** PLUGBOARD_RUNNER: run a runner in this process (serve; default on). */
@@ -157,6 +157,8 @@ export interface RuntimeOptions {
   hiddenFiles?: readonly string[];
   /** Each execution's phase times, as the runner here finishes it (benchmarks). */
   onPhases?: (phases: ExecutionPhases) => void;
+  /** Each attempt as the runner here ends it, with its log lines (`plugboard dev`). */
+  onReport?: (report: ExecutionReport) => void;
   /** The queue, when not the one the engine and settings call for (tests); closed on stop either way. */
   queue?: ExecutionQueue;
   /** The alert sender, when not the one the settings describe (tests); closed on stop either way. */
@@ -253,6 +255,7 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
       failureThreshold: settings.failureThreshold,
       deadAfterMs: settings.runnerDeadAfterS * 1000,
       onPhases: options.onPhases,
+      onReport: options.onReport,
     });
     runner.start();
     scheduler = createScheduler({ store, integrations: parts.integrations, runtime, intervalMs: settings.scheduleIntervalMs, logger });

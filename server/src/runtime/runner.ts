@@ -35,6 +35,23 @@ export interface ExecutionPhases {
   overheadMs: number | undefined;
 }
 
+/** One attempt of an execution as it ended here, with its log lines (`plugboard dev` prints these). */
+export interface ExecutionReport {
+  executionId: string;
+  customer: string;
+  instanceId: string;
+  integrationKey: string;
+  flow: string;
+  trigger: string;
+  attempt: number;
+  /** `queued`: it failed and will be retried. */
+  status: FinalStatus | 'queued';
+  error: string | null;
+  result: unknown;
+  durationMs: number;
+  logs: readonly LogLine[];
+}
+
 export interface RunnerOptions {
   store: Store;
   integrations: IntegrationIndex;
@@ -63,6 +80,8 @@ export interface RunnerOptions {
   /** Consecutive failed executions that put an instance in `error` (default 3). */
   failureThreshold?: number;
   onPhases?: (phases: ExecutionPhases) => void;
+  /** Hears of each attempt as it ends, its log lines included. */
+  onReport?: (report: ExecutionReport) => void;
   /** How often executions the queue lost are looked for and marked failed (default 60 s; 0: never). */
   sweepIntervalMs?: number;
   /** Only executions queued longer ago than this are looked at (default 60 s: past any enqueue in flight). */
@@ -301,6 +320,28 @@ export function createRunner(options: RunnerOptions): Runner {
     }));
   }
 
+  function report(
+    row: ExecutionRow,
+    instance: (InstanceRecord & { customer: Customer }) | undefined,
+    end: Pick<ExecutionReport, 'status' | 'error' | 'result' | 'durationMs' | 'logs'>,
+  ): void {
+    if (!options.onReport) return;
+    try {
+      options.onReport({
+        executionId: row.id,
+        customer: instance?.customer.externalId ?? '',
+        instanceId: row.instance_id,
+        integrationKey: instance?.integrationKey ?? '',
+        flow: row.flow,
+        trigger: row.trigger,
+        attempt: Number(row.attempt),
+        ...end,
+      });
+    } catch (error) {
+      logger?.warn({ err: error, executionId: row.id }, 'execution report listener failed');
+    }
+  }
+
   /** `ran()`: the flow's outcome is known; the dispatcher's slot takes the next execution while this one's is written. */
   async function handle(claim: Claim, ran: () => void): Promise<void> {
     const pickedUpAt = epochNow();
@@ -338,6 +379,7 @@ export function createRunner(options: RunnerOptions): Runner {
           ? `Flow "${row.flow}" is no longer offered by this integration`
           : `The instance is ${instance.status}; the execution was not started`;
       await settle(claim, row, { status: 'failed', error, result: undefined, retryable: false }, logs, startedAt, 0);
+      report(row, instance, { status: 'failed', error, result: undefined, durationMs: 0, logs });
       metrics?.executionFinished('failed', 0);
       span?.end('failed');
       return;
@@ -388,6 +430,7 @@ export function createRunner(options: RunnerOptions): Runner {
       startedAt,
       durationMs,
     );
+    report(row, instance, { status: final, error: outcome.error ?? null, result: outcome.result, durationMs, logs });
     metrics?.executionFinished(final, durationMs);
     span?.end(final);
     options.onPhases?.({

@@ -163,6 +163,8 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
   /** Started and loaded before any customer needs them, so a new customer skips the process start. */
   const spares: CustomerExecutor[] = [];
   const dying = new Set<CustomerExecutor>();
+  /** Loaded an older version of the module (reload()): they finish what they run, then stop. */
+  const outdated = new WeakSet<CustomerExecutor>();
   const idleTimers = new Map<CustomerExecutor, NodeJS.Timeout>();
   const queue: Waiting[] = [];
   let accepting = true;
@@ -186,7 +188,8 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
       emit({ type: 'spawned', customerId: executor.customerId, pid: executor.pid, spawnMs });
     },
     onSettled(executor: CustomerExecutor) {
-      if (executor.load === 0) armIdle(executor);
+      if (executor.load === 0 && outdated.has(executor)) stop(executor, 'closed');
+      else if (executor.load === 0) armIdle(executor);
       pump();
     },
     onExit(executor: CustomerExecutor, cause: ExecutorExitCause, code: number | null, signal: string | null, startupError?: string) {
@@ -324,7 +327,7 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
       w.resolve(notRunOutcome('The executor pool shut down before the execution started', w.calledAt));
     }
     const all = [...executors.values(), ...dying, ...spares];
-    for (const e of [...executors.values(), ...spares]) stop(e, 'closed');
+    for (const e of [...executors.values(), ...spares, ...[...dying].filter((d) => outdated.has(d))]) stop(e, 'closed');
     await Promise.all(all.map((e) => e.exited));
   }
 
@@ -400,6 +403,21 @@ export function createExecutorPool(o: ExecutorPoolOptions): ExecutorPool {
     async close(): Promise<void> {
       accepting = false;
       await stopAll();
+    },
+
+    reload(): void {
+      for (const executor of spares.splice(0)) stop(executor, 'closed');
+      for (const executor of [...executors.values()]) {
+        executors.delete(executor.customerId);
+        if (executor.load === 0) {
+          stop(executor, 'closed');
+        } else {
+          outdated.add(executor);
+          dying.add(executor);
+        }
+      }
+      replenishSpares();
+      pump();
     },
 
     async retire(customerId: string): Promise<void> {

@@ -124,6 +124,11 @@ export interface ExecutorPool {
   /** Kills every executor at once; running and queued executions end failed, retryable. */
   close(): Promise<void>;
   /**
+   * The integrations module changed (`plugboard dev`): spares and idle executors stop now, busy ones
+   * once their running executions end; every execution from now on gets a new executor, which imports the module afresh.
+   */
+  reload(): void;
+  /**
    * Ends one customer's executor now (its erasure): its queued executions are dropped (failed, not
    * retryable), what runs in it is killed. Resolves when its processes have exited.
    */
