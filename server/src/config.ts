@@ -79,7 +79,7 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; descrip
     description: "1: run flows even where executors can't have their own PID namespace (no unshare, or neither root nor user namespaces)",
   },
   {
-    name: 'DATABASE_URL_FILE, PLUGBOARD_ENCRYPTION_KEY_FILE, PLUGBOARD_ALERT_SECRET_FILE',
+    name: 'DATABASE_URL_FILE, PLUGBOARD_ENCRYPTION_KEY_FILE, PLUGBOARD_ALERT_SECRET_FILE, PLUGBOARD_LIFECYCLE_WEBHOOK_SECRET_FILE',
     default: '(unset)',
     description: 'a file holding that secret instead of the variable; read at start, then both dropped from the environment',
   },
@@ -99,7 +99,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 /** Variables that hold secrets; each may come as `<NAME>_FILE` instead, so the value is never in the process's environment block. */
-export const SECRET_VARIABLES = ['DATABASE_URL', 'PLUGBOARD_ENCRYPTION_KEY', 'PLUGBOARD_ALERT_SECRET'] as const;
+export const SECRET_VARIABLES = ['DATABASE_URL', 'PLUGBOARD_ENCRYPTION_KEY', 'PLUGBOARD_ALERT_SECRET', 'PLUGBOARD_LIFECYCLE_WEBHOOK_SECRET'] as const;
 
 /** A copy of `env` with every `<NAME>_FILE` read into `<NAME>` (the `_FILE` entry removed); throws ConfigError naming the bad ones. */
 export function withSecretFiles(env: Env): Env {

@@ -15,6 +15,7 @@ import { Backpressure } from './backpressure.js';
 import { ExecutionStore } from './executions.js';
 import { createExecutorPool, type ExecutorPool } from './executor/index.js';
 import { createLifecycleRelay, type LifecycleRelay } from './lifecycle.js';
+import { createLifecycleWebhooks, type LifecycleWebhooks } from './lifecycle-webhooks.js';
 import { createMetrics } from './metrics.js';
 import { createPgBossQueue } from './pgboss-queue.js';
 import type { ExecutionQueue } from './queue.js';
@@ -39,6 +40,9 @@ export interface RuntimeSettings {
   failureThreshold: number;
   alertUrl: string | undefined;
   alertSecret: string | undefined;
+  /** PLUGBOARD_LIFECYCLE_WEBHOOK_URL / _SECRET: where instance and connection lifecycle events go (lifecycle-webhooks.ts). */
+  lifecycleUrl: string | undefined;
+  lifecycleSecret: string | undefined;
   drainGraceMs: number;
   scheduleIntervalMs: number;
   webhookBodyLimitBytes: number;
@@ -83,15 +87,21 @@ export function runtimeSettings(env: Record<string, string | undefined> = proces
   const timeoutMs = int('PLUGBOARD_EXECUTION_TIMEOUT_MS', 30_000, 100, 3_600_000);
   const runnerFlag = (env.PLUGBOARD_RUNNER ?? 'on').trim().toLowerCase();
   if (!['on', 'off', 'true', 'false', '1', '0'].includes(runnerFlag)) problems.push(`PLUGBOARD_RUNNER must be on or off (got "${runnerFlag}")`);
-  const alertUrl = env.PLUGBOARD_ALERT_WEBHOOK_URL?.trim() || undefined;
-  if (alertUrl && !/^https?:\/\//.test(alertUrl)) problems.push('PLUGBOARD_ALERT_WEBHOOK_URL must be an http(s) URL');
-  const alertSecret = env.PLUGBOARD_ALERT_SECRET?.trim() || undefined;
-  if (alertUrl && !alertSecret) problems.push('PLUGBOARD_ALERT_SECRET is needed with PLUGBOARD_ALERT_WEBHOOK_URL (alerts are always signed)');
-  if (alertSecret && !ALERT_SECRET_PATTERN.test(alertSecret)) {
-    problems.push(
-      'PLUGBOARD_ALERT_SECRET must be a Standard Webhooks secret: whsec_ followed by the base64 of 24 to 64 random bytes (e.g. "whsec_$(openssl rand -base64 32)")',
-    );
-  }
+  // Alerts and lifecycle events: a URL and its Standard Webhooks secret each, always signed.
+  const signedReceiver = (urlName: string, secretName: string) => {
+    const url = env[urlName]?.trim() || undefined;
+    if (url && !/^https?:\/\//.test(url)) problems.push(`${urlName} must be an http(s) URL`);
+    const secret = env[secretName]?.trim() || undefined;
+    if (url && !secret) problems.push(`${secretName} is needed with ${urlName} (they are always signed)`);
+    if (secret && !ALERT_SECRET_PATTERN.test(secret)) {
+      problems.push(
+        `${secretName} must be a Standard Webhooks secret: whsec_ followed by the base64 of 24 to 64 random bytes (e.g. "whsec_$(openssl rand -base64 32)")`,
+      );
+    }
+    return { url, secret };
+  };
+  const alerts = signedReceiver('PLUGBOARD_ALERT_WEBHOOK_URL', 'PLUGBOARD_ALERT_SECRET');
+  const lifecycle = signedReceiver('PLUGBOARD_LIFECYCLE_WEBHOOK_URL', 'PLUGBOARD_LIFECYCLE_WEBHOOK_SECRET');
   const settings: RuntimeSettings = {
     runner: ['on', 'true', '1'].includes(runnerFlag),
     concurrency: int('PLUGBOARD_RUNNER_CONCURRENCY', 16, 1, 1000),
@@ -100,8 +110,10 @@ export function runtimeSettings(env: Record<string, string | undefined> = proces
     maxAttempts: int('PLUGBOARD_MAX_ATTEMPTS', 3, 1, 20),
     retryBaseDelayMs: int('PLUGBOARD_RETRY_BASE_MS', 1000, 10, 3_600_000),
     failureThreshold: int('PLUGBOARD_FAILURE_THRESHOLD', 3, 1, 1000),
-    alertUrl,
-    alertSecret,
+    alertUrl: alerts.url,
+    alertSecret: alerts.secret,
+    lifecycleUrl: lifecycle.url,
+    lifecycleSecret: lifecycle.secret,
     drainGraceMs: int('PLUGBOARD_DRAIN_GRACE_MS', 30_000, 0, 3_600_000),
     scheduleIntervalMs: int('PLUGBOARD_SCHEDULE_INTERVAL_MS', 10_000, 100, 600_000),
     webhookBodyLimitBytes: int('PLUGBOARD_WEBHOOK_BODY_LIMIT_BYTES', 256 * 1024, 1024, 100 * 1024 * 1024),
@@ -224,6 +236,7 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
   let runner: Runner | undefined;
   let scheduler: Scheduler | undefined;
   let relay: LifecycleRelay | undefined;
+  let lifecycleWebhooks: LifecycleWebhooks | undefined;
   if (withRunner) {
     if (!options.integrationsModule) throw new RuntimeSettingsError('a runner needs PLUGBOARD_INTEGRATIONS (the executors import the integrations from it)');
     pool = createExecutorPool({
@@ -262,6 +275,10 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
     scheduler.start();
     relay = createLifecycleRelay({ store, alerts, onError: (err) => logger?.warn({ err }, 'lifecycle alert relay failed') });
     relay.start();
+    if (settings.lifecycleUrl && settings.lifecycleSecret) {
+      lifecycleWebhooks = createLifecycleWebhooks({ store, url: settings.lifecycleUrl, secret: settings.lifecycleSecret, logger });
+      lifecycleWebhooks.start();
+    }
   }
 
   return {
@@ -271,6 +288,7 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
     async stop(graceMs = settings.drainGraceMs) {
       await scheduler?.stop();
       await relay?.stop();
+      await lifecycleWebhooks?.stop();
       await runner?.stop(graceMs);
       await pool?.drain(1000);
       await alerts.flush(5000);
