@@ -12,6 +12,7 @@ export const publicElements = [
   'instance-status',
   'execution-log',
   'provider',
+  'vendor-console',
 ];
 
 const publicModules = publicElements.map((name) => `src/elements/${name}/${name}.ts`);

@@ -47,8 +47,8 @@ export interface DemoVendor {
   issuer: string;
   /** Signs a short-lived token for a demo customer's admin or member; undefined for an unknown customer. */
   signToken(customerId: string, role?: 'admin' | 'member'): Promise<DemoToken | undefined>;
-  /** A vendor-role token (no customer), for the vendor API. */
-  signVendorToken(): Promise<string>;
+  /** A vendor-role token (no customer), for the vendor API and the console; `vendorRole` absent: admin. */
+  signVendorToken(staff?: { vendorRole?: 'viewer' | 'support' | 'admin'; name?: string; sub?: string }): Promise<string>;
   /** The customer id of a valid customer token this vendor signed, else undefined. */
   customerOf(token: string): Promise<string | undefined>;
 }
@@ -83,7 +83,8 @@ export async function createDemoVendor(): Promise<DemoVendor> {
         user,
       };
     },
-    signVendorToken: () => sign({ role: 'vendor', name: 'Acme support' }, 'acme-support', privateKey),
+    signVendorToken: ({ vendorRole, name = 'Acme support', sub = 'acme-support' } = {}) =>
+      sign({ role: 'vendor', name, ...(vendorRole ? { vendor_role: vendorRole } : {}) }, sub, privateKey),
     async customerOf(token) {
       try {
         const { payload } = await jwtVerify(token, publicKey, { issuer: DEMO_ISSUER, audience: 'plugboard', algorithms: ['ES256'] });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { packageRoot } from '../demo/host-page.js';
-import { startDemo } from '../demo/main.js';
+import { startDemo, type RunningDemo } from '../demo/main.js';
 import { launchChromium } from '../test/node/fixtures/chromium.js';
 import { ensureBundle } from '../test/e2e/bundle.js';
 
@@ -25,6 +25,8 @@ interface Shot {
   reach(page: Page): Promise<void>;
   /** Screenshot the whole page (default) or only what is on screen (a dialog over the page). */
   fullPage?: boolean;
+  /** Another page to start on than Globex's Integrations page: the console's, with a staff token. */
+  start?: (demo: RunningDemo) => Promise<string>;
 }
 
 const args = process.argv.slice(2);
@@ -181,14 +183,63 @@ const SHOTS: Shot[] = [
       await shown(dialog.getByRole('list', { name: 'Runs' }).getByRole('listitem'));
     },
   },
+  // The vendor console page (/console), signed in as support (or a viewer), over the same seeded Globex.
+  {
+    name: 'console-signin',
+    start: async (demo) => `${demo.url}/console`,
+    reach: async (page) => void (await shown(page.getByRole('heading', { name: 'Sign in to the console' }))),
+  },
+  {
+    name: 'console-customers',
+    start: consoleAs('support'),
+    reach: async (page) => void (await shown(page.getByRole('button', { name: /Globex Corporation/ }))),
+  },
+  {
+    name: 'console-customer',
+    start: consoleAs('support'),
+    reach: async (page) => {
+      await (await shown(page.getByRole('button', { name: /Globex Corporation/ }))).click();
+      const ledgerly = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Ledgerly billing alerts', exact: true }) });
+      await (await shown(ledgerly.getByRole('button', { name: 'Runs and logs' }))).click();
+      await shown(ledgerly.getByRole('list', { name: 'Runs' }).getByRole('listitem'));
+    },
+  },
+  {
+    name: 'console-viewer',
+    start: consoleAs('viewer'),
+    reach: async (page) => {
+      await (await shown(page.getByRole('button', { name: /Globex Corporation/ }))).click();
+      await shown(page.getByRole('heading', { name: 'Ledgerly billing alerts', exact: true }));
+    },
+  },
+  {
+    name: 'console-manage',
+    fullPage: false,
+    start: consoleAs('support'),
+    reach: async (page) => {
+      await (await shown(page.getByRole('button', { name: /Globex Corporation/ }))).click();
+      const ledgerly = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Ledgerly billing alerts', exact: true }) });
+      await (await shown(ledgerly.getByRole('button', { name: 'Manage' }))).click();
+      await shown(dialogOf(page).getByRole('button', { name: 'Pause' }));
+    },
+  },
 ];
 
-async function capture(browser: Browser, base: string, shot: Shot, width: number, scheme: Scheme): Promise<string> {
+function consoleAs(vendorRole: 'support' | 'viewer'): (demo: RunningDemo) => Promise<string> {
+  const name = vendorRole === 'viewer' ? 'Sam Lee (Acme finance)' : 'Jane Doe (Acme support)';
+  return async (demo) => `${demo.url}/console#token=${await demo.vendor.signVendorToken({ vendorRole, name, sub: `staff-${vendorRole}` })}`;
+}
+
+async function capture(browser: Browser, demo: RunningDemo, shot: Shot, width: number, scheme: Scheme): Promise<string> {
   const context = await browser.newContext({ viewport: { width, height: width < 600 ? 740 : 900 }, colorScheme: scheme, deviceScaleFactor: 1 });
   const page = await context.newPage();
   try {
-    await page.goto(`${base}/?customer=globex`);
-    await shown(page.getByRole('searchbox'));
+    if (shot.start) {
+      await page.goto(await shot.start(demo));
+    } else {
+      await page.goto(`${demo.url}/?customer=globex`);
+      await shown(page.getByRole('searchbox'));
+    }
     await shot.reach(page);
     // Let transitions (the skeleton shimmer aside) and the toast settle.
     await page.waitForTimeout(300);
@@ -277,6 +328,10 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'plugboard-screens-'));
   const demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path });
   const api = await globexApi(demo.url);
+  await fetch(`${demo.url}/demo/token?customer=initech`).then(async (r) => {
+    const { token } = (await r.json()) as { token: string };
+    await fetch(`${demo.url}/api/v1/integrations`, { headers: { authorization: `Bearer ${token}` } }); // Initech is seen: a second customer
+  });
   await seedRun(demo.url, api);
   await seedLedgerly(demo.url, api);
   await seedGridsheet(api);
@@ -288,7 +343,7 @@ async function main(): Promise<void> {
         for (const scheme of SCHEMES) {
           try {
             await resetSetups(api);
-            console.log(await capture(browser, demo.url, shot, width, scheme));
+            console.log(await capture(browser, demo, shot, width, scheme));
           } catch (error) {
             failed++;
             console.error(`${shot.name} ${width} ${scheme}: ${(error as Error).message.split('\n')[0]}`);

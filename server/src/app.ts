@@ -11,6 +11,7 @@ import { openApiDocument } from './openapi.js';
 import { HttpProblem, onNotFound, problemErrorHandler, problemResponse } from './problem.js';
 import { rateLimit } from './rate-limits.js';
 import { auditRoutes } from './routes/audit.js';
+import { consoleRoutes } from './routes/console.js';
 import { executionRoutes } from './routes/executions.js';
 import type { Readiness } from './readiness.js';
 import { healthRoutes } from './routes/health.js';
@@ -25,6 +26,7 @@ import { vendorRoutes } from './routes/vendor.js';
 import { vendorCustomerRoutes } from './routes/vendor-customers.js';
 import { vendorActionRoutes } from './routes/vendor-actions.js';
 import { vendorAlertRoutes } from './routes/vendor-alerts.js';
+import { vendorCustomerViewRoutes } from './routes/vendor-customer-views.js';
 import { vendorExecutionRoutes } from './routes/vendor-executions.js';
 import { vendorRoleCheck } from './vendor-roles.js';
 import { httpMetrics } from './runtime/metrics.js';
@@ -87,6 +89,8 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
   // Public routes (no vendor JWT).
   app.route('/', healthRoutes({ store: services.store, draining, readiness }));
   app.route('/oauth', oauthCallbackRoutes(services));
+  // A static page: it shows nothing until given a vendor token, which every API call it makes carries.
+  app.route('/console', consoleRoutes());
   // Before the customer API's auth: the document is public, like the routes it describes.
   let openApi: string | undefined;
   app.get('/api/v1/openapi.json', (c) => {
@@ -111,6 +115,7 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
   vendor.route('/', vendorCustomerRoutes(services));
   vendor.route('/', vendorActionRoutes(services));
   vendor.route('/', vendorAlertRoutes(services));
+  vendor.route('/', vendorCustomerViewRoutes(services));
   if (runtime) vendor.route('/', vendorExecutionRoutes(services, runtime));
   app.route('/api/v1/vendor', vendor);
 

@@ -41,6 +41,7 @@ import {
   PutCredentialsBody,
   VendorInstance,
   VendorInstanceList,
+  VendorStaff,
   WebhookAccepted,
   WebhookSecret,
   ExecutionRerun,
@@ -75,6 +76,7 @@ const SCHEMAS = {
   CustomerList,
   VendorInstance,
   VendorInstanceList,
+  VendorStaff,
   CustomerErasure,
   CustomerEntitlements,
   PutEntitlementsBody,
@@ -98,7 +100,7 @@ export interface RouteDoc {
   /** As Hono writes it: `:param`, and `*` for the rest of the path. */
   path: string;
   auth: RouteAuth;
-  tag: 'Catalog' | 'Instances' | 'Connections' | 'Executions' | 'Vendor' | 'Webhooks' | 'OAuth' | 'Operations';
+  tag: 'Catalog' | 'Instances' | 'Connections' | 'Executions' | 'Vendor' | 'Webhooks' | 'OAuth' | 'Console' | 'Operations';
   summary: string;
   description?: string;
   /** Mounted only when the flow runtime runs in this process's services (webhooks, executions, metrics, invoke). */
@@ -200,6 +202,50 @@ export const ROUTES: readonly RouteDoc[] = [
     queryParams: { state: 'The authorization’s state', code: 'The authorization code', error: 'The provider’s error code' },
     ok: { status: 200, description: 'An HTML page that reports the result', contentType: 'text/html' },
     errors: [400],
+  },
+  // ------------------------------------------------------------ the vendor console page (static; its API calls carry a vendor token)
+  {
+    method: 'get',
+    path: '/console',
+    auth: 'public',
+    tag: 'Console',
+    summary: 'The vendor console page',
+    description: 'Static: shows nothing until given a vendor token (`/console#token=…` or pasted), which every API call it makes carries.',
+    ok: { status: 200, description: 'HTML', contentType: 'text/html' },
+  },
+  {
+    method: 'get',
+    path: '/console/console.js',
+    auth: 'public',
+    tag: 'Console',
+    summary: 'The console page’s script',
+    ok: { status: 200, description: 'JavaScript', contentType: 'text/javascript' },
+  },
+  {
+    method: 'get',
+    path: '/console/console.css',
+    auth: 'public',
+    tag: 'Console',
+    summary: 'The console page’s style sheet',
+    ok: { status: 200, description: 'CSS', contentType: 'text/css' },
+  },
+  {
+    method: 'get',
+    path: '/console/plugboard.js',
+    auth: 'public',
+    tag: 'Console',
+    summary: 'The script-tag bundle the console page loads',
+    ok: { status: 200, description: 'JavaScript', contentType: 'text/javascript' },
+    errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/console/chunks/:name',
+    auth: 'public',
+    tag: 'Console',
+    summary: 'The bundle’s lazy chunks',
+    ok: { status: 200, description: 'JavaScript', contentType: 'text/javascript' },
+    errors: [404],
   },
   // ------------------------------------------------------------ webhooks
   {
@@ -403,8 +449,15 @@ export const ROUTES: readonly RouteDoc[] = [
     path: '/api/v1/vendor/customers',
     auth: 'vendor',
     tag: 'Vendor',
-    summary: 'Every customer',
-    ok: { status: 200, description: 'The customers', schema: 'CustomerList' },
+    summary: 'Finds customers, a page at a time',
+    description: 'Ordered by the vendor’s own id. Pass `nextCursor` as `cursor` for the next page (null: the last page).',
+    queryParams: {
+      q: 'A part of Plugboard’s id, the vendor’s own id or the name (any case)',
+      cursor: 'The previous page’s nextCursor',
+      limit: 'Customers per page, 1-100 (default 50)',
+    },
+    ok: { status: 200, description: 'A page of customers', schema: 'CustomerList' },
+    errors: [422],
   },
   {
     method: 'delete',
@@ -555,6 +608,61 @@ export const ROUTES: readonly RouteDoc[] = [
     summary: 'What the instance’s flows keep in ctx.state (cursors, what a sync saw)',
     ok: { status: 200, description: 'The state, key by key', schema: 'InstanceState' },
     errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vendor/customers/:id/integrations',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'A customer’s catalog as the customer sees it, with the integrations outside its plan flagged',
+    description: '`:id` is Plugboard’s id of the customer or the vendor’s own. Every integration is listed; `entitled: false` marks those outside the plan.',
+    ok: { status: 200, description: 'The catalog', schema: 'Catalog' },
+    errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vendor/me',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'Who this vendor token is: its sub, name and vendor_role (what the console shows)',
+    ok: { status: 200, description: 'The staff member', schema: 'VendorStaff' },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vendor/customers/:id/instances',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'A customer’s instances with their connections',
+    ok: { status: 200, description: 'The instances', schema: 'VendorInstanceList' },
+    errors: [404],
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/vendor/instances/:id/connections/:name',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'Disconnects a connection for the customer (an OAuth grant is revoked first)',
+    ok: { status: 200, description: 'Disconnected', schema: 'VendorInstance' },
+    errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vendor/customers/:id/integrations/:key',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'One integration’s detail for a customer: config pages, connections, its instance',
+    ok: { status: 200, description: 'The integration', schema: 'IntegrationDetail' },
+    errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vendor/instances/:id/audit',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'An instance’s history, newest first (what the customer’s admins see)',
+    queryParams: { cursor: 'The previous page’s nextCursor', limit: '1-100 (default 20)' },
+    ok: { status: 200, description: 'A page of history', schema: 'AuditList' },
+    errors: [404, 422],
   },
   {
     method: 'get',

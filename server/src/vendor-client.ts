@@ -40,7 +40,8 @@ interface Schema<T> {
 }
 
 export interface VendorClient {
-  listCustomers(): Promise<CustomerList>;
+  /** A page of customers (`q`: a part of an id or the name); pass `nextCursor` as `cursor` for the next. */
+  listCustomers(query?: { q?: string; cursor?: string; limit?: number }): Promise<CustomerList>;
   /** Erases a customer and everything of it (`id`: Plugboard's id, from listCustomers). Needs vendor_role admin. */
   eraseCustomer(id: string): Promise<CustomerErasure>;
   /** `customer`: the vendor's own id of the customer, or Plugboard's. */
@@ -92,7 +93,13 @@ export function createVendorClient(options: VendorClientOptions): VendorClient {
   }
 
   return {
-    listCustomers: () => call(CustomerList, '/customers'),
+    listCustomers(query = {}) {
+      const params = new URLSearchParams();
+      if (query.q !== undefined) params.set('q', query.q);
+      if (query.cursor !== undefined) params.set('cursor', query.cursor);
+      if (query.limit !== undefined) params.set('limit', String(query.limit));
+      return call(CustomerList, `/customers${params.size ? `?${params}` : ''}`);
+    },
     eraseCustomer: (id) => call(CustomerErasure, `/customers/${segment(id)}`, { method: 'DELETE' }),
     listInstances(filter = {}) {
       const query = new URLSearchParams();

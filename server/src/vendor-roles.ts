@@ -18,6 +18,7 @@ const RANK: Record<VendorRole, number> = { viewer: 0, support: 1, admin: 2 };
  * viewer: reads; support: acts for a customer; admin: entitlements and erasure.
  */
 export const VENDOR_ROUTE_ROLES: Readonly<Record<string, VendorRole>> = {
+  'GET /me': 'viewer',
   'GET /customers': 'viewer',
   'DELETE /customers/:id': 'admin',
   'GET /customers/:id/entitlements': 'viewer',
@@ -30,6 +31,7 @@ export const VENDOR_ROUTE_ROLES: Readonly<Record<string, VendorRole>> = {
   'PUT /instances/:id/connections/:name': 'support',
   'POST /instances/:id/activate': 'support',
   'DELETE /instances/:id': 'support',
+  'DELETE /instances/:id/connections/:name': 'support',
   'POST /instances/:id/flows/:flow/invoke': 'support',
   // The provider proxy acts with the customer's credential, whatever the method.
   'GET /instances/:id/connections/:name/proxy/*': 'support',
@@ -37,6 +39,11 @@ export const VENDOR_ROUTE_ROLES: Readonly<Record<string, VendorRole>> = {
   'PUT /instances/:id/connections/:name/proxy/*': 'support',
   'PATCH /instances/:id/connections/:name/proxy/*': 'support',
   'DELETE /instances/:id/connections/:name/proxy/*': 'support',
+  // What the console reads about a customer: its catalog, instances and an instance's history.
+  'GET /customers/:id/integrations': 'viewer',
+  'GET /customers/:id/instances': 'viewer',
+  'GET /customers/:id/integrations/:key': 'viewer',
+  'GET /instances/:id/audit': 'viewer',
   // ctx.state can hold the customer's records (a sync's ids, dedupe sets): support, not every viewer.
   'GET /instances/:id/state': 'support',
   'GET /instances/:id/executions': 'viewer',

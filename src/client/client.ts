@@ -102,7 +102,7 @@ function expiryOf(token: string): number {
   }
 }
 
-interface Call {
+export interface Call {
   method: 'get' | 'post' | 'put' | 'delete';
   path: string;
   json?: unknown;
@@ -178,8 +178,21 @@ function isAbort(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'AbortError';
 }
 
-/** Creates the API client. */
-export function createClient(options: ClientOptions): PlugClient {
+function notUnderstood(status: number, errors?: { path: string; message: string }[], cause?: unknown): ApiError {
+  return new ApiError({ type: 'about:invalid-response', title: 'The server sent a response this client does not understand.', status, errors }, { cause });
+}
+
+/** How a client calls the API: one token source, requests that refresh it on 401, answers parsed with the protocol's schemas. */
+export interface Transport {
+  readonly api: string;
+  /** Sends a call; on 401 with a `getToken`, refreshes the token and retries once. Throws ApiError unless OK. */
+  request(call: Call): Promise<Response>;
+  /** Loads the schemas beside the request (not after it), then parses the body with schema `name`. */
+  parsed<N extends ResponseName>(name: N, call: Call): Promise<ResponseOf<N>>;
+}
+
+/** The transport under `createClient`; other API surfaces (the vendor console's) build on it. */
+export function createTransport(options: ClientOptions): Transport {
   const api = options.api.replace(/\/+$/, '');
   const tokens = new TokenSource(options.token, options.getToken, (options.refreshLeeway ?? 30) * 1000);
   const http: KyInstance = ky.create({
@@ -204,7 +217,6 @@ export function createClient(options: ClientOptions): PlugClient {
     }
   }
 
-  /** Sends a call; on 401 with a `getToken`, refreshes the token and retries once. Returns the OK response. */
   async function request(call: Call): Promise<Response> {
     let response = await send(call, await tokens.current());
     if (response.status === 401 && tokens.canRefresh) {
@@ -214,11 +226,6 @@ export function createClient(options: ClientOptions): PlugClient {
     return response;
   }
 
-  function notUnderstood(status: number, errors?: { path: string; message: string }[], cause?: unknown): ApiError {
-    return new ApiError({ type: 'about:invalid-response', title: 'The server sent a response this client does not understand.', status, errors }, { cause });
-  }
-
-  /** Loads the schemas beside the request (not after it), then parses the body with schema `name`. */
   async function parsed<N extends ResponseName>(name: N, call: Call): Promise<ResponseOf<N>> {
     const schemas = loadValidation();
     schemas.catch(() => undefined); // awaited below, once the response is in
@@ -234,6 +241,13 @@ export function createClient(options: ClientOptions): PlugClient {
     if (!result.success) throw notUnderstood(response.status, result.errors, result.error);
     return result.data;
   }
+
+  return { api, request, parsed };
+}
+
+/** Creates the API client. */
+export function createClient(options: ClientOptions): PlugClient {
+  const { api, request, parsed } = createTransport(options);
 
   /** For instance mutations: a 204 (or empty body) is answered by reading the instance again. */
   async function instanceAfter(id: string, call: Call): Promise<Instance> {

@@ -11,12 +11,14 @@ z.config({ jitless: true });
 export const responses = {
   AuditList: api.AuditList,
   AuthorizeResponse: api.AuthorizeResponse,
+  CustomerList: api.CustomerList,
   DataSourceResult: api.DataSourceResult,
   ExecutionDetail: api.ExecutionDetail,
   ExecutionList: api.ExecutionList,
   Instance: api.Instance,
   InstanceList: api.InstanceList,
   IntegrationDetail: api.IntegrationDetail,
+  VendorStaff: api.VendorStaff,
   WebhookSecret: api.WebhookSecret,
   Problem,
 };

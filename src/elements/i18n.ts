@@ -10,6 +10,7 @@
  * and `key.many` are the other forms of `Intl.PluralRules` for the language, and `key.zero` is
  * the text for none ("No integrations"). A translation gives the forms its language needs.
  */
+import type { consoleEn } from './console-strings.js';
 import type { detailEn } from './detail-strings.js';
 
 export const en = {
@@ -47,7 +48,7 @@ export const en = {
   'error.forbidden': 'You do not have permission to do this.',
 };
 
-export type StringKey = keyof typeof en | keyof typeof detailEn;
+export type StringKey = keyof typeof en | keyof typeof detailEn | keyof typeof consoleEn;
 /** A plural form of a string that has a `{count}` (see above). */
 export type PluralFormKey = `${StringKey}.${'zero' | 'one' | 'two' | 'few' | 'many'}`;
 export type Translations = Partial<Record<StringKey | PluralFormKey, string>>;

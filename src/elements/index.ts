@@ -5,16 +5,21 @@
  * loaded when the marketplace opens an integration, when one of its tags appears in the
  * document, or when the browser is first idle. `await loadDetailElements()` to have them now.
  * The provider goes first so its context root is on the page before consumers upgrade.
+ * `<plug-vendor-console>` (the vendor's staff, never its customers) is a chunk of its own, loaded
+ * by `loadVendorConsole()` or when its tag is in the page's HTML.
  */
 import './provider/define.js';
 import './integration-card/define.js';
 import './instance-status/define.js';
 import './marketplace/define.js';
 import { defineDetailElementsLazily } from './detail-loader.js';
+import { defineVendorConsoleWhenPresent } from './vendor-console-loader.js';
 
 defineDetailElementsLazily();
+defineVendorConsoleWhenPresent();
 
 export { loadDetailElements } from './detail-loader.js';
+export { loadVendorConsole } from './vendor-console-loader.js';
 export { PlugProvider } from './provider/provider.js';
 export { PlugMarketplace } from './marketplace/marketplace.js';
 export { PlugIntegrationCard } from './integration-card/integration-card.js';
@@ -25,6 +30,7 @@ export type { PlugIntegrationDialog } from './integration-dialog/integration-dia
 export type { PlugExecutionLog } from './execution-log/execution-log.js';
 export type { PlugConfigForm } from './config-form/config-form.js';
 export type { PlugConnectButton } from './connect-button/connect-button.js';
+export type { PlugVendorConsole } from './vendor-console/vendor-console.js';
 export { en, format, type StringKey, type Translations } from './i18n.js';
 export { createClient, ApiError, isApiError, type ClientOptions, type PlugClient } from '../client/index.js';
 export type * from './events.js';

@@ -315,7 +315,12 @@ export const CustomerSummary = z.object({
 });
 export type CustomerSummary = z.infer<typeof CustomerSummary>;
 
-export const CustomerList = z.object({ customers: z.array(CustomerSummary) });
+/** The query of `GET /vendor/customers`: `q` finds by Plugboard's id, the vendor's own id or the name (a part, any case). */
+export const CustomerListQuery = z.object({ q: z.optional(z.string().check(z.maxLength(200))), ...PageQuery });
+export type CustomerListQuery = z.infer<typeof CustomerListQuery>;
+
+/** Ordered by the vendor's own id; `nextCursor`: pass it as `cursor` for the next page (null on the last). */
+export const CustomerList = z.object({ customers: z.array(CustomerSummary), nextCursor: z.nullable(z.string()) });
 export type CustomerList = z.infer<typeof CustomerList>;
 
 export const VendorInstance = z.object({
@@ -326,6 +331,10 @@ export type VendorInstance = z.infer<typeof VendorInstance>;
 
 export const VendorInstanceList = z.object({ instances: z.array(VendorInstance) });
 export type VendorInstanceList = z.infer<typeof VendorInstanceList>;
+
+/** `GET /vendor/me`: who the vendor token is, as the console shows it (the server checks the role on every call). */
+export const VendorStaff = z.object({ sub: z.string(), name: z.nullable(z.string()), vendorRole: z.enum(['viewer', 'support', 'admin']) });
+export type VendorStaff = z.infer<typeof VendorStaff>;
 
 /** `GET|PUT /vendor/customers/:id/entitlements`: null = not set here (the token's claim, else everything). */
 export const CustomerEntitlements = z.object({

@@ -140,9 +140,10 @@ test("docs/elements.md's element reference is what the elements' JSDoc says", ()
 test("docs/elements.md's string table lists every built-in string, as English has it", async () => {
   const { en } = await import('../../src/elements/i18n.js');
   const { detailEn } = await import('../../src/elements/detail-strings.js');
+  const { consoleEn } = await import('../../src/elements/console-strings.js');
   const doc = readFileSync('docs/elements.md', 'utf8');
   const rows = new Map([...doc.matchAll(/^\| `([a-zA-Z]+\.[a-zA-Z0-9._]+)` \| (.*) \|$/gm)].map((m) => [m[1]!, m[2]!]));
-  for (const [key, text] of Object.entries({ ...en, ...detailEn })) {
+  for (const [key, text] of Object.entries({ ...en, ...detailEn, ...consoleEn })) {
     assert.ok(rows.has(key), `docs/elements.md (Translations) misses \`${key}\``);
     assert.equal(rows.get(key), text.replace(/\|/g, '\\|'), `docs/elements.md has another English text for \`${key}\``);
   }

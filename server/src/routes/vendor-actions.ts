@@ -62,6 +62,11 @@ export function vendorActionRoutes({ store, instances }: Pick<Services, 'store' 
     return respond(c, caller, await instances.setApiKey(caller, instance.id, c.req.param('name'), body.values));
   });
 
+  app.delete('/instances/:id/connections/:name', async (c) => {
+    const { caller, instance } = await target(c);
+    return respond(c, caller, await instances.deleteConnection(caller, instance.id, c.req.param('name')));
+  });
+
   app.post('/instances/:id/activate', async (c) => {
     const { caller, instance } = await target(c);
     return respond(c, caller, await instances.activate(caller, instance.id));

@@ -1,6 +1,15 @@
 // The vendor's API across customers: list customers and instances, force-pause an instance, erase a customer.
 import { Hono } from 'hono';
-import { InstanceStatus, type CustomerErasure, type InstanceState, type CustomerList, type VendorInstance, type VendorInstanceList } from 'plugboard/protocol';
+import {
+  CustomerListQuery,
+  InstanceStatus,
+  type CustomerErasure,
+  type InstanceState,
+  type CustomerList,
+  type VendorInstance,
+  type VendorInstanceList,
+  type VendorStaff,
+} from 'plugboard/protocol';
 import type { Services, VendorEnv } from '../env.js';
 import { groupByInstance, instanceView } from '../instance-view.js';
 import { notFound, validationProblem } from '../problem.js';
@@ -8,8 +17,12 @@ import type { ConnectionRecord, Customer, InstanceRecord } from '../store/types.
 import { FLOW_STATE_LIMITS } from '../sdk/flows.js';
 import { FlowStateStore, stateBytes } from '../runtime/flow-state.js';
 import { runtimeDb } from '../runtime/schema.js';
+import { parseWith } from '../validation.js';
+import { vendorRoleOf } from '../vendor-roles.js';
 
 const REASON_MAX = 500;
+/** Customers per page when the query names no `limit`. */
+const CUSTOMER_PAGE = 50;
 
 export function vendorRoutes({ store, integrations, erasure }: Pick<Services, 'store' | 'integrations' | 'erasure'>): Hono<VendorEnv> {
   const app = new Hono<VendorEnv>();
@@ -23,10 +36,28 @@ export function vendorRoutes({ store, integrations, erasure }: Pick<Services, 's
     return viewOf(instance, await store.forCustomer(instance.customer).listConnections(instance.id));
   }
 
+  app.get('/me', (c) => {
+    const claims = c.get('claims');
+    return c.json({ sub: claims.sub, name: claims.name ?? null, vendorRole: vendorRoleOf(c) } satisfies VendorStaff);
+  });
+
+  // Search and keyset paging by the vendor's own id: a page stays right while customers are added.
   app.get('/customers', async (c) => {
-    const customers = await store.vendor.listCustomers();
+    const query = parseWith(CustomerListQuery, c.req.query(), 'query');
+    const limit = query.limit ?? CUSTOMER_PAGE;
+    let after: string | undefined;
+    if (query.cursor !== undefined) {
+      after = Buffer.from(query.cursor, 'base64url').toString('utf8');
+      if (after === '' || Buffer.from(after, 'utf8').toString('base64url') !== query.cursor) {
+        throw validationProblem([{ path: 'query.cursor', message: 'cursor must be a nextCursor this API answered' }]);
+      }
+    }
+    // One more than the page: whether a next page exists, without a count.
+    const customers = await store.vendor.listCustomers({ q: query.q?.trim() || undefined, after, limit: limit + 1 });
+    const page = customers.slice(0, limit);
     const body: CustomerList = {
-      customers: customers.map((cu) => ({ id: cu.id, externalId: cu.externalId, name: cu.name, createdAt: cu.createdAt, instanceCount: cu.instanceCount })),
+      customers: page.map((cu) => ({ id: cu.id, externalId: cu.externalId, name: cu.name, createdAt: cu.createdAt, instanceCount: cu.instanceCount })),
+      nextCursor: customers.length > limit ? Buffer.from(page.at(-1)!.externalId, 'utf8').toString('base64url') : null,
     };
     return c.json(body);
   });

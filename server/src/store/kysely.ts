@@ -448,9 +448,17 @@ export class KyselyStore implements Store {
   }
 
   readonly vendor: Store['vendor'] = {
-    listCustomers: async () => {
-      const rows = await this.db
-        .selectFrom('customers')
+    listCustomers: async ({ q, after, limit } = {}) => {
+      let query = this.db.selectFrom('customers');
+      if (q) {
+        // A substring in any case; LIKE's own wildcards in q are matched as themselves.
+        const pattern = `%${q.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+        const like = (column: 'customers.id' | 'customers.external_id' | 'customers.name') =>
+          sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
+        query = query.where((eb) => eb.or([like('customers.external_id'), like('customers.name'), like('customers.id')]));
+      }
+      if (after !== undefined) query = query.where('customers.external_id', '>', after);
+      let ordered = query
         .leftJoin('instances', 'instances.customer_id', 'customers.id')
         .select([
           'customers.id',
@@ -461,9 +469,10 @@ export class KyselyStore implements Store {
           (eb) => eb.fn.count<string | number>('instances.id').as('instance_count'),
         ])
         .groupBy(['customers.id', 'customers.external_id', 'customers.name', 'customers.created_at', 'customers.entitlements'])
-        .orderBy('customers.created_at')
-        .orderBy('customers.external_id') // ids are random: customers first seen in one millisecond sort by their own id
-        .execute();
+        // The vendor's own id is unique: a stable order for cursor paging (`after`).
+        .orderBy('customers.external_id');
+      if (limit !== undefined) ordered = ordered.limit(limit);
+      const rows = await ordered.execute();
       return rows.map((row) => ({ ...toCustomer(row), instanceCount: Number(row.instance_count) }));
     },
     listInstances: async (filter) => {

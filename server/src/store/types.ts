@@ -118,6 +118,13 @@ export interface CustomerStore {
   listAudit(options?: { limit?: number; target?: string; before?: string }): Promise<AuditEvent[]>;
 }
 
+/** A search of the vendor's customers (Store['vendor'].listCustomers). */
+export interface CustomerQuery {
+  q?: string;
+  after?: string;
+  limit?: number;
+}
+
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
   /**
@@ -137,7 +144,11 @@ export interface Store {
   ensureCustomer(externalId: string, name?: string | null): Promise<Customer>;
   forCustomer(customer: Customer): CustomerStore;
   vendor: {
-    listCustomers(): Promise<(Customer & { instanceCount: number })[]>;
+    /**
+     * Customers ordered by the vendor's own id. `q`: only those whose id, own id or name contains it
+     * (any case); `after`: only those after this own id (the previous page's last); `limit`: at most so many.
+     */
+    listCustomers(query?: CustomerQuery): Promise<(Customer & { instanceCount: number })[]>;
     listInstances(filter?: { customerId?: string; status?: InstanceStatus }): Promise<(InstanceRecord & { customer: Customer })[]>;
     getInstance(id: string): Promise<(InstanceRecord & { customer: Customer }) | undefined>;
     getCustomer(id: string): Promise<Customer | undefined>;

@@ -1,0 +1,539 @@
+import { Task, initialState } from '@lit/task';
+import { html, nothing, type PropertyValues } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
+import type { CustomerSummary, Instance, IntegrationSummary, VendorStaff } from '../../protocol/index.js';
+import type { PlugClient } from '../../client/index.js';
+import { createVendorConsoleClient, type VendorConsoleClient } from '../../client/vendor.js';
+import { PlugApiElement } from '../base/api-element.js';
+import { addEnglish, connectionStatusText } from '../i18n.js';
+import { consoleEn } from '../console-strings.js';
+import { loadDetailElements } from '../detail-loader.js';
+import { badgeStyles, renderStatusBadge } from '../instance-status/status-badge.js';
+import { buttonStyles } from '../marketplace/marketplace.styles.js';
+import { tokens } from '../themes/tokens.js';
+import { vendorConsoleStyles } from './vendor-console.styles.js';
+
+addEnglish(consoleEn);
+
+/** Customers per page of the list. */
+const PAGE = 25;
+/** Quiet time after a keystroke before the search asks the server. */
+const SEARCH_DELAY_MS = 250;
+
+interface CustomerPage {
+  customers: CustomerSummary[];
+  nextCursor: string | null;
+}
+
+interface CustomerView {
+  integrations: IntegrationSummary[];
+  instances: Map<string, Instance>;
+}
+
+/**
+ * @customElement plug-vendor-console
+ * @summary The vendor's console for its own staff: find a customer (search, pages), see its
+ * integrations with status, connection health and last error, their runs and logs, and set up,
+ * configure, connect, activate, pause or delete them on the customer's behalf. Takes a vendor token
+ * (`role: "vendor"`); a `vendor_role: "viewer"` token sees no actions (the server refuses them
+ * anyway). Loaded as its own chunk: `await loadVendorConsole()` from `plugboard.js`.
+ *
+ * @event {CustomEvent<ErrorEventDetail>} plug-error - A load or an action failed.
+ * @event {CustomEvent<InstanceEventDetail>} plug-instance-activated - Staff activated an instance (also the dialog's instance events).
+ * @event {CustomEvent<InstanceEventDetail>} plug-instance-paused - Staff paused an instance.
+ * @event {CustomEvent<InstanceDeletedDetail>} plug-instance-deleted - Staff deleted an instance.
+ *
+ * @csspart header - The bar with the title and who is signed in.
+ * @csspart customers - The customer list with its search.
+ * @csspart search - The customer search input.
+ * @csspart customer - Each customer in the list.
+ * @csspart detail - The selected customer's integrations.
+ * @csspart row - Each integration of the selected customer.
+ * @csspart button - Buttons.
+ * @csspart message - Loading, empty and error messages.
+ * @csspart dialog - The integration dialog (forwarded) staff manage an instance in.
+ *
+ * @cssproperty --plug-console-list-width - Width of the customer list beside the detail (default 20rem).
+ * @cssproperty --plug-color-primary - Brand color (every `--plug-color-*`, `--plug-space-*`, `--plug-radius-*`, `--plug-font-*` token applies).
+ */
+export class PlugVendorConsole extends PlugApiElement {
+  static override styles = [tokens, buttonStyles, badgeStyles, vendorConsoleStyles];
+
+  #vendor: { key: unknown[]; client: VendorConsoleClient } | undefined;
+  #customerClients = new Map<string, PlugClient>();
+  #searchTimer: ReturnType<typeof setTimeout> | undefined;
+
+  @state() private accessor typed = '';
+  @state() private accessor query = '';
+  /** Pages loaded after the first ("Load more"). */
+  @state() private accessor more: CustomerPage | undefined;
+  @state() private accessor loadingMore = false;
+  @state() private accessor selected: CustomerSummary | undefined;
+  @state() private accessor openKey: string | undefined;
+  @state() private accessor runsOf: string | undefined;
+  @state() private accessor confirming: string | undefined;
+  @state() private accessor busy: string | undefined;
+  @state() private accessor notice = '';
+  @state() private accessor copied = '';
+
+  /**
+   * A link to your own app where a customer connects an integration themselves (an OAuth sign-in
+   * only the customer can do). `{customer}` (your id of the customer) and `{integration}` (its key)
+   * are filled in. Without it the console tells staff to ask the customer.
+   */
+  @property({ attribute: 'customer-link' }) accessor customerLink: string | undefined;
+
+  #staff = new Task(this, {
+    task: async ([client], { signal }): Promise<VendorStaff | typeof initialState> => (client ? client.me(signal) : initialState),
+    args: () => [this.vendorClient] as const,
+  });
+
+  #firstPage = new Task(this, {
+    task: async ([client, q], { signal }): Promise<CustomerPage | typeof initialState> => {
+      if (!client) return initialState;
+      try {
+        return await client.customers({ q: q || undefined, limit: PAGE, signal });
+      } catch (error) {
+        this.reportError('load-customers', error);
+        throw error;
+      }
+    },
+    args: () => [this.vendorClient, this.query] as const,
+  });
+
+  #customer = new Task(this, {
+    task: async ([client, customer], { signal }): Promise<CustomerView | typeof initialState> => {
+      if (!client || !customer) return initialState;
+      try {
+        const scoped = this.#clientFor(customer.id);
+        const [{ integrations }, { instances }] = await Promise.all([scoped.catalog(signal), scoped.instances(signal)]);
+        return { integrations, instances: new Map(instances.map((i) => [i.integrationKey, i])) };
+      } catch (error) {
+        this.reportError('load-customer', error);
+        throw error;
+      }
+    },
+    args: () => [this.vendorClient, this.selected] as const,
+  });
+
+  /** The vendor API client for this element's `api` and token, or undefined until both are set. */
+  private get vendorClient(): VendorConsoleClient | undefined {
+    if (!this.api || (!this.token && !this.getToken)) return undefined;
+    const key = [this.api, this.token, this.getToken];
+    if (!this.#vendor || this.#vendor.key.some((k, i) => k !== key[i])) {
+      this.#vendor = { key, client: createVendorConsoleClient({ api: this.api, token: this.token, getToken: this.getToken }) };
+      this.#customerClients.clear();
+    }
+    return this.#vendor.client;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    for (const name of ['plug-instance-created', 'plug-config-saved', 'plug-instance-activated', 'plug-instance-paused', 'plug-instance-deleted'] as const) {
+      this.addEventListener(name, this.#onChanged);
+    }
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearTimeout(this.#searchTimer);
+    for (const name of ['plug-instance-created', 'plug-config-saved', 'plug-instance-activated', 'plug-instance-paused', 'plug-instance-deleted'] as const) {
+      this.removeEventListener(name, this.#onChanged);
+    }
+  }
+
+  override willUpdate(changed: PropertyValues): void {
+    super.willUpdate(changed);
+    if (changed.has('query')) this.more = undefined;
+  }
+
+  #clientFor(customerId: string): PlugClient {
+    let client = this.#customerClients.get(customerId);
+    if (!client) {
+      client = this.vendorClient!.forCustomer(customerId);
+      this.#customerClients.set(customerId, client);
+    }
+    return client;
+  }
+
+  get #canAct(): boolean {
+    const staff = this.#staff.value;
+    return staff !== undefined && staff.vendorRole !== 'viewer';
+  }
+
+  /** Something changed an instance (the dialog or a quick action): read the customer again. */
+  #onChanged = (): void => {
+    void this.#customer.run();
+  };
+
+  #onSearch(value: string): void {
+    this.typed = value;
+    clearTimeout(this.#searchTimer);
+    this.#searchTimer = setTimeout(() => (this.query = value.trim()), SEARCH_DELAY_MS);
+  }
+
+  async #loadMore(cursor: string): Promise<void> {
+    const client = this.vendorClient;
+    if (!client) return;
+    this.loadingMore = true;
+    try {
+      const page = await client.customers({ q: this.query || undefined, cursor, limit: PAGE });
+      this.more = { customers: [...(this.more?.customers ?? []), ...page.customers], nextCursor: page.nextCursor };
+    } catch (error) {
+      this.reportError('load-customers', error);
+      this.notice = this.describeError(error);
+    } finally {
+      this.loadingMore = false;
+    }
+  }
+
+  #select(customer: CustomerSummary | undefined): void {
+    this.selected = customer;
+    this.openKey = undefined;
+    this.runsOf = undefined;
+    this.confirming = undefined;
+    this.notice = '';
+  }
+
+  async #open(key: string): Promise<void> {
+    try {
+      await loadDetailElements();
+    } catch (error) {
+      this.reportError('open-integration', error);
+      return;
+    }
+    this.openKey = key;
+  }
+
+  async #toggleRuns(instanceId: string): Promise<void> {
+    if (this.runsOf === instanceId) {
+      this.runsOf = undefined;
+      return;
+    }
+    try {
+      await loadDetailElements();
+    } catch (error) {
+      this.reportError('load-runs', error);
+      return;
+    }
+    this.runsOf = instanceId;
+  }
+
+  /** A quick action on a row: activate, pause or delete, then the customer is read again. */
+  async #act(integration: IntegrationSummary, instance: Instance, action: 'activate' | 'pause' | 'delete'): Promise<void> {
+    const client = this.#clientFor(this.selected!.id);
+    this.busy = integration.key;
+    this.notice = '';
+    try {
+      if (action === 'delete') {
+        await client.deleteInstance(instance.id);
+        this.confirming = undefined;
+        if (this.runsOf === instance.id) this.runsOf = undefined;
+        this.notice = this.t('console.deleted', { integration: integration.name });
+        this.emit('plug-instance-deleted', { detail: { instanceId: instance.id, integrationKey: integration.key } });
+      } else {
+        const updated = action === 'activate' ? await client.activate(instance.id) : await client.pause(instance.id);
+        this.notice = this.t('console.done', { integration: integration.name, status: this.t(`status.${updated.status}`) });
+        this.emit(action === 'activate' ? 'plug-instance-activated' : 'plug-instance-paused', { detail: { instance: updated } });
+      }
+    } catch (error) {
+      this.reportError(`${action}-instance`, error);
+      this.notice = this.t('console.actionFailed', { integration: integration.name, error: this.describeError(error) });
+    } finally {
+      this.busy = undefined;
+      void this.#customer.run();
+    }
+  }
+
+  async #copy(link: string): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(link);
+      this.copied = this.t('console.copied');
+    } catch {
+      this.copied = this.t('console.copyFailed');
+    }
+  }
+
+  #linkFor(integrationKey: string): string | undefined {
+    if (!this.customerLink || !this.selected) return undefined;
+    return this.customerLink
+      .replace(/\{customer\}/g, encodeURIComponent(this.selected.externalId))
+      .replace(/\{integration\}/g, encodeURIComponent(integrationKey));
+  }
+
+  /** Reloads the customer list and the selected customer. */
+  reload(): void {
+    this.more = undefined;
+    void this.#firstPage.run();
+    if (this.selected) void this.#customer.run();
+  }
+
+  #renderHeader() {
+    const staff = this.#staff.value;
+    return html`<header part="header" class="header">
+      <h2 id="console-heading">${this.t('console.title')}</h2>
+      ${
+        staff
+          ? html`<span class="staff">
+            <span>${this.t('console.signedInAs', { name: staff.name ?? staff.sub })}</span>
+            <span class="role" data-role=${staff.vendorRole}>${this.t(`console.role.${staff.vendorRole}`)}</span>
+          </span>`
+          : nothing
+      }
+    </header>`;
+  }
+
+  #renderCustomers() {
+    const list = (page: CustomerPage) => {
+      const customers = this.more ? [...page.customers, ...this.more.customers] : page.customers;
+      const cursor = this.more ? this.more.nextCursor : page.nextCursor;
+      if (customers.length === 0) {
+        return html`<p part="message" class="message">${this.query ? this.t('console.emptySearch', { query: this.query }) : this.t('console.empty')}</p>`;
+      }
+      return html`<ul class="customer-list">
+          ${repeat(
+            customers,
+            (c) => c.id,
+            (c) =>
+              html`<li>
+                <button
+                  part="customer"
+                  class="customer"
+                  type="button"
+                  aria-current=${this.selected?.id === c.id ? 'true' : 'false'}
+                  @click=${() => this.#select(c)}
+                >
+                  <span class="customer-name">${c.name ?? c.externalId}</span>
+                  <span class="customer-meta"><span class="mono">${c.externalId}</span> · ${this.t('console.instanceCount', { count: c.instanceCount })}</span>
+                </button>
+              </li>`,
+          )}
+        </ul>
+        ${
+          cursor
+            ? html`<button part="button" class="button more" type="button" ?disabled=${this.loadingMore} @click=${() => this.#loadMore(cursor)}>
+              ${this.loadingMore ? this.t('console.loadingMore') : this.t('console.more')}
+            </button>`
+            : nothing
+        }`;
+    };
+    const loading = html`<ul class="customer-list" aria-busy="true" aria-label=${this.t('console.loading')}>
+      ${[0, 1, 2, 3].map(() => html`<li class="skeleton"></li>`)}
+    </ul>`;
+    return html`<section part="customers" class="customers" aria-labelledby="console-heading">
+      <input
+        part="search"
+        class="search"
+        type="search"
+        aria-label=${this.t('console.searchLabel')}
+        placeholder=${this.t('console.search')}
+        .value=${this.typed}
+        @input=${(e: Event) => this.#onSearch((e.target as HTMLInputElement).value)}
+      />
+      ${this.#firstPage.render({
+        initial: () => loading,
+        pending: () => (this.#firstPage.value ? list(this.#firstPage.value) : loading),
+        complete: (page) => list(page),
+        error: (error) => html`<div part="message" class="message error" role="alert">
+          <p>${this.t('console.error')} ${this.describeError(error)}</p>
+          <button part="button" class="button" type="button" @click=${() => this.reload()}>${this.t('console.retry')}</button>
+        </div>`,
+      })}
+    </section>`;
+  }
+
+  #renderConnections(instance: Instance | undefined) {
+    if (!instance) return nothing;
+    if (instance.connections.length === 0) return html`<span class="muted">${this.t('console.noConnections')}</span>`;
+    return html`<ul class="connections" aria-label=${this.t('console.connections')}>
+      ${instance.connections.map(
+        (c) =>
+          html`<li class="connection" data-status=${c.status}>
+            <span class="dot" aria-hidden="true"></span><span class="mono">${c.name}</span>
+            <span>${connectionStatusText((key, vars) => this.t(key, vars), c.status, c.accountName)}</span>
+          </li>`,
+      )}
+    </ul>`;
+  }
+
+  #renderLink(integration: IntegrationSummary, instance: Instance) {
+    const waiting = instance.connections.filter((c) => c.kind === 'oauth2' && c.status !== 'connected');
+    if (!this.#canAct || waiting.length === 0) return nothing;
+    const link = this.#linkFor(integration.key);
+    const provider = waiting.map((c) => c.name).join(', ');
+    return html`<details class="send-link">
+      <summary>${this.t('console.sendLink')}</summary>
+      ${
+        link
+          ? html`<p>${this.t('console.linkHelp', { provider })}</p>
+            <div class="link-row">
+              <input class="link" type="text" readonly aria-label=${this.t('console.sendLink')} .value=${link} />
+              <button part="button" class="button" type="button" @click=${() => this.#copy(link)}>${this.t('console.copy')}</button>
+            </div>
+            <p class="muted" role="status">${this.copied}</p>`
+          : html`<p>${this.t('console.linkNone', { provider })}</p>`
+      }
+    </details>`;
+  }
+
+  #renderActions(integration: IntegrationSummary, instance: Instance | undefined) {
+    if (!this.#canAct) return nothing;
+    const busy = this.busy === integration.key;
+    if (!instance) {
+      if (integration.entitled === false) return nothing;
+      return html`<div class="actions">
+        <button part="button" class="button primary" type="button" @click=${() => this.#open(integration.key)}>${this.t('console.deploy')}</button>
+      </div>`;
+    }
+    if (this.confirming === integration.key) {
+      return html`<div class="actions confirm" role="alert">
+        <p>${this.t('console.deleteConfirm', { integration: integration.name, customer: this.selected?.name ?? this.selected?.externalId ?? '' })}</p>
+        <button part="button" class="button keep" type="button" ?disabled=${busy} @click=${() => (this.confirming = undefined)}>
+          ${this.t('console.deleteCancel')}
+        </button>
+        <button part="button" class="button danger primary" type="button" ?disabled=${busy} @click=${() => this.#act(integration, instance, 'delete')}>
+          ${this.t('console.delete')}
+        </button>
+      </div>`;
+    }
+    const canActivate = (instance.status === 'draft' || instance.status === 'paused') && instance.blockers.length === 0 && integration.entitled !== false;
+    return html`<div class="actions">
+      <button part="button" class="button" type="button" @click=${() => this.#open(integration.key)}>${this.t('console.manage')}</button>
+      ${
+        canActivate
+          ? html`<button part="button" class="button primary" type="button" ?disabled=${busy} @click=${() => this.#act(integration, instance, 'activate')}>
+            ${this.t('console.activate')}
+          </button>`
+          : nothing
+      }
+      ${
+        instance.status === 'active' || instance.status === 'error'
+          ? html`<button part="button" class="button" type="button" ?disabled=${busy} @click=${() => this.#act(integration, instance, 'pause')}>
+            ${this.t('console.pause')}
+          </button>`
+          : nothing
+      }
+      <button part="button" class="button danger" type="button" ?disabled=${busy} @click=${() => (this.confirming = integration.key)}>
+        ${this.t('console.delete')}
+      </button>
+    </div>`;
+  }
+
+  #renderRow(integration: IntegrationSummary, instance: Instance | undefined) {
+    const lastError = instance?.statusReason ?? instance?.connections.find((c) => c.error)?.error;
+    const status = instance
+      ? renderStatusBadge(instance.status, this.t(`status.${instance.status}`))
+      : html`<span class="badge" data-status="none">${integration.entitled === false ? this.t('console.notInPlan') : this.t('console.notDeployed')}</span>`;
+    return html`<li part="row" class="row" data-key=${integration.key}>
+      <div class="row-main">
+        <div class="row-title">
+          <h4>${integration.name}</h4>
+          <span class="muted">${integration.category} · v${integration.version}</span>
+        </div>
+        <div class="row-status">${status}</div>
+        <div class="row-health">${this.#renderConnections(instance)}</div>
+        ${
+          instance
+            ? html`<div class="row-meta muted">
+              ${this.t('console.updated', { date: new Date(instance.updatedAt).toLocaleString(this.locale, { dateStyle: 'medium', timeStyle: 'short' }) })}
+            </div>`
+            : nothing
+        }
+      </div>
+      ${lastError && instance?.status === 'error' ? html`<p class="last-error">${this.t('console.lastError', { error: lastError })}</p>` : nothing}
+      ${instance ? this.#renderLink(integration, instance) : nothing}
+      <div class="row-actions">
+        ${this.#renderActions(integration, instance)}
+        ${
+          instance
+            ? html`<button part="button" class="button quiet" type="button" aria-expanded=${this.runsOf === instance.id ? 'true' : 'false'} @click=${() => this.#toggleRuns(instance.id)}>
+              ${this.runsOf === instance.id ? this.t('console.hideRuns') : this.t('console.runs')}
+            </button>`
+            : nothing
+        }
+      </div>
+      ${
+        instance && this.runsOf === instance.id
+          ? html`<plug-execution-log
+            class="runs"
+            .client=${this.#clientFor(this.selected!.id)}
+            .translations=${this.translations}
+            instance-id=${instance.id}
+            theme=${this.theme ?? nothing}
+          ></plug-execution-log>`
+          : nothing
+      }
+    </li>`;
+  }
+
+  #renderDetail() {
+    const customer = this.selected;
+    if (!customer) return html`<section part="detail" class="detail empty"><p part="message" class="message">${this.t('console.pick')}</p></section>`;
+    const body = this.#customer.render({
+      initial: () => nothing,
+      pending: () =>
+        this.#customer.value
+          ? this.#renderIntegrations(this.#customer.value)
+          : html`<p part="message" class="message" aria-busy="true">${this.t('console.integrationsLoading')}</p>`,
+      complete: (view) => this.#renderIntegrations(view),
+      error: (error) => html`<div part="message" class="message error" role="alert">
+        <p>${this.t('console.integrationsError')} ${this.describeError(error)}</p>
+        <button part="button" class="button" type="button" @click=${() => void this.#customer.run()}>${this.t('console.retry')}</button>
+      </div>`,
+    });
+    return html`<section part="detail" class="detail" aria-labelledby="customer-heading">
+      <button part="button" class="button quiet back" type="button" @click=${() => this.#select(undefined)}>← ${this.t('console.back')}</button>
+      <div class="customer-head">
+        <h3 id="customer-heading">${customer.name ?? customer.externalId}</h3>
+        <span class="muted mono">${this.t('console.customerId', { id: customer.externalId })}</span>
+      </div>
+      <h4 class="section-title">${this.t('console.integrations')}</h4>
+      ${body}
+    </section>`;
+  }
+
+  #renderIntegrations(view: CustomerView) {
+    if (view.integrations.length === 0) return html`<p part="message" class="message">${this.t('console.noIntegrations')}</p>`;
+    // Set up first, then what the plan includes, then the rest.
+    const rank = (i: IntegrationSummary) => (view.instances.has(i.key) ? 0 : i.entitled === false ? 2 : 1);
+    const sorted = [...view.integrations].sort((a, b) => rank(a) - rank(b));
+    return html`<ul class="rows">
+      ${repeat(
+        sorted,
+        (i) => i.key,
+        (i) => this.#renderRow(i, view.instances.get(i.key)),
+      )}
+    </ul>`;
+  }
+
+  #renderDialog() {
+    if (!this.openKey || !this.selected) return nothing;
+    return html`<plug-integration-dialog
+      exportparts="dialog,panel,button,form,field,label,input,help,error,badge,icon,progress,toast"
+      .client=${this.#clientFor(this.selected.id)}
+      .translations=${this.translations}
+      integration-key=${this.openKey}
+      mode="modal"
+      theme=${this.theme ?? nothing}
+      lang=${this.locale ?? nothing}
+      open
+      @plug-dialog-close=${() => {
+        const key = this.openKey;
+        this.openKey = undefined;
+        void this.#customer.run();
+        void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`.row[data-key="${CSS.escape(key ?? '')}"] .actions .button`)?.focus());
+      }}
+    ></plug-integration-dialog>`;
+  }
+
+  override render() {
+    return html`<div class="console" data-selected=${this.selected ? 'yes' : 'no'}>
+        ${this.#renderHeader()}
+        <div class="panes">${this.#renderCustomers()} ${this.#renderDetail()}</div>
+      </div>
+      ${this.#renderDialog()}
+      <div class="visually-hidden" role="status" aria-live="polite">${this.notice}</div>
+      ${this.notice ? html`<p class="notice" aria-hidden="true">${this.notice}</p>` : nothing}`;
+  }
+}

@@ -1,0 +1,198 @@
+// End to end, as the vendor's staff: the real demo server (startDemo) on a free port, the console
+// page it serves (/console) with the real dist/plugboard.js in Debian's Chromium. A support
+// engineer signs in with a vendor token, finds Globex, sets up Ledgerly billing alerts for it
+// (API key, config), activates it; Globex's own embed then shows it active and its history says
+// who did it. A viewer sees no actions (and the server refuses them); a refused token shows nothing.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchChromium } from './fixtures/chromium.js';
+import { packageRoot } from '../../demo/host-page.js';
+import { startDemo, type RunningDemo } from '../../demo/main.js';
+import { ensureBundle } from '../e2e/bundle.js';
+
+const WAIT = 30_000; // generous: CI machines are small and busy
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+const bundle = ensureBundle(packageRoot());
+
+let demo: RunningDemo;
+let dataDir: string;
+let browser: Browser;
+/** Console errors, page errors and CSP violations seen on any page. */
+const problems: string[] = [];
+
+async function shown(locator: Locator): Promise<Locator> {
+  await locator.waitFor({ state: 'visible', timeout: WAIT });
+  return locator;
+}
+
+async function consolePage(token: string, expect4xx = false): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !(expect4xx && /status of 401/.test(m.text()))) problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  await page.goto(`${demo.url}/console#token=${token}`);
+  return page;
+}
+
+async function apiAs(customer: string, path: string): Promise<{ status: number; body: any }> {
+  const { token } = (await (await fetch(`${demo.url}/demo/token?customer=${customer}`)).json()) as { token: string };
+  const res = await fetch(`${demo.url}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: res.status, body: await res.json() };
+}
+
+async function axeViolations(page: Page): Promise<string[]> {
+  // Evaluated over CDP, which the page's CSP does not govern (no script tag is added).
+  await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: Node): Promise<{ violations: { id: string; nodes: unknown[] }[] }> } }).axe;
+    const result = await axe.run(document);
+    return result.violations.map((v) => `${v.id} (${v.nodes.length})`);
+  });
+}
+
+/** The row of an integration in the selected customer's list. */
+function row(page: Page, name: string): Locator {
+  return page.getByRole('listitem').filter({ has: page.getByRole('heading', { name, exact: true }) });
+}
+
+describe('end to end: the vendor console page', { skip: bundle.skip }, () => {
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'plugboard-console-e2e-'));
+    demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path });
+    browser = await launchChromium();
+    // Customers exist once one of their users was seen.
+    for (const customer of ['globex', 'initech']) assert.equal((await apiAs(customer, '/integrations')).status, 200);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await demo?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('the page shows nothing without a valid vendor token: a customer token or garbage ends on the sign-in form', async () => {
+    const page = await consolePage('not-a-token', true);
+    await shown(page.getByRole('heading', { name: 'Sign in to the console' }));
+    await shown(page.getByRole('alert').filter({ hasText: /token/i }));
+    assert.equal(await page.getByRole('heading', { name: 'Customers' }).count(), 0);
+    assert.equal(new URL(page.url()).hash, '', 'the token left the address bar');
+    const { token: customerToken } = (await (await fetch(`${demo.url}/demo/token?customer=globex`)).json()) as { token: string };
+    await page.getByLabel('Vendor token').fill(customerToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await shown(page.getByRole('alert').filter({ hasText: /vendor/i }));
+    assert.equal(await page.getByRole('heading', { name: 'Customers' }).count(), 0);
+    const res = await fetch(`${demo.url}/console`);
+    assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    assert.ok(!(await res.text()).includes('Globex'), 'the page itself carries no data');
+    await page.context().close();
+  });
+
+  test('support finds Globex, sets up Ledgerly for it, activates it; the customer sees it active, and who did it', async () => {
+    const token = await demo.vendor.signVendorToken({ vendorRole: 'support', name: 'Acme support (jane@acme.test)', sub: 'jane-42' });
+    const page = await consolePage(token);
+    await shown(page.getByRole('heading', { name: 'Customers' }));
+    await shown(page.getByText('Signed in as Acme support (jane@acme.test)'));
+    await page.getByRole('searchbox', { name: 'Search customers' }).fill('GLOB');
+    await shown(page.getByRole('button', { name: /Globex Corporation/ }));
+    await page.getByRole('button', { name: 'Initech', exact: false }).waitFor({ state: 'hidden', timeout: WAIT });
+    await page.getByRole('button', { name: /Globex Corporation/ }).click();
+    await shown(page.getByRole('heading', { name: 'Globex Corporation' }));
+
+    const ledgerly = row(page, 'Ledgerly billing alerts');
+    await shown(ledgerly.getByText('Not set up'));
+    await ledgerly.getByRole('button', { name: 'Set up' }).click();
+    const dialog = await shown(page.getByRole('dialog', { name: 'Ledgerly billing alerts' }));
+    await dialog.getByRole('button', { name: 'Set up' }).click();
+    await shown(dialog.getByRole('heading', { name: 'Connections', exact: true }));
+    await dialog.getByRole('textbox', { name: 'Restricted key' }).fill('demo_4f9a2c71');
+    await dialog.getByRole('button', { name: 'Save credentials' }).click();
+    await shown(dialog.getByRole('button', { name: 'Replace credentials' }));
+    await dialog.getByRole('button', { name: 'Next' }).click();
+    await shown(dialog.getByRole('heading', { name: 'Alerts', exact: true }));
+    await dialog.getByRole('textbox', { name: 'Send alerts to' }).fill('billing@globex.example');
+    await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+    await (await shown(dialog.getByRole('button', { name: 'Activate' }))).click();
+    await shown(dialog.getByRole('button', { name: 'Pause' }));
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    // The row: active, its connection healthy.
+    await shown(ledgerly.getByText('Active', { exact: true }));
+    await shown(ledgerly.getByText('Connected', { exact: false }));
+    // Runs and logs (none yet) open in the row.
+    await ledgerly.getByRole('button', { name: 'Runs and logs' }).click();
+    await shown(ledgerly.getByText('No runs yet', { exact: false }));
+    assert.deepEqual(await axeViolations(page), [], 'axe: the console with a customer open');
+
+    // The customer's own embed shows it active, and the history names the staff member, not their sub.
+    const { body: instances } = await apiAs('globex', '/instances');
+    const instance = (instances.instances as { id: string; integrationKey: string; status: string }[]).find(
+      (i) => i.integrationKey === 'ledgerly-billing-alerts',
+    )!;
+    assert.equal(instance.status, 'active');
+    const embed = await (await browser.newContext()).newPage();
+    await embed.goto(`${demo.url}/?customer=globex`);
+    const card = embed.getByRole('listitem').filter({ has: embed.getByRole('button', { name: 'Ledgerly billing alerts', exact: true }) });
+    await shown(card.getByText('Active', { exact: true }));
+    await embed.context().close();
+    const { body: history } = await apiAs('globex', `/instances/${instance.id}/audit`);
+    const actions = (history.events as { action: string; actor: { type: string; name?: string } }[]).map((e) => [e.action, e.actor.type, e.actor.name]);
+    assert.deepEqual(actions, [
+      ['instance.activated', 'vendor', 'Acme support (jane@acme.test)'],
+      ['instance.config_saved', 'vendor', 'Acme support (jane@acme.test)'],
+      ['connection.set', 'vendor', 'Acme support (jane@acme.test)'],
+      ['instance.created', 'vendor', 'Acme support (jane@acme.test)'],
+    ]);
+    assert.ok(!JSON.stringify(history).includes('jane-42'));
+
+    // Pause from the row; delete after a confirmation that offers to keep it first.
+    await ledgerly.getByRole('button', { name: 'Pause' }).click();
+    await shown(ledgerly.getByText('Paused', { exact: true }));
+    assert.equal((await apiAs('globex', `/instances/${instance.id}`)).body.status, 'paused');
+    await ledgerly.getByRole('button', { name: 'Delete' }).click();
+    await shown(ledgerly.getByText('Delete Ledgerly billing alerts for Globex Corporation?', { exact: false }));
+    await ledgerly.getByRole('button', { name: 'Keep it' }).click();
+    await ledgerly.getByRole('button', { name: 'Delete' }).click();
+    await ledgerly.getByRole('button', { name: 'Delete' }).last().click();
+    await shown(ledgerly.getByText('Not set up'));
+    assert.equal((await apiAs('globex', `/instances/${instance.id}`)).status, 404);
+    assert.deepEqual(
+      problems.filter((p) => /Content Security Policy|Refused to|pageerror/i.test(p)),
+      [],
+    );
+    await page.context().close();
+  });
+
+  test('a viewer reads (rows, runs) but sees no action, and the server refuses one anyway', async () => {
+    // Something to look at: Globex's Webhook forwarder, set up by the customer.
+    const { token: admin } = (await (await fetch(`${demo.url}/demo/token?customer=globex`)).json()) as { token: string };
+    const created = await fetch(`${demo.url}/api/v1/instances`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ integrationKey: 'webhook-forwarder' }),
+    });
+    assert.ok(created.ok, String(created.status));
+    const instance = (await created.json()) as { id: string };
+
+    const token = await demo.vendor.signVendorToken({ vendorRole: 'viewer', name: 'Acme finance (read only)', sub: 'ro-1' });
+    const page = await consolePage(token);
+    await shown(page.getByText('Viewer: read only'));
+    await page.getByRole('button', { name: /Globex Corporation/ }).click();
+    const forwarder = row(page, 'Webhook forwarder');
+    await shown(forwarder.getByText('Draft', { exact: true }));
+    await shown(forwarder.getByRole('button', { name: 'Runs and logs' }));
+    for (const name of ['Set up', 'Manage', 'Activate', 'Pause', 'Delete']) {
+      assert.equal(await page.getByRole('button', { name, exact: true }).count(), 0, `a viewer sees no "${name}"`);
+    }
+    assert.deepEqual(await axeViolations(page), [], 'axe: the viewer’s console');
+    const refused = await fetch(`${demo.url}/api/v1/vendor/instances/${instance.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(refused.status, 403);
+    await page.context().close();
+  });
+});
