@@ -32,6 +32,9 @@ export const VENDOR_ROUTE_ROLES: Readonly<Record<string, VendorRole>> = {
   'POST /instances/:id/activate': 'support',
   'DELETE /instances/:id': 'support',
   'DELETE /instances/:id/connections/:name': 'support',
+  // A picker's options come from the customer's provider, with the customer's credentials.
+  'GET /instances/:id/data-sources/:name': 'support',
+  'POST /instances/:id/data-sources/:name': 'support',
   'POST /instances/:id/flows/:flow/invoke': 'support',
   // The provider proxy acts with the customer's credential, whatever the method.
   'GET /instances/:id/connections/:name/proxy/*': 'support',

@@ -85,4 +85,35 @@ describe('vendor actions for a customer', () => {
     assert.equal((await h.call('POST', '/api/v1/vendor/customers/nobody/instances', { as: staff(), body: { integrationKey: 'chat' } })).status, 404);
     assert.equal((await h.call('POST', '/api/v1/vendor/instances/nope/activate', { as: staff() })).status, 404);
   });
+
+  test('support loads a config form’s picker with the customer’s connection; with unsaved values it is audited; a viewer may not', async () => {
+    const h = harness();
+    await h.call('GET', '/api/v1/integrations'); // acme is seen
+    const deployed = await h.call('POST', '/api/v1/vendor/customers/acme/instances', { as: staff(), body: { integrationKey: 'every-field' } });
+    const instance = VendorInstance.parse(deployed.body);
+    const keyed = await h.call('PUT', `/api/v1/vendor/instances/${instance.id}/connections/api`, {
+      as: staff(),
+      body: { values: { apiKey: API_KEY_VALUE, account: 'acme-eu' } },
+    });
+    assert.equal(keyed.status, 200, keyed.text);
+    const picked = await h.call('GET', `/api/v1/vendor/instances/${instance.id}/data-sources/channels?q=sal`, { as: staff() });
+    assert.equal(picked.status, 200, picked.text);
+    assert.deepEqual(picked.body.options, [{ value: 'sales', label: '#sales (acme-eu)' }]);
+    const unsaved = await h.call('POST', `/api/v1/vendor/instances/${instance.id}/data-sources/channels`, {
+      as: staff(),
+      body: { q: '', config: { mode: 'push' } },
+    });
+    assert.equal(unsaved.status, 200, unsaved.text);
+    const history = AuditList.parse((await h.call('GET', `/api/v1/instances/${instance.id}/audit`)).body);
+    assert.deepEqual(history.events[0]?.actor, { type: 'vendor', name: 'Acme support (jane@acme.test)' });
+    assert.match(history.events[0]?.action ?? '', /^data_source\./);
+    const viewer = await h.call('GET', `/api/v1/vendor/instances/${instance.id}/data-sources/channels`, { as: staff('viewer') });
+    assert.equal(viewer.status, 403);
+    const tooLong = await h.call('GET', `/api/v1/vendor/instances/${instance.id}/data-sources/channels?q=${'x'.repeat(501)}`, { as: staff() });
+    assert.equal(tooLong.status, 422);
+    assert.deepEqual(
+      tooLong.body.errors.map((e: { path: string }) => e.path),
+      ['q'],
+    );
+  });
 });

@@ -14,7 +14,8 @@ import { readBody } from '../validation.js';
 type Ctx = Context<CustomerEnv>;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
-const MAX_QUERY = 500;
+/** Longest `q` of a data source's GET (a POST's body is limited by DataSourceQuery). */
+export const MAX_DATA_SOURCE_QUERY = 500;
 
 const etag = (version: number): string => `"${version}"`;
 
@@ -107,7 +108,7 @@ export function instanceRoutes({ instances, dataSources }: Pick<Services, 'insta
 
   app.get('/instances/:id/data-sources/:name', async (c) => {
     const query = c.req.query('q') ?? '';
-    if (query.length > MAX_QUERY) throw validationProblem([{ path: 'q', message: `q must be at most ${MAX_QUERY} characters` }]);
+    if (query.length > MAX_DATA_SOURCE_QUERY) throw validationProblem([{ path: 'q', message: `q must be at most ${MAX_DATA_SOURCE_QUERY} characters` }]);
     if (c.req.query('config') !== undefined) {
       if (c.get('claims').role !== 'admin') throw new HttpProblem(403, 'forbidden', 'Only an admin may call a data source with unsaved values');
       throw validationProblem([{ path: 'config', message: 'Send unsaved values as {"config": {…}} in the body of a POST to this URL' }]);

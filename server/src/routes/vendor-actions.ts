@@ -4,17 +4,17 @@
 // same; the audit line names the staff member (`vendor:<sub>` and the token's `name`) and is in
 // the customer's history of the instance.
 import { Hono, type Context } from 'hono';
-import { CreateInstanceBody, PutConfigBody, PutCredentialsBody, type VendorInstance } from 'plugboard/protocol';
+import { CreateInstanceBody, DataSourceQuery, PutConfigBody, PutCredentialsBody, type DataSourceResult, type VendorInstance } from 'plugboard/protocol';
 import type { Services, VendorEnv } from '../env.js';
 import type { Caller } from '../instances.js';
-import { notFound } from '../problem.js';
+import { notFound, validationProblem } from '../problem.js';
 import type { Customer, InstanceRecord } from '../store/types.js';
 import { readBody } from '../validation.js';
-import { expectedVersion } from './instances.js';
+import { expectedVersion, MAX_DATA_SOURCE_QUERY } from './instances.js';
 
 type Ctx = Context<VendorEnv>;
 
-export function vendorActionRoutes({ store, instances }: Pick<Services, 'store' | 'instances'>): Hono<VendorEnv> {
+export function vendorActionRoutes({ store, instances, dataSources }: Pick<Services, 'store' | 'instances' | 'dataSources'>): Hono<VendorEnv> {
   const app = new Hono<VendorEnv>();
 
   /** The staff member acting in the customer's name: the customer's store and plan, the vendor's actor. */
@@ -65,6 +65,33 @@ export function vendorActionRoutes({ store, instances }: Pick<Services, 'store' 
   app.delete('/instances/:id/connections/:name', async (c) => {
     const { caller, instance } = await target(c);
     return respond(c, caller, await instances.deleteConnection(caller, instance.id, c.req.param('name')));
+  });
+
+  // A config form's pickers, as the customer's admin gets them (the data source runs with the customer's
+  // connections, so support, not viewer); unsaved values come in a POST body and are audited as the staff member.
+  async function dataSourceOptions(c: Ctx, query: string, overrides?: Record<string, unknown>): Promise<Response> {
+    const { instance } = await target(c);
+    const options = await dataSources.options({
+      instance,
+      name: c.req.param('name') ?? '',
+      query,
+      overrides,
+      caller: { actor: c.get('actor'), actorName: c.get('claims').name, role: 'admin' },
+      signal: c.req.raw.signal,
+      requestId: c.get('requestId'),
+    });
+    return c.json({ options } satisfies DataSourceResult);
+  }
+
+  app.get('/instances/:id/data-sources/:name', async (c) => {
+    const query = c.req.query('q') ?? '';
+    if (query.length > MAX_DATA_SOURCE_QUERY) throw validationProblem([{ path: 'q', message: `q must be at most ${MAX_DATA_SOURCE_QUERY} characters` }]);
+    return dataSourceOptions(c, query);
+  });
+
+  app.post('/instances/:id/data-sources/:name', async (c) => {
+    const body = await readBody(c, DataSourceQuery);
+    return dataSourceOptions(c, body.q ?? '', body.config);
   });
 
   app.post('/instances/:id/activate', async (c) => {

@@ -2,7 +2,7 @@ import { Task, initialState } from '@lit/task';
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import type { CustomerSummary, Instance, IntegrationSummary, VendorStaff } from '../../protocol/index.js';
+import type { CustomerSummary, FlowSpec, Instance, IntegrationSummary, VendorStaff } from '../../protocol/index.js';
 import type { PlugClient } from '../../client/index.js';
 import { createVendorConsoleClient, type VendorConsoleClient } from '../../client/vendor.js';
 import { PlugApiElement } from '../base/api-element.js';
@@ -72,6 +72,7 @@ export class PlugVendorConsole extends PlugApiElement {
   @state() private accessor selected: CustomerSummary | undefined;
   @state() private accessor openKey: string | undefined;
   @state() private accessor runsOf: string | undefined;
+  @state() private accessor runFlows: FlowSpec[] | undefined;
   @state() private accessor confirming: string | undefined;
   @state() private accessor busy: string | undefined;
   @state() private accessor notice = '';
@@ -206,15 +207,18 @@ export class PlugVendorConsole extends PlugApiElement {
     this.openKey = key;
   }
 
-  async #toggleRuns(instanceId: string): Promise<void> {
+  async #toggleRuns(integrationKey: string, instanceId: string): Promise<void> {
     if (this.runsOf === instanceId) {
       this.runsOf = undefined;
       return;
     }
     try {
-      await loadDetailElements();
+      // The flows' labels name the runs as the customer's dialog does.
+      const [, detail] = await Promise.all([loadDetailElements(), this.#clientFor(this.selected!.id).integration(integrationKey)]);
+      this.runFlows = detail.flows;
     } catch (error) {
       this.reportError('load-runs', error);
+      this.notice = this.describeError(error);
       return;
     }
     this.runsOf = instanceId;
@@ -447,7 +451,7 @@ export class PlugVendorConsole extends PlugApiElement {
         ${this.#renderActions(integration, instance)}
         ${
           instance
-            ? html`<button part="button" class="button quiet" type="button" aria-expanded=${this.runsOf === instance.id ? 'true' : 'false'} @click=${() => this.#toggleRuns(instance.id)}>
+            ? html`<button part="button" class="button quiet" type="button" aria-expanded=${this.runsOf === instance.id ? 'true' : 'false'} @click=${() => this.#toggleRuns(integration.key, instance.id)}>
               ${this.runsOf === instance.id ? this.t('console.hideRuns') : this.t('console.runs')}
             </button>`
             : nothing
@@ -460,6 +464,7 @@ export class PlugVendorConsole extends PlugApiElement {
             .client=${this.#clientFor(this.selected!.id)}
             .translations=${this.translations}
             instance-id=${instance.id}
+            .flows=${this.runFlows}
             theme=${this.theme ?? nothing}
           ></plug-execution-log>`
           : nothing
