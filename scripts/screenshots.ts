@@ -213,6 +213,28 @@ const SHOTS: Shot[] = [
     },
   },
   {
+    name: 'console-alerts',
+    start: consoleAs('support'),
+    reach: async (page) => {
+      await (await shown(page.getByRole('navigation', { name: 'Console' }).getByRole('button', { name: 'Alerts' }))).click();
+      await shown(page.getByRole('listitem').filter({ hasText: 'ledgerly-billing-alerts' }));
+    },
+  },
+  {
+    name: 'console-rerun',
+    fullPage: false,
+    start: consoleAs('support'),
+    reach: async (page) => {
+      await (await shown(page.getByRole('button', { name: /Globex Corporation/ }))).click();
+      const ledgerly = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Ledgerly billing alerts', exact: true }) });
+      await (await shown(ledgerly.getByRole('button', { name: 'Runs and logs' }))).click();
+      const runs = ledgerly.getByRole('list', { name: 'Runs' });
+      await (await shown(runs.getByRole('listitem').getByRole('button'))).click();
+      const again = await shown(runs.getByRole('button', { name: 'Run again' }));
+      await again.scrollIntoViewIfNeeded();
+    },
+  },
+  {
     name: 'console-manage',
     fullPage: false,
     start: consoleAs('support'),

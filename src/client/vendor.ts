@@ -2,13 +2,17 @@
 // and for one customer a PlugClient whose calls the vendor API answers, so the customer's own
 // elements (integration dialog, config form, execution log) work for staff unchanged. Only the
 // console's chunk imports this: the customers' bundle never carries it.
-import type { CustomerList, CustomerListQuery, VendorStaff } from '../protocol/index.js';
+import type { CustomerList, CustomerListQuery, ExecutionRerun, VendorAlertList, VendorAlertListQuery, VendorStaff } from '../protocol/index.js';
 import { createClient, createTransport, type ClientOptions, type PlugClient } from './client.js';
 
 export interface VendorConsoleClient {
   me(signal?: AbortSignal): Promise<VendorStaff>;
   /** A page of customers, ordered by the vendor's own id; `cursor`: the previous page's `nextCursor`. */
   customers(query?: CustomerListQuery & { signal?: AbortSignal }): Promise<CustomerList>;
+  /** Runs a finished execution again with its original payload: `retry` a failed one, `rerun` any (support). */
+  runAgain(executionId: string, how: 'retry' | 'rerun', signal?: AbortSignal): Promise<ExecutionRerun>;
+  /** Alerts across customers, newest first; `cursor`: the previous page's `nextCursor`. */
+  alerts(query?: VendorAlertListQuery & { signal?: AbortSignal }): Promise<VendorAlertList>;
   /** The customer API for one customer (`customerId`: Plugboard's id or the vendor's), answered by the vendor API. */
   forCustomer(customerId: string): PlugClient;
 }
@@ -27,6 +31,13 @@ export function createVendorConsoleClient(options: ClientOptions): VendorConsole
       if (cursor) searchParams.cursor = cursor;
       if (limit !== undefined) searchParams.limit = String(limit);
       return vendor.parsed('CustomerList', { method: 'get', path: 'customers', searchParams, signal });
+    },
+    runAgain: (executionId, how, signal) =>
+      vendor.parsed('ExecutionRerun', { method: 'post', path: `executions/${encodeURIComponent(executionId)}/${how}`, signal }),
+    alerts: ({ signal, ...query } = {}) => {
+      const searchParams: Record<string, string> = {};
+      for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') searchParams[name] = String(value);
+      return vendor.parsed('VendorAlertList', { method: 'get', path: 'alerts', searchParams, signal });
     },
     forCustomer(customerId) {
       // The catalog, detail, instance list and deploy are the customer's: /vendor/customers/:id/….

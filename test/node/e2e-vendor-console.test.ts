@@ -151,10 +151,43 @@ describe('end to end: the vendor console page', { skip: bundle.skip }, () => {
     ]);
     assert.ok(!JSON.stringify(history).includes('jane-42'));
 
+    // A run (the vendor's backend invokes the flow), then "Run again" from the open run queues a new one with its payload.
+    const invoked = await fetch(`${demo.url}/api/v1/vendor/instances/${instance.id}/flows/paymentEvent/invoke`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ payload: { type: 'payment.failed', amount: 1800, customerName: 'Initrode' }, timeoutMs: 60_000 }),
+    });
+    const { executionId } = (await invoked.json()) as { executionId: string };
+    assert.ok(executionId, `invoke answered ${invoked.status}`);
+    const runs = ledgerly.getByRole('list', { name: 'Runs' });
+    await (await shown(runs.getByRole('listitem').first().getByRole('button').first())).click();
+    await (await shown(runs.getByRole('button', { name: 'Run again' }))).click();
+    await shown(page.getByRole('status').filter({ hasText: 'queued again with the same payload' }));
+    const { body: executions } = await apiAs('globex', `/instances/${instance.id}/executions`);
+    assert.deepEqual(
+      (executions.executions as { rerunOf?: string }[]).map((e) => e.rerunOf ?? null),
+      [executionId, null],
+      'the new run names the one it re-ran',
+    );
+    const { body: afterRerun } = await apiAs('globex', `/instances/${instance.id}/audit`);
+    assert.equal(afterRerun.events[0].action, 'execution.rerun');
+    assert.equal(afterRerun.events[0].actor.name, 'Acme support (jane@acme.test)');
+
     // Pause from the row; delete after a confirmation that offers to keep it first.
     await ledgerly.getByRole('button', { name: 'Pause' }).click();
     await shown(ledgerly.getByText('Paused', { exact: true }));
     assert.equal((await apiAs('globex', `/instances/${instance.id}`)).body.status, 'paused');
+
+    // Alerts across customers, filtered by type; an alert leads back to its customer.
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('button', { name: 'Alerts' }).click();
+    await shown(page.getByRole('heading', { name: 'Alerts' }));
+    await page.getByRole('combobox', { name: 'Alert type' }).selectOption({ label: 'Paused' });
+    const paused = page.getByRole('listitem').filter({ hasText: 'ledgerly-billing-alerts' });
+    await shown(paused.getByText('by Acme support (jane@acme.test)'));
+    assert.equal(await page.getByRole('listitem').filter({ hasText: 'Activated' }).count(), 0, 'only the type asked for');
+    assert.deepEqual(await axeViolations(page), [], 'axe: the alerts');
+    await paused.getByRole('button', { name: 'Open Globex Corporation' }).click();
+    await shown(page.getByRole('heading', { name: 'Globex Corporation' }));
     await ledgerly.getByRole('button', { name: 'Delete' }).click();
     await shown(ledgerly.getByText('Delete Ledgerly billing alerts for Globex Corporation?', { exact: false }));
     await ledgerly.getByRole('button', { name: 'Keep it' }).click();

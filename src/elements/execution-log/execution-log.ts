@@ -104,6 +104,9 @@ export class PlugExecutionLog extends PlugApiElement {
   /** Runs per page (1 to 100). */
   @property({ attribute: 'page-size', type: Number }) accessor pageSize = 20;
 
+  /** Buttons shown in an open run, under its log (the vendor console's retry and re-run); none by default. */
+  @property({ attribute: false }) accessor runActions: ((execution: ExecutionSummary) => TemplateResult | typeof nothing) | undefined;
+
   override connectedCallback(): void {
     super.connectedCallback();
     // Back in the page after a removal: read again (requests were aborted on the way out).
@@ -403,7 +406,7 @@ export class PlugExecutionLog extends PlugApiElement {
           execution.startedAt ? html` · ${this.t('executions.started', { time: this.#formatAbsolute(execution.startedAt) })}` : nothing
         }
       </p>
-      ${body}
+      ${body} ${this.runActions?.(execution) ?? nothing}
     </div>`;
   }
 

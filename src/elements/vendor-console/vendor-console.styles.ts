@@ -30,6 +30,73 @@ export const vendorConsoleStyles = css`
   h4 {
     margin: 0;
   }
+  .views {
+    display: flex;
+    gap: var(--_space-xs);
+    margin-inline-end: auto;
+  }
+  .button.view[aria-current='page'] {
+    background: var(--_color-surface-raised);
+    border-color: var(--_color-border);
+    color: var(--_color-text);
+  }
+  .filters {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space-s) var(--_space-m);
+    align-items: end;
+  }
+  .filters label {
+    display: flex;
+    flex-direction: column;
+    gap: var(--_space-xs);
+    flex: 1 1 10rem;
+    color: var(--_color-text-muted);
+    font-size: var(--_font-size-s);
+  }
+  .alert {
+    display: grid;
+    grid-template-columns: 11rem 11rem minmax(0, 1fr);
+    gap: var(--_space-xs) var(--_space-m);
+    align-items: center;
+    padding: var(--_space-s) var(--_space-m);
+    font-size: var(--_font-size-s);
+  }
+  .alert + .alert {
+    border-block-start: 1px solid var(--_color-border);
+  }
+  .alert time {
+    color: var(--_color-text-muted);
+  }
+  .alert-type {
+    font-weight: var(--_font-weight-strong);
+  }
+  .alert-type[data-type='execution.failed'],
+  .alert-type[data-type='instance.error'] {
+    color: var(--_color-danger);
+  }
+  .alert-type[data-type='instance.recovered'],
+  .alert-type[data-type='instance.activated'] {
+    color: var(--_color-success);
+  }
+  .alert-what {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space-s);
+    align-items: center;
+  }
+  .alert-detail {
+    grid-column: 2 / -1;
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space-xs) var(--_space-s);
+  }
+  .alert-detail:empty {
+    display: none;
+  }
+  .alert-error {
+    color: var(--_color-danger);
+  }
   .staff {
     display: inline-flex;
     flex-wrap: wrap;
@@ -338,6 +405,13 @@ export const vendorConsoleStyles = css`
       grid-template-columns: minmax(0, 1fr) auto;
     }
     .row-health {
+      grid-column: 1 / -1;
+    }
+    .alert {
+      grid-template-columns: minmax(0, 1fr) auto;
+    }
+    .alert-what,
+    .alert-detail {
       grid-column: 1 / -1;
     }
   }

@@ -2,11 +2,22 @@ import { Task, initialState } from '@lit/task';
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import type { CustomerSummary, FlowSpec, Instance, IntegrationSummary, VendorStaff } from '../../protocol/index.js';
+import type {
+  AlertType,
+  CustomerSummary,
+  ExecutionSummary,
+  FlowSpec,
+  Instance,
+  InstanceStatus,
+  IntegrationSummary,
+  VendorAlert,
+  VendorAlertList,
+  VendorStaff,
+} from '../../protocol/index.js';
 import type { PlugClient } from '../../client/index.js';
 import { createVendorConsoleClient, type VendorConsoleClient } from '../../client/vendor.js';
 import { PlugApiElement } from '../base/api-element.js';
-import { addEnglish, connectionStatusText } from '../i18n.js';
+import { addEnglish, connectionStatusText, type StringKey } from '../i18n.js';
 import { consoleEn } from '../console-strings.js';
 import { loadDetailElements } from '../detail-loader.js';
 import { badgeStyles, renderStatusBadge } from '../instance-status/status-badge.js';
@@ -26,6 +37,25 @@ interface CustomerPage {
   nextCursor: string | null;
 }
 
+interface AlertFilters {
+  type?: AlertType;
+  status?: InstanceStatus;
+  integration?: string;
+  /** A day (`YYYY-MM-DD`, the date input's value): alerts from its start, local time. */
+  since?: string;
+}
+
+/** Each alert type's string. */
+const ALERT_WORDS: Record<AlertType, StringKey> = {
+  'execution.failed': 'console.alert.executionFailed',
+  'instance.error': 'console.alert.instanceError',
+  'instance.recovered': 'console.alert.instanceRecovered',
+  'instance.activated': 'console.alert.instanceActivated',
+  'instance.paused': 'console.alert.instancePaused',
+  'instance.deleted': 'console.alert.instanceDeleted',
+};
+const STATUSES: InstanceStatus[] = ['active', 'error', 'paused', 'draft'];
+
 interface CustomerView {
   integrations: IntegrationSummary[];
   instances: Map<string, Instance>;
@@ -34,8 +64,9 @@ interface CustomerView {
 /**
  * @customElement plug-vendor-console
  * @summary The vendor's console for its own staff: find a customer (search, pages), see its
- * integrations with status, connection health and last error, their runs and logs, and set up,
- * configure, connect, activate, pause or delete them on the customer's behalf. Takes a vendor token
+ * integrations with status, connection health and last error, their runs and logs (retry, run
+ * again), alerts across customers, and set up, configure, connect, activate, pause or delete them
+ * on the customer's behalf. Takes a vendor token
  * (`role: "vendor"`); a `vendor_role: "viewer"` token sees no actions (the server refuses them
  * anyway). Loaded as its own chunk: `await loadVendorConsole()` from `plugboard.js`.
  *
@@ -76,6 +107,10 @@ export class PlugVendorConsole extends PlugApiElement {
   @state() private accessor confirming: string | undefined;
   @state() private accessor busy: string | undefined;
   @state() private accessor notice = '';
+  @state() private accessor view: 'customers' | 'alerts' = 'customers';
+  @state() private accessor alertFilters: AlertFilters = {};
+  /** Older pages of alerts ("Load older alerts"). */
+  @state() private accessor olderAlerts: VendorAlertList | undefined;
   @state() private accessor copied = '';
 
   /**
@@ -118,6 +153,19 @@ export class PlugVendorConsole extends PlugApiElement {
     args: () => [this.vendorClient, this.selected] as const,
   });
 
+  #alerts = new Task(this, {
+    task: async ([client, view, filters], { signal }): Promise<VendorAlertList | typeof initialState> => {
+      if (!client || view !== 'alerts') return initialState;
+      try {
+        return await client.alerts({ ...this.#alertQuery(filters), limit: PAGE, signal });
+      } catch (error) {
+        this.reportError('load-alerts', error);
+        throw error;
+      }
+    },
+    args: () => [this.vendorClient, this.view, this.alertFilters] as const,
+  });
+
   /** The vendor API client for this element's `api` and token, or undefined until both are set. */
   private get vendorClient(): VendorConsoleClient | undefined {
     if (!this.api || (!this.token && !this.getToken)) return undefined;
@@ -147,6 +195,70 @@ export class PlugVendorConsole extends PlugApiElement {
   override willUpdate(changed: PropertyValues): void {
     super.willUpdate(changed);
     if (changed.has('query')) this.more = undefined;
+    if (changed.has('alertFilters')) this.olderAlerts = undefined;
+  }
+
+  #alertQuery(filters: AlertFilters) {
+    const since = filters.since ? new Date(`${filters.since}T00:00:00`) : undefined;
+    return {
+      type: filters.type,
+      status: filters.status,
+      integration: filters.integration?.trim() || undefined,
+      since: since && !Number.isNaN(since.getTime()) ? since.toISOString() : undefined,
+    };
+  }
+
+  #filter(change: Partial<AlertFilters>): void {
+    this.alertFilters = { ...this.alertFilters, ...change };
+  }
+
+  async #loadOlderAlerts(cursor: string): Promise<void> {
+    const client = this.vendorClient;
+    if (!client) return;
+    this.loadingMore = true;
+    try {
+      const page = await client.alerts({ ...this.#alertQuery(this.alertFilters), cursor, limit: PAGE });
+      this.olderAlerts = { alerts: [...(this.olderAlerts?.alerts ?? []), ...page.alerts], nextCursor: page.nextCursor };
+    } catch (error) {
+      this.reportError('load-alerts', error);
+      this.notice = this.describeError(error);
+    } finally {
+      this.loadingMore = false;
+    }
+  }
+
+  /** From an alert to its customer's integrations. */
+  #openCustomerOf(alert: VendorAlert): void {
+    const { id, externalId, name } = alert.customer;
+    this.view = 'customers';
+    this.#select({ id, externalId: externalId ?? id, name, createdAt: alert.at, instanceCount: 0 });
+  }
+
+  /** Retry (a failed run) or run again (any finished run), from an open run of a row's runs. */
+  #runActions = (execution: ExecutionSummary) => {
+    if (!this.#canAct || execution.status === 'queued' || execution.status === 'running') return nothing;
+    const failed = execution.status === 'failed' || execution.status === 'timed_out';
+    return html`<p class="run-actions">
+      ${
+        failed
+          ? html`<button part="button" class="button" type="button" @click=${() => this.#runAgain(execution, 'retry')}>${this.t('console.retryRun')}</button>`
+          : nothing
+      }
+      <button part="button" class="button" type="button" @click=${() => this.#runAgain(execution, 'rerun')}>${this.t('console.rerun')}</button>
+    </p>`;
+  };
+
+  async #runAgain(execution: ExecutionSummary, how: 'retry' | 'rerun'): Promise<void> {
+    const client = this.vendorClient;
+    if (!client) return;
+    const flow = this.runFlows?.find((f) => f.name === execution.flow)?.label ?? execution.flow;
+    try {
+      await client.runAgain(execution.id, how);
+      this.notice = this.t('console.rerunQueued', { flow });
+    } catch (error) {
+      this.reportError(`${how}-execution`, error);
+      this.notice = this.t('console.actionFailed', { integration: flow, error: this.describeError(error) });
+    }
   }
 
   #clientFor(customerId: string): PlugClient {
@@ -275,8 +387,13 @@ export class PlugVendorConsole extends PlugApiElement {
 
   #renderHeader() {
     const staff = this.#staff.value;
+    const tab = (view: 'customers' | 'alerts', key: StringKey) =>
+      html`<button part="button" class="button quiet view" type="button" aria-current=${this.view === view ? 'page' : 'false'} @click=${() => (this.view = view)}>
+        ${this.t(key)}
+      </button>`;
     return html`<header part="header" class="header">
-      <h2 id="console-heading">${this.t('console.title')}</h2>
+      <h2 id="console-heading">${this.view === 'alerts' ? this.t('console.alertsTitle') : this.t('console.title')}</h2>
+      <nav class="views" aria-label=${this.t('console.views')}>${tab('customers', 'console.viewCustomers')} ${tab('alerts', 'console.viewAlerts')}</nav>
       ${
         staff
           ? html`<span class="staff">
@@ -465,6 +582,7 @@ export class PlugVendorConsole extends PlugApiElement {
             .translations=${this.translations}
             instance-id=${instance.id}
             .flows=${this.runFlows}
+            .runActions=${this.#runActions}
             theme=${this.theme ?? nothing}
           ></plug-execution-log>`
           : nothing
@@ -532,10 +650,92 @@ export class PlugVendorConsole extends PlugApiElement {
     ></plug-integration-dialog>`;
   }
 
+  #renderAlert(alert: VendorAlert) {
+    const customer = alert.customer.name ?? alert.customer.externalId ?? alert.customer.id;
+    const at = new Date(alert.at);
+    return html`<li part="row" class="alert" data-type=${alert.type}>
+      <time datetime=${alert.at}>${at.toLocaleString(this.locale, { dateStyle: 'medium', timeStyle: 'short' })}</time>
+      <span class="alert-type" data-type=${alert.type}>${this.t(ALERT_WORDS[alert.type])}</span>
+      <span class="alert-what">
+        <button part="button" class="button quiet" type="button" aria-label=${this.t('console.openCustomer', { customer })} @click=${() => this.#openCustomerOf(alert)}>
+          ${customer}
+        </button>
+        <span class="mono">${alert.instance.integrationKey ?? ''}</span>
+        ${
+          alert.instance.status
+            ? renderStatusBadge(alert.instance.status, this.t(`status.${alert.instance.status}`))
+            : html`<span class="muted">${this.t('console.alertDeleted')}</span>`
+        }
+      </span>
+      <span class="alert-detail muted">
+        ${alert.execution ? this.t('console.alertFlow', { flow: alert.execution.flow }) : nothing}
+        ${alert.execution?.error ? html`<span class="alert-error">${alert.execution.error}</span>` : nothing}
+        ${alert.actor?.name ? this.t('console.alertBy', { name: alert.actor.name }) : nothing}
+      </span>
+    </li>`;
+  }
+
+  #renderAlerts() {
+    const f = this.alertFilters;
+    const filtered = Object.values(f).some((v) => v);
+    const list = (page: VendorAlertList) => {
+      const alerts = this.olderAlerts ? [...page.alerts, ...this.olderAlerts.alerts] : page.alerts;
+      const cursor = this.olderAlerts ? this.olderAlerts.nextCursor : page.nextCursor;
+      if (alerts.length === 0)
+        return html`<p part="message" class="message">${filtered ? this.t('console.alertsEmptyFiltered') : this.t('console.alertsEmpty')}</p>`;
+      return html`<ul class="rows alerts">
+          ${repeat(
+            alerts,
+            (a) => a.id,
+            (a) => this.#renderAlert(a),
+          )}
+        </ul>
+        ${
+          cursor
+            ? html`<button part="button" class="button more" type="button" ?disabled=${this.loadingMore} @click=${() => this.#loadOlderAlerts(cursor)}>
+              ${this.t('console.alertsMore')}
+            </button>`
+            : nothing
+        }`;
+    };
+    return html`<section part="detail" class="detail alerts-view" aria-labelledby="console-heading">
+      <div class="filters">
+        <label>${this.t('console.filterType')}
+          <select class="search" @change=${(e: Event) => this.#filter({ type: ((e.target as HTMLSelectElement).value || undefined) as AlertType | undefined })}>
+            <option value="">${this.t('console.filterTypeAll')}</option>
+            ${(Object.keys(ALERT_WORDS) as AlertType[]).map((type) => html`<option value=${type} ?selected=${f.type === type}>${this.t(ALERT_WORDS[type])}</option>`)}
+          </select>
+        </label>
+        <label>${this.t('console.filterStatus')}
+          <select class="search" @change=${(e: Event) => this.#filter({ status: ((e.target as HTMLSelectElement).value || undefined) as InstanceStatus | undefined })}>
+            <option value="">${this.t('console.filterStatusAll')}</option>
+            ${STATUSES.map((status) => html`<option value=${status} ?selected=${f.status === status}>${this.t(`status.${status}`)}</option>`)}
+          </select>
+        </label>
+        <label>${this.t('console.filterIntegration')}
+          <input class="search" type="search" .value=${f.integration ?? ''} @change=${(e: Event) => this.#filter({ integration: (e.target as HTMLInputElement).value })} />
+        </label>
+        <label>${this.t('console.filterSince')}
+          <input class="search" type="date" .value=${f.since ?? ''} @change=${(e: Event) => this.#filter({ since: (e.target as HTMLInputElement).value || undefined })} />
+        </label>
+      </div>
+      ${this.#alerts.render({
+        initial: () => html`<p part="message" class="message" aria-busy="true">${this.t('console.alertsLoading')}</p>`,
+        pending: () =>
+          this.#alerts.value ? list(this.#alerts.value) : html`<p part="message" class="message" aria-busy="true">${this.t('console.alertsLoading')}</p>`,
+        complete: (page) => list(page),
+        error: (error) => html`<div part="message" class="message error" role="alert">
+          <p>${this.t('console.alertsError')} ${this.describeError(error)}</p>
+          <button part="button" class="button" type="button" @click=${() => void this.#alerts.run()}>${this.t('console.retry')}</button>
+        </div>`,
+      })}
+    </section>`;
+  }
+
   override render() {
     return html`<div class="console" data-selected=${this.selected ? 'yes' : 'no'}>
         ${this.#renderHeader()}
-        <div class="panes">${this.#renderCustomers()} ${this.#renderDetail()}</div>
+        ${this.view === 'alerts' ? this.#renderAlerts() : html`<div class="panes">${this.#renderCustomers()} ${this.#renderDetail()}</div>`}
       </div>
       ${this.#renderDialog()}
       <div class="visually-hidden" role="status" aria-live="polite">${this.notice}</div>
