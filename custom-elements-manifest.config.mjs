@@ -29,7 +29,7 @@ const callbacks = new Set([
   'formStateRestoreCallback',
 ]);
 
-/** Lit decorators of internal state and shadow-DOM lookups: never part of the contract, `private` or not. */
+/** Lit decorators of internal state and shadow-DOM lookups (and `state: true` in `static properties`): never part of the contract, `private` or not. */
 const internalDecorators = new Set(['state', 'query', 'queryAll', 'queryAsync', 'queryAssignedElements', 'queryAssignedNodes']);
 
 const isPublicMember = (member) =>
@@ -47,6 +47,17 @@ function publicApiOnly() {
     name: 'plugboard-public-api-only',
     analyzePhase({ ts, node }) {
       if (!ts.isPropertyDeclaration(node) || !ts.isClassDeclaration(node.parent) || !node.parent.name) return;
+      // `static properties = { x: { state: true } }` (the eager classes' form of `@state`).
+      if (node.name.getText() === 'properties' && node.initializer && ts.isObjectLiteralExpression(node.initializer)) {
+        for (const p of node.initializer.properties) {
+          const options = ts.isPropertyAssignment(p) && ts.isObjectLiteralExpression(p.initializer) ? p.initializer : undefined;
+          const isState = options?.properties.some(
+            (o) => ts.isPropertyAssignment(o) && o.name.getText() === 'state' && o.initializer.kind === ts.SyntaxKind.TrueKeyword,
+          );
+          if (isState) internal.add(`${node.parent.name.text}.${p.name.getText()}`);
+        }
+        return;
+      }
       const decorators = (ts.canHaveDecorators(node) && ts.getDecorators(node)) || [];
       const isInternal = decorators.some((d) => {
         const callee = ts.isCallExpression(d.expression) ? d.expression.expression : d.expression;
@@ -66,6 +77,9 @@ function publicApiOnly() {
             (m) => isPublicMember(m) && !internal.has(`${m.inheritedFrom?.name ?? declaration.name}.${m.name}`),
           );
           if (declaration.members.length === 0) delete declaration.members;
+          if (declaration.attributes) {
+            declaration.attributes = declaration.attributes.filter((a) => !internal.has(`${a.inheritedFrom?.name ?? declaration.name}.${a.fieldName}`));
+          }
         }
       }
       manifest.modules.sort((a, b) => publicModules.indexOf(a.path) - publicModules.indexOf(b.path));

@@ -14,11 +14,15 @@
  * Goals: ≤ 100 ms to render (≤ 50 ms after the response), no task over 50 ms, ≤ 16 ms per
  * keystroke (p95), 1 request. Printed, not asserted. Viewport 1280 × 720.
  * Besides wall time, each figure is also given as the renderer main thread's busy time
- * (CDP Performance.TaskDuration), which a loaded machine distorts much less.
+ * (CDP Performance.TaskDuration), and the first screenful after the response as the main
+ * thread's CPU time from a Chromium trace, split into script, style, layout and paint: a loaded
+ * machine distorts those much less. The bench also prints when the lazy chunks arrived relative
+ * to the catalog's response (their compile must not land between the response and the paint).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
@@ -74,6 +78,40 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
 });
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+const traceDir = mkdtempSync(join(tmpdir(), 'plugboard-render-'));
+const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'loading'];
+const SPLIT: Record<string, string[]> = {
+  script: ['RunMicrotasks', 'FunctionCall', 'TimerFire', 'FireAnimationFrame', 'EvaluateScript', 'v8.evaluateModule'],
+  style: ['UpdateLayoutTree'],
+  layout: ['Layout'],
+  paint: ['PrePaint', 'Paint', 'Layerize'],
+};
+
+/**
+ * The renderer main thread's CPU time (trace `tdur`) in the tasks between the catalog's
+ * response and the first screenful (`windowMs` after it), in total and by kind of work.
+ */
+function afterResponseSplit(path: string, windowMs: number): Record<string, number> {
+  type Ev = { ph: string; name: string; pid: number; tid: number; ts: number; dur?: number; tdur?: number; args?: { name?: string } };
+  const events = (JSON.parse(readFileSync(path, 'utf8')) as { traceEvents: Ev[] }).traceEvents;
+  rmSync(path);
+  const main = events.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')!;
+  const start = Math.min(...events.filter((e) => e.name === 'ResourceFinish').map((e) => e.ts));
+  const end = start + windowMs * 1000;
+  const onMain = events.filter((e) => e.ph === 'X' && e.pid === main.pid && e.tid === main.tid && e.ts + (e.dur ?? 0) > start && e.ts < end);
+  const tasks = onMain.filter((e) => e.name === 'RunTask');
+  const out: Record<string, number> = { total: tasks.reduce((n, e) => n + (e.tdur ?? 0), 0) / 1000 };
+  for (const [kind, names] of Object.entries(SPLIT)) {
+    // Outermost events of these names only (a FunctionCall inside RunMicrotasks is not counted twice).
+    const own = onMain.filter((e) => names.includes(e.name));
+    const outer = own.filter((e) => !own.some((o) => o !== e && o.ts <= e.ts && o.ts + (o.dur ?? 0) >= e.ts + (e.dur ?? 0) && (o.dur ?? 0) > (e.dur ?? 0)));
+    out[kind] = outer.reduce((n, e) => n + (e.tdur ?? 0), 0) / 1000;
+  }
+  return out;
+}
+
 function stats(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
   const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
@@ -91,6 +129,8 @@ try {
   const renderLongTasks: number[] = [];
   const scrollLongTasks: number[] = [];
   const scrollMs: number[] = [];
+  const cpuAfterResponse: Record<string, number[]> = {};
+  const chunkTimes: string[] = [];
   let scrollSteps = 0;
   let onScreen = 0;
   for (let run = 0; run < RUNS; run++) {
@@ -117,6 +157,8 @@ try {
       return metrics.find((m) => m.name === 'TaskDuration')!.value * 1000;
     };
     apiRequests = 0;
+    const tracePath = join(traceDir, `load-${run}.json`);
+    await browser.startTracing(tab, { path: tracePath, categories: TRACE_CATEGORIES });
     const busy0 = await busy();
     // Connected → every card rendered (the marketplace and each card's shadow root done).
     const ms = await tab.evaluate(async (api) => {
@@ -139,11 +181,20 @@ try {
           // Long tasks are reported after they end: one more frame before reading them.
           await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
           const long = (window as unknown as { longTasks: { start: number; duration: number }[] }).longTasks.filter((l) => l.start + l.duration >= t0);
-          return { ms: t1 - t0, cards: cards.length, onScreen, count, afterResponse: t1 - fetched.responseEnd, long: long.map((l) => l.duration) };
+          // When each lazy chunk arrived, relative to the catalog's response (negative: before it).
+          const chunks = performance
+            .getEntriesByType('resource')
+            .filter((e) => e.name.includes('/chunks/'))
+            .map((e) => `${e.name.split('/').pop()!.split('-')[0]} ${((e as PerformanceResourceTiming).responseEnd - fetched.responseEnd).toFixed(0)} ms`);
+          return { ms: t1 - t0, cards: cards.length, onScreen, count, afterResponse: t1 - fetched.responseEnd, long: long.map((l) => l.duration), chunks };
         }
         await new Promise((r) => setTimeout(r, 0));
       }
     }, `${origin}/api/v1`);
+    await browser.stopTracing();
+    const split = afterResponseSplit(tracePath, ms.afterResponse);
+    for (const [k, v] of Object.entries(split)) (cpuAfterResponse[k] ??= []).push(v);
+    chunkTimes.push(...ms.chunks);
     renders.push(ms.ms);
     afterResponse.push(ms.afterResponse);
     renderLongTasks.push(...ms.long);
@@ -226,6 +277,13 @@ try {
   console.log(`                                 busy ${stats(renderBusy)}`);
   console.log(`  response → first screenful      wall ${stats(afterResponse)}   (goal ≤ 50 ms median: JSON + shape check + render + layout)`);
   console.log(`    long tasks (> 50 ms) meanwhile: ${longTasks(renderLongTasks)} over ${RUNS} loads   (goal none)`);
+  console.log('    main-thread CPU in that window (Chromium trace; thread time, so less distorted by load), median:');
+  console.log(
+    `      ${Object.entries(cpuAfterResponse)
+      .map(([k, v]) => `${k} ${median(v).toFixed(1)} ms`)
+      .join(' · ')}`,
+  );
+  console.log(`    lazy chunks' arrival relative to the catalog response: ${chunkTimes.join(', ') || 'none loaded by then'}`);
   console.log(`  scrolled to all ${COUNT} cards      wall ${stats(scrollMs)}   (${scrollSteps} scroll steps a load)`);
   console.log(`    long tasks (> 50 ms) meanwhile: ${longTasks(scrollLongTasks)} over ${RUNS} loads   (goal none)`);
   console.log(`  per search keystroke            wall ${stats(keystrokes)}   (goal ≤ 16 ms)`);
@@ -234,4 +292,5 @@ try {
 } finally {
   await browser.close();
   server.close();
+  rmSync(traceDir, { recursive: true, force: true });
 }

@@ -61,21 +61,44 @@ export function addEnglish(strings: Record<string, string>): void {
   Object.assign(english, strings);
 }
 
+// Intl objects are costly to build (a millisecond or more each on a phone): one per language, kept.
 const pluralRules = new Map<string, Intl.PluralRules>();
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const collators = new Map<string, Intl.Collator>();
+
+function intlFor<T>(cache: Map<string, T>, locale: string | undefined, make: (locale?: string) => T): T {
+  const id = locale ?? '';
+  let made = cache.get(id);
+  if (!made) {
+    try {
+      made = make(locale);
+    } catch {
+      made = make(); // a `lang` the browser does not know
+    }
+    cache.set(id, made);
+  }
+  return made;
+}
+
+/** Compares two strings in the order of `locale` (for sorting names shown to the customer). */
+export function collatorFor(locale: string | undefined): Intl.Collator {
+  return intlFor(collators, locale, (l) => new Intl.Collator(l));
+}
+
+/**
+ * Builds the Intl objects `format()` and `collatorFor()` use for `locale`. A page's first Intl
+ * object loads the ICU data behind it (tens of ms): call this while a request is on its way, so
+ * that cost is not paid between the response and the first paint.
+ */
+export function prepareIntl(locale: string | undefined): void {
+  collatorFor(locale);
+  intlFor(pluralRules, locale, (l) => new Intl.PluralRules(l));
+  intlFor(numberFormats, locale, (l) => new Intl.NumberFormat(l));
+}
 
 /** The forms to try for `count`, most specific first (`zero` only for none); the key itself is `other`. */
 function pluralForms(count: number, locale: string | undefined): string[] {
-  const id = locale ?? '';
-  let rules = pluralRules.get(id);
-  if (!rules) {
-    try {
-      rules = new Intl.PluralRules(locale);
-    } catch {
-      rules = new Intl.PluralRules();
-    }
-    pluralRules.set(id, rules);
-  }
-  const form = rules.select(count);
+  const form = intlFor(pluralRules, locale, (l) => new Intl.PluralRules(l)).select(count);
   return count === 0 ? ['zero', form] : [form];
 }
 
@@ -97,7 +120,8 @@ export function format(translations: Translations | undefined, key: StringKey, v
   // A translation's own forms first, then its plain string, before any English form.
   const text = lookup(translations as Record<string, string> | undefined, key, forms) ?? lookup(english, key, forms) ?? key;
   if (!vars) return text;
-  const filled: Record<string, string | number> = typeof count === 'number' ? { ...vars, count: new Intl.NumberFormat(locale).format(count) } : vars;
+  const filled: Record<string, string | number> =
+    typeof count === 'number' ? { ...vars, count: intlFor(numberFormats, locale, (l) => new Intl.NumberFormat(l)).format(count) } : vars;
   return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in filled ? String(filled[name]) : m));
 }
 

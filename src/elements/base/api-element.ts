@@ -1,5 +1,5 @@
-import { consume } from '@lit/context';
-import { property } from 'lit/decorators.js';
+import { ContextConsumer } from '@lit/context';
+import type { PropertyDeclarations } from 'lit';
 import { ApiError, NETWORK_ERROR_TYPE, createClient, type PlugClient } from '../../client/index.js';
 import { clientContext, translationsContext } from '../context.js';
 import { format, type StringKey, type Translations } from '../i18n.js';
@@ -12,31 +12,50 @@ import { PlugElement } from './plug-element.js';
  * `getToken`, or a `<plug-provider>` ancestor through context.
  */
 export class PlugApiElement extends PlugElement {
+  // `static properties`, not decorators, in the classes of the eager core: esbuild lowers standard
+  // decorators with helpers and per-field storage (about 1 KB gzip), which the catalog need not carry.
+  // Written out, here and in PlugProvider: the manifest analyzer reads only a literal object.
+  static override properties: PropertyDeclarations = {
+    api: {},
+    token: {},
+    getToken: { attribute: false },
+    client: { attribute: false },
+    translations: { attribute: false },
+    theme: { reflect: true },
+  };
+
   #own: { api: string; token: string | undefined; getToken: (() => string | Promise<string>) | undefined; client: PlugClient } | undefined;
 
-  @consume({ context: clientContext, subscribe: true })
-  protected accessor contextClient: PlugClient | undefined;
-
-  @consume({ context: translationsContext, subscribe: true })
-  protected accessor contextTranslations: Translations | undefined;
+  #clientConsumer = new ContextConsumer(this, { context: clientContext, subscribe: true });
+  #translationsConsumer = new ContextConsumer(this, { context: translationsContext, subscribe: true });
 
   /** Base URL of the Plugboard API, e.g. `https://plugboard.example.com/api/v1`. */
-  @property() accessor api: string | undefined;
+  declare api: string | undefined;
 
   /** A vendor-signed JWT. Prefer `getToken` for pages that stay open longer than a token lives. */
-  @property() accessor token: string | undefined;
+  declare token: string | undefined;
 
   /** Returns a fresh JWT; called before the current one expires and after a 401. */
-  @property({ attribute: false }) accessor getToken: (() => string | Promise<string>) | undefined;
+  declare getToken: (() => string | Promise<string>) | undefined;
 
   /** An API client to use instead of `api`/`token` (set by parent elements). */
-  @property({ attribute: false }) accessor client: PlugClient | undefined;
+  declare client: PlugClient | undefined;
 
   /** Replacement strings (keys in `i18n.ts`); English for the rest. */
-  @property({ attribute: false }) accessor translations: Translations | undefined;
+  declare translations: Translations | undefined;
 
   /** `light` or `dark` forces one; `auto` follows the visitor's system (`prefers-color-scheme`); unset follows the host page's `color-scheme`. */
-  @property({ reflect: true }) accessor theme: 'light' | 'dark' | 'auto' | undefined;
+  declare theme: 'light' | 'dark' | 'auto' | undefined;
+
+  /** The client of a `<plug-provider>` around this element (the consumer updates the element when it changes). */
+  protected get contextClient(): PlugClient | undefined {
+    return this.#clientConsumer.value;
+  }
+
+  /** The translations of a `<plug-provider>` around this element. */
+  protected get contextTranslations(): Translations | undefined {
+    return this.#translationsConsumer.value;
+  }
 
   /**
    * The client this element uses, or undefined while none is configured. With `api` but no

@@ -1,6 +1,5 @@
 import { Task, initialState } from '@lit/task';
-import { html } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { html, type PropertyDeclarations } from 'lit';
 import type { InstanceStatus } from '../../protocol/index.js';
 import { PlugApiElement } from '../base/api-element.js';
 import type { InstanceDeletedDetail, InstanceEventDetail } from '../events.js';
@@ -28,12 +27,17 @@ const CHANGES = ['plug-instance-created', 'plug-config-saved', 'plug-instance-ac
  */
 export class PlugInstanceStatus extends PlugApiElement {
   static override styles = [tokens, badgeStyles, instanceStatusStyles];
+  // No decorators in the eager core (see PlugApiElement).
+  static override properties: PropertyDeclarations = {
+    live: { state: true },
+    instanceId: { attribute: 'instance-id' },
+  };
 
   /** A status learnt from an event after the read; wins over the read. */
-  @state() private accessor live: BadgeStatus | undefined;
+  declare private live: BadgeStatus | undefined;
 
   /** The instance to show. */
-  @property({ attribute: 'instance-id' }) accessor instanceId: string | undefined;
+  declare instanceId: string | undefined;
 
   #status = new Task(this, {
     task: async ([client, id], { signal }): Promise<InstanceStatus | typeof initialState> => {

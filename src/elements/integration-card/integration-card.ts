@@ -1,5 +1,4 @@
-import { html, nothing } from 'lit';
-import { property } from 'lit/decorators.js';
+import { html, nothing, type PropertyDeclarations } from 'lit';
 import type { IntegrationSummary } from '../../protocol/index.js';
 import { PlugElement } from '../base/plug-element.js';
 import { connectionStatusText, format, type Translations } from '../i18n.js';
@@ -38,21 +37,33 @@ export function ariaLevel(level: number, native: number): number | typeof nothin
 export class PlugIntegrationCard extends PlugElement {
   static override styles = [tokens, badgeStyles, cardStyles];
   static override shadowRootOptions: ShadowRootInit = { ...PlugElement.shadowRootOptions, delegatesFocus: true };
+  // No decorators in the eager core (see PlugApiElement).
+  static override properties: PropertyDeclarations = {
+    integration: { attribute: false },
+    translations: { attribute: false },
+    headingLevel: { type: Number, attribute: 'heading-level' },
+    theme: { reflect: true },
+  };
 
   /** The catalog entry to show. */
-  @property({ attribute: false }) accessor integration: IntegrationSummary | undefined;
+  declare integration: IntegrationSummary | undefined;
 
   /** Replacement strings (keys in `i18n.ts`). */
-  @property({ attribute: false }) accessor translations: Translations | undefined;
+  declare translations: Translations | undefined;
 
   /**
    * Level of the card's heading in the host page's outline (2–6; default 3, under the
    * marketplace's `h2`). `<plug-marketplace heading-level>` sets it on its cards.
    */
-  @property({ type: Number, attribute: 'heading-level' }) accessor headingLevel = 3;
+  declare headingLevel: number;
 
   /** `light` or `dark` forces one; `auto` follows the visitor's system (`prefers-color-scheme`); unset follows the host page's `color-scheme`. */
-  @property({ reflect: true }) accessor theme: 'light' | 'dark' | 'auto' | undefined;
+  declare theme: 'light' | 'dark' | 'auto' | undefined;
+
+  constructor() {
+    super();
+    this.headingLevel = 3;
+  }
 
   #open(): void {
     if (!this.integration) return;

@@ -1,10 +1,10 @@
 import { Task, TaskStatus, initialState } from '@lit/task';
-import { html, nothing, type PropertyValues } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { IntegrationSummary } from '../../protocol/index.js';
 import { PlugApiElement } from '../base/api-element.js';
-import { loadDetailElements } from '../detail-loader.js';
+import { holdDetailLoadUntil, loadDetailElements } from '../detail-loader.js';
+import { collatorFor, prepareIntl } from '../i18n.js';
 import { ariaLevel, clampLevel } from '../integration-card/integration-card.js';
 import type { InstanceDeletedDetail, InstanceEventDetail } from '../events.js';
 import { tokens } from '../themes/tokens.js';
@@ -12,14 +12,22 @@ import { buttonStyles, marketplaceStyles } from './marketplace.styles.js';
 
 interface Entry {
   summary: IntegrationSummary;
-  /** Lower-cased name, description and category, built once so a keystroke only compares strings. */
-  haystack: string;
+  /**
+   * Lower-cased name, description and category, built at the first search that needs it (not
+   * between the catalog's response and its first paint), then kept so a keystroke only compares
+   * strings. `toLowerCase`, not `toLocaleLowerCase`, which costs far more a call in Chromium; the
+   * query is lower-cased the same way.
+   */
+  haystack?: string;
 }
 
 type InstanceSummary = IntegrationSummary['instance'];
 
-/** Cards rendered at first and added each time the end of the grid comes near the viewport. */
-const BATCH = 48;
+/**
+ * Cards rendered at first and added each time the end of the grid comes near the viewport: more
+ * than a 1280 × 720 screen shows (16), and few enough that adding a batch stays a short task.
+ */
+const BATCH = 24;
 
 /**
  * @customElement plug-marketplace
@@ -51,38 +59,53 @@ const BATCH = 48;
  */
 export class PlugMarketplace extends PlugApiElement {
   static override styles = [tokens, buttonStyles, marketplaceStyles];
+  // No decorators in the eager core (see PlugApiElement).
+  static override properties: PropertyDeclarations = {
+    localStatus: { state: true },
+    query: { state: true },
+    category: { state: true },
+    activeOnly: { state: true },
+    openKey: { state: true },
+    limit: { state: true },
+    detailMode: { attribute: 'detail-mode' },
+    heading: {},
+    headingLevel: { type: Number, attribute: 'heading-level' },
+  };
 
   /** Status changes made in this page since the catalog loaded (events from the dialog). */
-  @state() private accessor localStatus: Record<string, InstanceSummary> = {};
-  @state() private accessor query = '';
-  @state() private accessor category = '';
-  @state() private accessor activeOnly = false;
-  @state() private accessor openKey: string | undefined;
+  declare private localStatus: Record<string, InstanceSummary>;
+  declare private query: string;
+  declare private category: string;
+  declare private activeOnly: boolean;
+  declare private openKey: string | undefined;
   /** How many matching cards are in the DOM; a long catalog renders in batches as it scrolls. */
-  @state() private accessor limit = BATCH;
+  declare private limit: number;
 
   /** `dialog` (default): a modal dialog; `inline`: the detail replaces the grid in place. */
-  @property({ attribute: 'detail-mode' }) accessor detailMode: 'dialog' | 'inline' = 'dialog';
+  declare detailMode: 'dialog' | 'inline';
 
   /** Heading above the grid; empty to hide it. Default: the `marketplace.title` string. */
-  @property() accessor heading: string | undefined;
+  declare heading: string | undefined;
 
   /**
    * Level of the marketplace's heading in the host page's outline (default 2). The cards' headings
    * are one level below it, or at it when `heading=""` hides the marketplace's own: a page whose
    * `h1` already names the marketplace sets `heading="" heading-level="2"`.
    */
-  @property({ type: Number, attribute: 'heading-level' }) accessor headingLevel = 2;
+  declare headingLevel: number;
 
   #catalog = new Task(this, {
     task: async ([client], { signal }) => {
       if (!client) return initialState;
       try {
-        const { integrations } = await client.catalog(signal);
-        return integrations.map((summary): Entry => ({
-          summary,
-          haystack: `${summary.name}\n${summary.description}\n${summary.category}`.toLocaleLowerCase(),
-        }));
+        const catalog = client.catalog(signal);
+        // The cards paint before the detail chunk compiles (it loads when the browser is idle).
+        holdDetailLoadUntil(catalog.then(() => new Promise((painted) => requestAnimationFrame(() => setTimeout(painted, 0)))));
+        // After the request has gone out (a task, not a microtask), while it is on its way.
+        const locale = this.locale;
+        setTimeout(() => prepareIntl(locale), 0);
+        const { integrations } = await catalog;
+        return integrations.map((summary): Entry => ({ summary }));
       } catch (error) {
         this.reportError('load-catalog', error);
         throw error;
@@ -92,6 +115,17 @@ export class PlugMarketplace extends PlugApiElement {
   });
 
   #more: IntersectionObserver | undefined;
+
+  constructor() {
+    super();
+    this.localStatus = {};
+    this.query = '';
+    this.category = '';
+    this.activeOnly = false;
+    this.limit = BATCH;
+    this.detailMode = 'dialog';
+    this.headingLevel = 2;
+  }
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -176,7 +210,9 @@ export class PlugMarketplace extends PlugApiElement {
   #matches(entry: Entry, needle: string): boolean {
     if (this.category && entry.summary.category !== this.category) return false;
     if (this.activeOnly && this.#instanceOf(entry.summary)?.status !== 'active') return false;
-    return needle === '' || entry.haystack.includes(needle);
+    if (needle === '') return true;
+    const { name, description, category } = entry.summary;
+    return (entry.haystack ??= `${name}\n${description}\n${category}`.toLowerCase()).includes(needle);
   }
 
   /** Reloads the catalog (what the error state's retry button does). */
@@ -185,7 +221,7 @@ export class PlugMarketplace extends PlugApiElement {
   }
 
   #renderToolbar(entries: Entry[] | undefined, visible: number) {
-    const categories = entries ? [...new Set(entries.map((e) => e.summary.category))].sort((a, b) => a.localeCompare(b, this.locale)) : [];
+    const categories = entries ? [...new Set(entries.map((e) => e.summary.category))].sort(collatorFor(this.locale).compare) : [];
     const heading = this.heading ?? this.t('marketplace.title');
     return html`
       <div part="toolbar" class="toolbar">
@@ -223,7 +259,7 @@ export class PlugMarketplace extends PlugApiElement {
   }
 
   #renderGrid(entries: Entry[]) {
-    const needle = this.query.trim().toLocaleLowerCase();
+    const needle = this.query.trim().toLowerCase();
     const matches = entries.filter((entry) => this.#matches(entry, needle));
     const shown = matches.length > this.limit ? matches.slice(0, this.limit) : matches;
     const translations = this.translations ?? this.contextTranslations;

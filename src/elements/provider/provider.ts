@@ -1,6 +1,5 @@
 import { ContextProvider } from '@lit/context';
-import { css, html } from 'lit';
-import { property } from 'lit/decorators.js';
+import { css, html, type PropertyDeclarations } from 'lit';
 import { createClient, type PlugClient } from '../../client/index.js';
 import { PlugElement } from '../base/plug-element.js';
 import { clientContext, translationsContext } from '../context.js';
@@ -20,23 +19,33 @@ export class PlugProvider extends PlugElement {
     }
   `;
 
+  // No decorators in the eager core (see PlugApiElement); PlugApiElement's client-source properties,
+  // written out because the manifest analyzer reads only a literal object.
+  static override properties: PropertyDeclarations = {
+    api: {},
+    token: {},
+    getToken: { attribute: false },
+    client: { attribute: false },
+    translations: { attribute: false },
+  };
+
   #client = new ContextProvider(this, { context: clientContext });
   #translations = new ContextProvider(this, { context: translationsContext });
 
   /** Base URL of the Plugboard API, e.g. `https://plugboard.example.com/api/v1`. */
-  @property() accessor api: string | undefined;
+  declare api: string | undefined;
 
   /** A vendor-signed JWT. Prefer `getToken`. */
-  @property() accessor token: string | undefined;
+  declare token: string | undefined;
 
   /** Returns a fresh JWT; called before the current one expires and after a 401. */
-  @property({ attribute: false }) accessor getToken: (() => string | Promise<string>) | undefined;
+  declare getToken: (() => string | Promise<string>) | undefined;
 
   /** A ready client to share instead of `api`/`token`/`getToken`. */
-  @property({ attribute: false }) accessor client: PlugClient | undefined;
+  declare client: PlugClient | undefined;
 
   /** Replacement strings for every element inside (an element's own `translations` win). */
-  @property({ attribute: false }) accessor translations: Translations | undefined;
+  declare translations: Translations | undefined;
 
   override willUpdate(changed: Map<PropertyKey, unknown>): void {
     super.willUpdate(changed);
