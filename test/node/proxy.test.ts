@@ -10,7 +10,7 @@ import { consentOverHttp, startOAuthServer, type OAuthServer } from '../../demo/
 import { AuditList, PROBLEM_CONTENT_TYPE, ProblemType } from '../../src/protocol/index.js';
 import { oauthMigrations } from '../../server/src/oauth/index.js';
 import { apiKey, defineIntegration, field, oauth2, type Integration } from '../../server/src/sdk/index.js';
-import { createHarness, type Harness } from './fixtures/harness.js';
+import { createHarness, PG_URL, type Harness } from './fixtures/harness.js';
 
 const API_KEY = 'sk_live_proxy_test_0123456789';
 const ORIGIN = 'https://app.acme.test';
@@ -88,152 +88,159 @@ function integrations(providerUrl: string, issuer: string): Integration[] {
   ];
 }
 
-describe('provider proxy', () => {
-  let provider: Awaited<ReturnType<typeof startProvider>>;
-  let oauthServer: OAuthServer;
-  let h: Harness;
-  const cleanups: (() => unknown)[] = [];
-  before(async () => {
-    provider = await startProvider();
-    // Access tokens live 2 s: the second call after a pause needs a refresh.
-    oauthServer = await startOAuthServer({ clients: [{ ...CLIENT, redirectUris: [`${PUBLIC_URL}/oauth/callback`] }], accessTokenTtl: 2 });
-    const oauthPort = new URL(oauthServer.issuer).port;
-    h = await createHarness(
-      { after: (fn) => void cleanups.push(fn) },
-      {
-        integrations: integrations(provider.url, oauthServer.issuer),
-        migrations: oauthMigrations,
-        services: { publicUrl: PUBLIC_URL, egressAllow: [`127.0.0.1:${provider.port}`, `127.0.0.1:${oauthPort}`], oauth: { refreshMarginMs: 500 } },
-      },
-    );
-  });
-  after(async () => {
-    for (const fn of cleanups.reverse()) await fn();
-    provider.server.close();
-    await oauthServer.close();
-  });
+const ENGINES = [
+  { name: 'sqlite' as const, skip: false as const },
+  { name: 'postgres' as const, skip: PG_URL ? (false as const) : 'PLUGBOARD_TEST_DATABASE_URL not set: PostgreSQL skipped' },
+];
 
-  async function activeKeyed(customer: string, keys: Record<string, string>): Promise<string> {
-    const as = { customer, customer_name: customer };
-    const created = await h.call('POST', '/api/v1/instances', { body: { integrationKey: 'keyed' }, as });
-    assert.equal(created.status, 201, created.text);
-    for (const [name, value] of Object.entries(keys)) {
-      const put = await h.call('PUT', `/api/v1/instances/${created.body.id}/connections/${name}`, { body: { values: { apiKey: value } }, as });
-      assert.equal(put.status, 200, put.text);
+for (const engine of ENGINES)
+  describe(`provider proxy on ${engine.name}`, { skip: engine.skip }, () => {
+    let provider: Awaited<ReturnType<typeof startProvider>>;
+    let oauthServer: OAuthServer;
+    let h: Harness;
+    const cleanups: (() => unknown)[] = [];
+    before(async () => {
+      provider = await startProvider();
+      // Access tokens live 2 s: the second call after a pause needs a refresh.
+      oauthServer = await startOAuthServer({ clients: [{ ...CLIENT, redirectUris: [`${PUBLIC_URL}/oauth/callback`] }], accessTokenTtl: 2 });
+      const oauthPort = new URL(oauthServer.issuer).port;
+      h = await createHarness(
+        { after: (fn) => void cleanups.push(fn) },
+        {
+          engine: engine.name,
+          integrations: integrations(provider.url, oauthServer.issuer),
+          migrations: oauthMigrations,
+          services: { publicUrl: PUBLIC_URL, egressAllow: [`127.0.0.1:${provider.port}`, `127.0.0.1:${oauthPort}`], oauth: { refreshMarginMs: 500 } },
+        },
+      );
+    });
+    after(async () => {
+      for (const fn of cleanups.reverse()) await fn();
+      provider.server.close();
+      await oauthServer.close();
+    });
+
+    async function activeKeyed(customer: string, keys: Record<string, string>): Promise<string> {
+      const as = { customer, customer_name: customer };
+      const created = await h.call('POST', '/api/v1/instances', { body: { integrationKey: 'keyed' }, as });
+      assert.equal(created.status, 201, created.text);
+      for (const [name, value] of Object.entries(keys)) {
+        const put = await h.call('PUT', `/api/v1/instances/${created.body.id}/connections/${name}`, { body: { values: { apiKey: value } }, as });
+        assert.equal(put.status, 200, put.text);
+      }
+      const customerRow = (await h.store.vendor.listCustomers()).find((c) => c.externalId === customer)!;
+      await h.store.forCustomer(customerRow).setStatus(created.body.id, {
+        status: 'active',
+        audit: { actor: 'user:test', action: 'instance.activated', target: `instance:${created.body.id}`, details: {} },
+      });
+      return created.body.id as string;
     }
-    const customerRow = (await h.store.vendor.listCustomers()).find((c) => c.externalId === customer)!;
-    await h.store.forCustomer(customerRow).setStatus(created.body.id, {
-      status: 'active',
-      audit: { actor: 'user:test', action: 'instance.activated', target: `instance:${created.body.id}`, details: {} },
+
+    test('forwards with the API key attached, without the vendor’s token, cookies or hop-by-hop headers, and blanks the key out of the answer', async () => {
+      const id = await activeKeyed('proxy-keyed', { api: API_KEY });
+      const vendorToken = await h.token({ claims: vendor() });
+      const res = await h.app.request(`/api/v1/vendor/instances/${id}/connections/api/proxy/contacts/search?limit=2&q=ada`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${vendorToken}`,
+          'content-type': 'application/json',
+          cookie: 'vendor-session=1',
+          connection: 'x-drop-me',
+          'x-drop-me': 'hop',
+          'x-api-key': 'the vendor tried its own',
+          'x-custom': 'kept',
+        },
+        body: JSON.stringify({ name: 'Ada' }),
+      });
+      const text = await res.text();
+      assert.equal(res.status, 201, text);
+      const received = provider.seen.at(-1)!;
+      assert.equal(received.method, 'POST');
+      assert.equal(received.url, '/v1/contacts/search?limit=2&q=ada');
+      assert.equal(received.body, '{"name":"Ada"}');
+      assert.equal(received.headers['x-api-key'], API_KEY, 'the declared header carries the customer’s key');
+      assert.equal(received.headers['x-custom'], 'kept');
+      assert.equal(received.headers['content-type'], 'application/json');
+      for (const dropped of ['authorization', 'cookie', 'x-drop-me']) assert.equal(received.headers[dropped], undefined, dropped);
+
+      // The provider echoed the key: the vendor gets "[redacted]" in its place, and no provider cookie or hop header.
+      assert.ok(!text.includes(API_KEY));
+      assert.equal((JSON.parse(text) as Echo).headers['x-api-key'], '[redacted]');
+      assert.equal(res.headers.get('x-provider'), 'stand-in');
+      assert.equal(res.headers.get('set-cookie'), null);
+      assert.equal(res.headers.get('x-hop'), null);
+      assert.ok(!h.logs.join('\n').includes(API_KEY), 'never logged');
+
+      // Redirects are handed back, not followed with the key.
+      const redirect = await h.call('GET', `/api/v1/vendor/instances/${id}/connections/api/proxy/redirect`, { as: vendor() });
+      assert.equal(redirect.status, 302);
+      assert.equal(redirect.headers.get('location'), 'https://elsewhere.example.test/');
+
+      // Audited for the customer: who, which connection, method and status; never the path's values or the key.
+      const audit = await h.call('GET', `/api/v1/instances/${id}/audit`, { as: { customer: 'proxy-keyed', customer_name: 'proxy-keyed' } });
+      const proxied = AuditList.parse(audit.body).events.filter((e) => e.action === 'connection.proxied');
+      assert.deepEqual(
+        proxied.map((e) => [e.actor.type, e.details]),
+        [
+          ['vendor', { connection: 'api', method: 'GET', status: 302, by: 'vendor' }],
+          ['vendor', { connection: 'api', method: 'POST', status: 201, by: 'vendor' }],
+        ],
+      );
     });
-    return created.body.id as string;
-  }
 
-  test('forwards with the API key attached, without the vendor’s token, cookies or hop-by-hop headers, and blanks the key out of the answer', async () => {
-    const id = await activeKeyed('proxy-keyed', { api: API_KEY });
-    const vendorToken = await h.token({ claims: vendor() });
-    const res = await h.app.request(`/api/v1/vendor/instances/${id}/connections/api/proxy/contacts/search?limit=2&q=ada`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${vendorToken}`,
-        'content-type': 'application/json',
-        cookie: 'vendor-session=1',
-        connection: 'x-drop-me',
-        'x-drop-me': 'hop',
-        'x-api-key': 'the vendor tried its own',
-        'x-custom': 'kept',
-      },
-      body: JSON.stringify({ name: 'Ada' }),
+    test('an OAuth connection gets its access token, refreshed through the token service when it is due', async () => {
+      const customer = await h.store.ensureCustomer('proxy-oauth');
+      const tenant = h.store.forCustomer(customer);
+      const audit = { actor: 'user:test', action: 'instance.created', target: '', details: {} };
+      const { instance } = await tenant.createInstance({ integrationKey: 'chat', audit });
+      await tenant.setStatus(instance.id, { status: 'active', audit: { ...audit, action: 'instance.activated' } });
+      // Connected the real way: authorization code + PKCE at the real authorization server.
+      const start = await h.services.oauth.flow.authorize({ customer, actor: 'user:test', instanceId: instance.id, connection: 'chat', origin: ORIGIN });
+      const opened = await h.services.oauth.flow.start(start.state, `${ORIGIN}/settings`);
+      const callbackUrl = await consentOverHttp(opened.providerUrl);
+      await h.services.oauth.flow.callback(callbackUrl, opened.cookie.value);
+      const grants = () => oauthServer.tokenRequests.map((r) => r.grantType);
+      assert.deepEqual(grants(), ['authorization_code']);
+
+      const channels = async () => h.call('GET', `/api/v1/vendor/instances/${instance.id}/connections/chat/proxy/channels`, { as: vendor() });
+      const first = await channels();
+      assert.equal(first.status, 200, first.text);
+      assert.ok(Array.isArray(first.body.channels), 'the provider accepted the token');
+      assert.deepEqual(grants(), ['authorization_code'], 'a fresh token is used as it is');
+
+      await new Promise((r) => setTimeout(r, 2200)); // the provider's 2 s token has expired
+      const second = await channels();
+      assert.equal(second.status, 200, second.text);
+      assert.deepEqual(grants(), ['authorization_code', 'refresh_token'], 'refreshed before the call');
+      assert.ok(!h.logs.join('\n').match(/"access_?token"\s*:\s*"[^"]/i), 'no token in the logs');
     });
-    const text = await res.text();
-    assert.equal(res.status, 201, text);
-    const received = provider.seen.at(-1)!;
-    assert.equal(received.method, 'POST');
-    assert.equal(received.url, '/v1/contacts/search?limit=2&q=ada');
-    assert.equal(received.body, '{"name":"Ada"}');
-    assert.equal(received.headers['x-api-key'], API_KEY, 'the declared header carries the customer’s key');
-    assert.equal(received.headers['x-custom'], 'kept');
-    assert.equal(received.headers['content-type'], 'application/json');
-    for (const dropped of ['authorization', 'cookie', 'x-drop-me']) assert.equal(received.headers[dropped], undefined, dropped);
 
-    // The provider echoed the key: the vendor gets "[redacted]" in its place, and no provider cookie or hop header.
-    assert.ok(!text.includes(API_KEY));
-    assert.equal((JSON.parse(text) as Echo).headers['x-api-key'], '[redacted]');
-    assert.equal(res.headers.get('x-provider'), 'stand-in');
-    assert.equal(res.headers.get('set-cookie'), null);
-    assert.equal(res.headers.get('x-hop'), null);
-    assert.ok(!h.logs.join('\n').includes(API_KEY), 'never logged');
+    test('refuses an address the egress policy refuses with 403, before connecting', async () => {
+      const id = await activeKeyed('proxy-egress', { metadata: API_KEY });
+      const res = await h.call('GET', `/api/v1/vendor/instances/${id}/connections/metadata/proxy/meta-data/iam`, { as: vendor() });
+      assert.equal(res.status, 403, res.text);
+      assert.equal(res.headers.get('content-type'), PROBLEM_CONTENT_TYPE);
+      assert.equal(res.body.type, ProblemType.forbidden);
+      assert.match(res.body.detail, /Refused to connect to 169\.254\.169\.254: it is a cloud metadata service's address/);
+      assert.ok(!res.text.includes(API_KEY));
+    });
 
-    // Redirects are handed back, not followed with the key.
-    const redirect = await h.call('GET', `/api/v1/vendor/instances/${id}/connections/api/proxy/redirect`, { as: vendor() });
-    assert.equal(redirect.status, 302);
-    assert.equal(redirect.headers.get('location'), 'https://elsewhere.example.test/');
-
-    // Audited for the customer: who, which connection, method and status; never the path's values or the key.
-    const audit = await h.call('GET', `/api/v1/instances/${id}/audit`, { as: { customer: 'proxy-keyed', customer_name: 'proxy-keyed' } });
-    const proxied = AuditList.parse(audit.body).events.filter((e) => e.action === 'connection.proxied');
-    assert.deepEqual(
-      proxied.map((e) => [e.actor.type, e.details]),
-      [
-        ['vendor', { connection: 'api', method: 'GET', status: 302, by: 'vendor' }],
-        ['vendor', { connection: 'api', method: 'POST', status: 201, by: 'vendor' }],
-      ],
-    );
+    test('refuses what it can’t proxy: no proxy declared, not connected, a paused instance, a viewer', async () => {
+      const id = await activeKeyed('proxy-refused', { plain: API_KEY });
+      const plain = await h.call('GET', `/api/v1/vendor/instances/${id}/connections/plain/proxy/x`, { as: vendor() });
+      assert.equal(plain.status, 404, plain.text);
+      const unknown = await h.call('GET', `/api/v1/vendor/instances/${id}/connections/nope/proxy/x`, { as: vendor() });
+      assert.equal(unknown.status, 404, unknown.text);
+      const missing = await h.call('GET', `/api/v1/vendor/instances/${id}/connections/api/proxy/x`, { as: vendor() });
+      assert.equal(missing.status, 409, missing.text);
+      assert.equal(missing.body.detail, 'Keyed account is not connected');
+      const viewer = await h.call('GET', `/api/v1/vendor/instances/${id}/connections/api/proxy/x`, { as: vendor('viewer') });
+      assert.equal(viewer.status, 403);
+      assert.equal(viewer.body.requiredRole, 'support');
+      const before = provider.seen.length;
+      assert.equal((await h.call('POST', `/api/v1/vendor/instances/${id}/pause`, { as: vendor() })).status, 200);
+      const paused = await h.call('GET', `/api/v1/vendor/instances/${id}/connections/plain/proxy/x`, { as: vendor() });
+      assert.equal(paused.status, 409, paused.text);
+      assert.equal(provider.seen.length, before, 'nothing reached the provider');
+    });
   });
-
-  test('an OAuth connection gets its access token, refreshed through the token service when it is due', async () => {
-    const customer = await h.store.ensureCustomer('proxy-oauth');
-    const tenant = h.store.forCustomer(customer);
-    const audit = { actor: 'user:test', action: 'instance.created', target: '', details: {} };
-    const { instance } = await tenant.createInstance({ integrationKey: 'chat', audit });
-    await tenant.setStatus(instance.id, { status: 'active', audit: { ...audit, action: 'instance.activated' } });
-    // Connected the real way: authorization code + PKCE at the real authorization server.
-    const start = await h.services.oauth.flow.authorize({ customer, actor: 'user:test', instanceId: instance.id, connection: 'chat', origin: ORIGIN });
-    const opened = await h.services.oauth.flow.start(start.state, `${ORIGIN}/settings`);
-    const callbackUrl = await consentOverHttp(opened.providerUrl);
-    await h.services.oauth.flow.callback(callbackUrl, opened.cookie.value);
-    const grants = () => oauthServer.tokenRequests.map((r) => r.grantType);
-    assert.deepEqual(grants(), ['authorization_code']);
-
-    const channels = async () => h.call('GET', `/api/v1/vendor/instances/${instance.id}/connections/chat/proxy/channels`, { as: vendor() });
-    const first = await channels();
-    assert.equal(first.status, 200, first.text);
-    assert.ok(Array.isArray(first.body.channels), 'the provider accepted the token');
-    assert.deepEqual(grants(), ['authorization_code'], 'a fresh token is used as it is');
-
-    await new Promise((r) => setTimeout(r, 2200)); // the provider's 2 s token has expired
-    const second = await channels();
-    assert.equal(second.status, 200, second.text);
-    assert.deepEqual(grants(), ['authorization_code', 'refresh_token'], 'refreshed before the call');
-    assert.ok(!h.logs.join('\n').match(/"access_?token"\s*:\s*"[^"]/i), 'no token in the logs');
-  });
-
-  test('refuses an address the egress policy refuses with 403, before connecting', async () => {
-    const id = await activeKeyed('proxy-egress', { metadata: API_KEY });
-    const res = await h.call('GET', `/api/v1/vendor/instances/${id}/connections/metadata/proxy/meta-data/iam`, { as: vendor() });
-    assert.equal(res.status, 403, res.text);
-    assert.equal(res.headers.get('content-type'), PROBLEM_CONTENT_TYPE);
-    assert.equal(res.body.type, ProblemType.forbidden);
-    assert.match(res.body.detail, /Refused to connect to 169\.254\.169\.254: it is a cloud metadata service's address/);
-    assert.ok(!res.text.includes(API_KEY));
-  });
-
-  test('refuses what it can’t proxy: no proxy declared, not connected, a paused instance, a viewer', async () => {
-    const id = await activeKeyed('proxy-refused', { plain: API_KEY });
-    const plain = await h.call('GET', `/api/v1/vendor/instances/${id}/connections/plain/proxy/x`, { as: vendor() });
-    assert.equal(plain.status, 404, plain.text);
-    const unknown = await h.call('GET', `/api/v1/vendor/instances/${id}/connections/nope/proxy/x`, { as: vendor() });
-    assert.equal(unknown.status, 404, unknown.text);
-    const missing = await h.call('GET', `/api/v1/vendor/instances/${id}/connections/api/proxy/x`, { as: vendor() });
-    assert.equal(missing.status, 409, missing.text);
-    assert.equal(missing.body.detail, 'Keyed account is not connected');
-    const viewer = await h.call('GET', `/api/v1/vendor/instances/${id}/connections/api/proxy/x`, { as: vendor('viewer') });
-    assert.equal(viewer.status, 403);
-    assert.equal(viewer.body.requiredRole, 'support');
-    const before = provider.seen.length;
-    assert.equal((await h.call('POST', `/api/v1/vendor/instances/${id}/pause`, { as: vendor() })).status, 200);
-    const paused = await h.call('GET', `/api/v1/vendor/instances/${id}/connections/plain/proxy/x`, { as: vendor() });
-    assert.equal(paused.status, 409, paused.text);
-    assert.equal(provider.seen.length, before, 'nothing reached the provider');
-  });
-});
