@@ -5,6 +5,7 @@ import { ConfigError, forgetSecrets, loadConfig, missingForProduction, withSecre
 import { IntegrationsError } from './integrations.js';
 import { ExecutorIsolationError } from './runtime/executor/index.js';
 import { RuntimeSettingsError } from './runtime/index.js';
+import { RunnerThreadError } from './runtime/runner-thread.js';
 import { SecretsError } from './secrets.js';
 import { startServer } from './server.js';
 
@@ -30,7 +31,13 @@ export async function serveCommand(env: Record<string, string | undefined> = pro
   try {
     await startServer({ config, handleSignals: true, runtime: { env: resolved } });
   } catch (err) {
-    if (err instanceof KeyConfigError || err instanceof SecretsError || err instanceof IntegrationsError || err instanceof ExecutorIsolationError) {
+    if (
+      err instanceof KeyConfigError ||
+      err instanceof SecretsError ||
+      err instanceof IntegrationsError ||
+      err instanceof ExecutorIsolationError ||
+      err instanceof RunnerThreadError
+    ) {
       fail([err.message]);
     }
     if (err instanceof RuntimeSettingsError) fail(err.message.split('\n'));

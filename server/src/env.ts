@@ -49,9 +49,11 @@ export interface Services {
   readonly rateLimits: RateLimits;
   /** The flow runtime's control plane (webhooks, executions, metrics) when one runs: its routes are mounted then. */
   readonly runtime: Runtime | undefined;
-  /** The runner of this process, if one runs here. */
+  /** The runner of this process, if one runs here (on its own thread in `plugboard serve`: runner-thread.ts). */
   readonly runner: Runner | undefined;
-  /** The runner's executor pool (`plugboard dev` reloads it when the integrations module changes). */
+  /** Resolves once that runner takes work; rejects with why it could not start (a runner thread). */
+  readonly runnerReady: Promise<void>;
+  /** The runner's executor pool, when it runs on this thread (`plugboard dev` reloads it when the integrations module changes). */
   readonly executors: ExecutorPool | undefined;
   /** OpenTelemetry export, when OTEL_EXPORTER_OTLP_ENDPOINT is set (telemetry.ts); its owner (startServer, startRunner) shuts it down. */
   readonly telemetry: Telemetry | undefined;

@@ -36,7 +36,7 @@ export interface StartServerOptions {
   routes?: AppOptions['routes'];
   /**
    * The flow runtime: /hooks/:token, the executions API, /metrics and (unless PLUGBOARD_RUNNER=off)
-   * a runner in this process. Default: started from `env` (default process.env). `false`: none.
+   * a runner in this process, on a thread of its own (PLUGBOARD_RUNNER=inline: on the HTTP side's). Default: started from `env` (default process.env). `false`: none.
    */
   runtime?: ServicesFromConfigOptions['runtime'];
   /**
@@ -98,7 +98,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       storeOptions: options.storeOptions,
       cipher: options.cipher,
       logger,
-      runtime: options.runtime,
+      // The runner on a thread of its own (PLUGBOARD_RUNNER=inline: on this one), its log lines where this side's go.
+      runtime:
+        options.runtime === false
+          ? false
+          : { ...options.runtime, thread: true, threadLogLine: options.logStream ? (line) => void options.logStream!.write(line) : undefined },
       telemetry,
     });
   } catch (err) {
@@ -134,7 +138,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   });
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-  logger.info({ url, engine: store.engine, integrations: services.integrations.size, runner: services.runner?.id ?? null }, 'plugboard listening');
+  logger.info({ url, engine: store.engine, integrations: services.integrations.size, runner: services.runner?.id || null }, 'plugboard listening');
 
   let closing: Promise<void> | undefined;
   const shutdownDelayMs = options.shutdownDelayMs ?? config.shutdownDelayMs ?? 5000;
@@ -185,6 +189,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   if (options.handleSignals) {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+  }
+  // A runner on its own thread starts while this side already listens (webhooks queue meanwhile);
+  // one that cannot start (executor isolation…) fails the start as an inline one does.
+  if (services.runner && !services.runner.id) {
+    try {
+      await services.runnerReady;
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    logger.info({ runner: services.runner.id }, 'runner thread taking work');
   }
   return { url, port: address.port, app, store, services, logger, close, startDraining };
 }

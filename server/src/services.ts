@@ -17,6 +17,8 @@ import { allMigrations } from './migrations.js';
 import { createOAuth, type OAuthOptions } from './oauth/index.js';
 import { createRateLimits, type RateLimitSettings } from './rate-limits.js';
 import { executorEnv, runtimeSettings, startRuntime, type RuntimeOptions, type RuntimeSettings } from './runtime/index.js';
+import type { RuntimeMetrics } from './runtime/metrics.js';
+import { newThreadsChannel, spawnRunnerThread } from './runtime/runner-thread.js';
 import { createCipher, type Cipher } from './secrets.js';
 import { openStore, type OpenStoreOptions } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -74,7 +76,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     dataSources,
     webhooks: runtime ? (instance, integration) => runtime.webhooks.list(instance, integration) : undefined,
   });
-  const erasure = createErasure({ store, oauth, queue: runtime?.queue, executors: started?.pool, logger });
+  const erasure = createErasure({ store, oauth, queue: runtime?.queue, executors: started?.retire, logger });
   const rateLimits = await createRateLimits({ store, settings: options.rateLimits, logger });
 
   let stopping: Promise<void> | undefined;
@@ -96,6 +98,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     runtime,
     runner: started?.runner,
     executors: started?.pool,
+    runnerReady: started?.runnerReady ?? Promise.resolve(),
     telemetry,
     stop: (graceMs) => (stopping ??= started ? started.stop(graceMs) : Promise.resolve()),
   };
@@ -118,7 +121,24 @@ export interface ServicesFromConfigOptions {
    * The flow runtime, from `env` (default process.env) unless `settings` are given; a runner runs
    * when PLUGBOARD_RUNNER allows and the integrations module is set (`runner` overrides). `false`: none.
    */
-  runtime?: false | { env?: Record<string, string | undefined>; settings?: RuntimeSettings; runner?: boolean; onReport?: RuntimeOptions['onReport'] };
+  runtime?:
+    | false
+    | {
+        env?: Record<string, string | undefined>;
+        settings?: RuntimeSettings;
+        runner?: boolean;
+        /**
+         * Run the runner on a thread of its own unless PLUGBOARD_RUNNER=inline (startServer asks for it;
+         * needs a store opened here on a file or PostgreSQL, which the thread opens too).
+         */
+        thread?: boolean;
+        /** Where the runner thread's log lines go (default: it writes them to stdout). */
+        threadLogLine?: (line: string) => void;
+        /** Set in the runner thread itself (runner-thread-main.ts). */
+        threads?: string;
+        metrics?: RuntimeMetrics;
+        onReport?: RuntimeOptions['onReport'];
+      };
 }
 
 /** The services `plugboard serve` and `plugboard runner` run with, from the configuration. `close()` stops them and closes a store opened here. */
@@ -126,21 +146,48 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
   const logger = options.logger ?? createLogger({ level: 'silent' });
   if (!options.cipher && !config.encryptionKey) throw new KeyConfigError('PLUGBOARD_ENCRYPTION_KEY is not set');
   const cipher = options.cipher ?? createCipher(config.encryptionKey!);
-  const integrations = options.integrations ?? (config.integrationsModule ? await loadIntegrations(config.integrationsModule) : []);
-  if ((integrations instanceof Map ? integrations.size : (integrations as readonly Integration[]).length) === 0)
-    logger.warn('no integrations loaded: set PLUGBOARD_INTEGRATIONS to the module that exports them');
 
   let runtime: RuntimeOptions | undefined;
+  let threads: string | undefined;
   if (options.runtime !== false) {
     const env = options.runtime?.env ?? process.env;
     // The executors import the integrations from the module: without one, this process runs no flows.
     if (!config.integrationsModule) logger.warn('PLUGBOARD_INTEGRATIONS is not set: no runner here, webhooks and schedules only queue executions');
+    const settings = options.runtime?.settings ?? runtimeSettings(env);
+    const runner = options.runtime?.runner ?? (config.integrationsModule ? undefined : false);
+    // The thread opens the same database (not a store handed in, nor an in-memory SQLite database)
+    // and a report callback can't cross to it (`plugboard dev` keeps its runner here).
+    const onThread =
+      options.runtime?.thread === true &&
+      settings.runnerThread &&
+      (runner ?? settings.runner) &&
+      !options.store &&
+      !options.runtime.onReport &&
+      config.databaseUrl?.trim() !== ':memory:';
+    threads = onThread ? newThreadsChannel() : options.runtime?.threads;
     runtime = {
-      settings: options.runtime?.settings ?? runtimeSettings(env),
+      threads,
+      metrics: options.runtime?.metrics,
+      // Spawned now: the thread loads its modules while this side loads the integrations and opens the store.
+      thread: onThread
+        ? spawnRunnerThread({
+            config,
+            env,
+            storeOptions: {
+              sqlitePath: options.storeOptions?.sqlitePath,
+              pgSchema: options.storeOptions?.pgSchema ?? settings.pgSchema,
+              queryTimeoutMs: options.storeOptions?.queryTimeoutMs ?? config.databaseQueryTimeoutMs,
+            },
+            threads: threads!,
+            telemetry: options.telemetry !== undefined,
+            logLine: options.runtime?.threadLogLine,
+          })
+        : undefined,
+      settings,
       integrationsModule: config.integrationsModule,
       databaseUrl: config.databaseUrl,
       databaseQueryTimeoutMs: config.databaseQueryTimeoutMs,
-      runner: options.runtime?.runner ?? (config.integrationsModule ? undefined : false),
+      runner,
       onReport: options.runtime?.onReport,
       allowWeakIsolation: config.allowWeakIsolation,
       hiddenFiles: config.secretFiles,
@@ -149,16 +196,28 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
     };
   }
 
-  const store =
-    options.store ??
-    (await openStore({
-      // PLUGBOARD_PG_SCHEMA: `serve` keeps its tables where `plugboard runner` looks for them.
-      pgSchema: runtime?.settings.pgSchema,
-      queryTimeoutMs: config.databaseQueryTimeoutMs,
-      ...options.storeOptions,
-      migrations: { ...allMigrations, ...options.storeOptions?.migrations },
-      databaseUrl: config.databaseUrl,
-    }));
+  let integrations: readonly Integration[] | IntegrationIndex;
+  let store: Store;
+  try {
+    integrations = options.integrations ?? (config.integrationsModule ? await loadIntegrations(config.integrationsModule) : []);
+    store =
+      options.store ??
+      (await openStore({
+        // PLUGBOARD_PG_SCHEMA: `serve` keeps its tables where `plugboard runner` looks for them.
+        pgSchema: runtime?.settings.pgSchema,
+        queryTimeoutMs: config.databaseQueryTimeoutMs,
+        ...options.storeOptions,
+        // SQLite: the runner thread's cache and this one drop each other's entries.
+        ...(runtime?.thread ? { cache: { ...options.storeOptions?.cache, threads } } : {}),
+        migrations: { ...allMigrations, ...options.storeOptions?.migrations },
+        databaseUrl: config.databaseUrl,
+      }));
+  } catch (error) {
+    await runtime?.thread?.cancel();
+    throw error;
+  }
+  if ((integrations instanceof Map ? integrations.size : (integrations as readonly Integration[]).length) === 0)
+    logger.warn('no integrations loaded: set PLUGBOARD_INTEGRATIONS to the module that exports them');
   const closeStore = options.store ? async () => {} : () => store.close();
   let services: Services;
   try {
@@ -176,6 +235,7 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
       egressAllow: config.egressAllow,
     });
   } catch (error) {
+    await runtime?.thread?.cancel();
     await closeStore();
     throw error;
   }

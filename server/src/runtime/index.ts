@@ -1,6 +1,7 @@
 // Wiring of the runtime from the environment: the queue for the engine in use, the runtime the
 // routes use, and (unless disabled) a runner with its scheduler and lifecycle-alert relay.
-//   SQLite:      in-process queue; `plugboard serve` runs the one runner (PLUGBOARD_RUNNER=off: none).
+//   SQLite:      in-process queue; `plugboard serve` runs the one runner, on a thread of its own
+//                (runner-thread.ts; PLUGBOARD_RUNNER=inline: on the HTTP thread, off: none).
 //   PostgreSQL:  pg-boss; any number of `plugboard runner` processes, and serve may run one too.
 import { sql } from 'kysely';
 import type { InstanceInputs } from '../instance-inputs.js';
@@ -16,10 +17,11 @@ import { ExecutionStore } from './executions.js';
 import { createExecutorPool, type ExecutorPool } from './executor/index.js';
 import { createLifecycleRelay, type LifecycleRelay } from './lifecycle.js';
 import { createLifecycleWebhooks, type LifecycleWebhooks } from './lifecycle-webhooks.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type RuntimeMetrics } from './metrics.js';
 import { createPgBossQueue } from './pgboss-queue.js';
 import type { ExecutionQueue } from './queue.js';
 import { createRunner, type ExecutionPhases, type ExecutionReport, type Runner } from './runner.js';
+import type { PendingRunnerThread, RunnerThread } from './runner-thread.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import { runtimeDb, runtimeMigrations } from './schema.js';
@@ -32,6 +34,12 @@ export type { Runner, ExecutionPhases, ExecutionReport } from './runner.js';
 export interface RuntimeSettings {
   /** PLUGBOARD_RUNNER: run a runner in this process (serve; default on). */
   runner: boolean;
+  /**
+   * PLUGBOARD_RUNNER=on (default): `plugboard serve` runs its runner on a thread of its own
+   * (runner-thread.ts), so executions do not wait behind the HTTP traffic's event loop; `inline`: on
+   * the HTTP side's thread.
+   */
+  runnerThread: boolean;
   concurrency: number;
   perCustomer: number;
   timeoutMs: number;
@@ -86,7 +94,8 @@ export function runtimeSettings(env: Record<string, string | undefined> = proces
   };
   const timeoutMs = int('PLUGBOARD_EXECUTION_TIMEOUT_MS', 30_000, 100, 3_600_000);
   const runnerFlag = (env.PLUGBOARD_RUNNER ?? 'on').trim().toLowerCase();
-  if (!['on', 'off', 'true', 'false', '1', '0'].includes(runnerFlag)) problems.push(`PLUGBOARD_RUNNER must be on or off (got "${runnerFlag}")`);
+  if (!['on', 'off', 'inline', 'true', 'false', '1', '0'].includes(runnerFlag))
+    problems.push(`PLUGBOARD_RUNNER must be on, inline or off (got "${runnerFlag}")`);
   // Alerts and lifecycle events: a URL and its Standard Webhooks secret each, always signed.
   const signedReceiver = (urlName: string, secretName: string) => {
     const url = env[urlName]?.trim() || undefined;
@@ -103,7 +112,8 @@ export function runtimeSettings(env: Record<string, string | undefined> = proces
   const alerts = signedReceiver('PLUGBOARD_ALERT_WEBHOOK_URL', 'PLUGBOARD_ALERT_SECRET');
   const lifecycle = signedReceiver('PLUGBOARD_LIFECYCLE_WEBHOOK_URL', 'PLUGBOARD_LIFECYCLE_WEBHOOK_SECRET');
   const settings: RuntimeSettings = {
-    runner: ['on', 'true', '1'].includes(runnerFlag),
+    runner: ['on', 'inline', 'true', '1'].includes(runnerFlag),
+    runnerThread: runnerFlag !== 'inline',
     concurrency: int('PLUGBOARD_RUNNER_CONCURRENCY', 16, 1, 1000),
     perCustomer: int('PLUGBOARD_RUNNER_PER_CUSTOMER', 4, 1, 1000),
     timeoutMs,
@@ -134,9 +144,14 @@ export interface StartedRuntime {
   /** The control plane the routes use: webhooks, executions, metrics. */
   runtime: Runtime;
   runner: Runner | undefined;
+  /** The runner's executor pool, when it runs on this thread. */
   pool: ExecutorPool | undefined;
+  /** Where erasure retires a customer's executors (the runner thread's, when it has one). */
+  retire: Pick<ExecutorPool, 'retire'> | undefined;
   /** Drains the runner (up to the grace period), then stops everything; the store stays open. */
   stop(graceMs?: number): Promise<void>;
+  /** Resolves once the runner takes work (at once unless it runs on its own thread: runner-thread.ts). */
+  runnerReady: Promise<void>;
 }
 
 /** What the runtime is built from: the services it shares with the HTTP side (services.ts). */
@@ -175,6 +190,15 @@ export interface RuntimeOptions {
   queue?: ExecutionQueue;
   /** The alert sender, when not the one the settings describe (tests); closed on stop either way. */
   alerts?: AlertSender;
+  /**
+   * Run the runner on this thread of its own (runner-thread.ts, spawned early so it loads while this
+   * side starts); this side keeps the control plane (webhooks, executions API, metrics).
+   */
+  thread?: PendingRunnerThread;
+  /** SQLite: the BroadcastChannel name this process's threads wake each other's runner on (runner-thread.ts). */
+  threads?: string;
+  /** The metrics, when not this process's own (the runner thread sends its figures to the HTTP side). */
+  metrics?: RuntimeMetrics;
 }
 
 /**
@@ -193,9 +217,11 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
   const { store, logger, telemetry } = parts;
   const { settings } = options;
   const withRunner = options.runner ?? settings.runner;
+  // The runner runs here, not in a thread of its own.
+  const runsHere = withRunner && !options.thread;
   const executions = new ExecutionStore(runtimeDb(store.db));
   const ownStore =
-    withRunner && store.engine === 'postgres' && options.databaseUrl && !options.queue
+    runsHere && store.engine === 'postgres' && options.databaseUrl && !options.queue
       ? await runnerStore(store, options.databaseUrl, Math.min(8, settings.concurrency), options.databaseQueryTimeoutMs)
       : undefined;
   const queue: ExecutionQueue =
@@ -204,15 +230,15 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
       ? await createPgBossQueue({
           connectionString: options.databaseUrl!,
           bossSchema: settings.bossSchema,
-          supervise: withRunner,
+          supervise: runsHere,
           visibilityTimeoutS: settings.visibilityTimeoutS,
           maintenanceIntervalS: settings.maintenanceIntervalS,
           queryTimeoutMs: options.databaseQueryTimeoutMs,
           logger,
           executions: ownStore ? new ExecutionStore(runtimeDb(ownStore.db)) : executions,
         })
-      : createSqliteQueue({ executions, runnerId: 'embedded', onError: (err) => logger?.error({ err }, 'queue failed') }));
-  const metrics = createMetrics(telemetry && { meter: telemetry.meter, queueStats: () => queue.stats() });
+      : createSqliteQueue({ executions, runnerId: 'embedded', threads: options.threads, onError: (err) => logger?.error({ err }, 'queue failed') }));
+  const metrics = options.metrics ?? createMetrics(telemetry && { meter: telemetry.meter, queueStats: () => queue.stats() });
   const alerts = options.alerts ?? createAlertSender({ url: settings.alertUrl, secret: settings.alertSecret, logger });
   const runtime = createRuntime({
     store,
@@ -237,7 +263,12 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
   let scheduler: Scheduler | undefined;
   let relay: LifecycleRelay | undefined;
   let lifecycleWebhooks: LifecycleWebhooks | undefined;
-  if (withRunner) {
+  let thread: RunnerThread | undefined;
+  if (withRunner && options.thread) {
+    if (!options.integrationsModule) throw new RuntimeSettingsError('a runner needs PLUGBOARD_INTEGRATIONS (the executors import the integrations from it)');
+    thread = options.thread.start({ metrics, logger });
+    runner = thread.runner;
+  } else if (withRunner) {
     if (!options.integrationsModule) throw new RuntimeSettingsError('a runner needs PLUGBOARD_INTEGRATIONS (the executors import the integrations from it)');
     pool = createExecutorPool({
       integrationsModule: options.integrationsModule,
@@ -285,7 +316,10 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
     runtime,
     runner,
     pool,
+    retire: thread?.executors ?? pool,
+    runnerReady: thread?.ready ?? Promise.resolve(),
     async stop(graceMs = settings.drainGraceMs) {
+      await thread?.stop(graceMs);
       await scheduler?.stop();
       await relay?.stop();
       await lifecycleWebhooks?.stop();

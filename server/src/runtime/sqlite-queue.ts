@@ -1,13 +1,23 @@
 // The embedded engine's queue: the executions table itself, claimed in-process. One process owns
 // the SQLite file's runner, so an execution left `running` at start-up was cut off by a crash and
-// goes back to the queue.
+// goes back to the queue. In `plugboard serve` the runner has a thread of its own (runner-thread.ts):
+// the HTTP side's queue wakes it through a BroadcastChannel (`threads`).
+import { BroadcastChannel } from 'node:worker_threads';
 import type { ExecutionStore } from './executions.js';
 import { FairDispatcher, type Claim, type DispatchOptions, type ExecutionQueue } from './queue.js';
 
-export function createSqliteQueue(options: { executions: ExecutionStore; runnerId: string; onError?: (error: unknown) => void }): ExecutionQueue {
+export function createSqliteQueue(options: {
+  executions: ExecutionStore;
+  runnerId: string;
+  onError?: (error: unknown) => void;
+  /** The BroadcastChannel name this process's threads wake each other's runner on (the customer id of new work). */
+  threads?: string;
+}): ExecutionQueue {
   const { executions, runnerId } = options;
   let dispatcher: FairDispatcher | undefined;
   let recovered: Promise<number> | undefined;
+  const threads = options.threads === undefined ? undefined : new BroadcastChannel(options.threads);
+  threads?.unref();
 
   const claim = async (customerId: string): Promise<Claim | undefined> => {
     const claimed = await executions.claimNext(customerId, runnerId);
@@ -27,12 +37,14 @@ export function createSqliteQueue(options: { executions: ExecutionStore; runnerI
   return {
     engine: 'sqlite',
     async enqueue(execution) {
-      dispatcher?.wake(execution.customerId);
+      if (dispatcher) dispatcher.wake(execution.customerId);
+      else threads?.postMessage(execution.customerId);
     },
     consume(handle, dispatch: DispatchOptions) {
       if (dispatcher) throw new Error('this queue is already being consumed');
       const d = new FairDispatcher({ readyCustomers: () => executions.readyCustomers(), claim }, handle, dispatch, options.onError ?? (() => {}));
       dispatcher = d;
+      if (threads) threads.onmessage = (event) => d.wake((event as { data: string }).data);
       recovered = executions.requeueRunning();
       void recovered.then(() => d.start(), options.onError);
     },
@@ -44,6 +56,7 @@ export function createSqliteQueue(options: { executions: ExecutionStore; runnerI
     stats: () => executions.queueStats(),
     async close() {
       await this.stopConsuming();
+      threads?.close();
     },
   };
 }

@@ -8,11 +8,14 @@
 // connection. While that connection is down nothing is served from memory; when it comes back
 // everything is dropped, since notifications sent meanwhile were missed. On SQLite one process owns
 // the file, so dropping entries in-process is enough. Either way an entry is read again after a
-// minute at the latest (a safety net for a write made outside the store).
+// minute at the latest (a safety net for a write made outside the store). Within one process,
+// `plugboard serve`'s runner thread has a store of its own: on SQLite their caches tell each other
+// through a BroadcastChannel (`threads`); on PostgreSQL NOTIFY already reaches it.
 //
 // Races: a read that started before a write committed may return the old row after the write's
 // invalidation ran. Each invalidation bumps a generation; a read stores its result only if no
 // invalidation happened while it ran.
+import { BroadcastChannel } from 'node:worker_threads';
 import { sql, type QueryExecutorProvider } from 'kysely';
 import pg from 'pg';
 
@@ -27,6 +30,11 @@ export interface StoreCacheOptions {
   maxEntries?: number;
   /** An entry older than this is read again (a safety net; writes drop entries at once). Default 60 s. */
   ttlMs?: number;
+  /**
+   * SQLite: the BroadcastChannel name the caches of this process's threads (serve's HTTP side and its
+   * runner thread, each with its own connection) share, so a write on one drops the other's entries.
+   */
+  threads?: string;
 }
 
 interface Entry {
@@ -50,6 +58,7 @@ export class StoreCache {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly channel: string | undefined;
+  private readonly threads: BroadcastChannel | undefined;
 
   private constructor(
     options: StoreCacheOptions & { ttlMs: number },
@@ -59,6 +68,12 @@ export class StoreCache {
     this.ttlMs = options.ttlMs;
     this.trusted = postgres === undefined;
     this.channel = postgres?.channel;
+    if (options.threads !== undefined && postgres === undefined) {
+      this.threads = new BroadcastChannel(options.threads);
+      this.threads.unref();
+      // What another thread wrote: dropped here, and not sent on again.
+      this.threads.onmessage = (event) => this.drop((event as { data: string[] }).data);
+    }
   }
 
   /** SQLite: one process owns the file, invalidations stay in-process. */
@@ -99,8 +114,13 @@ export class StoreCache {
     await sql`select pg_notify(${this.channel}, ${tags.join(' ')})`.execute(db);
   }
 
-  /** Drops every entry with one of these tags (in this process). */
+  /** Drops every entry with one of these tags (in this process, and its other threads' caches on SQLite). */
   invalidate(tags: readonly string[]): void {
+    if (tags.length > 0) this.threads?.postMessage(tags);
+    this.drop(tags);
+  }
+
+  private drop(tags: readonly string[]): void {
     this.generation++;
     for (const tag of tags) {
       const keys = this.byTag.get(tag);
@@ -123,6 +143,7 @@ export class StoreCache {
   async close(): Promise<void> {
     this.closed = true;
     this.trusted = false;
+    this.threads?.close();
     clearTimeout(this.reconnectTimer);
     await this.listener?.end().catch(() => {});
     this.listener = undefined;
