@@ -117,9 +117,11 @@ export function spawnRunnerThread(launch: RunnerThreadLaunch): PendingRunnerThre
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './runner-thread-main.ts' : './runner-thread-main.js', import.meta.url);
   // Under Node 20 a worker does not get the loader hooks `--import tsx` registered: from source, a
-  // small script registers them in the thread, then imports the entry.
+  // small script registers them (ESM and CommonJS, as `--import tsx` does: an integrations module
+  // outside a `"type": "module"` package is loaded as CommonJS) in the thread, then imports the entry.
+  const tsx = (api: string) => JSON.stringify(import.meta.resolve(`tsx/${api}/api`));
   const source = fromSource
-    ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`
+    ? `Promise.all([import(${tsx('esm')}), import(${tsx('cjs')})]).then(([esm, cjs]) => { esm.register(); cjs.register(); return import(${JSON.stringify(entry.href)}); })`
     : undefined;
 
   let hooks: { metrics: RuntimeMetrics; logger?: Logger } | undefined;
