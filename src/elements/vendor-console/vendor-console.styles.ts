@@ -35,6 +35,9 @@ export const vendorConsoleStyles = css`
     gap: var(--_space-xs);
     margin-inline-end: auto;
   }
+  .button.view {
+    font-size: var(--_font-size);
+  }
   .button.view[aria-current='page'] {
     background: var(--_color-surface-raised);
     border-color: var(--_color-border);
@@ -206,7 +209,8 @@ export const vendorConsoleStyles = css`
       background-position: -200% 0;
     }
   }
-  .detail {
+  .detail,
+  .alerts-view {
     display: flex;
     flex-direction: column;
     gap: var(--_space-m);

@@ -80,6 +80,7 @@ interface CustomerView {
  * @csspart search - The customer search input.
  * @csspart customer - Each customer in the list.
  * @csspart detail - The selected customer's integrations.
+ * @csspart alerts - The alerts view: its filters and list.
  * @csspart row - Each integration of the selected customer.
  * @csspart button - Buttons.
  * @csspart message - Loading, empty and error messages.
@@ -392,7 +393,7 @@ export class PlugVendorConsole extends PlugApiElement {
         ${this.t(key)}
       </button>`;
     return html`<header part="header" class="header">
-      <h2 id="console-heading">${this.view === 'alerts' ? this.t('console.alertsTitle') : this.t('console.title')}</h2>
+      <h2 id="console-heading" class="visually-hidden">${this.view === 'alerts' ? this.t('console.alertsTitle') : this.t('console.title')}</h2>
       <nav class="views" aria-label=${this.t('console.views')}>${tab('customers', 'console.viewCustomers')} ${tab('alerts', 'console.viewAlerts')}</nav>
       ${
         staff
@@ -698,7 +699,7 @@ export class PlugVendorConsole extends PlugApiElement {
             : nothing
         }`;
     };
-    return html`<section part="detail" class="detail alerts-view" aria-labelledby="console-heading">
+    return html`<section part="alerts" class="alerts-view" aria-labelledby="console-heading">
       <div class="filters">
         <label>${this.t('console.filterType')}
           <select class="search" @change=${(e: Event) => this.#filter({ type: ((e.target as HTMLSelectElement).value || undefined) as AlertType | undefined })}>
