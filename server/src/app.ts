@@ -28,6 +28,7 @@ import { vendorActionRoutes } from './routes/vendor-actions.js';
 import { vendorAlertRoutes } from './routes/vendor-alerts.js';
 import { vendorCustomerViewRoutes } from './routes/vendor-customer-views.js';
 import { vendorExecutionRoutes } from './routes/vendor-executions.js';
+import { vendorVersionRoutes } from './routes/vendor-versions.js';
 import { vendorRoleCheck } from './vendor-roles.js';
 import { httpMetrics } from './runtime/metrics.js';
 import { secureHeaders } from './secure-headers.js';
@@ -117,6 +118,7 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
   vendor.route('/', vendorAlertRoutes(services));
   vendor.route('/', vendorCustomerViewRoutes(services));
   if (runtime) vendor.route('/', vendorExecutionRoutes(services, runtime));
+  vendor.route('/', vendorVersionRoutes(services));
   app.route('/api/v1/vendor', vendor);
 
   // Customer API: every other /api/v1 route needs a customer token, so a new route can't forget auth.

@@ -8,6 +8,8 @@ import type { DataSources } from './data-sources.js';
 import type { Erasure } from './erasure.js';
 import type { InstanceInputs } from './instance-inputs.js';
 import type { Instances } from './instances.js';
+import type { IntegrationReload } from './integration-reload.js';
+import type { Upgrades } from './upgrades.js';
 import type { IntegrationIndex } from './integrations.js';
 import type { Logger } from './logger.js';
 import type { RateLimits } from './rate-limits.js';
@@ -43,6 +45,10 @@ export interface Services {
   readonly proxy: ConnectionProxy;
   /** Removes everything of one customer (the vendor's erasure). */
   readonly erasure: Erasure;
+  /** Loads a new build of the integrations module without a restart (and lists the versions loaded). */
+  readonly integrationReload: IntegrationReload;
+  /** Bulk upgrades of an integration's instances, with per-instance outcomes. */
+  readonly upgrades: Upgrades;
   /** An instance's change history for the customer's admin. */
   readonly auditTrail: AuditTrail;
   /** Requests per minute per customer and per vendor token (counters shared on PostgreSQL). */

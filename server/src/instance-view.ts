@@ -1,6 +1,6 @@
 // How an instance looks on the wire, and what still blocks its activation. Secret values never
 // enter this module: it reads only the names of stored secrets.
-import type { ConnectionState, FieldError, Instance, WebhookEndpoint } from 'plugboard/protocol';
+import type { ConnectionState, FieldError, Instance, UpdateAvailable, WebhookEndpoint } from 'plugboard/protocol';
 import type { Integration } from './sdk/index.js';
 import { fieldErrors } from './field-errors.js';
 import type { ConnectionRecord, InstanceRecord } from './store/types.js';
@@ -86,6 +86,8 @@ export function instanceView(
   records: readonly ConnectionRecord[],
   /** The instance's webhook URLs, when a runtime runs (RouteContext.webhookEndpoints). */
   webhooks?: WebhookEndpoint[],
+  /** The integration's current version, when it is not `integration` (the instance's own): "Update available". */
+  latest?: Integration,
 ): Instance {
   return {
     id: instance.id,
@@ -102,7 +104,22 @@ export function instanceView(
     createdAt: instance.createdAt,
     updatedAt: instance.updatedAt,
     activatedAt: instance.activatedAt,
+    integrationVersion: instance.integrationVersion,
+    previousVersion: instance.previousRelease?.integrationVersion ?? null,
+    ...(latest && instance.integrationVersion !== null && latest.version !== instance.integrationVersion
+      ? { update: updateAvailable(latest, instance.integrationVersion) }
+      : {}),
   };
+}
+
+/** The newer version's changelog entries, newest first, down to the instance's own version. */
+export function updateAvailable(latest: Integration, from: string): UpdateAvailable {
+  const changelog: UpdateAvailable['changelog'] = [];
+  for (const [version, notes] of Object.entries(latest.changelog ?? {})) {
+    if (version === from) break;
+    changelog.push({ version, notes });
+  }
+  return { version: latest.version, changelog, selfUpgrade: latest.selfUpgrade === true };
 }
 
 /** Connections keyed by instance id, for lists that read all connections in one query. */

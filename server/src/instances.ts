@@ -9,12 +9,13 @@ import type { ConnectionChecks } from './connection-checks.js';
 import { openInstanceSecrets, sealApiKey, sealInstanceSecrets } from './credentials.js';
 import type { DataSources } from './data-sources.js';
 import { isEntitled, type Grants } from './entitlements.js';
-import { ConflictError, InvalidFieldsError, NotEntitledError, NotFoundError, NotReadyError } from './errors.js';
+import { ConflictError, ForbiddenError, InvalidFieldsError, NotEntitledError, NotFoundError, NotReadyError } from './errors.js';
 import { fieldErrors, type IssueLike } from './field-errors.js';
 import { activationBlockers, groupByInstance, instanceView } from './instance-view.js';
 import type { IntegrationIndex } from './integrations.js';
 import type { OAuth } from './oauth/index.js';
 import type { Cipher } from './secrets.js';
+import { scrubbedMessage, stringsIn, withTimeLimit } from './vendor-code.js';
 import { VersionConflictError, type CustomerStore, type InstanceRecord, type NewAuditEvent } from './store/types.js';
 
 /** Who is asking: the customer's store and the audit actor (`user:<sub>`, and the token's `name` when it had one). */
@@ -64,6 +65,15 @@ export interface Instances {
   pause(caller: Caller, id: string): Promise<InstanceRecord>;
   /** Revokes its OAuth grants at their providers (best effort), then deletes it with everything under it. */
   delete(caller: Caller, id: string): Promise<void>;
+  /**
+   * Moves the instance to another loaded version (default: the current one) with its config carried
+   * by that version's `migrate` and validated by its schema; keeps the old version and config for
+   * rollback. Throws InvalidFieldsError (migrate threw, or its config is refused: nothing changes),
+   * ConflictError (already on it, or no such version loaded), VersionConflictError.
+   */
+  upgrade(caller: Caller, id: string, input?: { to?: string; expectedVersion?: number; byCustomer?: boolean }): Promise<InstanceRecord>;
+  /** Back to the version and config the last upgrade replaced. Throws ConflictError when there is none, or its code is no longer loaded. */
+  rollback(caller: Caller, id: string): Promise<InstanceRecord>;
 }
 
 const apiKeySchemas = new WeakMap<ApiKeyConnection, z.ZodObject>();
@@ -132,11 +142,15 @@ export function createInstances(options: {
   /** Checks mapping rows against what their data sources offer. */
   dataSources: DataSources;
   webhooks?: WebhookLister;
+  /** Time limit of an integration's `migrate` during an upgrade, default 10 s. */
+  migrateTimeoutMs?: number;
 }): Instances {
   const { cipher, integrations, oauth, checks, dataSources, webhooks } = options;
+  const migrateTimeoutMs = options.migrateTimeoutMs ?? 10_000;
 
+  /** The code the instance runs (its own version), when still offered. */
   function offered(instance: InstanceRecord): Integration {
-    const integration = integrations.get(instance.integrationKey);
+    const integration = integrations.of(instance);
     if (!integration) throw new ConflictError('This integration is no longer offered; the instance can only be read, paused or deleted');
     return integration;
   }
@@ -184,12 +198,12 @@ export function createInstances(options: {
     },
 
     async view({ tenant }, instance) {
-      const integration = integrations.get(instance.integrationKey);
+      const integration = integrations.of(instance);
       const [connections, urls] = await Promise.all([
         tenant.listConnections(instance.id),
         integration && webhooks ? webhooks(instance, integration) : undefined,
       ]);
-      return instanceView(integration, instance, connections, urls);
+      return instanceView(integration, instance, connections, urls, integrations.get(instance.integrationKey));
     },
 
     async list({ tenant }) {
@@ -197,9 +211,9 @@ export function createInstances(options: {
       const byInstance = groupByInstance(connections);
       return Promise.all(
         instances.map(async (i) => {
-          const integration = integrations.get(i.integrationKey);
+          const integration = integrations.of(i);
           const urls = integration && webhooks ? await webhooks(i, integration) : undefined;
-          return instanceView(integration, i, byInstance.get(i.id) ?? [], urls);
+          return instanceView(integration, i, byInstance.get(i.id) ?? [], urls, integrations.get(i.integrationKey));
         }),
       );
     },
@@ -210,6 +224,7 @@ export function createInstances(options: {
       if (!isEntitled(integration, caller.grants)) throw new NotEntitledError(integration.key, integration.name);
       return caller.tenant.createInstance({
         integrationKey: integration.key,
+        integrationVersion: integration.version,
         idempotencyKey,
         audit: audit(caller, 'instance.created', '', { integrationKey: integration.key }),
       });
@@ -320,7 +335,7 @@ export function createInstances(options: {
 
     async deleteConnection(caller, id, name) {
       const instance = await service.get(caller, id);
-      const connections = integrations.get(instance.integrationKey)?.connections;
+      const connections = integrations.of(instance)?.connections;
       const spec = connections && Object.hasOwn(connections, name) ? connections[name] : undefined;
       if (instance.status === 'active' && spec) throw new ConflictError('Pause the instance before removing a connection it uses');
       if (spec && spec.kind !== 'apiKey') {
@@ -333,7 +348,7 @@ export function createInstances(options: {
 
     async activate(caller, id) {
       const instance = await service.get(caller, id);
-      const integration = integrations.get(instance.integrationKey);
+      const integration = integrations.of(instance);
       // A plan that lost the integration keeps its instance readable, pausable and deletable, not startable.
       if (integration && !isEntitled(integration, caller.grants)) throw new NotEntitledError(integration.key, integration.name);
       const blockers = activationBlockers(integration, instance, await caller.tenant.listConnections(instance.id));
@@ -369,6 +384,92 @@ export function createInstances(options: {
         audit(caller, 'instance.deleted', instance.id, { integrationKey: instance.integrationKey }),
       );
       if (!deleted) throw new NotFoundError('Instance');
+    },
+
+    async upgrade(caller, id, input = {}) {
+      const instance = await service.get(caller, id);
+      if (input.expectedVersion !== undefined && input.expectedVersion !== instance.version) throw new VersionConflictError(instance.version);
+      const target = integrations.release(instance.integrationKey, input.to ?? null)?.integration;
+      if (!target) {
+        throw new ConflictError(
+          input.to === undefined
+            ? 'This integration is no longer offered; there is nothing to upgrade to'
+            : `Version ${input.to} of this integration is not loaded`,
+          { versions: integrations.versions(instance.integrationKey) },
+        );
+      }
+      const from = instance.integrationVersion ?? integrations.get(instance.integrationKey)?.version ?? '';
+      if (target.version === from) throw new ConflictError(`The instance already runs version ${from}`, { integrationVersion: from });
+      // A customer upgrades itself only to the current version, and only when the vendor allows it.
+      if (input.byCustomer && (target !== integrations.get(instance.integrationKey) || target.selfUpgrade !== true)) {
+        throw new ForbiddenError(`${target.name} ${target.version} is rolled out by the vendor; ask them to upgrade`);
+      }
+
+      // migrate sees every stored value as flows do, secrets included; the result is split and sealed again below.
+      const stored = openInstanceSecrets(cipher, instance);
+      const before = { ...instance.config, ...stored };
+      let migrated: Record<string, unknown>;
+      try {
+        migrated = target.migrate
+          ? await withTimeLimit(() => target.migrate!({ from, config: structuredClone(before) }), { timeoutMs: migrateTimeoutMs })
+          : before;
+        if (typeof migrated !== 'object' || migrated === null || Array.isArray(migrated)) throw new Error('migrate must return an object');
+      } catch (error) {
+        throw new InvalidFieldsError(
+          [{ path: 'config', message: `Version ${target.version}'s migrate from ${from} failed: ${scrubbedMessage(error, stringsIn(stored))}` }],
+          'The config could not be carried to the new version; the instance stays on its version.',
+        );
+      }
+      const secretFields = new Set(target.secretFields);
+      const plain = Object.fromEntries(Object.entries(migrated).filter(([k, v]) => !secretFields.has(k) && v !== null && v !== undefined));
+      const secretValues = Object.fromEntries(
+        Object.entries(migrated).filter((e): e is [string, string] => secretFields.has(e[0]) && typeof e[1] === 'string' && e[1] !== ''),
+      );
+      const errors: FieldError[] = [];
+      const draft = draftSchema(target).safeParse(plain);
+      if (!draft.success) errors.push(...configErrors(target, draft.error.issues));
+      for (const [name, value] of Object.entries(secretValues)) {
+        const parsed = (target.configSchema.shape as Record<string, z.ZodType>)[name]!.safeParse(value);
+        if (!parsed.success) errors.push(...fieldErrors(parsed.error.issues, `config.${name}`, 2));
+      }
+      const config = draft.success ? Object.fromEntries(Object.entries(draft.data as Record<string, unknown>).filter(([, v]) => v !== undefined)) : {};
+      const secretNames = Object.keys(secretValues).sort();
+      // A running instance must stay complete on the new version, as a config save must.
+      if (!errors.length && instance.status === 'active') {
+        errors.push(...activationBlockers(target, { config, secretNames }, []).filter((b) => b.path.startsWith('config.')));
+      }
+      if (errors.length) throw new InvalidFieldsError(errors, `Version ${target.version} refuses the migrated config; the instance stays on version ${from}.`);
+
+      return written(
+        await caller.tenant.setRelease(instance.id, {
+          release: {
+            integrationVersion: target.version,
+            config,
+            secrets: secretNames.length ? sealInstanceSecrets(cipher, instance.id, secretValues) : null,
+            secretNames,
+          },
+          previous: { integrationVersion: from, config: instance.config, secrets: instance.secrets, secretNames: instance.secretNames },
+          expectedVersion: instance.version,
+          audit: audit(caller, 'instance.upgraded', instance.id, { from, version: target.version, fields: Object.keys(config).sort() }),
+        }),
+      );
+    },
+
+    async rollback(caller, id) {
+      const instance = await service.get(caller, id);
+      const previous = instance.previousRelease;
+      if (!previous) throw new ConflictError('There is no earlier version to roll back to');
+      if (!integrations.release(instance.integrationKey, previous.integrationVersion)) {
+        throw new ConflictError(`Version ${previous.integrationVersion} of this integration is no longer loaded; the rollback needs its code`);
+      }
+      return written(
+        await caller.tenant.setRelease(instance.id, {
+          release: previous,
+          previous: null,
+          expectedVersion: instance.version,
+          audit: audit(caller, 'instance.rolled_back', instance.id, { from: instance.integrationVersion, version: previous.integrationVersion }),
+        }),
+      );
     },
   };
   return service;

@@ -48,6 +48,13 @@ import {
   VendorAlert,
   VendorAlertList,
   VendorAlertListQuery,
+  UpgradeBody,
+  BulkUpgradeBody,
+  UpgradeJob,
+  UpgradeOutcome,
+  UpdateAvailable,
+  ChangelogEntry,
+  IntegrationVersions,
 } from 'plugboard/protocol';
 
 /** Every schema a route names, by its component name. Nested ones are listed too so they become `$ref`s. */
@@ -89,6 +96,13 @@ const SCHEMAS = {
   ExecutionRerun,
   VendorAlert,
   VendorAlertList,
+  UpgradeBody,
+  BulkUpgradeBody,
+  UpgradeJob,
+  UpgradeOutcome,
+  UpdateAvailable,
+  ChangelogEntry,
+  IntegrationVersions,
 } as const;
 type SchemaName = keyof typeof SCHEMAS;
 
@@ -354,6 +368,18 @@ export const ROUTES: readonly RouteDoc[] = [
     errors: [403, 404, 409],
   },
   {
+    method: 'post',
+    path: '/api/v1/instances/:id/upgrade',
+    auth: 'customer',
+    tag: 'Instances',
+    summary: 'Upgrades the instance to the integration’s current version, its config carried by the integration’s migrate',
+    description:
+      'Only when the instance’s `update.selfUpgrade` is true (the integration allows it); otherwise 403. A migrate that fails or config the version refuses: 422, nothing changes.',
+    body: 'UpgradeBody',
+    ok: { status: 200, description: 'Upgraded', schema: 'Instance' },
+    errors: [403, 404, 409, 422],
+  },
+  {
     method: 'get',
     path: '/api/v1/instances/:id/data-sources/:name',
     auth: 'customer',
@@ -557,6 +583,70 @@ export const ROUTES: readonly RouteDoc[] = [
     summary: 'Activates an instance for its customer',
     ok: { status: 200, description: 'Active', schema: 'VendorInstance' },
     errors: [403, 404, 409],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/vendor/instances/:id/upgrade',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'Upgrades an instance to a loaded version (default: the current one), its config carried by the integration’s migrate',
+    description:
+      'The old version and config are kept for a rollback. A migrate that throws or config the version refuses: 422 naming the fields, and the instance keeps its version. Audited as `instance.upgraded`. Needs vendor_role support.',
+    body: 'UpgradeBody',
+    ok: { status: 200, description: 'Upgraded', schema: 'VendorInstance' },
+    errors: [403, 404, 409, 422],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/vendor/instances/:id/rollback',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'Rolls an instance back to the version and config its last upgrade replaced',
+    description:
+      '409 when there is nothing to roll back to, or that version’s code is no longer loaded. Audited as `instance.rolled_back`. Needs vendor_role support.',
+    ok: { status: 200, description: 'Rolled back', schema: 'VendorInstance' },
+    errors: [403, 404, 409],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vendor/integrations',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'The integration versions loaded in this process and how many instances run each',
+    ok: { status: 200, description: 'The versions', schema: 'IntegrationVersions' },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/vendor/integrations/reload',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'Loads the integrations module again without a restart',
+    description:
+      'New instances get the new versions; instances not upgraded keep running theirs; executions in flight finish on the code they started with. Also on SIGHUP. 409 when the module can’t be reloaded (a package, or it fails to import). Needs vendor_role admin.',
+    ok: { status: 200, description: 'The versions now loaded', schema: 'IntegrationVersions' },
+    errors: [403, 409],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/vendor/integrations/:key/upgrades',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'Starts a bulk upgrade: every instance of the integration, or one customer’s',
+    description:
+      'Answers 202 with the job at once; read its progress at the `Location`. Each instance that fails keeps its version and is reported in `outcomes`. Needs vendor_role support.',
+    body: 'BulkUpgradeBody',
+    ok: { status: 202, description: 'Started', schema: 'UpgradeJob' },
+    errors: [403, 404, 409, 422],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vendor/upgrades/:id',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'A bulk upgrade’s progress and per-instance outcomes',
+    description: 'Jobs are kept in the memory of the process that started them.',
+    ok: { status: 200, description: 'The job', schema: 'UpgradeJob' },
+    errors: [404],
   },
   {
     method: 'delete',

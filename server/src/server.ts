@@ -163,12 +163,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         },
       );
   };
+  // SIGHUP: load a new build of the integrations module, as POST /api/v1/vendor/integrations/reload does.
+  function onReload(): void {
+    services.integrationReload.reload().then(
+      () => {},
+      (err: unknown) => logger.error({ err }, 'integrations not reloaded'),
+    );
+  }
   function close(): Promise<void> {
     closing ??= (async () => {
       draining = true;
       if (options.handleSignals) {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
+        process.off('SIGHUP', onReload);
       }
       await new Promise<void>((resolve) => {
         server.close(() => resolve()); // resolves once in-flight requests have finished
@@ -189,6 +197,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   if (options.handleSignals) {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', onReload);
   }
   // A runner on its own thread starts while this side already listens (webhooks queue meanwhile);
   // one that cannot start (executor isolation…) fails the start as an inline one does.

@@ -11,7 +11,9 @@ import { createErasure } from './erasure.js';
 import type { Services } from './env.js';
 import { createInstanceInputs } from './instance-inputs.js';
 import { createInstances } from './instances.js';
-import { indexIntegrations, loadIntegrations, type IntegrationIndex } from './integrations.js';
+import { createIntegrationReload } from './integration-reload.js';
+import { createUpgrades } from './upgrades.js';
+import { IntegrationIndex, indexIntegrations, loadIntegrations } from './integrations.js';
 import { createLogger, type Logger } from './logger.js';
 import { allMigrations } from './migrations.js';
 import { createOAuth, type OAuthOptions } from './oauth/index.js';
@@ -31,8 +33,10 @@ export interface ServicesOptions {
   /** Opened with every subsystem's migrations (`allMigrations`); its opener closes it. */
   store: Store;
   cipher: Cipher;
-  /** The vendor's integrations (keys must be unique). */
+  /** The vendor's integrations (keys must be unique, or each repeat of a key another version of it: the first is the current one). */
   integrations: readonly Integration[] | IntegrationIndex;
+  /** The module file `integrations` came from: integrationReload.reload() imports it again. Absent: no reload. */
+  integrationsModule?: string;
   /** Default: a silent logger. */
   logger?: Logger;
   /** Base URL of this server (OAuth redirect URI, webhook URLs). Default http://localhost:8787. */
@@ -55,7 +59,10 @@ export interface ServicesOptions {
 
 export async function createServices(options: ServicesOptions): Promise<Services> {
   const { store, cipher } = options;
-  const integrations = options.integrations instanceof Map ? options.integrations : indexIntegrations(options.integrations as readonly Integration[]);
+  const integrations =
+    options.integrations instanceof IntegrationIndex ? options.integrations : indexIntegrations(options.integrations as readonly Integration[]);
+  // Rows from before versions were recorded run the version loaded now (migration 0005).
+  for (const integration of integrations.values()) await store.vendor.fillIntegrationVersion(integration.key, integration.version);
   const logger = options.logger ?? createLogger({ level: 'silent' });
   const publicUrl = (options.publicUrl ?? 'http://localhost:8787').replace(/\/+$/, '');
   const allowedOrigins = options.allowedOrigins ?? [];
@@ -94,6 +101,8 @@ export async function createServices(options: ServicesOptions): Promise<Services
     erasure,
     proxy: createConnectionProxy({ store, cipher, oauth, integrations, egressAllow: options.egressAllow, logger }),
     auditTrail: createAuditTrail(),
+    integrationReload: createIntegrationReload({ integrations, specifier: options.integrationsModule, store, logger }),
+    upgrades: createUpgrades({ store, instances, integrations, logger }),
     rateLimits,
     runtime,
     runner: started?.runner,
@@ -233,6 +242,7 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
       runtime,
       telemetry: options.telemetry,
       egressAllow: config.egressAllow,
+      integrationsModule: options.integrations ? undefined : config.integrationsModule,
     });
   } catch (error) {
     await runtime?.thread?.cancel();

@@ -54,6 +54,13 @@ export const VENDOR_ROUTE_ROLES: Readonly<Record<string, VendorRole>> = {
   'POST /executions/:id/retry': 'support',
   'POST /executions/:id/rerun': 'support',
   'GET /alerts': 'viewer',
+  // Versions (issue 12): reading them is a read; upgrading acts for customers; loading new code is the admin's.
+  'GET /integrations': 'viewer',
+  'GET /upgrades/:id': 'viewer',
+  'POST /instances/:id/upgrade': 'support',
+  'POST /instances/:id/rollback': 'support',
+  'POST /integrations/:key/upgrades': 'support',
+  'POST /integrations/reload': 'admin',
 };
 
 /** The caller's vendor role: the token's `vendor_role`, or admin when it has none. */

@@ -64,6 +64,8 @@ export interface PlugClient {
   authorize(id: string, connection: string, body?: AuthorizeBody, signal?: AbortSignal): Promise<AuthorizeResponse>;
   activate(id: string, signal?: AbortSignal): Promise<Instance>;
   pause(id: string, signal?: AbortSignal): Promise<Instance>;
+  /** To the integration's current version (when the instance's `update.selfUpgrade` allows it). */
+  upgrade(id: string, signal?: AbortSignal): Promise<Instance>;
   deleteInstance(id: string, signal?: AbortSignal): Promise<void>;
   /** Options of a picker. `config` carries unsaved values the data source may depend on. */
   /**
@@ -306,6 +308,7 @@ export function createClient(options: ClientOptions): PlugClient {
       }),
     activate: (id, signal) => instanceAfter(id, { method: 'post', path: `instances/${seg(id)}/activate`, signal }),
     pause: (id, signal) => instanceAfter(id, { method: 'post', path: `instances/${seg(id)}/pause`, signal }),
+    upgrade: (id, signal) => instanceAfter(id, { method: 'post', path: `instances/${seg(id)}/upgrade`, json: {}, signal }),
     deleteInstance: async (id, signal) => {
       await request({ method: 'delete', path: `instances/${seg(id)}`, signal });
     },

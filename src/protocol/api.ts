@@ -108,6 +108,19 @@ export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;
  * An integration instance of one customer. Secret config values never leave the server:
  * `config` omits them and `secretsSet` names those that are stored.
  */
+/** One version's notes, from the integration's `changelog`. */
+export const ChangelogEntry = z.object({ version: z.string(), notes: z.string() });
+export type ChangelogEntry = z.infer<typeof ChangelogEntry>;
+
+export const UpdateAvailable = z.object({
+  version: z.string(),
+  /** Newest first, down to (not including) the instance's version. */
+  changelog: z.array(ChangelogEntry),
+  /** The customer's admin may run the upgrade (`POST /instances/:id/upgrade`); otherwise the vendor does. */
+  selfUpgrade: z.boolean(),
+});
+export type UpdateAvailable = z.infer<typeof UpdateAvailable>;
+
 export const Instance = z.object({
   id: z.string(),
   integrationKey: z.string(),
@@ -125,6 +138,12 @@ export const Instance = z.object({
   createdAt: IsoDate,
   updatedAt: IsoDate,
   activatedAt: z.optional(z.nullable(IsoDate)),
+  /** The integration version this instance runs (null: recorded before versions were, until the next start fills it in). */
+  integrationVersion: z.optional(z.nullable(z.string())),
+  /** The version an upgrade replaced, which a rollback restores (with its config); null: none. */
+  previousVersion: z.optional(z.nullable(z.string())),
+  /** Present when a newer version is offered: what changed since this instance's version, and whether the customer may upgrade itself. */
+  update: z.optional(UpdateAvailable),
 });
 export type Instance = z.infer<typeof Instance>;
 
@@ -482,3 +501,61 @@ export const VendorAlertList = z.object({
   nextCursor: z.nullable(z.string()),
 });
 export type VendorAlertList = z.infer<typeof VendorAlertList>;
+/** `POST /instances/:id/upgrade` (customer and vendor): `to` a loaded version (default: the current one); `version` the instance version seen (optimistic, optional). */
+export const UpgradeBody = z.object({ to: z.optional(z.string().check(z.minLength(1), z.maxLength(100))), version: z.optional(z.number()) });
+export type UpgradeBody = z.infer<typeof UpgradeBody>;
+
+/** `POST /vendor/integrations/:key/upgrades`: every instance of the integration, or one customer's (Plugboard's id or the vendor's own). */
+export const BulkUpgradeBody = z.object({
+  customer: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  to: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+});
+export type BulkUpgradeBody = z.infer<typeof BulkUpgradeBody>;
+
+export const UpgradeOutcome = z.object({
+  instanceId: z.string(),
+  customer: z.object({ id: z.string(), externalId: z.string() }),
+  from: z.nullable(z.string()),
+  /** upgraded; failed (it keeps its version: `error` and `errors` say why); skipped (already on the version). */
+  status: z.enum(['upgraded', 'failed', 'skipped']),
+  error: z.optional(z.string()),
+  errors: z.optional(z.array(FieldError)),
+});
+export type UpgradeOutcome = z.infer<typeof UpgradeOutcome>;
+
+/** A bulk upgrade: progress while `running`, one outcome per instance done so far. */
+export const UpgradeJob = z.object({
+  id: z.string(),
+  integrationKey: z.string(),
+  to: z.string(),
+  customer: z.nullable(z.string()),
+  status: z.enum(['running', 'finished']),
+  total: z.number(),
+  done: z.number(),
+  upgraded: z.number(),
+  failed: z.number(),
+  skipped: z.number(),
+  outcomes: z.array(UpgradeOutcome),
+  startedAt: IsoDate,
+  finishedAt: z.nullable(IsoDate),
+});
+export type UpgradeJob = z.infer<typeof UpgradeJob>;
+
+/** `GET /vendor/integrations`, and the answer of a reload: the versions loaded and how many instances run each. */
+export const IntegrationVersions = z.object({
+  /** Which load of the integrations module this is (1: the start; each reload adds one). */
+  generation: z.number(),
+  /** False after a reload that found the module unchanged. */
+  changed: z.boolean(),
+  integrations: z.array(
+    z.object({
+      key: z.string(),
+      /** The current version: new instances get it, upgrades go to it. */
+      version: z.string(),
+      /** Loaded here, newest first. */
+      versions: z.array(z.string()),
+      instancesByVersion: z.record(z.string(), z.number()),
+    }),
+  ),
+});
+export type IntegrationVersions = z.infer<typeof IntegrationVersions>;

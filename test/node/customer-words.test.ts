@@ -77,6 +77,8 @@ test('an instance’s webhook URLs carry the trigger’s words and whether the c
     createdAt: now,
     updatedAt: now,
     activatedAt: now,
+    integrationVersion: '1.0.0',
+    previousRelease: null,
   } as InstanceRecord;
   const view = instanceView(
     integration,

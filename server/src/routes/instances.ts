@@ -2,7 +2,15 @@
 // concurrency), API-key connections, activate/pause, and data sources. Each handler reads the
 // request, calls the instance or data-source service, and answers; their errors map in problem.ts.
 import { Hono, type Context } from 'hono';
-import { CreateInstanceBody, DataSourceQuery, PutConfigBody, PutCredentialsBody, type DataSourceResult, type InstanceList } from 'plugboard/protocol';
+import {
+  CreateInstanceBody,
+  DataSourceQuery,
+  PutConfigBody,
+  PutCredentialsBody,
+  UpgradeBody,
+  type DataSourceResult,
+  type InstanceList,
+} from 'plugboard/protocol';
 import { grantsOf } from '../entitlements.js';
 import type { CustomerEnv, Services } from '../env.js';
 import type { Caller } from '../instances.js';
@@ -87,6 +95,12 @@ export function instanceRoutes({ instances, dataSources }: Pick<Services, 'insta
   app.post('/instances/:id/activate', async (c) => respond(c, await instances.activate(caller(c), id(c))));
 
   app.post('/instances/:id/pause', async (c) => respond(c, await instances.pause(caller(c), id(c))));
+
+  // "Update available" → Update: only to the current version, only when the integration allows it.
+  app.post('/instances/:id/upgrade', async (c) => {
+    const body = await readBody(c, UpgradeBody);
+    return respond(c, await instances.upgrade(caller(c), id(c), { to: body.to, expectedVersion: body.version, byCustomer: true }));
+  });
 
   // GET runs a data source with the saved config (any role: it is a read). Unsaved values change
   // where the instance's credentials may be sent, so they come as a POST (admins only: members are

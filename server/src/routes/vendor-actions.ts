@@ -4,7 +4,15 @@
 // same; the audit line names the staff member (`vendor:<sub>` and the token's `name`) and is in
 // the customer's history of the instance.
 import { Hono, type Context } from 'hono';
-import { CreateInstanceBody, DataSourceQuery, PutConfigBody, PutCredentialsBody, type DataSourceResult, type VendorInstance } from 'plugboard/protocol';
+import {
+  CreateInstanceBody,
+  DataSourceQuery,
+  PutConfigBody,
+  PutCredentialsBody,
+  UpgradeBody,
+  type DataSourceResult,
+  type VendorInstance,
+} from 'plugboard/protocol';
 import type { Services, VendorEnv } from '../env.js';
 import type { Caller } from '../instances.js';
 import { notFound, validationProblem } from '../problem.js';
@@ -97,6 +105,18 @@ export function vendorActionRoutes({ store, instances, dataSources }: Pick<Servi
   app.post('/instances/:id/activate', async (c) => {
     const { caller, instance } = await target(c);
     return respond(c, caller, await instances.activate(caller, instance.id));
+  });
+
+  // Versions (issue 12): to a loaded version (default the current one) with the config migrated, or back to the one before.
+  app.post('/instances/:id/upgrade', async (c) => {
+    const body = await readBody(c, UpgradeBody);
+    const { caller, instance } = await target(c);
+    return respond(c, caller, await instances.upgrade(caller, instance.id, { to: body.to, expectedVersion: body.version }));
+  });
+
+  app.post('/instances/:id/rollback', async (c) => {
+    const { caller, instance } = await target(c);
+    return respond(c, caller, await instances.rollback(caller, instance.id));
   });
 
   app.delete('/instances/:id', async (c) => {

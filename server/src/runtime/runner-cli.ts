@@ -83,4 +83,10 @@ export async function runnerCommand(given: Record<string, string | undefined> = 
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // A new build of the integrations module: reload here too after reloading `serve` (each process keeps its own versions).
+  process.on('SIGHUP', () => {
+    running.integrationReload
+      .reload()
+      .catch((err: unknown) => process.stderr.write(`plugboard runner: integrations not reloaded: ${(err as Error).message}\n`));
+  });
 }

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { ExecutionSummary, ExecutionTrigger } from 'plugboard/protocol';
 import type { Integration } from '../sdk/index.js';
 import type { InstanceInputs } from '../instance-inputs.js';
-import type { IntegrationIndex } from '../integrations.js';
+import type { IntegrationIndex, IntegrationRelease } from '../integrations.js';
 import type { Logger } from '../logger.js';
 import { customerTag, instanceTag } from '../store/cache.js';
 import type { ConnectionRecord, Customer, InstanceRecord, Store } from '../store/types.js';
@@ -165,7 +165,7 @@ export function createRunner(options: RunnerOptions): Runner {
     payload: ExecutionPayload,
     instance: InstanceRecord,
     customer: Customer,
-    integration: Integration,
+    { integration, moduleUrl }: IntegrationRelease,
     prefetched: readonly ConnectionRecord[] | undefined,
   ): Promise<ExecutionJob> {
     const { config, connections } = await inputs.resolve(instance, integration, { connections: prefetched });
@@ -175,6 +175,8 @@ export function createRunner(options: RunnerOptions): Runner {
       customerExternalId: customer.externalId,
       instanceId: instance.id,
       integrationKey: integration.key,
+      integrationVersion: integration.version,
+      ...(moduleUrl !== undefined ? { moduleUrl } : {}),
       flow: row.flow,
       attempt: Number(row.attempt),
       trigger: row.trigger as ExecutionTrigger,
@@ -368,16 +370,20 @@ export function createRunner(options: RunnerOptions): Runner {
     });
     const read = early && claim.instanceId === row.instance_id ? await early : await prefetch(row.instance_id);
     const instance = read.instance;
-    const integration = instance && integrations.get(instance.integrationKey);
+    // The instance's own version: a reload leaves instances that were not upgraded on their code.
+    const release = instance && integrations.release(instance.integrationKey, instance.integrationVersion);
+    const integration = release?.integration;
     const flowDef = integration && Object.hasOwn(integration.flows, row.flow) ? integration.flows[row.flow] : undefined;
     const logs: LogLine[] = [];
 
-    if (!instance || !integration || !flowDef || (instance.status !== 'active' && instance.status !== 'error')) {
+    if (!instance || !release || !integration || !flowDef || (instance.status !== 'active' && instance.status !== 'error')) {
       const error = !instance
         ? 'The instance no longer exists'
-        : !integration || !flowDef
-          ? `Flow "${row.flow}" is no longer offered by this integration`
-          : `The instance is ${instance.status}; the execution was not started`;
+        : !integration && integrations.has(instance.integrationKey)
+          ? `Version ${instance.integrationVersion} of this integration is not loaded here; upgrade the instance, or load a module that has it`
+          : !integration || !flowDef
+            ? `Flow "${row.flow}" is no longer offered by this integration`
+            : `The instance is ${instance.status}; the execution was not started`;
       await settle(claim, row, { status: 'failed', error, result: undefined, retryable: false }, logs, startedAt, 0);
       report(row, instance, { status: 'failed', error, result: undefined, durationMs: 0, logs });
       metrics?.executionFinished('failed', 0);
@@ -390,7 +396,7 @@ export function createRunner(options: RunnerOptions): Runner {
     let outcome: ExecutionOutcome;
     let handedAt = epochNow();
     try {
-      const job = await buildJob(row, payload, instance, instance.customer, integration, read.connections);
+      const job = await buildJob(row, payload, instance, instance.customer, release, read.connections);
       handedAt = epochNow();
       outcome = await pool.run(job, (line) => logs.push(line), controller.signal, span && ((call) => span.fetch(call)), executionIO(instance, integration));
     } catch (error) {

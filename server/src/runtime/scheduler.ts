@@ -60,7 +60,7 @@ export function createScheduler(options: { store: Store; integrations: Integrati
     refused = new Set();
     const instances = [...(await store.vendor.listInstances({ status: 'active' })), ...(await store.vendor.listInstances({ status: 'error' }))];
     for (const instance of instances) {
-      const integration = integrations.get(instance.integrationKey);
+      const integration = integrations.of(instance);
       if (!integration) continue;
       for (const [flow, def] of Object.entries(integration.flows)) {
         if (def.trigger.type !== 'schedule') continue;

@@ -47,6 +47,7 @@ export {
   defineIntegration,
   type Integration,
   type IntegrationDefinition,
+  type MigrateInput,
   type ConfigPageDefinition,
   type DataSource,
   type DataSourceInput,

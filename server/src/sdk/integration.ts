@@ -42,9 +42,30 @@ export interface IntegrationDefinition {
   // any: each flow and data source may type its config its own way (not checked against the fields).
   dataSources?: Record<string, DataSource<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
   flows?: Record<string, FlowDefinition<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /**
+   * Carries an instance's config from an older version to this one when the instance is upgraded:
+   * `config` holds every stored value, secrets included; return this version's config. A throw, or
+   * config this version refuses, fails that instance's upgrade and leaves it on its version.
+   */
+  migrate?: (input: MigrateInput) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** What changed in each version, newest first (`{ '2.0.0': 'Adds …', '1.1.0': '…' }`): shown with "Update available". */
+  changelog?: Record<string, string>;
+  /** Customers' admins may upgrade their own instance to this version (otherwise only the vendor upgrades). */
+  selfUpgrade?: boolean;
 }
 
-export interface Integration extends Required<Omit<IntegrationDefinition, 'overview' | 'icon' | 'labels' | 'rateLimit'>> {
+export interface MigrateInput {
+  /** The version the instance runs now (the one whose config this is). */
+  from: string;
+  config: Record<string, unknown>;
+}
+
+export interface Integration extends Required<
+  Omit<IntegrationDefinition, 'overview' | 'icon' | 'labels' | 'rateLimit' | 'migrate' | 'changelog' | 'selfUpgrade'>
+> {
+  migrate?: IntegrationDefinition['migrate'];
+  changelog?: Record<string, string>;
+  selfUpgrade?: boolean;
   readonly labels: readonly string[];
   overview?: string;
   icon?: string;
@@ -100,6 +121,9 @@ function ownRecord<T>(from: Record<string, T> | undefined): Record<string, T> {
 /** Declares an integration. Checks the definition at once so mistakes show at start-up, not in a customer's browser. */
 export function defineIntegration(def: IntegrationDefinition): Integration {
   if (!KEY.test(def.key)) throw new Error(`integration key "${def.key}": use lowercase letters, digits and dashes`);
+  if (typeof def.version !== 'string' || def.version.length === 0 || def.version.length > 100)
+    throw new Error(`${def.key}: version must be a string of 1-100 characters`);
+  if (def.migrate !== undefined && typeof def.migrate !== 'function') throw new Error(`${def.key}: migrate must be a function`);
   const labels = [...new Set(def.labels ?? [])];
   for (const label of labels) if (!LABEL.test(label)) throw new Error(`${def.key}: label "${label}" must be 1-100 letters, digits, "_", ".", ":" or "-"`);
   const connections = ownRecord(def.connections);

@@ -16,6 +16,7 @@ import {
   type Customer,
   type CustomerStore,
   type InstanceRecord,
+  type ReleaseSnapshot,
   type NewAuditEvent,
   type Store,
 } from './types.js';
@@ -76,6 +77,8 @@ function toInstance(row: Selectable<InstancesTable>): InstanceRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     activatedAt: row.activated_at,
+    integrationVersion: row.integration_version ?? null,
+    previousRelease: row.previous_release ? (JSON.parse(row.previous_release) as ReleaseSnapshot) : null,
   };
 }
 
@@ -174,6 +177,7 @@ class KyselyCustomerStore implements CustomerStore {
 
   async createInstance(input: {
     integrationKey: string;
+    integrationVersion?: string | null;
     idempotencyKey?: string;
     audit: NewAuditEvent;
   }): Promise<{ instance: InstanceRecord; created: boolean }> {
@@ -203,6 +207,8 @@ class KyselyCustomerStore implements CustomerStore {
             created_at: at,
             updated_at: at,
             activated_at: null,
+            integration_version: input.integrationVersion ?? null,
+            previous_release: null,
           })
           .onConflict((oc) => oc.doNothing())
           .returningAll()
@@ -232,19 +238,46 @@ class KyselyCustomerStore implements CustomerStore {
     id: string,
     input: { config: Record<string, unknown>; secrets: string | null; secretNames: string[]; expectedVersion: number; audit: NewAuditEvent },
   ): Promise<InstanceRecord | undefined> {
+    return this.#writeAtVersion(
+      id,
+      { config: JSON.stringify(input.config), secrets: input.secrets, secret_names: JSON.stringify(input.secretNames) },
+      input.expectedVersion,
+      input.audit,
+    );
+  }
+
+  async setRelease(
+    id: string,
+    input: { release: ReleaseSnapshot; previous: ReleaseSnapshot | null; expectedVersion: number; audit: NewAuditEvent },
+  ): Promise<InstanceRecord | undefined> {
+    return this.#writeAtVersion(
+      id,
+      {
+        integration_version: input.release.integrationVersion,
+        config: JSON.stringify(input.release.config),
+        secrets: input.release.secrets,
+        secret_names: JSON.stringify(input.release.secretNames),
+        previous_release: input.previous ? JSON.stringify(input.previous) : null,
+      },
+      input.expectedVersion,
+      input.audit,
+    );
+  }
+
+  /** Compare-and-set on the instance's version (bumped), with its audit line; VersionConflictError on a stale one. */
+  #writeAtVersion(
+    id: string,
+    values: Partial<Pick<InstancesTable, 'config' | 'secrets' | 'secret_names' | 'integration_version' | 'previous_release'>>,
+    expectedVersion: number,
+    audit: NewAuditEvent,
+  ): Promise<InstanceRecord | undefined> {
     return writeThrough(this.db, this.cache, [instanceTag(id)], async (tx) => {
       const row = await tx
         .updateTable('instances')
-        .set({
-          config: JSON.stringify(input.config),
-          secrets: input.secrets,
-          secret_names: JSON.stringify(input.secretNames),
-          version: sql<number>`version + 1`,
-          updated_at: now(),
-        })
+        .set({ ...values, version: sql<number>`version + 1`, updated_at: now() })
         .where('id', '=', id)
         .where('customer_id', '=', this.customer.id)
-        .where('version', '=', input.expectedVersion)
+        .where('version', '=', expectedVersion)
         .returningAll()
         .executeTakeFirst();
       if (!row) {
@@ -252,7 +285,7 @@ class KyselyCustomerStore implements CustomerStore {
         if (current) throw new VersionConflictError(Number(current.version));
         return undefined;
       }
-      await insertAudit(tx, this.customer.id, input.audit);
+      await insertAudit(tx, this.customer.id, audit);
       return toInstance(row);
     });
   }
@@ -550,6 +583,25 @@ export class KyselyStore implements Store {
       }),
     recordAudit: async (event) => {
       await insertAudit(this.db, event.customerId, event);
+    },
+    fillIntegrationVersion: async (integrationKey, version) => {
+      const result = await this.db
+        .updateTable('instances')
+        .set({ integration_version: version })
+        .where('integration_key', '=', integrationKey)
+        .where('integration_version', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+    countIntegrationVersions: async () => {
+      const rows = await this.db
+        .selectFrom('instances')
+        .select(['integration_key', 'integration_version', (eb) => eb.fn.countAll<string | number>().as('count')])
+        .groupBy(['integration_key', 'integration_version'])
+        .execute();
+      const counts: Record<string, Record<string, number>> = {};
+      for (const row of rows) (counts[row.integration_key] ??= {})[row.integration_version ?? ''] = Number(row.count);
+      return counts;
     },
   };
 

@@ -103,4 +103,17 @@ export const coreMigrations: Record<string, Migration> = {
       await db.schema.alterTable('connections').dropColumn('account_name').execute();
     },
   },
+  // Integration versions (issue 12): the version each instance runs (null until the first start that
+  // knows the integrations fills it with the version then loaded), and what an upgrade replaced
+  // (JSON: version, config, sealed secrets, secret names) so a rollback can restore it.
+  '0005_instance_integration_version': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('instances').addColumn('integration_version', 'text').execute();
+      await db.schema.alterTable('instances').addColumn('previous_release', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('instances').dropColumn('previous_release').execute();
+      await db.schema.alterTable('instances').dropColumn('integration_version').execute();
+    },
+  },
 };

@@ -26,6 +26,10 @@ export interface InstancesTable {
   created_at: string;
   updated_at: string;
   activated_at: string | null;
+  /** The integration version the instance runs; null only before the first start after 0005. */
+  integration_version: string | null;
+  /** JSON ReleaseSnapshot: what the last upgrade replaced (null: nothing to roll back to). */
+  previous_release: string | null;
 }
 
 export interface ConnectionsTable {

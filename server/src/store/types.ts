@@ -29,6 +29,18 @@ export interface InstanceRecord {
   createdAt: string;
   updatedAt: string;
   activatedAt: string | null;
+  /** The integration version it runs (null: a row from before versions were recorded, not yet filled in). */
+  integrationVersion: string | null;
+  /** What the last upgrade replaced, for a rollback (null: nothing to roll back to). */
+  previousRelease: ReleaseSnapshot | null;
+}
+
+/** An instance's integration version with the config it had on it: secrets stay sealed. */
+export interface ReleaseSnapshot {
+  integrationVersion: string | null;
+  config: Record<string, unknown>;
+  secrets: string | null;
+  secretNames: string[];
 }
 
 export interface ConnectionRecord {
@@ -91,7 +103,12 @@ export interface CustomerStore {
    * `instance:<new id>`. Throws DuplicateInstanceError, or IdempotencyKeyReuseError when the key
    * was used for another integration.
    */
-  createInstance(input: { integrationKey: string; idempotencyKey?: string; audit: NewAuditEvent }): Promise<{ instance: InstanceRecord; created: boolean }>;
+  createInstance(input: {
+    integrationKey: string;
+    integrationVersion?: string | null;
+    idempotencyKey?: string;
+    audit: NewAuditEvent;
+  }): Promise<{ instance: InstanceRecord; created: boolean }>;
   /**
    * Writes config if `expectedVersion` matches (compare-and-set), bumps the version. Throws
    * VersionConflictError on a stale version; undefined when the instance is not this customer's.
@@ -99,6 +116,15 @@ export interface CustomerStore {
   updateConfig(
     id: string,
     input: { config: Record<string, unknown>; secrets: string | null; secretNames: string[]; expectedVersion: number; audit: NewAuditEvent },
+  ): Promise<InstanceRecord | undefined>;
+  /**
+   * Moves the instance to another integration version with its config (upgrade or rollback), if
+   * `expectedVersion` matches; keeps `previous` for a later rollback (null: none). Throws
+   * VersionConflictError on a stale version; undefined when the instance is not this customer's.
+   */
+  setRelease(
+    id: string,
+    input: { release: ReleaseSnapshot; previous: ReleaseSnapshot | null; expectedVersion: number; audit: NewAuditEvent },
   ): Promise<InstanceRecord | undefined>;
   setStatus(id: string, input: { status: InstanceStatus; reason?: string | null; audit: NewAuditEvent }): Promise<InstanceRecord | undefined>;
   /** Deletes the instance and everything under it (connections, sessions, executions). */
@@ -159,6 +185,10 @@ export interface Store {
     /** Connections of the given instances, whatever their customer, in one query. */
     listConnections(instanceIds: readonly string[]): Promise<ConnectionRecord[]>;
     recordAudit(event: NewAuditEvent & { customerId: string | null }): Promise<void>;
+    /** Gives rows that predate recorded versions (null) the version loaded now; answers how many it changed. */
+    fillIntegrationVersion(integrationKey: string, version: string): Promise<number>;
+    /** How many instances run each version of each integration: `{ key: { version: count } }` (null versions as ""). */
+    countIntegrationVersions(): Promise<Record<string, Record<string, number>>>;
   };
   /** Answers when the database answers (for /readyz). */
   ping(): Promise<boolean>;

@@ -1,6 +1,6 @@
 // Entry of an executor process: one per customer, started by the pool with a scrubbed
 // environment, a heap cap and its own temporary working directory. It imports the vendor's
-// integrations once, then runs flows as the pool asks over IPC.
+// integrations at start (a reloaded module's generation on first use), then runs flows as the pool asks over IPC.
 //
 // Isolation guarantee: module globals (and anything a flow leaves in them) live as long as this
 // process, so they persist between runs of the SAME customer. They never reach another customer,
@@ -24,8 +24,11 @@ interface RunnableFlow {
 }
 interface LoadedIntegration {
   key: string;
+  version?: unknown;
   flows: Record<string, RunnableFlow>;
 }
+/** A module's integrations by key (the first listed) and by `key@version` (every version it exports). */
+type LoadedModule = Map<string, LoadedIntegration>;
 interface Running {
   id: number;
   controller: AbortController;
@@ -69,11 +72,14 @@ function isIntegration(v: unknown): v is LoadedIntegration {
 }
 
 /** Accepts a default export that is a list, a single integration or a record of them, and named exports. */
-function collectIntegrations(mod: Record<string, unknown>): Map<string, LoadedIntegration> {
-  const found = new Map<string, LoadedIntegration>();
+function collectIntegrations(mod: Record<string, unknown>): LoadedModule {
+  const found: LoadedModule = new Map();
   const visit = (v: unknown, depth: number): void => {
-    if (isIntegration(v)) found.set(v.key, v);
-    else if (Array.isArray(v)) v.forEach((x) => visit(x, depth + 1));
+    if (isIntegration(v)) {
+      // The first of a key is its current version, as the control plane reads the module.
+      if (!found.has(v.key)) found.set(v.key, v);
+      if (typeof v.version === 'string' && !found.has(`${v.key}@${v.version}`)) found.set(`${v.key}@${v.version}`, v);
+    } else if (Array.isArray(v)) v.forEach((x) => visit(x, depth + 1));
     else if (depth === 0 && typeof v === 'object' && v !== null) Object.values(v).forEach((x) => visit(x, depth + 1));
   };
   for (const [name, value] of Object.entries(mod)) visit(value, name === 'default' || name === 'integrations' ? 0 : 1);
@@ -308,21 +314,50 @@ function logWaits(run: Running): void {
   }
 }
 
-async function execute(
-  id: number,
-  execution: ChildExecution,
-  integrations: Map<string, LoadedIntegration>,
-  egressFetch: typeof fetch,
-  reportFetches: boolean,
-): Promise<void> {
+/**
+ * The module generations this executor has imported, by URL: a reload of the vendor's module adds
+ * one, and instances still on an older version keep running its code (imported once, on first use).
+ */
+const modules = new Map<string, Promise<LoadedModule>>();
+let defaultModuleUrl = '';
+function moduleAt(url: string | undefined): Promise<LoadedModule> {
+  const target = url ?? defaultModuleUrl;
+  let loaded = modules.get(target);
+  if (!loaded) {
+    loaded = import(target).then((mod) => collectIntegrations(mod as Record<string, unknown>));
+    modules.set(target, loaded);
+    loaded.catch(() => modules.delete(target)); // a failed import may be retried by a later run
+  }
+  return loaded;
+}
+
+async function integrationFor(execution: ChildExecution): Promise<LoadedIntegration> {
+  let loaded: LoadedModule;
+  try {
+    loaded = await moduleAt(execution.moduleUrl);
+  } catch (err) {
+    throw new Error(`Could not load the integrations of this version: ${errorMessage(err)}`);
+  }
+  const { integrationKey: key, integrationVersion: version } = execution;
+  const integration = version !== undefined ? (loaded.get(`${key}@${version}`) ?? loaded.get(key)) : loaded.get(key);
+  if (!integration) throw new Error(`Integration "${key}" is not in this deployment`);
+  // The module file changed under this version's name: running other code than the instance's would be worse than failing.
+  if (version !== undefined && typeof integration.version === 'string' && integration.version !== version) {
+    throw new Error(
+      `Integration "${key}" version ${version} is not in the module this executor loaded (it has ${integration.version}); reload the integrations`,
+    );
+  }
+  return integration;
+}
+
+async function execute(id: number, execution: ChildExecution, egressFetch: typeof fetch, reportFetches: boolean): Promise<void> {
   const run: Running = { id, controller: new AbortController(), logLines: 0, waits: new Map(), stateSet: new Map(), stateDeleted: new Set() };
   running.set(id, run);
   const signal = run.controller.signal;
   const startedAt = preciseNow();
   let done: FromExecutor;
   try {
-    const integration = integrations.get(execution.integrationKey);
-    if (!integration) throw new Error(`Integration "${execution.integrationKey}" is not in this deployment`);
+    const integration = await integrationFor(execution);
     const flow = Object.hasOwn(integration.flows, execution.flow) ? integration.flows[execution.flow] : undefined;
     if (!flow || typeof flow.run !== 'function') {
       throw new Error(`Flow "${execution.flow}" does not exist in integration "${execution.integrationKey}"`);
@@ -392,7 +427,7 @@ async function main(): Promise<void> {
     original.error('unhandled rejection in a flow:', errorMessage(reason));
   });
 
-  let integrations: Map<string, LoadedIntegration>;
+  let integrations: LoadedModule;
   let egressFetch: typeof fetch;
   try {
     // Before the integrations load, so a module that keeps a reference to fetch keeps the guarded one.
@@ -404,13 +439,14 @@ async function main(): Promise<void> {
     return;
   }
   try {
-    integrations = collectIntegrations((await import(moduleUrl)) as Record<string, unknown>);
+    defaultModuleUrl = moduleUrl;
+    integrations = await moduleAt(moduleUrl);
   } catch (err) {
     send({ type: 'load-failed', error: `Could not load the integrations: ${errorMessage(err)}` }, () => process.exit(65));
     return;
   }
   process.on('message', (m: ToExecutor) => {
-    if (m.type === 'run') void execute(m.id, m.execution, integrations, egressFetch, m.reportFetches === true);
+    if (m.type === 'run') void execute(m.id, m.execution, egressFetch, m.reportFetches === true);
     else if (m.type === 'turn') {
       const waiting = turns.get(`${m.id}:${m.call}`);
       turns.delete(`${m.id}:${m.call}`);
@@ -429,7 +465,7 @@ async function main(): Promise<void> {
       running.get(m.id)?.controller.abort(reason);
     }
   });
-  send({ type: 'ready', integrations: [...integrations.keys()] });
+  send({ type: 'ready', integrations: [...integrations.keys()].filter((k) => !k.includes('@')) });
 }
 
 void main();

@@ -278,6 +278,8 @@ export class CustomerExecutor {
       instanceId: job.instanceId,
       customer: { id: job.customerId, externalId: job.customerExternalId },
       integrationKey: job.integrationKey,
+      ...(job.integrationVersion !== undefined ? { integrationVersion: job.integrationVersion } : {}),
+      ...(job.moduleUrl !== undefined ? { moduleUrl: job.moduleUrl } : {}),
       flow: job.flow,
       attempt: job.attempt,
       trigger: job.trigger,

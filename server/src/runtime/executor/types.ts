@@ -11,6 +11,10 @@ export interface ExecutionJob {
   customerExternalId: string;
   instanceId: string;
   integrationKey: string;
+  /** The integration version the instance runs: the executor refuses code of another version. Absent: whatever the module has. */
+  integrationVersion?: string;
+  /** The module (generation) that holds that version's code; absent: the pool's own module. */
+  moduleUrl?: string;
   flow: string;
   attempt: number;
   trigger: ExecutionTrigger;
