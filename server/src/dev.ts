@@ -93,8 +93,8 @@ export async function startDev(options: { env: Record<string, string | undefined
 
   let generation = 0;
   const first = await importFresh(moduleFile, generation);
-  // Swapped in place on reload: every service looks integrations up here when it needs one.
-  const index = new Map(indexIntegrations(first.list));
+  // Updated in place on reload: every service looks integrations up here when it needs one.
+  const index = indexIntegrations(first.list);
   const server = await startServer({
     config,
     integrations: index,
@@ -116,8 +116,8 @@ export async function startDev(options: { env: Record<string, string | undefined
       write(`plugboard dev: the changed module does not load, still running the previous version: ${err instanceof Error ? err.message : String(err)}\n`);
       return false;
     }
-    index.clear();
-    for (const integration of next.list) index.set(integration.key, integration);
+    // The newest load (a version edited in place replaces its code: no version bump needed here); the executors restart below.
+    index.addGeneration(next.list);
     watched = new Set(next.files.filter((f) => f.startsWith(root + sep) && !f.includes(`${sep}node_modules${sep}`)));
     server.services.executors?.reload();
     write(`plugboard dev: reloaded ${index.size} integration(s) (${[...index.keys()].join(', ')})\n`);
