@@ -273,9 +273,14 @@ export function demoServices(o: DemoServicesOptions): Hono {
   });
   app.get('/demo/api/gridsheet/me', (c) => c.json({ user: { name: 'Jordan Lee', email: 'jordan.lee@gridsheet.example' } }));
 
+  // Paged like Northwind's API: `limit` per page, `next` is the cursor of the following page (null on the last).
   app.get('/demo/api/northwind/accounts/:account/contacts', (c) => {
     const archived = c.req.query('archived') === 'true';
-    return c.json({ account: c.req.param('account'), contacts: CONTACTS.filter((x) => archived || !x.archived) });
+    const all = CONTACTS.filter((x) => archived || !x.archived);
+    const from = Math.max(0, Number(c.req.query('cursor') ?? 0) || 0);
+    const limit = Math.min(100, Math.max(1, Number(c.req.query('limit') ?? 100) || 100));
+    const next = from + limit < all.length ? String(from + limit) : null;
+    return c.json({ account: c.req.param('account'), contacts: all.slice(from, from + limit), next });
   });
 
   app.get('/demo/api/northwind/accounts/:account/fields', (c) => c.json({ account: c.req.param('account'), fields: CONTACT_FIELDS }));

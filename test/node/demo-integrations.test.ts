@@ -138,7 +138,15 @@ describe('demo integrations', () => {
     const [message] = inbox.list('globex');
     assert.equal(message?.title, 'Synced 3 contacts');
     assert.deepEqual((message?.data as unknown[])[0], { email: 'ada@analytical.example', lastName: 'Lovelace', title: 'Analyst' });
-    assert.match(ctx.lines.join('\n'), /Fetched 3 contacts from nw-204815/);
+    assert.match(ctx.lines.join('\n'), /Fetched 3 contacts from nw-204815 \(import\): 3 new, 0 changed/);
+    assert.match(ctx.lines.join('\n'), /sync: 3 records listed; 3 created/, 'two pages of the paged listing');
+
+    // The next run, with the state the first one kept: nothing changed, nothing posted.
+    assert.deepEqual(await flow.run(ctx), { summary: 'No changes (3 records listed)' });
+    assert.equal(inbox.list('globex').length, 1);
+    // With archived contacts included, only the one not seen before is handed on.
+    assert.deepEqual(await flow.run({ ...ctx, config: { ...ctx.config, includeArchived: true } }), { synced: 1, summary: 'Synced 1 contact' });
+    assert.deepEqual((inbox.list('globex')[0]?.data as unknown[])[0], { email: 'katherine@orbit.example', lastName: 'Johnson', title: 'Mathematician' });
   });
 
   test('the Ledgerly alert ignores small amounts and alerts on large ones', async () => {

@@ -9,6 +9,7 @@ import {
   oauth2,
   RetryableError,
   schedule,
+  sync,
   webhook,
   type ApiKeyCredentials,
   type ConnectionCheckInput,
@@ -260,6 +261,11 @@ const northwind = defineIntegration({
     northwind: apiKey({
       label: 'Northwind CRM account',
       description: 'Your account id and an API key from Northwind → Settings → API keys.',
+      // Northwind's published limits per API key, shared by every flow and runner using this account.
+      rateLimit: [
+        { requests: 5, per: '1s' },
+        { requests: 10_000, per: '1d' },
+      ],
       fields: {
         accountId: field.text({ label: 'Account ID', placeholder: 'nw-123456', pattern: /^nw-\d{4,10}$/, help: 'Looks like nw-123456.' }),
         apiKey: field.secret({ label: 'API key', help: DEMO_KEY_HINT }),
@@ -341,32 +347,44 @@ const northwind = defineIntegration({
     },
   },
   flows: {
-    syncContacts: {
+    // sync(): lists Northwind's contacts page by page, remembers in the instance's state (ctx.state) what
+    // it saw, and hands `handle` only the contacts created, changed or deleted since the last good run.
+    syncContacts: sync<Record<string, unknown>, NorthwindConfig>({
       label: 'Sync contacts',
       description: 'Fetches new and changed Northwind contacts and applies your field mapping.',
       // Every 15 minutes until the customer picks their own interval on the Sync page.
-      trigger: schedule('*/15 * * * *', { intervalField: 'intervalMinutes' }),
-      async run(ctx: FlowContext<NorthwindConfig>) {
+      schedule: schedule('*/15 * * * *', { intervalField: 'intervalMinutes' }),
+      // Every page goes through the connection: its rate limit (below, on `northwind`) applies.
+      connection: 'northwind',
+      async list({ cursor, fetch, ctx }) {
         const key = apiKeyOf(ctx.connections, 'northwind', 'apiKey');
         const account = apiKeyOf(ctx.connections, 'northwind', 'accountId');
         const url = new URL(`${demoUrl()}/demo/api/northwind/accounts/${encodeURIComponent(account)}/contacts`);
+        url.searchParams.set('limit', '2');
+        if (cursor) url.searchParams.set('cursor', cursor);
         if (ctx.config.includeArchived) url.searchParams.set('archived', 'true');
-        const res = await ctx.fetch(url, { headers: { authorization: `Bearer ${key}` }, signal: ctx.signal });
+        const res = await fetch(url, { headers: { authorization: `Bearer ${key}` }, signal: ctx.signal });
         const body = record(await expectOk(res, 'Northwind contacts'));
-        const contacts = Array.isArray(body.contacts) ? body.contacts.map(record) : [];
+        return { records: Array.isArray(body.contacts) ? body.contacts.map(record) : [], next: typeof body.next === 'string' ? body.next : null };
+      },
+      key: (contact) => String(contact.email),
+      async handle({ created, updated, deleted }, ctx) {
+        const account = apiKeyOf(ctx.connections, 'northwind', 'accountId');
+        const contacts = [...created, ...updated];
         // A config saved before 2.1 held a JSON object: such an instance maps nothing until it is saved again.
         const rows = Array.isArray(ctx.config.fieldMapping) ? ctx.config.fieldMapping : [];
         const mapped = contacts.map((c) => Object.fromEntries(rows.map((row) => [row.target, c[row.source] ?? null])));
-        ctx.log.info(`Fetched ${contacts.length} contacts from ${account} (${ctx.config.direction})`);
+        ctx.log.info(`Fetched ${contacts.length} contacts from ${account} (${ctx.config.direction}): ${created.length} new, ${updated.length} changed`);
+        const removed = deleted.length > 0 ? `\nNo longer in Northwind: ${deleted.join(', ')}` : '';
         await postToInbox(ctx, {
           source: 'Northwind CRM contact sync',
           title: `Synced ${mapped.length} contacts`,
-          body: mapped.map((c) => `${String(c.firstName ?? '')} ${String(c.lastName ?? '')} <${String(c.email ?? '')}>`).join('\n'),
+          body: mapped.map((c) => `${String(c.firstName ?? '')} ${String(c.lastName ?? '')} <${String(c.email ?? '')}>`).join('\n') + removed,
           data: mapped,
         });
         return { synced: mapped.length, summary: `Synced ${mapped.length} ${mapped.length === 1 ? 'contact' : 'contacts'}` };
       },
-    },
+    }),
   },
 });
 
