@@ -5,7 +5,10 @@
 // goes through the egress policy flows have (a refused address is a 403), redirects are handed
 // back rather than followed (a key header must not follow one to another host), hop-by-hop and
 // credential headers don't cross in either direction, and any credential the provider echoes back
-// is blanked out of the answer.
+// is blanked out of the answer. Each request takes a turn of the connection's rate limit first, from the
+// counters ctx.fetch uses, and a provider's 429 pauses the connection for the flows too.
+import { connectionLimitKey, NoTurnBeforeDeadlineError, type ConnectionThrottle } from './runtime/connection-throttle.js';
+import { pauseAfter429 } from './runtime/executor/retry-after.js';
 import { egressAgent, EgressRefusedError, fetchThrough } from './runtime/executor/egress.js';
 import { egressPolicy } from './runtime/executor/egress-policy.js';
 import { openApiKey } from './credentials.js';
@@ -58,8 +61,10 @@ export interface ProxiedResponse {
 export class ProxyRefusedError extends Error {
   override name = 'ProxyRefusedError';
   constructor(
-    readonly status: 400 | 403 | 502 | 504,
+    readonly status: 400 | 403 | 429 | 502 | 504,
     message: string,
+    /** A 429's Retry-After, in seconds. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
   }
@@ -154,8 +159,10 @@ export function createConnectionProxy(options: {
   logger: Logger;
   /** Default PROXY_TIMEOUT_MS. */
   timeoutMs?: number;
+  /** The connections' rate limits, shared with the flows' ctx.fetch (absent: none taken). */
+  throttle?: ConnectionThrottle;
 }): ConnectionProxy {
-  const { store, cipher, oauth, integrations, logger } = options;
+  const { store, cipher, oauth, integrations, logger, throttle } = options;
   const send = fetchThrough(egressAgent(egressPolicy(options.egressAllow ?? [])));
   const timeoutMs = options.timeoutMs ?? PROXY_TIMEOUT_MS;
 
@@ -187,6 +194,23 @@ export function createConnectionProxy(options: {
       const headers = hopByHop(request.headers, REQUEST_DROPPED);
       for (const [name, value] of Object.entries(credential.headers)) headers.set(name, value);
       const signal = request.signal ? AbortSignal.any([request.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+      const limitKey = connectionLimitKey(instance.id, connection);
+      if (throttle) {
+        const integration = integrations.get(instance.integrationKey)!;
+        const limits = Object.hasOwn(integration.rateLimits, connection) ? integration.rateLimits[connection]! : [];
+        try {
+          // The vendor's backend waits for a turn as a flow would, within the proxy's own time limit.
+          await throttle.take(limitKey, limits, Date.now() + timeoutMs);
+        } catch (error) {
+          if (!(error instanceof NoTurnBeforeDeadlineError)) throw error;
+          const retryAfterS = Math.max(1, Math.ceil((error.nextAt - Date.now()) / 1000));
+          throw new ProxyRefusedError(
+            429,
+            `Connection "${connection}"'s rate limit leaves no turn within ${timeoutMs} ms; try again in ${retryAfterS} s`,
+            retryAfterS,
+          );
+        }
+      }
       let response: Response;
       try {
         response = await send(url, {
@@ -203,6 +227,12 @@ export function createConnectionProxy(options: {
         }
         logger.warn({ err: error, host: url.host, instanceId: instance.id, connection }, 'proxied request failed');
         throw new ProxyRefusedError(502, `The provider at ${url.host} could not be reached`);
+      }
+      if (response.status === 429 && throttle) {
+        // Everyone on this connection waits the provider's pause out, the flows included; the caller gets the 429 itself.
+        await throttle.pause(limitKey, pauseAfter429(response.headers, 0)).catch((err: unknown) => {
+          logger.warn({ err, instanceId: instance.id, connection }, 'could not pause the connection after a 429');
+        });
       }
       const body = request.method === 'HEAD' ? null : blankOut(await readCapped(response, PROXY_RESPONSE_LIMIT_BYTES), credential.secrets);
       const out = hopByHop(response.headers, RESPONSE_DROPPED);

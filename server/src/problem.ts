@@ -161,6 +161,7 @@ export function problemFor(error: unknown): HttpProblem | undefined {
   if (error instanceof VendorCodeError) return new HttpProblem(502, 'upstream', error.message);
   if (error instanceof ProxyRefusedError) {
     if (error.status === 400) return validationProblem([{ path: 'path', message: error.message }], error.message);
+    if (error.status === 429) return new HttpProblem(429, 'rateLimited', error.message, { headers: { 'retry-after': String(error.retryAfterS ?? 1) } });
     const kind: ProblemKind = error.status === 403 ? 'forbidden' : error.status === 504 ? 'timedOut' : 'upstream';
     return new HttpProblem(error.status, kind, error.message);
   }

@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { createAuditTrail } from './audit-trail.js';
 import { createConnectionChecks } from './connection-checks.js';
 import { createConnectionProxy } from './connection-proxy.js';
+import { createConnectionThrottle } from './runtime/connection-throttle.js';
 import { createDataSources } from './data-sources.js';
 import { createErasure } from './erasure.js';
 import type { Services } from './env.js';
@@ -99,7 +100,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     instances,
     dataSources,
     erasure,
-    proxy: createConnectionProxy({ store, cipher, oauth, integrations, egressAllow: options.egressAllow, logger }),
+    proxy: createConnectionProxy({ store, cipher, oauth, integrations, egressAllow: options.egressAllow, logger, throttle: createConnectionThrottle(store) }),
     auditTrail: createAuditTrail(),
     integrationReload: createIntegrationReload({ integrations, specifier: options.integrationsModule, store, logger }),
     upgrades: createUpgrades({ store, instances, integrations, logger }),

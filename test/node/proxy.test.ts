@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { consentOverHttp, startOAuthServer, type OAuthServer } from '../../demo/oauth-server.js';
 import { AuditList, PROBLEM_CONTENT_TYPE, ProblemType } from '../../src/protocol/index.js';
-import { oauthMigrations } from '../../server/src/oauth/index.js';
+import { allMigrations } from '../../server/src/migrations.js';
+import { connectionLimitKey, createConnectionThrottle, NoTurnBeforeDeadlineError } from '../../server/src/runtime/connection-throttle.js';
 import { apiKey, defineIntegration, field, oauth2, type Integration } from '../../server/src/sdk/index.js';
 import { createHarness, PG_URL, type Harness } from './fixtures/harness.js';
 
@@ -26,14 +27,21 @@ interface Echo {
 }
 
 /** Answers every request with what it received; /redirect redirects elsewhere. */
-async function startProvider(): Promise<{ server: Server; url: string; port: number; seen: Echo[] }> {
+async function startProvider(): Promise<{ server: Server; url: string; port: number; seen: Echo[]; arrivals: { url: string; at: number }[] }> {
   const seen: Echo[] = [];
+  const arrivals: { url: string; at: number }[] = [];
   const server = createServer((req, res) => {
+    const arrivedAt = Date.now();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const echo: Echo = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       seen.push(echo);
+      arrivals.push({ url: req.url!, at: arrivedAt });
+      if (req.url?.endsWith('/busy')) {
+        res.writeHead(429, { 'retry-after': '2', 'content-type': 'text/plain' }).end('slow down');
+        return;
+      }
       if (req.url?.endsWith('/redirect')) {
         res.writeHead(302, { location: 'https://elsewhere.example.test/' }).end();
         return;
@@ -50,7 +58,7 @@ async function startProvider(): Promise<{ server: Server; url: string; port: num
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  return { server, url: `http://127.0.0.1:${port}`, port, seen };
+  return { server, url: `http://127.0.0.1:${port}`, port, seen, arrivals };
 }
 
 function integrations(providerUrl: string, issuer: string): Integration[] {
@@ -66,6 +74,13 @@ function integrations(providerUrl: string, issuer: string): Integration[] {
           label: 'Keyed account',
           fields: { apiKey: field.secret({ label: 'API key' }) },
           proxy: { baseUrl: `${providerUrl}/v1`, headers: (values) => ({ 'x-api-key': values.apiKey! }) },
+        }),
+        // Two requests a second, shared with the flows: the proxy waits its turn too.
+        limited: apiKey({
+          label: 'Limited account',
+          fields: { apiKey: field.secret({ label: 'API key' }) },
+          proxy: { baseUrl: `${providerUrl}/limited`, headers: (values) => ({ 'x-api-key': values.apiKey! }) },
+          rateLimit: [{ requests: 2, per: '1s' }],
         }),
         // Declared without a proxy: can't be proxied.
         plain: apiKey({ label: 'Plain', fields: { apiKey: field.secret({ label: 'API key' }) } }),
@@ -109,7 +124,8 @@ for (const engine of ENGINES)
         {
           engine: engine.name,
           integrations: integrations(provider.url, oauthServer.issuer),
-          migrations: oauthMigrations,
+          // The runtime's too: the proxy takes turns from the connection rate-limit counters the flows use.
+          migrations: allMigrations,
           services: { publicUrl: PUBLIC_URL, egressAllow: [`127.0.0.1:${provider.port}`, `127.0.0.1:${oauthPort}`], oauth: { refreshMarginMs: 500 } },
         },
       );
@@ -185,6 +201,40 @@ for (const engine of ENGINES)
           ['vendor', { connection: 'api', method: 'GET', status: 302, by: 'vendor' }],
           ['vendor', { connection: 'api', method: 'POST', status: 201, by: 'vendor' }],
         ],
+      );
+    });
+
+    test('proxied requests take the connection’s rate-limit turns, and a provider’s 429 pauses the connection for the flows too', async () => {
+      const id = await activeKeyed(`proxy-limited-${engine.name}`, { limited: API_KEY });
+      const since = Date.now();
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => h.call('GET', `/api/v1/vendor/instances/${id}/connections/limited/proxy/item/${i}`, { as: vendor() })),
+      );
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [201, 201, 201, 201, 201, 201],
+        'none refused: each waited for its turn',
+      );
+      const perSecond = new Map<number, number>();
+      for (const at of provider.arrivals.filter((a) => a.at >= since && a.url.startsWith('/limited/item/')).map((a) => a.at)) {
+        perSecond.set(Math.floor(at / 1000), (perSecond.get(Math.floor(at / 1000)) ?? 0) + 1);
+      }
+      assert.equal(
+        [...perSecond.values()].reduce((a, b) => a + b, 0),
+        6,
+      );
+      assert.ok(Math.max(...perSecond.values()) <= 2, `at most 2 in any clock second at the provider; saw ${[...perSecond.values()].join(', ')}`);
+
+      // The provider says 429, Retry-After: 2: the caller gets the 429, and the connection's counters
+      // (the ones every flow's ctx.fetch takes turns from) hold every turn back for the pause.
+      const busy = await h.call('GET', `/api/v1/vendor/instances/${id}/connections/limited/proxy/busy`, { as: vendor() });
+      assert.equal(busy.status, 429);
+      assert.equal(busy.headers.get('retry-after'), '2');
+      const flows = createConnectionThrottle(h.store);
+      await assert.rejects(
+        flows.take(connectionLimitKey(id, 'limited'), [], Date.now() + 500),
+        NoTurnBeforeDeadlineError,
+        'a flow gets no turn during the pause',
       );
     });
 
