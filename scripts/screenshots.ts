@@ -72,6 +72,23 @@ const catalogAnswer = (page: Page, answer: (route: import('playwright-core').Rou
 const SHOTS: Shot[] = [
   { name: 'catalog', reach: async (page) => void (await shown(page.getByRole('button', { name: 'Northwind CRM contact sync', exact: true }))) },
   {
+    // With show-unentitled: the last two integrations as if the plan lacked them (the demo's customers have every plan).
+    name: 'catalog-higher-plan',
+    reach: async (page) => {
+      await page.route(/\/api\/v1\/integrations(\?|$)/, async (route) => {
+        const response = await route.fetch();
+        const catalog = (await response.json()) as { integrations: { entitled?: boolean; instance?: unknown }[] };
+        for (const i of catalog.integrations.slice(-2)) Object.assign(i, { entitled: false, instance: null });
+        await route.fulfill({ response, json: catalog });
+      });
+      await page.locator('plug-marketplace').evaluate((el) => {
+        el.setAttribute('upgrade-href', '#plans');
+        el.setAttribute('show-unentitled', '');
+      });
+      await shown(page.getByText('Available on a higher plan'));
+    },
+  },
+  {
     name: 'catalog-loading',
     reach: async (page) => {
       await catalogAnswer(page, () => new Promise(() => {}));

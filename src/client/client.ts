@@ -51,7 +51,8 @@ export interface AuditQuery extends AuditListQuery {
  */
 export interface PlugClient {
   readonly api: string;
-  catalog(signal?: AbortSignal): Promise<Catalog>;
+  /** `includeUnentitled`: also the integrations the customer's plan lacks, flagged `entitled: false`. */
+  catalog(signal?: AbortSignal, options?: { includeUnentitled?: boolean }): Promise<Catalog>;
   integration(key: string, signal?: AbortSignal): Promise<IntegrationDetail>;
   instances(signal?: AbortSignal): Promise<InstanceList>;
   instance(id: string, signal?: AbortSignal): Promise<Instance>;
@@ -266,8 +267,9 @@ export function createClient(options: ClientOptions): PlugClient {
 
   const client: PlugClient = {
     api,
-    catalog: async (signal) => {
-      const response = await request({ method: 'get', path: 'integrations', signal });
+    catalog: async (signal, options) => {
+      const searchParams = options?.includeUnentitled ? { include: 'unentitled' } : undefined;
+      const response = await request({ method: 'get', path: 'integrations', signal, ...(searchParams ? { searchParams } : {}) });
       const catalog = catalogOf(await response.json());
       if (!catalog) throw notUnderstood(response.status);
       return catalog;

@@ -5,6 +5,8 @@ export interface IntegrationOpenDetail {
   integration: IntegrationSummary;
 }
 
+/** `plug-upgrade-request` has the same detail: the customer asked for an integration its plan lacks. Cancelable: cancel to keep `upgrade-href` from navigating. */
+
 /** `plug-dialog-close`: the integration dialog (or inline panel) was closed. */
 export interface DialogCloseDetail {
   integrationKey: string;
@@ -22,5 +24,6 @@ declare global {
     'plug-error': CustomEvent<ErrorEventDetail>;
     'plug-integration-open': CustomEvent<IntegrationOpenDetail>;
     'plug-dialog-close': CustomEvent<DialogCloseDetail>;
+    'plug-upgrade-request': CustomEvent<IntegrationOpenDetail>;
   }
 }

@@ -35,6 +35,8 @@ export const en = {
   'marketplace.count.zero': 'No integrations',
   // status badges
   'status.available': 'Available',
+  'card.higherPlan': 'Available on a higher plan',
+  'card.upgrade': 'Upgrade',
   'status.draft': 'Draft',
   'status.active': 'Active',
   'status.paused': 'Paused',

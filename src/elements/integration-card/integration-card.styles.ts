@@ -93,4 +93,34 @@ export const cardStyles = css`
     font-size: var(--_font-size-s);
     overflow-wrap: anywhere;
   }
+  .locked .description,
+  .locked h3 {
+    color: var(--_color-text-muted);
+  }
+  /* A long translation wraps rather than widen the card past its grid column. */
+  .badge[data-status='higher-plan'] {
+    white-space: normal;
+    min-width: 0;
+    background: transparent;
+    border: 1px dashed var(--_color-border);
+    color: var(--_color-text-muted);
+  }
+  .upgrade {
+    margin-inline-start: auto;
+    color: var(--_color-primary);
+    font: inherit;
+    font-size: var(--_font-size-s);
+    font-weight: var(--_font-weight-strong);
+    background: none;
+    border: none;
+    padding: 0;
+    cursor: pointer;
+    text-decoration: underline;
+    text-underline-offset: 2px;
+  }
+  .upgrade:focus-visible {
+    outline: 2px solid var(--_color-primary);
+    outline-offset: 2px;
+    border-radius: 2px;
+  }
 `;

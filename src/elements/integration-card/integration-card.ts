@@ -22,11 +22,14 @@ export function ariaLevel(level: number, native: number): number | typeof nothin
  * @summary One integration of the catalog: icon, name, category, description and status badge.
  *
  * @event {CustomEvent<{integration: IntegrationSummary}>} plug-integration-open - The customer opened the card. Cancelable.
+ * @event {CustomEvent<{integration: IntegrationSummary}>} plug-upgrade-request - The customer asked for an integration its plan lacks (`entitled: false`). Cancelable: cancel it to stop `upgrade-href`'s navigation.
  *
  * @csspart card - The card's box.
  * @csspart icon - The icon (an image, or a letter tile).
  * @csspart open - The button on the name that opens the integration.
  * @csspart badge - The status badge (also `badge-available`, `badge-draft`, `badge-active`, `badge-paused`, `badge-error`).
+ * @csspart upgrade - The call to action of an integration on a higher plan (a link with `upgrade-href`, else a button).
+ * @csspart badge-higher-plan - The badge of an integration on a higher plan.
  * @csspart account - "Connected as …": the accounts the instance's connections are connected as, when the integration names them.
  *
  * @cssproperty --plug-card-background - Card background (default `--plug-color-surface`).
@@ -42,6 +45,7 @@ export class PlugIntegrationCard extends PlugElement {
     integration: { attribute: false },
     translations: { attribute: false },
     headingLevel: { type: Number, attribute: 'heading-level' },
+    upgradeHref: { attribute: 'upgrade-href' },
     theme: { reflect: true },
   };
 
@@ -57,6 +61,9 @@ export class PlugIntegrationCard extends PlugElement {
    */
   declare headingLevel: number;
 
+  /** Where the call to action of an integration on a higher plan leads (the host's plans or upgrade page); without it the card shows a button that only fires `plug-upgrade-request`. */
+  declare upgradeHref: string | undefined;
+
   /** `light` or `dark` forces one; `auto` follows the visitor's system (`prefers-color-scheme`); unset follows the host page's `color-scheme`. */
   declare theme: 'light' | 'dark' | 'auto' | undefined;
 
@@ -70,9 +77,41 @@ export class PlugIntegrationCard extends PlugElement {
     this.emit('plug-integration-open', { detail: { integration: this.integration }, cancelable: true });
   }
 
+  #upgrade(event: Event): void {
+    if (!this.integration) return;
+    const go = this.emit('plug-upgrade-request', { detail: { integration: this.integration }, cancelable: true });
+    if (!go) event.preventDefault();
+  }
+
+  /** An integration the customer's plan lacks: no way to set it up here, a badge saying so, and the host's call to action. */
+  #renderLocked(i: IntegrationSummary) {
+    const label = format(this.translations, 'card.upgrade');
+    const cta = this.upgradeHref
+      ? html`<a part="upgrade" class="upgrade" href=${this.upgradeHref} aria-describedby="name" @click=${this.#upgrade}>${label}</a>`
+      : html`<button part="upgrade" class="upgrade" type="button" aria-describedby="name" @click=${this.#upgrade}>${label}</button>`;
+    return html`
+      <article part="card" class="card locked">
+        <div class="head">
+          ${renderIcon(i.icon, i.name)}
+          <div>
+            <h3 id="name" aria-level=${ariaLevel(clampLevel(this.headingLevel), 3)}>${i.name}</h3>
+            <p class="category">${i.category}</p>
+          </div>
+        </div>
+        <p class="description">${i.description}</p>
+        <div class="status">
+          <span part="badge badge-higher-plan" class="badge" data-status="higher-plan">${format(this.translations, 'card.higherPlan')}</span>
+          ${cta}
+        </div>
+      </article>
+    `;
+  }
+
   override render() {
     const i = this.integration;
     if (!i) return html``;
+    // An instance it already has stays manageable even if the plan no longer includes it.
+    if (i.entitled === false && !i.instance) return this.#renderLocked(i);
     const status = i.instance?.status ?? 'available';
     const accounts = i.instance?.accountNames ?? [];
     return html`

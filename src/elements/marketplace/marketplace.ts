@@ -41,6 +41,7 @@ const BATCH = 24;
  * @event {CustomEvent<InstanceEventDetail>} plug-instance-activated - From the dialog: instance activated.
  * @event {CustomEvent<InstanceEventDetail>} plug-instance-paused - From the dialog: instance paused.
  * @event {CustomEvent<InstanceDeletedDetail>} plug-instance-deleted - From the dialog: instance deleted.
+ * @event {CustomEvent<{integration: IntegrationSummary}>} plug-upgrade-request - With `show-unentitled`: the customer asked for an integration its plan lacks. Cancelable.
  * @event {CustomEvent<ErrorEventDetail>} plug-error - The catalog (or an action) failed.
  *
  * @csspart toolbar - The row with the title, search, category filter and toggle.
@@ -70,6 +71,8 @@ export class PlugMarketplace extends PlugApiElement {
     detailMode: { attribute: 'detail-mode' },
     heading: {},
     headingLevel: { type: Number, attribute: 'heading-level' },
+    showUnentitled: { type: Boolean, attribute: 'show-unentitled' },
+    upgradeHref: { attribute: 'upgrade-href' },
   };
 
   /** Status changes made in this page since the catalog loaded (events from the dialog). */
@@ -94,11 +97,17 @@ export class PlugMarketplace extends PlugApiElement {
    */
   declare headingLevel: number;
 
+  /** Also list the integrations the customer's plan lacks, as cards marked "Available on a higher plan" (not activatable). */
+  declare showUnentitled: boolean;
+
+  /** Where those cards' call to action leads (the host's plans page); without it they fire `plug-upgrade-request` only. */
+  declare upgradeHref: string | undefined;
+
   #catalog = new Task(this, {
-    task: async ([client], { signal }) => {
+    task: async ([client, includeUnentitled], { signal }) => {
       if (!client) return initialState;
       try {
-        const catalog = client.catalog(signal);
+        const catalog = client.catalog(signal, { includeUnentitled });
         // The cards paint before the detail chunk compiles (it loads when the browser is idle).
         holdDetailLoadUntil(catalog.then(() => new Promise((painted) => requestAnimationFrame(() => setTimeout(painted, 0)))));
         // After the request has gone out (a task, not a microtask), while it is on its way.
@@ -111,7 +120,7 @@ export class PlugMarketplace extends PlugApiElement {
         throw error;
       }
     },
-    args: () => [this.apiClient] as const,
+    args: () => [this.apiClient, this.showUnentitled] as const,
   });
 
   #more: IntersectionObserver | undefined;
@@ -125,6 +134,7 @@ export class PlugMarketplace extends PlugApiElement {
     this.limit = BATCH;
     this.detailMode = 'dialog';
     this.headingLevel = 2;
+    this.showUnentitled = false;
   }
 
   override connectedCallback(): void {
@@ -278,10 +288,11 @@ export class PlugMarketplace extends PlugApiElement {
                   return html`<li>
                     <plug-integration-card
                       data-key=${entry.summary.key}
-                      exportparts="card,icon,open,badge,badge-available,badge-draft,badge-active,badge-paused,badge-error"
+                      exportparts="card,icon,open,badge,badge-available,badge-draft,badge-active,badge-paused,badge-error,badge-higher-plan,upgrade"
                       .integration=${summary}
                       .translations=${translations}
                       heading-level=${cardLevel}
+                      upgrade-href=${this.upgradeHref ?? nothing}
                       theme=${this.theme ?? nothing}
                     ></plug-integration-card>
                   </li>`;
