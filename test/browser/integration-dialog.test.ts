@@ -349,6 +349,25 @@ describe('<plug-integration-dialog>', () => {
       expect(root(el).querySelector<HTMLElement>('#history-panel')!.hidden).to.equal(true);
     });
 
+    it("names the vendor's staff member who acted, in the customer's words", async () => {
+      // A vendor token carries the staff member's name: the customer reads who at the vendor did it.
+      fake.on('GET', '/instances/inst-1/audit', {
+        events: [
+          entry('aud_5', 'instance.activated', { type: 'vendor', name: 'Acme support (jane@acme.example)' }, { by: 'vendor' }),
+          entry('aud_4', 'instance.paused', { type: 'vendor' }, { by: 'vendor' }),
+        ],
+        nextCursor: null,
+      } satisfies AuditList);
+      const { el, toggle } = await withInstance();
+      toggle.click();
+      await shown(el, 'Acme support (jane@acme.example): Activated');
+      expect([...root(el).querySelectorAll('.history-entry span')].map((span) => span.textContent!.trim())).to.deep.equal([
+        'Acme support (jane@acme.example): Activated',
+        'Vendor: Paused', // no name on the token
+      ]);
+      await expect(el).to.be.accessible();
+    });
+
     it('shows loading, then an error with a retry, then the empty state', async () => {
       let answer: (r: Response) => void = () => {};
       fake.on('GET', '/instances/inst-1/audit', () => new Promise<Response>((resolve) => (answer = resolve)));
