@@ -67,6 +67,34 @@ const wizardOnSync = async (page: Page): Promise<Locator> => {
   await shown(dialog.getByRole('heading', { name: 'Sync', exact: true }));
   return dialog;
 };
+/**
+ * The demo's OAuth connection asks for nothing before signing in: its detail gets the fields of a
+ * Shopify-like connection (a shop name, the customer's own OAuth app), as the SDK declares them.
+ */
+const oauthWithFields = (page: Page) =>
+  page.route(/\/api\/v1\/integrations\/chatwave-notifier(\?.*)?$/, async (route) => {
+    const detail = (await (await route.fetch()).json()) as { connections: { kind: string; schema: unknown }[] };
+    for (const c of detail.connections.filter((c) => c.kind === 'oauth2')) {
+      c.schema = {
+        type: 'object',
+        properties: {
+          shop: {
+            type: 'string',
+            title: 'Shop name',
+            pattern: '^[A-Za-z0-9](?:[A-Za-z0-9\\-]{0,61}[A-Za-z0-9])?$',
+            description: 'The part before .myshopify.com.',
+            'x-plug-kind': 'text',
+            'x-plug-placeholder': 'acme-store',
+          },
+          clientId: { type: 'string', title: 'Client ID', description: 'Of your own OAuth app, if you use one.', 'x-plug-kind': 'text' },
+          clientSecret: { type: 'string', title: 'Client secret', writeOnly: true, 'x-plug-kind': 'secret' },
+        },
+        required: ['shop'],
+        'x-plug-order': ['shop', 'clientId', 'clientSecret'],
+      };
+    }
+    await route.fulfill({ json: detail });
+  });
 const catalogAnswer = (page: Page, answer: (route: import('playwright-core').Route) => Promise<void>) => page.route('**/api/v1/integrations', answer);
 
 const SHOTS: Shot[] = [
@@ -142,6 +170,46 @@ const SHOTS: Shot[] = [
     },
   },
   { name: 'dialog-oauth', fullPage: false, reach: async (page) => void (await startSetup(page, 'Chatwave notifications')) },
+  {
+    name: 'dialog-mapping-error',
+    fullPage: false,
+    reach: async (page) => {
+      // A row added for a field another row already fills: the message on that row, the rows around it kept.
+      const dialog = await wizardOnSync(page);
+      await dialog.getByRole('button', { name: 'Next' }).click();
+      await shown(dialog.getByRole('heading', { name: 'Field mapping', exact: true }));
+      await (await shown(dialog.getByRole('button', { name: 'Add a field' }))).click();
+      const selects = dialog.locator('select');
+      const count = await selects.count();
+      await selects.nth(count - 2).selectOption('email');
+      await selects.nth(count - 1).selectOption('email');
+      await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+      const error = await shown(dialog.getByText('is already filled by another row', { exact: false }));
+      await error.scrollIntoViewIfNeeded();
+    },
+  },
+  {
+    name: 'dialog-oauth-fields',
+    fullPage: false,
+    reach: async (page) => {
+      await oauthWithFields(page);
+      const dialog = await startSetup(page, 'Chatwave notifications');
+      await (await shown(dialog.getByRole('textbox', { name: 'Shop name' }))).fill('acme-store');
+      await dialog.getByRole('textbox', { name: 'Client ID' }).fill('my-own-app');
+    },
+  },
+  {
+    name: 'dialog-oauth-fields-error',
+    fullPage: false,
+    reach: async (page) => {
+      // A shop name in the wrong format: our message on the field, nothing sent, what was typed kept.
+      await oauthWithFields(page);
+      const dialog = await startSetup(page, 'Chatwave notifications');
+      await (await shown(dialog.getByRole('textbox', { name: 'Shop name' }))).fill('acme store');
+      await dialog.getByRole('button', { name: /^Connect/ }).click();
+      await shown(dialog.getByText('Use this format: acme-store.'));
+    },
+  },
   {
     name: 'dialog-field-error',
     fullPage: false,
