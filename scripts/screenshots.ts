@@ -260,6 +260,29 @@ const SHOTS: Shot[] = [
     },
   },
   {
+    name: 'dialog-update-available',
+    fullPage: false,
+    reach: async (page) => {
+      // The demo runs one version of each integration: the forwarder's instance is answered as one version behind.
+      await page.route(/\/api\/v1\/instances\/[^/]+$/, async (route) => {
+        if (route.request().method() !== 'GET') return route.fallback();
+        const response = await route.fetch();
+        const body = (await response.json()) as Record<string, unknown>;
+        const update = {
+          version: '2.0.0',
+          changelog: [
+            { version: '2.0.0', notes: 'Forwards each event with its delivery id, so the receiver can drop repeats.' },
+            { version: '1.1.0', notes: 'Retries a refused delivery three times before it fails.' },
+          ],
+          selfUpgrade: true,
+        };
+        await route.fulfill({ response, json: { ...body, integrationVersion: '1.0.0', update } });
+      });
+      const dialog = await openCard(page, 'Webhook forwarder');
+      await shown(dialog.getByRole('heading', { name: 'Update available: version 2.0.0' }));
+    },
+  },
+  {
     name: 'execution-log',
     fullPage: false,
     reach: async (page) => {

@@ -51,6 +51,7 @@ function deepFocusables(root: ParentNode): HTMLElement[] {
  * @csspart icon - The integration's icon.
  * @csspart progress - The wizard's stepper (each step's name; the current one has `aria-current="step"`).
  * @csspart toast - The confirmation of a save, an activation, a pause or a delete: a polite live region, shown for a few seconds.
+ * @csspart update - "Update available": the newer version, its changelog and, when the customer may, the Update button.
  *
  * @cssproperty --plug-dialog-width - Width of the modal (default 40rem).
  * @cssproperty --plug-dialog-background - Background (default `--plug-color-surface`).

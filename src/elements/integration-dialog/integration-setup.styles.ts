@@ -125,4 +125,21 @@ export const setupStyles = css`
     border-radius: var(--_radius-m);
     color: var(--_color-warning);
   }
+  .update {
+    padding: var(--_space-s) var(--_space-m);
+    border: 1px solid var(--_color-primary);
+    border-radius: var(--_radius-m);
+  }
+  .changelog {
+    display: grid;
+    grid-template-columns: max-content 1fr;
+    gap: var(--_space-xs) var(--_space-m);
+    margin: 0;
+  }
+  .changelog dt {
+    font-weight: 600;
+  }
+  .changelog dd {
+    margin: 0;
+  }
 `;

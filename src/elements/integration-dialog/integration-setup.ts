@@ -347,6 +347,13 @@ export class PlugIntegrationSetup extends PlugApiElement {
       this.#confirm(this.t('dialog.paused'));
     });
 
+  #upgrade = (): Promise<void> =>
+    this.#act('upgrade', async (client) => {
+      const upgraded = await client.upgrade(this.instance!.id);
+      this.#setInstance(upgraded);
+      this.#confirm(this.t('dialog.upgraded', { version: upgraded.integrationVersion ?? '' }));
+    });
+
   #confirmDelete = async (): Promise<void> => {
     this.view = 'confirm-delete';
     await this.updateComplete;
@@ -434,6 +441,7 @@ export class PlugIntegrationSetup extends PlugApiElement {
       start: this.#start,
       activate: this.#activate,
       pause: this.#pause,
+      upgrade: this.#upgrade,
       confirmDelete: this.#confirmDelete,
     });
   }

@@ -1,5 +1,5 @@
 import { html, nothing, type TemplateResult } from 'lit';
-import type { FieldError, FlowSpec } from '../../protocol/index.js';
+import type { FieldError, FlowSpec, UpdateAvailable } from '../../protocol/index.js';
 import { keyInWords } from '../../protocol/words.js';
 import { connectionStatusText } from '../i18n.js';
 import { fieldsOf, type SetupSection } from './setup-section.js';
@@ -16,6 +16,8 @@ export interface OverviewContext extends SetupSection {
   start: () => Promise<void> | void;
   activate: () => Promise<void> | void;
   pause: () => Promise<void> | void;
+  /** To the current version ("Update available", when the vendor lets customers do it). */
+  upgrade: () => Promise<void> | void;
   confirmDelete: () => Promise<void> | void;
 }
 
@@ -34,6 +36,29 @@ function scheduleText(ctx: OverviewContext, flow: FlowSpec): string | undefined 
     if (typeof minutes === 'number' && Number.isInteger(minutes) && minutes > 0) return ctx.t('dialog.everyMinutes', { count: minutes });
   }
   return trigger.label;
+}
+
+/** A newer version: what changed since the instance's, and "Update" when the customer may apply it. */
+function renderUpdate(ctx: OverviewContext, update: UpdateAvailable, current: string | undefined): TemplateResult {
+  const { t, busy } = ctx;
+  return html`<section part="update" class="update" aria-labelledby="update-heading">
+    <h3 id="update-heading">${t('dialog.updateAvailable', { version: update.version })}</h3>
+    ${current ? html`<p class="muted">${t('dialog.runsVersion', { version: current })}</p>` : nothing}
+    ${
+      update.changelog.length > 0
+        ? html`<dl class="changelog">
+          ${update.changelog.map((entry) => html`<dt>${entry.version}</dt><dd>${entry.notes}</dd>`)}
+        </dl>`
+        : nothing
+    }
+    ${
+      update.selfUpgrade
+        ? html`<div class="actions">
+          <button part="button" class="button primary" type="button" ?disabled=${busy} @click=${ctx.upgrade}>${t('dialog.update')}</button>
+        </div>`
+        : html`<p class="muted">${t('dialog.updateByVendor')}</p>`
+    }
+  </section>`;
 }
 
 /** @internal What the integration does and needs, the instance's state, and its actions. */
@@ -58,6 +83,7 @@ export function renderOverview(ctx: OverviewContext): TemplateResult {
       }
       ${instance?.status === 'error' && instance.statusReason ? html`<p class="notice">${instance.statusReason}</p>` : nothing}
     </section>
+    ${instance?.update ? renderUpdate(ctx, instance.update, instance.integrationVersion ?? undefined) : nothing}
     ${
       detail.flows.length > 0
         ? html`<section aria-labelledby="does-heading">
