@@ -29,3 +29,10 @@ export async function step(el: PlugIntegrationDialog, title: string): Promise<vo
 export async function shown(el: PlugIntegrationDialog, words: string): Promise<void> {
   await waitUntil(() => text(el).includes(words), `"${words}" not shown: ${text(el)}`);
 }
+
+/** Waits for the toast's fade-in to end: axe judges its contrast once it is shown in full. */
+export async function toastSettled(el: PlugIntegrationDialog): Promise<void> {
+  const toast = root(el).querySelector('.toast');
+  await Promise.all((toast?.getAnimations({ subtree: true }) ?? []).map((a) => a.finished));
+  await new Promise((r) => setTimeout(r, 300));
+}

@@ -5,7 +5,7 @@ import { expect, fixture, html, waitUntil } from '@open-wc/testing';
 import '../../src/elements/integration-dialog/define.js';
 import type { PlugIntegrationDialog } from '../../src/elements/integration-dialog/integration-dialog.js';
 import type { Instance } from '../../src/protocol/index.js';
-import { button, root, shown, text } from './dialog-driver.js';
+import { button, root, shown, text, toastSettled } from './dialog-driver.js';
 import { API, FakeApi, instance, json, slackDetail } from './fake-api.js';
 
 describe('<plug-integration-dialog> update available', () => {
@@ -55,6 +55,7 @@ describe('<plug-integration-dialog> update available', () => {
     await waitUntil(() => fake.count('POST', '/instances/inst-1/upgrade') === 1, 'no upgrade call');
     await waitUntil(() => !text(el).includes('Update available'), `still offered: ${text(el)}`);
     await shown(el, 'Updated to version 2.0.0');
+    await toastSettled(el);
     await expect(el).to.be.accessible();
   });
 

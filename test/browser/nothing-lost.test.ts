@@ -2,7 +2,7 @@ import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import '../../src/elements/integration-dialog/define.js';
 import type { PlugIntegrationDialog } from '../../src/elements/integration-dialog/integration-dialog.js';
 import type { Instance, IntegrationDetail } from '../../src/protocol/index.js';
-import { button, form, input, root, shown, step, text, type } from './dialog-driver.js';
+import { button, form, input, root, shown, step, text, toastSettled, type } from './dialog-driver.js';
 import { API, FakeApi, instance, json, problem, slackDetail } from './fake-api.js';
 
 /** Like the demo's Northwind connection: an account id with a pattern and a secret key. */
@@ -145,14 +145,7 @@ describe('nothing typed is lost', () => {
     button(el, 'Save credentials').click();
     await shown(el, 'Connected as Globex Sales (nw-2048)');
     expect(root(el).querySelector('.connection-head [data-status]')!.textContent!.trim()).to.equal('Connected as Globex Sales (nw-2048)');
-    // The "Credentials saved." toast fades in: axe judges its contrast once it is shown in full.
-    await Promise.all(
-      root(el)
-        .querySelector('.toast')!
-        .getAnimations({ subtree: true })
-        .map((a) => a.finished),
-    );
-    await new Promise((r) => setTimeout(r, 300));
+    await toastSettled(el); // "Credentials saved."
     await expect(el).to.be.accessible();
   });
 });
