@@ -80,6 +80,9 @@ describe('OAuth connection fields', () => {
     await settle(el);
     expect(input(el, 'shop').value).to.equal('acme store');
     expect(fake.count('POST', '/instances/inst-1/connections/store/authorize')).to.equal(0);
+    // Under the button: our summary, not the generic failure.
+    const alert = root(el).querySelector('plug-connect-button')!.shadowRoot!.querySelector('[role="alert"]')!;
+    expect(alert.textContent!.trim()).to.equal('One field needs attention.');
   });
 
   it('a refusal by the server lands on the field and keeps everything typed', async () => {

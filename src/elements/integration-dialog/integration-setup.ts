@@ -284,7 +284,8 @@ export class PlugIntegrationSetup extends PlugApiElement {
   /** What an OAuth connection's form holds, for the sign-in; its own messages show when it refuses. */
   #connectionFields(spec: ConnectionSpec): Record<string, string> {
     const form = this.#credentialForm(spec);
-    if (form && !form.reportValidity()) throw new Error(this.t('dialog.fieldErrors', { count: 1 }));
+    // A refusal the connect button shows as ours under itself, not as "Something went wrong".
+    if (form && !form.reportValidity()) throw new ApiError({ type: ProblemType.validation, title: this.t('dialog.fieldErrors', { count: 1 }), status: 422 });
     this.credentialErrors = { ...this.credentialErrors, [spec.name]: [] };
     const values: Record<string, string> = {};
     for (const [name, value] of Object.entries(form?.value ?? {})) if (typeof value === 'string') values[name] = value;
