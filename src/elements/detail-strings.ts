@@ -202,4 +202,12 @@ export const detailEn = {
   'history.needsAttention': 'Connection needs attention',
   'history.secretRotated': 'New signing secret',
   'history.dataSourceCalled': 'Options loaded with unsaved values',
+  'history.upgraded': 'Updated to version {version}',
+  'history.rolledBack': 'Returned to version {version}',
+  'history.retried': 'Failed run retried',
+  'history.rerun': 'Run started again',
+  'history.connectFailed': 'Connecting did not finish',
+  'history.connectRefused': 'Connecting was refused',
+  'history.proxied': 'Provider called on your behalf',
+  'history.other': 'Changed',
 };

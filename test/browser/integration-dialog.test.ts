@@ -368,6 +368,28 @@ describe('<plug-integration-dialog>', () => {
       await expect(el).to.be.accessible();
     });
 
+    it('reads version changes, re-runs and actions it does not know in customer words, never internal names', async () => {
+      fake.on('GET', '/instances/inst-1/audit', {
+        events: [
+          entry('aud_9', 'instance.rolled_back', { type: 'vendor', name: 'Jane' }, { from: '2.0.0', version: '1.0.0' }),
+          entry('aud_8', 'instance.upgraded', { type: 'vendor', name: 'Jane' }, { from: '1.0.0', version: '2.0.0' }),
+          entry('aud_7', 'execution.rerun', { type: 'vendor', name: 'Jane' }, {}),
+          entry('aud_6', 'something.new_internal', { type: 'system' }, {}),
+        ],
+        nextCursor: null,
+      } satisfies AuditList);
+      const { el, toggle } = await withInstance();
+      toggle.click();
+      await shown(el, 'Jane: Returned to version 1.0.0');
+      expect([...root(el).querySelectorAll('.history-entry span')].map((span) => span.textContent!.trim())).to.deep.equal([
+        'Jane: Returned to version 1.0.0',
+        'Jane: Updated to version 2.0.0',
+        'Jane: Run started again',
+        'Automatic: Changed',
+      ]);
+      expect(text(el)).not.to.match(/something\.new_internal|instance\.|execution\./);
+    });
+
     it('shows loading, then an error with a retry, then the empty state', async () => {
       let answer: (r: Response) => void = () => {};
       fake.on('GET', '/instances/inst-1/audit', () => new Promise<Response>((resolve) => (answer = resolve)));

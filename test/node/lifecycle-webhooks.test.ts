@@ -101,11 +101,12 @@ for (const engine of ENGINES) {
       await audit('system', 'connection.needs_attention', { connection: 'crm', reason: 'invalid_grant' });
       await audit('user:ada', 'connection.connected', { connection: 'crm', kind: 'oauth2', scopes: ['contacts'] });
       await audit('vendor:staff', 'instance.upgraded', { from: '1.0.0', version: '2.0.0' });
+      await audit('vendor:staff', 'instance.rolled_back', { from: '2.0.0', version: '1.0.0' });
       await vendor('POST', `/instances/${instanceId}/pause`);
       await vendor('DELETE', `/instances/${instanceId}`);
       const active = await h.activeInstance(`lc-active-${engine.name}`);
 
-      assert.equal(await relay.relay(), 9);
+      assert.equal(await relay.relay(), 10);
       const mine = rx.deliveries.filter((d) => d.event.data.instance.id === instanceId);
       assert.deepEqual(
         mine.map((d) => d.event.type),
@@ -115,6 +116,7 @@ for (const engine of ENGINES) {
           'connection.needs_attention',
           'connection.recovered',
           'instance.upgraded',
+          'instance.rolled_back',
           'instance.paused',
           'instance.deleted',
         ],
@@ -128,13 +130,14 @@ for (const engine of ENGINES) {
         assert.doesNotMatch(d.raw, /whsec_|sk_test_secret_value|ciphertext/);
       }
       assert.equal(new Set(rx.deliveries.map((d) => d.id)).size, rx.deliveries.length, 'one webhook-id per event');
-      const [deploy, connected, attention, recovered, upgraded, paused] = mine;
+      const [deploy, connected, attention, recovered, upgraded, rolledBack, paused] = mine;
       assert.deepEqual(deploy!.event.data.actor, { type: 'vendor', name: 'Jane (Acme support)' });
       assert.deepEqual(connected!.event.data.connection, { name: 'crm' });
       assert.deepEqual(connected!.event.data.details, { connection: 'crm', kind: 'apiKey', fields: ['apiKey'] });
       assert.deepEqual(attention!.event.data.actor, { type: 'system' });
       assert.equal(recovered!.event.data.details.kind, 'oauth2');
       assert.deepEqual(upgraded!.event.data.details, { from: '1.0.0', version: '2.0.0' });
+      assert.deepEqual(rolledBack!.event.data.details, { from: '2.0.0', version: '1.0.0' });
       assert.equal(paused!.event.data.details.by, 'vendor');
 
       // Another customer's activation: its own customer and instance.

@@ -15,7 +15,7 @@ export interface InstanceHistoryContext {
   locale: string | undefined;
 }
 
-/** The actions the server writes, as the customer reads them; another action shows as its name. */
+/** The actions the server writes, as the customer reads them; one this version doesn't know reads "Changed", never its internal name. */
 const ACTIONS: Record<string, StringKey> = {
   'instance.created': 'history.created',
   'instance.config_saved': 'history.configSaved',
@@ -29,6 +29,13 @@ const ACTIONS: Record<string, StringKey> = {
   'connection.needs_attention': 'history.needsAttention',
   'webhook.secret_rotated': 'history.secretRotated',
   'data_source.called_with_unsaved_values': 'history.dataSourceCalled',
+  'instance.upgraded': 'history.upgraded',
+  'instance.rolled_back': 'history.rolledBack',
+  'execution.retried': 'history.retried',
+  'execution.rerun': 'history.rerun',
+  'connection.oauth_failed': 'history.connectFailed',
+  'connection.oauth_refused': 'history.connectRefused',
+  'connection.proxied': 'history.proxied',
 };
 
 type State = 'idle' | 'loading' | 'ready' | 'error' | 'forbidden';
@@ -99,7 +106,8 @@ export class InstanceHistory {
 
   #what(ctx: InstanceHistoryContext, event: AuditEntry): string {
     const key = ACTIONS[event.action];
-    const label = key ? ctx.t(key) : event.action;
+    const { version } = event.details;
+    const label = ctx.t(key ?? 'history.other', { version: typeof version === 'string' ? version : '' });
     const about = this.#about(ctx.detail, event);
     return about ? `${label} (${about})` : label;
   }
