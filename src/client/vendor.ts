@@ -3,6 +3,7 @@
 // elements (integration dialog, config form, execution log) work for staff unchanged. Only the
 // console's chunk imports this: the customers' bundle never carries it.
 import type { CustomerList, CustomerListQuery, ExecutionRerun, VendorAlertList, VendorAlertListQuery, VendorStaff } from '../protocol/index.js';
+import { ApiError } from './api-error.js';
 import { createClient, createTransport, type ClientOptions, type PlugClient } from './client.js';
 
 export interface VendorConsoleClient {
@@ -48,6 +49,16 @@ export function createVendorConsoleClient(options: ClientOptions): VendorConsole
         integration: customer.integration,
         instances: customer.instances,
         createInstance: customer.createInstance,
+        // A provider sign-in belongs to the customer's own account, in the customer's browser: staff
+        // send a link (the console's customer-link) instead. Said plainly rather than a 404.
+        authorize: () =>
+          Promise.reject(
+            new ApiError({
+              type: 'about:blank',
+              status: 403,
+              title: 'Only the customer can sign in to their provider account. Send them a link to connect it themselves.',
+            }),
+          ),
       };
     },
   };

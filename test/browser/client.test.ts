@@ -1,6 +1,7 @@
 import { expect } from '@open-wc/testing';
 import { ApiError, createClient } from '../../src/client/index.js';
 import { API, FakeApi, catalog, fakeJwt, instance, json, problem } from './fake-api.js';
+import { createVendorConsoleClient } from '../../src/client/vendor.js';
 
 describe('createClient', () => {
   let fake: FakeApi;
@@ -157,5 +158,24 @@ describe('createClient', () => {
     const client = createClient({ api: API, token: 't' });
     const result = await client.activate('inst-1');
     expect(result.status).to.equal('active');
+  });
+});
+
+describe('createVendorConsoleClient', () => {
+  it('refuses a provider sign-in for a customer plainly, without calling the API: staff send the customer a link', async () => {
+    const fake = new FakeApi();
+    try {
+      const client = createVendorConsoleClient({ api: API, token: 't' }).forCustomer('globex');
+      const error = await client.authorize('inst-1', 'crm').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).to.be.instanceOf(ApiError);
+      expect((error as ApiError).status).to.equal(403);
+      expect((error as ApiError).message).to.contain('Send them a link');
+      expect(fake.calls).to.deep.equal([]);
+    } finally {
+      fake.restore();
+    }
   });
 });
