@@ -71,6 +71,13 @@ export const toastStyles = css`
     translate: 0 0.5rem;
     pointer-events: none;
   }
+  /* Below 600 px the dialog is a full-screen sheet whose Back/Save footer sits at the bottom: the
+     toast floats above that footer, not on its buttons. */
+  @media (max-width: 599.98px) {
+    .toast {
+      inset-block-end: var(--plug-toast-offset, 5.5rem);
+    }
+  }
   @media (prefers-reduced-motion: reduce) {
     .toast {
       transition: none;
