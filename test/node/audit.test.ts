@@ -54,8 +54,8 @@ for (const engine of engines) {
       const [paused, activated, connected, saved] = page.events;
       assert.deepEqual(activated!.actor, { type: 'user', id: 'ada', name: 'Ada Admin' });
       assert.deepEqual(connected!.actor, { type: 'user', id: 'bob' });
-      // The vendor's staff stay "the vendor" to the customer.
-      assert.deepEqual(paused!.actor, { type: 'vendor' });
+      // The vendor's staff show by the name their vendor token gave (never their sub).
+      assert.deepEqual(paused!.actor, { type: 'vendor', name: 'Vendor Support' });
       assert.equal(paused!.details.by, 'vendor');
       for (const event of page.events) {
         assert.equal(event.target, `instance:${instance.id}`);
