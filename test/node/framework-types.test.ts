@@ -107,7 +107,17 @@ test('custom-elements.json lists the public elements and nothing private', { ski
     modules: { path: string; declarations: { name: string; tagName?: string; members?: Member[] }[] }[];
   }
   const manifest = JSON.parse(readFileSync('custom-elements.json', 'utf8')) as Manifest;
-  const names = ['marketplace', 'integration-card', 'integration-dialog', 'config-form', 'connect-button', 'instance-status', 'execution-log', 'provider'];
+  const names = [
+    'marketplace',
+    'integration-card',
+    'integration-dialog',
+    'config-form',
+    'connect-button',
+    'instance-status',
+    'execution-log',
+    'provider',
+    'vendor-console',
+  ];
   assert.deepEqual(
     manifest.modules.map((m) => m.path),
     names.map((n) => `dist/npm/elements/${n}/${n}.js`),

@@ -59,7 +59,7 @@ function deepFocusables(root: ParentNode): HTMLElement[] {
  * @cssproperty --plug-toast-background - The toast's background (default `--plug-color-text`).
  * @cssproperty --plug-toast-color - The toast's text (default `--plug-color-surface`).
  * @cssproperty --plug-toast-radius - The toast's corners (default `--plug-radius-m`).
- * @cssproperty --plug-toast-offset - The toast's distance from the bottom of the viewport (default `--plug-space-l`).
+ * @cssproperty --plug-toast-offset - The toast's distance from the bottom of the viewport (default `--plug-space-l`; 5.5rem below 600 px, so it floats above the full-screen sheet's footer).
  */
 export class PlugIntegrationDialog extends PlugApiElement {
   // The chrome (dialog, panel, header, focus, open/close) and the load of the integration; the
