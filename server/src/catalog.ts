@@ -102,7 +102,27 @@ function instanceState(instance: InstanceRecord, accounts: AccountNames | undefi
   return `${instance.integrationKey}\u0000${instance.id}\u0000${instance.status}\u0000${instance.updatedAt}\u0000${names}`;
 }
 
+/**
+ * The catalog's answers for the integrations loaded now: built again when a reload (the vendor's,
+ * or `plugboard dev`'s) adds a generation, so names, config pages and versions follow the new code.
+ */
 export function createCatalogAnswers(integrations: IntegrationIndex): CatalogAnswers {
+  let generation = integrations.generation;
+  let answers = answersFor(integrations);
+  const current = (): CatalogAnswers => {
+    if (generation !== integrations.generation) {
+      generation = integrations.generation;
+      answers = answersFor(integrations);
+    }
+    return answers;
+  };
+  return {
+    list: (instances, access, accounts) => current().list(instances, access, accounts),
+    detail: (key, instances, access, accounts) => current().detail(key, instances, access, accounts),
+  };
+}
+
+function answersFor(integrations: IntegrationIndex): CatalogAnswers {
   const all = [...integrations.values()];
   const summaries = new Map(all.map((i) => [i.key, openBeforeInstance(summaryWithoutInstance(i))]));
   const lockedSummaries = new Map(all.map((i) => [i.key, openBeforeInstance({ ...summaryWithoutInstance(i), entitled: false })]));

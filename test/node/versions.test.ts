@@ -147,6 +147,10 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       // The customer sees "Update available" with the changelog; this integration does not allow self-upgrade.
       const customerView = await h.app.request(`/api/v1/instances/${a.id}`, { headers: { authorization: `Bearer ${await h.token('ver-a')}` } });
       const seen = Instance.parse(await customerView.json());
+      // The catalog follows the reload: the list shows the new version (it was built once, at start).
+      const listed = await h.app.request('/api/v1/integrations', { headers: { authorization: `Bearer ${await h.token('ver-a')}` } });
+      const { integrations } = (await listed.json()) as { integrations: { key: string; version: string }[] };
+      assert.equal(integrations.find((i) => i.key === 'crm')?.version, '2.0.0');
       assert.deepEqual(seen.update, { version: '2.0.0', changelog: [{ version: '2.0.0', notes: 'Renames label to title.' }], selfUpgrade: false });
       const self = await h.app.request(`/api/v1/instances/${a.id}/upgrade`, {
         method: 'POST',
