@@ -14,6 +14,7 @@ import { entryOf } from '../audit-trail.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import { signAlert } from './alerts.js';
+import { createRelayLoop } from './relay-loop.js';
 import { runtimeDb } from './schema.js';
 
 export const LIFECYCLE_EVENT_TYPES = [
@@ -91,9 +92,6 @@ export function createLifecycleWebhooks(options: LifecycleWebhooksOptions): Life
   const baseDelay = options.baseDelayMs ?? 1000;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const leaseMs = options.leaseMs ?? 60_000;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> | undefined;
-  let stopped = false;
   let wake: (() => void) | undefined;
 
   /** Takes or renews the lease (`<owner> <until ms>`); false while another process holds it. */
@@ -162,7 +160,7 @@ export function createLifecycleWebhooks(options: LifecycleWebhooksOptions): Life
 
   async function deliver(id: string, event: LifecycleEvent): Promise<boolean> {
     const body = JSON.stringify(event);
-    for (let attempt = 1; attempt <= maxAttempts && !stopped; attempt++) {
+    for (let attempt = 1; attempt <= maxAttempts && !loop.stopped; attempt++) {
       // Renewed before each attempt: a long backoff must not hand the relay to another process mid-event.
       if (!(await lease())) return false;
       try {
@@ -188,7 +186,7 @@ export function createLifecycleWebhooks(options: LifecycleWebhooksOptions): Life
         wake = undefined;
       }
     }
-    if (stopped) return false;
+    if (loop.stopped) return false;
     logger?.error({ event: event.type, webhookId: id }, 'lifecycle webhook could not be delivered; passed');
     return true;
   }
@@ -200,7 +198,7 @@ export function createLifecycleWebhooks(options: LifecycleWebhooksOptions): Life
     const customers = new Map<string, string | null>();
     let delivered = 0;
     for (const row of rows) {
-      if (stopped) break;
+      if (loop.stopped) break;
       const type = EVENT_OF[row.action];
       if (type && row.customer_id && row.target.startsWith('instance:')) {
         const details = JSON.parse(row.details) as Record<string, unknown>;
@@ -231,26 +229,13 @@ export function createLifecycleWebhooks(options: LifecycleWebhooksOptions): Life
     return delivered;
   }
 
-  const loop = (intervalMs: number) => {
-    if (stopped) return;
-    running = relay()
-      .catch((error: unknown) => logger?.warn({ err: error }, 'lifecycle webhook relay failed'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(() => loop(intervalMs), intervalMs);
-      });
-  };
+  const loop = createRelayLoop(relay, (error) => logger?.warn({ err: error }, 'lifecycle webhook relay failed'));
 
   return {
     relay,
-    start(intervalMs = 1000) {
-      stopped = false;
-      loop(intervalMs);
-    },
+    start: (intervalMs) => loop.start(intervalMs),
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      wake?.();
-      await running;
+      await loop.stop(() => wake?.());
       // Hand the relay on at once rather than after the lease runs out.
       await db
         .updateTable('runtime_cursors')

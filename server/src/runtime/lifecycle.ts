@@ -4,6 +4,7 @@
 // compare-and-set on a shared cursor makes exactly one of them send each batch.
 import type { Store } from '../store/types.js';
 import type { AlertSender, AlertType } from './alerts.js';
+import { createRelayLoop } from './relay-loop.js';
 import { runtimeDb } from './schema.js';
 
 const LIFECYCLE: AlertType[] = ['instance.activated', 'instance.paused', 'instance.deleted', 'instance.error', 'instance.recovered'];
@@ -18,9 +19,6 @@ export interface LifecycleRelay {
 
 export function createLifecycleRelay(options: { store: Store; alerts: AlertSender; onError?: (error: unknown) => void }): LifecycleRelay {
   const db = runtimeDb(options.store.db);
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> | undefined;
-  let stopped = false;
 
   async function relay(): Promise<number> {
     let cursor = await db.selectFrom('runtime_cursors').select('position').where('name', '=', CURSOR).executeTakeFirst();
@@ -59,25 +57,6 @@ export function createLifecycleRelay(options: { store: Store; alerts: AlertSende
     return sent;
   }
 
-  const loop = (intervalMs: number) => {
-    if (stopped) return;
-    running = relay()
-      .catch((error: unknown) => options.onError?.(error))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(() => loop(intervalMs), intervalMs);
-      });
-  };
-
-  return {
-    relay,
-    start(intervalMs = 1000) {
-      stopped = false;
-      loop(intervalMs);
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  const loop = createRelayLoop(relay, (error) => options.onError?.(error));
+  return { relay, start: (intervalMs) => loop.start(intervalMs), stop: () => loop.stop() };
 }
