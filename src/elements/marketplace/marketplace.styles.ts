@@ -50,6 +50,25 @@ export const buttonStyles = css`
   }
 `;
 
+/** A loading placeholder's shimmer (`.skeleton`); each element sets its placeholders' size. */
+export const skeletonStyles = css`
+  .skeleton {
+    background: linear-gradient(90deg, var(--_color-surface-raised), var(--_color-border), var(--_color-surface-raised));
+    background-size: 200% 100%;
+    animation: shimmer 1.2s infinite linear;
+  }
+  @media (prefers-reduced-motion: reduce) {
+    .skeleton {
+      animation: none;
+    }
+  }
+  @keyframes shimmer {
+    to {
+      background-position: -200% 0;
+    }
+  }
+`;
+
 export const marketplaceStyles = css`
   :host {
     --_grid-min: var(--plug-marketplace-card-min-width, 16rem);
@@ -124,19 +143,6 @@ export const marketplaceStyles = css`
   .skeleton {
     height: 9rem;
     border-radius: var(--_radius-l);
-    background: linear-gradient(90deg, var(--_color-surface-raised), var(--_color-border), var(--_color-surface-raised));
-    background-size: 200% 100%;
-    animation: shimmer 1.2s infinite linear;
-  }
-  @media (prefers-reduced-motion: reduce) {
-    .skeleton {
-      animation: none;
-    }
-  }
-  @keyframes shimmer {
-    to {
-      background-position: -200% 0;
-    }
   }
   .message {
     padding: var(--_space-xl) var(--_space-m);

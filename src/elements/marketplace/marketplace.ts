@@ -8,7 +8,7 @@ import { collatorFor, prepareIntl } from '../i18n.js';
 import { ariaLevel, clampLevel } from '../integration-card/integration-card.js';
 import type { InstanceDeletedDetail, InstanceEventDetail } from '../events.js';
 import { tokens } from '../themes/tokens.js';
-import { buttonStyles, marketplaceStyles } from './marketplace.styles.js';
+import { buttonStyles, marketplaceStyles, skeletonStyles } from './marketplace.styles.js';
 
 interface Entry {
   summary: IntegrationSummary;
@@ -59,7 +59,7 @@ const BATCH = 24;
  * @cssproperty --plug-color-primary - Brand color (every `--plug-color-*`, `--plug-space-*`, `--plug-radius-*`, `--plug-font-*` token applies).
  */
 export class PlugMarketplace extends PlugApiElement {
-  static override styles = [tokens, buttonStyles, marketplaceStyles];
+  static override styles = [tokens, buttonStyles, skeletonStyles, marketplaceStyles];
   // No decorators in the eager core (see PlugApiElement).
   static override properties: PropertyDeclarations = {
     localStatus: { state: true },

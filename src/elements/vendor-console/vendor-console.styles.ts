@@ -195,19 +195,6 @@ export const vendorConsoleStyles = css`
   }
   .skeleton {
     height: 3.5rem;
-    background: linear-gradient(90deg, var(--_color-surface-raised), var(--_color-border), var(--_color-surface-raised));
-    background-size: 200% 100%;
-    animation: shimmer 1.2s infinite linear;
-  }
-  @media (prefers-reduced-motion: reduce) {
-    .skeleton {
-      animation: none;
-    }
-  }
-  @keyframes shimmer {
-    to {
-      background-position: -200% 0;
-    }
   }
   .detail,
   .alerts-view {

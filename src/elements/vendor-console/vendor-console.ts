@@ -21,7 +21,7 @@ import { addEnglish, connectionStatusText, type StringKey } from '../i18n.js';
 import { consoleEn } from '../console-strings.js';
 import { loadDetailElements } from '../detail-loader.js';
 import { badgeStyles, renderStatusBadge } from '../instance-status/status-badge.js';
-import { buttonStyles } from '../marketplace/marketplace.styles.js';
+import { buttonStyles, skeletonStyles } from '../marketplace/marketplace.styles.js';
 import { tokens } from '../themes/tokens.js';
 import { vendorConsoleStyles } from './vendor-console.styles.js';
 
@@ -90,7 +90,7 @@ interface CustomerView {
  * @cssproperty --plug-color-primary - Brand color (every `--plug-color-*`, `--plug-space-*`, `--plug-radius-*`, `--plug-font-*` token applies).
  */
 export class PlugVendorConsole extends PlugApiElement {
-  static override styles = [tokens, buttonStyles, badgeStyles, vendorConsoleStyles];
+  static override styles = [tokens, buttonStyles, skeletonStyles, badgeStyles, vendorConsoleStyles];
 
   #vendor: { key: unknown[]; client: VendorConsoleClient } | undefined;
   #customerClients = new Map<string, PlugClient>();
