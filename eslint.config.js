@@ -17,6 +17,8 @@ export default defineConfig(
       'server/dist/',
       'coverage/',
       '.plugboard/',
+      // A reload's snapshots of the integrations module (server/src/integration-reload.ts), not sources.
+      '**/.plugboard-*',
       'custom-elements.json',
       // Type fixtures for React and Vue, checked by their own tsconfig (deliberate misuse included).
       'test/frameworks/',
