@@ -121,7 +121,12 @@ describe('recovery on PostgreSQL', { skip }, () => {
       else proxy.blackhole();
       // Accepted meanwhile through the API side's own connection: waits in the queue for the outage to end.
       const during = await post(url, { n: round });
-      await eventually(async () => (await readyz()) === 503, 15_000, `round ${round} (${mode}): serve's /readyz to answer 503`);
+      let seen = -1;
+      await eventually(
+        async () => (seen = await readyz()) === 503,
+        15_000,
+        () => `round ${round} (${mode}): serve's /readyz to answer 503 (last: ${seen}, serve alive: ${serve.alive()}): ${serve.output().slice(-3000)}`,
+      );
       await proxy.restore();
       const restoredAt = Date.now();
       const ran = await eventually(async () => (await rowOf(during)).status === 'succeeded', 20_000).then(
