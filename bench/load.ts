@@ -193,6 +193,9 @@ async function benchEngine(engine: string, rate: number): Promise<void> {
     console.log(
       `  during ÷ after                     ${Number.isNaN(afterRate) ? '   n/a (nothing left to drain)' : (duringRate / afterRate).toFixed(2).padStart(6)}`,
     );
+    // When the runner keeps up, little is left to drain and the drain rate is read off a fraction of a
+    // second (and is bound to be higher than the accept rate the load allowed): then this ratio says more.
+    console.log(`  completed ÷ accepted during load   ${count('202') > 0 ? (during / count('202')).toFixed(2).padStart(6) : '   n/a'}`);
     if (state.unfinished > 0) console.log(`  (${state.unfinished} executions still unfinished after 300 s)`);
   } finally {
     if (child.connected) {
