@@ -133,9 +133,10 @@ export const marketplaceStyles = css`
   .grid > li {
     /* A grid of its own, so its card stretches to the row's height. */
     display: grid;
-    /* Off-screen cards skip layout and paint: a 1,000-entry catalog costs what a screenful does. */
-    content-visibility: auto;
-    contain-intrinsic-size: auto 9rem;
+    /* Contained, not content-visibility: auto: the cards come in batches of 24 as the page scrolls
+       anyway, and content-visibility made Chromium compute an intersection for every card each frame
+       (up to 97 ms of a scroll frame with 1,000 cards: bench/render.ts, a trace of the scroll). */
+    contain: layout style;
   }
   .more {
     height: 1px;
