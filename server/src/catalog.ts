@@ -36,7 +36,10 @@ const EVERYTHING: CatalogAccess = { grants: undefined, includeUnentitled: false 
 export interface CatalogAnswers {
   /** GET /integrations for a customer with these instances. */
   list(instances: readonly InstanceRecord[], access?: CatalogAccess, accounts?: AccountNames): CatalogRepresentation;
-  /** GET /integrations/:key; undefined for an unknown key, or one hidden from this customer. */
+  /**
+   * GET /integrations/:key; undefined for an unknown key, or one hidden from this customer. With an
+   * instance on an older version, that version's detail: the dialog edits the config its version validates.
+   */
   detail(key: string, instances: readonly InstanceRecord[], access?: CatalogAccess, accounts?: AccountNames): CatalogRepresentation | undefined;
 }
 
@@ -205,6 +208,19 @@ function answersFor(integrations: IntegrationIndex): CatalogAnswers {
     });
   }
 
+  // An instance on an older version reads that version's detail (its config pages, connections,
+  // flows): made on its first ask and kept for this load, like the current versions' are.
+  const olderDetails = new Map<Integration, { open: string; locked: string; tag: string }>();
+  function olderDetail(own: Integration) {
+    let made = olderDetails.get(own);
+    if (!made) {
+      const open = openBeforeInstance(detailOf(own));
+      made = { open, locked: openBeforeInstance({ ...detailOf(own), entitled: false }), tag: hash('sha1', open, 'base64url').slice(0, 12) };
+      olderDetails.set(own, made);
+    }
+    return made;
+  }
+
   // The store hands out the same array until the customer's instances change: its answer is kept
   // with it (per plan), so a repeated read neither walks the instances nor hashes their state again.
   const listed = new WeakMap<readonly InstanceRecord[], Map<string, CatalogRepresentation>>();
@@ -226,8 +242,11 @@ function answersFor(integrations: IntegrationIndex): CatalogAnswers {
       const instance = instances.find((i) => i.integrationKey === key);
       const shown = visibility(integration, access, instance !== undefined);
       if (shown === 'hidden') return undefined;
-      const open = (shown === 'locked' ? lockedDetails : details).get(key)!;
-      const state = `${key}\u0001${shown === 'locked' ? 'locked\u0001' : ''}${instance ? instanceState(instance, accounts) : ''}`;
+      // A version loaded nowhere any more reads the current one's (its config stays readable).
+      const own = instance && integrations.of(instance);
+      const older = own && own !== integration ? olderDetail(own) : undefined;
+      const open = older ? (shown === 'locked' ? older.locked : older.open) : (shown === 'locked' ? lockedDetails : details).get(key)!;
+      const state = `${key}\u0001${older ? `${older.tag}\u0001` : ''}${shown === 'locked' ? 'locked\u0001' : ''}${instance ? instanceState(instance, accounts) : ''}`;
       return representation(etagOf('detail', state), () => open + instanceJson(instance, accounts) + '}');
     },
   };

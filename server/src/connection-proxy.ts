@@ -16,7 +16,7 @@ import { ConflictError, NotFoundError } from './errors.js';
 import type { IntegrationIndex } from './integrations.js';
 import type { Logger } from './logger.js';
 import type { OAuth } from './oauth/index.js';
-import { readSetting } from './sdk/index.js';
+import { readSetting, type Integration } from './sdk/index.js';
 import type { Cipher } from './secrets.js';
 import type { Customer, InstanceRecord, Store } from './store/types.js';
 
@@ -167,9 +167,13 @@ export function createConnectionProxy(options: {
   const timeoutMs = options.timeoutMs ?? PROXY_TIMEOUT_MS;
 
   /** The headers that carry the credential, and the credential's values to keep out of the answer. */
-  async function credentialHeaders(instance: InstanceRecord, name: string): Promise<{ baseUrl: string; headers: Record<string, string>; secrets: string[] }> {
-    const spec = integrations.get(instance.integrationKey)?.connections[name];
-    if (!spec || !Object.hasOwn(integrations.get(instance.integrationKey)!.connections, name)) throw new NotFoundError(`Connection "${name}"`);
+  async function credentialHeaders(
+    instance: InstanceRecord,
+    integration: Integration,
+    name: string,
+  ): Promise<{ baseUrl: string; headers: Record<string, string>; secrets: string[] }> {
+    const spec = Object.hasOwn(integration.connections, name) ? integration.connections[name] : undefined;
+    if (!spec) throw new NotFoundError(`Connection "${name}"`);
     if (!spec.proxy) throw new NotFoundError(`A proxy for connection "${name}" (the integration declares no proxy base URL for it)`);
     const baseUrl = readSetting(spec.proxy.baseUrl);
     if (!baseUrl) throw new ProxyRefusedError(502, `The proxy base URL of connection "${name}" is not set`);
@@ -189,14 +193,15 @@ export function createConnectionProxy(options: {
       if (instance.status !== 'active' && instance.status !== 'error') {
         throw new ConflictError(`The instance is ${instance.status}; only an active instance's connections can be proxied`, { status: instance.status });
       }
-      const credential = await credentialHeaders(instance, connection);
+      // The instance's own version decides which connections exist and how they are limited.
+      const integration = integrations.offered(instance);
+      const credential = await credentialHeaders(instance, integration, connection);
       const url = targetUrl(credential.baseUrl, request.path, request.search);
       const headers = hopByHop(request.headers, REQUEST_DROPPED);
       for (const [name, value] of Object.entries(credential.headers)) headers.set(name, value);
       const signal = request.signal ? AbortSignal.any([request.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
       const limitKey = connectionLimitKey(instance.id, connection);
       if (throttle) {
-        const integration = integrations.get(instance.integrationKey)!;
         const limits = Object.hasOwn(integration.rateLimits, connection) ? integration.rateLimits[connection]! : [];
         try {
           // The vendor's backend waits for a turn as a flow would, within the proxy's own time limit.

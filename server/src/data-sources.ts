@@ -8,7 +8,7 @@
 // save would, and every such call leaves an audit event naming the fields (never their values).
 import * as z from 'zod';
 import { DataSourceResult, FieldHint, type DataSourceOption, type FieldError } from 'plugboard/protocol';
-import { ConflictError, DataSourceError, ForbiddenError, InvalidFieldsError, NotFoundError } from './errors.js';
+import { DataSourceError, ForbiddenError, InvalidFieldsError, NotFoundError } from './errors.js';
 import { fieldErrors } from './field-errors.js';
 import type { InstanceInputs } from './instance-inputs.js';
 import type { IntegrationIndex } from './integrations.js';
@@ -101,8 +101,7 @@ export function createDataSources(options: {
   const { integrations, inputs, store, logger, timeoutMs } = options;
   return {
     async options({ instance, name, query, overrides: unsaved = {}, caller, signal: callerSignal, requestId }) {
-      const integration = integrations.get(instance.integrationKey);
-      if (!integration) throw new ConflictError('This integration is no longer offered; the instance can only be read, paused or deleted');
+      const integration = integrations.offered(instance);
       // Own keys only: a name like "constructor" must not reach Object.prototype.
       const source = Object.hasOwn(integration.dataSources, name) ? integration.dataSources[name] : undefined;
       if (typeof source !== 'function') throw new NotFoundError(`Data source "${name}"`);

@@ -148,13 +148,6 @@ export function createInstances(options: {
   const { cipher, integrations, oauth, checks, dataSources, webhooks } = options;
   const migrateTimeoutMs = options.migrateTimeoutMs ?? 10_000;
 
-  /** The code the instance runs (its own version), when still offered. */
-  function offered(instance: InstanceRecord): Integration {
-    const integration = integrations.of(instance);
-    if (!integration) throw new ConflictError('This integration is no longer offered; the instance can only be read, paused or deleted');
-    return integration;
-  }
-
   /** Rows of the mapping fields in `config` whose target or source their data source does not offer. */
   async function unofferedRows(
     caller: Caller,
@@ -232,7 +225,7 @@ export function createInstances(options: {
 
     async saveConfig(caller, id, { config: values, version, signal = new AbortController().signal }) {
       const instance = await service.get(caller, id);
-      const integration = offered(instance);
+      const integration = integrations.offered(instance);
       if (version !== instance.version) throw new VersionConflictError(instance.version);
 
       const shape = integration.configSchema.shape as Record<string, z.ZodType>;
@@ -298,7 +291,7 @@ export function createInstances(options: {
 
     async setApiKey(caller, id, name, values, request = {}) {
       const instance = await service.get(caller, id);
-      const integration = offered(instance);
+      const integration = integrations.offered(instance);
       // Own keys only, here and below: a name like "constructor" must not reach Object.prototype.
       const spec = Object.hasOwn(integration.connections, name) ? integration.connections[name] : undefined;
       if (!spec) throw new NotFoundError(`Connection "${name}"`);

@@ -3,6 +3,7 @@
 // version they were deployed with until they are upgraded).
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ConflictError } from './errors.js';
 import type { Integration } from './sdk/index.js';
 
 /** One version of one integration, and where the executors find its code. */
@@ -61,6 +62,22 @@ export class IntegrationIndex extends Map<string, Integration> {
   /** The code an instance runs: its recorded version; a row from before versions were recorded runs the current one. */
   of(instance: { integrationKey: string; integrationVersion: string | null }): Integration | undefined {
     return this.release(instance.integrationKey, instance.integrationVersion)?.integration;
+  }
+
+  /**
+   * The code an instance runs, for every answer about it or call into it (never the current
+   * version's by key). Throws ConflictError when its version is loaded nowhere: the instance can
+   * then still be read, paused and deleted.
+   */
+  offered(instance: { integrationKey: string; integrationVersion: string | null }): Integration {
+    const integration = this.of(instance);
+    if (integration) return integration;
+    throw this.has(instance.integrationKey)
+      ? new ConflictError(
+          `Version ${instance.integrationVersion} of this integration is not loaded here; upgrade the instance or load a module that has it (until then it can only be read, paused or deleted)`,
+          { integrationVersion: instance.integrationVersion },
+        )
+      : new ConflictError('This integration is no longer offered; the instance can only be read, paused or deleted');
   }
 
   /** The versions of an integration loaded here, newest first. */

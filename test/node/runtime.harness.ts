@@ -100,6 +100,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     cipher,
     integrations: options.integrations?.list ?? integrations,
     publicUrl: 'http://127.0.0.1:1',
+    // The connection proxy calls the same loopback stand-ins.
+    egressAllow: ['127.0.0.1'],
     runtime: {
       settings: runtimeSettings({
         ...options.runtimeEnv,

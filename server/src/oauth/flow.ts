@@ -153,7 +153,7 @@ export class OAuthFlow {
     const customerStore = this.options.store.forCustomer(input.customer);
     const instance = await customerStore.getInstance(input.instanceId);
     if (!instance) throw new NotFoundError('This integration instance');
-    const connections = this.options.integrations(instance.integrationKey)?.connections;
+    const connections = this.options.integrations(instance)?.connections;
     const def = connections && Object.hasOwn(connections, input.connection) ? connections[input.connection] : undefined;
     if (!def) throw new NotFoundError(`Connection "${input.connection}"`);
     if (def.kind !== 'oauth2') {

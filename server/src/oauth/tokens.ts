@@ -8,10 +8,11 @@ import type { ConnectionStatus } from 'plugboard/protocol';
 import type { ConnectionCredentials } from '../sdk/connections.js';
 import type { Integration } from '../sdk/integration.js';
 import { connectionAad, type StoredTokens } from '../credentials.js';
+import { IntegrationIndex } from '../integrations.js';
 import type { Logger } from '../logger.js';
 import type { Cipher } from '../secrets.js';
 import type { CoreDatabase, ConnectionsTable } from '../store/schema.js';
-import type { Store } from '../store/types.js';
+import type { InstanceRecord, Store } from '../store/types.js';
 import type { ConnectionParams } from '../credentials.js';
 import { resolveProvider, type OAuthConnectionDefinition, type ResolvedProvider } from './provider.js';
 import type { OAuthTables } from './schema.js';
@@ -19,15 +20,16 @@ import type { OAuthTables } from './schema.js';
 export type OAuthDb = Kysely<CoreDatabase & OAuthTables>;
 type Tx = Transaction<CoreDatabase & OAuthTables>;
 
-/** Finds the vendor's integration by key (the catalog the server was started with). */
-export type IntegrationLookup = (key: string) => Integration | undefined;
+/** Finds the code an instance runs: its own version's, when the integrations are an IntegrationIndex. */
+export type IntegrationLookup = (instance: Pick<InstanceRecord, 'integrationKey' | 'integrationVersion'>) => Integration | undefined;
 
 export function integrationLookup(integrations: ReadonlyMap<string, Integration> | readonly Integration[] | IntegrationLookup): IntegrationLookup {
   if (typeof integrations === 'function') return integrations;
+  if (integrations instanceof IntegrationIndex) return (instance) => integrations.of(instance);
   const map = Array.isArray(integrations)
     ? new Map((integrations as readonly Integration[]).map((i) => [i.key, i]))
     : (integrations as ReadonlyMap<string, Integration>);
-  return (key) => map.get(key);
+  return (instance) => map.get(instance.integrationKey);
 }
 
 export type OAuthCredentials = Extract<ConnectionCredentials, { kind: 'oauth2' | 'clientCredentials' }>;
@@ -143,7 +145,7 @@ export class TokenService {
     if (!instance || instance.customerId !== ref.customerId) {
       throw new ConnectionUnavailableError('not_found', 'This integration instance was not found.');
     }
-    const connections = this.options.integrations(instance.integrationKey)?.connections;
+    const connections = this.options.integrations(instance)?.connections;
     const def = connections && Object.hasOwn(connections, ref.connection) ? connections[ref.connection] : undefined;
     if (!def) throw new ConnectionUnavailableError('not_found', `This integration has no connection "${ref.connection}".`);
     if (def.kind === 'apiKey') throw new ConnectionUnavailableError('not_oauth', `Connection "${ref.connection}" does not use OAuth.`);

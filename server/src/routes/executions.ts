@@ -35,10 +35,10 @@ export function executionRoutes({ store, integrations }: Pick<Services, 'store' 
     const tenant = c.get('tenant');
     const instance = await tenant.getInstance(c.req.param('id'));
     if (!instance) throw notFound('Instance');
-    const integration = integrations.get(instance.integrationKey);
+    const integration = integrations.offered(instance);
     const flow = c.req.param('flow');
-    const def = integration && Object.hasOwn(integration.flows, flow) ? integration.flows[flow] : undefined;
-    if (!integration || !def || def.trigger.type !== 'webhook') throw notFound('Webhook flow');
+    const def = Object.hasOwn(integration.flows, flow) ? integration.flows[flow] : undefined;
+    if (!def || def.trigger.type !== 'webhook') throw notFound('Webhook flow');
     const secret = await runtime.webhooks.rotateSecret(instance, integration, flow);
     if (!secret) throw notFound('Webhook flow');
     await store.vendor.recordAudit({

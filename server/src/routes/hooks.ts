@@ -55,7 +55,7 @@ export function hookRoutes({ store, integrations }: Pick<Services, 'store' | 'in
       runtime.backpressure.check(endpoint.customerId);
       const instance = await store.vendor.getInstance(endpoint.instanceId);
       if (!instance || (instance.status !== 'active' && instance.status !== 'error')) throw gone();
-      const flows = integrations.get(instance.integrationKey)?.flows;
+      const flows = integrations.of(instance)?.flows;
       const flow = flows && Object.hasOwn(flows, endpoint.flow) ? flows[endpoint.flow] : undefined;
       if (!flow || flow.trigger.type !== 'webhook') throw gone();
 

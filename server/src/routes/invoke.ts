@@ -40,8 +40,7 @@ export function invokeRoutes({ store, integrations }: Pick<Services, 'store' | '
     const instance = await store.vendor.getInstance(c.req.param('id'));
     if (!instance) throw notFound('Instance');
     const flow = c.req.param('flow');
-    const integration = integrations.get(instance.integrationKey);
-    if (!integration || !Object.hasOwn(integration.flows, flow)) throw notFound(`Flow "${flow}"`);
+    if (!Object.hasOwn(integrations.offered(instance).flows, flow)) throw notFound(`Flow "${flow}"`);
     // `error` still runs (a success recovers it), as the runner does; draft and paused don't.
     if (instance.status !== 'active' && instance.status !== 'error') {
       throw new HttpProblem(409, 'conflict', `The instance is ${instance.status}; only an active instance runs flows`, { extra: { status: instance.status } });

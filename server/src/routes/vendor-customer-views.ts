@@ -49,7 +49,7 @@ export function vendorCustomerViewRoutes({ store, integrations, auditTrail }: Pi
     const { id, externalId, name } = customer;
     const body: VendorInstanceList = {
       instances: records.map((i) => ({
-        ...instanceView(integrations.get(i.integrationKey), i, connections.get(i.id) ?? []),
+        ...instanceView(integrations.of(i), i, connections.get(i.id) ?? [], undefined, integrations.get(i.integrationKey)),
         customer: { id, externalId, name },
       })),
     };

@@ -43,8 +43,7 @@ export function vendorExecutionRoutes({ store, integrations }: Pick<Services, 's
     }
     const instance = await store.vendor.getInstance(original.instance_id);
     if (!instance) throw notFound('Instance');
-    const integration = integrations.get(instance.integrationKey);
-    if (!integration || !Object.hasOwn(integration.flows, original.flow)) throw notFound(`Flow "${original.flow}"`);
+    if (!Object.hasOwn(integrations.offered(instance).flows, original.flow)) throw notFound(`Flow "${original.flow}"`);
     // As the runner and invoke do: `error` still runs (a success recovers it); draft and paused don't.
     if (instance.status !== 'active' && instance.status !== 'error') {
       throw new HttpProblem(409, 'conflict', `The instance is ${instance.status}; only an active instance runs flows`, { extra: { status: instance.status } });

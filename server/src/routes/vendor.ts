@@ -29,7 +29,8 @@ export function vendorRoutes({ store, integrations, erasure }: Pick<Services, 's
 
   function viewOf(instance: InstanceRecord & { customer: Customer }, connections: readonly ConnectionRecord[]): VendorInstance {
     const { id, externalId, name } = instance.customer;
-    return { ...instanceView(integrations.get(instance.integrationKey), instance, connections), customer: { id, externalId, name } };
+    const view = instanceView(integrations.of(instance), instance, connections, undefined, integrations.get(instance.integrationKey));
+    return { ...view, customer: { id, externalId, name } };
   }
 
   async function view(instance: InstanceRecord & { customer: Customer }): Promise<VendorInstance> {
