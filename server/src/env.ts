@@ -63,6 +63,6 @@ export interface Services {
   readonly executors: ExecutorPool | undefined;
   /** OpenTelemetry export, when OTEL_EXPORTER_OTLP_ENDPOINT is set (telemetry.ts); its owner (startServer, startRunner) shuts it down. */
   readonly telemetry: Telemetry | undefined;
-  /** Drains the runner (up to the grace period) and stops the runtime; the store stays open. Safe to call twice. */
+  /** Drains the runner (up to the grace period), stops the runtime and hands bulk upgrades over; the store stays open. Safe to call twice. */
   stop(graceMs?: number): Promise<void>;
 }

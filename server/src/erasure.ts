@@ -39,10 +39,12 @@ const KIND: Record<string, string> = {
   instance_health: 'instanceHealth',
   flow_state: 'flowState',
   audit_events: 'auditEvents',
+  upgrade_jobs: 'upgradeJobs',
+  upgrade_outcomes: 'upgradeOutcomes',
 };
 
 /** Deleted after every other table that names the customer, parents last (foreign keys). */
-const LAST = ['executions', 'connections', 'instances'];
+const LAST = ['upgrade_jobs', 'executions', 'connections', 'instances'];
 
 /** A table of the schema, seen through the columns erasure filters on. */
 type Keyed = { customer_id: string; instance_id: string; execution_id: string; id: string; target: string };

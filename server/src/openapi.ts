@@ -51,6 +51,8 @@ import {
   UpgradeBody,
   BulkUpgradeBody,
   UpgradeJob,
+  UpgradeJobList,
+  UpgradeJobListQuery,
   UpgradeOutcome,
   UpdateAvailable,
   ChangelogEntry,
@@ -99,6 +101,7 @@ const SCHEMAS = {
   UpgradeBody,
   BulkUpgradeBody,
   UpgradeJob,
+  UpgradeJobList,
   UpgradeOutcome,
   UpdateAvailable,
   ChangelogEntry,
@@ -643,10 +646,35 @@ export const ROUTES: readonly RouteDoc[] = [
     path: '/api/v1/vendor/upgrades/:id',
     auth: 'vendor',
     tag: 'Vendor',
-    summary: 'A bulk upgrade’s progress and per-instance outcomes',
-    description: 'Jobs are kept in the memory of the process that started them.',
+    summary: 'A bulk upgrade’s (or rollback’s) progress and per-instance outcomes',
+    description:
+      'Jobs are stored: any replica answers. A running job whose process is gone (no heartbeat for 30 s) is taken over by the replica ' +
+      'that reads it or starts next, and goes on with the instances not reached; none is upgraded twice.',
     ok: { status: 200, description: 'The job', schema: 'UpgradeJob' },
     errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vendor/upgrades',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'Bulk upgrade and rollback jobs, newest first, without their outcomes',
+    query: UpgradeJobListQuery,
+    ok: { status: 200, description: 'One page', schema: 'UpgradeJobList' },
+    errors: [422],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/vendor/upgrades/:id/rollback',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'Rolls back every instance a finished bulk upgrade upgraded, as a job of its own',
+    description:
+      'Answers 202 with the rollback job (`kind` rollback, `rollbackOf` the upgrade) at once; read its progress at the `Location`. Each ' +
+      'instance goes back to the version and config the upgrade replaced (`rolled_back`); one that fails is reported and stays; one ' +
+      'moved since the upgrade is `skipped`. 409 while the upgrade runs, or for a rollback job. Needs vendor_role support.',
+    ok: { status: 202, description: 'Started', schema: 'UpgradeJob' },
+    errors: [403, 404, 409],
   },
   {
     method: 'delete',

@@ -86,6 +86,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
   });
   const erasure = createErasure({ store, oauth, queue: runtime?.queue, executors: started?.retire, logger });
   const rateLimits = await createRateLimits({ store, settings: options.rateLimits, logger });
+  const upgrades = createUpgrades({ store, instances, integrations, logger });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -103,14 +104,15 @@ export async function createServices(options: ServicesOptions): Promise<Services
     proxy: createConnectionProxy({ store, cipher, oauth, integrations, egressAllow: options.egressAllow, logger, throttle: createConnectionThrottle(store) }),
     auditTrail: createAuditTrail(),
     integrationReload: createIntegrationReload({ integrations, specifier: options.integrationsModule, store, logger }),
-    upgrades: createUpgrades({ store, instances, integrations, logger }),
+    upgrades,
     rateLimits,
     runtime,
     runner: started?.runner,
     executors: started?.pool,
     runnerReady: started?.runnerReady ?? Promise.resolve(),
     telemetry,
-    stop: (graceMs) => (stopping ??= started ? started.stop(graceMs) : Promise.resolve()),
+    // Bulk upgrades finish the instance in hand and are handed over, as the runner drains.
+    stop: (graceMs) => (stopping ??= Promise.all([upgrades.stop(), started?.stop(graceMs)]).then(() => {})),
   };
 }
 

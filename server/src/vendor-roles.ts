@@ -56,10 +56,12 @@ export const VENDOR_ROUTE_ROLES: Readonly<Record<string, VendorRole>> = {
   'GET /alerts': 'viewer',
   // Versions (issue 12): reading them is a read; upgrading acts for customers; loading new code is the admin's.
   'GET /integrations': 'viewer',
+  'GET /upgrades': 'viewer',
   'GET /upgrades/:id': 'viewer',
   'POST /instances/:id/upgrade': 'support',
   'POST /instances/:id/rollback': 'support',
   'POST /integrations/:key/upgrades': 'support',
+  'POST /upgrades/:id/rollback': 'support',
   'POST /integrations/reload': 'admin',
 };
 

@@ -516,30 +516,55 @@ export const UpgradeOutcome = z.object({
   instanceId: z.string(),
   customer: z.object({ id: z.string(), externalId: z.string() }),
   from: z.nullable(z.string()),
-  /** upgraded; failed (it keeps its version: `error` and `errors` say why); skipped (already on the version). */
-  status: z.enum(['upgraded', 'failed', 'skipped']),
+  /** The version it went to (a rollback's outcomes: the version it returned to). */
+  to: z.optional(z.string()),
+  /**
+   * upgraded; rolled_back (a rollback job); failed (it keeps its version: `error` and `errors` say why);
+   * skipped (already on the version; a rollback: moved since the upgrade, `error` says how).
+   */
+  status: z.enum(['upgraded', 'rolled_back', 'failed', 'skipped']),
   error: z.optional(z.string()),
   errors: z.optional(z.array(FieldError)),
 });
 export type UpgradeOutcome = z.infer<typeof UpgradeOutcome>;
 
-/** A bulk upgrade: progress while `running`, one outcome per instance done so far. */
-export const UpgradeJob = z.object({
+const upgradeJobFields = {
   id: z.string(),
+  /** upgrade (POST /vendor/integrations/:key/upgrades) or rollback (POST /vendor/upgrades/:id/rollback); absent: upgrade. */
+  kind: z.optional(z.enum(['upgrade', 'rollback'])),
+  /** A rollback: the upgrade job it undoes. */
+  rollbackOf: z.optional(z.nullable(z.string())),
   integrationKey: z.string(),
+  /** The version the instances go to (a rollback: the versions they return to, comma-separated). */
   to: z.string(),
   customer: z.nullable(z.string()),
   status: z.enum(['running', 'finished']),
   total: z.number(),
   done: z.number(),
   upgraded: z.number(),
+  /** A rollback job's instances rolled back. */
+  rolledBack: z.optional(z.number()),
   failed: z.number(),
   skipped: z.number(),
-  outcomes: z.array(UpgradeOutcome),
   startedAt: IsoDate,
   finishedAt: z.nullable(IsoDate),
-});
+};
+
+/** A bulk upgrade (or its rollback), stored: progress while `running`, one outcome per instance done so far. */
+export const UpgradeJob = z.object({ ...upgradeJobFields, outcomes: z.array(UpgradeOutcome) });
 export type UpgradeJob = z.infer<typeof UpgradeJob>;
+
+/** `GET /vendor/upgrades`: jobs newest first, without their outcomes. */
+export const UpgradeJobList = z.object({
+  jobs: z.array(z.object(upgradeJobFields)),
+  /** Opaque cursor for the next (older) page, null on the last page. */
+  nextCursor: z.nullable(z.string()),
+});
+export type UpgradeJobList = z.infer<typeof UpgradeJobList>;
+
+/** `GET /vendor/upgrades` query. */
+export const UpgradeJobListQuery = z.object({ ...PageQuery });
+export type UpgradeJobListQuery = z.infer<typeof UpgradeJobListQuery>;
 
 /** `GET /vendor/integrations`, and the answer of a reload: the versions loaded and how many instances run each. */
 export const IntegrationVersions = z.object({

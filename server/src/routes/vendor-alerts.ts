@@ -7,22 +7,13 @@ import { sql } from 'kysely';
 import { AlertType, VendorAlertListQuery, type InstanceStatus, type VendorAlert, type VendorAlertList } from 'plugboard/protocol';
 import { entryOf } from '../audit-trail.js';
 import type { Services, VendorEnv } from '../env.js';
-import { validationProblem } from '../problem.js';
 import type { ExecutionStatus } from 'plugboard/protocol';
 import { runtimeDb } from '../runtime/schema.js';
+import { decodePageCursor, encodePageCursor } from '../page-cursor.js';
 import { parseWith } from '../validation.js';
 
 const INSTANCE_ALERTS = AlertType.options.filter((t) => t !== 'execution.failed');
 const INSTANCE_PREFIX = 'instance:';
-
-const encodeCursor = (at: string, id: string) => Buffer.from(`${at}|${id}`).toString('base64url');
-function decodeCursor(cursor: string): { at: string; id: string } {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const bar = text.indexOf('|');
-  if (bar <= 0 || Number.isNaN(Date.parse(text.slice(0, bar))))
-    throw validationProblem([{ path: 'query.cursor', message: 'cursor is not one this API returned' }]);
-  return { at: text.slice(0, bar), id: text.slice(bar + 1) };
-}
 
 export function vendorAlertRoutes({ store }: Pick<Services, 'store'>): Hono<VendorEnv> {
   const app = new Hono<VendorEnv>();
@@ -89,7 +80,7 @@ export function vendorAlertRoutes({ store }: Pick<Services, 'store'>): Hono<Vend
     if (query.integration !== undefined) rows = rows.where('i.integration_key', '=', query.integration);
     if (query.status !== undefined) rows = rows.where('i.status', '=', query.status);
     if (query.cursor !== undefined) {
-      const after = decodeCursor(query.cursor);
+      const after = decodePageCursor(query.cursor);
       rows = rows.where((eb) => eb.or([eb('x.at', '<', after.at), eb.and([eb('x.at', '=', after.at), eb('x.id', '<', after.id)])]));
     }
     const found = await rows
@@ -129,7 +120,7 @@ export function vendorAlertRoutes({ store }: Pick<Services, 'store'>): Hono<Vend
       };
     });
     const last = page.at(-1);
-    const body: VendorAlertList = { alerts, nextCursor: found.length > limit && last ? encodeCursor(last.at, last.id) : null };
+    const body: VendorAlertList = { alerts, nextCursor: found.length > limit && last ? encodePageCursor(last.at, last.id) : null };
     return c.json(body);
   });
 

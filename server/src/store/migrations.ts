@@ -116,4 +116,59 @@ export const coreMigrations: Record<string, Migration> = {
       await db.schema.alterTable('instances').dropColumn('integration_version').execute();
     },
   },
+  // Bulk upgrade jobs (issue 12) in the database, so any replica answers for a job and one whose
+  // process died is taken over (upgrades.ts). Outcomes get a row each (not a JSON column on the job):
+  // each is written in its own small transaction with the job's counters, where a JSON array would be
+  // read and rewritten whole for every instance (quadratic for a big job) and race with a takeover.
+  // Erasing a customer removes its outcome rows and the jobs over that customer alone (customer_id).
+  '0006_upgrade_jobs': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('upgrade_jobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('integration_key', 'text', (c) => c.notNull())
+        .addColumn('to_version', 'text', (c) => c.notNull())
+        // No FK: the job's record outlives the customer, as the audit trail does.
+        .addColumn('customer_id', 'text')
+        .addColumn('customer_external_id', 'text')
+        .addColumn('rollback_of', 'text')
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('actor_name', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('total', 'integer', (c) => c.notNull())
+        .addColumn('done', 'integer', (c) => c.notNull())
+        .addColumn('upgraded', 'integer', (c) => c.notNull())
+        .addColumn('failed', 'integer', (c) => c.notNull())
+        .addColumn('skipped', 'integer', (c) => c.notNull())
+        .addColumn('rolled_back', 'integer', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('heartbeat_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('upgrade_jobs_started_idx').on('upgrade_jobs').columns(['started_at', 'id']).execute();
+      await db.schema.createIndex('upgrade_jobs_status_idx').on('upgrade_jobs').columns(['status', 'heartbeat_at']).execute();
+      await db.schema
+        .createTable('upgrade_outcomes')
+        .addColumn('job_id', 'text', (c) => c.notNull().references('upgrade_jobs.id').onDelete('cascade'))
+        .addColumn('position', 'integer', (c) => c.notNull())
+        // No FK: the outcome stays when the instance is deleted.
+        .addColumn('instance_id', 'text', (c) => c.notNull())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('customer_external_id', 'text', (c) => c.notNull())
+        .addColumn('from_version', 'text')
+        .addColumn('to_version', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('errors', 'text')
+        .addColumn('done_at', 'text')
+        .addPrimaryKeyConstraint('upgrade_outcomes_pk', ['job_id', 'position'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('upgrade_outcomes').ifExists().execute();
+      await db.schema.dropTable('upgrade_jobs').ifExists().execute();
+    },
+  },
 };

@@ -60,6 +60,55 @@ export interface AuditEventsTable {
   at: string;
 }
 
+/** A bulk upgrade or rollback job (0006): its counters are written with each outcome. */
+export interface UpgradeJobsTable {
+  id: string;
+  /** upgrade | rollback */
+  kind: string;
+  integration_key: string;
+  /** The version the instances go to (a rollback: the versions they return to, comma-separated). */
+  to_version: string;
+  customer_id: string | null;
+  customer_external_id: string | null;
+  /** A rollback: the upgrade job it undoes. */
+  rollback_of: string | null;
+  actor: string;
+  actor_name: string | null;
+  /** running | finished */
+  status: string;
+  total: number;
+  done: number;
+  upgraded: number;
+  failed: number;
+  skipped: number;
+  rolled_back: number;
+  started_at: string;
+  finished_at: string | null;
+  /** The process working on it (a random id per process). */
+  owner: string;
+  /** Renewed while the owner works; an old one means the owner is gone and another process takes the job. */
+  heartbeat_at: string;
+}
+
+/** One instance of a job, planned when the job starts (pending) and filled when it is reached. */
+export interface UpgradeOutcomesTable {
+  job_id: string;
+  /** Order within the job. */
+  position: number;
+  instance_id: string;
+  customer_id: string;
+  customer_external_id: string;
+  /** The version the instance ran when the job was planned. */
+  from_version: string | null;
+  to_version: string;
+  /** pending | upgraded | rolled_back | failed | skipped */
+  status: string;
+  error: string | null;
+  /** JSON FieldError[] */
+  errors: string | null;
+  done_at: string | null;
+}
+
 /**
  * The core tables. Subsystems with tables of their own (oauth, runtime) type them with
  * `store.db.withTables<TheirTables>()`.
@@ -69,4 +118,6 @@ export interface CoreDatabase {
   instances: InstancesTable;
   connections: ConnectionsTable;
   audit_events: AuditEventsTable;
+  upgrade_jobs: UpgradeJobsTable;
+  upgrade_outcomes: UpgradeOutcomesTable;
 }
