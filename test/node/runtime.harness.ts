@@ -29,6 +29,8 @@ import integrations from './runtime.fixture.js';
 
 export const FIXTURE_MODULE = fileURLToPath(new URL('./runtime.fixture.ts', import.meta.url));
 export const PG_URL = process.env.PLUGBOARD_TEST_DATABASE_URL;
+/** The vendor's app, allowed to start OAuth connections. */
+export const APP_ORIGIN = 'https://app.vendor.test';
 const ISSUER = 'https://vendor.test';
 
 export interface Harness {
@@ -102,6 +104,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     publicUrl: 'http://127.0.0.1:1',
     // The connection proxy calls the same loopback stand-ins.
     egressAllow: ['127.0.0.1'],
+    allowedOrigins: [APP_ORIGIN],
     runtime: {
       settings: runtimeSettings({
         ...options.runtimeEnv,

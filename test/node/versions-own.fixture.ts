@@ -1,6 +1,6 @@
 // Two versions of one integration whose config pages, connections, data sources and flows differ,
 // for test/node/versions-own.test.ts: executors import this module, which holds both.
-import { apiKey, defineIntegration, field, webhook } from '../../server/src/sdk/index.js';
+import { apiKey, defineIntegration, field, oauth2, webhook } from '../../server/src/sdk/index.js';
 
 // The stand-in provider's URL: set by the test once its server listens.
 const providerUrl = () => process.env.VERSIONS_PROVIDER_URL;
@@ -26,7 +26,7 @@ export const crmV1 = defineIntegration({
   },
 });
 
-// Renames the page, adds a required field, replaces the connection and the data source, drops `legacy` and adds `fresh`.
+// Renames the page, adds a required field, replaces the connection (and adds an OAuth one) and the data source, drops `legacy` and adds `fresh`.
 export const crmV2 = defineIntegration({
   key: 'crm',
   name: 'CRM',
@@ -40,6 +40,14 @@ export const crmV2 = defineIntegration({
       label: 'Modern key',
       fields: { key: field.secret({ label: 'Key' }) },
       proxy: { baseUrl: providerUrl, headers: (values) => ({ 'x-key': values.key! }) },
+    }),
+    sso: oauth2({
+      label: 'Single sign-on',
+      authorizationUrl: 'http://127.0.0.1:1/authorize',
+      tokenUrl: 'http://127.0.0.1:1/token',
+      clientId: 'crm',
+      clientSecret: 'crm-test-secret',
+      scopes: ['crm'],
     }),
   },
   dataSources: { folders: async () => [{ value: 'v2-folder', label: 'A folder of version 2' }] },

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DataSourceResult, IntegrationDetail, InvokeResult, VendorInstance, VendorInstanceList } from '../../src/protocol/index.js';
-import { createHarness, newSchema, PG_URL, type Harness } from './runtime.harness.js';
+import { APP_ORIGIN, createHarness, newSchema, PG_URL, type Harness } from './runtime.harness.js';
 import { crmV1, crmV2 } from './versions-own.fixture.js';
 
 const MODULE = fileURLToPath(new URL('./versions-own.fixture.ts', import.meta.url));
@@ -129,6 +129,13 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       assert.equal(proxied.status, 200, JSON.stringify(proxied.body));
       assert.deepEqual(proxied.body, { path: '/items', keyed: true });
       assert.equal((await call('GET', `/api/v1/vendor/instances/${id}/connections/modern/proxy/items`, support)).status, 404);
+      // Nor can version 2's OAuth connection be started for it.
+      const sso = await h.app.request(`/api/v1/instances/${id}/connections/sso/authorize`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${customer}`, origin: APP_ORIGIN, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      assert.equal(sso.status, 404, await sso.text());
 
       // Version 1 loaded nowhere: 409 to what would run its code; it can still be read and paused.
       assert.ok(h.services.integrations.forget('crm', '1.0.0'));
