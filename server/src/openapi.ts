@@ -297,7 +297,7 @@ export const ROUTES: readonly RouteDoc[] = [
     path: '/api/v1/integrations/:key',
     auth: 'customer',
     tag: 'Catalog',
-    summary: 'One integration: connections, config pages, flows',
+    summary: 'One integration: connections, config pages, flows (of the version the customer’s instance runs, if it has one)',
     description: '404 for an integration outside the customer’s plan, unless include=unentitled (then flagged `entitled: false`).',
     queryParams: { include: '"unentitled": also answer for an integration outside the plan' },
     headers: { 'If-None-Match': 'An ETag from an earlier answer: 304 when unchanged' },
