@@ -20,7 +20,7 @@ import type { Instances } from './instances.js';
 import type { IntegrationIndex } from './integrations.js';
 import type { Logger } from './logger.js';
 import type { CoreDatabase, UpgradeJobsTable, UpgradeOutcomesTable } from './store/schema.js';
-import type { Customer, Store } from './store/types.js';
+import { VersionConflictError, type Customer, type Store } from './store/types.js';
 
 /** A job without its outcomes, as the list answers it. */
 export type UpgradeJobSummary = Omit<UpgradeJob, 'outcomes'>;
@@ -218,6 +218,10 @@ export function createUpgrades(options: UpgradesOptions): Upgrades {
       } else await instances.upgrade(caller, instance.id, { to: row.to_version });
       return { status: moved };
     } catch (error) {
+      // Written meanwhile by the process this job was taken from, still finishing the same instance.
+      if (error instanceof VersionConflictError && (await store.vendor.getInstance(instance.id))?.integrationVersion === row.to_version) {
+        return { status: moved };
+      }
       return failureOf(error);
     }
   }

@@ -18,6 +18,7 @@ import { loadIntegrations } from '../../server/src/integrations.js';
 import { defineIntegration, field, type Integration } from '../../server/src/sdk/index.js';
 import { createCipher, generateEncryptionKey } from '../../server/src/secrets.js';
 import { createServices } from '../../server/src/services.js';
+import { createUpgrades } from '../../server/src/upgrades.js';
 import { openStore, type Store } from '../../server/src/store/index.js';
 import { eventually } from './fixtures/eventually.js';
 import { AUDIENCE, ISSUER, makeKey, PG_URL, signToken, type SigningKey } from './fixtures/harness.js';
@@ -25,8 +26,10 @@ import { spawnServe } from './fixtures/plugboard-process.js';
 
 const SDK = fileURLToPath(new URL('../../server/src/sdk/index.ts', import.meta.url));
 
-/** The first migrate to start waits here while `hold` is set (a job stopped with an instance in hand). */
-const gate = { hold: false, entered: () => {}, release: () => {} };
+/** While `holding` > 0, each migrate that starts waits in `waiting` until the test releases it (an instance in hand). */
+const gate = { holding: 0, waiting: [] as (() => void)[] };
+const release = () => gate.waiting.shift()!();
+const migratesWaiting = (n: number) => eventually(() => gate.waiting.length === n, 20_000, `${n} migrate(s) to wait at the gate`);
 
 const v1 = defineIntegration({
   key: 'crm',
@@ -45,10 +48,9 @@ const v2 = defineIntegration({
   configPages: [{ title: 'Setup', fields: { title: field.text({ label: 'Title' }) } }],
   migrate: async ({ config }) => {
     if (config.label === 'boom') throw new Error('cannot carry boom');
-    if (gate.hold) {
-      gate.hold = false;
-      gate.entered();
-      await new Promise<void>((resolve) => (gate.release = resolve));
+    if (gate.holding > 0) {
+      gate.holding--;
+      await new Promise<void>((resolve) => gate.waiting.push(resolve));
     }
     return { title: `${String(config.label)} v2` };
   },
@@ -249,15 +251,14 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       ] as const) {
         ids.push((await deploy(seed, customer, label)).id);
       }
-      const entered = new Promise<void>((resolve) => (gate.entered = resolve));
-      gate.hold = true;
+      gate.holding = 1;
       const started = await first.call('POST', '/api/v1/vendor/integrations/crm/upgrades', 'support', {});
       assert.equal(started.status, 202, JSON.stringify(started.body));
       const id = UpgradeJob.parse(started.body).id;
-      await entered;
+      await migratesWaiting(1);
       // The replica stops (SIGTERM) while one instance's migrate runs: it finishes that one and hands the job over.
       const stopping = first.close();
-      gate.release();
+      release();
       await stopping;
       // Handed over mid-job; a replica without version 2.0.0's code reports it but leaves it to one that has it.
       const handed = UpgradeJob.parse((await seed.call('GET', `/api/v1/vendor/upgrades/${id}`, 'viewer')).body);
@@ -270,6 +271,44 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         assert.equal((await instance(second, instanceId)).integrationVersion, '2.0.0');
         assert.equal(await upgradesOf(second, instanceId), 1, `instance ${instanceId} upgraded once`);
       }
+    });
+
+    test('a job taken from a stalled process while it upgrades an instance: that instance is counted once, as upgraded', async () => {
+      freshDatabase();
+      const seed = await replica([v1]);
+      const ids: string[] = [];
+      for (const customer of ['stall-a', 'stall-b', 'stall-c']) ids.push((await deploy(seed, customer, customer)).id);
+      // The stalled process: its heartbeat is not renewed while the test holds its migrate.
+      const stalledStore = await database();
+      const stalledServices = await createServices({ store: stalledStore, cipher: createCipher(encryptionKey), integrations: [v2, v1] });
+      const stalled = createUpgrades({
+        store: stalledStore,
+        instances: stalledServices.instances,
+        integrations: stalledServices.integrations,
+        logger: stalledServices.logger,
+        heartbeatMs: 3_600_000,
+      });
+      gate.holding = 2;
+      const { id } = await stalled.start({ integrationKey: 'crm', actor: 'vendor-backend' });
+      await migratesWaiting(1);
+      await stalledStore.db
+        .updateTable('upgrade_jobs')
+        .set({ heartbeat_at: new Date(Date.now() - 10 * 60_000).toISOString() })
+        .where('id', '=', id)
+        .execute();
+      const taker = await replica([v2, v1]);
+      assert.equal((await taker.call('GET', `/api/v1/vendor/upgrades/${id}`, 'viewer')).status, 200);
+      // The taker is at the same instance; the stalled process writes it first, then finds the job taken.
+      await migratesWaiting(2);
+      release();
+      await stalled.settled(id);
+      release();
+      const job = await finished(taker, id);
+      assert.deepEqual([job.total, job.done, job.upgraded, job.failed, job.skipped], [3, 3, 3, 0, 0], JSON.stringify(job.outcomes));
+      for (const instanceId of ids) assert.equal(await upgradesOf(taker, instanceId), 1, `instance ${instanceId} upgraded once`);
+      await stalled.stop();
+      await stalledServices.stop();
+      await stalledStore.close();
     });
 
     test('a running job whose process died (old heartbeat) is resumed on read; one with a live owner is left alone', async () => {
