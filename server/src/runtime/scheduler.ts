@@ -35,7 +35,8 @@ export function latestTick(cron: string, timezone: string, now: Date): Date | un
 
 /**
  * The latest tick of a schedule whose interval the customer configured (`intervalField`: whole
- * minutes, counted from midnight UTC); undefined when the instance has no such value (cron applies).
+ * minutes, on the multiples of the interval since the Unix epoch, so one that divides a day falls at the
+ * same UTC times every day); undefined when the instance has no such value (cron applies).
  */
 export function intervalTick(field: string | undefined, config: Record<string, unknown>, now: Date): Date | undefined {
   const minutes = field === undefined ? undefined : config[field];

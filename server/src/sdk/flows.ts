@@ -69,8 +69,10 @@ export interface ScheduleOptions extends TriggerWords {
   timezone?: string;
   /**
    * A config field of whole minutes (e.g. a `field.number({ integer: true, min: 15 })`): when an
-   * instance has a value there, the flow runs every that many minutes (counted from midnight UTC)
-   * instead of on `cron`, and the dialog says so ("Every 30 minutes").
+   * instance has a value there, the flow runs every that many minutes instead of on `cron`, and the
+   * dialog says so ("Every 30 minutes"). Runs fall on the multiples of the interval since
+   * 1970-01-01 00:00 UTC: an interval that divides a day (15, 30, 60, 120…) runs at the same times
+   * every day, counted from midnight UTC; another (45, 90…) shifts from one day to the next.
    */
   intervalField?: string;
 }
