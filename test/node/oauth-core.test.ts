@@ -495,12 +495,16 @@ for (const engine of engines) {
     test('a refused refresh marks the connection needs_attention with the reason', async (t) => {
       const f = await fixture(t, engine.name);
       await connect(f);
+      const tenant = f.store.forCustomer(f.customer);
+      // What the instance's view lists (kept in memory) must show it too.
+      assert.equal((await tenant.listConnections(f.instanceId)).find((c) => c.name === 'chat')?.status, 'connected');
       await f.oauth.revokeConnection(ref(f)); // the grant is gone at the provider; the row stays
       f.advance(2 * 3600_000);
       await assert.rejects(f.oauth.getAccessToken(ref(f)), (e: unknown) => e instanceof ConnectionUnavailableError && e.reason === 'needs_attention');
-      const row = await f.store.forCustomer(f.customer).getConnection(f.instanceId, 'chat');
+      const row = await tenant.getConnection(f.instanceId, 'chat');
       assert.equal(row?.status, 'needs_attention');
       assert.match(row?.error ?? '', /invalid_grant/);
+      assert.equal((await tenant.listConnections(f.instanceId)).find((c) => c.name === 'chat')?.status, 'needs_attention');
       // No second attempt at the provider while it needs attention.
       await assert.rejects(f.oauth.getAccessToken(ref(f)), (e: unknown) => e instanceof ConnectionUnavailableError && e.reason === 'needs_attention');
       assert.equal(f.server.tokenRequests.filter((r) => r.grantType === 'refresh_token').length, 1);

@@ -110,6 +110,51 @@ describe('SQL statements per webhook execution', () => {
   });
 });
 
+// Activate/pause toggles of one instance through the API: the instance and its connections come
+// from memory (the status write keeps the row it wrote and leaves the connections in place), so
+// each toggle is its transaction (SQLite: begin, status update, audit insert, commit; PostgreSQL
+// also the NOTIFY that tells other processes) and the read of the instance's webhook URLs, which
+// its answer shows when a runtime runs; on PostgreSQL also the rate-limit counter, shared by the
+// replicas. Before: 2.5 more (the instance, its connections twice).
+async function statementsPerToggle(h: Harness): Promise<number> {
+  const { customer, instance } = await h.activeInstance(`toggle-${Math.random().toString(36).slice(2, 8)}`);
+  const authorization = `Bearer ${await h.token(customer.externalId)}`;
+  let active = true;
+  const toggle = async () => {
+    active = !active;
+    const res = await h.app.request(`/api/v1/instances/${instance.id}/${active ? 'activate' : 'pause'}`, { method: 'POST', headers: { authorization } });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal(((await res.json()) as { status: string }).status, active ? 'active' : 'paused');
+    // PostgreSQL delivers the toggle's own NOTIFY back to this process meanwhile.
+    await new Promise((r) => setTimeout(r, 50));
+  };
+  await toggle(); // first sight of the customer and the token
+  await toggle();
+  const before = statements;
+  for (let i = 0; i < 6; i++) await toggle();
+  return (statements - before) / 6;
+}
+
+describe('SQL statements per activate/pause toggle', () => {
+  test('SQLite: 5 (begin, status update, audit insert, commit; webhook URLs)', async () => {
+    const h = await createHarness({ runner: false });
+    try {
+      assert.equal(await statementsPerToggle(h), 5);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('PostgreSQL: 7 (the same, the NOTIFY and the rate-limit counter)', { skip: !PG_URL && 'PLUGBOARD_TEST_DATABASE_URL is not set' }, async () => {
+    const h = await createHarness({ pgSchema: newSchema('t'), runner: false });
+    try {
+      assert.equal(await statementsPerToggle(h), 7);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('caches across processes (PostgreSQL)', { skip: !PG_URL && 'PLUGBOARD_TEST_DATABASE_URL is not set' }, () => {
   const pgSchema = newSchema('t');
   let h: Harness;
@@ -140,6 +185,19 @@ describe('caches across processes (PostgreSQL)', { skip: !PG_URL && 'PLUGBOARD_T
 
     await other.forCustomer(await other.ensureCustomer(customer.externalId)).setStatus(instance.id, { status: 'paused', audit });
     await eventually(async () => (await post(url)).status === 404, 10_000, 'the webhook to answer 404 after the pause');
+  });
+
+  test("a connection written through another store is seen, also after this store's own status writes", async () => {
+    const { customer, instance } = await h.activeInstance('cache-connection');
+    const tenant = h.store.forCustomer(customer);
+    assert.deepEqual(await tenant.listConnections(instance.id), []);
+    await tenant.setStatus(instance.id, { status: 'paused', audit });
+    const theirs = other.forCustomer(await other.ensureCustomer(customer.externalId));
+    await theirs.putConnection(instance.id, 'crm', { kind: 'apiKey', status: 'connected', ciphertext: 'sealed', expiresAt: null, error: null });
+    await tenant.setStatus(instance.id, { status: 'active', audit });
+    await eventually(async () => (await tenant.listConnections(instance.id)).length === 1, 10_000, 'the connection written through the other store');
+    await theirs.deleteConnection(instance.id, 'crm', audit);
+    await eventually(async () => (await tenant.listConnections(instance.id)).length === 0, 10_000, 'the connection deleted through the other store');
   });
 
   test('a customer renamed through another store is seen renamed', async () => {

@@ -11,6 +11,7 @@ import { connectionAad, type StoredTokens } from '../credentials.js';
 import { IntegrationIndex } from '../integrations.js';
 import type { Logger } from '../logger.js';
 import type { Cipher } from '../secrets.js';
+import { instanceTag } from '../store/cache.js';
 import type { CoreDatabase, ConnectionsTable } from '../store/schema.js';
 import type { InstanceRecord, Store } from '../store/types.js';
 import type { ConnectionParams } from '../credentials.js';
@@ -261,9 +262,15 @@ export class TokenService {
    * write is a compare-and-set on `updated_at` so a concurrent reconnect is never overwritten.
    */
   private async renewLocked(ref: ConnectionRef, def: OAuthConnectionDefinition): Promise<OAuthCredentials> {
-    let outcome: Outcome;
+    // The store keeps the instance's connections in memory (its view shows their status and expiry): drop them.
+    const outcome = await this.options.store.cache.write([instanceTag(ref.instanceId)], () => this.renewOnce(ref, def));
+    if (!outcome.ok) throw outcome.error;
+    return toCredentials(def.kind, outcome.tokens);
+  }
+
+  private async renewOnce(ref: ConnectionRef, def: OAuthConnectionDefinition): Promise<Outcome> {
     if (this.options.store.engine === 'postgres') {
-      outcome = await this.db.transaction().execute(async (tx) => {
+      return this.db.transaction().execute(async (tx) => {
         let row: Selectable<ConnectionsTable> | undefined;
         if (def.kind === 'clientCredentials') {
           await sql`select pg_advisory_xact_lock(hashtextextended(${connectionAad(ref.instanceId, ref.connection)}, 0))`.execute(tx);
@@ -273,11 +280,8 @@ export class TokenService {
         }
         return this.renew(tx, ref, def, row);
       });
-    } else {
-      outcome = await this.renew(this.db, ref, def, await this.readRow(this.db, ref));
     }
-    if (!outcome.ok) throw outcome.error;
-    return toCredentials(def.kind, outcome.tokens);
+    return this.renew(this.db, ref, def, await this.readRow(this.db, ref));
   }
 
   private async renew(db: OAuthDb | Tx, ref: ConnectionRef, def: OAuthConnectionDefinition, row: Selectable<ConnectionsTable> | undefined): Promise<Outcome> {
@@ -363,6 +367,7 @@ export class TokenService {
         .onConflict((oc) => oc.columns(['instance_id', 'name']).doUpdateSet(values))
         .execute();
     }
+    await this.announce(db, ref);
     return { ok: true, tokens };
   }
 
@@ -375,5 +380,11 @@ export class TokenService {
       .where('name', '=', ref.connection)
       .where('updated_at', '=', row.updated_at)
       .execute();
+    await this.announce(db, ref);
+  }
+
+  /** Tells other processes the connection changed (PostgreSQL: delivered when `db`'s transaction commits); renewLocked drops it here. */
+  private announce(db: OAuthDb | Tx, ref: ConnectionRef): Promise<void> {
+    return this.options.store.cache.announce(db, [instanceTag(ref.instanceId)]);
   }
 }

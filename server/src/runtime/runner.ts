@@ -8,7 +8,7 @@ import type { Integration } from '../sdk/index.js';
 import type { InstanceInputs } from '../instance-inputs.js';
 import type { IntegrationIndex, IntegrationRelease } from '../integrations.js';
 import type { Logger } from '../logger.js';
-import { customerTag, instanceTag } from '../store/cache.js';
+import { instanceTag } from '../store/cache.js';
 import type { ConnectionRecord, Customer, InstanceRecord, Store } from '../store/types.js';
 import type { Telemetry } from '../telemetry.js';
 import type { AlertSender } from './alerts.js';
@@ -312,13 +312,7 @@ export function createRunner(options: RunnerOptions): Runner {
   function prefetch(instanceId: string): Promise<{ instance: (InstanceRecord & { customer: Customer }) | undefined; connections?: ConnectionRecord[] }> {
     return store.vendor.getInstance(instanceId).then(async (instance) => ({
       instance,
-      connections: instance
-        ? await store.cache.read(
-            `connections:${instance.id}`,
-            () => [instanceTag(instance.id), customerTag(instance.customerId)],
-            () => store.forCustomer(instance.customer).listConnections(instance.id),
-          )
-        : undefined,
+      connections: instance ? await store.forCustomer(instance.customer).listConnections(instance.id) : undefined,
     }));
   }
 

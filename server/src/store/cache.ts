@@ -5,7 +5,7 @@
 //
 // Across processes: on PostgreSQL every write sends NOTIFY on a channel named after the schema, in
 // the write's own transaction (delivered on commit), and every process LISTENs on its own
-// connection. While that connection is down nothing is served from memory; when it comes back
+// connection (skipping its own notifications: it dropped those entries when the write ended). While that connection is down nothing is served from memory; when it comes back
 // everything is dropped, since notifications sent meanwhile were missed. On SQLite one process owns
 // the file, so dropping entries in-process is enough. Either way an entry is read again after a
 // minute at the latest (a safety net for a write made outside the store). Within one process,
@@ -14,7 +14,9 @@
 //
 // Races: a read that started before a write committed may return the old row after the write's
 // invalidation ran. Each invalidation bumps a generation; a read stores its result only if no
-// invalidation happened while it ran.
+// invalidation happened while it ran. A write (`write`) may keep the row it wrote, and entries it
+// did not change, on the same condition: no invalidation but its own while it ran.
+import { randomUUID } from 'node:crypto';
 import { BroadcastChannel } from 'node:worker_threads';
 import { sql, type QueryExecutorProvider } from 'kysely';
 import pg from 'pg';
@@ -37,6 +39,14 @@ export interface StoreCacheOptions {
   threads?: string;
 }
 
+/** What a write keeps in memory once committed (StoreCache.write). */
+export interface WriteOptions<T> {
+  /** Where to store the write's result (a row as a read would load it), and its tags. */
+  keep?: (result: T) => { key: string; tags: readonly string[] } | undefined;
+  /** Keys of entries the write does not change. */
+  spare?: readonly string[];
+}
+
 interface Entry {
   value: unknown;
   tags: readonly string[];
@@ -50,6 +60,9 @@ export class StoreCache {
   private readonly entries = new Map<string, Entry>();
   private readonly byTag = new Map<string, Set<string>>();
   private generation = 0;
+  /** When each tag was last dropped (a generation), for writes that keep rows (write). */
+  private readonly lastDropped = new Map<string, number>();
+  private forgottenAt = 0;
   private readonly maxEntries: number;
   private readonly ttlMs: number;
   /** False while invalidations from other processes may be missed (PostgreSQL, LISTEN not connected). */
@@ -59,6 +72,8 @@ export class StoreCache {
   private closed = false;
   private readonly channel: string | undefined;
   private readonly threads: BroadcastChannel | undefined;
+  /** Leads this cache's NOTIFY payloads, so it skips its own (tags never start with `@`). */
+  private readonly origin = `@${randomUUID()}`;
 
   private constructor(
     options: StoreCacheOptions & { ttlMs: number },
@@ -111,7 +126,38 @@ export class StoreCache {
   async announce(db: QueryExecutorProvider, tags: readonly string[]): Promise<void> {
     if (this.channel === undefined || tags.length === 0) return;
     // A function call with no table: the one statement any Kysely (or transaction) can run here.
-    await sql`select pg_notify(${this.channel}, ${tags.join(' ')})`.execute(db);
+    await sql`select pg_notify(${this.channel}, ${`${this.origin} ${tags.join(' ')}`})`.execute(db);
+  }
+
+  /**
+   * Runs a write, then drops `tags` (invalidate) once it ended, committed or not. After a commit,
+   * `keep` names where to store what the write returned (its row as a read would load it), and
+   * `spare` names entries the write does not change (an instance's connections across its status
+   * write), put back as they were; each only if none of its tags was dropped by anything else while
+   * the write ran. The next read need not load either.
+   */
+  async write<T>(tags: readonly string[], work: () => Promise<T>, options: WriteOptions<T> = {}): Promise<T> {
+    const generation = this.generation;
+    const spared = (options.spare ?? []).flatMap((key) => {
+      const entry = this.entries.get(key);
+      return entry ? [[key, entry] as const] : [];
+    });
+    const unchanged = (entryTags: readonly string[]) => this.trusted && entryTags.every((tag) => this.droppedAt(tag) <= generation);
+    let result: T;
+    let kept: { key: string; tags: readonly string[] } | undefined;
+    let spare: (typeof spared)[number][] = [];
+    try {
+      result = await work();
+      // Judged before this write's own invalidation, which drops the same tags.
+      kept = options.keep?.(result);
+      if (kept && !unchanged(kept.tags)) kept = undefined;
+      spare = spared.filter(([, entry]) => unchanged(entry.tags));
+    } finally {
+      this.invalidate(tags);
+    }
+    for (const [key, entry] of spare) this.store(key, entry.value, entry.tags, entry.storedAt);
+    if (kept) this.store(kept.key, result, kept.tags);
+    return result;
   }
 
   /** Drops every entry with one of these tags (in this process, and its other threads' caches on SQLite). */
@@ -120,9 +166,16 @@ export class StoreCache {
     this.drop(tags);
   }
 
+  /** The generation of the last drop of `tag` (at least that of the last clear, which forgot older ones). */
+  private droppedAt(tag: string): number {
+    return Math.max(this.lastDropped.get(tag) ?? 0, this.forgottenAt);
+  }
+
   private drop(tags: readonly string[]): void {
     this.generation++;
+    if (this.lastDropped.size >= this.maxEntries) this.forgetDrops();
     for (const tag of tags) {
+      this.lastDropped.set(tag, this.generation);
       const keys = this.byTag.get(tag);
       if (!keys) continue;
       for (const key of [...keys]) this.remove(key);
@@ -132,8 +185,15 @@ export class StoreCache {
   /** Drops everything (notifications may have been missed). */
   clear(): void {
     this.generation++;
+    this.forgetDrops();
     this.entries.clear();
     this.byTag.clear();
+  }
+
+  /** Bounds lastDropped: every tag counts as dropped now. */
+  private forgetDrops(): void {
+    this.lastDropped.clear();
+    this.forgottenAt = this.generation;
   }
 
   get size(): number {
@@ -150,9 +210,9 @@ export class StoreCache {
     this.clear();
   }
 
-  private store(key: string, value: unknown, tags: readonly string[]): void {
+  private store(key: string, value: unknown, tags: readonly string[], storedAt = Date.now()): void {
     this.remove(key);
-    this.entries.set(key, { value, tags, storedAt: Date.now() });
+    this.entries.set(key, { value, tags, storedAt });
     for (const tag of tags) {
       let keys = this.byTag.get(tag);
       if (!keys) this.byTag.set(tag, (keys = new Set()));
@@ -193,7 +253,12 @@ export class StoreCache {
     client.on('error', onLost);
     client.on('end', () => onLost());
     client.on('notification', (message) => {
-      if (message.channel === channel) this.invalidate((message.payload ?? '').split(' '));
+      if (message.channel !== channel) return;
+      const [first = '', ...rest] = (message.payload ?? '').split(' ');
+      // Our own writes were dropped here once they ended (invalidate): dropping them again would
+      // throw away what they kept. A payload without an origin comes from an older version.
+      if (first === this.origin) return;
+      this.invalidate(first.startsWith('@') ? rest : [first, ...rest]);
     });
     client
       .connect()

@@ -5,7 +5,7 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { InstanceStatus } from 'plugboard/protocol';
-import { customerTag, instancesOfTag, instanceTag, type StoreCache } from './cache.js';
+import { customerTag, instancesOfTag, instanceTag, type StoreCache, type WriteOptions } from './cache.js';
 import type { AuditEventsTable, ConnectionsTable, CoreDatabase, CustomersTable, InstancesTable } from './schema.js';
 import {
   DuplicateInstanceError,
@@ -126,18 +126,22 @@ async function insertAudit(db: Db | Tx, customerId: string | null, event: NewAud
     .execute();
 }
 
-/** Runs a write in a transaction that announces it to other processes; drops the tags here once it ended. */
-async function writeThrough<T>(db: Db, cache: StoreCache, tags: readonly string[], work: (tx: Tx) => Promise<T>): Promise<T> {
-  try {
-    return await db.transaction().execute(async (tx) => {
-      const result = await work(tx);
-      // Nothing written (not found, no change): nothing to announce.
-      if (result !== undefined && result !== false) await cache.announce(tx, tags);
-      return result;
-    });
-  } finally {
-    cache.invalidate(tags);
-  }
+/**
+ * Runs a write in a transaction that announces it to other processes; drops the tags here once it
+ * ended; `options` keep its result and spare entries it does not change (StoreCache.write).
+ */
+function writeThrough<T>(db: Db, cache: StoreCache, tags: readonly string[], work: (tx: Tx) => Promise<T>, options?: WriteOptions<T>): Promise<T> {
+  return cache.write(
+    tags,
+    () =>
+      db.transaction().execute(async (tx) => {
+        const result = await work(tx);
+        // Nothing written (not found, no change): nothing to announce.
+        if (result !== undefined && result !== false) await cache.announce(tx, tags);
+        return result;
+      }),
+    options,
+  );
 }
 
 class KyselyCustomerStore implements CustomerStore {
@@ -162,12 +166,29 @@ class KyselyCustomerStore implements CustomerStore {
     return list ?? [];
   }
 
+  /** Where getInstance keeps the instance, and what drops it. */
+  #instanceEntry(id: string) {
+    return { key: `customer-instance:${this.customer.id}:${id}`, tags: [instanceTag(id), customerTag(this.customer.id)] };
+  }
+
+  #connectionsKey(instanceId: string): string {
+    return `connections:${this.customer.id}:${instanceId}`;
+  }
+
+  /**
+   * A write to the instance's own row (status, config, release): the row it returns is the row a
+   * read would load, and its connections do not change. Activate/pause toggles read both right after.
+   */
+  #rowWrite(id: string) {
+    return { keep: (instance: InstanceRecord | undefined) => instance && this.#instanceEntry(id), spare: [this.#connectionsKey(id)] };
+  }
+
   // Every instance route reads it first: from memory, dropped by a write to it or the customer.
   async getInstance(id: string): Promise<InstanceRecord | undefined> {
-    const customerId = this.customer.id;
+    const { key, tags } = this.#instanceEntry(id);
     return this.cache.read(
-      `customer-instance:${customerId}:${id}`,
-      () => [instanceTag(id), customerTag(customerId)],
+      key,
+      () => tags,
       async () => {
         const row = await this.instances().where('id', '=', id).executeTakeFirst();
         return row && toInstance(row);
@@ -271,45 +292,57 @@ class KyselyCustomerStore implements CustomerStore {
     expectedVersion: number,
     audit: NewAuditEvent,
   ): Promise<InstanceRecord | undefined> {
-    return writeThrough(this.db, this.cache, [instanceTag(id)], async (tx) => {
-      const row = await tx
-        .updateTable('instances')
-        .set({ ...values, version: sql<number>`version + 1`, updated_at: now() })
-        .where('id', '=', id)
-        .where('customer_id', '=', this.customer.id)
-        .where('version', '=', expectedVersion)
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) {
-        const current = await this.instances(tx).where('id', '=', id).executeTakeFirst();
-        if (current) throw new VersionConflictError(Number(current.version));
-        return undefined;
-      }
-      await insertAudit(tx, this.customer.id, audit);
-      return toInstance(row);
-    });
+    return writeThrough(
+      this.db,
+      this.cache,
+      [instanceTag(id)],
+      async (tx) => {
+        const row = await tx
+          .updateTable('instances')
+          .set({ ...values, version: sql<number>`version + 1`, updated_at: now() })
+          .where('id', '=', id)
+          .where('customer_id', '=', this.customer.id)
+          .where('version', '=', expectedVersion)
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) {
+          const current = await this.instances(tx).where('id', '=', id).executeTakeFirst();
+          if (current) throw new VersionConflictError(Number(current.version));
+          return undefined;
+        }
+        await insertAudit(tx, this.customer.id, audit);
+        return toInstance(row);
+      },
+      this.#rowWrite(id),
+    );
   }
 
   async setStatus(id: string, input: { status: InstanceStatus; reason?: string | null; audit: NewAuditEvent }): Promise<InstanceRecord | undefined> {
-    return writeThrough(this.db, this.cache, [instanceTag(id)], async (tx) => {
-      const at = now();
-      const row = await tx
-        .updateTable('instances')
-        .set({
-          status: input.status,
-          status_reason: input.reason ?? null,
-          updated_at: at,
-          // activated_at records the latest activation; other transitions keep it.
-          ...(input.status === 'active' ? { activated_at: at } : {}),
-        })
-        .where('id', '=', id)
-        .where('customer_id', '=', this.customer.id)
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) return undefined;
-      await insertAudit(tx, this.customer.id, input.audit);
-      return toInstance(row);
-    });
+    return writeThrough(
+      this.db,
+      this.cache,
+      [instanceTag(id)],
+      async (tx) => {
+        const at = now();
+        const row = await tx
+          .updateTable('instances')
+          .set({
+            status: input.status,
+            status_reason: input.reason ?? null,
+            updated_at: at,
+            // activated_at records the latest activation; other transitions keep it.
+            ...(input.status === 'active' ? { activated_at: at } : {}),
+          })
+          .where('id', '=', id)
+          .where('customer_id', '=', this.customer.id)
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) return undefined;
+        await insertAudit(tx, this.customer.id, input.audit);
+        return toInstance(row);
+      },
+      this.#rowWrite(id),
+    );
   }
 
   async deleteInstance(id: string, audit: NewAuditEvent): Promise<boolean> {
@@ -333,15 +366,25 @@ class KyselyCustomerStore implements CustomerStore {
     return rows.map(toConnection);
   }
 
+  // Activation, the instance's view and every execution read them: from memory, dropped by a write to
+  // the instance (its connections included: oauth/tokens.ts announces its own) or the customer.
   async listConnections(instanceId: string): Promise<ConnectionRecord[]> {
-    const rows = await this.db
-      .selectFrom('connections')
-      .selectAll()
-      .where('customer_id', '=', this.customer.id)
-      .where('instance_id', '=', instanceId)
-      .orderBy('name')
-      .execute();
-    return rows.map(toConnection);
+    const customerId = this.customer.id;
+    const list = await this.cache.read(
+      this.#connectionsKey(instanceId),
+      () => [instanceTag(instanceId), customerTag(customerId)],
+      async () => {
+        const rows = await this.db
+          .selectFrom('connections')
+          .selectAll()
+          .where('customer_id', '=', customerId)
+          .where('instance_id', '=', instanceId)
+          .orderBy('name')
+          .execute();
+        return rows.map(toConnection);
+      },
+    );
+    return list ?? [];
   }
 
   async getConnection(instanceId: string, name: string): Promise<ConnectionRecord | undefined> {
