@@ -31,6 +31,11 @@ export interface StartDemoOptions {
   withoutOAuth?: boolean;
   /** Serve this file as /plugboard.js instead of dist/plugboard.js. */
   bundlePath?: string;
+  /**
+   * A module of the vendor's own integrations instead of the demo's: loaded from the file, as
+   * `plugboard serve` does, so `POST /api/v1/vendor/integrations/reload` loads a new build of it.
+   */
+  integrationsModule?: string;
 }
 
 export interface RunningDemo {
@@ -148,7 +153,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
   const inbox = new DemoInbox();
   const encryption = demoEncryptionKey(dataDir);
   const root = packageRoot();
-  const integrationsModule = fileURLToPath(new URL('../server/src/examples/integrations.ts', import.meta.url));
+  const integrationsModule = options.integrationsModule ?? fileURLToPath(new URL('../server/src/examples/integrations.ts', import.meta.url));
 
   const config = loadConfig({
     PORT: String(port),
@@ -175,7 +180,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
     // the catalog and the executors both load demo/integrations.
     server = await startServer({
       config,
-      integrations: demoIntegrations,
+      integrations: options.integrationsModule ? undefined : demoIntegrations,
       storeOptions: { sqlitePath: join(dataDir, 'demo.db') },
       routes,
     });

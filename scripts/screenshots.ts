@@ -353,7 +353,100 @@ const SHOTS: Shot[] = [
       await shown(dialogOf(page).getByRole('button', { name: 'Pause' }));
     },
   },
+  {
+    // Ledgerly as if Globex ran an older version (the demo loads one version of each): "Update available" with its changelog open.
+    name: 'console-upgrade',
+    start: consoleAs('support'),
+    reach: async (page) => {
+      await behindOnLedgerly(page);
+      await (await shown(page.getByRole('button', { name: /Globex Corporation/ }))).click();
+      const ledgerly = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Ledgerly billing alerts', exact: true }) });
+      await (await shown(ledgerly.getByText('What changed'))).click();
+      await shown(ledgerly.getByText('Retries a failed alert', { exact: false }));
+    },
+  },
+  {
+    // The Versions view after a bulk upgrade over two loaded versions, one instance refused (answers made up here).
+    name: 'console-versions',
+    start: consoleAs('support'),
+    reach: async (page) => {
+      await bulkUpgradeAnswers(page);
+      await (await shown(page.getByRole('navigation', { name: 'Console' }).getByRole('button', { name: 'Versions' }))).click();
+      await (await shown(page.getByRole('button', { name: 'Upgrade all to v0.9.0' }))).click();
+      await (await shown(page.getByRole('button', { name: 'Start the upgrade' }))).click();
+      await shown(page.getByText('finished:', { exact: false }));
+    },
+  },
 ];
+
+const LEDGERLY_CHANGELOG = [
+  { version: '0.9.0', notes: 'Retries a failed alert once before giving up; alerts name the invoice.' },
+  { version: '0.8.2', notes: 'Amounts in the customer’s currency.' },
+];
+
+/** The console's instance list answers Ledgerly on 0.8.1, with 0.9.0 offered. */
+const behindOnLedgerly = (page: Page) =>
+  page.route(/\/api\/v1\/vendor\/customers\/[^/]+\/instances$/, async (route) => {
+    const response = await route.fetch();
+    const list = (await response.json()) as { instances: Record<string, unknown>[] };
+    for (const i of list.instances.filter((i) => i.integrationKey === 'ledgerly-billing-alerts')) {
+      Object.assign(i, { integrationVersion: '0.8.1', update: { version: '0.9.0', changelog: LEDGERLY_CHANGELOG, selfUpgrade: false } });
+    }
+    await route.fulfill({ response, json: list });
+  });
+
+/** Ledgerly loaded at 0.9.0 and 0.8.1, and a bulk job over four instances that ends with one refused. */
+const bulkUpgradeAnswers = async (page: Page) => {
+  await page.route('**/api/v1/vendor/integrations', async (route) => {
+    const response = await route.fetch();
+    const report = (await response.json()) as { integrations: { key: string; versions: string[]; instancesByVersion: Record<string, number> }[] };
+    const ledgerly = report.integrations.find((i) => i.key === 'ledgerly-billing-alerts');
+    if (ledgerly) Object.assign(ledgerly, { versions: ['0.9.0', '0.8.1'], instancesByVersion: { '0.9.0': 1, '0.8.1': 3 } });
+    await route.fulfill({ response, json: report });
+  });
+  const job = {
+    id: 'job-1',
+    integrationKey: 'ledgerly-billing-alerts',
+    to: '0.9.0',
+    customer: null,
+    status: 'running',
+    total: 4,
+    done: 0,
+    upgraded: 0,
+    failed: 0,
+    skipped: 0,
+    outcomes: [] as unknown[],
+    startedAt: new Date().toISOString(),
+    finishedAt: null as string | null,
+  };
+  await page.route('**/api/v1/vendor/integrations/*/upgrades', (route) => route.fulfill({ status: 202, json: job }));
+  await page.route('**/api/v1/vendor/upgrades/*', (route) =>
+    route.fulfill({
+      json: {
+        ...job,
+        status: 'finished',
+        done: 4,
+        upgraded: 2,
+        failed: 1,
+        skipped: 1,
+        finishedAt: new Date().toISOString(),
+        outcomes: [
+          { instanceId: 'i-1', customer: { id: 'c-1', externalId: 'globex' }, from: '0.8.1', status: 'upgraded' },
+          { instanceId: 'i-2', customer: { id: 'c-2', externalId: 'initech' }, from: '0.8.1', status: 'upgraded' },
+          {
+            instanceId: 'i-3',
+            customer: { id: 'c-3', externalId: 'umbrella-corp' },
+            from: '0.8.1',
+            status: 'failed',
+            error: 'Version 0.9.0 refuses the migrated config; the instance stays on version 0.8.1.',
+            errors: [{ path: 'config.recipients', message: 'Enter at least one email address' }],
+          },
+          { instanceId: 'i-4', customer: { id: 'c-4', externalId: 'hooli' }, from: '0.9.0', status: 'skipped' },
+        ],
+      },
+    }),
+  );
+};
 
 function consoleAs(vendorRole: 'support' | 'viewer'): (demo: RunningDemo) => Promise<string> {
   const name = vendorRole === 'viewer' ? 'Sam Lee (Acme finance)' : 'Jane Doe (Acme support)';

@@ -19,6 +19,8 @@ export const responses = {
   Instance: api.Instance,
   InstanceList: api.InstanceList,
   IntegrationDetail: api.IntegrationDetail,
+  IntegrationVersions: api.IntegrationVersions,
+  UpgradeJob: api.UpgradeJob,
   VendorAlertList: api.VendorAlertList,
   VendorStaff: api.VendorStaff,
   WebhookSecret: api.WebhookSecret,

@@ -2,7 +2,19 @@
 // and for one customer a PlugClient whose calls the vendor API answers, so the customer's own
 // elements (integration dialog, config form, execution log) work for staff unchanged. Only the
 // console's chunk imports this: the customers' bundle never carries it.
-import type { CustomerList, CustomerListQuery, ExecutionRerun, VendorAlertList, VendorAlertListQuery, VendorStaff } from '../protocol/index.js';
+import type {
+  BulkUpgradeBody,
+  CustomerList,
+  CustomerListQuery,
+  ExecutionRerun,
+  Instance,
+  IntegrationVersions,
+  UpgradeBody,
+  UpgradeJob,
+  VendorAlertList,
+  VendorAlertListQuery,
+  VendorStaff,
+} from '../protocol/index.js';
 import { ApiError } from './api-error.js';
 import { createClient, createTransport, type ClientOptions, type PlugClient } from './client.js';
 
@@ -14,6 +26,15 @@ export interface VendorConsoleClient {
   runAgain(executionId: string, how: 'retry' | 'rerun', signal?: AbortSignal): Promise<ExecutionRerun>;
   /** Alerts across customers, newest first; `cursor`: the previous page's `nextCursor`. */
   alerts(query?: VendorAlertListQuery & { signal?: AbortSignal }): Promise<VendorAlertList>;
+  /** The integration versions loaded, newest first, and how many instances run each. */
+  integrationVersions(signal?: AbortSignal): Promise<IntegrationVersions>;
+  /** One instance to version `to` (default: the current one), its config migrated; a migrate failure answers 422 naming `config` (support). */
+  upgradeInstance(instanceId: string, body?: UpgradeBody, signal?: AbortSignal): Promise<Instance>;
+  /** Back to the version and config the instance's last upgrade replaced; 409 when there is none (support). */
+  rollbackInstance(instanceId: string, signal?: AbortSignal): Promise<Instance>;
+  /** Starts a bulk upgrade of every instance of an integration, or one customer's (support); read its progress with `upgradeJob`. */
+  startBulkUpgrade(integrationKey: string, body?: BulkUpgradeBody, signal?: AbortSignal): Promise<UpgradeJob>;
+  upgradeJob(jobId: string, signal?: AbortSignal): Promise<UpgradeJob>;
   /** The customer API for one customer (`customerId`: Plugboard's id or the vendor's), answered by the vendor API. */
   forCustomer(customerId: string): PlugClient;
 }
@@ -40,6 +61,14 @@ export function createVendorConsoleClient(options: ClientOptions): VendorConsole
       for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') searchParams[name] = String(value);
       return vendor.parsed('VendorAlertList', { method: 'get', path: 'alerts', searchParams, signal });
     },
+    integrationVersions: (signal) => vendor.parsed('IntegrationVersions', { method: 'get', path: 'integrations', signal }),
+    upgradeInstance: (instanceId, body = {}, signal) =>
+      vendor.parsed('Instance', { method: 'post', path: `instances/${encodeURIComponent(instanceId)}/upgrade`, json: body, signal }),
+    rollbackInstance: (instanceId, signal) =>
+      vendor.parsed('Instance', { method: 'post', path: `instances/${encodeURIComponent(instanceId)}/rollback`, signal }),
+    startBulkUpgrade: (integrationKey, body = {}, signal) =>
+      vendor.parsed('UpgradeJob', { method: 'post', path: `integrations/${encodeURIComponent(integrationKey)}/upgrades`, json: body, signal }),
+    upgradeJob: (jobId, signal) => vendor.parsed('UpgradeJob', { method: 'get', path: `upgrades/${encodeURIComponent(jobId)}`, signal }),
     forCustomer(customerId) {
       // The catalog, detail, instance list and deploy are the customer's: /vendor/customers/:id/….
       const customer = createClient({ ...options, api: `${vendorApi}/customers/${encodeURIComponent(customerId)}` });

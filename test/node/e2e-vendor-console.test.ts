@@ -4,19 +4,17 @@
 // (API key, config), activates it; Globex's own embed then shows it active and its history says
 // who did it. A viewer sees no actions (and the server refuses them); a refused token shows nothing.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium } from './fixtures/chromium.js';
+import { axeViolations, launchChromium, shown } from './fixtures/chromium.js';
 import { packageRoot } from '../../demo/host-page.js';
 import { startDemo, type RunningDemo } from '../../demo/main.js';
 import { ensureBundle } from '../e2e/bundle.js';
 
 const WAIT = 30_000; // generous: CI machines are small and busy
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const bundle = ensureBundle(packageRoot());
 
@@ -25,11 +23,6 @@ let dataDir: string;
 let browser: Browser;
 /** Console errors, page errors and CSP violations seen on any page. */
 const problems: string[] = [];
-
-async function shown(locator: Locator): Promise<Locator> {
-  await locator.waitFor({ state: 'visible', timeout: WAIT });
-  return locator;
-}
 
 async function consolePage(token: string, expect4xx = false): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
@@ -45,16 +38,6 @@ async function apiAs(customer: string, path: string): Promise<{ status: number; 
   const { token } = (await (await fetch(`${demo.url}/demo/token?customer=${customer}`)).json()) as { token: string };
   const res = await fetch(`${demo.url}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
   return { status: res.status, body: await res.json() };
-}
-
-async function axeViolations(page: Page): Promise<string[]> {
-  // Evaluated over CDP, which the page's CSP does not govern (no script tag is added).
-  await page.evaluate(AXE);
-  return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Node): Promise<{ violations: { id: string; nodes: unknown[] }[] }> } }).axe;
-    const result = await axe.run(document);
-    return result.violations.map((v) => `${v.id} (${v.nodes.length})`);
-  });
 }
 
 /** The row of an integration in the selected customer's list. */

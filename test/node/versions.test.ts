@@ -152,6 +152,14 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       const { integrations } = (await listed.json()) as { integrations: { key: string; version: string }[] };
       assert.equal(integrations.find((i) => i.key === 'crm')?.version, '2.0.0');
       assert.deepEqual(seen.update, { version: '2.0.0', changelog: [{ version: '2.0.0', notes: 'Renames label to title.' }], selfUpgrade: false });
+      // Staff read the same: one instance and the customer's list (the console's rows) carry its version and the update.
+      const staffView = VendorInstance.parse((await call('GET', `/api/v1/vendor/instances/${a.id}`, support)).body);
+      assert.deepEqual([staffView.integrationVersion, staffView.update], ['1.0.0', seen.update]);
+      const staffList = (await call('GET', '/api/v1/vendor/customers/ver-a/instances', support)).body as { instances: unknown[] };
+      assert.deepEqual(
+        staffList.instances.map((i) => VendorInstance.parse(i)).map((i) => [i.integrationVersion, i.update?.version, i.config]),
+        [['1.0.0', '2.0.0', { label: 'alpha' }]],
+      );
       const self = await h.app.request(`/api/v1/instances/${a.id}/upgrade`, {
         method: 'POST',
         headers: { authorization: `Bearer ${await h.token('ver-a')}`, 'content-type': 'application/json' },

@@ -7,6 +7,8 @@ export const executionLogStyles = css`
     display: block;
   }
   .base {
+    /* Narrow by the room it is given (a console row on a phone), not by the window. */
+    container-type: inline-size;
     display: flex;
     flex-direction: column;
     gap: var(--_space-s);
@@ -145,6 +147,23 @@ export const executionLogStyles = css`
     border: 1px solid var(--_color-danger);
     border-radius: var(--_radius-m);
     color: var(--_color-danger);
+  }
+  /* Narrow: a line's message gets the whole width below its level and time, and the log the run's. */
+  @container (max-width: 30rem) {
+    .log {
+      margin-inline: 0;
+      padding-inline: var(--_space-s);
+    }
+    .line {
+      flex-wrap: wrap;
+      gap: 0 var(--_space-s);
+    }
+    .line + .line {
+      margin-block-start: var(--_space-xs);
+    }
+    .message {
+      flex-basis: 100%;
+    }
   }
   .button[aria-disabled='true'] {
     opacity: 0.55;

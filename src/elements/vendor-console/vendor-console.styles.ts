@@ -43,13 +43,15 @@ export const vendorConsoleStyles = css`
     border-color: var(--_color-border);
     color: var(--_color-text);
   }
-  .filters {
+  .filters,
+  .bulk {
     display: flex;
     flex-wrap: wrap;
     gap: var(--_space-s) var(--_space-m);
     align-items: end;
   }
-  .filters label {
+  .filters label,
+  .bulk label {
     display: flex;
     flex-direction: column;
     gap: var(--_space-xs);
@@ -346,6 +348,103 @@ export const vendorConsoleStyles = css`
     padding-block-start: var(--_space-s);
     border-block-start: 1px dashed var(--_color-border);
   }
+  .update,
+  .version-error {
+    display: flex;
+    flex-direction: column;
+    gap: var(--_space-xs);
+    margin: 0;
+    padding: var(--_space-s) var(--_space-m);
+    border-inline-start: 3px solid var(--_color-primary);
+    border-radius: var(--_radius-s);
+    background: var(--_color-surface-raised);
+    font-size: var(--_font-size-s);
+  }
+  .version-error {
+    border-inline-start-color: var(--_color-danger);
+    color: var(--_color-danger);
+  }
+  .update p,
+  .version-error p {
+    margin: 0;
+  }
+  .update-title {
+    font-weight: var(--_font-weight-strong);
+  }
+  .changelog summary {
+    display: flex;
+    align-items: center;
+    min-height: var(--_target);
+    color: var(--_color-primary);
+    cursor: pointer;
+  }
+  .changelog ul,
+  .version-error ul,
+  .job-failures ul {
+    margin: 0;
+    padding-inline-start: var(--_space-l);
+  }
+  .changelog li + li {
+    margin-block-start: var(--_space-xs);
+  }
+  .versions-view {
+    display: flex;
+    flex-direction: column;
+    gap: var(--_space-m);
+    min-width: 0;
+  }
+  .versions-view > p {
+    margin: 0;
+  }
+  .version-row h3 {
+    font-size: var(--_font-size);
+    overflow-wrap: anywhere;
+  }
+  .versions,
+  .job-failures {
+    display: flex;
+    flex-direction: column;
+    gap: var(--_space-xs);
+    margin: 0;
+    padding: 0;
+    list-style: none;
+    font-size: var(--_font-size-s);
+  }
+  .versions > li {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space-s);
+    align-items: center;
+  }
+  .version-row > p {
+    margin: 0;
+  }
+  .job {
+    display: flex;
+    flex-direction: column;
+    gap: var(--_space-s);
+  }
+  .job-title {
+    margin: 0;
+    font-weight: var(--_font-weight-strong);
+  }
+  .job progress {
+    width: 100%;
+    height: 0.75rem;
+    accent-color: var(--_color-primary);
+  }
+  .job-failures > li {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space-xs) var(--_space-s);
+    padding: var(--_space-s) var(--_space-m);
+    border-inline-start: 3px solid var(--_color-danger);
+    border-radius: var(--_radius-s);
+    background: var(--_color-surface-raised);
+  }
+  .job-failures > li > ul {
+    flex-basis: 100%;
+  }
   .message {
     margin: 0;
     padding: var(--_space-xl) var(--_space-m);
@@ -397,6 +496,10 @@ export const vendorConsoleStyles = css`
     }
     .row-health {
       grid-column: 1 / -1;
+    }
+    /* A run's log gets the row's whole width on a phone. */
+    .runs {
+      margin-inline: calc(-1 * var(--_space-s));
     }
     .alert {
       grid-template-columns: minmax(0, 1fr) auto;

@@ -10,11 +10,13 @@ import type {
   Instance,
   InstanceStatus,
   IntegrationSummary,
+  IntegrationVersions,
+  UpgradeJob,
   VendorAlert,
   VendorAlertList,
   VendorStaff,
 } from '../../protocol/index.js';
-import type { PlugClient } from '../../client/index.js';
+import { isApiError, type PlugClient } from '../../client/index.js';
 import { createVendorConsoleClient, type VendorConsoleClient } from '../../client/vendor.js';
 import { PlugApiElement } from '../base/api-element.js';
 import { addEnglish, connectionStatusText, type StringKey } from '../i18n.js';
@@ -31,6 +33,8 @@ addEnglish(consoleEn);
 const PAGE = 25;
 /** Quiet time after a keystroke before the search asks the server. */
 const SEARCH_DELAY_MS = 250;
+/** How often a running bulk upgrade's progress is read. */
+const JOB_POLL_MS = 1000;
 
 interface CustomerPage {
   customers: CustomerSummary[];
@@ -61,12 +65,33 @@ interface CustomerView {
   instances: Map<string, Instance>;
 }
 
+type View = 'customers' | 'alerts' | 'versions';
+const HEADINGS: Record<View, StringKey> = { customers: 'console.title', alerts: 'console.alertsTitle', versions: 'console.versionsTitle' };
+
+/** A row's version change: asked (confirm), then running (busy), or refused (the problem shown in the row). */
+interface VersionChange {
+  key: string;
+  action: 'upgrade' | 'rollback';
+  state: 'confirm' | 'busy' | 'failed';
+  detail?: string;
+  errors?: { path: string; message: string }[];
+}
+
+/** A bulk upgrade of one integration in the Versions view: asked (confirm), then its job as last read. */
+interface BulkUpgrade {
+  customer: string;
+  job?: UpgradeJob;
+  /** Reading its progress failed: why. */
+  lost?: string;
+}
+
 /**
  * @customElement plug-vendor-console
  * @summary The vendor's console for its own staff: find a customer (search, pages), see its
- * integrations with status, connection health and last error, their runs and logs (retry, run
- * again), alerts across customers, and set up, configure, connect, activate, pause or delete them
- * on the customer's behalf. Takes a vendor token
+ * integrations with status, connection health, last error and the version each runs, their runs
+ * and logs (retry, run again), alerts across customers, and set up, configure, connect, activate,
+ * pause, update, roll back or delete them on the customer's behalf; the Versions view upgrades
+ * every instance of an integration (or one customer's) and follows the job. Takes a vendor token
  * (`role: "vendor"`); a `vendor_role: "viewer"` token sees no actions (the server refuses them
  * anyway). Loaded as its own chunk: `await loadVendorConsole()` from `plugboard.js`.
  *
@@ -81,6 +106,9 @@ interface CustomerView {
  * @csspart customer - Each customer in the list.
  * @csspart detail - The selected customer's integrations.
  * @csspart alerts - The alerts view: its filters and list.
+ * @csspart versions - The Versions view: each integration's loaded versions and bulk upgrade.
+ * @csspart job - A bulk upgrade's progress, counts and failures.
+ * @csspart progress - The bulk upgrade's progress bar.
  * @csspart row - Each integration of the selected customer.
  * @csspart button - Buttons.
  * @csspart message - Loading, empty and error messages.
@@ -95,6 +123,7 @@ export class PlugVendorConsole extends PlugApiElement {
   #vendor: { key: unknown[]; client: VendorConsoleClient } | undefined;
   #customerClients = new Map<string, PlugClient>();
   #searchTimer: ReturnType<typeof setTimeout> | undefined;
+  #jobTimers = new Set<ReturnType<typeof setTimeout>>();
 
   @state() private accessor typed = '';
   @state() private accessor query = '';
@@ -108,7 +137,10 @@ export class PlugVendorConsole extends PlugApiElement {
   @state() private accessor confirming: string | undefined;
   @state() private accessor busy: string | undefined;
   @state() private accessor notice = '';
-  @state() private accessor view: 'customers' | 'alerts' = 'customers';
+  @state() private accessor view: View = 'customers';
+  @state() private accessor change: VersionChange | undefined;
+  /** By integration key: the bulk upgrades asked for or running in the Versions view. */
+  @state() private accessor bulk: ReadonlyMap<string, BulkUpgrade> = new Map();
   @state() private accessor alertFilters: AlertFilters = {};
   /** Older pages of alerts ("Load older alerts"). */
   @state() private accessor olderAlerts: VendorAlertList | undefined;
@@ -167,6 +199,19 @@ export class PlugVendorConsole extends PlugApiElement {
     args: () => [this.vendorClient, this.view, this.alertFilters] as const,
   });
 
+  #versions = new Task(this, {
+    task: async ([client, view], { signal }): Promise<IntegrationVersions | typeof initialState> => {
+      if (!client || view !== 'versions') return initialState;
+      try {
+        return await client.integrationVersions(signal);
+      } catch (error) {
+        this.reportError('load-versions', error);
+        throw error;
+      }
+    },
+    args: () => [this.vendorClient, this.view] as const,
+  });
+
   /** The vendor API client for this element's `api` and token, or undefined until both are set. */
   private get vendorClient(): VendorConsoleClient | undefined {
     if (!this.api || (!this.token && !this.getToken)) return undefined;
@@ -183,11 +228,14 @@ export class PlugVendorConsole extends PlugApiElement {
     for (const name of ['plug-instance-created', 'plug-config-saved', 'plug-instance-activated', 'plug-instance-paused', 'plug-instance-deleted'] as const) {
       this.addEventListener(name, this.#onChanged);
     }
+    for (const [key, bulk] of this.bulk) if (bulk.job?.status === 'running') this.#pollLater(key, bulk.job.id);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     clearTimeout(this.#searchTimer);
+    for (const timer of this.#jobTimers) clearTimeout(timer);
+    this.#jobTimers.clear();
     for (const name of ['plug-instance-created', 'plug-config-saved', 'plug-instance-activated', 'plug-instance-paused', 'plug-instance-deleted'] as const) {
       this.removeEventListener(name, this.#onChanged);
     }
@@ -307,6 +355,7 @@ export class PlugVendorConsole extends PlugApiElement {
     this.openKey = undefined;
     this.runsOf = undefined;
     this.confirming = undefined;
+    this.change = undefined;
     this.notice = '';
   }
 
@@ -363,6 +412,83 @@ export class PlugVendorConsole extends PlugApiElement {
     }
   }
 
+  /** Update to the current version or roll back to the previous one, asked first; a refusal stays in the row with its field errors. */
+  async #changeVersion(integration: IntegrationSummary, instance: Instance, action: VersionChange['action']): Promise<void> {
+    const client = this.vendorClient;
+    if (!client) return;
+    const key = integration.key;
+    this.change = { key, action, state: 'busy' };
+    this.notice = '';
+    try {
+      const changed =
+        action === 'upgrade' ? await client.upgradeInstance(instance.id, { version: instance.version }) : await client.rollbackInstance(instance.id);
+      this.change = undefined;
+      const version = changed.integrationVersion ?? '';
+      this.notice = this.t(action === 'upgrade' ? 'console.upgraded' : 'console.rolledBack', { integration: integration.name, version });
+    } catch (error) {
+      this.reportError(`${action}-instance`, error);
+      this.change = { key, action, state: 'failed', detail: this.describeError(error), errors: isApiError(error) ? error.errors : [] };
+      this.notice = this.t('console.versionFailed', {
+        integration: integration.name,
+        version: instance.integrationVersion ?? integration.version,
+        error: this.describeError(error),
+      });
+    } finally {
+      await this.#customer.run();
+      // The button pressed went away with the confirmation: focus goes back to the row's first action.
+      await this.updateComplete;
+      this.renderRoot.querySelector<HTMLElement>(`.row[data-key="${CSS.escape(key)}"] .actions .button`)?.focus();
+    }
+  }
+
+  #setBulk(key: string, bulk: BulkUpgrade | undefined): void {
+    const next = new Map(this.bulk);
+    if (bulk) next.set(key, bulk);
+    else next.delete(key);
+    this.bulk = next;
+  }
+
+  async #startBulk(key: string, version: string): Promise<void> {
+    const client = this.vendorClient;
+    const asked = this.bulk.get(key);
+    if (!client || !asked) return;
+    const customer = asked.customer.trim();
+    try {
+      const job = await client.startBulkUpgrade(key, { to: version, ...(customer ? { customer } : {}) });
+      this.#setBulk(key, { customer, job });
+      this.notice = this.t('console.jobStarted', { integration: key, version });
+      this.#pollLater(key, job.id);
+    } catch (error) {
+      this.reportError('start-upgrade', error);
+      this.#setBulk(key, { customer, lost: this.describeError(error) });
+    }
+  }
+
+  #pollLater(key: string, jobId: string): void {
+    const timer = setTimeout(() => {
+      this.#jobTimers.delete(timer);
+      void this.#poll(key, jobId);
+    }, JOB_POLL_MS);
+    this.#jobTimers.add(timer);
+  }
+
+  async #poll(key: string, jobId: string): Promise<void> {
+    const client = this.vendorClient;
+    if (!client || this.bulk.get(key)?.job?.id !== jobId) return;
+    try {
+      const job = await client.upgradeJob(jobId);
+      this.#setBulk(key, { customer: this.bulk.get(key)?.customer ?? '', job });
+      if (job.status === 'running') return this.#pollLater(key, jobId);
+      const { upgraded, failed, skipped } = job;
+      this.notice = this.t('console.jobFinished', { integration: key, version: job.to, upgraded: `${upgraded}`, failed: `${failed}`, skipped: `${skipped}` });
+      void this.#versions.run();
+    } catch (error) {
+      this.reportError('read-upgrade', error);
+      const bulk = this.bulk.get(key);
+      if (bulk) this.#setBulk(key, { ...bulk, lost: this.t('console.jobLost', { error: this.describeError(error) }) });
+    }
+  }
+
   async #copy(link: string): Promise<void> {
     try {
       await navigator.clipboard.writeText(link);
@@ -388,13 +514,15 @@ export class PlugVendorConsole extends PlugApiElement {
 
   #renderHeader() {
     const staff = this.#staff.value;
-    const tab = (view: 'customers' | 'alerts', key: StringKey) =>
+    const tab = (view: View, key: StringKey) =>
       html`<button part="button" class="button quiet view" type="button" aria-current=${this.view === view ? 'page' : 'false'} @click=${() => (this.view = view)}>
         ${this.t(key)}
       </button>`;
     return html`<header part="header" class="header">
-      <h2 id="console-heading" class="visually-hidden">${this.view === 'alerts' ? this.t('console.alertsTitle') : this.t('console.title')}</h2>
-      <nav class="views" aria-label=${this.t('console.views')}>${tab('customers', 'console.viewCustomers')} ${tab('alerts', 'console.viewAlerts')}</nav>
+      <h2 id="console-heading" class="visually-hidden">${this.t(HEADINGS[this.view])}</h2>
+      <nav class="views" aria-label=${this.t('console.views')}>
+        ${tab('customers', 'console.viewCustomers')} ${tab('alerts', 'console.viewAlerts')} ${tab('versions', 'console.viewVersions')}
+      </nav>
       ${
         staff
           ? html`<span class="staff">
@@ -519,9 +647,29 @@ export class PlugVendorConsole extends PlugApiElement {
         </button>
       </div>`;
     }
+    const change = this.change?.key === integration.key ? this.change : undefined;
+    if (change?.state === 'confirm') return this.#renderVersionConfirm(integration, instance, change.action);
     const canActivate = (instance.status === 'draft' || instance.status === 'paused') && instance.blockers.length === 0 && integration.entitled !== false;
+    const changing = change?.state === 'busy' ? change.action : undefined;
+    const versionButton = (action: VersionChange['action'], label: string, busyLabel: string) =>
+      html`<button
+        part="button"
+        class=${action === 'upgrade' ? 'button primary' : 'button'}
+        type="button"
+        aria-busy=${changing === action ? 'true' : 'false'}
+        ?disabled=${busy || !!changing}
+        @click=${() => (this.change = { key: integration.key, action, state: 'confirm' })}
+      >
+        ${changing === action ? busyLabel : label}
+      </button>`;
     return html`<div class="actions">
       <button part="button" class="button" type="button" @click=${() => this.#open(integration.key)}>${this.t('console.manage')}</button>
+      ${instance.update ? versionButton('upgrade', this.t('console.update'), this.t('console.updating')) : nothing}
+      ${
+        instance.previousVersion
+          ? versionButton('rollback', this.t('console.rollback', { version: instance.previousVersion }), this.t('console.rollingBack'))
+          : nothing
+      }
       ${
         canActivate
           ? html`<button part="button" class="button primary" type="button" ?disabled=${busy} @click=${() => this.#act(integration, instance, 'activate')}>
@@ -542,6 +690,55 @@ export class PlugVendorConsole extends PlugApiElement {
     </div>`;
   }
 
+  #renderVersionConfirm(integration: IntegrationSummary, instance: Instance, action: VersionChange['action']) {
+    const customer = this.selected?.name ?? this.selected?.externalId ?? '';
+    const from = instance.integrationVersion ?? integration.version;
+    const question =
+      action === 'upgrade'
+        ? this.t('console.updateConfirm', { integration: integration.name, customer, from, version: instance.update?.version ?? integration.version })
+        : this.t('console.rollbackConfirm', { integration: integration.name, customer, version: instance.previousVersion ?? '' });
+    return html`<div class="actions confirm version-confirm" role="alert">
+      <p>${question}</p>
+      <button part="button" class="button keep" type="button" @click=${() => (this.change = undefined)}>${this.t('console.cancel')}</button>
+      <button part="button" class="button primary" type="button" @click=${() => this.#changeVersion(integration, instance, action)}>
+        ${action === 'upgrade' ? this.t('console.update') : this.t('console.rollback', { version: instance.previousVersion ?? '' })}
+      </button>
+    </div>`;
+  }
+
+  /** What a newer version brings (the changelog), and why the last update or rollback was refused. */
+  #renderUpdate(integration: IntegrationSummary, instance: Instance) {
+    const update = instance.update;
+    const failed = this.change?.key === integration.key && this.change.state === 'failed' ? this.change : undefined;
+    if (!update && !failed) return nothing;
+    return html`${
+      update
+        ? html`<div class="update">
+          <p class="update-title">${this.t('console.updateAvailable', { version: update.version })}</p>
+          ${
+            update.changelog.length
+              ? html`<details class="changelog">
+                <summary>${this.t('console.changelog')}</summary>
+                <ul>
+                  ${update.changelog.map((entry) => html`<li><span class="mono">${this.t('console.version', { version: entry.version })}</span> ${entry.notes}</li>`)}
+                </ul>
+              </details>`
+              : nothing
+          }
+          ${this.#canAct ? nothing : html`<p class="muted">${this.t('console.rolesNeeded')}</p>`}
+        </div>`
+        : nothing
+    }
+    ${
+      failed
+        ? html`<div class="version-error" role="alert">
+          <p>${failed.detail}</p>
+          ${failed.errors?.length ? html`<ul>${failed.errors.map((e) => html`<li><span class="mono">${e.path}</span>: ${e.message}</li>`)}</ul>` : nothing}
+        </div>`
+        : nothing
+    }`;
+  }
+
   #renderRow(integration: IntegrationSummary, instance: Instance | undefined) {
     const lastError = instance?.statusReason ?? instance?.connections.find((c) => c.error)?.error;
     const status = instance
@@ -551,7 +748,7 @@ export class PlugVendorConsole extends PlugApiElement {
       <div class="row-main">
         <div class="row-title">
           <h4>${integration.name}</h4>
-          <span class="muted">${integration.category} · v${integration.version}</span>
+          <span class="muted">${integration.category} · ${this.t('console.version', { version: instance?.integrationVersion ?? integration.version })}</span>
         </div>
         <div class="row-status">${status}</div>
         <div class="row-health">${this.#renderConnections(instance)}</div>
@@ -564,6 +761,7 @@ export class PlugVendorConsole extends PlugApiElement {
         }
       </div>
       ${lastError && instance?.status === 'error' ? html`<p class="last-error">${this.t('console.lastError', { error: lastError })}</p>` : nothing}
+      ${instance ? this.#renderUpdate(integration, instance) : nothing}
       ${instance ? this.#renderLink(integration, instance) : nothing}
       <div class="row-actions">
         ${this.#renderActions(integration, instance)}
@@ -733,10 +931,143 @@ export class PlugVendorConsole extends PlugApiElement {
     </section>`;
   }
 
+  #renderJob(key: string, bulk: BulkUpgrade) {
+    const job = bulk.job;
+    if (!job) return bulk.lost ? html`<p class="version-error" role="alert">${bulk.lost}</p>` : nothing;
+    const failures = job.outcomes.filter((o) => o.status === 'failed');
+    return html`<div part="job" class="job" data-status=${job.status}>
+      <p class="job-title">
+        ${
+          job.status === 'running'
+            ? this.t('console.jobRunning', { version: job.to, done: `${job.done}`, total: `${job.total}` })
+            : this.t('console.jobFinished', {
+                integration: key,
+                version: job.to,
+                upgraded: `${job.upgraded}`,
+                failed: `${job.failed}`,
+                skipped: `${job.skipped}`,
+              })
+        }
+      </p>
+      <progress
+        part="progress"
+        max=${Math.max(job.total, 1)}
+        .value=${job.total === 0 ? 1 : job.done}
+        aria-label=${this.t('console.jobProgress', { integration: key })}
+        aria-valuetext=${`${job.done}/${job.total}`}
+      ></progress>
+      ${bulk.lost ? html`<p class="version-error" role="alert">${bulk.lost}</p>` : nothing}
+      ${
+        failures.length
+          ? html`<h4 class="section-title" id=${`failures-${key}`}>${this.t('console.jobFailures')}</h4>
+            <ul class="job-failures" aria-labelledby=${`failures-${key}`}>
+              ${failures.map(
+                (o) => html`<li>
+                  <span class="customer-name">${o.customer.externalId}</span>
+                  <span class="alert-error">${o.error ?? ''}</span>
+                  ${o.errors?.length ? html`<ul>${o.errors.map((e) => html`<li><span class="mono">${e.path}</span>: ${e.message}</li>`)}</ul>` : nothing}
+                </li>`,
+              )}
+            </ul>`
+          : nothing
+      }
+    </div>`;
+  }
+
+  #renderBulkForm(key: string, version: string) {
+    const bulk = this.bulk.get(key);
+    const running = bulk?.job?.status === 'running';
+    if (bulk && !bulk.job && !bulk.lost) {
+      const customer = bulk.customer.trim();
+      return html`<div class="actions confirm version-confirm" role="alert">
+        <p>
+          ${customer ? this.t('console.bulkConfirmCustomer', { integration: key, customer, version }) : this.t('console.bulkConfirm', { integration: key, version })}
+        </p>
+        <button part="button" class="button keep" type="button" @click=${() => this.#setBulk(key, undefined)}>${this.t('console.cancel')}</button>
+        <button part="button" class="button primary" type="button" @click=${() => this.#startBulk(key, version)}>${this.t('console.bulkGo')}</button>
+      </div>`;
+    }
+    return html`<form
+      class="bulk"
+      @submit=${(e: SubmitEvent) => {
+        e.preventDefault();
+        const field = (e.target as HTMLFormElement).elements.namedItem('customer') as HTMLInputElement;
+        this.#setBulk(key, { customer: field.value });
+      }}
+    >
+      <label>
+        ${this.t('console.bulkCustomer')}
+        <input class="search" name="customer" type="text" autocomplete="off" placeholder=${this.t('console.bulkCustomerPlaceholder')} ?disabled=${running} />
+      </label>
+      <button part="button" class="button primary" type="submit" ?disabled=${running} aria-busy=${running ? 'true' : 'false'}>
+        ${this.t('console.bulkStart', { version })}
+      </button>
+    </form>`;
+  }
+
+  #renderVersions() {
+    const list = (report: IntegrationVersions) => {
+      if (report.integrations.length === 0) return html`<p part="message" class="message">${this.t('console.versionsEmpty')}</p>`;
+      return html`<ul class="rows">
+        ${repeat(
+          report.integrations,
+          (i) => i.key,
+          (i) => {
+            const counts = Object.entries(i.instancesByVersion);
+            const total = counts.reduce((sum, [, count]) => sum + count, 0);
+            const behind = total - (i.instancesByVersion[i.version] ?? 0);
+            const bulk = this.bulk.get(i.key);
+            const upgrade =
+              total === 0 && !bulk
+                ? nothing
+                : behind === 0 && bulk?.job?.status !== 'running'
+                  ? html`<p class="muted">${this.t('console.upToDate', { version: i.version })}</p>`
+                  : this.#canAct
+                    ? this.#renderBulkForm(i.key, i.version)
+                    : html`<p class="muted">${this.t('console.rolesNeeded')}</p>`;
+            return html`<li part="row" class="row version-row" data-key=${i.key}>
+              <h3 class="mono">${i.key}</h3>
+              <ul class="versions" aria-label=${this.t('console.versionsOf', { integration: i.key })}>
+                ${i.versions.map(
+                  (version) => html`<li>
+                    <span class="mono">${this.t('console.version', { version })}</span>
+                    ${version === i.version ? html`<span class="badge" data-status="active">${this.t('console.versionCurrent')}</span>` : nothing}
+                    <span class="muted">${this.t('console.versionCount', { count: i.instancesByVersion[version] ?? 0 })}</span>
+                  </li>`,
+                )}
+              </ul>
+              ${upgrade}
+              ${bulk ? this.#renderJob(i.key, bulk) : nothing}
+            </li>`;
+          },
+        )}
+      </ul>`;
+    };
+    const loading = html`<p part="message" class="message" aria-busy="true">${this.t('console.versionsLoading')}</p>`;
+    return html`<section part="versions" class="versions-view" aria-labelledby="console-heading">
+      <p class="muted">${this.t('console.versionsIntro')}</p>
+      ${this.#versions.render({
+        initial: () => loading,
+        pending: () => (this.#versions.value ? list(this.#versions.value) : loading),
+        complete: (report) => list(report),
+        error: (error) => html`<div part="message" class="message error" role="alert">
+          <p>${this.t('console.versionsError')} ${this.describeError(error)}</p>
+          <button part="button" class="button" type="button" @click=${() => void this.#versions.run()}>${this.t('console.retry')}</button>
+        </div>`,
+      })}
+    </section>`;
+  }
+
   override render() {
     return html`<div class="console" data-selected=${this.selected ? 'yes' : 'no'}>
         ${this.#renderHeader()}
-        ${this.view === 'alerts' ? this.#renderAlerts() : html`<div class="panes">${this.#renderCustomers()} ${this.#renderDetail()}</div>`}
+        ${
+          this.view === 'alerts'
+            ? this.#renderAlerts()
+            : this.view === 'versions'
+              ? this.#renderVersions()
+              : html`<div class="panes">${this.#renderCustomers()} ${this.#renderDetail()}</div>`
+        }
       </div>
       ${this.#renderDialog()}
       <div class="visually-hidden" role="status" aria-live="polite">${this.notice}</div>
