@@ -239,7 +239,20 @@ export function createConnectionProxy(options: {
           logger.warn({ err, instanceId: instance.id, connection }, 'could not pause the connection after a 429');
         });
       }
-      const body = request.method === 'HEAD' ? null : blankOut(await readCapped(response, PROXY_RESPONSE_LIMIT_BYTES), credential.secrets);
+      let body: Buffer<ArrayBuffer> | null = null;
+      if (request.method !== 'HEAD') {
+        try {
+          body = blankOut(await readCapped(response, PROXY_RESPONSE_LIMIT_BYTES), credential.secrets);
+        } catch (error) {
+          // The answer can fail after its headers as the request can before them: the same refusals.
+          if (error instanceof ProxyRefusedError) throw error;
+          if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+            throw new ProxyRefusedError(504, `The provider did not finish its answer within ${timeoutMs} ms`);
+          }
+          logger.warn({ err: error, host: url.host, instanceId: instance.id, connection }, 'proxied answer broke off');
+          throw new ProxyRefusedError(502, `The provider at ${url.host} broke off its answer`);
+        }
+      }
       const out = hopByHop(response.headers, RESPONSE_DROPPED);
       for (const [name, value] of out) {
         if (credential.secrets.some((s) => value.includes(s))) out.set(name, '[redacted]');

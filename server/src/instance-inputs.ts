@@ -15,6 +15,8 @@ export interface ResolvedInputs {
   secrets: Record<string, string>;
   /** Connections that are usable now; one never connected (no row) is absent. */
   connections: Record<string, ConnectionCredentials>;
+  /** Every secret config value and credential (API key values, access tokens): what the vendor's code must not echo. */
+  secretValues: string[];
 }
 
 export interface InstanceInputs {
@@ -52,7 +54,11 @@ export function createInstanceInputs(options: { store: Store; cipher: Cipher; oa
           throw new ConnectionUnavailableError(error.reason, `${spec.label}: ${error.message}`, name);
         }
       }
-      return { config: { ...instance.config, ...secrets }, secrets, connections };
+      const secretValues = [
+        ...Object.values(secrets),
+        ...Object.values(connections).flatMap((c) => (c.kind === 'apiKey' ? Object.values(c.values) : [c.accessToken])),
+      ];
+      return { config: { ...instance.config, ...secrets }, secrets, connections, secretValues };
     },
   };
 }

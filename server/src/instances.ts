@@ -403,10 +403,12 @@ export function createInstances(options: {
       const before = { ...instance.config, ...stored };
       let migrated: Record<string, unknown>;
       try {
-        migrated = target.migrate
+        const result = target.migrate
           ? await withTimeLimit(() => target.migrate!({ from, config: structuredClone(before) }), { timeoutMs: migrateTimeoutMs })
           : before;
-        if (typeof migrated !== 'object' || migrated === null || Array.isArray(migrated)) throw new Error('migrate must return an object');
+        if (typeof result !== 'object' || result === null || Array.isArray(result)) throw new Error('migrate must return an object');
+        // Read once, here: a getter or a Proxy in the vendor's answer throws inside this try (scrubbed), not below it.
+        migrated = structuredClone(result);
       } catch (error) {
         throw new InvalidFieldsError(
           [{ path: 'config', message: `Version ${target.version}'s migrate from ${from} failed: ${scrubbedMessage(error, stringsIn(stored))}` }],

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { FieldError, UpgradeJob, UpgradeOutcome } from 'plugboard/protocol';
-import { ConflictError, InvalidFieldsError } from './errors.js';
+import { ConflictError, ForbiddenError, InvalidFieldsError, NotFoundError } from './errors.js';
 import type { Instances } from './instances.js';
 import type { IntegrationIndex } from './integrations.js';
 import type { Logger } from './logger.js';
@@ -107,9 +107,14 @@ function outcomeOf(row: OutcomeRow, kind: string): UpgradeOutcome {
   };
 }
 
-function failureOf(error: unknown): { status: 'failed'; error: string; errors?: FieldError[] } {
+/** Our own refusals say why; any other error's text (a database's, carrying values) stays in the log, as a 500's does. */
+function failureOf(error: unknown, logger: Logger, instanceId: string): { status: 'failed'; error: string; errors?: FieldError[] } {
   if (error instanceof InvalidFieldsError) return { status: 'failed', error: error.message, errors: error.errors as FieldError[] };
-  return { status: 'failed', error: (error instanceof Error ? error.message : String(error)).slice(0, 500) };
+  if (error instanceof ConflictError || error instanceof NotFoundError || error instanceof ForbiddenError || error instanceof VersionConflictError) {
+    return { status: 'failed', error: error.message.slice(0, 500) };
+  }
+  logger.error({ err: error, instanceId }, 'bulk upgrade of an instance failed');
+  return { status: 'failed', error: 'Something went wrong on our side; the error was logged' };
 }
 
 export function createUpgrades(options: UpgradesOptions): Upgrades {
@@ -222,7 +227,7 @@ export function createUpgrades(options: UpgradesOptions): Upgrades {
       if (error instanceof VersionConflictError && (await store.vendor.getInstance(instance.id))?.integrationVersion === row.to_version) {
         return { status: moved };
       }
-      return failureOf(error);
+      return failureOf(error, logger, instance.id);
     }
   }
 

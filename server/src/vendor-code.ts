@@ -43,7 +43,13 @@ export function stringsIn(value: unknown, into: string[] = []): string[] {
 
 /** The error's message for a log line, with known secret values replaced and cut to 500 characters. */
 export function scrubbedMessage(error: unknown, secrets: readonly unknown[]): string {
-  let out = String((error as Error | undefined)?.message ?? error);
+  let out: string;
+  try {
+    out = String((error as Error | undefined)?.message ?? error);
+  } catch {
+    // A message getter or toString that throws is the vendor's code too: its text is not ours to show.
+    out = 'an error whose message could not be read';
+  }
   for (const s of secrets) if (typeof s === 'string' && s.length >= 4) out = out.split(s).join('[redacted]');
   return out.slice(0, 500);
 }

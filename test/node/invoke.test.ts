@@ -97,6 +97,20 @@ for (const engine of ENGINES)
       assert.equal(detail.status, 'failed');
     });
 
+    test('a flow that logs, throws or returns its secret: the value is blanked out of the answer and the stored execution', async () => {
+      const { instance } = await h.activeInstance('invoke-leak');
+      const thrown = problem(await invoke(instance.id, 'record', { payload: { leak: 'throw' }, timeoutMs: 60_000 }), 422, ProblemType.flowFailed);
+      assert.equal(thrown.error, 'the provider refused [redacted]');
+      const returned = await invoke(instance.id, 'record', { payload: { leak: 'return' }, timeoutMs: 60_000 });
+      assert.equal(returned.status, 200, JSON.stringify(returned.body));
+      assert.deepEqual(InvokeResult.parse(returned.body).result, { token: '[redacted]', nested: ['t=[redacted]'] });
+      for (const id of [thrown.executionId as string, InvokeResult.parse(returned.body).executionId]) {
+        const stored = await execution('invoke-leak', id);
+        assert.ok(!JSON.stringify(stored).includes(SECRET), JSON.stringify(stored));
+        assert.match(stored.logs.map((l) => l.message).join('\n'), /Bearer \[redacted\]/);
+      }
+    });
+
     test('a flow past its time limit answers 504 and is recorded as timed out', async () => {
       const { instance } = await h.activeInstance('invoke-slow');
       // A warm executor, so the limit counts the flow, not a process start on a busy machine.

@@ -11,6 +11,8 @@ interface Payload {
   fail?: 'retryable' | 'fatal';
   untilAttempt?: number;
   logLines?: number;
+  /** A careless flow: logs the secret token, then throws with it or returns it. */
+  leak?: 'throw' | 'return';
 }
 
 /** This executor process (in its own PID namespace every executor is pid 1). */
@@ -38,6 +40,12 @@ export const recorder = defineIntegration({
         for (let i = 0; i < (p.logLines ?? 0); i++) ctx.log.info(`line ${i} ${'x'.repeat(100)}`);
         if (p.sleepMs) await new Promise((r) => setTimeout(r, p.sleepMs));
         if (p.fail === 'fatal') throw new Error('the flow failed on purpose');
+        if (p.leak) {
+          const token = String(ctx.config.token);
+          ctx.log.info('calling with', { headers: { authorization: `Bearer ${token}` } });
+          if (p.leak === 'return') return { token, nested: [`t=${token}`] };
+          throw new Error(`the provider refused ${token}`);
+        }
         if (p.fail === 'retryable' && ctx.attempt < (p.untilAttempt ?? Infinity)) throw new RetryableError(`try again (attempt ${ctx.attempt})`);
         record(ctx, 'record');
         return { ok: true, tokenLength: String(ctx.config.token ?? '').length };

@@ -168,7 +168,7 @@ export function createRunner(options: RunnerOptions): Runner {
     { integration, moduleUrl }: IntegrationRelease,
     prefetched: readonly ConnectionRecord[] | undefined,
   ): Promise<ExecutionJob> {
-    const { config, connections } = await inputs.resolve(instance, integration, { connections: prefetched });
+    const { config, connections, secretValues } = await inputs.resolve(instance, integration, { connections: prefetched });
     return {
       executionId: row.id,
       customerId: customer.id,
@@ -185,6 +185,7 @@ export function createRunner(options: RunnerOptions): Runner {
       config,
       connections,
       timeoutMs: payload.timeoutMs !== undefined ? Math.min(timeoutMs, payload.timeoutMs) : timeoutMs,
+      secrets: secretValues,
     };
   }
 

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionIO, ExecutionJob, ExecutionLogLine, ExecutionOutcome, ExecutionTimings, ExecutorExitCause, OutboundCall } from './types.js';
-import { capText, ERROR_CAP_BYTES, LOG_LINE_CAP_BYTES } from './summary.js';
+import { blankSecrets, blankSecretsIn, capText, ERROR_CAP_BYTES, LOG_LINE_CAP_BYTES } from './summary.js';
 import { preciseNow } from './clock.js';
 import { containedCommand, type Containment } from './containment.js';
 import { parseFromExecutor, type ChildExecution, type FromExecutor, type ToExecutor } from './messages.js';
@@ -323,7 +323,7 @@ export class CustomerExecutor {
         const run = this.runs.get(m.id);
         if (!run) return;
         try {
-          run.onLog({ level: m.level, message: capText(m.message, LOG_LINE_CAP_BYTES), at: m.at });
+          run.onLog({ level: m.level, message: capText(blankSecrets(m.message, run.job.secrets), LOG_LINE_CAP_BYTES), at: m.at });
         } catch {
           // The caller's sink failing must not take the executor down with it.
         }
@@ -398,11 +398,21 @@ export class CustomerExecutor {
     if (run.aborted === 'timeout') {
       return { status: 'timed_out', error: this.timeoutMessage(run), retryable: false, reason: 'timeout', timings };
     }
-    if (m.status === 'succeeded') return { status: 'succeeded', result: m.result, retryable: false, timings, ...(m.state ? { state: m.state } : {}) };
+    // The flow's own text may carry what it was given (a provider's error echoing the key): blanked here, outside its process.
+    const { secrets } = run.job;
+    if (m.status === 'succeeded') {
+      return { status: 'succeeded', result: blankSecretsIn(m.result, secrets), retryable: false, timings, ...(m.state ? { state: m.state } : {}) };
+    }
     if (run.aborted === 'cancelled') {
       return { status: 'failed', error: 'The execution was cancelled while it ran', retryable: true, reason: 'crash', timings };
     }
-    return { status: 'failed', error: capText(m.error ?? 'The flow failed', ERROR_CAP_BYTES), retryable: m.retryable, reason: 'error', timings };
+    return {
+      status: 'failed',
+      error: capText(blankSecrets(m.error ?? 'The flow failed', secrets), ERROR_CAP_BYTES),
+      retryable: m.retryable,
+      reason: 'error',
+      timings,
+    };
   }
 
   private baseTimings(run: Running): Omit<ExecutionTimings, 'runMs'> {

@@ -7,7 +7,7 @@ import { FLOW_STATE_LIMITS } from '../../sdk/flows.js';
 import type { ExecutionJob } from './types.js';
 
 /** What the child receives of a job: the pool key and budget stay in the parent. */
-export type ChildExecution = Omit<ExecutionJob, 'customerId' | 'customerExternalId' | 'timeoutMs'> & {
+export type ChildExecution = Omit<ExecutionJob, 'customerId' | 'customerExternalId' | 'timeoutMs' | 'secrets'> & {
   customer: { id: string; externalId: string };
 };
 

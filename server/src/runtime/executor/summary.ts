@@ -44,6 +44,28 @@ export function summarizeResult(value: unknown, maxBytes = RESULT_CAP_BYTES): un
   return { truncated: true, bytes, preview: capText(json, maxBytes - 64) };
 }
 
+/** Shorter values are not blanked: they would cut ordinary words out of the text. */
+const SECRET_MIN_LENGTH = 8;
+
+/** `text` with every occurrence of each secret replaced by "[redacted]". */
+export function blankSecrets(text: string, secrets: readonly string[] | undefined): string {
+  if (!secrets) return text;
+  let out = text;
+  for (const secret of secrets) if (secret.length >= SECRET_MIN_LENGTH && out.includes(secret)) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+/** A JSON value (a summarized result) with the secrets blanked out of every string in it, keys included. */
+export function blankSecretsIn(value: unknown, secrets: readonly string[] | undefined): unknown {
+  if (!secrets?.length) return value;
+  if (typeof value === 'string') return blankSecrets(value, secrets);
+  if (Array.isArray(value)) return value.map((v) => blankSecretsIn(v, secrets));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [blankSecrets(k, secrets), blankSecretsIn(v, secrets)]));
+  }
+  return value;
+}
+
 /** One log line: like console.log (format specifiers, util.inspect for the rest), capped. */
 export function formatLogLine(message: unknown, rest: unknown[]): string {
   const text = formatWithOptions({ depth: 4, breakLength: Infinity, maxStringLength: LOG_LINE_CAP_BYTES }, message, ...rest);

@@ -26,6 +26,8 @@ export interface ExecutionJob {
   connections: Record<string, ConnectionCredentials>;
   /** Budget for the flow code, counted from the moment the job is handed to its executor. */
   timeoutMs: number;
+  /** Secret config values and credentials, blanked out of what the flow logs, throws or returns (never sent to the executor). */
+  secrets?: readonly string[];
 }
 
 /** A line a flow logged: `message` already formatted (extra args through util.inspect) and capped at 8 KB, `at` the ISO time it was written. The store numbers it (`seq`). */

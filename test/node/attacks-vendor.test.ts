@@ -1,0 +1,242 @@
+// Attacks on the surface of integration versions, the provider proxy and invocations (issues 10,
+// 12, 13): what a hostile caller or a misbehaving integration can make the server answer, store
+// or log. Each test names the hole it closes.
+import assert from 'node:assert/strict';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { serve, type ServerType } from '@hono/node-server';
+import { PROBLEM_CONTENT_TYPE, UpgradeJob } from '../../src/protocol/index.js';
+import { allMigrations } from '../../server/src/migrations.js';
+import { apiKey, defineIntegration, field } from '../../server/src/sdk/index.js';
+import { eventually } from './fixtures/eventually.js';
+import { createHarness, type Harness } from './fixtures/harness.js';
+
+const SECRET = 'tok_live_8c1f0e5a7b2d4963';
+const vendor = (vendorRole = 'support') => ({ role: 'vendor', customer: undefined, customer_name: undefined, sub: 'backend-1', vendor_role: vendorRole });
+
+const pages = (fields: Record<string, ReturnType<typeof field.text>>) => [{ title: 'Setup', fields }];
+const v1 = defineIntegration({
+  key: 'vault',
+  name: 'Vault',
+  description: 'Keeps a secret in its config.',
+  category: 'test',
+  version: '1.0.0',
+  configPages: pages({ label: field.text({ label: 'Label' }), apiToken: field.secret({ label: 'API token' }) }),
+});
+// Each label makes version 2's migrate misbehave its own way, with the secret it was handed.
+const v2 = defineIntegration({
+  key: 'vault',
+  name: 'Vault',
+  description: 'Keeps a secret in its config.',
+  category: 'test',
+  version: '2.0.0',
+  selfUpgrade: true,
+  configPages: pages({ label: field.text({ label: 'Label' }), apiToken: field.secret({ label: 'API token' }) }),
+  migrate: ({ config }) => {
+    const token = String(config.apiToken);
+    switch (config.label) {
+      case 'throws':
+        throw new Error(`the provider refused ${token}`);
+      case 'getter':
+        // A result whose property throws when read: the server reads it after migrate returned.
+        return Object.defineProperty({ label: 'x' }, 'apiToken', {
+          enumerable: true,
+          get() {
+            throw new Error(`lazy ${token}`);
+          },
+        });
+      case 'proxy':
+        return new Proxy(
+          {},
+          {
+            ownKeys() {
+              throw new Error(`keys of ${token}`);
+            },
+          },
+        );
+      case 'message':
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- the vendor's code may throw anything
+        throw Object.defineProperty({}, 'message', {
+          get() {
+            throw new Error(`message of ${token}`);
+          },
+        });
+      default:
+        return config;
+    }
+  },
+});
+
+describe('attacks on integration versions', () => {
+  let h: Harness;
+  const cleanups: (() => unknown)[] = [];
+  before(async () => {
+    h = await createHarness({ after: (fn) => void cleanups.push(fn) }, { integrations: [v2, v1] });
+  });
+  after(async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  });
+
+  /** An instance of customer `customer` on version 1 (loaded before version 2 is current: set by the store). */
+  async function onVersion1(customer: string, label: string): Promise<string> {
+    const as = { customer, customer_name: customer };
+    const created = await h.call('POST', '/api/v1/instances', { body: { integrationKey: 'vault' }, as });
+    assert.equal(created.status, 201, created.text);
+    const id = created.body.id as string;
+    const saved = await h.call('PUT', `/api/v1/instances/${id}/config`, { body: { config: { label, apiToken: SECRET }, version: created.body.version }, as });
+    assert.equal(saved.status, 200, saved.text);
+    // Back to version 1, as an instance deployed before version 2 was loaded.
+    const customerRow = (await h.store.vendor.listCustomers()).find((c) => c.externalId === customer)!;
+    const instance = (await h.store.forCustomer(customerRow).getInstance(id))!;
+    await h.store.forCustomer(customerRow).setRelease(id, {
+      release: { integrationVersion: '1.0.0', config: instance.config, secrets: instance.secrets, secretNames: instance.secretNames },
+      previous: null,
+      expectedVersion: instance.version,
+      audit: { actor: 'system', action: 'test.setup', target: `instance:${id}`, details: {} },
+    });
+    return id;
+  }
+
+  for (const label of ['throws', 'getter', 'proxy', 'message']) {
+    test(`a migrate that ${label === 'throws' ? 'throws with' : `misbehaves (${label}) around`} a secret: 422 naming config, the secret nowhere`, async () => {
+      const as = { customer: `mig-${label}`, customer_name: 'Mig' };
+      const id = await onVersion1(as.customer, label);
+      const seen = h.logs.length;
+      const bodies = h.bodies.length;
+      const mine = await h.call('POST', `/api/v1/instances/${id}/upgrade`, { body: {}, as });
+      assert.equal(mine.status, 422, mine.text);
+      assert.equal(mine.headers.get('content-type'), PROBLEM_CONTENT_TYPE);
+      assert.equal(mine.body.errors[0].path, 'config');
+      const staff = await h.call('POST', `/api/v1/vendor/instances/${id}/upgrade`, { body: {}, as: vendor() });
+      assert.equal(staff.status, 422, staff.text);
+      const job = await h.call('POST', '/api/v1/vendor/integrations/vault/upgrades', { body: { customer: as.customer }, as: vendor() });
+      assert.equal(job.status, 202, job.text);
+      const done = await eventually(async () => {
+        const read = await h.call('GET', `/api/v1/vendor/upgrades/${job.body.id}`, { as: vendor('viewer') });
+        return read.body.status === 'finished' && UpgradeJob.parse(read.body);
+      });
+      assert.equal(done.failed, 1);
+      assert.equal(done.outcomes[0]!.status, 'failed');
+      const audit = await h.call('GET', `/api/v1/vendor/instances/${id}/audit`, { as: vendor('viewer') });
+      const detail = await h.call('GET', `/api/v1/vendor/instances/${id}`, { as: vendor('viewer') });
+      assert.equal(detail.body.integrationVersion, '1.0.0');
+      for (const text of [...h.bodies.slice(bodies), ...h.logs.slice(seen), audit.text]) assert.ok(!text.includes(SECRET), `the secret leaked: ${text}`);
+    });
+  }
+});
+
+const API_KEY = 'sk_live_attack_0123456789';
+
+/** A stand-in provider on 127.0.0.1: echoes the path it got; /v1/reset answers half a body and drops the socket. */
+async function startProvider(): Promise<{ server: Server; url: string; port: number; seen: string[] }> {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.url!);
+    if (req.url === '/v1/reset') {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write(`{"partial":"${API_KEY}`);
+      setTimeout(() => res.socket?.destroy(), 20);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}`, port, seen };
+}
+
+describe('attacks on the provider proxy, over a real socket', () => {
+  let h: Harness;
+  let provider: Awaited<ReturnType<typeof startProvider>>;
+  let api: ServerType;
+  let apiPort: number;
+  let id: string;
+  const cleanups: (() => unknown)[] = [];
+  before(async () => {
+    provider = await startProvider();
+    const keyed = defineIntegration({
+      key: 'keyed',
+      name: 'Keyed',
+      description: 'An API-key provider',
+      category: 'test',
+      version: '1.0.0',
+      connections: {
+        api: apiKey({
+          label: 'Keyed account',
+          fields: { apiKey: field.secret({ label: 'API key' }) },
+          proxy: { baseUrl: `${provider.url}/v1`, headers: (values) => ({ 'x-api-key': values.apiKey! }) },
+        }),
+      },
+    });
+    h = await createHarness(
+      { after: (fn) => void cleanups.push(fn) },
+      { integrations: [keyed], migrations: allMigrations, services: { egressAllow: [`127.0.0.1:${provider.port}`] } },
+    );
+    api = serve({ fetch: h.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise<void>((r) => api.once('listening', r));
+    apiPort = (api.address() as AddressInfo).port;
+    const as = { customer: 'proxy-attacks', customer_name: 'Proxy attacks' };
+    const created = await h.call('POST', '/api/v1/instances', { body: { integrationKey: 'keyed' }, as });
+    id = created.body.id as string;
+    assert.equal((await h.call('PUT', `/api/v1/instances/${id}/connections/api`, { body: { values: { apiKey: API_KEY } }, as })).status, 200);
+    assert.equal((await h.call('POST', `/api/v1/vendor/instances/${id}/activate`, { as: vendor() })).status, 200);
+  });
+  after(async () => {
+    await new Promise((r) => api.close(r));
+    provider.server.close();
+    for (const fn of cleanups.reverse()) await fn();
+  });
+
+  /** The request line's path sent as written (no client-side URL normalization). */
+  async function raw(method: string, path: string): Promise<{ status: number; contentType: string | undefined; text: string }> {
+    const bearer = await h.token({ claims: vendor() });
+    return new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: apiPort, method, path, headers: { authorization: `Bearer ${bearer}` } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, contentType: res.headers['content-type'], text: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  test('no path leaves the base URL: dot segments, encoded or not, backslashes, // and @ reach only /v1/… or nothing', async () => {
+    const prefix = `/api/v1/vendor/instances/${id}/connections/api/proxy`;
+    const attempts = [
+      '/../admin',
+      '/../../../../admin',
+      '/%2e%2e/admin',
+      '/%2E%2E/%2e%2e/admin',
+      '/.%2e/admin',
+      '/%252e%252e/admin',
+      '/..%2fadmin',
+      '/..%5cadmin',
+      '/..\\admin',
+      '/\\\\evil.example/admin',
+      '//evil.example/admin',
+      '/@evil.example/admin',
+      '/http://evil.example/admin',
+      '/%2f%2fevil.example/admin',
+    ];
+    for (const attempt of attempts) {
+      const res = await raw('GET', `${prefix}${attempt}`);
+      assert.ok(res.status < 500, `${attempt}: ${res.status} ${res.text}`);
+      // Node's HTTP parser refuses a raw backslash itself (a bare 400) before the app sees the request.
+      if (res.status >= 400 && !(res.status === 400 && res.contentType === undefined && attempt.includes('\\'))) {
+        assert.equal(res.contentType, PROBLEM_CONTENT_TYPE, attempt);
+      }
+    }
+    for (const url of provider.seen) assert.ok(url.startsWith('/v1/'), `the provider was asked for ${url}`);
+  });
+
+  test('a provider that drops the connection mid-answer is a 502 problem, without the key in the answer or the log', async () => {
+    const seen = h.logs.length;
+    const res = await raw('GET', `/api/v1/vendor/instances/${id}/connections/api/proxy/reset`);
+    assert.equal(res.status, 502, res.text);
+    assert.equal(res.contentType, PROBLEM_CONTENT_TYPE);
+    assert.ok(!res.text.includes(API_KEY));
+    for (const line of h.logs.slice(seen)) assert.ok(!line.includes(API_KEY), line);
+  });
+});
