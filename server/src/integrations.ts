@@ -11,7 +11,7 @@ export interface IntegrationRelease {
   integration: Integration;
   /** The module URL executors import for this version; undefined: the executor pool's own module. */
   moduleUrl?: string;
-  /** Which load brought it (1: the start; each reload adds one). */
+  /** Which load brought it (1: the start; each reload adds one; 0: a load remembered from before this process started). */
   generation: number;
 }
 
@@ -47,6 +47,19 @@ export class IntegrationIndex extends Map<string, Integration> {
       }
       this.#releases.set(key, releases);
       this.set(key, versions[0]!);
+    }
+  }
+
+  /**
+   * Adds versions of an older load (remembered from before a restart) that are not loaded here, as
+   * older than every version loaded, for the instances still on them: nothing current changes, and
+   * a key the module no longer has is not offered again.
+   */
+  addOlder(list: readonly Integration[], moduleUrl: string): void {
+    for (const integration of list) {
+      const releases = this.#releases.get(integration.key) ?? new Map<string, IntegrationRelease>();
+      if (releases.has(integration.version)) continue;
+      this.#releases.set(integration.key, new Map([[integration.version, { integration, moduleUrl, generation: 0 }], ...releases]));
     }
   }
 

@@ -36,7 +36,7 @@ export interface ServicesOptions {
   cipher: Cipher;
   /** The vendor's integrations (keys must be unique, or each repeat of a key another version of it: the first is the current one). */
   integrations: readonly Integration[] | IntegrationIndex;
-  /** The module file `integrations` came from: integrationReload.reload() imports it again. Absent: no reload. */
+  /** The module file `integrations` came from: integrationReload.reload() imports it again, and each load is remembered for the next start. Absent: neither. */
   integrationsModule?: string;
   /** Default: a silent logger. */
   logger?: Logger;
@@ -65,6 +65,9 @@ export async function createServices(options: ServicesOptions): Promise<Services
   // Rows from before versions were recorded run the version loaded now (migration 0005).
   for (const integration of integrations.values()) await store.vendor.fillIntegrationVersion(integration.key, integration.version);
   const logger = options.logger ?? createLogger({ level: 'silent' });
+  // Before the runtime starts: the versions instances still run are loaded again first (issue 12).
+  const integrationReload = createIntegrationReload({ integrations, specifier: options.integrationsModule, store, logger });
+  await integrationReload.start();
   const publicUrl = (options.publicUrl ?? 'http://localhost:8787').replace(/\/+$/, '');
   const allowedOrigins = options.allowedOrigins ?? [];
 
@@ -103,7 +106,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     erasure,
     proxy: createConnectionProxy({ store, cipher, oauth, integrations, egressAllow: options.egressAllow, logger, throttle: createConnectionThrottle(store) }),
     auditTrail: createAuditTrail(),
-    integrationReload: createIntegrationReload({ integrations, specifier: options.integrationsModule, store, logger }),
+    integrationReload,
     upgrades,
     rateLimits,
     runtime,

@@ -35,6 +35,8 @@ const ISSUER = 'https://vendor.test';
 
 export interface Harness {
   dir: string;
+  /** The PostgreSQL schema, when on PostgreSQL. */
+  pgSchema?: string;
   outDir: string;
   store: Store;
   cipher: Cipher;
@@ -64,8 +66,13 @@ export interface HarnessOptions {
   maxAttempts?: number;
   /** Runtime variables (PLUGBOARD_*) read by runtimeSettings, e.g. queue limits. */
   runtimeEnv?: Record<string, string>;
-  /** Other integrations than runtime.fixture.ts: the module executors import, the same list for the control plane, and executor variables. */
-  integrations?: { module: string; list: readonly Integration[]; env?: Record<string, string> };
+  /**
+   * Other integrations than runtime.fixture.ts: the module executors import, the same list for the
+   * control plane, and executor variables. `reloadable`: the services know the module (its reload, and its loads remembered for a restart).
+   */
+  integrations?: { module: string; list: readonly Integration[]; env?: Record<string, string>; reloadable?: boolean };
+  /** A restart: open this harness's database (it keeps it: closing this one leaves it in place). */
+  sameDatabaseAs?: Harness;
   /** Executor pool options besides the module and environment (e.g. maxPerCustomer). */
   pool?: Partial<Omit<ExecutorPoolOptions, 'integrationsModule' | 'env'>>;
 }
@@ -78,12 +85,13 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   mkdirSync(outDir);
   chmodSync(dir, 0o755);
   chmodSync(outDir, 0o777); // executors may run under their own uid
+  const pgSchema = options.sameDatabaseAs ? options.sameDatabaseAs.pgSchema : options.pgSchema;
   const store = await openStore(
-    options.pgSchema
-      ? { databaseUrl: PG_URL, pgSchema: options.pgSchema, migrations: allMigrations }
-      : { databaseUrl: join(dir, 'plugboard.db'), migrations: allMigrations },
+    pgSchema
+      ? { databaseUrl: PG_URL, pgSchema, migrations: allMigrations }
+      : { databaseUrl: join(options.sameDatabaseAs?.dir ?? dir, 'plugboard.db'), migrations: allMigrations },
   );
-  const encryptionKey = generateEncryptionKey();
+  const encryptionKey = options.sameDatabaseAs?.encryptionKey ?? generateEncryptionKey();
   const cipher = createCipher(encryptionKey);
   const runnerId = `test_${randomBytes(3).toString('hex')}`;
   const executionsQueue = options.queue
@@ -101,6 +109,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     store,
     cipher,
     integrations: options.integrations?.list ?? integrations,
+    integrationsModule: options.integrations?.reloadable ? options.integrations.module : undefined,
     publicUrl: 'http://127.0.0.1:1',
     // The connection proxy calls the same loopback stand-ins.
     egressAllow: ['127.0.0.1'],
@@ -142,6 +151,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
 
   const harness: Harness = {
     dir,
+    pgSchema,
     outDir,
     encryptionKey,
     store,
@@ -218,7 +228,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       const closed = await Promise.race([pool.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5000).unref())]);
       if (!closed) console.log('# executor pool close() did not resolve within 5 s');
       await services.stop(); // flushes and closes the alert sender, closes the queue
-      if (options.pgSchema) {
+      if (options.pgSchema && !options.sameDatabaseAs) {
         await sql`drop schema if exists ${sql.id(options.pgSchema)} cascade`.execute(store.db);
       }
       await store.close();

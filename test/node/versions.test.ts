@@ -4,11 +4,12 @@
 // integration's migrate), a rollback restores the old version and config, a bulk upgrade reports
 // each instance, and an execution in flight during the reload finishes on the old code.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Instance, IntegrationVersions, InvokeResult, Problem, UpgradeJob, VendorInstance } from '../../src/protocol/index.js';
+import { Instance, IntegrationDetail, IntegrationVersions, InvokeResult, Problem, UpgradeJob, VendorInstance } from '../../src/protocol/index.js';
 import { createIntegrationReload } from '../../server/src/integration-reload.js';
 import { loadIntegrations } from '../../server/src/integrations.js';
 import { createLogger } from '../../server/src/logger.js';
@@ -55,6 +56,51 @@ export default [defineIntegration({
 `;
 }
 
+/** The vendor API of one server (a harness); `support` is a support member's token. */
+function vendorApi(server: () => Harness, support: () => string) {
+  async function call(method: string, path: string, token: string, body?: unknown) {
+    const res = await server().app.request(path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    assert.ok(!text.includes('sk_migrated_secret'), 'a secret never comes back');
+    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+  }
+
+  /** A customer's active crm instance, deployed and configured through the vendor API. */
+  async function deploy(customer: string, label: string): Promise<VendorInstance> {
+    await server().store.ensureCustomer(customer);
+    const created = await call('POST', `/api/v1/vendor/customers/${customer}/instances`, support(), { integrationKey: 'crm' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = VendorInstance.parse(created.body).id;
+    const saved = await call('PUT', `/api/v1/vendor/instances/${id}/config`, support(), { config: { label }, version: 1 });
+    assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    const active = await call('POST', `/api/v1/vendor/instances/${id}/activate`, support());
+    assert.equal(active.status, 200, JSON.stringify(active.body));
+    return VendorInstance.parse(active.body);
+  }
+
+  async function invoke(id: string, flow: string): Promise<{ code: string; config: string[] }> {
+    const res = await call('POST', `/api/v1/vendor/instances/${id}/flows/${flow}/invoke`, support(), { timeoutMs: 60_000 });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return InvokeResult.parse(res.body).result as { code: string; config: string[] };
+  }
+
+  return { call, deploy, invoke };
+}
+
+/** A folder of its own holding only this build of the module, as a new image has only the new file. */
+function moduleFolder(version: '1.0.0' | '2.0.0'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'plugboard-versions-'));
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, 'integrations.ts'), build(version), { mode: 0o644 });
+  return join(dir, 'integrations.ts');
+}
+
+const copiesBeside = (modulePath: string) => readdirSync(dirname(modulePath)).filter((f) => f.startsWith('.plugboard-'));
+
 for (const engine of ['sqlite', 'postgres'] as const) {
   describe(`integration versions (${engine})`, { skip: engine === 'postgres' && !PG_URL ? 'set PLUGBOARD_TEST_DATABASE_URL' : false }, () => {
     let h: Harness;
@@ -65,10 +111,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
 
     before(async () => {
       // The module lives in its own folder: the harness's is made inside createHarness.
-      const dir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'plugboard-versions-'));
-      (await import('node:fs')).chmodSync(dir, 0o755);
-      modulePath = join(dir, 'integrations.ts');
-      writeFileSync(modulePath, build('1.0.0'), { mode: 0o644 });
+      modulePath = moduleFolder('1.0.0');
       h = await createHarness({
         ...(engine === 'postgres' ? { pgSchema: newSchema('ver') } : {}),
         integrations: { module: modulePath, list: await loadIntegrations(modulePath) },
@@ -84,35 +127,10 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     });
     after(() => h?.close());
 
-    async function call(method: string, path: string, token: string, body?: unknown) {
-      const res = await h.app.request(path, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await res.text();
-      assert.ok(!text.includes('sk_migrated_secret'), 'a secret never comes back');
-      return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
-    }
-
-    /** A customer's active crm instance, deployed and configured through the vendor API. */
-    async function deploy(customer: string, label: string): Promise<VendorInstance> {
-      await h.store.ensureCustomer(customer);
-      const created = await call('POST', `/api/v1/vendor/customers/${customer}/instances`, support, { integrationKey: 'crm' });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      const id = VendorInstance.parse(created.body).id;
-      const saved = await call('PUT', `/api/v1/vendor/instances/${id}/config`, support, { config: { label }, version: 1 });
-      assert.equal(saved.status, 200, JSON.stringify(saved.body));
-      const active = await call('POST', `/api/v1/vendor/instances/${id}/activate`, support);
-      assert.equal(active.status, 200, JSON.stringify(active.body));
-      return VendorInstance.parse(active.body);
-    }
-
-    async function invoke(id: string, flow: string): Promise<{ code: string; config: string[] }> {
-      const res = await call('POST', `/api/v1/vendor/instances/${id}/flows/${flow}/invoke`, support, { timeoutMs: 60_000 });
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      return InvokeResult.parse(res.body).result as { code: string; config: string[] };
-    }
+    const { call, deploy, invoke } = vendorApi(
+      () => h,
+      () => support,
+    );
 
     test('a reload keeps instances on their version, finishes work in flight on the old code, and upgrades, rolls back and bulk-upgrades', async () => {
       const a = await deploy('ver-a', 'alpha');
@@ -232,6 +250,80 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       // An admin may reload; the file has not changed since, so nothing new is loaded.
       const again = await call('POST', '/api/v1/vendor/integrations/reload', admin);
       assert.equal(again.status, 409, 'this harness’s server was given a list, not a module: nothing to reload through its own service');
+    });
+  });
+}
+
+// A restart (a new process, even a new container whose image has only the new build) loads again the
+// code of the versions instances still run, from the loads remembered in the database; once nothing
+// runs a version, the next reload forgets it and deletes its copy, and the next start does not load it.
+for (const engine of ['sqlite', 'postgres'] as const) {
+  describe(`integration versions across a restart (${engine})`, { skip: engine === 'postgres' && !PG_URL ? 'set PLUGBOARD_TEST_DATABASE_URL' : false }, () => {
+    const servers: Harness[] = [];
+    let server: Harness;
+    let support = '';
+    const { call, deploy, invoke } = vendorApi(
+      () => server,
+      () => support,
+    );
+    /** A server process over the first one's database, running the module at `modulePath`. */
+    async function start(modulePath: string): Promise<Harness> {
+      server = await createHarness({
+        ...(servers[0] ? { sameDatabaseAs: servers[0] } : engine === 'postgres' ? { pgSchema: newSchema('verrestart') } : {}),
+        integrations: { module: modulePath, list: await loadIntegrations(modulePath), reloadable: true },
+      });
+      servers.push(server);
+      support = await server.vendorToken('support');
+      return server;
+    }
+    const versionsLoaded = async () =>
+      IntegrationVersions.parse((await call('GET', '/api/v1/vendor/integrations', await server.vendorToken('viewer'))).body).integrations[0]!;
+    const reload = async () => {
+      const res = await call('POST', '/api/v1/vendor/integrations/reload', await server.vendorToken('admin'));
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    };
+    // The last one started owns nothing; the first one's database goes with it.
+    after(async () => {
+      for (const s of servers.reverse()) await s.close();
+    });
+
+    test('a v1 instance runs v1 after a restart with only v2 in the module; upgraded, v1 and its copy are gone', async () => {
+      const firstModule = moduleFolder('1.0.0');
+      await start(firstModule);
+      const a = await deploy('restart-a', 'alpha');
+      assert.equal((await invoke(a.id, 'which')).code, '1.0.0');
+      writeFileSync(firstModule, build('2.0.0'), { mode: 0o644 });
+      await reload();
+      assert.deepEqual((await versionsLoaded()).versions, ['2.0.0', '1.0.0']);
+      await server.runner?.stop(5000); // this process is gone: only the next one runs flows
+
+      // A new container: its module folder has only version 2, no copy of version 1.
+      const newModule = moduleFolder('2.0.0');
+      await start(newModule);
+      assert.deepEqual(await versionsLoaded(), { key: 'crm', version: '2.0.0', versions: ['2.0.0', '1.0.0'], instancesByVersion: { '1.0.0': 1 } });
+      assert.deepEqual(await invoke(a.id, 'which'), { code: '1.0.0', config: ['label'] }, 'version 1 ran, on version 1 config');
+      const detail = await server.app.request('/api/v1/integrations/crm', { headers: { authorization: `Bearer ${await server.token('restart-a')}` } });
+      assert.equal(detail.status, 200);
+      const shown = IntegrationDetail.parse(await detail.json());
+      assert.equal(shown.version, '1.0.0', "the customer's detail is of its instance's version");
+      assert.match(JSON.stringify(shown.configPages), /"label"/);
+      const config = await call('PUT', `/api/v1/vendor/instances/${a.id}/config`, support, { config: { label: 'alpha2' }, version: a.version });
+      assert.equal(config.status, 200, JSON.stringify(config.body));
+      assert.equal(copiesBeside(newModule).length, 1, "version 1's code, written beside the new module from the database");
+
+      // Upgraded: nothing runs version 1 any more; the next reload forgets it and deletes its copy.
+      const up = await call('POST', `/api/v1/vendor/instances/${a.id}/upgrade`, support, {});
+      assert.equal(up.status, 200, JSON.stringify(up.body));
+      await reload();
+      assert.deepEqual((await versionsLoaded()).versions, ['2.0.0']);
+      assert.deepEqual(copiesBeside(newModule), []);
+      assert.equal((await invoke(a.id, 'which')).code, '2.0.0');
+
+      // And a restart does not load it again.
+      await server.runner?.stop(5000);
+      await start(newModule);
+      assert.deepEqual((await versionsLoaded()).versions, ['2.0.0']);
+      assert.deepEqual(copiesBeside(newModule), []);
     });
   });
 }

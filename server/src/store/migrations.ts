@@ -171,4 +171,21 @@ export const coreMigrations: Record<string, Migration> = {
       await db.schema.dropTable('upgrade_jobs').ifExists().execute();
     },
   },
+  // Each load of the vendor's integrations module with its bytes (issue 12), so a restart loads again
+  // the older versions instances still run (integration-generations.ts). No customer in it: erasure has nothing here.
+  '0007_integration_generations': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('integration_generations')
+        .addColumn('hash', 'text', (c) => c.primaryKey())
+        .addColumn('file', 'text', (c) => c.notNull())
+        .addColumn('code', 'text', (c) => c.notNull())
+        .addColumn('versions', 'text', (c) => c.notNull())
+        .addColumn('loaded_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('integration_generations').ifExists().execute();
+    },
+  },
 };

@@ -109,6 +109,20 @@ export interface UpgradeOutcomesTable {
   done_at: string | null;
 }
 
+/** Each load of the vendor's integrations module (issue 12; integration-generations.ts). */
+export interface IntegrationGenerationsTable {
+  /** SHA-256 (hex) of the module's bytes. */
+  hash: string;
+  /** The module's file name: its copy beside the module is `.plugboard-<hash16>-<file>`. */
+  file: string;
+  /** The module's bytes, base64 (one text column on both engines). */
+  code: string;
+  /** JSON array of `[key, version]` pairs: the integration versions the module provides. */
+  versions: string;
+  /** When a process last loaded it (ISO-8601 UTC): of two loads providing one version, the later one is loaded again. */
+  loaded_at: string;
+}
+
 /**
  * The core tables. Subsystems with tables of their own (oauth, runtime) type them with
  * `store.db.withTables<TheirTables>()`.
@@ -120,4 +134,5 @@ export interface CoreDatabase {
   audit_events: AuditEventsTable;
   upgrade_jobs: UpgradeJobsTable;
   upgrade_outcomes: UpgradeOutcomesTable;
+  integration_generations: IntegrationGenerationsTable;
 }
