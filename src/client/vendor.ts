@@ -35,6 +35,8 @@ export interface VendorConsoleClient {
   /** Starts a bulk upgrade of every instance of an integration, or one customer's (support); read its progress with `upgradeJob`. */
   startBulkUpgrade(integrationKey: string, body?: BulkUpgradeBody, signal?: AbortSignal): Promise<UpgradeJob>;
   upgradeJob(jobId: string, signal?: AbortSignal): Promise<UpgradeJob>;
+  /** Starts a job rolling back every instance a finished upgrade job upgraded (support); 409 while the upgrade runs. */
+  rollbackJob(jobId: string, signal?: AbortSignal): Promise<UpgradeJob>;
   /** The customer API for one customer (`customerId`: Plugboard's id or the vendor's), answered by the vendor API. */
   forCustomer(customerId: string): PlugClient;
 }
@@ -69,6 +71,7 @@ export function createVendorConsoleClient(options: ClientOptions): VendorConsole
     startBulkUpgrade: (integrationKey, body = {}, signal) =>
       vendor.parsed('UpgradeJob', { method: 'post', path: `integrations/${encodeURIComponent(integrationKey)}/upgrades`, json: body, signal }),
     upgradeJob: (jobId, signal) => vendor.parsed('UpgradeJob', { method: 'get', path: `upgrades/${encodeURIComponent(jobId)}`, signal }),
+    rollbackJob: (jobId, signal) => vendor.parsed('UpgradeJob', { method: 'post', path: `upgrades/${encodeURIComponent(jobId)}/rollback`, signal }),
     forCustomer(customerId) {
       // The catalog, detail, instance list and deploy are the customer's: /vendor/customers/:id/….
       const customer = createClient({ ...options, api: `${vendorApi}/customers/${encodeURIComponent(customerId)}` });

@@ -124,4 +124,10 @@ export const consoleEn = {
   'console.jobFinished': 'Upgrade of {integration} to v{version} finished: {upgraded} upgraded, {failed} failed, {skipped} already on it.',
   'console.jobFailures': 'Failed: these stay on their version',
   'console.jobLost': 'The upgrade’s progress could not be read: {error}',
+  'console.jobRollback': 'Roll back this job',
+  'console.jobRollbackConfirm':
+    'Roll back this upgrade of {integration}? Each instance it upgraded ({count}) goes back to the version and configuration it had before.',
+  'console.jobRollbackStarted': 'Rolling back the upgrade of {integration}…',
+  'console.jobRollingBack': 'Rolling back: {done} of {total} done',
+  'console.jobRolledBack': 'Rollback of {integration} finished: {rolledBack} rolled back, {failed} failed, {skipped} skipped.',
 };

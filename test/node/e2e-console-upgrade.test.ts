@@ -3,7 +3,8 @@
 // dist/plugboard.js in Debian's Chromium. Globex and Initech run CRM 1.0.0; a new build (2.0.0, whose
 // migrate refuses Initech's config) is loaded without a restart. Support updates Globex from its
 // row, rolls it back, sees Initech's refusal with its field error in Initech's row, then upgrades
-// every instance from the Versions view and reads the job's finished counts and its one failure.
+// every instance from the Versions view, reads the job's finished counts and its one failure, and
+// rolls the job back.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -181,7 +182,7 @@ describe('end to end: upgrading integrations from the console', { skip: bundle.s
     await page.context().close();
   });
 
-  test('support upgrades every instance from the Versions view and reads the finished counts and the failure', async () => {
+  test('support upgrades every instance from the Versions view, reads the finished counts and the failure, and rolls the job back', async () => {
     const page = await consoleAs('support');
     await (await shown(page.getByRole('navigation', { name: 'Console' }).getByRole('button', { name: 'Versions' }))).click();
     const versions = await shown(page.getByRole('list', { name: 'Versions of crm' }));
@@ -201,6 +202,16 @@ describe('end to end: upgrading integrations from the console', { skip: bundle.s
     assert.deepEqual(await axeViolations(page), [], 'axe: a finished bulk upgrade');
     assert.equal((await vendorCall(support, 'GET', `/instances/${ids.globex}`)).body.integrationVersion, '2.0.0');
     assert.equal((await vendorCall(support, 'GET', `/instances/${ids.initech}`)).body.integrationVersion, '1.0.0');
+
+    // The whole job undone, asked first (the keyboard lands on "Cancel"): Globex goes back to 1.0.0.
+    await page.getByRole('button', { name: 'Roll back this job' }).click();
+    await shown(page.getByText('Roll back this upgrade of crm? Each instance it upgraded (1)', { exact: false }));
+    assert.equal(await page.evaluate(() => document.activeElement?.shadowRoot?.activeElement?.textContent?.trim()), 'Cancel');
+    await page.getByRole('button', { name: 'Roll back this job' }).click();
+    await shown(page.getByText('Rollback of crm finished: 1 rolled back, 0 failed, 0 skipped.', { exact: false }).first());
+    await shown(versions.getByRole('listitem').filter({ hasText: 'v1.0.0' }).getByText('2 instances'));
+    assert.equal((await vendorCall(support, 'GET', `/instances/${ids.globex}`)).body.integrationVersion, '1.0.0');
+    assert.deepEqual(await axeViolations(page), [], 'axe: a finished job rollback');
     assert.deepEqual(problems, []);
     await page.context().close();
   });

@@ -81,8 +81,10 @@ interface VersionChange {
 interface BulkUpgrade {
   customer: string;
   job?: UpgradeJob;
-  /** Reading its progress failed: why. */
+  /** Reading its progress, or starting its rollback, failed: why. */
   lost?: string;
+  /** "Roll back this job" was pressed: asked first. */
+  confirmRollback?: boolean;
 }
 
 /**
@@ -479,14 +481,41 @@ export class PlugVendorConsole extends PlugApiElement {
       const job = await client.upgradeJob(jobId);
       this.#setBulk(key, { customer: this.bulk.get(key)?.customer ?? '', job });
       if (job.status === 'running') return this.#pollLater(key, jobId);
-      const { upgraded, failed, skipped } = job;
-      this.notice = this.t('console.jobFinished', { integration: key, version: job.to, upgraded: `${upgraded}`, failed: `${failed}`, skipped: `${skipped}` });
+      this.notice = this.#jobText(key, job);
       void this.#versions.run();
     } catch (error) {
       this.reportError('read-upgrade', error);
       const bulk = this.bulk.get(key);
       if (bulk) this.#setBulk(key, { ...bulk, lost: this.t('console.jobLost', { error: this.describeError(error) }) });
     }
+  }
+
+  async #rollbackJob(key: string, jobId: string): Promise<void> {
+    const client = this.vendorClient;
+    const bulk = this.bulk.get(key);
+    if (!client || !bulk) return;
+    try {
+      const job = await client.rollbackJob(jobId);
+      this.#setBulk(key, { customer: bulk.customer, job });
+      this.notice = this.t('console.jobRollbackStarted', { integration: key });
+      this.#pollLater(key, job.id);
+    } catch (error) {
+      this.reportError('rollback-upgrade', error);
+      this.#setBulk(key, { ...bulk, confirmRollback: false, lost: this.describeError(error) });
+    }
+  }
+
+  /** What a job has done: its progress while it runs, its counts once finished. */
+  #jobText(key: string, job: UpgradeJob): string {
+    const { done, total, upgraded, rolledBack = 0, failed, skipped } = job;
+    const counts = { integration: key, done, total, upgraded, rolledBack, failed, skipped };
+    if (job.kind === 'rollback') return this.t(job.status === 'running' ? 'console.jobRollingBack' : 'console.jobRolledBack', counts);
+    return this.t(job.status === 'running' ? 'console.jobRunning' : 'console.jobFinished', { ...counts, version: job.to });
+  }
+
+  /** A question replaced the button pressed: focus goes to its "Cancel", so the keyboard stays in place. */
+  #focusQuestion(): void {
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('.version-confirm .keep')?.focus());
   }
 
   async #copy(link: string): Promise<void> {
@@ -658,7 +687,10 @@ export class PlugVendorConsole extends PlugApiElement {
         type="button"
         aria-busy=${changing === action ? 'true' : 'false'}
         ?disabled=${busy || !!changing}
-        @click=${() => (this.change = { key: integration.key, action, state: 'confirm' })}
+        @click=${() => {
+          this.change = { key: integration.key, action, state: 'confirm' };
+          this.#focusQuestion();
+        }}
       >
         ${changing === action ? busyLabel : label}
       </button>`;
@@ -936,19 +968,7 @@ export class PlugVendorConsole extends PlugApiElement {
     if (!job) return bulk.lost ? html`<p class="version-error" role="alert">${bulk.lost}</p>` : nothing;
     const failures = job.outcomes.filter((o) => o.status === 'failed');
     return html`<div part="job" class="job" data-status=${job.status}>
-      <p class="job-title">
-        ${
-          job.status === 'running'
-            ? this.t('console.jobRunning', { version: job.to, done: `${job.done}`, total: `${job.total}` })
-            : this.t('console.jobFinished', {
-                integration: key,
-                version: job.to,
-                upgraded: `${job.upgraded}`,
-                failed: `${job.failed}`,
-                skipped: `${job.skipped}`,
-              })
-        }
-      </p>
+      <p class="job-title">${this.#jobText(key, job)}</p>
       <progress
         part="progress"
         max=${Math.max(job.total, 1)}
@@ -971,6 +991,34 @@ export class PlugVendorConsole extends PlugApiElement {
             </ul>`
           : nothing
       }
+      ${this.#renderJobRollback(key, bulk, job)}
+    </div>`;
+  }
+
+  /** A finished upgrade job that upgraded something may be undone as a job of its own. */
+  #renderJobRollback(key: string, bulk: BulkUpgrade, job: UpgradeJob) {
+    if (!this.#canAct || job.status !== 'finished' || job.kind === 'rollback' || job.upgraded === 0) return nothing;
+    if (bulk.confirmRollback) {
+      return html`<div class="actions confirm version-confirm" role="alert">
+        <p>${this.t('console.jobRollbackConfirm', { integration: key, count: job.upgraded })}</p>
+        <button part="button" class="button keep" type="button" @click=${() => this.#setBulk(key, { ...bulk, confirmRollback: false })}>
+          ${this.t('console.cancel')}
+        </button>
+        <button part="button" class="button danger primary" type="button" @click=${() => this.#rollbackJob(key, job.id)}>${this.t('console.jobRollback')}</button>
+      </div>`;
+    }
+    return html`<div class="actions">
+      <button
+        part="button"
+        class="button"
+        type="button"
+        @click=${() => {
+          this.#setBulk(key, { ...bulk, confirmRollback: true, lost: undefined });
+          this.#focusQuestion();
+        }}
+      >
+        ${this.t('console.jobRollback')}
+      </button>
     </div>`;
   }
 
@@ -993,6 +1041,7 @@ export class PlugVendorConsole extends PlugApiElement {
         e.preventDefault();
         const field = (e.target as HTMLFormElement).elements.namedItem('customer') as HTMLInputElement;
         this.#setBulk(key, { customer: field.value });
+        this.#focusQuestion();
       }}
     >
       <label>
