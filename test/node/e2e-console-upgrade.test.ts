@@ -179,6 +179,8 @@ describe('end to end: upgrading integrations from the console', { skip: bundle.s
     await page.getByRole('navigation', { name: 'Console' }).getByRole('button', { name: 'Versions' }).click();
     await shown(page.getByRole('list', { name: 'Versions of crm' }));
     assert.equal(await page.getByRole('button', { name: /Upgrade all/ }).count(), 0);
+    await shown(page.getByText('Updates need the support or admin role.'));
+    assert.deepEqual(await axeViolations(page), [], 'axe: the viewer’s Versions view');
     await page.context().close();
   });
 
