@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createApp, type BaseEnv } from '../../server/src/app.js';
 import { createTokenVerifier } from '../../server/src/auth.js';
+import type { Logger } from '../../server/src/logger.js';
 import { createAlertSender } from '../../server/src/runtime/alerts.js';
 import { createExecutorPool, type ExecutorPool, type ExecutorPoolOptions } from '../../server/src/runtime/executor/index.js';
 import { runtimeSettings } from '../../server/src/runtime/index.js';
@@ -71,6 +72,8 @@ export interface HarnessOptions {
    * control plane, and executor variables. `reloadable`: the services know the module (its reload, and its loads remembered for a restart).
    */
   integrations?: { module: string; list: readonly Integration[]; env?: Record<string, string>; reloadable?: boolean };
+  /** The services' logger (default: silent). */
+  logger?: Logger;
   /** A restart: open this harness's database (it keeps it: closing this one leaves it in place). */
   sameDatabaseAs?: Harness;
   /** Executor pool options besides the module and environment (e.g. maxPerCustomer). */
@@ -110,6 +113,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     cipher,
     integrations: options.integrations?.list ?? integrations,
     integrationsModule: options.integrations?.reloadable ? options.integrations.module : undefined,
+    logger: options.logger,
     publicUrl: 'http://127.0.0.1:1',
     // The connection proxy calls the same loopback stand-ins.
     egressAllow: ['127.0.0.1'],

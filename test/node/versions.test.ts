@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Instance, IntegrationDetail, IntegrationVersions, InvokeResult, Problem, UpgradeJob, VendorInstance } from '../../src/protocol/index.js';
 import { createIntegrationReload } from '../../server/src/integration-reload.js';
 import { loadIntegrations } from '../../server/src/integrations.js';
-import { createLogger } from '../../server/src/logger.js';
+import { createLogger, type Logger } from '../../server/src/logger.js';
 import { eventually } from './fixtures/eventually.js';
 import { createHarness, newSchema, PG_URL, type Harness } from './runtime.harness.js';
 
@@ -267,8 +267,9 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       () => support,
     );
     /** A server process over the first one's database, running the module at `modulePath`. */
-    async function start(modulePath: string): Promise<Harness> {
+    async function start(modulePath: string, logger?: Logger): Promise<Harness> {
       server = await createHarness({
+        logger,
         ...(servers[0] ? { sameDatabaseAs: servers[0] } : engine === 'postgres' ? { pgSchema: newSchema('verrestart') } : {}),
         integrations: { module: modulePath, list: await loadIntegrations(modulePath), reloadable: true },
       });
@@ -319,11 +320,22 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(copiesBeside(newModule), []);
       assert.equal((await invoke(a.id, 'which')).code, '2.0.0');
 
-      // And a restart does not load it again.
+      // And a restart does not load it again. A version no load provides is logged, with what to do.
       await server.runner?.stop(5000);
-      await start(newModule);
+      await server.store.db.updateTable('instances').set({ integration_version: '0.9.0' }).where('id', '=', a.id).execute();
+      const lines: string[] = [];
+      await start(newModule, createLogger({ level: 'warn', stream: { write: (line: string) => lines.push(line) } }));
       assert.deepEqual((await versionsLoaded()).versions, ['2.0.0']);
       assert.deepEqual(copiesBeside(newModule), []);
+      const logged = lines.filter((line) => line.includes('0.9.0'));
+      assert.equal(logged.length, 1, lines.join('\n'));
+      assert.match(logged[0]!, /1 instance\(s\) run crm 0\.9\.0, which can't be loaded.*upgraded \(POST \/api\/v1\/vendor\/integrations\/crm\/upgrades\)/);
+      const unloaded = await call('PUT', `/api/v1/vendor/instances/${a.id}/config`, support, {
+        config: { title: 'x' },
+        version: VendorInstance.parse(up.body).version,
+      });
+      assert.equal(unloaded.status, 409, 'as before: its version is loaded nowhere');
+      assert.match(JSON.stringify(unloaded.body), /Version 0\.9\.0 of this integration is not loaded here/);
     });
   });
 }
