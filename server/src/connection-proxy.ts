@@ -48,8 +48,42 @@ const REQUEST_DROPPED = new Set([
   'x-real-ip',
   'x-request-id',
 ]);
-// fetch has already decoded the body (content-encoding, length); the provider's cookies are not the vendor's.
-const RESPONSE_DROPPED = new Set([...REQUEST_DROPPED, 'content-encoding', 'content-length', 'set-cookie', 'www-authenticate', 'alt-svc']);
+// fetch has already decoded the body (content-encoding, length); the provider's cookies are not the vendor's. Nor are its
+// policies: the answer is served from Plugboard's origin, so the provider must not set that origin's CORS, framing, HSTS,
+// CSP or stored data (its Clear-Site-Data would sign the console out).
+const RESPONSE_DROPPED = new Set([
+  ...REQUEST_DROPPED,
+  'content-encoding',
+  'content-length',
+  'set-cookie',
+  'set-cookie2',
+  'www-authenticate',
+  'alt-svc',
+  'clear-site-data',
+  'content-security-policy',
+  'content-security-policy-report-only',
+  'cross-origin-embedder-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'nel',
+  'origin-agent-cluster',
+  'permissions-policy',
+  'referrer-policy',
+  'refresh',
+  'report-to',
+  'reporting-endpoints',
+  'strict-transport-security',
+  'timing-allow-origin',
+  'x-content-type-options',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-frame-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+]);
+const RESPONSE_DROPPED_PREFIX = 'access-control-';
+/** The provider's body is its own, not a page of this origin: a browser that opened it runs nothing and loads nothing. */
+const ANSWER_CSP = "default-src 'none'; sandbox";
 
 /** What the caller gets back: the provider's answer, cleaned. */
 export interface ProxiedResponse {
@@ -97,7 +131,7 @@ function hopByHop(headers: Headers, dropped: ReadonlySet<string>): Headers {
       .filter(Boolean),
   );
   const out = new Headers();
-  for (const [name, value] of headers) if (!dropped.has(name) && !named.has(name)) out.append(name, value);
+  for (const [name, value] of headers) if (!dropped.has(name) && !named.has(name) && !name.startsWith(RESPONSE_DROPPED_PREFIX)) out.append(name, value);
   return out;
 }
 
@@ -257,6 +291,7 @@ export function createConnectionProxy(options: {
       for (const [name, value] of out) {
         if (credential.secrets.some((s) => value.includes(s))) out.set(name, '[redacted]');
       }
+      out.set('content-security-policy', ANSWER_CSP);
       return { status: response.status, headers: out, body };
     },
   };

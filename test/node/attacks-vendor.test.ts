@@ -2,7 +2,7 @@
 // 12, 13): what a hostile caller or a misbehaving integration can make the server answer, store
 // or log. Each test names the hole it closes.
 import assert from 'node:assert/strict';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
@@ -139,6 +139,22 @@ async function startProvider(): Promise<{ server: Server; url: string; port: num
       setTimeout(() => res.socket?.destroy(), 20);
       return;
     }
+    if (req.url === '/v1/policies') {
+      // A provider (or whoever answers for it) trying to set Plugboard's origin's policies.
+      res.writeHead(200, {
+        'content-type': 'text/html',
+        'access-control-allow-origin': 'https://evil.example',
+        'access-control-allow-credentials': 'true',
+        'strict-transport-security': 'max-age=0',
+        'clear-site-data': '"*"',
+        'x-frame-options': 'ALLOWALL',
+        'content-security-policy': "script-src 'unsafe-inline'",
+        'cross-origin-resource-policy': 'cross-origin',
+        'x-provider': 'kept',
+      });
+      res.end('<script>alert(1)</script>');
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -189,13 +205,15 @@ describe('attacks on the provider proxy, over a real socket', () => {
   });
 
   /** The request line's path sent as written (no client-side URL normalization). */
-  async function raw(method: string, path: string): Promise<{ status: number; contentType: string | undefined; text: string }> {
+  async function raw(method: string, path: string): Promise<{ status: number; contentType: string | undefined; text: string; headers: IncomingHttpHeaders }> {
     const bearer = await h.token({ claims: vendor() });
     return new Promise((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port: apiPort, method, path, headers: { authorization: `Bearer ${bearer}` } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, contentType: res.headers['content-type'], text: Buffer.concat(chunks).toString() }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, contentType: res.headers['content-type'], text: Buffer.concat(chunks).toString(), headers: res.headers }),
+        );
       });
       req.on('error', reject);
       req.end();
@@ -238,5 +256,18 @@ describe('attacks on the provider proxy, over a real socket', () => {
     assert.equal(res.contentType, PROBLEM_CONTENT_TYPE);
     assert.ok(!res.text.includes(API_KEY));
     for (const line of h.logs.slice(seen)) assert.ok(!line.includes(API_KEY), line);
+  });
+
+  test('the provider can’t set this origin’s policies: CORS, HSTS, framing, CSP and Clear-Site-Data are Plugboard’s, and its page runs nothing', async () => {
+    const res = await raw('GET', `/api/v1/vendor/instances/${id}/connections/api/proxy/policies`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers['x-provider'], 'kept');
+    assert.equal(res.headers['access-control-allow-origin'], undefined);
+    assert.equal(res.headers['access-control-allow-credentials'], undefined);
+    assert.equal(res.headers['clear-site-data'], undefined);
+    assert.match(String(res.headers['strict-transport-security']), /max-age=[1-9]/);
+    assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
+    assert.equal(res.headers['cross-origin-resource-policy'], 'same-origin');
+    assert.equal(res.headers['content-security-policy'], "default-src 'none'; sandbox");
   });
 });
