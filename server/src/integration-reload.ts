@@ -205,6 +205,17 @@ export function createIntegrationReload(options: { integrations: IntegrationInde
     };
   }
 
+  /** The file gone, unreadable, or its directory read-only (the copies live beside it): a refusal, not a server error. */
+  function onFile<T>(step: () => T): T {
+    try {
+      return step();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) throw error;
+      throw new IntegrationsError(`PLUGBOARD_INTEGRATIONS: the module file could not be read, or copied beside itself (${code})`);
+    }
+  }
+
   async function reloadOnce(): Promise<ReloadReport> {
     if (!path) {
       throw new IntegrationsError(
@@ -213,13 +224,15 @@ export function createIntegrationReload(options: { integrations: IntegrationInde
           : `PLUGBOARD_INTEGRATIONS: "${options.specifier}" is a package; only a module file can be reloaded (restart to load a new package)`,
       );
     }
-    const { bytes, hash } = read(path);
+    const { bytes, hash } = onFile(() => read(path));
     if (generations.at(-1)?.hash === hash) {
       await cleanUp(path);
       return report(false);
     }
-    keepOldCode(path);
-    const generationUrl = copyOf(path, { hash, bytes });
+    const generationUrl = onFile(() => {
+      keepOldCode(path);
+      return copyOf(path, { hash, bytes });
+    });
     const list = await importIntegrations(generationUrl, options.specifier);
     integrations.addGeneration(list, generationUrl);
     generations.push({ hash, bytes, url: generationUrl });

@@ -2,11 +2,16 @@
 // 12, 13): what a hostile caller or a misbehaving integration can make the server answer, store
 // or log. Each test names the hole it closes.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { PROBLEM_CONTENT_TYPE, UpgradeJob } from '../../src/protocol/index.js';
+import { loadIntegrations } from '../../server/src/integrations.js';
 import { allMigrations } from '../../server/src/migrations.js';
 import { apiKey, defineIntegration, field } from '../../server/src/sdk/index.js';
 import { eventually } from './fixtures/eventually.js';
@@ -97,6 +102,66 @@ describe('attacks on integration versions', () => {
     });
     return id;
   }
+
+  test('another customer’s instance can’t be upgraded, read or described through the version routes', async () => {
+    const a = { customer: 'tenant-a', customer_name: 'A' };
+    const b = { customer: 'tenant-b', customer_name: 'B' };
+    const id = await onVersion1(a.customer, 'plain');
+    // B's token on A's instance: 404, as if it did not exist; A's instance stays on version 1.
+    const upgrade = await h.call('POST', `/api/v1/instances/${id}/upgrade`, { body: {}, as: b });
+    assert.equal(upgrade.status, 404, upgrade.text);
+    assert.equal(upgrade.headers.get('content-type'), PROBLEM_CONTENT_TYPE);
+    assert.equal((await h.call('GET', `/api/v1/instances/${id}`, { as: b })).status, 404);
+    // The detail follows the caller's own instance: A reads version 1's, B (no instance) the current one.
+    assert.equal((await h.call('GET', '/api/v1/integrations/vault', { as: a })).body.version, '1.0.0');
+    const other = await h.call('GET', '/api/v1/integrations/vault', { as: b });
+    assert.equal(other.body.version, '2.0.0');
+    assert.ok(!other.text.includes(id), 'B reads nothing of A’s instance');
+    // A member of A may not upgrade; A's admin may not pick a version the vendor did not offer.
+    assert.equal((await h.call('POST', `/api/v1/instances/${id}/upgrade`, { body: {}, as: { ...a, role: 'member' } })).status, 403);
+    assert.equal((await h.call('POST', `/api/v1/instances/${id}/upgrade`, { body: { to: '1.0.0' }, as: a })).status, 409);
+    // A viewer of the vendor's staff reads, but neither upgrades, rolls back nor starts a bulk job.
+    for (const [path, body] of [
+      [`/api/v1/vendor/instances/${id}/upgrade`, {}],
+      [`/api/v1/vendor/instances/${id}/rollback`, undefined],
+      ['/api/v1/vendor/integrations/vault/upgrades', {}],
+      ['/api/v1/vendor/integrations/reload', undefined],
+    ] as const) {
+      const res = await h.call('POST', path, { body, as: vendor('viewer') });
+      assert.equal(res.status, 403, `${path}: ${res.text}`);
+    }
+    const detail = await h.call('GET', `/api/v1/vendor/instances/${id}`, { as: vendor('viewer') });
+    assert.equal(detail.body.integrationVersion, '1.0.0');
+  });
+
+  test('bad bodies on the version routes are 4xx problems naming the field, and change nothing', async () => {
+    const id = await onVersion1('fuzz-versions', 'plain');
+    const bodies: [string, string | undefined][] = [
+      ['{"to": 2}', 'to'],
+      ['{"to": ""}', 'to'],
+      [JSON.stringify({ to: 'x'.repeat(100_000) }), 'to'],
+      ['{"version": "1"}', 'version'],
+      ['{"customer": {"id": "x"}}', 'customer'],
+      ['[]', undefined],
+      ['null', undefined],
+      ['not json', undefined],
+      ['{"to": "9.9.9"}', undefined],
+    ];
+    for (const path of [`/api/v1/instances/${id}/upgrade`, `/api/v1/vendor/instances/${id}/upgrade`, '/api/v1/vendor/integrations/vault/upgrades']) {
+      const as = path.includes('/vendor/') ? vendor() : { customer: 'fuzz-versions', customer_name: 'Fuzz' };
+      for (const [rawBody, field] of bodies) {
+        if (field === 'customer' && !path.endsWith('/upgrades')) continue;
+        if (field === 'version' && path.endsWith('/upgrades')) continue;
+        const res = await h.call('POST', path, { rawBody, headers: { 'content-type': 'application/json' }, as });
+        assert.ok(res.status >= 400 && res.status < 500, `${path} ${rawBody.slice(0, 40)}: ${res.status} ${res.text}`);
+        assert.equal(res.headers.get('content-type'), PROBLEM_CONTENT_TYPE, `${path} ${rawBody.slice(0, 40)}`);
+        if (field) assert.ok(JSON.stringify(res.body.errors ?? []).includes(`"${field}`), `${path} ${rawBody.slice(0, 40)} names ${field}: ${res.text}`);
+      }
+    }
+    const jobs = await h.call('GET', '/api/v1/vendor/upgrades', { as: vendor('viewer') });
+    assert.ok(!JSON.stringify(jobs.body).includes('fuzz-versions'), 'no job was started by a refused body');
+    assert.equal((await h.call('GET', `/api/v1/vendor/instances/${id}`, { as: vendor('viewer') })).body.integrationVersion, '1.0.0');
+  });
 
   for (const label of ['throws', 'getter', 'proxy', 'message']) {
     test(`a migrate that ${label === 'throws' ? 'throws with' : `misbehaves (${label}) around`} a secret: 422 naming config, the secret nowhere`, async () => {
@@ -269,5 +334,30 @@ describe('attacks on the provider proxy, over a real socket', () => {
     assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
     assert.equal(res.headers['cross-origin-resource-policy'], 'same-origin');
     assert.equal(res.headers['content-security-policy'], "default-src 'none'; sandbox");
+  });
+});
+
+describe('attacks on the reload of the integrations module', () => {
+  test('a module file that is gone is a 409 problem saying so, not a 500; the versions loaded stay', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'plugboard-reload-attack-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const modulePath = join(dir, 'integrations.ts');
+    writeFileSync(
+      modulePath,
+      `import { defineIntegration } from ${JSON.stringify(fileURLToPath(new URL('../../server/src/sdk/index.ts', import.meta.url)))};
+export default [defineIntegration({ key: 'notes', name: 'Notes', description: 'Reloaded.', category: 'test', version: '1.0.0' })];
+`,
+    );
+    const h = await createHarness(t, { integrations: await loadIntegrations(modulePath), services: { integrationsModule: modulePath } });
+    rmSync(modulePath);
+    const res = await h.call('POST', '/api/v1/vendor/integrations/reload', { as: vendor('admin') });
+    assert.equal(res.status, 409, res.text);
+    assert.equal(res.headers.get('content-type'), PROBLEM_CONTENT_TYPE);
+    assert.match(res.body.detail, /could not be read.*ENOENT/);
+    const status = await h.call('GET', '/api/v1/vendor/integrations', { as: vendor('viewer') });
+    assert.deepEqual(
+      status.body.integrations.map((i: { key: string; version: string }) => `${i.key}@${i.version}`),
+      ['notes@1.0.0'],
+    );
   });
 });
