@@ -86,7 +86,12 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     function freshDatabase(): void {
       const name = `jobs_${randomBytes(6).toString('hex')}`;
       database =
-        engine === 'sqlite' ? () => openStore({ databaseUrl: join(dir, `${name}.db`) }) : () => openStore({ databaseUrl: PG_URL, pgSchema: name, poolSize: 4 });
+        engine === 'sqlite'
+          ? // One SQLite file is one process's (serve's HTTP side and its runner thread): their caches drop
+            // each other's entries through a BroadcastChannel, as these replicas' do. Separate processes
+            // on one file are not a deployment (PostgreSQL is, below, with NOTIFY).
+            () => openStore({ databaseUrl: join(dir, `${name}.db`), cache: { threads: `plugboard-test-${name}` } })
+          : () => openStore({ databaseUrl: PG_URL, pgSchema: name, poolSize: 4 });
       if (engine === 'postgres') {
         const previous = dropSchema;
         dropSchema = async () => {
