@@ -421,6 +421,13 @@ export function createInstances(options: {
         Object.entries(migrated).filter((e): e is [string, string] => secretFields.has(e[0]) && typeof e[1] === 'string' && e[1] !== ''),
       );
       const errors: FieldError[] = [];
+      // A secret carried into a field the new version does not seal would be stored in clear and shown to every member.
+      const sealed = Object.values(stored).filter((s) => s.length >= 8);
+      for (const [name, value] of Object.entries(plain)) {
+        if (stringsIn(value).some((text) => sealed.some((secret) => text.includes(secret)))) {
+          errors.push({ path: `config.${name}`, message: `Version ${target.version}'s migrate put a secret value in "${name}", which is not a secret field` });
+        }
+      }
       const draft = draftSchema(target).safeParse(plain);
       if (!draft.success) errors.push(...configErrors(target, draft.error.issues));
       for (const [name, value] of Object.entries(secretValues)) {

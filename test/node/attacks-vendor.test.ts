@@ -60,6 +60,9 @@ const v2 = defineIntegration({
             },
           },
         );
+      case 'exposes':
+        // The secret carried into a field version 2 stores in clear.
+        return { label: `token was ${token}`, apiToken: token };
       case 'message':
         // eslint-disable-next-line @typescript-eslint/only-throw-error -- the vendor's code may throw anything
         throw Object.defineProperty({}, 'message', {
@@ -163,8 +166,8 @@ describe('attacks on integration versions', () => {
     assert.equal((await h.call('GET', `/api/v1/vendor/instances/${id}`, { as: vendor('viewer') })).body.integrationVersion, '1.0.0');
   });
 
-  for (const label of ['throws', 'getter', 'proxy', 'message']) {
-    test(`a migrate that ${label === 'throws' ? 'throws with' : `misbehaves (${label}) around`} a secret: 422 naming config, the secret nowhere`, async () => {
+  for (const label of ['throws', 'getter', 'proxy', 'message', 'exposes']) {
+    test(`a migrate that ${label === 'throws' ? 'throws with' : `misbehaves (${label}) around`} a secret: 422 naming the field, the secret nowhere`, async () => {
       const as = { customer: `mig-${label}`, customer_name: 'Mig' };
       const id = await onVersion1(as.customer, label);
       const seen = h.logs.length;
@@ -172,7 +175,7 @@ describe('attacks on integration versions', () => {
       const mine = await h.call('POST', `/api/v1/instances/${id}/upgrade`, { body: {}, as });
       assert.equal(mine.status, 422, mine.text);
       assert.equal(mine.headers.get('content-type'), PROBLEM_CONTENT_TYPE);
-      assert.equal(mine.body.errors[0].path, 'config');
+      assert.equal(mine.body.errors[0].path, label === 'exposes' ? 'config.label' : 'config');
       const staff = await h.call('POST', `/api/v1/vendor/instances/${id}/upgrade`, { body: {}, as: vendor() });
       assert.equal(staff.status, 422, staff.text);
       const job = await h.call('POST', '/api/v1/vendor/integrations/vault/upgrades', { body: { customer: as.customer }, as: vendor() });
