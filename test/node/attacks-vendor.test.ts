@@ -195,6 +195,14 @@ describe('attacks on integration versions', () => {
 });
 
 const API_KEY = 'sk_live_attack_0123456789';
+const REFUSED_BASES = {
+  localName: 'http://localhost:8089/v1',
+  ipv6Loopback: 'http://[::1]:8089/v1',
+  mappedLoopback: 'http://[::ffff:127.0.0.1]:8089/v1',
+  decimalLoopback: 'http://2130706433:8089/v1',
+  privateNet: 'http://10.0.0.1:8089/v1',
+  linkLocal: 'http://169.254.170.2/v1',
+};
 
 /** A stand-in provider on 127.0.0.1: echoes the path it got; /v1/reset answers half a body and drops the socket. */
 async function startProvider(): Promise<{ server: Server; url: string; port: number; seen: string[] }> {
@@ -251,6 +259,14 @@ describe('attacks on the provider proxy, over a real socket', () => {
           fields: { apiKey: field.secret({ label: 'API key' }) },
           proxy: { baseUrl: `${provider.url}/v1`, headers: (values) => ({ 'x-api-key': values.apiKey! }) },
         }),
+        // Hosts the egress policy refuses, however they are written: a name that resolves to loopback,
+        // IPv6 loopback, an IPv4-mapped loopback, a decimal IPv4, a private and a link-local address.
+        ...Object.fromEntries(
+          Object.entries(REFUSED_BASES).map(([name, baseUrl]) => [
+            name,
+            apiKey({ label: name, fields: { apiKey: field.secret({ label: 'API key' }) }, proxy: { baseUrl, headers: (v) => ({ 'x-api-key': v.apiKey! }) } }),
+          ]),
+        ),
       },
     });
     h = await createHarness(
@@ -263,7 +279,9 @@ describe('attacks on the provider proxy, over a real socket', () => {
     const as = { customer: 'proxy-attacks', customer_name: 'Proxy attacks' };
     const created = await h.call('POST', '/api/v1/instances', { body: { integrationKey: 'keyed' }, as });
     id = created.body.id as string;
-    assert.equal((await h.call('PUT', `/api/v1/instances/${id}/connections/api`, { body: { values: { apiKey: API_KEY } }, as })).status, 200);
+    for (const name of ['api', ...Object.keys(REFUSED_BASES)]) {
+      assert.equal((await h.call('PUT', `/api/v1/instances/${id}/connections/${name}`, { body: { values: { apiKey: API_KEY } }, as })).status, 200);
+    }
     assert.equal((await h.call('POST', `/api/v1/vendor/instances/${id}/activate`, { as: vendor() })).status, 200);
   });
   after(async () => {
@@ -337,6 +355,15 @@ describe('attacks on the provider proxy, over a real socket', () => {
     assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
     assert.equal(res.headers['cross-origin-resource-policy'], 'same-origin');
     assert.equal(res.headers['content-security-policy'], "default-src 'none'; sandbox");
+  });
+
+  test('egress: a base URL on loopback, a private or a link-local address, however written, is a 403 before connecting', async () => {
+    for (const name of Object.keys(REFUSED_BASES)) {
+      const res = await raw('GET', `/api/v1/vendor/instances/${id}/connections/${name}/proxy/x`);
+      assert.equal(res.status, 403, `${name}: ${res.text}`);
+      assert.equal(res.contentType, PROBLEM_CONTENT_TYPE);
+      assert.ok(!res.text.includes(API_KEY));
+    }
   });
 });
 
