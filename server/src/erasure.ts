@@ -21,6 +21,12 @@ import type { ExecutionQueue } from './runtime/queue.js';
 import { customerTag } from './store/cache.js';
 import type { Store } from './store/types.js';
 
+/** The two information_schema views schemaTables reads (PostgreSQL). */
+interface InformationSchema {
+  'information_schema.columns': { table_schema: string; table_name: string; column_name: string };
+  'information_schema.tables': { table_schema: string; table_name: string; table_type: string };
+}
+
 export interface Erasure {
   /** Removes everything of the customer and says what, per kind. Throws NotFoundError for an unknown (or already erased) customer. */
   erase(customerId: string, actor: string): Promise<CustomerErasure>;
@@ -62,17 +68,29 @@ export function createErasure(options: {
 
   /** Tables of the store's schema and their columns (the current schema only, on PostgreSQL). */
   async function schemaTables(): Promise<Map<string, Set<string>>> {
-    let schema: string | undefined;
-    if (store.engine === 'postgres') {
-      const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db);
-      schema = rows[0]?.schema;
+    // PostgreSQL: information_schema, filtered to the current schema by the database. Kysely's
+    // introspection reads every schema of the database, so another schema dropped meanwhile (another
+    // tenant of the database, a test side by side) failed the erasure with 'schema "…" does not exist'.
+    const columns =
+      store.engine === 'postgres'
+        ? await (store.db as unknown as Kysely<InformationSchema>)
+            .selectFrom('information_schema.columns as c')
+            .innerJoin('information_schema.tables as t', (join) =>
+              join.onRef('t.table_schema', '=', 'c.table_schema').onRef('t.table_name', '=', 'c.table_name'),
+            )
+            .select(['c.table_name as table', 'c.column_name as column'])
+            .where('c.table_schema', '=', sql<string>`current_schema()`)
+            .where('t.table_type', '=', 'BASE TABLE')
+            .execute()
+        : (await store.db.introspection.getTables()).filter((t) => !t.isView).flatMap((t) => t.columns.map((c) => ({ table: t.name, column: c.name })));
+    const tables = new Map<string, Set<string>>();
+    for (const { table, column } of columns) {
+      if (table.startsWith('kysely_')) continue;
+      let names = tables.get(table);
+      if (!names) tables.set(table, (names = new Set()));
+      names.add(column);
     }
-    const tables = await store.db.introspection.getTables();
-    return new Map(
-      tables
-        .filter((t) => !t.isView && (schema === undefined || t.schema === schema) && !t.name.startsWith('kysely_'))
-        .map((t) => [t.name, new Set(t.columns.map((c) => c.name))]),
-    );
+    return tables;
   }
 
   return {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { sql, type Kysely } from 'kysely';
+import pg from 'pg';
 import { startOAuthServer } from '../../demo/oauth-server.js';
 import { createApp } from '../../server/src/app.js';
 import { createTokenVerifier } from '../../server/src/auth.js';
@@ -297,6 +298,45 @@ for (const engine of engines) {
       assert.ok(server.revocationRequests >= 1);
       assert.equal(await channels(accessToken), 401);
     });
+
+    test(
+      'other schemas of the database created and dropped meanwhile (another tenant, a test side by side) do not fail an erasure',
+      { skip: engine.name !== 'postgres' },
+      async (t) => {
+        const f = await fixture(t, engine.name);
+        const customers = await Promise.all(Array.from({ length: 20 }, (_, i) => f.store.ensureCustomer(`beside-${i}-${randomBytes(4).toString('hex')}`)));
+        const churn = new pg.Client({ connectionString: PG_URL });
+        await churn.connect();
+        const prefix = `t_erasure_churn_${randomBytes(4).toString('hex')}`;
+        let stop = false;
+        let churned = 0;
+        const churning = (async () => {
+          for (let i = 0; !stop; i++) {
+            const other = `${prefix}_${i}`;
+            await churn.query(`create schema ${other}; create table ${other}.items (id serial primary key, customer_id text)`);
+            await churn.query(`drop schema ${other} cascade`);
+            churned++;
+          }
+        })();
+        t.after(async () => {
+          stop = true;
+          await churning.catch(() => {});
+          await churn.end();
+        });
+        const statuses: string[] = [];
+        for (const customer of customers) {
+          const res = await f.call('DELETE', `/api/v1/vendor/customers/${customer.id}`, vendor);
+          statuses.push(res.status === 200 ? '200' : `${res.status} ${res.text}`);
+        }
+        stop = true;
+        await churning;
+        assert.ok(churned > 0, 'schemas came and went meanwhile');
+        assert.deepEqual(
+          statuses.filter((s) => s !== '200'),
+          [],
+        );
+      },
+    );
   });
 }
 
