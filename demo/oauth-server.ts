@@ -27,6 +27,11 @@ export interface OAuthServerOptions {
   clients: OAuthServerClient[];
   /** Access token lifetime in seconds (default 3600). Tests use a few seconds to force refreshes. */
   accessTokenTtl?: number;
+  /**
+   * Lifetime of the access tokens a refresh issues (default `accessTokenTtl`): a test that lets a
+   * 1-second token expire for real gives the renewed one long enough to be used on a loaded machine.
+   */
+  refreshedAccessTokenTtl?: number;
   refreshTokenTtl?: number;
   /** Issue a new refresh token on each refresh and reject the old one (default true): makes refresh races visible. */
   rotateRefreshTokens?: boolean;
@@ -194,7 +199,9 @@ export async function startOAuthServer(options: OAuthServerOptions): Promise<OAu
       clientCredentials: { enabled: true },
     },
     ttl: {
-      AccessToken: options.accessTokenTtl ?? 3600,
+      // A refreshed token's grant type names the refresh ("authorization_code refresh_token").
+      AccessToken: (_ctx: unknown, token: unknown) =>
+        ((token as { gty?: string }).gty?.includes('refresh_token') ? options.refreshedAccessTokenTtl : undefined) ?? options.accessTokenTtl ?? 3600,
       ClientCredentials: options.accessTokenTtl ?? 3600,
       RefreshToken: options.refreshTokenTtl ?? 14 * 24 * 3600,
       Interaction: 600,

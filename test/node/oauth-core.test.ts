@@ -78,7 +78,7 @@ const engines: Engine[] = [
 async function fixture(
   t: TestContext,
   engine: Engine['name'],
-  serverOptions: { accessTokenTtl?: number } = {},
+  serverOptions: { accessTokenTtl?: number; refreshedAccessTokenTtl?: number } = {},
   oauthOptions: Partial<OAuthOptions> = {},
 ): Promise<Fixture> {
   const server = await startOAuthServer({ clients: [{ ...CLIENT, redirectUris: [`${PUBLIC_URL}/oauth/callback`] }], ...serverOptions });
@@ -465,7 +465,7 @@ for (const engine of engines) {
     });
 
     test('refresh after expiry: a short-lived token is renewed, and the new one works', async (t) => {
-      const f = await fixture(t, engine.name, { accessTokenTtl: 1 }, { refreshMarginMs: 0 });
+      const f = await fixture(t, engine.name, { accessTokenTtl: 1, refreshedAccessTokenTtl: 3600 }, { refreshMarginMs: 0 });
       await connect(f);
       const first = await f.oauth.getAccessToken(ref(f));
       assert.equal(await channelsStatus(f, first.accessToken), 200);
