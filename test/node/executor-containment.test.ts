@@ -199,9 +199,14 @@ describe('weak isolation and secrets from files', () => {
     PLUGBOARD_INTEGRATIONS: escapeModule,
     PORT: '0',
     HOST: '127.0.0.1',
+    // Stopped once it has started: no balancer to wait for (drain.test.ts tests the delay).
+    PLUGBOARD_SHUTDOWN_DELAY_MS: '0',
   };
 
-  /** Runs `plugboard serve` until it says it listens (then stops it) or exits; its output either way. */
+  /**
+   * Runs `plugboard serve` until its runner takes work (then stops it) or it exits; its output either
+   * way. Not until it listens: it listens before its runner thread has started (or refused to start).
+   */
   async function serve(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; pid: number; environ: string }> {
     const cwd = sharedFolder();
     const child = spawn(process.execPath, [...nodeArgs, cli], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -213,9 +218,9 @@ describe('weak isolation and secrets from files', () => {
     let environ = '';
     try {
       await eventually(
-        () => stdout.includes('plugboard listening') || child.exitCode !== null,
+        () => stdout.includes('runner thread taking work') || child.exitCode !== null,
         60_000,
-        () => `plugboard serve to listen or exit (stderr: ${stderr})`,
+        () => `plugboard serve's runner to take work, or serve to exit (stderr: ${stderr})`,
       );
       if (child.exitCode === null) {
         environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8');

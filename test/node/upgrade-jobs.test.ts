@@ -458,6 +458,8 @@ test('SIGHUP makes a running plugboard serve load the changed module: same proce
     PLUGBOARD_JWT_KEYS: JSON.stringify({ keys: [key.publicJwk] }),
     PLUGBOARD_JWT_ISSUER: ISSUER,
     PLUGBOARD_RUNNER: 'off',
+    // Its SIGTERM at the end needs no delay for a balancer (drain.test.ts tests the delay).
+    PLUGBOARD_SHUTDOWN_DELAY_MS: '0',
   });
   t.after(() => {
     if (serve.alive()) serve.child.kill('SIGKILL');
