@@ -20,11 +20,13 @@ import { createHarness, eventually, newSchema, PG_URL, type Harness } from './ru
 
 // Every query a node-postgres client sends and every better-sqlite3 statement run (begin and commit included).
 let statements = 0;
+let commits = 0;
 function countCalls(proto: Record<string, unknown>, names: readonly string[]): void {
   for (const name of names) {
     const original = proto[name] as (...args: unknown[]) => unknown;
     proto[name] = function (this: unknown, ...args: unknown[]) {
       statements++;
+      if (((this as { source?: string }).source ?? args[0]) === 'commit') commits++;
       return original.apply(this, args);
     };
   }
@@ -142,6 +144,25 @@ describe('SQL statements per activate/pause toggle', () => {
       assert.equal(await statementsPerToggle(h), 5);
     } finally {
       await h.close();
+    }
+  });
+
+  test('SQLite: 32 toggles at once commit in one transaction, each audited', async () => {
+    const store = await openStore({ databaseUrl: ':memory:', migrations: allMigrations });
+    try {
+      const tenant = store.forCustomer(await store.ensureCustomer('grouped'));
+      const audit = (action: string) => ({ actor: 'user:test', action, target: '', details: {} });
+      const ids = await Promise.all(
+        Array.from({ length: 32 }, async (_, i) => (await tenant.createInstance({ integrationKey: `i${i}`, audit: audit('instance.created') })).instance.id),
+      );
+      const before = commits;
+      const written = await Promise.all(ids.map((id) => tenant.setStatus(id, { status: 'active', audit: audit('instance.activated') })));
+      // Asked in one event-loop turn: one group.
+      assert.equal(commits - before, 1);
+      assert.deepEqual(new Set(written.map((i) => i?.status)), new Set(['active']));
+      assert.equal((await tenant.listAudit({ limit: 1000 })).filter((e) => e.action === 'instance.activated').length, 32);
+    } finally {
+      await store.close();
     }
   });
 

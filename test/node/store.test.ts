@@ -14,6 +14,7 @@ import {
   IdempotencyKeyReuseError,
   openStore,
   VersionConflictError,
+  type InstanceRecord,
   type NewAuditEvent,
   type OpenStoreOptions,
   type Store,
@@ -327,6 +328,43 @@ for (const engine of [sqliteEngine, postgresEngine]) {
       assert.deepEqual(after?.config, { channel: '#ops', retries: 3 });
       assert.equal(after?.version, 2);
       assert.equal((await acme.listAudit()).length, 3);
+    });
+
+    test('concurrent writes (committed together on SQLite) each succeed or fail alone', async (t) => {
+      const { store } = await engine.fixture(t);
+      const acme = store.forCustomer(await store.ensureCustomer('acme'));
+      const created = await Promise.all(
+        ['slack', 'github', 'jira', 'notion', 'linear'].map((integrationKey) => acme.createInstance({ integrationKey, audit: audit('instance.created') })),
+      );
+      const [a, b, c, d, e] = created.map((r) => r.instance) as [InstanceRecord, InstanceRecord, InstanceRecord, InstanceRecord, InstanceRecord];
+      const config = (id: string, channel: string, expectedVersion: number, details?: Record<string, unknown>) =>
+        acme.updateConfig(id, { config: { channel }, secrets: null, secretNames: [], expectedVersion, audit: audit('instance.config_saved', details) });
+      // Asked in one event-loop turn: one group on SQLite, each in its own savepoint.
+      const outcomes = await Promise.allSettled([
+        acme.setStatus(a.id, { status: 'active', audit: audit('instance.activated') }),
+        config(b.id, '#half', 1, { bad: 1n }), // its audit insert throws after its update
+        config(c.id, '#stale', 7),
+        acme.setStatus(d.id, { status: 'paused', audit: audit('instance.paused') }),
+        config(e.id, '#ops', 1),
+        acme.setStatus('ins_missing', { status: 'active', audit: audit('instance.activated') }),
+      ]);
+      assert.deepEqual(
+        outcomes.map((o) => o.status),
+        ['fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'],
+      );
+      assert.ok((outcomes[2] as PromiseRejectedResult).reason instanceof VersionConflictError);
+      assert.equal((outcomes[5] as PromiseFulfilledResult<unknown>).value, undefined);
+      const stored = (await store.vendor.listInstances()).map((i) => [i.integrationKey, i.status, i.config, i.version]);
+      assert.deepEqual(stored.sort(), [
+        ['github', 'draft', {}, 1],
+        ['jira', 'draft', {}, 1],
+        ['linear', 'draft', { channel: '#ops' }, 2],
+        ['notion', 'paused', {}, 1],
+        ['slack', 'active', {}, 1],
+      ]);
+      // Audited: the three that wrote; the failed, the stale and the missing left no line.
+      const actions = (await acme.listAudit()).map((event) => event.action).filter((action) => action !== 'instance.created');
+      assert.deepEqual(actions.sort(), ['instance.activated', 'instance.config_saved', 'instance.paused']);
     });
 
     test('status changes: activation is stamped, pause keeps the stamp, reason is stored', async (t) => {

@@ -5,6 +5,7 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { InstanceStatus } from 'plugboard/protocol';
+import { commitGroups, type Transact } from './commit-groups.js';
 import { customerTag, instancesOfTag, instanceTag, type StoreCache, type WriteOptions } from './cache.js';
 import type { AuditEventsTable, ConnectionsTable, CoreDatabase, CustomersTable, InstancesTable } from './schema.js';
 import {
@@ -130,11 +131,17 @@ async function insertAudit(db: Db | Tx, customerId: string | null, event: NewAud
  * Runs a write in a transaction that announces it to other processes; drops the tags here once it
  * ended; `options` keep its result and spare entries it does not change (StoreCache.write).
  */
-function writeThrough<T>(db: Db, cache: StoreCache, tags: readonly string[], work: (tx: Tx) => Promise<T>, options?: WriteOptions<T>): Promise<T> {
+function writeThrough<T>(
+  transact: Transact<CoreDatabase>,
+  cache: StoreCache,
+  tags: readonly string[],
+  work: (tx: Tx) => Promise<T>,
+  options?: WriteOptions<T>,
+): Promise<T> {
   return cache.write(
     tags,
     () =>
-      db.transaction().execute(async (tx) => {
+      transact(async (tx) => {
         const result = await work(tx);
         // Nothing written (not found, no change): nothing to announce.
         if (result !== undefined && result !== false) await cache.announce(tx, tags);
@@ -147,6 +154,7 @@ function writeThrough<T>(db: Db, cache: StoreCache, tags: readonly string[], wor
 class KyselyCustomerStore implements CustomerStore {
   constructor(
     private readonly db: Db,
+    private readonly transact: Transact<CoreDatabase>,
     private readonly cache: StoreCache,
     readonly customer: Customer,
   ) {}
@@ -293,7 +301,7 @@ class KyselyCustomerStore implements CustomerStore {
     audit: NewAuditEvent,
   ): Promise<InstanceRecord | undefined> {
     return writeThrough(
-      this.db,
+      this.transact,
       this.cache,
       [instanceTag(id)],
       async (tx) => {
@@ -319,7 +327,7 @@ class KyselyCustomerStore implements CustomerStore {
 
   async setStatus(id: string, input: { status: InstanceStatus; reason?: string | null; audit: NewAuditEvent }): Promise<InstanceRecord | undefined> {
     return writeThrough(
-      this.db,
+      this.transact,
       this.cache,
       [instanceTag(id)],
       async (tx) => {
@@ -346,7 +354,7 @@ class KyselyCustomerStore implements CustomerStore {
   }
 
   async deleteInstance(id: string, audit: NewAuditEvent): Promise<boolean> {
-    return writeThrough(this.db, this.cache, [instanceTag(id)], async (tx) => {
+    return writeThrough(this.transact, this.cache, [instanceTag(id)], async (tx) => {
       // Connections and subsystem rows go with it through `on delete cascade`.
       const result = await tx.deleteFrom('instances').where('id', '=', id).where('customer_id', '=', this.customer.id).executeTakeFirst();
       if (result.numDeletedRows === 0n) return false;
@@ -403,7 +411,7 @@ class KyselyCustomerStore implements CustomerStore {
     name: string,
     input: Pick<ConnectionRecord, 'kind' | 'status' | 'ciphertext' | 'expiresAt' | 'error'> & { accountName?: string | null; audit?: NewAuditEvent },
   ): Promise<ConnectionRecord | undefined> {
-    return writeThrough(this.db, this.cache, [instanceTag(instanceId)], async (tx) => {
+    return writeThrough(this.transact, this.cache, [instanceTag(instanceId)], async (tx) => {
       const values = {
         kind: input.kind,
         status: input.status,
@@ -448,7 +456,7 @@ class KyselyCustomerStore implements CustomerStore {
   }
 
   async deleteConnection(instanceId: string, name: string, audit: NewAuditEvent): Promise<boolean> {
-    return writeThrough(this.db, this.cache, [instanceTag(instanceId)], async (tx) => {
+    return writeThrough(this.transact, this.cache, [instanceTag(instanceId)], async (tx) => {
       const result = await tx
         .deleteFrom('connections')
         .where('customer_id', '=', this.customer.id)
@@ -472,13 +480,18 @@ class KyselyCustomerStore implements CustomerStore {
 }
 
 export class KyselyStore implements Store {
+  /** Transactions of the writes that go through writeThrough: grouped on SQLite (commit-groups.ts). */
+  private readonly transact: Transact<CoreDatabase>;
+
   constructor(
     readonly db: Db,
     readonly engine: 'sqlite' | 'postgres',
     readonly cache: StoreCache,
     readonly migrate: () => Promise<void>,
     private readonly onClose: () => Promise<void>,
-  ) {}
+  ) {
+    this.transact = engine === 'sqlite' ? commitGroups(db) : (work) => db.transaction().execute(work);
+  }
 
   async ensureCustomer(externalId: string, name?: string | null): Promise<Customer> {
     // Fast path, from memory: this runs on every authenticated request.
@@ -520,7 +533,7 @@ export class KyselyStore implements Store {
   }
 
   forCustomer(customer: Customer): CustomerStore {
-    return new KyselyCustomerStore(this.db, this.cache, customer);
+    return new KyselyCustomerStore(this.db, this.transact, this.cache, customer);
   }
 
   readonly vendor: Store['vendor'] = {
@@ -613,7 +626,7 @@ export class KyselyStore implements Store {
       return row && toCustomer(row);
     },
     setEntitlements: (id, entitlements, audit) =>
-      writeThrough(this.db, this.cache, [customerTag(id)], async (tx) => {
+      writeThrough(this.transact, this.cache, [customerTag(id)], async (tx) => {
         const row = await tx
           .updateTable('customers')
           .set({ entitlements: entitlements === null ? null : JSON.stringify(entitlements) })

@@ -1,0 +1,77 @@
+// Group commit for SQLite: the writes of one event-loop turn run together in one transaction,
+// each in a savepoint of its own, and commit once. A SQLite commit writes every page the
+// transaction changed to the WAL (a toggle's status update and audit insert touch about eight
+// pages) and now and then checkpoints: most of a small write's cost, all of it on the event loop.
+// Grouped writes share those pages and that commit.
+//
+// better-sqlite3 is synchronous, so a write started at once would finish before the next socket's
+// request is even parsed: a group starts on setImmediate, after the loop has handed every request
+// that was ready to its handler. A lone write waits that one turn and runs without a savepoint.
+//
+// Each write still commits or fails alone as far as its caller sees: one that throws is rolled
+// back to its savepoint and rejects, the others go on; every caller hears back only after the
+// commit (or the commit's failure, which all share).
+import { sql, type Kysely, type Transaction } from 'kysely';
+
+/** Runs `work` in a transaction and resolves once that transaction committed. */
+export type Transact<DB> = <T>(work: (tx: Transaction<DB>) => Promise<T>) => Promise<T>;
+
+/** Most writes in one transaction: bounds how long reads wait for the connection. */
+const MAX_GROUP = 64;
+
+interface Pending<DB> {
+  work: (tx: Transaction<DB>) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export function commitGroups<DB>(db: Kysely<DB>): Transact<DB> {
+  const queue: Pending<DB>[] = [];
+  let scheduled = false;
+
+  async function runGroup(group: Pending<DB>[]): Promise<void> {
+    if (group.length === 1) {
+      const [only] = group as [Pending<DB>];
+      await db.transaction().execute(only.work).then(only.resolve, only.reject);
+      return;
+    }
+    const outcomes: (() => void)[] = [];
+    try {
+      await db.transaction().execute(async (tx) => {
+        for (const write of group) {
+          await sql`savepoint grouped_write`.execute(tx);
+          try {
+            const value = await write.work(tx);
+            await sql`release grouped_write`.execute(tx);
+            outcomes.push(() => write.resolve(value));
+          } catch (error) {
+            await sql`rollback to grouped_write`.execute(tx);
+            await sql`release grouped_write`.execute(tx);
+            outcomes.push(() => write.reject(error));
+          }
+        }
+      });
+    } catch (error) {
+      // Nothing committed: every write in the group failed with it.
+      for (const write of group) write.reject(error);
+      return;
+    }
+    for (const outcome of outcomes) outcome();
+  }
+
+  async function drain(): Promise<void> {
+    try {
+      while (queue.length > 0) await runGroup(queue.splice(0, MAX_GROUP));
+    } finally {
+      scheduled = false;
+    }
+  }
+
+  return <T>(work: (tx: Transaction<DB>) => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(() => void drain());
+    });
+}
