@@ -215,7 +215,10 @@ export function createConnectionProxy(options: {
       const record = (await store.vendor.listConnections([instance.id])).find((r) => r.name === name);
       if (record?.status !== 'connected' || !record.ciphertext) throw new ConflictError(`${spec.label} is not connected`, { connection: name });
       const values = openApiKey(cipher, instance.id, name, record.ciphertext);
-      return { baseUrl, headers: spec.proxy.headers(values), secrets: Object.values(values).filter((v) => typeof v === 'string' && v.length >= 8) };
+      const headers = spec.proxy.headers(values);
+      // The headers as sent are secrets too: a Basic header's base64 holds the key in another form, and so may a signed one.
+      const sent = Object.values(headers).flatMap((v) => [v, ...v.split(/\s+/)]);
+      return { baseUrl, headers, secrets: [...Object.values(values), ...sent].filter((v) => typeof v === 'string' && v.length >= 8) };
     }
     const token = await oauth.getAccessToken({ customerId: instance.customerId, instanceId: instance.id, connection: name });
     return { baseUrl, headers: { authorization: `Bearer ${token.accessToken}` }, secrets: [token.accessToken] };

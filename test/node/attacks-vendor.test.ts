@@ -215,6 +215,12 @@ async function startProvider(): Promise<{ server: Server; url: string; port: num
       setTimeout(() => res.socket?.destroy(), 20);
       return;
     }
+    if (req.url === '/v1/echo') {
+      // A provider that echoes the request's headers back, in its body and in a header.
+      res.writeHead(200, { 'content-type': 'application/json', 'x-echo': String(req.headers.authorization) });
+      res.end(JSON.stringify({ headers: req.headers }));
+      return;
+    }
     if (req.url === '/v1/policies') {
       // A provider (or whoever answers for it) trying to set Plugboard's origin's policies.
       res.writeHead(200, {
@@ -259,6 +265,12 @@ describe('attacks on the provider proxy, over a real socket', () => {
           fields: { apiKey: field.secret({ label: 'API key' }) },
           proxy: { baseUrl: `${provider.url}/v1`, headers: (values) => ({ 'x-api-key': values.apiKey! }) },
         }),
+        // The key sent as HTTP Basic: the provider sees (and may echo) it only in base64.
+        basic: apiKey({
+          label: 'Basic account',
+          fields: { apiKey: field.secret({ label: 'API key' }) },
+          proxy: { baseUrl: `${provider.url}/v1`, headers: (v) => ({ authorization: `Basic ${Buffer.from(`user:${v.apiKey!}`).toString('base64')}` }) },
+        }),
         // Hosts the egress policy refuses, however they are written: a name that resolves to loopback,
         // IPv6 loopback, an IPv4-mapped loopback, a decimal IPv4, a private and a link-local address.
         ...Object.fromEntries(
@@ -279,7 +291,7 @@ describe('attacks on the provider proxy, over a real socket', () => {
     const as = { customer: 'proxy-attacks', customer_name: 'Proxy attacks' };
     const created = await h.call('POST', '/api/v1/instances', { body: { integrationKey: 'keyed' }, as });
     id = created.body.id as string;
-    for (const name of ['api', ...Object.keys(REFUSED_BASES)]) {
+    for (const name of ['api', 'basic', ...Object.keys(REFUSED_BASES)]) {
       assert.equal((await h.call('PUT', `/api/v1/instances/${id}/connections/${name}`, { body: { values: { apiKey: API_KEY } }, as })).status, 200);
     }
     assert.equal((await h.call('POST', `/api/v1/vendor/instances/${id}/activate`, { as: vendor() })).status, 200);
@@ -342,6 +354,15 @@ describe('attacks on the provider proxy, over a real socket', () => {
     assert.equal(res.contentType, PROBLEM_CONTENT_TYPE);
     assert.ok(!res.text.includes(API_KEY));
     for (const line of h.logs.slice(seen)) assert.ok(!line.includes(API_KEY), line);
+  });
+
+  test('a credential the provider echoes back is blanked in the form it was sent too (an HTTP Basic header’s base64)', async () => {
+    const encoded = Buffer.from(`user:${API_KEY}`).toString('base64');
+    const res = await raw('GET', `/api/v1/vendor/instances/${id}/connections/basic/proxy/echo`);
+    assert.equal(res.status, 200, res.text);
+    assert.ok(provider.seen.includes('/v1/echo'), 'the provider was called');
+    assert.ok(!res.text.includes(encoded) && !res.text.includes(API_KEY), res.text);
+    assert.ok(!String(res.headers['x-echo']).includes(encoded), String(res.headers['x-echo']));
   });
 
   test('the provider can’t set this origin’s policies: CORS, HSTS, framing, CSP and Clear-Site-Data are Plugboard’s, and its page runs nothing', async () => {
