@@ -185,28 +185,34 @@ export function createInstances(options: {
     return instance;
   }
 
+  /** "Update" is offered only for a version inside the caller's plan (upgrade refuses the others). */
+  const withinPlan = (view: Instance, grants: Grants | undefined): Instance => {
+    const latest = view.update?.selfUpgrade ? integrations.get(view.integrationKey) : undefined;
+    return latest && !isEntitled(latest, grants) ? { ...view, update: { ...view.update!, selfUpgrade: false } } : view;
+  };
+
   const service: Instances = {
     async get({ tenant }, id) {
       return written(await tenant.getInstance(id));
     },
 
-    async view({ tenant }, instance) {
+    async view({ tenant, grants }, instance) {
       const integration = integrations.of(instance);
       const [connections, urls] = await Promise.all([
         tenant.listConnections(instance.id),
         integration && webhooks ? webhooks(instance, integration) : undefined,
       ]);
-      return instanceView(integration, instance, connections, urls, integrations.get(instance.integrationKey));
+      return withinPlan(instanceView(integration, instance, connections, urls, integrations.get(instance.integrationKey)), grants);
     },
 
-    async list({ tenant }) {
+    async list({ tenant, grants }) {
       const [instances, connections] = await Promise.all([tenant.listInstances(), tenant.listAllConnections()]);
       const byInstance = groupByInstance(connections);
       return Promise.all(
         instances.map(async (i) => {
           const integration = integrations.of(i);
           const urls = integration && webhooks ? await webhooks(i, integration) : undefined;
-          return instanceView(integration, i, byInstance.get(i.id) ?? [], urls, integrations.get(i.integrationKey));
+          return withinPlan(instanceView(integration, i, byInstance.get(i.id) ?? [], urls, integrations.get(i.integrationKey)), grants);
         }),
       );
     },
@@ -397,6 +403,8 @@ export function createInstances(options: {
       if (input.byCustomer && (target !== integrations.get(instance.integrationKey) || target.selfUpgrade !== true)) {
         throw new ForbiddenError(`${target.name} ${target.version} is rolled out by the vendor; ask them to upgrade`);
       }
+      // The plan is checked against the version upgraded to: its labels may have moved it to another plan.
+      if (input.byCustomer && !isEntitled(target, caller.grants)) throw new NotEntitledError(target.key, target.name);
 
       // migrate sees every stored value as flows do, secrets included; the result is split and sealed again below.
       const stored = openInstanceSecrets(cipher, instance);

@@ -76,11 +76,15 @@ const v2 = defineIntegration({
   },
 });
 
+// Version 2 of an integration moves it from the starter plan to the pro plan.
+const tiered = (version: string, labels: string[]) =>
+  defineIntegration({ key: 'tiered', name: 'Tiered', description: 'Changes plan.', category: 'test', version, labels, selfUpgrade: true });
+
 describe('attacks on integration versions', () => {
   let h: Harness;
   const cleanups: (() => unknown)[] = [];
   before(async () => {
-    h = await createHarness({ after: (fn) => void cleanups.push(fn) }, { integrations: [v2, v1] });
+    h = await createHarness({ after: (fn) => void cleanups.push(fn) }, { integrations: [v2, v1, tiered('2.0.0', ['pro']), tiered('1.0.0', ['starter'])] });
   });
   after(async () => {
     for (const fn of cleanups.reverse()) await fn();
@@ -135,6 +139,30 @@ describe('attacks on integration versions', () => {
     }
     const detail = await h.call('GET', `/api/v1/vendor/instances/${id}`, { as: vendor('viewer') });
     assert.equal(detail.body.integrationVersion, '1.0.0');
+  });
+
+  test('a customer can’t upgrade itself into a version outside its plan', async () => {
+    const as = { customer: 'starter-plan', customer_name: 'Starter' };
+    const created = await h.call('POST', '/api/v1/instances', { body: { integrationKey: 'tiered' }, as });
+    assert.equal(created.status, 201, created.text);
+    const id = created.body.id as string;
+    const customerRow = (await h.store.vendor.listCustomers()).find((c) => c.externalId === as.customer)!;
+    const instance = (await h.store.forCustomer(customerRow).getInstance(id))!;
+    await h.store.forCustomer(customerRow).setRelease(id, {
+      release: { integrationVersion: '1.0.0', config: {}, secrets: null, secretNames: [] },
+      previous: null,
+      expectedVersion: instance.version,
+      audit: { actor: 'system', action: 'test.setup', target: `instance:${id}`, details: {} },
+    });
+    // Its view offers no "Update" (the integration allows self-upgrades, the plan does not have version 2).
+    const read = await h.call('GET', `/api/v1/instances/${id}`, { as: { ...as, entitlements: ['starter'] } });
+    assert.deepEqual([read.body.update?.version, read.body.update?.selfUpgrade], ['2.0.0', false]);
+    const refused = await h.call('POST', `/api/v1/instances/${id}/upgrade`, { body: {}, as: { ...as, entitlements: ['starter'] } });
+    assert.equal(refused.status, 403, refused.text);
+    assert.equal(refused.body.reason, 'notEntitled');
+    assert.equal((await h.call('GET', `/api/v1/vendor/instances/${id}`, { as: vendor('viewer') })).body.integrationVersion, '1.0.0');
+    const allowed = await h.call('POST', `/api/v1/instances/${id}/upgrade`, { body: {}, as: { ...as, entitlements: ['starter', 'pro'] } });
+    assert.equal(allowed.status, 200, allowed.text);
   });
 
   test('bad bodies on the version routes are 4xx problems naming the field, and change nothing', async () => {
