@@ -243,6 +243,12 @@ async function startProvider(): Promise<{ server: Server; url: string; port: num
       setTimeout(() => res.socket?.destroy(), 20);
       return;
     }
+    const nullBody = /^\/v1\/status\/(204|205|304)$/.exec(req.url!);
+    if (nullBody) {
+      // Answers that have no body by definition (a DELETE's 204 above all).
+      res.writeHead(Number(nullBody[1]), { etag: '"v1"' }).end();
+      return;
+    }
     if (req.url === '/v1/echo') {
       // A provider that echoes the request's headers back, in its body and in a header.
       res.writeHead(200, { 'content-type': 'application/json', 'x-echo': String(req.headers.authorization) });
@@ -382,6 +388,16 @@ describe('attacks on the provider proxy, over a real socket', () => {
     assert.equal(res.contentType, PROBLEM_CONTENT_TYPE);
     assert.ok(!res.text.includes(API_KEY));
     for (const line of h.logs.slice(seen)) assert.ok(!line.includes(API_KEY), line);
+  });
+
+  test('a provider’s 204, 205 and 304 are answered as they are, without a body (not a 500)', async () => {
+    for (const status of [204, 205, 304]) {
+      for (const method of ['GET', 'DELETE', 'HEAD']) {
+        const res = await raw(method, `/api/v1/vendor/instances/${id}/connections/api/proxy/status/${status}`);
+        assert.equal(res.status, status, `${method} ${status}: ${res.text}`);
+        assert.equal(res.text, '');
+      }
+    }
   });
 
   test('a credential the provider echoes back is blanked in the form it was sent too (an HTTP Basic header’s base64)', async () => {

@@ -104,6 +104,8 @@ for (const engine of ENGINES)
       const returned = await invoke(instance.id, 'record', { payload: { leak: 'return' }, timeoutMs: 60_000 });
       assert.equal(returned.status, 200, JSON.stringify(returned.body));
       assert.deepEqual(InvokeResult.parse(returned.body).result, { token: '[redacted]', nested: ['t=[redacted]'] });
+      const crashed = problem(await invoke(instance.id, 'record', { payload: { leak: 'crash' }, timeoutMs: 60_000 }), 422, ProblemType.flowFailed);
+      assert.equal(crashed.error, 'The executor stopped on an uncaught error: crashed holding [redacted]');
       for (const id of [thrown.executionId as string, InvokeResult.parse(returned.body).executionId]) {
         const stored = await execution('invoke-leak', id);
         assert.ok(!JSON.stringify(stored).includes(SECRET), JSON.stringify(stored));

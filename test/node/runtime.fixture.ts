@@ -12,7 +12,7 @@ interface Payload {
   untilAttempt?: number;
   logLines?: number;
   /** A careless flow: logs the secret token, then throws with it or returns it. */
-  leak?: 'throw' | 'return';
+  leak?: 'throw' | 'return' | 'crash';
 }
 
 /** This executor process (in its own PID namespace every executor is pid 1). */
@@ -44,6 +44,13 @@ export const recorder = defineIntegration({
           const token = String(ctx.config.token);
           ctx.log.info('calling with', { headers: { authorization: `Bearer ${token}` } });
           if (p.leak === 'return') return { token, nested: [`t=${token}`] };
+          if (p.leak === 'crash') {
+            // Thrown outside the flow's promise: the executor process dies on it.
+            setTimeout(() => {
+              throw new Error(`crashed holding ${token}`);
+            }, 0);
+            await new Promise((r) => setTimeout(r, 60_000));
+          }
           throw new Error(`the provider refused ${token}`);
         }
         if (p.fail === 'retryable' && ctx.attempt < (p.untilAttempt ?? Infinity)) throw new RetryableError(`try again (attempt ${ctx.attempt})`);

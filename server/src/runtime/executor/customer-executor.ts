@@ -427,7 +427,9 @@ export class CustomerExecutor {
 
   private shutdownOutcome(run: Running, error: string): ExecutionOutcome {
     const runMs = run.dispatchedAt === undefined ? 0 : round(preciseNow() - run.dispatchedAt);
-    return { status: 'failed', error, retryable: true, reason: 'crash', timings: { ...this.baseTimings(run), runMs } };
+    // An uncaught error's text is the flow's (of any run in this process): blanked of every run's secrets.
+    const secrets = [...this.runs.values(), run].flatMap((r) => r.job.secrets ?? []);
+    return { status: 'failed', error: blankSecrets(error, secrets), retryable: true, reason: 'crash', timings: { ...this.baseTimings(run), runMs } };
   }
 
   private settled(): void {
