@@ -139,6 +139,20 @@ describe('attacks on integration versions', () => {
     }
     const detail = await h.call('GET', `/api/v1/vendor/instances/${id}`, { as: vendor('viewer') });
     assert.equal(detail.body.integrationVersion, '1.0.0');
+
+    // A bulk upgrade of B's instances moves B's only: A's stays on version 1.
+    const mine = await onVersion1(b.customer, 'plain');
+    const job = await h.call('POST', '/api/v1/vendor/integrations/vault/upgrades', { body: { customer: b.customer }, as: vendor() });
+    assert.equal(job.status, 202, job.text);
+    const done = await eventually(async () => {
+      const read = await h.call('GET', `/api/v1/vendor/upgrades/${job.body.id}`, { as: vendor('viewer') });
+      return read.body.status === 'finished' && UpgradeJob.parse(read.body);
+    });
+    assert.deepEqual(
+      done.outcomes.map((o) => [o.instanceId, o.status]),
+      [[mine, 'upgraded']],
+    );
+    assert.equal((await h.call('GET', `/api/v1/vendor/instances/${id}`, { as: vendor('viewer') })).body.integrationVersion, '1.0.0');
   });
 
   test('a customer can’t upgrade itself into a version outside its plan', async () => {
