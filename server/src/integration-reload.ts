@@ -198,6 +198,9 @@ export function createIntegrationReload(options: { integrations: IntegrationInde
       changed,
       integrations: [...integrations.values()].map((i) => ({
         key: i.key,
+        name: i.name,
+        category: i.category,
+        ...(i.icon !== undefined ? { icon: i.icon } : {}),
         version: i.version,
         versions: integrations.versions(i.key),
         instancesByVersion: counts[i.key] ?? {},

@@ -21,6 +21,7 @@ export const responses = {
   IntegrationDetail: api.IntegrationDetail,
   IntegrationVersions: api.IntegrationVersions,
   UpgradeJob: api.UpgradeJob,
+  UpgradeJobList: api.UpgradeJobList,
   VendorAlertList: api.VendorAlertList,
   VendorStaff: api.VendorStaff,
   WebhookSecret: api.WebhookSecret,

@@ -11,6 +11,8 @@ import type {
   IntegrationVersions,
   UpgradeBody,
   UpgradeJob,
+  UpgradeJobList,
+  UpgradeJobListQuery,
   VendorAlertList,
   VendorAlertListQuery,
   VendorStaff,
@@ -35,10 +37,19 @@ export interface VendorConsoleClient {
   /** Starts a bulk upgrade of every instance of an integration, or one customer's (support); read its progress with `upgradeJob`. */
   startBulkUpgrade(integrationKey: string, body?: BulkUpgradeBody, signal?: AbortSignal): Promise<UpgradeJob>;
   upgradeJob(jobId: string, signal?: AbortSignal): Promise<UpgradeJob>;
+  /** Bulk upgrade and rollback jobs, newest first, without their outcomes; `cursor`: the previous page's `nextCursor`. */
+  upgradeJobs(query?: UpgradeJobListQuery & { signal?: AbortSignal }): Promise<UpgradeJobList>;
   /** Starts a job rolling back every instance a finished upgrade job upgraded (support); 409 while the upgrade runs. */
   rollbackJob(jobId: string, signal?: AbortSignal): Promise<UpgradeJob>;
   /** The customer API for one customer (`customerId`: Plugboard's id or the vendor's), answered by the vendor API. */
   forCustomer(customerId: string): PlugClient;
+}
+
+/** A list query's search parameters: the ones given, an empty one left out (an empty search is no search). */
+function searchParamsOf(query: Record<string, string | number | undefined>): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params[name] = String(value);
+  return params;
 }
 
 /** `options.api`: the API's base, as for the customer elements (e.g. `https://plugboard.example.com/api/v1`). */
@@ -49,20 +60,10 @@ export function createVendorConsoleClient(options: ClientOptions): VendorConsole
   const instances = createClient({ ...options, api: vendorApi });
   return {
     me: (signal) => vendor.parsed('VendorStaff', { method: 'get', path: 'me', signal }),
-    customers: ({ signal, q, cursor, limit } = {}) => {
-      const searchParams: Record<string, string> = {};
-      if (q) searchParams.q = q;
-      if (cursor) searchParams.cursor = cursor;
-      if (limit !== undefined) searchParams.limit = String(limit);
-      return vendor.parsed('CustomerList', { method: 'get', path: 'customers', searchParams, signal });
-    },
+    customers: ({ signal, ...query } = {}) => vendor.parsed('CustomerList', { method: 'get', path: 'customers', searchParams: searchParamsOf(query), signal }),
     runAgain: (executionId, how, signal) =>
       vendor.parsed('ExecutionRerun', { method: 'post', path: `executions/${encodeURIComponent(executionId)}/${how}`, signal }),
-    alerts: ({ signal, ...query } = {}) => {
-      const searchParams: Record<string, string> = {};
-      for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') searchParams[name] = String(value);
-      return vendor.parsed('VendorAlertList', { method: 'get', path: 'alerts', searchParams, signal });
-    },
+    alerts: ({ signal, ...query } = {}) => vendor.parsed('VendorAlertList', { method: 'get', path: 'alerts', searchParams: searchParamsOf(query), signal }),
     integrationVersions: (signal) => vendor.parsed('IntegrationVersions', { method: 'get', path: 'integrations', signal }),
     upgradeInstance: (instanceId, body = {}, signal) =>
       vendor.parsed('Instance', { method: 'post', path: `instances/${encodeURIComponent(instanceId)}/upgrade`, json: body, signal }),
@@ -71,6 +72,8 @@ export function createVendorConsoleClient(options: ClientOptions): VendorConsole
     startBulkUpgrade: (integrationKey, body = {}, signal) =>
       vendor.parsed('UpgradeJob', { method: 'post', path: `integrations/${encodeURIComponent(integrationKey)}/upgrades`, json: body, signal }),
     upgradeJob: (jobId, signal) => vendor.parsed('UpgradeJob', { method: 'get', path: `upgrades/${encodeURIComponent(jobId)}`, signal }),
+    upgradeJobs: ({ signal, ...query } = {}) =>
+      vendor.parsed('UpgradeJobList', { method: 'get', path: 'upgrades', searchParams: searchParamsOf(query), signal }),
     rollbackJob: (jobId, signal) => vendor.parsed('UpgradeJob', { method: 'post', path: `upgrades/${encodeURIComponent(jobId)}/rollback`, signal }),
     forCustomer(customerId) {
       // The catalog, detail, instance list and deploy are the customer's: /vendor/customers/:id/….

@@ -575,6 +575,11 @@ export const IntegrationVersions = z.object({
   integrations: z.array(
     z.object({
       key: z.string(),
+      /** The current version's name, category and icon, so staff recognise it (the key is for machines). */
+      name: z.string(),
+      category: z.string(),
+      /** An image URL or a `data:` URI; never markup. */
+      icon: z.optional(z.string()),
       /** The current version: new instances get it, upgrades go to it. */
       version: z.string(),
       /** Loaded here, newest first. */

@@ -177,7 +177,7 @@ describe('end to end: upgrading integrations from the console', { skip: bundle.s
     await shown(globex.getByText('Updates need the support or admin role.'));
     assert.equal(await globex.getByRole('button', { name: 'Update', exact: true }).count(), 0);
     await page.getByRole('navigation', { name: 'Console' }).getByRole('button', { name: 'Versions' }).click();
-    await shown(page.getByRole('list', { name: 'Versions of crm' }));
+    await shown(page.getByRole('list', { name: 'Versions of CRM' }));
     assert.equal(await page.getByRole('button', { name: /Upgrade all/ }).count(), 0);
     await shown(page.getByText('Updates need the support or admin role.'));
     assert.deepEqual(await axeViolations(page), [], 'axe: the viewer’s Versions view');
@@ -187,18 +187,23 @@ describe('end to end: upgrading integrations from the console', { skip: bundle.s
   test('support upgrades every instance from the Versions view, reads the finished counts and the failure, and rolls the job back', async () => {
     const page = await consoleAs('support');
     await (await shown(page.getByRole('navigation', { name: 'Console' }).getByRole('button', { name: 'Versions' }))).click();
-    const versions = await shown(page.getByRole('list', { name: 'Versions of crm' }));
+    const versions = await shown(page.getByRole('list', { name: 'Versions of CRM' }));
+    // The integration by its name, its key and category beside it; no job yet.
+    const crm = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'CRM', exact: true, level: 3 }) });
+    await shown(crm.getByText('crm', { exact: true }));
+    await shown(crm.getByText('Sales', { exact: true }));
+    await shown(page.getByText('No bulk upgrades yet.'));
     await shown(versions.getByRole('listitem').filter({ hasText: 'v1.0.0' }).getByText('2 instances'));
     await shown(versions.getByRole('listitem').filter({ hasText: 'v2.0.0' }).getByText('No instances'));
     assert.deepEqual(await axeViolations(page), [], 'axe: the Versions view');
 
     await page.getByRole('button', { name: 'Upgrade all to v2.0.0' }).click();
-    await shown(page.getByText('Upgrade every instance of crm to v2.0.0?', { exact: false }));
+    await shown(page.getByText('Upgrade every instance of CRM to v2.0.0?', { exact: false }));
     await page.getByRole('button', { name: 'Start the upgrade' }).click();
     await shown(page.getByText('finished: 1 upgraded, 1 failed, 0 already on it.', { exact: false }).first());
     const failures = await shown(page.getByRole('list', { name: 'Failed: these stay on their version' }));
     await shown(failures.getByRole('listitem').filter({ hasText: 'initech' }).getByText('cannot carry boom', { exact: false }));
-    await shown(page.getByRole('progressbar', { name: 'Upgrade progress of crm' }));
+    await shown(page.getByRole('progressbar', { name: 'Upgrade progress of CRM' }));
     // The counts follow the job.
     await shown(versions.getByRole('listitem').filter({ hasText: 'v2.0.0' }).getByText('1 instance', { exact: true }));
     assert.deepEqual(await axeViolations(page), [], 'axe: a finished bulk upgrade');
@@ -207,13 +212,51 @@ describe('end to end: upgrading integrations from the console', { skip: bundle.s
 
     // The whole job undone, asked first (the keyboard lands on "Cancel"): Globex goes back to 1.0.0.
     await page.getByRole('button', { name: 'Roll back this job' }).click();
-    await shown(page.getByText('Roll back this upgrade of crm? Each instance it upgraded (1)', { exact: false }));
+    await shown(page.getByText('Roll back this upgrade of CRM? Each instance it upgraded (1)', { exact: false }));
     assert.equal(await page.evaluate(() => document.activeElement?.shadowRoot?.activeElement?.textContent?.trim()), 'Cancel');
     await page.getByRole('button', { name: 'Roll back this job' }).click();
-    await shown(page.getByText('Rollback of crm finished: 1 rolled back, 0 failed, 0 skipped.', { exact: false }).first());
+    await shown(page.getByText('Rollback of CRM finished: 1 rolled back, 0 failed, 0 skipped.', { exact: false }).first());
     await shown(versions.getByRole('listitem').filter({ hasText: 'v1.0.0' }).getByText('2 instances'));
     assert.equal((await vendorCall(support, 'GET', `/instances/${ids.globex}`)).body.integrationVersion, '1.0.0');
     assert.deepEqual(await axeViolations(page), [], 'axe: a finished job rollback');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
+  test('past jobs are listed after a reload with their failures on request; a job started elsewhere is rolled back from the list', async () => {
+    // Started elsewhere (the API, not this page): Globex's CRM to 2.0.0 again.
+    const started = await vendorCall(support, 'POST', '/integrations/crm/upgrades', { customer: 'globex', to: '2.0.0' });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    let job = started.body;
+    while (job.status === 'running') {
+      await new Promise((r) => setTimeout(r, 100));
+      job = (await vendorCall(support, 'GET', `/upgrades/${started.body.id}`)).body;
+    }
+
+    const page = await consoleAs('support');
+    await (await shown(page.getByRole('navigation', { name: 'Console' }).getByRole('button', { name: 'Versions' }))).click();
+    const jobs = await shown(page.getByRole('list', { name: 'Recent jobs' }));
+    const latest = jobs.getByRole('listitem').filter({ hasText: 'Upgrade of CRM to v2.0.0 finished: 1 upgraded, 0 failed, 0 already on it.' });
+    await shown(latest.getByText('Customer globex'));
+    // The test before's upgrade (every customer), its failure read on request, and its rollback.
+    const first = jobs.getByRole('listitem').filter({ hasText: 'Upgrade of CRM to v2.0.0 finished: 1 upgraded, 1 failed' });
+    await shown(first.getByText('Every customer'));
+    await shown(first.getByText('Rolled back since'));
+    assert.equal(await first.getByRole('button', { name: 'Roll back this job' }).count(), 0, 'an upgrade rolled back already is not offered again');
+    await first.getByText('Why 1 failed').click();
+    const failures = await shown(first.getByRole('list', { name: 'Failed: these stay on their version' }));
+    await shown(failures.getByRole('listitem').filter({ hasText: 'initech' }).getByText('cannot carry boom', { exact: false }));
+    await shown(jobs.getByRole('listitem').filter({ hasText: 'Rollback of CRM finished: 1 rolled back, 0 failed, 0 skipped.' }));
+    assert.deepEqual(await axeViolations(page), [], 'axe: the recent jobs, failures open');
+
+    // Rolled back from the list, asked first; the list then says so.
+    await latest.getByRole('button', { name: 'Roll back this job' }).click();
+    await shown(latest.getByText('Roll back this upgrade of CRM? Each instance it upgraded (1)', { exact: false }));
+    assert.deepEqual(await axeViolations(page), [], 'axe: a past job’s rollback question');
+    await latest.getByRole('button', { name: 'Roll back this job' }).click();
+    await shown(latest.getByText('Rolled back since'));
+    await shown(page.getByRole('status').filter({ hasText: 'Rollback of CRM finished' }));
+    assert.equal((await vendorCall(support, 'GET', `/instances/${ids.globex}`)).body.integrationVersion, '1.0.0');
     assert.deepEqual(problems, []);
     await page.context().close();
   });

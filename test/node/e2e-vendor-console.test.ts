@@ -168,7 +168,15 @@ describe('end to end: the vendor console page', { skip: bundle.skip }, () => {
     await page.getByRole('combobox', { name: 'Alert type' }).selectOption({ label: 'Paused' });
     // The filtered page replaces the first: only the type asked for.
     await page.getByRole('listitem').filter({ hasText: 'Activated' }).first().waitFor({ state: 'detached', timeout: WAIT });
-    const paused = page.getByRole('listitem').filter({ hasText: 'ledgerly-billing-alerts' });
+    // Each alert names its integration; the integration filter is a list of them by name.
+    const paused = page.getByRole('listitem').filter({ hasText: 'Ledgerly billing alerts' });
+    await shown(paused.getByText('by Acme support (jane@acme.test)'));
+    const integration = page.getByRole('combobox', { name: 'Integration' });
+    assert.equal(await integration.locator('option').first().textContent(), 'All integrations');
+    await integration.selectOption({ label: 'Webhook forwarder' });
+    await shown(page.getByText('No alerts match these filters.'));
+    assert.equal(await paused.count(), 0);
+    await integration.selectOption({ label: 'Ledgerly billing alerts' });
     await shown(paused.getByText('by Acme support (jane@acme.test)'));
     assert.deepEqual(await axeViolations(page), [], 'axe: the alerts');
     await paused.getByRole('button', { name: 'Open Globex Corporation' }).click();

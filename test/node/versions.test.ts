@@ -147,7 +147,9 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       assert.equal((await call('POST', '/api/v1/vendor/integrations/reload', support)).status, 403);
       const report = IntegrationVersions.parse(await reload.reload());
       assert.equal(report.changed, true);
-      assert.deepEqual(report.integrations, [{ key: 'crm', version: '2.0.0', versions: ['2.0.0', '1.0.0'], instancesByVersion: { '1.0.0': 2 } }]);
+      assert.deepEqual(report.integrations, [
+        { key: 'crm', name: 'CRM', category: 'test', version: '2.0.0', versions: ['2.0.0', '1.0.0'], instancesByVersion: { '1.0.0': 2 } },
+      ]);
       // The old build's code is kept beside the file for executors that start from now on.
       assert.ok(readdirSync(join(modulePath, '..')).some((f) => f.startsWith('.plugboard-') && f.endsWith('-integrations.ts')));
       writeFileSync(join(h.outDir, 'go'), '');

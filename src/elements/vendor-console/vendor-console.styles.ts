@@ -396,9 +396,38 @@ export const vendorConsoleStyles = css`
   .versions-view > p {
     margin: 0;
   }
-  .version-row h3 {
+  .version-title {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space-xs) var(--_space-s);
+    align-items: baseline;
+  }
+  .version-title h3 {
+    margin: 0;
     font-size: var(--_font-size);
     overflow-wrap: anywhere;
+  }
+  .version-title .mono,
+  .job-meta {
+    font-size: var(--_font-size-s);
+  }
+  .version-title .icon {
+    align-self: center;
+    width: 1.5rem;
+    height: 1.5rem;
+    border-radius: var(--_radius-s);
+    object-fit: contain;
+  }
+  .past-job > p {
+    margin: 0;
+  }
+  .job-meta {
+    display: flex;
+    flex-wrap: wrap;
+    gap: var(--_space-xs) var(--_space-m);
+  }
+  .job-details summary {
+    cursor: pointer;
   }
   .versions,
   .job-failures {
@@ -428,7 +457,8 @@ export const vendorConsoleStyles = css`
     margin: 0;
     font-weight: var(--_font-weight-strong);
   }
-  .job progress {
+  .job progress,
+  .past-job progress {
     width: 100%;
     height: 0.75rem;
     accent-color: var(--_color-primary);
@@ -507,6 +537,12 @@ export const vendorConsoleStyles = css`
     .alert-what,
     .alert-detail {
       grid-column: 1 / -1;
+    }
+    /* On a phone the control just used is low on the screen: the toast goes to the top, away from it. */
+    .notice {
+      inset-block: var(--_space-s) auto;
+      inset-inline: var(--_space-s);
+      max-width: none;
     }
   }
 `;

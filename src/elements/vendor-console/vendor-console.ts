@@ -12,6 +12,7 @@ import type {
   IntegrationSummary,
   IntegrationVersions,
   UpgradeJob,
+  UpgradeJobList,
   VendorAlert,
   VendorAlertList,
   VendorStaff,
@@ -35,6 +36,8 @@ const PAGE = 25;
 const SEARCH_DELAY_MS = 250;
 /** How often a running bulk upgrade's progress is read. */
 const JOB_POLL_MS = 1000;
+/** Past bulk jobs per page of the Versions view's "Recent jobs". */
+const JOBS_PAGE = 10;
 
 interface CustomerPage {
   customers: CustomerSummary[];
@@ -76,6 +79,12 @@ interface VersionChange {
   detail?: string;
   errors?: { path: string; message: string }[];
 }
+
+/** A job of the list as the list has it (no outcomes). */
+type ListedJob = UpgradeJobList['jobs'][number];
+
+/** A past job's failures, read when its "Failures" is opened: the job with its outcomes, or why it could not be read. */
+type JobDetail = { job: UpgradeJob } | { error: string };
 
 /** A bulk upgrade of one integration in the Versions view: asked (confirm), then its job as last read. */
 interface BulkUpgrade {
@@ -126,6 +135,7 @@ export class PlugVendorConsole extends PlugApiElement {
   #customerClients = new Map<string, PlugClient>();
   #searchTimer: ReturnType<typeof setTimeout> | undefined;
   #jobTimers = new Set<ReturnType<typeof setTimeout>>();
+  #jobsTimer: ReturnType<typeof setTimeout> | undefined;
 
   @state() private accessor typed = '';
   @state() private accessor query = '';
@@ -147,6 +157,12 @@ export class PlugVendorConsole extends PlugApiElement {
   /** Older pages of alerts ("Load older alerts"). */
   @state() private accessor olderAlerts: VendorAlertList | undefined;
   @state() private accessor copied = '';
+  /** Older pages of the Versions view's recent jobs ("Load more jobs"). */
+  @state() private accessor olderJobs: UpgradeJobList | undefined;
+  /** By job id: the past jobs whose failures were opened. */
+  @state() private accessor jobDetails: ReadonlyMap<string, JobDetail> = new Map();
+  /** A past job whose "Roll back this job" was pressed (asked first), or whose rollback was refused. */
+  @state() private accessor jobRollback: { jobId: string; error?: string } | undefined;
 
   /**
    * A link to your own app where a customer connects an integration themselves (an OAuth sign-in
@@ -203,11 +219,29 @@ export class PlugVendorConsole extends PlugApiElement {
 
   #versions = new Task(this, {
     task: async ([client, view], { signal }): Promise<IntegrationVersions | typeof initialState> => {
-      if (!client || view !== 'versions') return initialState;
+      if (!client || !view) return initialState;
       try {
         return await client.integrationVersions(signal);
       } catch (error) {
         this.reportError('load-versions', error);
+        throw error;
+      }
+    },
+    // The Alerts view's integration filter lists them too: read once for both views.
+    args: () => [this.vendorClient, this.view !== 'customers'] as const,
+  });
+
+  #jobs = new Task(this, {
+    task: async ([client, view], { signal }): Promise<UpgradeJobList | typeof initialState> => {
+      clearTimeout(this.#jobsTimer);
+      if (!client || view !== 'versions') return initialState;
+      try {
+        const page = await client.upgradeJobs({ limit: JOBS_PAGE, signal });
+        // A job running (started here or elsewhere) shows its progress: read the list again until none runs.
+        if (page.jobs.some((j) => j.status === 'running')) this.#jobsTimer = setTimeout(() => void this.#jobs.run(), JOB_POLL_MS);
+        return page;
+      } catch (error) {
+        this.reportError('load-upgrades', error);
         throw error;
       }
     },
@@ -231,11 +265,13 @@ export class PlugVendorConsole extends PlugApiElement {
       this.addEventListener(name, this.#onChanged);
     }
     for (const [key, bulk] of this.bulk) if (bulk.job?.status === 'running') this.#pollLater(key, bulk.job.id);
+    if (this.#jobs.value?.jobs.some((j) => j.status === 'running')) void this.#jobs.run();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     clearTimeout(this.#searchTimer);
+    clearTimeout(this.#jobsTimer);
     for (const timer of this.#jobTimers) clearTimeout(timer);
     this.#jobTimers.clear();
     for (const name of ['plug-instance-created', 'plug-config-saved', 'plug-instance-activated', 'plug-instance-paused', 'plug-instance-deleted'] as const) {
@@ -247,6 +283,10 @@ export class PlugVendorConsole extends PlugApiElement {
     super.willUpdate(changed);
     if (changed.has('query')) this.more = undefined;
     if (changed.has('alertFilters')) this.olderAlerts = undefined;
+    if (changed.has('view')) {
+      this.olderJobs = undefined;
+      this.jobRollback = undefined;
+    }
   }
 
   #alertQuery(filters: AlertFilters) {
@@ -254,7 +294,7 @@ export class PlugVendorConsole extends PlugApiElement {
     return {
       type: filters.type,
       status: filters.status,
-      integration: filters.integration?.trim() || undefined,
+      integration: filters.integration || undefined,
       since: since && !Number.isNaN(since.getTime()) ? since.toISOString() : undefined,
     };
   }
@@ -263,15 +303,22 @@ export class PlugVendorConsole extends PlugApiElement {
     this.alertFilters = { ...this.alertFilters, ...change };
   }
 
-  async #loadOlderAlerts(cursor: string): Promise<void> {
+  #loadOlderAlerts(cursor: string): Promise<void> {
+    return this.#loadNextPage('load-alerts', async (client) => {
+      const page = await client.alerts({ ...this.#alertQuery(this.alertFilters), cursor, limit: PAGE });
+      this.olderAlerts = { alerts: [...(this.olderAlerts?.alerts ?? []), ...page.alerts], nextCursor: page.nextCursor };
+    });
+  }
+
+  /** "Load more" of any list: one page at a time, a failure said in the toast. */
+  async #loadNextPage(action: string, load: (client: VendorConsoleClient) => Promise<void>): Promise<void> {
     const client = this.vendorClient;
     if (!client) return;
     this.loadingMore = true;
     try {
-      const page = await client.alerts({ ...this.#alertQuery(this.alertFilters), cursor, limit: PAGE });
-      this.olderAlerts = { alerts: [...(this.olderAlerts?.alerts ?? []), ...page.alerts], nextCursor: page.nextCursor };
+      await load(client);
     } catch (error) {
-      this.reportError('load-alerts', error);
+      this.reportError(action, error);
       this.notice = this.describeError(error);
     } finally {
       this.loadingMore = false;
@@ -337,19 +384,11 @@ export class PlugVendorConsole extends PlugApiElement {
     this.#searchTimer = setTimeout(() => (this.query = value.trim()), SEARCH_DELAY_MS);
   }
 
-  async #loadMore(cursor: string): Promise<void> {
-    const client = this.vendorClient;
-    if (!client) return;
-    this.loadingMore = true;
-    try {
+  #loadMore(cursor: string): Promise<void> {
+    return this.#loadNextPage('load-customers', async (client) => {
       const page = await client.customers({ q: this.query || undefined, cursor, limit: PAGE });
       this.more = { customers: [...(this.more?.customers ?? []), ...page.customers], nextCursor: page.nextCursor };
-    } catch (error) {
-      this.reportError('load-customers', error);
-      this.notice = this.describeError(error);
-    } finally {
-      this.loadingMore = false;
-    }
+    });
   }
 
   #select(customer: CustomerSummary | undefined): void {
@@ -458,8 +497,9 @@ export class PlugVendorConsole extends PlugApiElement {
     try {
       const job = await client.startBulkUpgrade(key, { to: version, ...(customer ? { customer } : {}) });
       this.#setBulk(key, { customer, job });
-      this.notice = this.t('console.jobStarted', { integration: key, version });
+      this.notice = this.t('console.jobStarted', { integration: this.#nameOf(key), version });
       this.#pollLater(key, job.id);
+      void this.#jobs.run();
     } catch (error) {
       this.reportError('start-upgrade', error);
       this.#setBulk(key, { customer, lost: this.describeError(error) });
@@ -481,8 +521,9 @@ export class PlugVendorConsole extends PlugApiElement {
       const job = await client.upgradeJob(jobId);
       this.#setBulk(key, { customer: this.bulk.get(key)?.customer ?? '', job });
       if (job.status === 'running') return this.#pollLater(key, jobId);
-      this.notice = this.#jobText(key, job);
+      this.notice = this.#jobText(job);
       void this.#versions.run();
+      void this.#jobs.run();
     } catch (error) {
       this.reportError('read-upgrade', error);
       const bulk = this.bulk.get(key);
@@ -497,8 +538,9 @@ export class PlugVendorConsole extends PlugApiElement {
     try {
       const job = await client.rollbackJob(jobId);
       this.#setBulk(key, { customer: bulk.customer, job });
-      this.notice = this.t('console.jobRollbackStarted', { integration: key });
+      this.notice = this.t('console.jobRollbackStarted', { integration: this.#nameOf(key) });
       this.#pollLater(key, job.id);
+      void this.#jobs.run();
     } catch (error) {
       this.reportError('rollback-upgrade', error);
       this.#setBulk(key, { ...bulk, confirmRollback: false, lost: this.describeError(error) });
@@ -506,11 +548,54 @@ export class PlugVendorConsole extends PlugApiElement {
   }
 
   /** What a job has done: its progress while it runs, its counts once finished. */
-  #jobText(key: string, job: UpgradeJob): string {
+  #jobText(job: ListedJob): string {
     const { done, total, upgraded, rolledBack = 0, failed, skipped } = job;
-    const counts = { integration: key, done, total, upgraded, rolledBack, failed, skipped };
+    const counts = { integration: this.#nameOf(job.integrationKey), done, total, upgraded, rolledBack, failed, skipped };
     if (job.kind === 'rollback') return this.t(job.status === 'running' ? 'console.jobRollingBack' : 'console.jobRolledBack', counts);
     return this.t(job.status === 'running' ? 'console.jobRunning' : 'console.jobFinished', { ...counts, version: job.to });
+  }
+
+  /** An integration's name, from the versions loaded (its key until they are read, or once it is gone). */
+  #nameOf(key: string): string {
+    return this.#versions.value?.integrations.find((i) => i.key === key)?.name ?? key;
+  }
+
+  /** A past job's failures were opened: its outcomes are read once. */
+  async #readJobDetail(jobId: string): Promise<void> {
+    const client = this.vendorClient;
+    if (!client || this.jobDetails.has(jobId)) return;
+    let detail: JobDetail;
+    try {
+      detail = { job: await client.upgradeJob(jobId) };
+    } catch (error) {
+      this.reportError('read-upgrade', error);
+      detail = { error: this.t('console.jobLost', { error: this.describeError(error) }) };
+    }
+    this.jobDetails = new Map(this.jobDetails).set(jobId, detail);
+  }
+
+  #loadOlderJobs(cursor: string): Promise<void> {
+    return this.#loadNextPage('load-upgrades', async (client) => {
+      const page = await client.upgradeJobs({ cursor, limit: JOBS_PAGE });
+      this.olderJobs = { jobs: [...(this.olderJobs?.jobs ?? []), ...page.jobs], nextCursor: page.nextCursor };
+    });
+  }
+
+  /** "Roll back this job" on a past job, confirmed: the rollback is followed in its integration's row like one started there. */
+  async #rollbackPastJob(job: ListedJob): Promise<void> {
+    const client = this.vendorClient;
+    if (!client) return;
+    try {
+      const rollback = await client.rollbackJob(job.id);
+      this.jobRollback = undefined;
+      this.#setBulk(job.integrationKey, { customer: job.customer ?? '', job: rollback });
+      this.notice = this.t('console.jobRollbackStarted', { integration: this.#nameOf(job.integrationKey) });
+      this.#pollLater(job.integrationKey, rollback.id);
+      void this.#jobs.run();
+    } catch (error) {
+      this.reportError('rollback-upgrade', error);
+      this.jobRollback = { jobId: job.id, error: this.describeError(error) };
+    }
   }
 
   /** A question replaced the button pressed: focus goes to its "Cancel", so the keyboard stays in place. */
@@ -589,13 +674,7 @@ export class PlugVendorConsole extends PlugApiElement {
               </li>`,
           )}
         </ul>
-        ${
-          cursor
-            ? html`<button part="button" class="button more" type="button" ?disabled=${this.loadingMore} @click=${() => this.#loadMore(cursor)}>
-              ${this.loadingMore ? this.t('console.loadingMore') : this.t('console.more')}
-            </button>`
-            : nothing
-        }`;
+        ${this.#renderMore(cursor, this.loadingMore ? this.t('console.loadingMore') : this.t('console.more'), (next) => this.#loadMore(next))}`;
     };
     const loading = html`<ul class="customer-list" aria-busy="true" aria-label=${this.t('console.loading')}>
       ${[0, 1, 2, 3].map(() => html`<li class="skeleton"></li>`)}
@@ -620,6 +699,25 @@ export class PlugVendorConsole extends PlugApiElement {
         </div>`,
       })}
     </section>`;
+  }
+
+  /** What a task reads: `loading` until its first answer, the last answer while it reads again, its error with "Try again". */
+  #renderRead<T>(task: Task<readonly unknown[], T | typeof initialState>, loading: unknown, failed: string, show: (value: T) => unknown) {
+    return task.render({
+      initial: () => loading,
+      pending: () => (task.value === undefined || task.value === initialState ? loading : show(task.value)),
+      complete: (value) => (value === initialState ? loading : show(value)),
+      error: (error) => html`<div part="message" class="message error" role="alert">
+        <p>${failed} ${this.describeError(error)}</p>
+        <button part="button" class="button" type="button" @click=${() => void task.run()}>${this.t('console.retry')}</button>
+      </div>`,
+    });
+  }
+
+  /** "Load more" under a paged list, while it has a next page. */
+  #renderMore(cursor: string | null, label: string, load: (cursor: string) => Promise<void>) {
+    if (!cursor) return nothing;
+    return html`<button part="button" class="button more" type="button" ?disabled=${this.loadingMore} @click=${() => load(cursor)}>${label}</button>`;
   }
 
   #renderConnections(instance: Instance | undefined) {
@@ -891,7 +989,7 @@ export class PlugVendorConsole extends PlugApiElement {
         <button part="button" class="button quiet" type="button" aria-label=${this.t('console.openCustomer', { customer })} @click=${() => this.#openCustomerOf(alert)}>
           ${customer}
         </button>
-        <span class="mono">${alert.instance.integrationKey ?? ''}</span>
+        <span>${alert.instance.integrationKey ? this.#nameOf(alert.instance.integrationKey) : ''}</span>
         ${
           alert.instance.status
             ? renderStatusBadge(alert.instance.status, this.t(`status.${alert.instance.status}`))
@@ -921,13 +1019,7 @@ export class PlugVendorConsole extends PlugApiElement {
             (a) => this.#renderAlert(a),
           )}
         </ul>
-        ${
-          cursor
-            ? html`<button part="button" class="button more" type="button" ?disabled=${this.loadingMore} @click=${() => this.#loadOlderAlerts(cursor)}>
-              ${this.t('console.alertsMore')}
-            </button>`
-            : nothing
-        }`;
+        ${this.#renderMore(cursor, this.t('console.alertsMore'), (next) => this.#loadOlderAlerts(next))}`;
     };
     return html`<section part="alerts" class="alerts-view" aria-labelledby="console-heading">
       <div class="filters">
@@ -944,7 +1036,12 @@ export class PlugVendorConsole extends PlugApiElement {
           </select>
         </label>
         <label>${this.t('console.filterIntegration')}
-          <input class="search" type="search" .value=${f.integration ?? ''} @change=${(e: Event) => this.#filter({ integration: (e.target as HTMLInputElement).value })} />
+          <select class="search" @change=${(e: Event) => this.#filter({ integration: (e.target as HTMLSelectElement).value || undefined })}>
+            <option value="">${this.t('console.filterIntegrationAll')}</option>
+            ${[...(this.#versions.value?.integrations ?? [])]
+              .sort((a, b) => a.name.localeCompare(b.name, this.locale))
+              .map((i) => html`<option value=${i.key} ?selected=${f.integration === i.key}>${i.name}</option>`)}
+          </select>
         </label>
         <label>${this.t('console.filterSince')}
           <input class="search" type="date" .value=${f.since ?? ''} @change=${(e: Event) => this.#filter({ since: (e.target as HTMLInputElement).value || undefined })} />
@@ -966,33 +1063,40 @@ export class PlugVendorConsole extends PlugApiElement {
   #renderJob(key: string, bulk: BulkUpgrade) {
     const job = bulk.job;
     if (!job) return bulk.lost ? html`<p class="version-error" role="alert">${bulk.lost}</p>` : nothing;
-    const failures = job.outcomes.filter((o) => o.status === 'failed');
     return html`<div part="job" class="job" data-status=${job.status}>
-      <p class="job-title">${this.#jobText(key, job)}</p>
-      <progress
-        part="progress"
-        max=${Math.max(job.total, 1)}
-        .value=${job.total === 0 ? 1 : job.done}
-        aria-label=${this.t('console.jobProgress', { integration: key })}
-        aria-valuetext=${`${job.done}/${job.total}`}
-      ></progress>
+      <p class="job-title">${this.#jobText(job)}</p>
+      ${this.#renderProgress(job, { label: this.t('console.jobProgress', { integration: this.#nameOf(key) }) })}
       ${bulk.lost ? html`<p class="version-error" role="alert">${bulk.lost}</p>` : nothing}
-      ${
-        failures.length
-          ? html`<h4 class="section-title" id=${`failures-${key}`}>${this.t('console.jobFailures')}</h4>
-            <ul class="job-failures" aria-labelledby=${`failures-${key}`}>
-              ${failures.map(
-                (o) => html`<li>
-                  <span class="customer-name">${o.customer.externalId}</span>
-                  <span class="alert-error">${o.error ?? ''}</span>
-                  ${o.errors?.length ? html`<ul>${o.errors.map((e) => html`<li><span class="mono">${e.path}</span>: ${e.message}</li>`)}</ul>` : nothing}
-                </li>`,
-              )}
-            </ul>`
-          : nothing
-      }
+      ${this.#renderFailures(job, `failures-${key}`)}
       ${this.#renderJobRollback(key, bulk, job)}
     </div>`;
+  }
+
+  #renderProgress(job: ListedJob, name: { label: string } | { labelledBy: string }) {
+    return html`<progress
+      part="progress"
+      max=${Math.max(job.total, 1)}
+      .value=${job.total === 0 ? 1 : job.done}
+      aria-label=${'label' in name ? name.label : nothing}
+      aria-labelledby=${'labelledBy' in name ? name.labelledBy : nothing}
+      aria-valuetext=${`${job.done}/${job.total}`}
+    ></progress>`;
+  }
+
+  /** The instances a job could not upgrade (or roll back), each with why; `id` names the list's heading. */
+  #renderFailures(job: UpgradeJob, id: string) {
+    const failures = job.outcomes.filter((o) => o.status === 'failed');
+    if (failures.length === 0) return nothing;
+    return html`<h4 class="section-title" id=${id}>${this.t('console.jobFailures')}</h4>
+      <ul class="job-failures" aria-labelledby=${id}>
+        ${failures.map(
+          (o) => html`<li>
+            <span class="customer-name">${o.customer.externalId}</span>
+            <span class="alert-error">${o.error ?? ''}</span>
+            ${o.errors?.length ? html`<ul>${o.errors.map((e) => html`<li><span class="mono">${e.path}</span>: ${e.message}</li>`)}</ul>` : nothing}
+          </li>`,
+        )}
+      </ul>`;
   }
 
   /** A finished upgrade job that upgraded something may be undone as a job of its own. */
@@ -1000,7 +1104,7 @@ export class PlugVendorConsole extends PlugApiElement {
     if (!this.#canAct || job.status !== 'finished' || job.kind === 'rollback' || job.upgraded === 0) return nothing;
     if (bulk.confirmRollback) {
       return html`<div class="actions confirm version-confirm" role="alert">
-        <p>${this.t('console.jobRollbackConfirm', { integration: key, count: job.upgraded })}</p>
+        <p>${this.t('console.jobRollbackConfirm', { integration: this.#nameOf(key), count: job.upgraded })}</p>
         <button part="button" class="button keep" type="button" @click=${() => this.#setBulk(key, { ...bulk, confirmRollback: false })}>
           ${this.t('console.cancel')}
         </button>
@@ -1029,7 +1133,11 @@ export class PlugVendorConsole extends PlugApiElement {
       const customer = bulk.customer.trim();
       return html`<div class="actions confirm version-confirm" role="alert">
         <p>
-          ${customer ? this.t('console.bulkConfirmCustomer', { integration: key, customer, version }) : this.t('console.bulkConfirm', { integration: key, version })}
+          ${
+            customer
+              ? this.t('console.bulkConfirmCustomer', { integration: this.#nameOf(key), customer, version })
+              : this.t('console.bulkConfirm', { integration: this.#nameOf(key), version })
+          }
         </p>
         <button part="button" class="button keep" type="button" @click=${() => this.#setBulk(key, undefined)}>${this.t('console.cancel')}</button>
         <button part="button" class="button primary" type="button" @click=${() => this.#startBulk(key, version)}>${this.t('console.bulkGo')}</button>
@@ -1075,8 +1183,13 @@ export class PlugVendorConsole extends PlugApiElement {
                     ? this.#renderBulkForm(i.key, i.version)
                     : html`<p class="muted">${this.t('console.rolesNeeded')}</p>`;
             return html`<li part="row" class="row version-row" data-key=${i.key}>
-              <h3 class="mono">${i.key}</h3>
-              <ul class="versions" aria-label=${this.t('console.versionsOf', { integration: i.key })}>
+              <div class="version-title">
+                ${i.icon ? html`<img class="icon" src=${i.icon} alt="" />` : nothing}
+                <h3>${i.name}</h3>
+                <span class="muted mono">${i.key}</span>
+                <span class="muted">${i.category}</span>
+              </div>
+              <ul class="versions" aria-label=${this.t('console.versionsOf', { integration: i.name })}>
                 ${i.versions.map(
                   (version) => html`<li>
                     <span class="mono">${this.t('console.version', { version })}</span>
@@ -1095,16 +1208,88 @@ export class PlugVendorConsole extends PlugApiElement {
     const loading = html`<p part="message" class="message" aria-busy="true">${this.t('console.versionsLoading')}</p>`;
     return html`<section part="versions" class="versions-view" aria-labelledby="console-heading">
       <p class="muted">${this.t('console.versionsIntro')}</p>
-      ${this.#versions.render({
-        initial: () => loading,
-        pending: () => (this.#versions.value ? list(this.#versions.value) : loading),
-        complete: (report) => list(report),
-        error: (error) => html`<div part="message" class="message error" role="alert">
-          <p>${this.t('console.versionsError')} ${this.describeError(error)}</p>
-          <button part="button" class="button" type="button" @click=${() => void this.#versions.run()}>${this.t('console.retry')}</button>
-        </div>`,
-      })}
+      ${this.#renderRead(this.#versions, loading, this.t('console.versionsError'), list)}
+      ${this.#renderRecentJobs()}
     </section>`;
+  }
+
+  /** Bulk jobs from any tab or replica, newest first: what each did, its failures on demand, its rollback. */
+  #renderRecentJobs() {
+    const list = (page: UpgradeJobList) => {
+      const jobs = this.olderJobs ? [...page.jobs, ...this.olderJobs.jobs] : page.jobs;
+      const cursor = this.olderJobs ? this.olderJobs.nextCursor : page.nextCursor;
+      if (jobs.length === 0) return html`<p part="message" class="message">${this.t('console.jobsEmpty')}</p>`;
+      // Undone by a rollback listed, or by one just started here (the list may not have it yet).
+      const rolledBack = new Set([...jobs, ...[...this.bulk.values()].flatMap((b) => b.job ?? [])].flatMap((j) => j.rollbackOf ?? []));
+      return html`<ul class="rows past-jobs" aria-labelledby="jobs-heading">
+          ${repeat(
+            jobs,
+            (j) => j.id,
+            (j) => this.#renderPastJob(j, rolledBack.has(j.id)),
+          )}
+        </ul>
+        ${this.#renderMore(cursor, this.t('console.jobsMore'), (next) => this.#loadOlderJobs(next))}`;
+    };
+    const loading = html`<p part="message" class="message" aria-busy="true">${this.t('console.jobsLoading')}</p>`;
+    return html`<h3 class="section-title" id="jobs-heading">${this.t('console.jobsTitle')}</h3>
+      ${this.#renderRead(this.#jobs, loading, this.t('console.jobsError'), list)}`;
+  }
+
+  #renderPastJob(job: ListedJob, rolledBack: boolean) {
+    const date = (iso: string) => html`<time datetime=${iso}>${new Date(iso).toLocaleString(this.locale, { dateStyle: 'medium', timeStyle: 'short' })}</time>`;
+    const detail = this.jobDetails.get(job.id);
+    // A job followed in its integration's row above offers its rollback there.
+    const followed = this.bulk.get(job.integrationKey)?.job?.id === job.id;
+    const canRollBack = this.#canAct && !followed && !rolledBack && job.status === 'finished' && job.kind !== 'rollback' && job.upgraded > 0;
+    const asked = this.jobRollback?.jobId === job.id ? this.jobRollback : undefined;
+    return html`<li part="row" class="row past-job" data-status=${job.status} data-kind=${job.kind ?? 'upgrade'}>
+      <p class="job-title" id=${`job-${job.id}`}>${this.#jobText(job)}</p>
+      <p class="muted job-meta">
+        <span>${job.customer ? this.t('console.jobCustomer', { customer: job.customer }) : this.t('console.jobEveryCustomer')}</span>
+        <span>${this.t('console.jobStartedAt')} ${date(job.startedAt)}</span>
+        ${job.finishedAt ? html`<span>${this.t('console.jobFinishedAt')} ${date(job.finishedAt)}</span>` : nothing}
+        ${rolledBack ? html`<span>${this.t('console.jobWasRolledBack')}</span>` : nothing}
+      </p>
+      ${job.status === 'running' ? this.#renderProgress(job, { labelledBy: `job-${job.id}` }) : nothing}
+      ${
+        job.failed > 0
+          ? html`<details class="job-details" @toggle=${(e: Event) => (e.target as HTMLDetailsElement).open && void this.#readJobDetail(job.id)}>
+            <summary>${this.t('console.jobShowFailures', { count: job.failed })}</summary>
+            ${
+              !detail
+                ? html`<p class="muted" aria-busy="true">${this.t('console.jobsLoading')}</p>`
+                : 'error' in detail
+                  ? html`<p class="version-error" role="alert">${detail.error}</p>`
+                  : this.#renderFailures(detail.job, `failures-job-${job.id}`)
+            }
+          </details>`
+          : nothing
+      }
+      ${asked?.error ? html`<p class="version-error" role="alert">${asked.error}</p>` : nothing}
+      ${
+        !canRollBack
+          ? nothing
+          : asked && !asked.error
+            ? html`<div class="actions confirm version-confirm" role="alert">
+              <p>${this.t('console.jobRollbackConfirm', { integration: this.#nameOf(job.integrationKey), count: job.upgraded })}</p>
+              <button part="button" class="button keep" type="button" @click=${() => (this.jobRollback = undefined)}>${this.t('console.cancel')}</button>
+              <button part="button" class="button danger primary" type="button" @click=${() => this.#rollbackPastJob(job)}>${this.t('console.jobRollback')}</button>
+            </div>`
+            : html`<div class="actions">
+              <button
+                part="button"
+                class="button"
+                type="button"
+                @click=${() => {
+                  this.jobRollback = { jobId: job.id };
+                  this.#focusQuestion();
+                }}
+              >
+                ${this.t('console.jobRollback')}
+              </button>
+            </div>`
+      }
+    </li>`;
   }
 
   override render() {
