@@ -303,7 +303,14 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       // A new container: its module folder has only version 2, no copy of version 1.
       const newModule = moduleFolder('2.0.0');
       await start(newModule);
-      assert.deepEqual(await versionsLoaded(), { key: 'crm', version: '2.0.0', versions: ['2.0.0', '1.0.0'], instancesByVersion: { '1.0.0': 1 } });
+      assert.deepEqual(await versionsLoaded(), {
+        key: 'crm',
+        name: 'CRM',
+        category: 'test',
+        version: '2.0.0',
+        versions: ['2.0.0', '1.0.0'],
+        instancesByVersion: { '1.0.0': 1 },
+      });
       assert.deepEqual(await invoke(a.id, 'which'), { code: '1.0.0', config: ['label'] }, 'version 1 ran, on version 1 config');
       const detail = await server.app.request('/api/v1/integrations/crm', { headers: { authorization: `Bearer ${await server.token('restart-a')}` } });
       assert.equal(detail.status, 200);
