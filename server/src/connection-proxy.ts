@@ -135,8 +135,23 @@ function hopByHop(headers: Headers, dropped: ReadonlySet<string>): Headers {
   return out;
 }
 
+/** `path` with its percent escapes decoded twice, as a provider (or a proxy in front of it) may decode it; a bad escape stays as it is. */
+const decodedTwice = (path: string): string => {
+  const once = (text: string) => text.replace(/%[0-9a-f]{2}/gi, (escape) => String.fromCharCode(parseInt(escape.slice(1), 16)));
+  return once(once(path));
+};
+
 /** The target URL, which must stay below the base URL (a `..` in the path can't climb out of it). */
 function targetUrl(baseUrl: string, path: string, search: string): URL {
+  // A dot segment the URL parser leaves encoded (`..%2f`, `%2e%2e%5c`, `%252e%252e`) climbs out on a provider that decodes
+  // before it resolves; no API path needs one.
+  if (
+    decodedTwice(path)
+      .split(/[\\/]/)
+      .some((segment) => segment === '..')
+  ) {
+    throw new ProxyRefusedError(400, 'The path holds an encoded ".." segment, which could leave the connection’s base URL');
+  }
   const base = new URL(baseUrl);
   const prefix = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
   const target = new URL(`${prefix.slice(0, -1)}${path}${search}`, base.origin);

@@ -383,6 +383,9 @@ describe('attacks on the provider proxy, over a real socket', () => {
       '/@evil.example/admin',
       '/http://evil.example/admin',
       '/%2f%2fevil.example/admin',
+      '/%2e%2e%2fadmin',
+      '/x/%2e%2e%5c%2e%2e%5cadmin',
+      '/..%2fadmin%ZZ',
     ];
     for (const attempt of attempts) {
       const res = await raw('GET', `${prefix}${attempt}`);
@@ -392,7 +395,13 @@ describe('attacks on the provider proxy, over a real socket', () => {
         assert.equal(res.contentType, PROBLEM_CONTENT_TYPE, attempt);
       }
     }
-    for (const url of provider.seen) assert.ok(url.startsWith('/v1/'), `the provider was asked for ${url}`);
+    for (const url of provider.seen) {
+      assert.ok(url.startsWith('/v1/'), `the provider was asked for ${url}`);
+      // Nor a path that climbs out once the provider decodes it (once or twice): ..%2f, %2e%2e%5c, %252e%252e.
+      const once = (text: string) => text.replace(/%[0-9a-f]{2}/gi, (e) => String.fromCharCode(parseInt(e.slice(1), 16)));
+      const decoded = once(once(url.split('?')[0]!));
+      assert.ok(!decoded.split(/[\\/]/).includes('..'), `the provider was asked for ${url}, ${decoded} once decoded`);
+    }
   });
 
   test('a provider that drops the connection mid-answer is a 502 problem, without the key in the answer or the log', async () => {
