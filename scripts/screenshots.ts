@@ -325,7 +325,7 @@ const SHOTS: Shot[] = [
     start: consoleAs('support'),
     reach: async (page) => {
       await (await shown(page.getByRole('navigation', { name: 'Console' }).getByRole('button', { name: 'Alerts' }))).click();
-      await shown(page.getByRole('listitem').filter({ hasText: 'ledgerly-billing-alerts' }));
+      await shown(page.getByRole('listitem').filter({ hasText: 'Ledgerly billing alerts' }));
     },
   },
   {
@@ -370,11 +370,18 @@ const SHOTS: Shot[] = [
     name: 'console-versions',
     start: consoleAs('support'),
     reach: async (page) => {
-      await bulkUpgradeAnswers(page);
-      await (await shown(page.getByRole('navigation', { name: 'Console' }).getByRole('button', { name: 'Versions' }))).click();
-      await (await shown(page.getByRole('button', { name: 'Upgrade all to v0.9.0' }))).click();
-      await (await shown(page.getByRole('button', { name: 'Start the upgrade' }))).click();
-      await shown(page.getByText('finished:', { exact: false }));
+      await startBulkUpgrade(page);
+      await shown(page.getByRole('list', { name: 'Failed: these stay on their version' }));
+    },
+  },
+  {
+    // What is on screen just after "Start the upgrade": the toast must not cover the job's progress.
+    name: 'console-versions-toast',
+    fullPage: false,
+    start: consoleAs('support'),
+    reach: async (page) => {
+      await startBulkUpgrade(page);
+      await (await shown(page.getByRole('progressbar', { name: 'Upgrade progress of Ledgerly billing alerts' }))).scrollIntoViewIfNeeded();
     },
   },
 ];
@@ -419,7 +426,64 @@ const bulkUpgradeAnswers = async (page: Page) => {
     startedAt: new Date().toISOString(),
     finishedAt: null as string | null,
   };
-  await page.route('**/api/v1/vendor/integrations/*/upgrades', (route) => route.fulfill({ status: 202, json: job }));
+  let started = false;
+  await page.route('**/api/v1/vendor/integrations/*/upgrades', (route) => {
+    started = true;
+    return route.fulfill({ status: 202, json: job });
+  });
+  // Recent jobs: this one once started, one running from another tab, and last week's upgrade of Initech, rolled back.
+  const day = 24 * 60 * 60 * 1000;
+  const before = (ms: number) => new Date(Date.now() - ms).toISOString();
+  const past = { upgraded: 0, failed: 0, skipped: 0, rolledBack: 0, status: 'finished' };
+  await page.route(/\/api\/v1\/vendor\/upgrades(\?.*)?$/, (route) =>
+    route.fulfill({
+      json: {
+        jobs: [
+          ...(started ? [{ ...job, status: 'finished', done: 4, upgraded: 2, failed: 1, skipped: 1, finishedAt: new Date().toISOString() }] : []),
+          {
+            ...job,
+            id: 'job-running',
+            integrationKey: 'webhook-forwarder',
+            to: '1.2.0',
+            customer: null,
+            status: 'running',
+            total: 12,
+            done: 5,
+            upgraded: 5,
+            startedAt: before(60_000),
+          },
+          {
+            ...job,
+            ...past,
+            id: 'job-0r',
+            kind: 'rollback',
+            rollbackOf: 'job-0',
+            to: '0.8.1',
+            customer: 'initech',
+            total: 1,
+            done: 1,
+            rolledBack: 1,
+            startedAt: before(6 * day),
+            finishedAt: before(6 * day - 5_000),
+          },
+          {
+            ...job,
+            ...past,
+            id: 'job-0',
+            to: '0.8.2',
+            customer: 'initech',
+            total: 2,
+            done: 2,
+            upgraded: 1,
+            failed: 1,
+            startedAt: before(7 * day),
+            finishedAt: before(7 * day - 9_000),
+          },
+        ],
+        nextCursor: 'more',
+      },
+    }),
+  );
   await page.route('**/api/v1/vendor/upgrades/*', (route) =>
     route.fulfill({
       json: {
@@ -447,6 +511,14 @@ const bulkUpgradeAnswers = async (page: Page) => {
     }),
   );
 };
+
+/** The Versions view's "Upgrade all to v0.9.0" of Ledgerly, confirmed, over the answers below. */
+async function startBulkUpgrade(page: Page): Promise<void> {
+  await bulkUpgradeAnswers(page);
+  await (await shown(page.getByRole('navigation', { name: 'Console' }).getByRole('button', { name: 'Versions' }))).click();
+  await (await shown(page.getByRole('button', { name: 'Upgrade all to v0.9.0' }))).click();
+  await (await shown(page.getByRole('button', { name: 'Start the upgrade' }))).click();
+}
 
 function consoleAs(vendorRole: 'support' | 'viewer'): (demo: RunningDemo) => Promise<string> {
   const name = vendorRole === 'viewer' ? 'Sam Lee (Acme finance)' : 'Jane Doe (Acme support)';

@@ -538,7 +538,10 @@ export const vendorConsoleStyles = css`
     .alert-detail {
       grid-column: 1 / -1;
     }
-    /* On a phone the control just used is low on the screen: the toast goes to the top, away from it. */
+  }
+  /* On a phone the control just used is low on the screen: the toast goes to the top, away from it
+     (the viewport's width, not the console's: the toast is fixed to the viewport). */
+  @media (max-width: 760px) {
     .notice {
       inset-block: var(--_space-s) auto;
       inset-inline: var(--_space-s);

@@ -1236,7 +1236,10 @@ export class PlugVendorConsole extends PlugApiElement {
   }
 
   #renderPastJob(job: ListedJob, rolledBack: boolean) {
-    const date = (iso: string) => html`<time datetime=${iso}>${new Date(iso).toLocaleString(this.locale, { dateStyle: 'medium', timeStyle: 'short' })}</time>`;
+    // A job finished the day it started says only the time it finished.
+    const sameDay = job.finishedAt !== null && new Date(job.finishedAt).toDateString() === new Date(job.startedAt).toDateString();
+    const date = (iso: string, day = true) =>
+      html`<time datetime=${iso}>${new Date(iso).toLocaleString(this.locale, day ? { dateStyle: 'medium', timeStyle: 'short' } : { timeStyle: 'short' })}</time>`;
     const detail = this.jobDetails.get(job.id);
     // A job followed in its integration's row above offers its rollback there.
     const followed = this.bulk.get(job.integrationKey)?.job?.id === job.id;
@@ -1247,7 +1250,7 @@ export class PlugVendorConsole extends PlugApiElement {
       <p class="muted job-meta">
         <span>${job.customer ? this.t('console.jobCustomer', { customer: job.customer }) : this.t('console.jobEveryCustomer')}</span>
         <span>${this.t('console.jobStartedAt')} ${date(job.startedAt)}</span>
-        ${job.finishedAt ? html`<span>${this.t('console.jobFinishedAt')} ${date(job.finishedAt)}</span>` : nothing}
+        ${job.finishedAt ? html`<span>${this.t('console.jobFinishedAt')} ${date(job.finishedAt, !sameDay)}</span>` : nothing}
         ${rolledBack ? html`<span>${this.t('console.jobWasRolledBack')}</span>` : nothing}
       </p>
       ${job.status === 'running' ? this.#renderProgress(job, { labelledBy: `job-${job.id}` }) : nothing}
