@@ -1,0 +1,53 @@
+// The Acme CRM host page on a phone (375 × 812), light and dark, in Debian's Chromium: axe finds
+// nothing on it, and the page's own tabs (the sidebar become a strip) all show, the current one
+// included, without a region that only a mouse can scroll.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { axeViolations, launchChromium, shown } from './fixtures/chromium.js';
+import { packageRoot } from '../../demo/host-page.js';
+import { startDemo, type RunningDemo } from '../../demo/main.js';
+import { ensureBundle } from '../e2e/bundle.js';
+
+const bundle = ensureBundle(packageRoot());
+
+let demo: RunningDemo;
+let dataDir: string;
+let browser: Browser;
+
+describe('the demo host page on a phone', { skip: bundle.skip }, () => {
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'plugboard-e2e-phone-'));
+    demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await demo?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  for (const colorScheme of ['light', 'dark'] as const) {
+    test(`${colorScheme}: axe finds nothing and every tab of the page, the current one too, is on screen`, async () => {
+      const context = await browser.newContext({ viewport: { width: 375, height: 812 }, colorScheme });
+      try {
+        const page = await context.newPage();
+        await page.goto(`${demo.url}/?customer=globex`);
+        await shown(page.getByRole('button', { name: 'Webhook forwarder', exact: true }));
+        assert.deepEqual(await axeViolations(page), []);
+        const tabs = page.getByRole('complementary', { name: 'Acme CRM' }).getByRole('listitem');
+        assert.equal(await tabs.count(), 6);
+        for (const tab of await tabs.all()) {
+          const box = await tab.boundingBox();
+          assert.ok(box && box.x >= 0 && box.x + box.width <= 375, `${await tab.innerText()} is on screen`);
+        }
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});
