@@ -155,6 +155,22 @@ describe('attacks on integration versions', () => {
     assert.equal((await h.call('GET', `/api/v1/vendor/instances/${id}`, { as: vendor('viewer') })).body.integrationVersion, '1.0.0');
   });
 
+  test('an upgrade honours If-Match as the other writes do: a stale ETag is a 409 and nothing moves', async () => {
+    const as = { customer: 'if-match', customer_name: 'If-Match' };
+    const id = await onVersion1(as.customer, 'plain');
+    const stale = await h.call('POST', `/api/v1/instances/${id}/upgrade`, { body: {}, headers: { 'if-match': '"1"' }, as });
+    assert.equal(stale.status, 409, stale.text);
+    const staff = await h.call('POST', `/api/v1/vendor/instances/${id}/upgrade`, { body: {}, headers: { 'if-match': '"1"' }, as: vendor() });
+    assert.equal(staff.status, 409, staff.text);
+    const bad = await h.call('POST', `/api/v1/instances/${id}/upgrade`, { body: {}, headers: { 'if-match': 'soon' }, as });
+    assert.equal(bad.status, 422, bad.text);
+    assert.equal(bad.body.errors[0].path, 'If-Match');
+    assert.equal((await h.call('GET', `/api/v1/vendor/instances/${id}`, { as: vendor('viewer') })).body.integrationVersion, '1.0.0');
+    const current = await h.call('GET', `/api/v1/instances/${id}`, { as });
+    const fresh = await h.call('POST', `/api/v1/instances/${id}/upgrade`, { body: {}, headers: { 'if-match': current.headers.get('etag')! }, as });
+    assert.equal(fresh.status, 200, fresh.text);
+  });
+
   test('a customer can’t upgrade itself into a version outside its plan', async () => {
     const as = { customer: 'starter-plan', customer_name: 'Starter' };
     const created = await h.call('POST', '/api/v1/instances', { body: { integrationKey: 'tiered' }, as });

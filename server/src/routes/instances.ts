@@ -41,6 +41,10 @@ export function expectedVersion(c: Context, bodyVersion: number | undefined): nu
   });
 }
 
+/** An upgrade's expected version: If-Match when sent (as every other write takes it), else `version` in the body, else none. */
+export const upgradeVersion = (c: Context, bodyVersion: number | undefined): number | undefined =>
+  c.req.header('if-match') === undefined ? bodyVersion : expectedVersion(c, bodyVersion);
+
 export function instanceRoutes({ instances, dataSources }: Pick<Services, 'instances' | 'dataSources'>): Hono<CustomerEnv> {
   const app = new Hono<CustomerEnv>();
 
@@ -99,7 +103,7 @@ export function instanceRoutes({ instances, dataSources }: Pick<Services, 'insta
   // "Update available" → Update: only to the current version, only when the integration allows it.
   app.post('/instances/:id/upgrade', async (c) => {
     const body = await readBody(c, UpgradeBody);
-    return respond(c, await instances.upgrade(caller(c), id(c), { to: body.to, expectedVersion: body.version, byCustomer: true }));
+    return respond(c, await instances.upgrade(caller(c), id(c), { to: body.to, expectedVersion: upgradeVersion(c, body.version), byCustomer: true }));
   });
 
   // GET runs a data source with the saved config (any role: it is a read). Unsaved values change

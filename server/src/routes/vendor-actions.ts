@@ -18,7 +18,7 @@ import type { Caller } from '../instances.js';
 import { notFound, validationProblem } from '../problem.js';
 import type { Customer, InstanceRecord } from '../store/types.js';
 import { readBody } from '../validation.js';
-import { expectedVersion, MAX_DATA_SOURCE_QUERY } from './instances.js';
+import { expectedVersion, MAX_DATA_SOURCE_QUERY, upgradeVersion } from './instances.js';
 
 type Ctx = Context<VendorEnv>;
 
@@ -111,7 +111,7 @@ export function vendorActionRoutes({ store, instances, dataSources }: Pick<Servi
   app.post('/instances/:id/upgrade', async (c) => {
     const body = await readBody(c, UpgradeBody);
     const { caller, instance } = await target(c);
-    return respond(c, caller, await instances.upgrade(caller, instance.id, { to: body.to, expectedVersion: body.version }));
+    return respond(c, caller, await instances.upgrade(caller, instance.id, { to: body.to, expectedVersion: upgradeVersion(c, body.version) }));
   });
 
   app.post('/instances/:id/rollback', async (c) => {
