@@ -250,6 +250,18 @@ describe('screens and color schemes', () => {
     }
   });
 
+  it('lets a tap on the toast reach the control under it, on a phone', async () => {
+    await setViewport(PHONE);
+    const el = await dialog();
+    button(el, 'Activate').click();
+    await waitUntil(() => part(el, 'toast')?.textContent?.trim() === 'Activated', 'no toast');
+    const toast = part(el, 'toast');
+    await waitUntil(() => getComputedStyle(toast).opacity === '1', 'the toast never finished appearing');
+    const rect = toast.getBoundingClientRect();
+    const under = el.shadowRoot!.elementFromPoint(rect.left + rect.width / 2, rect.top + rect.height / 2);
+    expect(under, 'what a tap there reaches').to.not.equal(toast);
+  });
+
   it('draws a chevron on the picker, as on a select', async () => {
     const schema = { type: 'object', properties: { channel: { type: 'string', title: 'Channel', 'x-plug-kind': 'picker', 'x-plug-data-source': 'channels' } } };
     const el = await fixture<PlugConfigForm>(html`<plug-config-form .schema=${schema} .loadOptions=${async () => []}></plug-config-form>`);

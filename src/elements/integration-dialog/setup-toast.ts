@@ -62,6 +62,8 @@ export const toastStyles = css`
     font-size: var(--_font-size-s);
     font-weight: var(--_font-weight-strong);
     transform: translateX(-50%);
+    /* It floats over the sheet's controls and holds none itself: taps go to what is under it. */
+    pointer-events: none;
     transition:
       opacity 0.2s,
       translate 0.2s;
@@ -69,7 +71,6 @@ export const toastStyles = css`
   .toast:not([data-shown]) {
     opacity: 0;
     translate: 0 0.5rem;
-    pointer-events: none;
   }
   /* Below 600 px the dialog is a full-screen sheet whose Back/Save footer sits at the bottom: the
      toast floats above that footer, not on its buttons. */
