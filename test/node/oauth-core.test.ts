@@ -16,6 +16,7 @@ import { consentOverHttp, startOAuthServer, type OAuthServer } from '../../demo/
 import { clientCredentials, oauth2 } from '../../server/src/sdk/connections.js';
 import { defineIntegration, type Integration } from '../../server/src/sdk/integration.js';
 import { capturedLogger } from './fixtures/captured-logger.js';
+import { eventually } from './fixtures/eventually.js';
 import {
   CallbackRejected,
   ConnectionUnavailableError,
@@ -465,13 +466,17 @@ for (const engine of engines) {
     });
 
     test('refresh after expiry: a short-lived token is renewed, and the new one works', async (t) => {
-      const f = await fixture(t, engine.name, { accessTokenTtl: 1, refreshedAccessTokenTtl: 3600 }, { refreshMarginMs: 0 });
+      // 4 s: the provider counts whole seconds, so a 1 s token could expire before its first use on a loaded machine.
+      const f = await fixture(t, engine.name, { accessTokenTtl: 4, refreshedAccessTokenTtl: 3600 }, { refreshMarginMs: 0 });
       await connect(f);
       const first = await f.oauth.getAccessToken(ref(f));
       assert.equal(await channelsStatus(f, first.accessToken), 200);
-      await new Promise((r) => setTimeout(r, 1200)); // let the provider expire it for real
-      assert.equal(await channelsStatus(f, first.accessToken), 401);
-      const second = await f.oauth.getAccessToken(ref(f));
+      // The provider expires it for real; then, once past its expiry by our clock too, it is renewed.
+      await eventually(async () => (await channelsStatus(f, first.accessToken)) === 401, 20_000, 'the provider to refuse the expired token');
+      const second = await eventually(async () => {
+        const credentials = await f.oauth.getAccessToken(ref(f));
+        return credentials.accessToken !== first.accessToken ? credentials : undefined;
+      }, 20_000);
       assert.notEqual(second.accessToken, first.accessToken);
       assert.equal(await channelsStatus(f, second.accessToken), 200);
       assert.deepEqual(
