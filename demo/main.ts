@@ -233,6 +233,7 @@ export async function runDemoCli(): Promise<void> {
     `  Acme CRM (host page):   ${demo.url}/`,
     `  Theming example:       ${demo.url}/theming.html`,
     `  Plugboard API:         ${demo.url}/api/v1`,
+    `  Vendor console (staff): ${demo.url}/demo/console   (signs you in as Acme support; ?role=viewer or admin)`,
     demo.oauthIssuer ? `  Chatwave sign-in (OAuth): ${demo.oauthIssuer}` : `  Chatwave sign-in (OAuth): not running: ${demo.oauthProblem}`,
     bundle.present ? '' : `\n  ! ${bundle.path} is missing: run \`npm run build\` (npm start does) or the page shows no marketplace.\n`,
     `  Try the API with a demo token (Globex admin, valid 10 min):`,

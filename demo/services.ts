@@ -177,6 +177,16 @@ export function demoServices(o: DemoServicesOptions): Hono {
     return c.json(signed);
   });
 
+  // The demo's staff link: Acme's support desk lands in the vendor console signed in. The token
+  // rides in the fragment, which no server or Referer sees; a real vendor signs for its logged-in staff.
+  app.get('/demo/console', async (c) => {
+    const role = c.req.query('role') ?? 'support';
+    if (role !== 'viewer' && role !== 'support' && role !== 'admin') return problem(c, 422, 'Unknown staff role', 'role must be viewer, support or admin');
+    const token = await o.vendor.signVendorToken({ vendorRole: role, name: 'Jane Doe (Acme support)', sub: 'acme-jane' });
+    c.header('cache-control', 'no-store');
+    return c.redirect(`/console#token=${token}`, 302);
+  });
+
   // A real sender keeps the customer's signing secret in its own settings; the page hands over the
   // one it just generated (a demo shortcut). Signed with the library, as any sender should.
   app.post('/demo/send-webhook', async (c) => {
