@@ -1,10 +1,12 @@
 // The demo's staff link: GET /demo/console lands vendor staff in the console signed in, the token
-// in the URL fragment, with the role asked for (support by default).
+// in the URL fragment, with the role asked for (support by default), and the console page says
+// nothing wrong in the browser's console on the way.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { launchChromium, shown } from './fixtures/chromium.js';
 import { startDemo, type RunningDemo } from '../../demo/main.js';
 
 let demo: RunningDemo;
@@ -45,5 +47,23 @@ describe('the demo staff link to the vendor console', () => {
     const res = await fetch(`${demo.url}/demo/console?role=owner`, { redirect: 'manual' });
     assert.equal(res.status, 422);
     assert.match(((await res.json()) as { detail: string }).detail, /viewer, support or admin/);
+  });
+
+  test('in Chromium, the link opens the console signed in as support, with no error in the browser console', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(`${m.text()} ${m.location().url}`);
+      });
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${demo.url}/demo/console`);
+      await shown(page.getByText('Signed in as Jane Doe (Acme support)', { exact: false }));
+      assert.doesNotMatch(page.url(), /token=/, 'the console takes the token out of the address bar');
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
   });
 });
