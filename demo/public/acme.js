@@ -108,7 +108,7 @@ async function api(path, init = {}) {
 
 // Acme CRM's backend sends the event (signed the Standard Webhooks way with the library); the page
 // only asks it to, handing over a signing secret it just made for the flow (a demo shortcut).
-async function sendSample(instance, hook) {
+async function sendSample(instance, hook, name) {
   const result = document.getElementById('try-result');
   const body = JSON.stringify(SAMPLE_EVENTS[instance.integrationKey] ?? { hello: 'from Acme CRM' });
   try {
@@ -121,8 +121,8 @@ async function sendSample(instance, hook) {
     const { status, answer = {} } = await sent.json();
     result.textContent =
       status >= 200 && status < 300
-        ? `Accepted (${status}): execution ${answer.executionId}. The inbox refreshes in a moment.`
-        : `The webhook answered ${status ?? sent.status}: ${answer.detail ?? answer.title ?? ''}`;
+        ? `Sent: ${name} took the event and runs it now. What it posts shows in the inbox below in a moment.`
+        : `${name} did not take the event: ${answer.detail ?? answer.title ?? `it answered ${status ?? sent.status}`}`;
     setTimeout(() => void refreshInbox(), 1500);
   } catch (err) {
     result.textContent = `Could not send: ${err.message}`;
@@ -158,12 +158,14 @@ async function refreshTryList() {
       const name = names.get(instance.integrationKey) ?? 'this integration';
       const about = [hook.label, hook.hmac ? 'signed' : ''].filter(Boolean).join(', ');
       button.textContent = `Send a sample event to ${name}${about ? ` (${about})` : ''}`;
-      button.addEventListener('click', () => void sendSample(instance, hook));
+      button.addEventListener('click', () => void sendSample(instance, hook, name));
       li.append(button);
       return li;
     }),
   );
   if (empty) empty.hidden = items.length > 0;
+  // A result about an integration that is no longer active would read as current.
+  if (items.length === 0) document.getElementById('try-result')?.replaceChildren();
 }
 
 // ---------------------------------------------------------------- events the host hears

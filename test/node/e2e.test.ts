@@ -327,7 +327,7 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
       await dialog.getByRole('button', { name: 'Close' }).click();
       const tryIt = await shown(p.getByRole('button', { name: /Send a sample event to Chatwave notifications/ }));
       await tryIt.click();
-      await shown(p.getByRole('status').filter({ hasText: 'Accepted (202)' }));
+      await shown(p.getByRole('status').filter({ hasText: 'Sent: Chatwave notifications took the event' }));
       const inbox = p.getByRole('region', { name: 'Inbox' });
       await shown(inbox.getByText(':tada: deal.won: Globex renewal 2025 ($12,000)', { exact: false }));
       await shown(inbox.getByText('#sales', { exact: true }));
