@@ -22,9 +22,10 @@ export function connectionStates(integration: Integration | undefined, records: 
   return Object.entries(integration.connections).map(([name, spec]): ConnectionState => {
     const r = byName.get(name);
     return r
-      ? { name, kind: spec.kind, ...storedState(r) }
+      ? { name, label: spec.label, kind: spec.kind, ...storedState(r) }
       : {
           name,
+          label: spec.label,
           kind: spec.kind,
           // Client credentials are the vendor's: nothing for the customer to connect, the token is fetched on use.
           status: spec.kind === 'clientCredentials' ? 'connected' : 'missing',

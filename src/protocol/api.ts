@@ -80,6 +80,8 @@ export type FlowSpec = z.infer<typeof FlowSpec>;
 
 export const ConnectionState = z.object({
   name: z.string(),
+  /** The integration's label for it ("Northwind CRM account"); absent when its version is not loaded. */
+  label: z.optional(z.string()),
   kind: ConnectionKind,
   status: ConnectionStatus,
   /** Why a connection needs attention, in words a customer can act on. */

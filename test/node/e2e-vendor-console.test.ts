@@ -108,6 +108,8 @@ describe('end to end: the vendor console page', { skip: bundle.skip }, () => {
     // The row: active, its connection healthy.
     await shown(ledgerly.getByText('Active', { exact: true }));
     await shown(ledgerly.getByText('Connected', { exact: false }));
+    // The connection by the integration's label, not its key.
+    await shown(ledgerly.getByRole('list', { name: 'Connections' }).getByText('Ledgerly restricted key', { exact: true }));
     // Runs and logs (none yet) open in the row.
     await ledgerly.getByRole('button', { name: 'Runs and logs' }).click();
     await shown(ledgerly.getByText('No runs yet', { exact: false }));

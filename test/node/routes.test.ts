@@ -108,7 +108,9 @@ for (const engine of engines) {
       const inst = Instance.parse(first.body);
       assert.equal(inst.status, 'draft');
       assert.equal(inst.version, first.headers.get('etag')?.replace(/"/g, '') && Number(first.headers.get('etag')!.replace(/"/g, '')));
-      assert.deepEqual(inst.connections, [{ name: 'api', kind: 'apiKey', status: 'missing', error: null, expiresAt: null, updatedAt: null }]);
+      assert.deepEqual(inst.connections, [
+        { name: 'api', label: 'Every Field API key', kind: 'apiKey', status: 'missing', error: null, expiresAt: null, updatedAt: null },
+      ]);
       assert.ok(inst.blockers.some((b) => b.path === 'connections.api'));
 
       const repeat = await h.call('POST', '/api/v1/instances', { body: { integrationKey: 'every-field' }, headers });

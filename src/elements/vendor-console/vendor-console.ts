@@ -727,7 +727,7 @@ export class PlugVendorConsole extends PlugApiElement {
       ${instance.connections.map(
         (c) =>
           html`<li class="connection" data-status=${c.status}>
-            <span class="dot" aria-hidden="true"></span><span class="mono">${c.name}</span>
+            <span class="dot" aria-hidden="true"></span><span>${c.label ?? c.name}</span>
             <span>${connectionStatusText((key, vars) => this.t(key, vars), c.status, c.accountName)}</span>
           </li>`,
       )}
@@ -738,7 +738,7 @@ export class PlugVendorConsole extends PlugApiElement {
     const waiting = instance.connections.filter((c) => c.kind === 'oauth2' && c.status !== 'connected');
     if (!this.#canAct || waiting.length === 0) return nothing;
     const link = this.#linkFor(integration.key);
-    const provider = waiting.map((c) => c.name).join(', ');
+    const provider = waiting.map((c) => c.label ?? c.name).join(', ');
     return html`<details class="send-link">
       <summary>${this.t('console.sendLink')}</summary>
       ${
