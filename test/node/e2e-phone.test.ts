@@ -2,34 +2,26 @@
 // nothing on it, and the page's own tabs (the sidebar become a strip) all show, the current one
 // included, without a region that only a mouse can scroll.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { axeViolations, launchChromium, shown } from './fixtures/chromium.js';
+import { axeViolations, shown } from './fixtures/chromium.js';
 import { packageRoot } from '../../demo/host-page.js';
-import { startDemo, type RunningDemo } from '../../demo/main.js';
+import type { RunningDemo } from '../../demo/main.js';
+import { startDemoInChromium } from './fixtures/demo-in-chromium.js';
 import { ensureBundle } from '../e2e/bundle.js';
 
 const bundle = ensureBundle(packageRoot());
 
 let demo: RunningDemo;
-let dataDir: string;
+let close: (() => Promise<void>) | undefined;
 let browser: Browser;
 
 describe('the demo host page on a phone', { skip: bundle.skip }, () => {
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'plugboard-e2e-phone-'));
-    demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path });
-    browser = await launchChromium();
+    ({ demo, browser, close } = await startDemoInChromium('e2e-phone', bundle.path));
   });
 
-  after(async () => {
-    await browser?.close();
-    await demo?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => close?.());
 
   for (const colorScheme of ['light', 'dark'] as const) {
     test(`${colorScheme}: axe finds nothing and every tab of the page, the current one too, is on screen`, async () => {

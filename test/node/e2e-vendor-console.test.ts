@@ -4,14 +4,12 @@
 // (API key, config), activates it; Globex's own embed then shows it active and its history says
 // who did it. A viewer sees no actions (and the server refuses them); a refused token shows nothing.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { axeViolations, launchChromium, shown } from './fixtures/chromium.js';
+import { axeViolations, shown } from './fixtures/chromium.js';
 import { packageRoot } from '../../demo/host-page.js';
-import { startDemo, type RunningDemo } from '../../demo/main.js';
+import type { RunningDemo } from '../../demo/main.js';
+import { startDemoInChromium } from './fixtures/demo-in-chromium.js';
 import { ensureBundle } from '../e2e/bundle.js';
 
 const WAIT = 30_000; // generous: CI machines are small and busy
@@ -19,7 +17,7 @@ const WAIT = 30_000; // generous: CI machines are small and busy
 const bundle = ensureBundle(packageRoot());
 
 let demo: RunningDemo;
-let dataDir: string;
+let close: (() => Promise<void>) | undefined;
 let browser: Browser;
 /** Console errors, page errors and CSP violations seen on any page. */
 const problems: string[] = [];
@@ -47,18 +45,12 @@ function row(page: Page, name: string): Locator {
 
 describe('end to end: the vendor console page', { skip: bundle.skip }, () => {
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'plugboard-console-e2e-'));
-    demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path });
-    browser = await launchChromium();
+    ({ demo, browser, close } = await startDemoInChromium('console-e2e', bundle.path));
     // Customers exist once one of their users was seen.
     for (const customer of ['globex', 'initech']) assert.equal((await apiAs(customer, '/integrations')).status, 200);
   });
 
-  after(async () => {
-    await browser?.close();
-    await demo?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => close?.());
 
   test('the page shows nothing without a valid vendor token: a customer token or garbage ends on the sign-in form', async () => {
     const page = await consolePage('not-a-token', true);

@@ -4,14 +4,11 @@
 // two config pages), saves, activates, pauses and deletes it; Initech never sees any of it.
 // Locators go by role and label only; Playwright's role engine pierces open shadow roots.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { launchChromium } from './fixtures/chromium.js';
 import { packageRoot } from '../../demo/host-page.js';
-import { startDemo, type RunningDemo } from '../../demo/main.js';
+import type { RunningDemo } from '../../demo/main.js';
+import { startDemoInChromium } from './fixtures/demo-in-chromium.js';
 import { ensureBundle } from '../e2e/bundle.js';
 
 const WAIT = 30_000; // generous: CI machines are small and busy
@@ -19,7 +16,7 @@ const WAIT = 30_000; // generous: CI machines are small and busy
 const bundle = ensureBundle(packageRoot());
 
 let demo: RunningDemo;
-let dataDir: string;
+let close: (() => Promise<void>) | undefined;
 let browser: Browser;
 let globex: BrowserContext;
 let page: Page;
@@ -63,18 +60,12 @@ function card(p: Page, name: string): Locator {
 
 describe('end to end: a customer sets up an integration in the Acme CRM demo', { skip: bundle.skip }, () => {
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'plugboard-e2e-'));
-    demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path });
-    browser = await launchChromium();
+    ({ demo, browser, close } = await startDemoInChromium('e2e', bundle.path));
     globex = await browser.newContext();
     page = await openCustomerPage(globex, 'globex');
   });
 
-  after(async () => {
-    await browser?.close();
-    await demo?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => close?.());
 
   test('the marketplace renders under the page CSP, styled through adopted stylesheets', async () => {
     await shown(page.getByRole('heading', { name: 'Integrations', level: 1 }));

@@ -4,21 +4,18 @@
 // wizard shows the connection. Then the blocked-popup path: the page itself goes through the
 // sign-in and comes back connected.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium } from './fixtures/chromium.js';
 import { packageRoot } from '../../demo/host-page.js';
-import { startDemo, type RunningDemo } from '../../demo/main.js';
+import type { RunningDemo } from '../../demo/main.js';
+import { startDemoInChromium } from './fixtures/demo-in-chromium.js';
 import { ensureBundle } from '../e2e/bundle.js';
 
 const WAIT = 30_000;
 const bundle = ensureBundle(packageRoot());
 
 let demo: RunningDemo;
-let dataDir: string;
+let close: (() => Promise<void>) | undefined;
 let browser: Browser;
 
 async function shown(locator: Locator): Promise<Locator> {
@@ -57,16 +54,10 @@ async function consent(signIn: Page): Promise<void> {
 
 describe('OAuth end to end in Chromium', { skip: bundle.skip }, () => {
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'plugboard-oauth-e2e-'));
-    demo = await startDemo({ port: 0, dataDir, logLevel: 'silent', bundlePath: bundle.path });
-    browser = await launchChromium();
+    ({ demo, browser, close } = await startDemoInChromium('oauth-e2e', bundle.path));
   });
 
-  after(async () => {
-    await browser?.close();
-    await demo?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => close?.());
 
   test('Connect in the wizard: popup, sign-in, consent, the popup closes, the wizard shows Connected', async (t) => {
     if (!demo.oauthIssuer) return t.skip(`demo OAuth server not running: ${demo.oauthProblem}`);
