@@ -267,8 +267,16 @@ export const vendorConsoleStyles = css`
   }
   .connection {
     display: flex;
-    gap: var(--_space-xs);
+    flex-wrap: wrap;
+    gap: 0 var(--_space-xs);
     align-items: center;
+  }
+  /* The connection's label, set apart from its state ("Ledgerly restricted key: Connected"). */
+  .connection-label {
+    font-weight: 600;
+  }
+  .connection-label::after {
+    content: ':';
   }
   .dot {
     width: 0.5rem;

@@ -727,7 +727,7 @@ export class PlugVendorConsole extends PlugApiElement {
       ${instance.connections.map(
         (c) =>
           html`<li class="connection" data-status=${c.status}>
-            <span class="dot" aria-hidden="true"></span><span>${c.label ?? c.name}</span>
+            <span class="dot" aria-hidden="true"></span><span class="connection-label">${c.label ?? c.name}</span>
             <span>${connectionStatusText((key, vars) => this.t(key, vars), c.status, c.accountName)}</span>
           </li>`,
       )}
