@@ -147,13 +147,17 @@ export const terserOptions = {
  *    the client beside its first request, and imported by the detail chunk.
  *  - chunks/detail-*.js: dialog, wizard, config form, connect button, execution log and their
  *    strings (src/elements/detail-strings.ts), loaded on open / on sight / when idle.
+ *  - plugboard-console.js, the vendor console's entry (staff pages only): imports plugboard.js
+ *    and adds `<plug-vendor-console>`; `loadVendorConsole()` imports it. Not customer-facing.
  * So: no zod (nor a module that builds a schema) and no detail-only string may be imported by a
  * core element or the client's eager part; a string goes in the file of the element showing it.
  */
 const VALIDATION_CHUNK = /\/node_modules\/zod\/|\/src\/protocol\/(index|api|fields|problem|claims)\.ts$|\/src\/client\/validation\.ts$/;
 
 const scriptTag = {
-  input: { plugboard: 'src/elements/index.ts' },
+  // The console's entry re-exports the customers' one, so everything they share stays in
+  // plugboard.js (no shared third file) and plugboard-console.js holds the console only.
+  input: { plugboard: 'src/elements/index.ts', 'plugboard-console': 'src/elements/vendor-console.ts' },
   // The detail chunk imports shared code (Lit, client) from the entry itself: no third file.
   preserveEntrySignatures: 'allow-extension',
   output: {

@@ -16,7 +16,7 @@ function newest(dir) {
   }, 0);
 }
 
-const outputs = ['dist/plugboard.js'];
+const outputs = ['dist/plugboard.js', 'dist/plugboard-console.js'];
 if (process.argv.includes('--if-needed') && outputs.every(existsSync)) {
   const built = Math.min(...outputs.map((p) => statSync(p).mtimeMs));
   const sources = Math.max(newest('src'), statSync('package.json').mtimeMs);

@@ -257,6 +257,15 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/console/plugboard-console.js',
+    auth: 'public',
+    tag: 'Console',
+    summary: 'The vendor console’s entry (imports plugboard.js)',
+    ok: { status: 200, description: 'JavaScript', contentType: 'text/javascript' },
+    errors: [404],
+  },
+  {
+    method: 'get',
     path: '/console/chunks/:name',
     auth: 'public',
     tag: 'Console',

@@ -5,8 +5,9 @@
  * loaded when the marketplace opens an integration, when one of its tags appears in the
  * document, or when the browser is first idle. `await loadDetailElements()` to have them now.
  * The provider goes first so its context root is on the page before consumers upgrade.
- * `<plug-vendor-console>` (the vendor's staff, never its customers) is a chunk of its own, loaded
- * by `loadVendorConsole()` or when its tag is in the page's HTML.
+ * `<plug-vendor-console>` (the vendor's staff, never its customers) is an entry of its own,
+ * `plugboard-console.js` (`vendor-console.ts`), loaded by `loadVendorConsole()` or when its tag is
+ * in the page's HTML.
  */
 import './provider/define.js';
 import './integration-card/define.js';

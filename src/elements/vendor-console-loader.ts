@@ -1,6 +1,7 @@
 /**
- * `<plug-vendor-console>` is for the vendor's staff, never for its customers: a chunk of its own
- * that the script-tag bundle loads only when asked, or when the tag is in the document.
+ * `<plug-vendor-console>` is for the vendor's staff, never for its customers: an entry of its own
+ * (`plugboard-console.js`) that the script-tag bundle loads only when asked, or when the tag is in
+ * the document.
  */
 const TAG = 'plug-vendor-console';
 

@@ -167,11 +167,14 @@ export function consoleRoutes(options: { bundleDir?: string } = {}): Hono<BaseEn
   app.get('/', (c) => send(c, PAGE, 'text/html; charset=utf-8', 'no-store'));
   app.get('/console.js', (c) => send(c, CONSOLE_SCRIPT, 'text/javascript; charset=utf-8', 'no-cache'));
   app.get('/console.css', (c) => send(c, STYLE, 'text/css; charset=utf-8', 'no-cache'));
-  app.get('/plugboard.js', (c) => {
-    const dist = distDir();
-    return bundleFile(c, dist && join(dist, 'plugboard.js'));
-  });
-  // The bundle's lazy chunks (detail, validation, the console itself), by the names rollup gave them.
+  // The customers' entry, and the console's (which `loadVendorConsole()` imports from beside it).
+  for (const file of ['plugboard.js', 'plugboard-console.js']) {
+    app.get(`/${file}`, (c) => {
+      const dist = distDir();
+      return bundleFile(c, dist && join(dist, file));
+    });
+  }
+  // The bundle's lazy chunks (detail, validation), by the names rollup gave them.
   app.get('/chunks/:name', (c) => {
     const name = c.req.param('name');
     const dist = distDir();

@@ -104,7 +104,8 @@ interface BulkUpgrade {
  * pause, update, roll back or delete them on the customer's behalf; the Versions view upgrades
  * every instance of an integration (or one customer's) and follows the job. Takes a vendor token
  * (`role: "vendor"`); a `vendor_role: "viewer"` token sees no actions (the server refuses them
- * anyway). Loaded as its own chunk: `await loadVendorConsole()` from `plugboard.js`.
+ * anyway). Its own entry, `plugboard-console.js`, which no customer's page loads: a script tag, or
+ * `await loadVendorConsole()` from `plugboard.js`.
  *
  * @event {CustomEvent<ErrorEventDetail>} plug-error - A load or an action failed.
  * @event {CustomEvent<InstanceEventDetail>} plug-instance-activated - Staff activated an instance (also the dialog's instance events).
