@@ -61,4 +61,47 @@ describe('<plug-integration-card>', () => {
     wrapper.style.setProperty('--plug-card-background', 'rgb(250, 240, 230)');
     expect(getComputedStyle(part(el, 'card')).backgroundColor).to.equal('rgb(250, 240, 230)');
   });
+
+  it("rings the icon so its edge shows on the surface whatever the icon's colors, light and dark", async () => {
+    // The demo's Webhook forwarder: a #1f2937 tile, which all but vanished on the dark surface.
+    const darkTile = summary({
+      key: 'w',
+      name: 'Webhook forwarder',
+      icon: 'data:image/svg+xml,%3Csvg xmlns="http://www.w3.org/2000/svg"%3E%3Crect width="32" height="32" fill="%231f2937"/%3E%3C/svg%3E',
+    });
+    for (const [theme, least] of [
+      ['dark', 3],
+      ['light', 1.2],
+    ] as const) {
+      const el = await fixture<PlugIntegrationCard>(html`<plug-integration-card theme=${theme} .integration=${darkTile}></plug-integration-card>`);
+      const surface = rgba(getComputedStyle(part(el, 'card')).backgroundColor);
+      const shadow = getComputedStyle(part(el, 'icon')).boxShadow;
+      expect(shadow, theme).to.match(/ 0px 0px 0px 1px$/);
+      const ring = over(rgba(shadow), surface);
+      expect(contrast(ring, surface), `${theme}: ring ${shadow} on ${surface.join(',')}`).to.be.at.least(least);
+    }
+  });
 });
+
+/** The first `rgb()`/`rgba()` color in a computed style value, as [r, g, b, a]. */
+function rgba(value: string): number[] {
+  const m = /rgba?\(([\d.]+), ([\d.]+), ([\d.]+)(?:, ([\d.]+))?\)/.exec(value);
+  if (!m) throw new Error(`no color in "${value}"`);
+  return [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? 1 : Number(m[4])];
+}
+
+/** `top` painted over the opaque `bottom`. */
+function over(top: number[], bottom: number[]): number[] {
+  const a = top[3]!;
+  return [0, 1, 2].map((i) => top[i]! * a + bottom[i]! * (1 - a)).concat(1);
+}
+
+/** WCAG contrast ratio of two opaque colors. */
+function contrast(x: number[], y: number[]): number {
+  const luminance = (c: number[]) => {
+    const [r, g, b] = c.slice(0, 3).map((v) => (v / 255 <= 0.04045 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+  };
+  const [hi, lo] = [luminance(x), luminance(y)].sort((p, q) => q - p);
+  return (hi! + 0.05) / (lo! + 0.05);
+}

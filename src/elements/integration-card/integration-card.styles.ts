@@ -42,6 +42,8 @@ export const cardStyles = css`
     height: 40px;
     border-radius: var(--_radius-m);
     object-fit: contain;
+    /* Outside the tile, so it shows whatever the icon's own colors (4.4:1 on the dark surface). */
+    box-shadow: 0 0 0 1px var(--_color-icon-ring);
   }
   .icon-letter {
     display: grid;

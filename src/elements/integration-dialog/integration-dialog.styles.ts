@@ -82,6 +82,7 @@ export const dialogStyles = css`
     width: 40px;
     height: 40px;
     border-radius: var(--_radius-m);
+    box-shadow: 0 0 0 1px var(--_color-icon-ring);
   }
   .icon-letter {
     display: grid;

@@ -23,6 +23,8 @@ export const tokens = css`
     --_color-warning: var(--plug-color-warning, light-dark(#92400e, #fbbf24));
     --_color-danger: var(--plug-color-danger, light-dark(#b91c1c, #f87171));
     --_color-backdrop: var(--plug-color-backdrop, rgb(15 23 42 / 0.45));
+    /* Around an integration's icon: a vendor's dark icon tile would melt into the dark surface. */
+    --_color-icon-ring: var(--plug-color-icon-ring, light-dark(rgb(15 23 42 / 0.15), rgb(226 232 240 / 0.5)));
     --_space-xs: var(--plug-space-xs, 0.25rem);
     --_space-s: var(--plug-space-s, 0.5rem);
     --_space-m: var(--plug-space-m, 1rem);

@@ -425,6 +425,7 @@ export const vendorConsoleStyles = css`
     height: 1.5rem;
     border-radius: var(--_radius-s);
     object-fit: contain;
+    box-shadow: 0 0 0 1px var(--_color-icon-ring);
   }
   .past-job > p {
     margin: 0;
