@@ -7,6 +7,12 @@ declare module 'autocannon' {
       headers?: Record<string, string>;
       body?: string;
       setupRequest?: (req: Request, context: Record<string, unknown>) => Request;
+      /** Called with each answer's status and body. */
+      onResponse?: (status: number, body: string) => void;
+    }
+    /** One connection's client, as `setupClient` gets it. */
+    interface Client {
+      setRequests(requests: Request[]): void;
     }
     interface Options {
       url: string;
@@ -19,6 +25,8 @@ declare module 'autocannon' {
       method?: string;
       body?: string;
       requests?: Request[];
+      /** Called with each connection's client when it is made. */
+      setupClient?: (client: Client) => void;
     }
     interface Histogram {
       average: number;

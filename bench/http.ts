@@ -4,7 +4,7 @@
 // as a browser asks for it (Chromium's Accept-Encoding, `gzip, deflate, br, zstd`, so the 8 KB
 // JSON goes as ~0.5 KB of brotli), revalidated with If-None-Match (304), and without
 // Accept-Encoding (the 8 KB identity body, which no browser asks for), then activation at 64 connections
-// (activate/pause toggling over 64 customers' instances: each request is a status write + audit
+// (each connection activates and pauses an instance of its own, 64 customers: each request is a status write + audit
 // event in one transaction). Prints figures and the server's CPU per request; asserts nothing.
 // The servers run in a child process (`bench/http.ts serve`), so autocannon does not share
 // their event loop: on 2 cores, one for the load, one for the server under test.
@@ -13,7 +13,7 @@
 // (raw, hono, catalog, revalidated, identity, activation) runs that row alone, to profile it.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, get } from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants as perf, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,18 +36,35 @@ interface Figures {
   p50: number;
   p99: number;
   errors: number;
+  /** What the errors were: answers by status other than the row's, connection errors, timeouts. */
+  errorKinds: string;
   /** Server CPU (user + system) per request, µs. */
   cpuUs: number;
   /** The server's event loop delay during the run (p99 and max), ms: how long it was blocked at a time. */
   loopP99: number;
   loopMax: number;
+  /** The server's garbage collections during the run. */
+  gc: GcFigures;
 }
 
 interface ServerSample {
   cpuUs: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /** Garbage collections since the last sample: young (scavenges) and full (mark-compact), count and ms. */
+  gc: GcFigures;
 }
+
+interface GcFigures {
+  young: number;
+  youngMs: number;
+  youngMaxMs: number;
+  full: number;
+  fullMs: number;
+  fullMaxMs: number;
+}
+
+const noGc = (): GcFigures => ({ young: 0, youngMs: 0, youngMaxMs: 0, full: 0, fullMs: 0, fullMaxMs: 0 });
 
 const integrations = Array.from({ length: 50 }, (_, i) =>
   defineIntegration({
@@ -104,10 +121,27 @@ if (process.argv[2] === 'serve') {
   // The parent asks around each run for the CPU used so far and the event loop's delays since the last ask.
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
+  let gc = noGc();
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perf.NODE_PERFORMANCE_GC_MINOR) {
+        gc.young++;
+        gc.youngMs += entry.duration;
+        gc.youngMaxMs = Math.max(gc.youngMaxMs, entry.duration);
+      } else if (kind === perf.NODE_PERFORMANCE_GC_MAJOR) {
+        gc.full++;
+        gc.fullMs += entry.duration;
+        gc.fullMaxMs = Math.max(gc.fullMaxMs, entry.duration);
+      }
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', () => {
     const { user, system } = process.cpuUsage();
-    process.send!({ cpuUs: user + system, loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6 });
+    const sample: ServerSample = { cpuUs: user + system, loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6, gc };
+    process.send!(sample);
     loopDelay.reset();
+    gc = noGc();
   });
   process.on('disconnect', () => {
     raw.close();
@@ -135,14 +169,21 @@ async function cannon(child: ChildProcess, opts: autocannon.Options, okStatus = 
   const cpu = after.cpuUs - before.cpuUs;
   const total = r['2xx'] + r['3xx'] + r['4xx'] + r['5xx'];
   const ok = okStatus === '3xx' ? r['3xx'] : r['2xx'];
+  const kinds = Object.entries(r.statusCodeStats ?? {})
+    .filter(([status]) => status[0] !== okStatus[0])
+    .map(([status, { count }]) => `${count} × ${status}`);
+  if (r.errors) kinds.push(`${r.errors} connection errors`);
+  if (r.timeouts) kinds.push(`${r.timeouts} timeouts`);
   return {
     rps: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors + r.timeouts + total - ok,
+    errorKinds: kinds.join(', '),
     cpuUs: total ? cpu / total : 0,
     loopP99: after.loopDelayP99Ms,
     loopMax: after.loopDelayMaxMs,
+    gc: after.gc,
   };
 }
 
@@ -152,14 +193,35 @@ function show(label: string, f: Figures, raw?: Figures): void {
       (raw ? ` ${((f.rps / raw.rps) * 100).toFixed(1).padStart(5)} %` : '        ') +
       `   p50 ${f.p50.toFixed(0).padStart(3)} ms   p99 ${f.p99.toFixed(0).padStart(4)} ms   ${f.cpuUs.toFixed(0).padStart(5)} µs CPU/req` +
       `   loop delay p99 ${f.loopP99.toFixed(1)} ms, max ${f.loopMax.toFixed(1)} ms` +
-      (f.errors ? `   (${f.errors} other status/errors)` : ''),
+      `   GC young ${f.gc.young.toFixed(0)} × (${f.gc.youngMs.toFixed(0)} ms, max ${f.gc.youngMaxMs.toFixed(1)})` +
+      `, full ${f.gc.full.toFixed(0)} × (${f.gc.fullMs.toFixed(0)} ms, max ${f.gc.fullMaxMs.toFixed(1)})` +
+      (f.errors ? `   (${f.errors} other answers: ${f.errorKinds})` : ''),
   );
 }
 
+type NumericFigure = Exclude<keyof Figures, 'errorKinds' | 'gc'>;
+
 function mean(rows: Figures[]): Figures {
-  const avg = (k: keyof Figures) => rows.reduce((s, r) => s + r[k], 0) / rows.length;
-  const max = (k: keyof Figures) => Math.max(...rows.map((r) => r[k]));
-  return { rps: avg('rps'), p50: avg('p50'), p99: max('p99'), errors: avg('errors'), cpuUs: avg('cpuUs'), loopP99: max('loopP99'), loopMax: max('loopMax') };
+  const avg = (k: NumericFigure) => rows.reduce((s, r) => s + r[k], 0) / rows.length;
+  const max = (k: NumericFigure) => Math.max(...rows.map((r) => r[k]));
+  return {
+    rps: avg('rps'),
+    p50: avg('p50'),
+    p99: max('p99'),
+    errors: avg('errors'),
+    errorKinds: [...new Set(rows.map((r) => r.errorKinds).filter(Boolean))].join('; '),
+    cpuUs: avg('cpuUs'),
+    loopP99: max('loopP99'),
+    loopMax: max('loopMax'),
+    gc: {
+      young: rows.reduce((s, r) => s + r.gc.young, 0) / rows.length,
+      youngMs: rows.reduce((s, r) => s + r.gc.youngMs, 0) / rows.length,
+      youngMaxMs: Math.max(...rows.map((r) => r.gc.youngMaxMs)),
+      full: rows.reduce((s, r) => s + r.gc.full, 0) / rows.length,
+      fullMs: rows.reduce((s, r) => s + r.gc.fullMs, 0) / rows.length,
+      fullMaxMs: Math.max(...rows.map((r) => r.gc.fullMaxMs)),
+    },
+  };
 }
 
 async function measure(): Promise<void> {
@@ -236,7 +298,7 @@ async function measure(): Promise<void> {
     if (!runs('activation')) return;
 
     // Activation: 64 customers, one instance each, toggled active/paused.
-    const targets: { id: string; auth: string; active: boolean }[] = [];
+    const targets: { id: string; auth: string }[] = [];
     for (let i = 0; i < 64; i++) {
       const auth = `Bearer ${await token(`customer-${i}`)}`;
       const res = await fetch(`${urls.api}/api/v1/instances`, {
@@ -246,23 +308,31 @@ async function measure(): Promise<void> {
       });
       const instance = (await res.json()) as { id: string };
       if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(instance)}`);
-      targets.push({ id: instance.id, auth, active: false });
+      targets.push({ id: instance.id, auth });
     }
+    // Each connection toggles an instance of its own, activate then pause, so every request is a
+    // transition (a write) and two never race on one instance. Handing the next of 64 shared
+    // instances to whichever connection asked next let a pause overtake the activate before it
+    // (409, a draft has nothing to pause: the "other status" of earlier runs) or find nothing to do.
     let n = 0;
+    const problems = new Map<number, string>(); // the first problem's detail per status
     const activation = await cannon(child, {
       url: urls.api,
-      requests: [
-        {
+      setupClient: (client) => {
+        const t = targets[n++ % targets.length]!;
+        const toggle = (verb: string): autocannon.Request => ({
           method: 'POST',
-          setupRequest: (req) => {
-            const t = targets[n++ % targets.length]!;
-            t.active = !t.active;
-            return { ...req, path: `/api/v1/instances/${t.id}/${t.active ? 'activate' : 'pause'}`, headers: { authorization: t.auth } };
+          path: `/api/v1/instances/${t.id}/${verb}`,
+          headers: { authorization: t.auth },
+          onResponse: (status, body) => {
+            if (status >= 300 && !problems.has(status)) problems.set(status, body);
           },
-        },
-      ],
+        });
+        client.setRequests([toggle('activate'), toggle('pause')]);
+      },
     });
     show('POST activate/pause toggle', activation);
+    for (const [status, body] of problems) console.log(`  ${status}: ${body.slice(0, 200)}`);
 
     if (raw && rows.catalog!.length) {
       console.log(`\ncatalog / raw throughput: ${((mean(rows.catalog!).rps / raw.rps) * 100).toFixed(1)} %  (goal ≥ 50 %)`);
