@@ -98,6 +98,18 @@ export function prepareIntl(locale: string | undefined): void {
   intlFor(numberFormats, locale, (l) => new Intl.NumberFormat(l));
 }
 
+/**
+ * `prepareIntl()` for the page's language once the browser is idle after the bundle has loaded:
+ * a marketplace added later (a single-page app's route, a tab the customer opens) then finds the
+ * ICU data loaded. An element in the page's HTML connects at once and prepares its own beside its
+ * first request, as before; both build the same cached objects.
+ */
+export function prepareIntlWhenIdle(): void {
+  const prepare = () => prepareIntl(document.documentElement.lang || undefined);
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(prepare, { timeout: 2000 });
+  else setTimeout(prepare, 200);
+}
+
 /** The forms to try for `count`, most specific first (`zero` only for none); the key itself is `other`. */
 function pluralForms(count: number, locale: string | undefined): string[] {
   const form = intlFor(pluralRules, locale, (l) => new Intl.PluralRules(l)).select(count);

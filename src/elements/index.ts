@@ -14,10 +14,12 @@ import './integration-card/define.js';
 import './instance-status/define.js';
 import './marketplace/define.js';
 import { defineDetailElementsLazily } from './detail-loader.js';
+import { prepareIntlWhenIdle } from './i18n.js';
 import { defineVendorConsoleWhenPresent } from './vendor-console-loader.js';
 
 defineDetailElementsLazily();
 defineVendorConsoleWhenPresent();
+prepareIntlWhenIdle();
 
 export { loadDetailElements } from './detail-loader.js';
 export { loadVendorConsole } from './vendor-console-loader.js';
