@@ -1,14 +1,19 @@
 // Executions under webhook load (issue 10, "completion rate during load ÷ after load"): a
 // `plugboard serve`-like server (startServer with its runner, real HTTP, real executors) in a
-// child process, autocannon POSTing webhooks for BENCH_SECONDS (at a fixed rate, the issue's
-// 400–660 accepted/s, then as fast as a fixed number of connections get answers), then nothing
-// until the queue is empty. Prints webhooks accepted/s and refused/s (429/503 from the
-// queue limits), executions completed/s during the load and after it (the drain), and their
-// ratio (goal ≥ 0.8: the runner keeps up its pace while HTTP traffic comes in). Completion times
-// are the executions' own `ended_at`, read from the database afterwards. Asserts nothing.
+// child process. First the runner's drain rate on a real backlog: BENCH_BACKLOG webhooks are
+// queued by a server without a runner, then the server with its runner starts and drains them with
+// no traffic; the rate is read between the backlog's first and last completion (the executor's
+// cold start is before the first). Then autocannon POSTs webhooks for BENCH_SECONDS (at a fixed
+// rate, then as fast as a fixed number of connections get answers), then nothing until the queue
+// is empty. Prints webhooks accepted/s and refused/s (429/503 from the queue limits), executions
+// completed/s during the load, the backlog's drain rate, and their ratio (goal ≥ 0.8: the runner
+// keeps up its pace while HTTP traffic comes in); also the tail left after the load and its rate,
+// which is read off whatever the load left (often a fraction of a second: not the goal's
+// denominator). Completion times are the executions' own `ended_at`, read from the database
+// afterwards. Asserts nothing.
 // Run: node --import tsx bench/load.ts   (or npm run bench -- load)
 // Knobs: BENCH_SECONDS (10), BENCH_RATES (500,0: webhooks/s, 0 = closed loop), BENCH_CONNECTIONS (32),
-//        BENCH_CUSTOMERS (1), BENCH_ENGINES
+//        BENCH_BACKLOG (2000; 0: no backlog drain), BENCH_CUSTOMERS (1), BENCH_ENGINES
 //        (sqlite,postgres), PLUGBOARD_TEST_DATABASE_URL, and any PLUGBOARD_* runtime variable
 //        (e.g. PLUGBOARD_QUEUE_LIMIT_PER_CUSTOMER=0 to see the unbounded backlog); BENCH_CPU_PROF=<dir>
 //        writes the server's CPU profile there.
@@ -28,15 +33,21 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** Webhooks sent per second (a steady load, whatever the answers); 0: each connection sends as soon as it is answered. */
 const RATES = (process.env.BENCH_RATES ?? '500,0').split(',').map(Number);
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 1);
+/** Webhooks queued before the runner starts, to measure its drain rate on a real backlog with no traffic. */
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 2000);
 const ENGINES = (process.env.BENCH_ENGINES ?? 'sqlite,postgres').split(',').map((e) => e.trim());
 const PG_URL = process.env.PLUGBOARD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-type FromChild = { hooks: string[]; url: string } | { ended: number[]; unfinished: number } | { cpuMs: number } | { error: string };
+type FromChild = { hooks: string[]; url: string } | { url: string } | { ended: number[]; unfinished: number } | { cpuMs: number } | { error: string };
 
 if (process.argv[2] === 'serve') await serve(process.argv[3]!);
 else await measure();
 
-/** The child: the server with its runner, the customers' webhook paths to the parent, `ended_at` times on request. */
+/**
+ * The child: a server without a runner first (the backlog is queued through it), then, asked
+ * `runner`, the same server with its runner on the same database; the customers' webhook paths to
+ * the parent, `ended_at` times on request.
+ */
 async function serve(engine: string): Promise<void> {
   const { loadConfig, startServer, generateEncryptionKey } = await import('../server/src/index.js');
   const { runtimeDb } = await import('../server/src/runtime/schema.js');
@@ -55,11 +66,15 @@ async function serve(engine: string): Promise<void> {
     PLUGBOARD_INTEGRATIONS: module,
     LOG_LEVEL: 'warn',
   });
-  const server = await startServer({
-    config,
-    storeOptions: postgres ? { pgSchema: schema } : {},
-    runtime: { env: { ...process.env, PLUGBOARD_PGBOSS_SCHEMA: bossSchema } },
-  });
+  const env = { ...process.env, PLUGBOARD_PGBOSS_SCHEMA: bossSchema };
+  const start = (runner: boolean) =>
+    startServer({
+      config,
+      storeOptions: postgres ? { pgSchema: schema } : {},
+      // Without a runner, nothing limits the backlog: it is the bench's to size.
+      runtime: { env: runner ? env : { ...env, PLUGBOARD_RUNNER: 'off', PLUGBOARD_QUEUE_LIMIT_PER_CUSTOMER: '0', PLUGBOARD_QUEUE_LIMIT: '0' } },
+    });
+  let server = await start(false);
   const { store, services } = server;
   const integration = services.integrations.get('load')!;
   const hooks: string[] = [];
@@ -72,9 +87,17 @@ async function serve(engine: string): Promise<void> {
     const [endpoint] = await services.runtime!.webhooks.list(active!, integration);
     hooks.push(new URL(endpoint!.url).pathname);
   }
-  const db = runtimeDb(store.db);
+  let db = runtimeDb(store.db);
   process.send!({ hooks, url: server.url } satisfies FromChild);
   process.on('message', (message: string) => {
+    if (message === 'runner') {
+      void (async () => {
+        await server.close();
+        server = await start(true);
+        db = runtimeDb(server.store.db);
+        process.send!({ url: server.url } satisfies FromChild);
+      })().catch((error: unknown) => process.send!({ error: String(error) } satisfies FromChild));
+    }
     if (message === 'cpu') {
       const { user, system } = process.cpuUsage();
       process.send!({ cpuMs: (user + system) / 1000 } satisfies FromChild);
@@ -145,11 +168,30 @@ async function benchEngine(engine: string, rate: number): Promise<void> {
   });
   const ask = replies(child);
   try {
-    const { hooks, url } = (await ask()) as { hooks: string[]; url: string };
+    const { hooks, url: queueingUrl } = (await ask()) as { hooks: string[]; url: string };
+    const requests = hooks.map((path, n) => ({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) }));
+    const ended = async () => (await ask('ended')) as { ended: number[]; unfinished: number };
+    const settled = async (limitMs: number) => {
+      let state = await ended();
+      for (const deadline = Date.now() + limitMs; state.unfinished > 0 && Date.now() < deadline; state = await ended())
+        await new Promise((r) => setTimeout(r, 200));
+      return state;
+    };
+    // The backlog, queued with no runner anywhere; the runner then drains it with no other traffic.
+    let backlog: { count: number; seconds: number } | undefined;
+    if (BACKLOG > 0) {
+      const queued = await autocannon({ url: queueingUrl, connections: CONNECTIONS, amount: BACKLOG, requests });
+      const accepted = queued.statusCodeStats?.['202']?.count ?? 0;
+      if (accepted !== BACKLOG) console.log(`  (the backlog: ${accepted} of ${BACKLOG} webhooks accepted)`);
+    }
+    const { url } = (await ask('runner')) as { url: string };
+    if (BACKLOG > 0) {
+      const drained = (await settled(300_000)).ended;
+      if (drained.length > 1) backlog = { count: drained.length, seconds: (Math.max(...drained) - Math.min(...drained)) / 1000 };
+    }
     // Warm: every customer's executor is up before the clock starts.
     for (const hook of hooks) await fetch(url + hook, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    const ended = async () => (await ask('ended')) as { ended: number[]; unfinished: number };
-    for (let i = 0; (await ended()).unfinished > 0 && i < 100; i++) await new Promise((r) => setTimeout(r, 100));
+    await settled(10_000);
     const before = new Set((await ended()).ended);
 
     const cpu0 = ((await ask('cpu')) as { cpuMs: number }).cpuMs;
@@ -159,16 +201,11 @@ async function benchEngine(engine: string, rate: number): Promise<void> {
       connections: CONNECTIONS,
       duration: SECONDS,
       ...(rate > 0 ? { overallRate: rate } : {}),
-      requests: hooks.map((path, n) => ({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) })),
+      requests,
     });
     const t1 = Date.now();
     const serverCpu = (((await ask('cpu')) as { cpuMs: number }).cpuMs - cpu0) / (t1 - t0);
-    let state = await ended();
-    const drainDeadline = Date.now() + 300_000;
-    while (state.unfinished > 0 && Date.now() < drainDeadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      state = await ended();
-    }
+    const state = await settled(300_000);
     const times = state.ended.filter((t) => !before.has(t) && t >= t0);
     const during = times.filter((t) => t <= t1).length;
     const after = times.filter((t) => t > t1);
@@ -189,12 +226,17 @@ async function benchEngine(engine: string, rate: number): Promise<void> {
     if (other.length > 0 || result.errors > 0) console.log(`  other answers: ${JSON.stringify(Object.fromEntries(other))}, errors ${result.errors}`);
     console.log(`  server process CPU during load     ${f(serverCpu * 100)} % of a core (HTTP + runner; executors not counted)`);
     console.log(`  executions completed during load   ${f(duringRate)}/s   (${during} in ${loadS.toFixed(1)} s)`);
-    console.log(`  executions completed after (drain) ${f(afterRate)}/s   (${after.length} in ${drainS.toFixed(1)} s)`);
+    const backlogRate = backlog && backlog.seconds > 0 ? (backlog.count - 1) / backlog.seconds : NaN;
     console.log(
-      `  during ÷ after                     ${Number.isNaN(afterRate) ? '   n/a (nothing left to drain)' : (duringRate / afterRate).toFixed(2).padStart(6)}`,
+      `  drain of a backlog, no traffic     ${f(backlogRate)}/s   (${backlog ? `${backlog.count} queued before the runner started, first to last in ${backlog.seconds.toFixed(1)} s` : 'BENCH_BACKLOG=0'})`,
     );
-    // When the runner keeps up, little is left to drain and the drain rate is read off a fraction of a
-    // second (and is bound to be higher than the accept rate the load allowed): then this ratio says more.
+    console.log(`  during ÷ backlog drain (the goal)  ${Number.isNaN(backlogRate) ? '   n/a' : (duringRate / backlogRate).toFixed(2).padStart(6)}`);
+    // What the load left: when the runner keeps up, a fraction of a second's work, and a rate read off
+    // that tail is no measure of the drain (a few hundred executions already in flight finish at once).
+    console.log(`  tail left after the load           ${f(afterRate)}/s   (${after.length} in ${drainS.toFixed(1)} s)`);
+    console.log(
+      `  during ÷ tail rate                 ${Number.isNaN(afterRate) ? '   n/a (nothing left to drain)' : (duringRate / afterRate).toFixed(2).padStart(6)}`,
+    );
     console.log(`  completed ÷ accepted during load   ${count('202') > 0 ? (during / count('202')).toFixed(2).padStart(6) : '   n/a'}`);
     if (state.unfinished > 0) console.log(`  (${state.unfinished} executions still unfinished after 300 s)`);
   } finally {
