@@ -205,11 +205,12 @@ export class ExecutionStore {
   }
 
   /**
-   * PostgreSQL: runs the queue's fetch of one job and marks its execution running in the same
-   * statement. Undefined when there was no job; `row` undefined when the execution is gone or
-   * already finished (a repeated delivery: settle the job, run nothing).
+   * PostgreSQL: runs the queue's fetch of jobs and marks their executions running in the same
+   * statement. Empty when there was no job; a job's `row` is undefined when its execution is gone
+   * or already finished (a repeated delivery: settle the job, run nothing). `pending`: jobs the
+   * fetch could take, as the statement's snapshot sees them (the fetched ones among them).
    */
-  async startFetched(fetch: Statement, pending: Statement, runnerId: string): Promise<FetchedJob | undefined> {
+  async startFetched(fetch: Statement, pending: Statement, runnerId: string): Promise<FetchedJob[]> {
     const start = this.db
       .updateTable('executions')
       .set({ status: 'running', attempt: sql<number>`attempt + 1`, started_at: now(), runner_id: runnerId })
@@ -224,16 +225,18 @@ export class ExecutionStore {
         ['pending', pending],
       ],
       {
-        sql: `SELECT job.id::text AS job_id, job.data AS job_data, EXISTS (SELECT 1 FROM pending WHERE pending.id <> job.id) AS job_more, started.*
+        sql: `SELECT job.id::text AS job_id, job.data AS job_data, EXISTS (SELECT 1 FROM pending WHERE pending.id NOT IN (SELECT id FROM job)) AS job_more, started.*
               FROM job LEFT JOIN started ON started.id = job.id::text`,
         parameters: [],
       },
     );
     const { rows } = await this.db.executeQuery<Partial<ExecutionRow> & { job_id: string; job_data: unknown; job_more: boolean }>(query);
-    const [first] = rows;
-    if (!first) return undefined;
-    const { job_id, job_data, job_more, ...row } = first;
-    return { jobId: job_id, data: job_data, more: job_more, row: row.id ? (row as ExecutionRow) : undefined };
+    return rows.map(({ job_id, job_data, job_more, ...row }) => ({
+      jobId: job_id,
+      data: job_data,
+      more: job_more,
+      row: row.id ? (row as ExecutionRow) : undefined,
+    }));
   }
 
   /**

@@ -42,6 +42,8 @@ export interface RuntimeSettings {
   runnerThread: boolean;
   concurrency: number;
   perCustomer: number;
+  /** PLUGBOARD_RUNNER_CLAIM_AHEAD: claims of one customer taken ahead of a free executor slot (default: as many as perCustomer). */
+  claimAhead: number;
   timeoutMs: number;
   maxAttempts: number;
   retryBaseDelayMs: number;
@@ -111,11 +113,13 @@ export function runtimeSettings(env: Record<string, string | undefined> = proces
   };
   const alerts = signedReceiver('PLUGBOARD_ALERT_WEBHOOK_URL', 'PLUGBOARD_ALERT_SECRET');
   const lifecycle = signedReceiver('PLUGBOARD_LIFECYCLE_WEBHOOK_URL', 'PLUGBOARD_LIFECYCLE_WEBHOOK_SECRET');
+  const perCustomer = int('PLUGBOARD_RUNNER_PER_CUSTOMER', 4, 1, 1000);
   const settings: RuntimeSettings = {
     runner: ['on', 'inline', 'true', '1'].includes(runnerFlag),
     runnerThread: runnerFlag !== 'inline',
     concurrency: int('PLUGBOARD_RUNNER_CONCURRENCY', 16, 1, 1000),
-    perCustomer: int('PLUGBOARD_RUNNER_PER_CUSTOMER', 4, 1, 1000),
+    perCustomer,
+    claimAhead: int('PLUGBOARD_RUNNER_CLAIM_AHEAD', perCustomer, 0, 1000),
     timeoutMs,
     maxAttempts: int('PLUGBOARD_MAX_ATTEMPTS', 3, 1, 20),
     retryBaseDelayMs: int('PLUGBOARD_RETRY_BASE_MS', 1000, 10, 3_600_000),
@@ -293,6 +297,7 @@ export async function startRuntime(parts: RuntimeParts, options: RuntimeOptions)
       telemetry,
       concurrency: settings.concurrency,
       perCustomer: settings.perCustomer,
+      claimAhead: settings.claimAhead,
       pollMs: settings.pollMs,
       timeoutMs: settings.timeoutMs,
       retryBaseDelayMs: settings.retryBaseDelayMs,

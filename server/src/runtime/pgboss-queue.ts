@@ -24,7 +24,7 @@ import PgBoss from 'pg-boss';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import { endWithin, postgresTimeouts, replacingStalledClients } from '../store/index.js';
-import type { ExecutionStore, QueueingStatements, Statement } from './executions.js';
+import type { ExecutionStore, FetchedJob, QueueingStatements, Statement } from './executions.js';
 import { FairDispatcher, type Claim, type DispatchOptions, type ExecutionQueue } from './queue.js';
 
 export interface PgBossQueueOptions {
@@ -148,43 +148,52 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
     parameters: [name, jobId],
   });
 
-  async function claim(customerId: string, runnerId?: string): Promise<Claim | undefined> {
+  async function claim(customerId: string, runnerId?: string, count = 1): Promise<Claim[]> {
     const name = queueName(customerId);
     if (options.executions && runnerId !== undefined) {
-      const fetch = await statementOf((db) => boss.fetch(name, { batchSize: 1, db }));
-      // The jobs fetch would take next (its own conditions): is there one besides this one?
-      const pending = { sql: `SELECT id FROM ${schema}.job WHERE name = $1 AND state < 'active' AND start_after < now() LIMIT 2`, parameters: [name] };
-      const fetched = await options.executions.startFetched(fetch, pending, runnerId);
-      if (!fetched) return undefined;
-      const data = fetched.data as { executionId?: unknown; instanceId?: unknown } | null;
-      const jobId = fetched.jobId;
-      return {
-        executionId: typeof data?.executionId === 'string' ? data.executionId : jobId,
-        customerId,
-        ...(fetched.row ? { row: fetched.row } : {}),
-        more: fetched.more,
-        ...(typeof data?.instanceId === 'string' ? { instanceId: data.instanceId } : {}),
-        settlement: () => completion(name, jobId),
-        complete: async () => {
-          await boss.complete(name, jobId);
-        },
-        retry: async (_delayMs, error) => {
-          await boss.fail(name, jobId, { error });
-        },
+      // Several jobs in one statement when several slots are free: one round trip and one commit.
+      const fetch = await statementOf((db) => boss.fetch(name, { batchSize: count, db }));
+      // The jobs fetch would take next (its own conditions): is there one besides those taken?
+      const pending = {
+        sql: `SELECT id FROM ${schema}.job WHERE name = $1 AND state < 'active' AND start_after < now() LIMIT $2`,
+        parameters: [name, count + 1],
       };
+      const fetched = await options.executions.startFetched(fetch, pending, runnerId);
+      return fetched.map((job) => claimOf(name, customerId, job));
     }
     const [job] = await boss.fetch<{ executionId: string; instanceId?: string }>(name, { batchSize: 1 });
-    if (!job) return undefined;
-    return {
-      executionId: job.data.executionId,
-      customerId,
-      ...(typeof job.data.instanceId === 'string' ? { instanceId: job.data.instanceId } : {}),
-      complete: async () => {
-        await boss.complete(name, job.id);
+    if (!job) return [];
+    return [
+      {
+        executionId: job.data.executionId,
+        customerId,
+        ...(typeof job.data.instanceId === 'string' ? { instanceId: job.data.instanceId } : {}),
+        complete: async () => {
+          await boss.complete(name, job.id);
+        },
+        // pg-boss schedules the retry itself (1 s doubling per retry, with jitter), not the runner's delay.
+        retry: async (_delayMs, error) => {
+          await boss.fail(name, job.id, { error });
+        },
       },
-      // pg-boss schedules the retry itself (1 s doubling per retry, with jitter), not the runner's delay.
+    ];
+  }
+
+  function claimOf(name: string, customerId: string, fetched: FetchedJob): Claim {
+    const data = fetched.data as { executionId?: unknown; instanceId?: unknown } | null;
+    const jobId = fetched.jobId;
+    return {
+      executionId: typeof data?.executionId === 'string' ? data.executionId : jobId,
+      customerId,
+      ...(fetched.row ? { row: fetched.row } : {}),
+      more: fetched.more,
+      ...(typeof data?.instanceId === 'string' ? { instanceId: data.instanceId } : {}),
+      settlement: () => completion(name, jobId),
+      complete: async () => {
+        await boss.complete(name, jobId);
+      },
       retry: async (_delayMs, error) => {
-        await boss.fail(name, job.id, { error });
+        await boss.fail(name, jobId, { error });
       },
     };
   }

@@ -10,6 +10,10 @@
 // `ran()` once the flow's outcome is known, and the slot takes the next execution while the
 // outcome and logs are written (round trips that, under webhook load, each wait behind the HTTP
 // traffic of the same event loop): those writes are not on the next execution's path.
+// Claims ahead: a customer may hold `ahead` claims beyond the `perCustomer` its executor runs at
+// once; they wait in the executor pool's queue, so when a flow ends the next one starts at once
+// instead of after a claim's round trip (which grows with the database's load: under webhook
+// traffic that round trip, not the runner's CPU, was what capped executions per second).
 import type { ExecutionRow, QueueingStatements, Statement } from './executions.js';
 
 /** One execution handed to a runner. Settle it exactly once. */
@@ -91,16 +95,19 @@ export interface DispatchOptions {
   concurrency: number;
   /** Executions of one customer run at once by this process. */
   perCustomer: number;
+  /** Claims of one customer held beyond `perCustomer`, waiting for its executor (default 0). Counted in `concurrency`. */
+  ahead?: number;
   /** How often ready work is looked for without a wake-up (retries due, other processes' work). */
   pollMs: number;
   /** The runner's id, written on the executions it starts. */
   runnerId?: string;
 }
 
-/** Where the dispatcher finds work: the customers that have some, and one execution of one of them. */
+/** Where the dispatcher finds work: the customers that have some, and up to `count` executions of one of them. */
 export interface WorkSource {
   readyCustomers(): Promise<string[]>;
-  claim(customerId: string, runnerId?: string): Promise<Claim | undefined>;
+  /** None when nothing is ready; may hand out fewer than `count` (the dispatcher frees the slots it kept for the rest). */
+  claim(customerId: string, runnerId: string | undefined, count: number): Promise<Claim[]>;
 }
 
 export class FairDispatcher {
@@ -193,7 +200,7 @@ export class FairDispatcher {
       sent = false;
       for (const customer of [...this.ring]) {
         if (this.total >= this.options.concurrency) return;
-        if ((this.running.get(customer) ?? 0) >= this.options.perCustomer) continue;
+        if ((this.running.get(customer) ?? 0) >= this.options.perCustomer + (this.options.ahead ?? 0)) continue;
         // A second claim in parallel only once the customer is known to have more ready than one.
         if ((this.claiming.get(customer) ?? 0) > 0 && !this.more.has(customer)) continue;
         this.claim(customer);
@@ -202,31 +209,43 @@ export class FairDispatcher {
     }
   }
 
+  /**
+   * One claim for several of the customer's free slots (under load, one round trip and one commit
+   * for several executions): at most `perCustomer`, and no more than its share of the free slots
+   * among the customers in the ring, so a turn still goes round them all.
+   */
   private claim(customer: string): void {
-    this.take(customer);
+    const free = Math.min(
+      this.options.perCustomer + (this.options.ahead ?? 0) - (this.running.get(customer) ?? 0),
+      Math.floor((this.options.concurrency - this.total) / Math.max(1, this.ring.length)),
+      this.options.perCustomer,
+    );
+    const count = Math.max(1, free);
+    for (let i = 0; i < count; i++) this.take(customer);
     this.claiming.set(customer, (this.claiming.get(customer) ?? 0) + 1);
     this.rewoken.delete(customer);
     // Served: to the back of the ring.
     this.ring = [...this.ring.filter((c) => c !== customer), customer];
     const done = this.source
-      .claim(customer, this.options.runnerId)
+      .claim(customer, this.options.runnerId, count)
       .then(
-        (claim) => {
-          if (!claim) {
-            this.give(customer);
+        (claims) => {
+          for (let i = claims.length; i < count; i++) this.give(customer);
+          const last = claims.at(-1);
+          if (!last) {
             this.more.delete(customer);
             // Nothing ready for this customer: it leaves the ring until new work wakes it.
             if (!this.rewoken.has(customer)) this.leaveRing(customer);
             return;
           }
           // Nothing more ready: no further claim to learn that (a wake, or the poll, brings the customer back).
-          if (claim.more === false) this.more.delete(customer);
+          if (last.more === false) this.more.delete(customer);
           else this.more.add(customer);
-          if (claim.more === false && !this.rewoken.has(customer) && (this.claiming.get(customer) ?? 0) <= 1) this.leaveRing(customer);
-          this.run(claim);
+          if (last.more === false && !this.rewoken.has(customer) && (this.claiming.get(customer) ?? 0) <= 1) this.leaveRing(customer);
+          for (const claim of claims) this.run(claim);
         },
         (error: unknown) => {
-          this.give(customer);
+          for (let i = 0; i < count; i++) this.give(customer);
           this.pausedUntil = Date.now() + this.options.pollMs;
           this.onError(error);
         },

@@ -68,6 +68,8 @@ export interface RunnerOptions {
   concurrency?: number;
   /** Executions of one customer this process runs at once (default 4). */
   perCustomer?: number;
+  /** Claims of one customer taken ahead of a free executor slot (default `perCustomer`; queue.ts). */
+  claimAhead?: number;
   /** How often the queue is checked without a wake-up (default 500 ms). */
   pollMs?: number;
   /** Time limit of one attempt's flow code (default 30 s). */
@@ -535,7 +537,13 @@ export function createRunner(options: RunnerOptions): Runner {
             handling--;
           }
         },
-        { concurrency: options.concurrency ?? 16, perCustomer: options.perCustomer ?? 4, pollMs: options.pollMs ?? 500, runnerId: id },
+        {
+          concurrency: options.concurrency ?? 16,
+          perCustomer: options.perCustomer ?? 4,
+          ahead: options.claimAhead ?? options.perCustomer ?? 4,
+          pollMs: options.pollMs ?? 500,
+          runnerId: id,
+        },
       );
     },
     async stop(graceMs: number) {

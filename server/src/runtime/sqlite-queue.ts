@@ -19,19 +19,22 @@ export function createSqliteQueue(options: {
   const threads = options.threads === undefined ? undefined : new BroadcastChannel(options.threads);
   threads?.unref();
 
-  const claim = async (customerId: string): Promise<Claim | undefined> => {
+  // One at a time: SQLite's claim is a local call, not a round trip (the dispatcher asks again for more).
+  const claim = async (customerId: string): Promise<Claim[]> => {
     const claimed = await executions.claimNext(customerId, runnerId);
-    if (!claimed) return undefined;
+    if (!claimed) return [];
     const { more, ...row } = claimed;
-    return {
-      executionId: row.id,
-      customerId,
-      row,
-      more: Boolean(more),
-      complete: async () => {},
-      // The runner already wrote `queued` and the retry time; the claim query honours it.
-      retry: async () => {},
-    };
+    return [
+      {
+        executionId: row.id,
+        customerId,
+        row,
+        more: Boolean(more),
+        complete: async () => {},
+        // The runner already wrote `queued` and the retry time; the claim query honours it.
+        retry: async () => {},
+      },
+    ];
   };
 
   return {
