@@ -126,8 +126,8 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
   const api = new Hono<CustomerEnv>();
   const customerLimit = rateLimit<Context<CustomerEnv>>(services.rateLimits, 'customer', (c) => c.get('customer').id);
   const vendorPath = /^\/api\/v1\/vendor(\/|$)/;
-  api.use(async (c, next) => (vendorPath.test(c.req.path) ? next() : customerOnly(c, next)));
-  api.use(async (c, next) => (vendorPath.test(c.req.path) ? next() : customerLimit(c, next)));
+  // Auth, then the limit that counts per customer: one middleware, one look at the path.
+  api.use(async (c, next) => (vendorPath.test(c.req.path) ? next() : customerOnly(c, async () => void (await customerLimit(c, next)))));
   api.route('/', integrationRoutes(services));
   api.route('/', instanceRoutes(services));
   api.route('/', oauthAuthorizeRoutes(services));

@@ -4,7 +4,7 @@
 // response into a real web Response read as a stream (its slow path). Preflights are answered here,
 // without reaching the routes.
 import type { MiddlewareHandler } from 'hono';
-import { socketResponse } from './response-headers.js';
+import { addVary, socketResponse } from './response-headers.js';
 
 export interface CorsOptions {
   /** Origins that may call the API from a browser; any other gets no Access-Control-Allow-Origin. */
@@ -31,19 +31,17 @@ export function cors(options: CorsOptions): MiddlewareHandler {
     const origin = c.req.header('origin');
     const allowed = origin !== undefined && origins.has(origin) ? origin : undefined;
     if (c.req.method === 'OPTIONS') {
-      return c.body(null, 204, allowed ? { ...preflight, 'access-control-allow-origin': allowed } : preflight);
+      // A Response of its own: c.body would copy a record of several headers into a web Headers.
+      return new Response(null, { status: 204, headers: allowed ? { ...preflight, 'access-control-allow-origin': allowed } : preflight });
     }
     const outgoing = socketResponse(c);
     if (outgoing) {
       // On node:http's response: every Response sent for this request carries them (response-headers.ts).
       if (allowed) outgoing.setHeader('access-control-allow-origin', allowed);
       outgoing.setHeader('access-control-expose-headers', expose);
-      // Vary stays with the Response, so a route's own Vary is added to, not replaced when written.
-      c.header('vary', 'Origin', { append: true });
-      await next();
-      const sent = c.res.headers;
-      if (!/\borigin\b/i.test(sent.get('vary') ?? '')) sent.append('vary', 'Origin');
-      return;
+      // A route's own Vary is added to this one when written, not put in its place.
+      addVary(c, 'Origin');
+      return next();
     }
     if (allowed) c.header('access-control-allow-origin', allowed);
     c.header('access-control-expose-headers', expose);

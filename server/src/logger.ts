@@ -67,6 +67,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 /** One line per request: id, method, path (never the query: data-source calls carry unsaved config there; never a webhook's token), status, time. */
 export function requestLogger(logger: Logger): MiddlewareHandler {
   return async (c, next) => {
+    // The line is built only when it is written (LOG_LEVEL may be warn or silent).
+    if (!logger.isLevelEnabled('info')) return next();
     const started = performance.now();
     await next();
     const get = c.get as (key: string) => unknown;

@@ -22,3 +22,41 @@ export function setResponseHeader(c: Context, name: string, value: string): void
   if (outgoing) outgoing.setHeader(name, value);
   else c.header(name, value);
 }
+
+/**
+ * Adds `token` to this request's Vary. On node:http's response a Response's own Vary would take
+ * the shared one's place when written: keepVaryOnWrite merges the two instead.
+ */
+export function addVary(c: Context, token: string): void {
+  const outgoing = socketResponse(c);
+  if (!outgoing) return c.header('vary', token, { append: true });
+  const shared = outgoing.getHeader('vary');
+  outgoing.setHeader('vary', shared === undefined ? token : `${String(shared)}, ${token}`);
+  keepVaryOnWrite(outgoing);
+}
+
+type WriteHead = ServerResponse['writeHead'];
+type HeaderRecord = Record<string, string | number | readonly string[] | undefined>;
+const nodeWriteHead: WriteHead = ServerResponse.prototype.writeHead;
+
+// A Response's own Vary (a plain record from the adapter; its name as the route spelled it) is
+// added to the shared one instead of replacing it, as hono/cors appends its Origin to a route's.
+function writeHeadKeepingVary(this: ServerResponse, status: number, ...rest: unknown[]): ServerResponse {
+  const last = rest.length - 1;
+  const own = rest[last];
+  const shared = this.getHeader('vary');
+  if (shared !== undefined && own !== null && typeof own === 'object' && !Array.isArray(own)) {
+    for (const name in own as HeaderRecord) {
+      if (name.length !== 4 || name.toLowerCase() !== 'vary') continue;
+      const theirs = (own as HeaderRecord)[name];
+      if (theirs !== undefined) rest[last] = { ...(own as HeaderRecord), [name]: `${String(theirs)}, ${String(shared)}` };
+      break;
+    }
+  }
+  return (nodeWriteHead as (this: ServerResponse, status: number, ...rest: unknown[]) => ServerResponse).call(this, status, ...rest);
+}
+
+/** node:http's writeHead on this response, but a Response's own Vary is merged with the one set here. */
+export function keepVaryOnWrite(outgoing: ServerResponse): void {
+  if (outgoing.writeHead !== writeHeadKeepingVary) outgoing.writeHead = writeHeadKeepingVary as WriteHead;
+}

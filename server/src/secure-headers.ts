@@ -25,7 +25,7 @@ export function secureHeaders(): MiddlewareHandler {
     const outgoing = socketResponse(c);
     if (outgoing) {
       // On node:http's response: every Response sent for this request carries them (response-headers.ts).
-      for (const [name, value] of headers) outgoing.setHeader(name, value);
+      for (let i = 0; i < headers.length; i++) outgoing.setHeader(headers[i]![0], headers[i]![1]);
       return next();
     }
     for (const [name, value] of headers) c.header(name, value);

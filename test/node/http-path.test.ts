@@ -69,6 +69,8 @@ interface Seen {
   fastResponse: boolean;
   /** The security headers were in the Response's own headers (a web Headers object validating and sorting each), not on node:http's response. */
   sharedInResponse: boolean;
+  /** The Response's own headers were a web Headers object (undici validates, lower-cases and sorts each; the adapter copies them out again), not a plain record. */
+  headersObject: boolean;
   requestMaterialized: boolean;
 }
 
@@ -99,6 +101,7 @@ describe('the fast HTTP path', () => {
               fastResponse: slot(res, 'cache') !== undefined,
               sharedInResponse: new Headers((slot(res, 'cache') as [number, unknown, HeadersInit?] | undefined)?.[2]).has('x-frame-options'),
               requestMaterialized: slot(req, 'requestCache') !== undefined,
+              headersObject: (slot(res, 'cache') as [number, unknown, unknown] | undefined)?.[2] instanceof Headers,
             });
             return res;
           },
@@ -168,6 +171,8 @@ describe('the fast HTTP path', () => {
     for (const s of seen) {
       assert.ok(s.fastResponse, `${s.method} ${s.path}: the Response was turned into a stream`);
       assert.ok(!s.sharedInResponse, `${s.method} ${s.path}: the security headers went through a Headers object, not node:http's response`);
+      // Reads and preflights, the most frequent: no Vary or CORS field of their own in a web Headers.
+      if (s.method === 'GET' || s.method === 'OPTIONS') assert.ok(!s.headersObject, `${s.method} ${s.path}: the Response's headers were a web Headers object`);
       // The POST with a JSON body reads it through the adapter's direct path, not a web Request.
       assert.ok(!s.requestMaterialized, `${s.method} ${s.path}: a web Request (body stream, AbortSignal) was built`);
     }

@@ -10,7 +10,7 @@ import { accountNamesOf, createCatalogAnswers, type AccountNames, type CatalogAc
 import { grantsOf } from '../entitlements.js';
 import type { CustomerEnv, Services } from '../env.js';
 import { notFound, validationProblem } from '../problem.js';
-import { setResponseHeader } from '../response-headers.js';
+import { addVary, setResponseHeader } from '../response-headers.js';
 import type { InstanceRecord } from '../store/types.js';
 
 /** Smaller bodies go uncompressed: the framing would cost more than it saves. */
@@ -42,7 +42,7 @@ async function answer(c: Context<CustomerEnv>, representation: CatalogRepresenta
   // Set once nothing can fail any more (they go on the socket's response: response-headers.ts).
   setResponseHeader(c, 'etag', representation.etag);
   setResponseHeader(c, 'cache-control', 'private, no-cache');
-  c.header('vary', 'Accept-Encoding', { append: true });
+  addVary(c, 'Accept-Encoding');
   if (notModified) return c.body(null, 304);
   if (body) setResponseHeader(c, 'content-encoding', encoding);
   return c.body(body ?? representation.json, 200, { 'content-type': 'application/json' });
