@@ -10,7 +10,8 @@
 // their event loop: on 2 cores, one for the load, one for the server under test.
 // BENCH_SECONDS (default 5) per run, BENCH_ROUNDS (default 2) rounds of the read rows;
 // BENCH_CPU_PROF=dir writes the server's CPU profile (node --cpu-prof) there; BENCH_ONLY=name
-// (raw, hono, catalog, revalidated, identity, activation) runs that row alone, to profile it.
+// (raw, hono, catalog, revalidated, identity, activation) runs that row alone, to profile it;
+// PLUGBOARD_SQLITE_CHECKPOINT_MS is passed to the server (0: SQLite's checkpoints in the commits).
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, get } from 'node:http';
 import { constants as perf, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -101,6 +102,8 @@ if (process.argv[2] === 'serve') {
     // The limiter still runs (its cost is part of the path), but never refuses: 64 connections of
     // one customer would otherwise measure 429s.
     PLUGBOARD_RATE_LIMIT_CUSTOMER: '1000000',
+    // Passed through, to compare checkpoints on their thread (the default) with SQLite's own (0).
+    PLUGBOARD_SQLITE_CHECKPOINT_MS: process.env.PLUGBOARD_SQLITE_CHECKPOINT_MS,
   });
   const raw = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EgressAllowError, parseEgressAllow } from './runtime/executor/egress-policy.js';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from './store/checkpoints.js';
 
 export interface JwtConfig {
   /** Verification keys as text: a JWKS JSON document or one or more PEM public keys. */
@@ -43,6 +44,8 @@ export interface Config {
   shutdownDelayMs?: number;
   /** PostgreSQL: a statement still unanswered after this fails (503 for the API), so a hung database never hangs a request or a runner. */
   databaseQueryTimeoutMs?: number;
+  /** SQLite file: a WAL checkpoint this often on a thread of its own; 0: SQLite's own, inside a commit on the event loop. */
+  sqliteCheckpointMs?: number;
 }
 
 /** Every variable read, with its default, for the README and `plugboard --help`. */
@@ -72,6 +75,11 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; descrip
     name: 'PLUGBOARD_DB_QUERY_TIMEOUT_MS',
     default: '30000',
     description: 'PostgreSQL: statement timeout (the client gives up 2 s later on a connection that stopped answering); connecting gives up after 5 s',
+  },
+  {
+    name: 'PLUGBOARD_SQLITE_CHECKPOINT_MS',
+    default: String(DEFAULT_CHECKPOINT_INTERVAL_MS),
+    description: "SQLite: a WAL checkpoint this often on a thread of its own; 0: SQLite's own, inside the commit that passes 1,000 pages, on the event loop",
   },
   {
     name: 'PLUGBOARD_ALLOW_WEAK_ISOLATION',
@@ -241,6 +249,7 @@ export function loadConfig(given: Env = process.env, options: { cwd?: string } =
     },
     shutdownDelayMs: integer(env, 'PLUGBOARD_SHUTDOWN_DELAY_MS', 5000, 0, 600_000, problems),
     databaseQueryTimeoutMs: integer(env, 'PLUGBOARD_DB_QUERY_TIMEOUT_MS', 30_000, 500, 3_600_000, problems),
+    sqliteCheckpointMs: integer(env, 'PLUGBOARD_SQLITE_CHECKPOINT_MS', DEFAULT_CHECKPOINT_INTERVAL_MS, 0, 60_000, problems),
   };
   if (config.jwt.keys && config.jwt.jwksUrl) problems.push('Set PLUGBOARD_JWT_KEYS or PLUGBOARD_JWKS_URL, not both');
   if (problems.length) throw new ConfigError(problems);

@@ -221,6 +221,7 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
         // PLUGBOARD_PG_SCHEMA: `serve` keeps its tables where `plugboard runner` looks for them.
         pgSchema: runtime?.settings.pgSchema,
         queryTimeoutMs: config.databaseQueryTimeoutMs,
+        sqliteCheckpointMs: config.sqliteCheckpointMs,
         ...options.storeOptions,
         // SQLite: the runner thread's cache and this one drop each other's entries.
         ...(runtime?.thread ? { cache: { ...options.storeOptions?.cache, threads } } : {}),

@@ -18,6 +18,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import { StoreCache, type StoreCacheOptions } from './cache.js';
+import { checkpointOffThread, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpoints.js';
 import { KyselyStore } from './kysely.js';
 import { coreMigrations } from './migrations.js';
 import type { CoreDatabase } from './schema.js';
@@ -52,6 +53,11 @@ export interface OpenStoreOptions {
   cache?: StoreCacheOptions;
   /** PostgreSQL: a statement that has not answered within this fails (default 30 s; see `postgresTimeouts`). */
   queryTimeoutMs?: number;
+  /**
+   * SQLite file: a WAL checkpoint every this many ms on a thread of its own (store/checkpoints.ts);
+   * 0: SQLite's own, inside the commit that takes the WAL past 1,000 pages, on the event loop.
+   */
+  sqliteCheckpointMs?: number;
 }
 
 /** Default of `queryTimeoutMs` (PLUGBOARD_DB_QUERY_TIMEOUT_MS). */
@@ -126,6 +132,7 @@ export function endWithin(pool: pg.Pool, ms: number): Promise<void> {
 
 interface BetterSqliteDatabase extends SqliteDatabase {
   pragma(source: string): unknown;
+  readonly open: boolean;
   prepare(sql: string): SqliteStatement & { readonly busy: boolean };
 }
 
@@ -174,7 +181,8 @@ function sqliteFile(databaseUrl: string | undefined, sqlitePath: string | undefi
   return resolve(databaseUrl);
 }
 
-function openSqlite(file: string): Kysely<CoreDatabase> {
+/** The serving connection, and what closes it (and then the checkpoint thread). */
+function openSqlite(file: string, checkpointMs: number): { db: Kysely<CoreDatabase>; close(): Promise<void> } {
   if (file !== ':memory:') {
     // Owner-only: the file holds ciphertexts and customer config, and flows run as other users.
     // SQLite gives its -wal and -shm files the mode of the database file.
@@ -188,7 +196,15 @@ function openSqlite(file: string): Kysely<CoreDatabase> {
   database.pragma('busy_timeout = 5000'); // other processes on the same file wait instead of failing
   database.pragma('foreign_keys = ON'); // cascades (deleteInstance) depend on it
   database.pragma('synchronous = NORMAL'); // safe with WAL, much faster than FULL
-  return new Kysely<CoreDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  const checkpoints = file !== ':memory:' && checkpointMs > 0 ? checkpointOffThread(database, file, { intervalMs: checkpointMs }) : undefined;
+  const db = new Kysely<CoreDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  return {
+    db,
+    async close() {
+      await db.destroy();
+      await checkpoints?.close();
+    },
+  };
 }
 
 async function openPostgres(url: string, schema: string | undefined, poolSize: number, queryTimeoutMs: number | undefined): Promise<Kysely<CoreDatabase>> {
@@ -266,25 +282,19 @@ async function runMigrations(db: Kysely<CoreDatabase>, engine: Store['engine'], 
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
   const url = options.databaseUrl?.trim() || undefined;
   const engine: Store['engine'] = url !== undefined && /^postgres(ql)?:\/\//i.test(url) ? 'postgres' : 'sqlite';
-  const db =
-    engine === 'postgres'
-      ? await openPostgres(url!, options.pgSchema, options.poolSize ?? 10, options.queryTimeoutMs)
-      : openSqlite(sqliteFile(url, options.sqlitePath));
+  const sqlite =
+    engine === 'sqlite' ? openSqlite(sqliteFile(url, options.sqlitePath), options.sqliteCheckpointMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS) : undefined;
+  const db = sqlite?.db ?? (await openPostgres(url!, options.pgSchema, options.poolSize ?? 10, options.queryTimeoutMs));
+  const close = sqlite?.close ?? (() => db.destroy());
   const extra = options.migrations ?? {};
   const cache = engine === 'postgres' ? StoreCache.shared(url!, options.pgSchema ?? 'public', options.cache) : StoreCache.local(options.cache);
-  const store = new KyselyStore(
-    db,
-    engine,
-    cache,
-    () => runMigrations(db, engine, extra),
-    () => db.destroy(),
-  );
+  const store = new KyselyStore(db, engine, cache, () => runMigrations(db, engine, extra), close);
   if (options.migrate ?? true) {
     try {
       await store.migrate();
     } catch (error) {
       await cache.close();
-      await db.destroy();
+      await close();
       throw error;
     }
   }
