@@ -98,6 +98,14 @@ export default defineConfig(
       'wc/require-listener-teardown': 'error',
     },
   },
+  // No decorators in the elements: the browser build lowers them with helpers and turns each
+  // `#private` member of a decorated class into WeakMap calls (see src/elements/base/api-element.ts).
+  {
+    files: ['src/elements/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', { selector: 'Decorator', message: 'Declare reactive properties in `static properties` (see PlugApiElement).' }],
+    },
+  },
   {
     files: ['test/browser/**/*.ts'],
     rules: {

@@ -2,67 +2,10 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { transform } from 'esbuild';
 import esbuild from 'rollup-plugin-esbuild';
 
 // The script-tag bundle: one ES module that defines every element. The `production`
 // condition keeps Lit's dev mode out. Size figures per step: docs/elements.md#benchmarks.
-
-const HELPERS = '\0esbuild-class-helpers';
-
-/** Top-level `var __name = …` statements: the helpers esbuild writes into a module it lowers. */
-function helperDeclarations(ast) {
-  const found = [];
-  for (const node of ast.body) {
-    const decl = node.type === 'VariableDeclaration' && node.declarations.length === 1 ? node.declarations[0] : undefined;
-    if (decl?.init && decl.id.type === 'Identifier' && decl.id.name.startsWith('__')) found.push({ name: decl.id.name, start: node.start, end: node.end });
-  }
-  return found;
-}
-
-/** Blanks `start..end` keeping newlines, so lines stay where the incoming source map has them. */
-function blank(code, start, end) {
-  return code.slice(0, start) + code.slice(start, end).replace(/[^\n]/g, ' ') + code.slice(end);
-}
-
-/**
- * esbuild lowers standard decorators (and the private members of a decorated class) per
- * module, pasting ~2 KB of identical helpers into each of them. This serves one copy from a
- * virtual module: a helper whose text matches the reference copy is imported instead.
- */
-export function sharedClassHelpers() {
-  const helpers = new Map();
-  // Uses every class feature our elements use, so esbuild emits every helper they can need.
-  const sample = `function d() {}
-    @d class B {}
-    class A extends Object { @d accessor x = 1; @d static accessor y = 2; #p = 1; static #q() {} #m() {}
-      get #g() { return 1 } set #g(v) {} @d m() {} @d get k() { return 1 } static s = 1; static { this.s = 2 }
-      t = () => this.#p + A.#q() + this.#m() + this.#g + (#p in this); }
-    export { A, B };`;
-  return {
-    name: 'shared-class-helpers',
-    async buildStart() {
-      const { code } = await transform(sample, {
-        loader: 'ts',
-        target: 'es2022',
-        format: 'esm',
-        tsconfigRaw: { compilerOptions: { useDefineForClassFields: true } },
-      });
-      for (const h of helperDeclarations(this.parse(code))) helpers.set(h.name, code.slice(h.start, h.end));
-    },
-    resolveId: (id) => (id === HELPERS ? HELPERS : null),
-    load: (id) => (id === HELPERS ? `${[...helpers.values()].join('\n')}\nexport { ${[...helpers.keys()].join(', ')} };` : null),
-    transform(code, id) {
-      if (id === HELPERS || !code.includes('var __')) return null;
-      const shared = helperDeclarations(this.parse(code)).filter((h) => helpers.get(h.name) === code.slice(h.start, h.end));
-      if (shared.length === 0) return null;
-      let out = code;
-      for (const h of shared) out = blank(out, h.start, h.end);
-      // Appended, not prepended: imports hoist, and no line moves (`map: null` keeps the map).
-      return { code: `${out}\nimport { ${shared.map((h) => h.name).join(', ')} } from ${JSON.stringify(HELPERS)};`, map: null };
-    },
-  };
-}
 
 function taggedTemplates(node, tags, out = []) {
   if (!node || typeof node !== 'object') return out;
@@ -171,7 +114,6 @@ const scriptTag = {
   plugins: [
     nodeResolve({ browser: true, exportConditions: ['production', 'browser'] }),
     esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' }),
-    sharedClassHelpers(),
     minifyTemplates(),
     terser(terserOptions),
     removeStaleChunks(),

@@ -1,5 +1,4 @@
-import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property } from 'lit/decorators.js';
+import { html, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import type { FieldError } from '../../protocol/problem.js';
 import { PlugElement } from '../base/plug-element.js';
 import { format, type StringKey, type Translations } from '../i18n.js';
@@ -50,6 +49,15 @@ const differs = (a: unknown, b: unknown): boolean => JSON.stringify(a) !== JSON.
  */
 export class PlugConfigForm extends PlugElement {
   static override styles = [tokens, styles];
+  // `static properties`, not decorators: see PlugApiElement.
+  static override properties: PropertyDeclarations = {
+    schema: { attribute: false },
+    secretsSet: { attribute: false, hasChanged: differs },
+    errors: { attribute: false, hasChanged: differs },
+    loadOptions: { attribute: false },
+    translations: { attribute: false },
+    disabled: { type: Boolean, reflect: true },
+  };
   static formAssociated = true;
 
   readonly #internals: ElementInternals;
@@ -98,22 +106,25 @@ export class PlugConfigForm extends PlugElement {
   })();
 
   /** JSON Schema of one config page: `properties` with `x-plug-*` hints, `required`, `x-plug-order`. */
-  @property({ attribute: false }) accessor schema: Record<string, unknown> | undefined = undefined;
+  declare schema: Record<string, unknown> | undefined;
   /** Secret fields that have a stored value. Their value is never sent to the browser. */
-  @property({ attribute: false, hasChanged: differs }) accessor secretsSet: string[] = [];
+  declare secretsSet: string[];
   /**
    * Field errors from the server (422), `path` relative to the form (`channel`; `config.channel`
    * also works). Compared by content: a host re-rendering with an equal new array does not bring
    * back messages the user has since edited away.
    */
-  @property({ attribute: false, hasChanged: differs }) accessor errors: FieldError[] = [];
+  declare errors: FieldError[];
   /** Loads a picker's options for a search `query` with the form's current config (secrets left out). */
-  @property({ attribute: false }) accessor loadOptions: LoadOptions | undefined = undefined;
-  @property({ attribute: false }) accessor translations: Translations | undefined = undefined;
-  @property({ type: Boolean, reflect: true }) accessor disabled = false;
+  declare loadOptions: LoadOptions | undefined;
+  declare translations: Translations | undefined;
+  declare disabled: boolean;
 
   constructor() {
     super();
+    this.secretsSet = [];
+    this.errors = [];
+    this.disabled = false;
     this.#internals = this.attachInternals();
     // A host form's submit validation fires `invalid` here: show the messages, as native inputs do.
     this.addEventListener('invalid', () => {

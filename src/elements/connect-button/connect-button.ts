@@ -1,5 +1,4 @@
-import { html, nothing } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { html, nothing, type PropertyDeclarations } from 'lit';
 import {
   OAuthCallbackMessage,
   type AuthorizeBody,
@@ -68,6 +67,25 @@ function showWaitingPage(popup: Window, title: string, text: string): void {
  */
 export class PlugConnectButton extends PlugApiElement {
   static override styles = [tokens, buttonStyles, connectButtonStyles];
+  // `static properties`, not decorators: see PlugApiElement.
+  static override properties: PropertyDeclarations = {
+    phase: { state: true },
+    message: { state: true },
+    instanceId: { attribute: 'instance-id' },
+    connection: {},
+    label: {},
+    status: { reflect: true },
+    reason: {},
+    account: {},
+    authorize: { attribute: false },
+    callbackOrigin: { attribute: 'callback-origin' },
+    popupWidth: { type: Number, attribute: 'popup-width' },
+    popupHeight: { type: Number, attribute: 'popup-height' },
+    fallback: {},
+    returnUrl: { attribute: 'return-url' },
+    disabled: { type: Boolean, reflect: true },
+    compact: { type: Boolean, reflect: true },
+  };
 
   #popup: Window | null = null;
   #popupName = '_blank';
@@ -77,50 +95,61 @@ export class PlugConnectButton extends PlugApiElement {
   /** Focus was inside when the phase changed: move it to the button that is usable now. */
   #refocus = false;
 
-  @state() accessor phase: Phase = 'idle';
-  @state() accessor message: { text: string; error: boolean } | undefined;
+  declare phase: Phase;
+  declare message: { text: string; error: boolean } | undefined;
 
   /** The instance whose connection this button connects. */
-  @property({ attribute: 'instance-id' }) accessor instanceId: string | undefined;
+  declare instanceId: string | undefined;
 
   /** The connection's name in the integration (e.g. `slack`). */
-  @property() accessor connection: string | undefined;
+  declare connection: string | undefined;
 
   /** The connection's label, shown beside the status and used in the buttons' accessible names. */
-  @property() accessor label: string | undefined;
+  declare label: string | undefined;
 
   /** Current status; the button updates it after connecting or disconnecting. */
-  @property({ reflect: true }) accessor status: ConnectionStatus = 'missing';
+  declare status: ConnectionStatus;
 
   /** Why the connection needs attention (from the instance's `connections[].error`). */
-  @property() accessor reason: string | null | undefined;
+  declare reason: string | null | undefined;
 
   /** Who is connected (the instance's `connections[].accountName`): shown as "Connected as …". The button updates it after connecting. */
-  @property() accessor account: string | null | undefined;
+  declare account: string | null | undefined;
 
   /**
    * Starts the flow instead of `POST …/authorize` through the API client, e.g. through the
    * vendor's own backend. Receives the request body (`mode`, `returnUrl`).
    */
-  @property({ attribute: false }) accessor authorize: ((request: AuthorizeBody) => Promise<AuthorizeResponse>) | undefined;
+  declare authorize: ((request: AuthorizeBody) => Promise<AuthorizeResponse>) | undefined;
 
   /** Origin the callback page is served from, when neither the authorize answer nor `api` tells. */
-  @property({ attribute: 'callback-origin' }) accessor callbackOrigin: string | undefined;
+  declare callbackOrigin: string | undefined;
 
   /** Popup size in CSS pixels (clamped to the screen). */
-  @property({ type: Number, attribute: 'popup-width' }) accessor popupWidth = 600;
-  @property({ type: Number, attribute: 'popup-height' }) accessor popupHeight = 720;
+  declare popupWidth: number;
+  declare popupHeight: number;
 
   /** When the popup is blocked: `redirect` sends the whole page through the sign-in and back; `message` asks to allow pop-ups. */
-  @property() accessor fallback: 'redirect' | 'message' = 'redirect';
+  declare fallback: 'redirect' | 'message';
 
   /** Where redirect mode comes back to (default: this page). Must be on an allowed origin. */
-  @property({ attribute: 'return-url' }) accessor returnUrl: string | undefined;
+  declare returnUrl: string | undefined;
 
-  @property({ type: Boolean, reflect: true }) accessor disabled = false;
+  declare disabled: boolean;
 
   /** Hides the status line (for hosts that show the label and status themselves, like the dialog). */
-  @property({ type: Boolean, reflect: true }) accessor compact = false;
+  declare compact: boolean;
+
+  constructor() {
+    super();
+    this.phase = 'idle';
+    this.status = 'missing';
+    this.popupWidth = 600;
+    this.popupHeight = 720;
+    this.fallback = 'redirect';
+    this.disabled = false;
+    this.compact = false;
+  }
 
   override connectedCallback(): void {
     super.connectedCallback();

@@ -1,5 +1,4 @@
-import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { html, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import type { PlugClient } from '../../client/index.js';
 import type { ExecutionDetail, ExecutionLogLine, ExecutionStatus, ExecutionSummary, FlowSpec } from '../../protocol/index.js';
 import { keyInWords, resultInWords } from '../../protocol/words.js';
@@ -61,6 +60,23 @@ function domId(executionId: string): string {
  */
 export class PlugExecutionLog extends PlugApiElement {
   static override styles = [tokens, buttonStyles, badgeStyles, executionLogStyles];
+  // `static properties`, not decorators: see PlugApiElement.
+  static override properties: PropertyDeclarations = {
+    list: { state: true },
+    executions: { state: true },
+    nextCursor: { state: true },
+    older: { state: true },
+    expanded: { state: true },
+    logs: { state: true },
+    refreshFailed: { state: true },
+    announcement: { state: true },
+    instanceId: { attribute: 'instance-id' },
+    status: { reflect: true },
+    pollInterval: { attribute: 'poll-interval', type: Number },
+    flows: { attribute: false },
+    pageSize: { attribute: 'page-size', type: Number },
+    runActions: { attribute: false },
+  };
 
   #listAbort: AbortController | undefined;
   #pollAbort: AbortController | undefined;
@@ -77,35 +93,45 @@ export class PlugExecutionLog extends PlugApiElement {
     maxInterval: MAX_POLL_MS,
   });
 
-  @state() private accessor list: ListState = { kind: 'idle' };
-  @state() private accessor executions: ExecutionSummary[] = [];
-  @state() private accessor nextCursor: string | null = null;
-  @state() private accessor older: ListState = { kind: 'idle' };
-  @state() private accessor expanded: ReadonlySet<string> = new Set();
-  @state() private accessor logs: ReadonlyMap<string, LogState> = new Map();
-  @state() private accessor refreshFailed = false;
-  @state() private accessor announcement = '';
+  declare private list: ListState;
+  declare private executions: ExecutionSummary[];
+  declare private nextCursor: string | null;
+  declare private older: ListState;
+  declare private expanded: ReadonlySet<string>;
+  declare private logs: ReadonlyMap<string, LogState>;
+  declare private refreshFailed: boolean;
+  declare private announcement: string;
 
   /** The instance whose runs to show. */
-  @property({ attribute: 'instance-id' }) accessor instanceId: string | undefined;
+  declare instanceId: string | undefined;
 
   /** Only runs with this status (`queued`, `running`, `succeeded`, `failed`, `timed_out`); empty for all. The filter control sets it. */
-  @property({ reflect: true }) accessor status: ExecutionStatus | '' = '';
+  declare status: ExecutionStatus | '';
 
   /** Milliseconds between live refreshes while the page is visible; 0 turns them off. */
-  @property({ attribute: 'poll-interval', type: Number }) accessor pollInterval = 5000;
+  declare pollInterval: number;
 
   /**
    * The integration's flows (`flows` of its detail): runs are titled with their labels. Without
    * them a run's flow key is put in words ("syncContacts" → "Sync contacts").
    */
-  @property({ attribute: false }) accessor flows: FlowSpec[] | undefined;
+  declare flows: FlowSpec[] | undefined;
 
   /** Runs per page (1 to 100). */
-  @property({ attribute: 'page-size', type: Number }) accessor pageSize = 20;
+  declare pageSize: number;
 
   /** Buttons shown in an open run, under its log (the vendor console's retry and re-run); none by default. */
-  @property({ attribute: false }) accessor runActions: ((execution: ExecutionSummary) => TemplateResult | typeof nothing) | undefined;
+  declare runActions: ((execution: ExecutionSummary) => TemplateResult | typeof nothing) | undefined;
+
+  constructor() {
+    super();
+    this.list = { kind: 'idle' };
+    this.#clear();
+    this.announcement = '';
+    this.status = '';
+    this.pollInterval = 5000;
+    this.pageSize = 20;
+  }
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -141,16 +167,21 @@ export class PlugExecutionLog extends PlugApiElement {
     return { status: this.status || undefined, limit: Math.min(Math.max(Math.trunc(this.pageSize) || 20, 1), 100), cursor, signal };
   }
 
-  /** Reads the first page from scratch (first load, new instance, filter or client, retry). */
-  async #reload(): Promise<void> {
-    this.#abortAll();
-    const generation = ++this.#generation;
+  /** No runs read yet: the list's state before its first page. */
+  #clear(): void {
     this.executions = [];
     this.nextCursor = null;
     this.older = { kind: 'idle' };
     this.expanded = new Set();
     this.logs = new Map();
     this.refreshFailed = false;
+  }
+
+  /** Reads the first page from scratch (first load, new instance, filter or client, retry). */
+  async #reload(): Promise<void> {
+    this.#abortAll();
+    const generation = ++this.#generation;
+    this.#clear();
     const client = this.apiClient;
     const id = this.instanceId;
     if (!client || !id) {

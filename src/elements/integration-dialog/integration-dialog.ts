@@ -1,6 +1,5 @@
 import { Task, TaskStatus, initialState } from '@lit/task';
-import { html, nothing, type PropertyValues } from 'lit';
-import { property, query } from 'lit/decorators.js';
+import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { PlugApiElement } from '../base/api-element.js';
 import { renderIcon } from '../integration-card/icon.js';
 import { badgeStyles } from '../instance-status/status-badge.js';
@@ -66,6 +65,12 @@ export class PlugIntegrationDialog extends PlugApiElement {
   // content is the internal <plug-integration-setup>, rendered into this shadow root (see
   // integration-setup.ts), so its styles are listed here.
   static override styles = [tokens, buttonStyles, badgeStyles, dialogStyles, setupStyles, instanceActivityStyles, instanceHistoryStyles, toastStyles];
+  // `static properties`, not decorators: see PlugApiElement.
+  static override properties: PropertyDeclarations = {
+    integrationKey: { attribute: 'integration-key' },
+    open: { type: Boolean, reflect: true },
+    mode: { reflect: true },
+  };
 
   /** Focus to restore when the dialog closes. */
   #returnFocus: HTMLElement | null = null;
@@ -75,16 +80,24 @@ export class PlugIntegrationDialog extends PlugApiElement {
    */
   #setup: PlugIntegrationSetup | undefined;
 
-  @query('dialog') private accessor dialogEl: HTMLDialogElement | null = null;
+  private get dialogEl(): HTMLDialogElement | null {
+    return this.shadowRoot?.querySelector('dialog') ?? null;
+  }
 
   /** Key of the integration to show. */
-  @property({ attribute: 'integration-key' }) accessor integrationKey: string | undefined;
+  declare integrationKey: string | undefined;
 
   /** Shown while true. The element sets it back to false when the customer closes it. */
-  @property({ type: Boolean, reflect: true }) accessor open = false;
+  declare open: boolean;
 
   /** `modal` (default): a dialog over the page; `inline`: a panel in the page's flow. */
-  @property({ reflect: true }) accessor mode: 'modal' | 'inline' = 'modal';
+  declare mode: 'modal' | 'inline';
+
+  constructor() {
+    super();
+    this.open = false;
+    this.mode = 'modal';
+  }
 
   #detail = new Task(this, {
     task: async ([client, key, open], { signal }): Promise<LoadedIntegration | typeof initialState> => {

@@ -1,5 +1,4 @@
-import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { html, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import { ApiError, type PlugClient } from '../../client/index.js';
 import { ProblemType, type ConnectionSpec, type FieldError, type Instance, type IntegrationDetail } from '../../protocol/index.js';
 import { PlugApiElement } from '../base/api-element.js';
@@ -47,6 +46,21 @@ export interface SetupChrome {
  * its controls. Its public events are fired from the dialog element (see `SetupChrome`).
  */
 export class PlugIntegrationSetup extends PlugApiElement {
+  // `static properties`, not decorators: see PlugApiElement.
+  static override properties: PropertyDeclarations = {
+    instance: { state: true },
+    view: { state: true },
+    step: { state: true },
+    draft: { state: true },
+    fieldErrors: { state: true },
+    credentialErrors: { state: true },
+    blockers: { state: true },
+    alert: { state: true },
+    conflict: { state: true },
+    announcement: { state: true },
+    busy: { state: true },
+    loaded: { attribute: false },
+  };
   /** Idempotency key of the create in flight, reused if the customer clicks again. */
   #createKey: string | undefined;
   /** The create in flight: a credential save and an OAuth start at once make one instance. */
@@ -64,22 +78,36 @@ export class PlugIntegrationSetup extends PlugApiElement {
   language: string | undefined;
   chrome: SetupChrome | undefined;
 
-  @state() private accessor instance: Instance | undefined;
-  @state() private accessor view: View = 'overview';
-  @state() private accessor step = 0;
+  declare private instance: Instance | undefined;
+  declare private view: View;
+  declare private step: number;
   /** The configuration being edited: the stored config, then the wizard's edits. */
-  @state() private accessor draft: Record<string, unknown> = {};
-  @state() private accessor fieldErrors: FieldError[] = [];
-  @state() private accessor credentialErrors: Record<string, FieldError[]> = {};
-  @state() private accessor blockers: FieldError[] = [];
-  @state() private accessor alert = '';
-  @state() private accessor conflict = false;
-  @state() private accessor announcement = '';
+  declare private draft: Record<string, unknown>;
+  declare private fieldErrors: FieldError[];
+  declare private credentialErrors: Record<string, FieldError[]>;
+  declare private blockers: FieldError[];
+  declare private alert: string;
+  declare private conflict: boolean;
+  declare private announcement: string;
   /** A request of the customer's is running: the buttons are disabled. */
-  @state() accessor busy = false;
+  declare busy: boolean;
 
   /** The loaded integration, or undefined while (re)loading: then only the live region renders. */
-  @property({ attribute: false }) accessor loaded: LoadedIntegration | undefined;
+  declare loaded: LoadedIntegration | undefined;
+
+  constructor() {
+    super();
+    this.view = 'overview';
+    this.step = 0;
+    this.draft = {};
+    this.fieldErrors = [];
+    this.credentialErrors = {};
+    this.blockers = [];
+    this.alert = '';
+    this.conflict = false;
+    this.announcement = '';
+    this.busy = false;
+  }
 
   protected override createRenderRoot(): HTMLElement {
     return this;

@@ -1,6 +1,5 @@
 import { Task, initialState } from '@lit/task';
-import { html, nothing, type PropertyValues } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type {
   AlertType,
@@ -131,6 +130,30 @@ interface BulkUpgrade {
  */
 export class PlugVendorConsole extends PlugApiElement {
   static override styles = [tokens, buttonStyles, skeletonStyles, badgeStyles, vendorConsoleStyles];
+  // `static properties`, not decorators: see PlugApiElement.
+  static override properties: PropertyDeclarations = {
+    typed: { state: true },
+    query: { state: true },
+    more: { state: true },
+    loadingMore: { state: true },
+    selected: { state: true },
+    openKey: { state: true },
+    runsOf: { state: true },
+    runFlows: { state: true },
+    confirming: { state: true },
+    busy: { state: true },
+    notice: { state: true },
+    view: { state: true },
+    change: { state: true },
+    bulk: { state: true },
+    alertFilters: { state: true },
+    olderAlerts: { state: true },
+    copied: { state: true },
+    olderJobs: { state: true },
+    jobDetails: { state: true },
+    jobRollback: { state: true },
+    customerLink: { attribute: 'customer-link' },
+  };
 
   #vendor: { key: unknown[]; client: VendorConsoleClient } | undefined;
   #customerClients = new Map<string, PlugClient>();
@@ -138,39 +161,52 @@ export class PlugVendorConsole extends PlugApiElement {
   #jobTimers = new Set<ReturnType<typeof setTimeout>>();
   #jobsTimer: ReturnType<typeof setTimeout> | undefined;
 
-  @state() private accessor typed = '';
-  @state() private accessor query = '';
+  declare private typed: string;
+  declare private query: string;
   /** Pages loaded after the first ("Load more"). */
-  @state() private accessor more: CustomerPage | undefined;
-  @state() private accessor loadingMore = false;
-  @state() private accessor selected: CustomerSummary | undefined;
-  @state() private accessor openKey: string | undefined;
-  @state() private accessor runsOf: string | undefined;
-  @state() private accessor runFlows: FlowSpec[] | undefined;
-  @state() private accessor confirming: string | undefined;
-  @state() private accessor busy: string | undefined;
-  @state() private accessor notice = '';
-  @state() private accessor view: View = 'customers';
-  @state() private accessor change: VersionChange | undefined;
+  declare private more: CustomerPage | undefined;
+  declare private loadingMore: boolean;
+  declare private selected: CustomerSummary | undefined;
+  declare private openKey: string | undefined;
+  declare private runsOf: string | undefined;
+  declare private runFlows: FlowSpec[] | undefined;
+  declare private confirming: string | undefined;
+  declare private busy: string | undefined;
+  declare private notice: string;
+  declare private view: View;
+  declare private change: VersionChange | undefined;
   /** By integration key: the bulk upgrades asked for or running in the Versions view. */
-  @state() private accessor bulk: ReadonlyMap<string, BulkUpgrade> = new Map();
-  @state() private accessor alertFilters: AlertFilters = {};
+  declare private bulk: ReadonlyMap<string, BulkUpgrade>;
+  declare private alertFilters: AlertFilters;
   /** Older pages of alerts ("Load older alerts"). */
-  @state() private accessor olderAlerts: VendorAlertList | undefined;
-  @state() private accessor copied = '';
+  declare private olderAlerts: VendorAlertList | undefined;
+  declare private copied: string;
   /** Older pages of the Versions view's recent jobs ("Load more jobs"). */
-  @state() private accessor olderJobs: UpgradeJobList | undefined;
+  declare private olderJobs: UpgradeJobList | undefined;
   /** By job id: the past jobs whose failures were opened. */
-  @state() private accessor jobDetails: ReadonlyMap<string, JobDetail> = new Map();
+  declare private jobDetails: ReadonlyMap<string, JobDetail>;
   /** A past job whose "Roll back this job" was pressed (asked first), or whose rollback was refused. */
-  @state() private accessor jobRollback: { jobId: string; error?: string } | undefined;
+  declare private jobRollback: { jobId: string; error?: string } | undefined;
 
   /**
    * A link to your own app where a customer connects an integration themselves (an OAuth sign-in
    * only the customer can do). `{customer}` (your id of the customer) and `{integration}` (its key)
    * are filled in. Without it the console tells staff to ask the customer.
    */
-  @property({ attribute: 'customer-link' }) accessor customerLink: string | undefined;
+  declare customerLink: string | undefined;
+
+  constructor() {
+    super();
+    this.typed = '';
+    this.query = '';
+    this.loadingMore = false;
+    this.notice = '';
+    this.view = 'customers';
+    this.bulk = new Map();
+    this.alertFilters = {};
+    this.copied = '';
+    this.jobDetails = new Map();
+  }
 
   #staff = new Task(this, {
     task: async ([client], { signal }): Promise<VendorStaff | typeof initialState> => (client ? client.me(signal) : initialState),
