@@ -112,6 +112,55 @@ describe('SQL statements per webhook execution', () => {
   });
 });
 
+// A backlog is claimed several executions per statement (pg-boss's fetch with a batch size, the
+// executions started in the same statement): before, one claim statement per execution, each a
+// round trip and a commit on the runner's path.
+describe('claims of a backlog (PostgreSQL)', () => {
+  test('several queued executions per claim statement', { skip: !PG_URL && 'PLUGBOARD_TEST_DATABASE_URL is not set' }, async () => {
+    const bossSchema = newSchema('tboss');
+    const h = await createHarness({
+      pgSchema: newSchema('t'),
+      queue: ({ store }: { store: Store }) =>
+        createPgBossQueue({ connectionString: PG_URL!, bossSchema, supervise: false, executions: new ExecutionStore(runtimeDb(store.db)) }),
+      runtimeEnv: { PLUGBOARD_QUEUE_LIMIT: '0', PLUGBOARD_QUEUE_LIMIT_PER_CUSTOMER: '0' },
+      runner: false,
+    });
+    const query = pg.Client.prototype.query;
+    try {
+      const url = await (await activeAndWarm(h)).hookUrl('record');
+      const ids: string[] = [];
+      for (let n = 0; n < 12; n++) {
+        const res = await h.app.request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) });
+        ids.push(((await res.json()) as { executionId: string }).executionId);
+      }
+      let claims = 0;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        if (typeof args[0] === 'string' && args[0].includes('SKIP LOCKED')) claims++;
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof query;
+      const runner = h.startRunner({ perCustomer: 4, pollMs: 600_000 });
+      const db = runtimeDb(h.store.db);
+      await eventually(
+        async () =>
+          (await db.selectFrom('executions').select('id').where('id', 'in', ids).where('status', '=', 'succeeded').execute()).length === ids.length ||
+          undefined,
+        30_000,
+        'the backlog to be run',
+      );
+      await runner.stop(5000);
+      console.log(`# ${claims} claim statements for ${ids.length} queued executions`);
+      assert.ok(claims <= 9, `${claims} claim statements for ${ids.length} executions`);
+    } finally {
+      pg.Client.prototype.query = query;
+      await h.close();
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`drop schema if exists ${bossSchema} cascade`);
+      await client.end();
+    }
+  });
+});
+
 // Activate/pause toggles of one instance through the API: the instance and its connections come
 // from memory (the status write keeps the row it wrote and leaves the connections in place), so
 // each toggle is its transaction (SQLite: begin, status update, audit insert, commit; PostgreSQL
