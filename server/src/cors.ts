@@ -4,7 +4,7 @@
 // response into a real web Response read as a stream (its slow path). Preflights are answered here,
 // without reaching the routes.
 import type { MiddlewareHandler } from 'hono';
-import { addVary, socketResponse } from './response-headers.js';
+import { addVary, setSharedHeaders, socketResponse } from './response-headers.js';
 
 export interface CorsOptions {
   /** Origins that may call the API from a browser; any other gets no Access-Control-Allow-Origin. */
@@ -37,8 +37,10 @@ export function cors(options: CorsOptions): MiddlewareHandler {
     const outgoing = socketResponse(c);
     if (outgoing) {
       // On node:http's response: every Response sent for this request carries them (response-headers.ts).
-      if (allowed) outgoing.setHeader('access-control-allow-origin', allowed);
-      outgoing.setHeader('access-control-expose-headers', expose);
+      setSharedHeaders(
+        outgoing,
+        allowed ? ['access-control-allow-origin', allowed, 'access-control-expose-headers', expose] : ['access-control-expose-headers', expose],
+      );
       // A route's own Vary is added to this one when written, not put in its place.
       addVary(c, 'Origin');
       return next();

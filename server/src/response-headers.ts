@@ -2,11 +2,12 @@
 // (security, CORS, request id, rate limit, ETag...); set one by one on Hono's context they go into
 // a `Headers` (undici validates, lower-cases and sorts each, and @hono/node-server copies them out
 // again), which cost more CPU than the rest of a cached catalog read. When @hono/node-server
-// serves the request over node:http they go straight onto its ServerResponse instead: node keeps
-// them in a plain object and `writeHead` merges the Response's own headers over them, so whatever
-// Response a route or the error handler returns carries them, and a route's own value wins (as
-// with hono/secure-headers' `overwrite: false`). Under `app.request()` (tests, no socket) and
-// HTTP/2 they go through `c.header` as before.
+// serves the request over node:http they are kept with its ServerResponse instead, in a flat list
+// (not node's own setHeader, whose per-response dictionary and double pass cost as much again),
+// and written with the Response's own headers in one `writeHead`, where node validates each: so
+// whatever Response a route or the error handler returns carries them, and a route's own value
+// wins (as with hono/secure-headers' `overwrite: false`), except Vary, whose values are merged.
+// Under `app.request()` (tests, no socket) and HTTP/2 they go through `c.header` as before.
 import { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 
@@ -16,47 +17,80 @@ export function socketResponse(c: Context): ServerResponse | undefined {
   return outgoing instanceof ServerResponse && !outgoing.headersSent ? outgoing : undefined;
 }
 
-/** Sets a header of this request's response, whatever Response the route ends up returning. */
+/** Sets a header (its name in lower case) of this request's response, whatever Response the route ends up returning. */
 export function setResponseHeader(c: Context, name: string, value: string): void {
   const outgoing = socketResponse(c);
-  if (outgoing) outgoing.setHeader(name, value);
+  if (outgoing) setShared(outgoing, name, value);
   else c.header(name, value);
 }
 
-/**
- * Adds `token` to this request's Vary. On node:http's response a Response's own Vary would take
- * the shared one's place when written: keepVaryOnWrite merges the two instead.
- */
+/** Adds `token` to this request's Vary (a Response's own Vary is added to it when written, not put in its place). */
 export function addVary(c: Context, token: string): void {
   const outgoing = socketResponse(c);
   if (!outgoing) return c.header('vary', token, { append: true });
-  const shared = outgoing.getHeader('vary');
-  outgoing.setHeader('vary', shared === undefined ? token : `${String(shared)}, ${token}`);
-  keepVaryOnWrite(outgoing);
+  const shared = sharedOf(outgoing);
+  const at = indexOf(shared, 'vary');
+  if (at < 0) shared.push('vary', token);
+  else shared[at + 1] = `${shared[at + 1]!}, ${token}`;
 }
 
-type WriteHead = ServerResponse['writeHead'];
-type HeaderRecord = Record<string, string | number | readonly string[] | undefined>;
-const nodeWriteHead: WriteHead = ServerResponse.prototype.writeHead;
+/** Sets several headers (names in lower case, `[name, value, name, value...]`) on node:http's response at once. */
+export function setSharedHeaders(outgoing: ServerResponse, flat: readonly string[]): void {
+  const shared = sharedOf(outgoing);
+  if (shared.length === 0) shared.push(...flat);
+  else for (let i = 0; i < flat.length; i += 2) setShared(outgoing, flat[i]!, flat[i + 1]!);
+}
 
-// A Response's own Vary (a plain record from the adapter; its name as the route spelled it) is
-// added to the shared one instead of replacing it, as hono/cors appends its Origin to a route's.
-function writeHeadKeepingVary(this: ServerResponse, status: number, ...rest: unknown[]): ServerResponse {
+const SHARED = Symbol('plugboard.sharedHeaders');
+type WithShared = ServerResponse & { [SHARED]?: string[] };
+type HeaderValue = string | number | readonly string[];
+const nodeWriteHead = ServerResponse.prototype.writeHead as (this: ServerResponse, status: number, ...rest: unknown[]) => ServerResponse;
+
+function sharedOf(outgoing: WithShared): string[] {
+  let shared = outgoing[SHARED];
+  if (!shared) {
+    shared = outgoing[SHARED] = [];
+    outgoing.writeHead = writeHeadWithShared as ServerResponse['writeHead'];
+  }
+  return shared;
+}
+
+function indexOf(flat: readonly string[], name: string): number {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return i;
+  return -1;
+}
+
+function setShared(outgoing: ServerResponse, name: string, value: string): void {
+  const shared = sharedOf(outgoing);
+  const at = indexOf(shared, name);
+  if (at < 0) shared.push(name, value);
+  else shared[at + 1] = value;
+}
+
+// node:http's writeHead with the shared headers first and the Response's own (a record from the
+// adapter, its names as the route spelled them) after, each name once: the route's value wins,
+// Vary gets both. A flat list goes to node as it is, validated there, without its dictionary.
+function writeHeadWithShared(this: WithShared, status: number, ...rest: unknown[]): ServerResponse {
+  const shared = this[SHARED];
   const last = rest.length - 1;
   const own = rest[last];
-  const shared = this.getHeader('vary');
-  if (shared !== undefined && own !== null && typeof own === 'object' && !Array.isArray(own)) {
-    for (const name in own as HeaderRecord) {
-      if (name.length !== 4 || name.toLowerCase() !== 'vary') continue;
-      const theirs = (own as HeaderRecord)[name];
-      if (theirs !== undefined) rest[last] = { ...(own as HeaderRecord), [name]: `${String(theirs)}, ${String(shared)}` };
-      break;
+  if (!shared || shared.length === 0) return nodeWriteHead.call(this, status, ...rest);
+  const out = shared.slice();
+  if (own !== null && typeof own === 'object' && !Array.isArray(own)) {
+    for (const name in own) {
+      const value = (own as Record<string, HeaderValue | undefined>)[name];
+      if (value === undefined) continue;
+      const lower = name.toLowerCase();
+      const at = indexOf(out, lower);
+      if (at < 0) out.push(name, value as string);
+      else out[at + 1] = lower === 'vary' ? `${String(value)}, ${out[at + 1]!}` : (value as string);
     }
+    rest[last] = out;
+  } else if (own === undefined || typeof own === 'string') {
+    rest.push(out);
+  } else {
+    // A list of its own (not what the adapter passes): node merges it over the shared ones.
+    for (let i = 0; i < out.length; i += 2) this.setHeader(out[i]!, out[i + 1]!);
   }
-  return (nodeWriteHead as (this: ServerResponse, status: number, ...rest: unknown[]) => ServerResponse).call(this, status, ...rest);
-}
-
-/** node:http's writeHead on this response, but a Response's own Vary is merged with the one set here. */
-export function keepVaryOnWrite(outgoing: ServerResponse): void {
-  if (outgoing.writeHead !== writeHeadKeepingVary) outgoing.writeHead = writeHeadKeepingVary as WriteHead;
+  return nodeWriteHead.call(this, status, ...rest);
 }

@@ -5,7 +5,7 @@
 // page keeps its opener with Cross-Origin-Opener-Policy unsafe-none), as with `overwrite: false`.
 import { Hono, type MiddlewareHandler } from 'hono';
 import { secureHeaders as honoSecureHeaders } from 'hono/secure-headers';
-import { socketResponse } from './response-headers.js';
+import { setSharedHeaders, socketResponse } from './response-headers.js';
 
 async function honoDefaults(): Promise<[string, string][]> {
   const probe = new Hono().use(honoSecureHeaders()).get('/', (c) => c.body(null, 204));
@@ -15,6 +15,7 @@ async function honoDefaults(): Promise<[string, string][]> {
 
 const DEFAULTS = honoDefaults();
 let defaults: [string, string][] | undefined;
+let flat: string[] | undefined;
 // One of the defaults that no route sets itself: its absence after the handler means the
 // Response was not built by `c` (a route's own Response) and still needs the headers.
 const SENTINEL = 'x-dns-prefetch-control';
@@ -25,7 +26,7 @@ export function secureHeaders(): MiddlewareHandler {
     const outgoing = socketResponse(c);
     if (outgoing) {
       // On node:http's response: every Response sent for this request carries them (response-headers.ts).
-      for (let i = 0; i < headers.length; i++) outgoing.setHeader(headers[i]![0], headers[i]![1]);
+      setSharedHeaders(outgoing, (flat ??= headers.flat()));
       return next();
     }
     for (const [name, value] of headers) c.header(name, value);

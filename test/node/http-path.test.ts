@@ -4,7 +4,7 @@
 // and is compressed when the client accepts it; the body limit holds for POSTs with and without
 // Content-Length and never reads a GET's body. On a real socket where the adapter matters.
 import assert from 'node:assert/strict';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
@@ -71,6 +71,8 @@ interface Seen {
   sharedInResponse: boolean;
   /** The Response's own headers were a web Headers object (undici validates, lower-cases and sorts each; the adapter copies them out again), not a plain record. */
   headersObject: boolean;
+  /** Headers were set one by one on node:http's response (its per-response dictionary, each validated twice), not written with the Response's at once. */
+  nodeDictionary: boolean;
   requestMaterialized: boolean;
 }
 
@@ -102,6 +104,7 @@ describe('the fast HTTP path', () => {
               sharedInResponse: new Headers((slot(res, 'cache') as [number, unknown, HeadersInit?] | undefined)?.[2]).has('x-frame-options'),
               requestMaterialized: slot(req, 'requestCache') !== undefined,
               headersObject: (slot(res, 'cache') as [number, unknown, unknown] | undefined)?.[2] instanceof Headers,
+              nodeDictionary: (env as { outgoing: ServerResponse }).outgoing.getHeaderNames().length > 0,
             });
             return res;
           },
@@ -173,6 +176,7 @@ describe('the fast HTTP path', () => {
       assert.ok(!s.sharedInResponse, `${s.method} ${s.path}: the security headers went through a Headers object, not node:http's response`);
       // Reads and preflights, the most frequent: no Vary or CORS field of their own in a web Headers.
       if (s.method === 'GET' || s.method === 'OPTIONS') assert.ok(!s.headersObject, `${s.method} ${s.path}: the Response's headers were a web Headers object`);
+      assert.ok(!s.nodeDictionary, `${s.method} ${s.path}: the shared headers were set one by one on node:http's response`);
       // The POST with a JSON body reads it through the adapter's direct path, not a web Request.
       assert.ok(!s.requestMaterialized, `${s.method} ${s.path}: a web Request (body stream, AbortSignal) was built`);
     }
