@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { CompiledQuery, sql } from 'kysely';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { ParsedRateLimit } from '../sdk/rate-limit.js';
+import { DEFAULT_WAL_LIMIT_PAGES } from '../store/checkpoints.js';
 import type { Store } from '../store/types.js';
 
 export const CONNECTION_LIMITS_TABLE = 'connection_rate_limits';
@@ -70,6 +71,9 @@ async function counters(store: Store): Promise<Counter> {
   // No busy wait: better-sqlite3 waits synchronously, which would stop this process's event loop,
   // and with it the transaction (on the store's own handle) it waits for. `take` retries instead.
   handle.pragma('busy_timeout = 0');
+  // Checkpoints are the store's checkpoint thread's (store/checkpoints.ts): this handle's commits
+  // take one only past the same mark as the store's own connection.
+  handle.pragma(`wal_autocheckpoint = ${DEFAULT_WAL_LIMIT_PAGES}`);
   return (o) => new RateLimiterSQLite({ ...o, storeClient: handle, storeType: 'better-sqlite3', tableName: CONNECTION_LIMITS_TABLE, tableCreated: true });
 }
 

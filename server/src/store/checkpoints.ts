@@ -19,7 +19,8 @@
 // - On close the thread's connection closes last (after the serving one); the last connection to a
 //   WAL database checkpoints everything and removes the WAL, off the event loop too.
 // - A thread that dies (or fails to open the file) hands checkpoints back to the serving
-//   connection: writes go on, the WAL stays bounded by SQLite's own 1,000 pages.
+//   connection: writes go on, the WAL stays bounded by SQLite's own 1,000 pages. Stores opened
+//   after that start a new thread.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
@@ -39,7 +40,7 @@ export interface PragmaDatabase {
 }
 
 export interface Checkpoints {
-  /** The thread (tests end it to see writes survive that). */
+  /** The thread, shared by the process's stores (tests end it to see writes survive that). */
   readonly thread: Worker;
   /** Ends the thread after its last checkpoint; call it after closing the serving connection. */
   close(): Promise<void>;
@@ -49,26 +50,40 @@ export interface Checkpoints {
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('wal_autocheckpoint = 0');
-let standBy = 0;
-const checkpoint = () => {
-  // Behind the writers past the limit: the next 100 ms are the serving connection's, whose own
-  // checkpoint (due at each commit now) would find this one running and give up.
-  if (Date.now() < standBy) return;
-  try {
-    const [{ log, checkpointed }] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (log > workerData.walLimitPages && checkpointed < log) standBy = Date.now() + 100;
-  } catch {
-    // Busy (another connection checkpoints) or a passing I/O error: the next tick tries again.
+const open = new Map();
+parentPort.on('message', (message) => {
+  if (message.type === 'open') {
+    let db;
+    try {
+      db = new Database(message.file);
+      db.pragma('wal_autocheckpoint = 0');
+    } catch {
+      parentPort.postMessage({ type: 'failed', id: message.id });
+      return;
+    }
+    let standBy = 0;
+    const checkpoint = () => {
+      // Behind the writers past the limit: the next 100 ms are the serving connection's, whose own
+      // checkpoint (due at each commit now) would find this one running and give up.
+      if (Date.now() < standBy) return;
+      try {
+        const [{ log, checkpointed }] = db.pragma('wal_checkpoint(PASSIVE)');
+        if (log > message.walLimitPages && checkpointed < log) standBy = Date.now() + 100;
+      } catch {
+        // Busy (another connection checkpoints) or a passing I/O error: the next tick tries again.
+      }
+    };
+    open.set(message.id, { db, checkpoint, timer: setInterval(checkpoint, message.intervalMs) });
+  } else {
+    const connection = open.get(message.id);
+    open.delete(message.id);
+    if (connection) {
+      clearInterval(connection.timer);
+      connection.checkpoint();
+      connection.db.close();
+    }
+    parentPort.postMessage({ type: 'closed', id: message.id });
   }
-};
-const timer = setInterval(checkpoint, workerData.intervalMs);
-parentPort.on('message', () => {
-  clearInterval(timer);
-  checkpoint();
-  db.close();
-  parentPort.close();
 });
 `;
 
@@ -78,27 +93,75 @@ export interface CheckpointOptions {
   walLimitPages?: number;
 }
 
-/** Moves `database`'s checkpoints (the file `file`, in WAL mode) to a thread; see the top of this file. */
-export function checkpointOffThread(database: PragmaDatabase, file: string, options: CheckpointOptions): Checkpoints {
+interface Client {
+  /** The thread can't checkpoint this file (it died, or could not open it). */
+  fallBack(): void;
+  /** The thread closed its connection (or is gone). */
+  closed(): void;
+}
+
+/**
+ * One thread per process (per JS thread) for every store it opens: a worker costs ~40–100 ms of
+ * CPU to start, which each store open (the tests open hundreds) would otherwise pay.
+ */
+let shared: { thread: Worker; clients: Map<number, Client>; closing: number } | undefined;
+let nextId = 0;
+
+function checkpointThread(): NonNullable<typeof shared> {
+  if (shared) return shared;
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const walLimitPages = options.walLimitPages ?? DEFAULT_WAL_LIMIT_PAGES;
-  const thread = new Worker(THREAD_SOURCE, { eval: true, workerData: { driver, file, intervalMs: options.intervalMs, walLimitPages } });
-  thread.unref();
-  database.pragma(`wal_autocheckpoint = ${walLimitPages}`);
-  let closing = false;
-  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+  // No execArgv: the thread needs no loader (under tsx it would load tsx again).
+  const thread = new Worker(THREAD_SOURCE, { eval: true, execArgv: [], workerData: { driver } });
+  thread.unref(); // idle, it must not keep the process alive
+  const current = { thread, clients: new Map<number, Client>(), closing: 0 };
+  thread.on('message', (message: { type: 'failed' | 'closed'; id: number }) => {
+    const client = current.clients.get(message.id);
+    if (message.type === 'failed') client?.fallBack();
+    else {
+      current.clients.delete(message.id);
+      client?.closed();
+    }
+  });
   // An 'error' is followed by 'exit'; without a listener it would be thrown in this thread.
   thread.on('error', () => {});
   thread.once('exit', () => {
-    if (!closing && database.open) database.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+    if (shared === current) shared = undefined;
+    for (const client of current.clients.values()) {
+      client.fallBack();
+      client.closed();
+    }
+    current.clients.clear();
   });
+  shared = current;
+  return current;
+}
+
+/** Moves `database`'s checkpoints (the file `file`, in WAL mode) to the thread; see the top of this file. */
+export function checkpointOffThread(database: PragmaDatabase, file: string, options: CheckpointOptions): Checkpoints {
+  const walLimitPages = options.walLimitPages ?? DEFAULT_WAL_LIMIT_PAGES;
+  const current = checkpointThread();
+  const id = nextId++;
+  let closing = false;
+  let done!: () => void;
+  const closed = new Promise<void>((resolve) => (done = resolve));
+  current.clients.set(id, {
+    fallBack: () => {
+      if (!closing && database.open) database.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+    },
+    closed: () => done(),
+  });
+  database.pragma(`wal_autocheckpoint = ${walLimitPages}`);
+  current.thread.postMessage({ type: 'open', id, file, intervalMs: options.intervalMs, walLimitPages });
   return {
-    thread,
+    thread: current.thread,
     async close() {
+      if (closing) return closed;
       closing = true;
-      thread.ref(); // the last checkpoint must finish before the process may exit
-      thread.postMessage('close');
-      await exited;
+      // The last checkpoint must finish before the process may exit.
+      if (current.closing++ === 0) current.thread.ref();
+      current.thread.postMessage({ type: 'close', id });
+      await closed;
+      if (--current.closing === 0) current.thread.unref();
     },
   };
 }
