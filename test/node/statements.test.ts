@@ -161,6 +161,56 @@ describe('claims of a backlog (PostgreSQL)', () => {
   });
 });
 
+// Finishes that come while one is in flight share the next statement (group commit): the first goes
+// alone, the other five together. Before: one statement (and one commit) per finish.
+describe('finishes (PostgreSQL)', () => {
+  test('finishes that come together share one statement', { skip: !PG_URL && 'PLUGBOARD_TEST_DATABASE_URL is not set' }, async () => {
+    const h = await createHarness({ pgSchema: newSchema('t'), runner: false });
+    try {
+      const { customer, instance } = await activeAndWarm(h);
+      const executions = new ExecutionStore(runtimeDb(h.store.db));
+      const rows = [];
+      const of = { customerId: customer.id, instanceId: instance.id, flow: 'record', trigger: 'webhook', maxAttempts: 1 } as const;
+      for (let n = 0; n < 6; n++) {
+        const queued = await executions.create({ ...of, payload: { body: { n }, headers: {} } });
+        rows.push((await executions.start(queued!.id, 'runner_test'))!);
+      }
+      const at = new Date().toISOString();
+      const before = statements;
+      await Promise.all(
+        rows.map((row, n) =>
+          executions.finish(
+            row,
+            {
+              status: 'succeeded',
+              startedAt: at,
+              endedAt: at,
+              durationMs: 1,
+              error: null,
+              resultSummary: `${n}`,
+              logs: [{ level: 'info', message: `line ${n}`, at }],
+            },
+            { sql: 'SELECT $1::int AS settled', parameters: [n] },
+          ),
+        ),
+      );
+      const used = statements - before;
+      for (const [n, row] of rows.entries()) {
+        const detail = await executions.detail(customer.id, row.id);
+        assert.equal(detail?.status, 'succeeded');
+        assert.equal(detail?.resultSummary, `${n}`);
+        assert.deepEqual(
+          detail?.logs.map((l) => l.message),
+          [`line ${n}`],
+        );
+      }
+      assert.equal(used, 2, `${used} statements for 6 finishes`);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 // Activate/pause toggles of one instance through the API: the instance and its connections come
 // from memory (the status write keeps the row it wrote and leaves the connections in place), so
 // each toggle is its transaction (SQLite: begin, status update, audit insert, commit; PostgreSQL
