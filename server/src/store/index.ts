@@ -263,9 +263,12 @@ async function runMigrations(db: Kysely<CoreDatabase>, engine: Store['engine'], 
   // loser sees "already exists" or SQLITE_BUSY. Once the winner has committed, a retry finds
   // the migrations done; a genuine failure fails the same way every time.
   // On PostgreSQL the migrator's table introspection reads every schema of the database: one that
-  // another tenant of the database (another app, a test) drops meanwhile fails it with 3F000.
+  // another tenant of the database (another app, a test) drops meanwhile fails it with 3F000
+  // (schema gone) or 42P01 (one of its tables gone), naming the other schema.
   const droppedElsewhere = (e: unknown) =>
-    engine === 'postgres' && (e as { code?: string } | undefined)?.code === '3F000' && !String((e as Error).message).includes(`"${migrationTableSchema}"`);
+    engine === 'postgres' &&
+    ['3F000', '42P01'].includes((e as { code?: string } | undefined)?.code ?? '') &&
+    !String((e as Error).message).includes(`"${migrationTableSchema}`);
   for (let attempt = 1; error && (engine === 'sqlite' || droppedElsewhere(error)) && attempt <= 5; attempt++) {
     await new Promise((done) => setTimeout(done, 50 * attempt));
     ({ error, results } = await migrator.migrateToLatest());
