@@ -38,15 +38,18 @@ export function commitGroups<DB>(db: Kysely<DB>): Transact<DB> {
     const outcomes: (() => void)[] = [];
     try {
       await db.transaction().execute(async (tx) => {
+        // Compiled once per group, run twice per write.
+        const savepoint = sql`savepoint grouped_write`.compile(tx);
+        const release = sql`release grouped_write`.compile(tx);
         for (const write of group) {
-          await sql`savepoint grouped_write`.execute(tx);
+          await tx.executeQuery(savepoint);
           try {
             const value = await write.work(tx);
-            await sql`release grouped_write`.execute(tx);
+            await tx.executeQuery(release);
             outcomes.push(() => write.resolve(value));
           } catch (error) {
             await sql`rollback to grouped_write`.execute(tx);
-            await sql`release grouped_write`.execute(tx);
+            await tx.executeQuery(release);
             outcomes.push(() => write.reject(error));
           }
         }

@@ -3,10 +3,11 @@
 // audit event commit in one transaction: no change without its audit line, no audit line for a
 // change that failed.
 import { randomFillSync, randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { InstanceStatus } from 'plugboard/protocol';
 import { commitGroups, type Transact } from './commit-groups.js';
 import { customerTag, instancesOfTag, instanceTag, type StoreCache, type WriteOptions } from './cache.js';
+import { StatementShape } from './statement-shapes.js';
 import type { AuditEventsTable, ConnectionsTable, CoreDatabase, CustomersTable, InstancesTable } from './schema.js';
 import {
   DuplicateInstanceError,
@@ -111,20 +112,23 @@ function toAudit(row: Selectable<AuditEventsTable>): AuditEvent {
   };
 }
 
+// Every write inserts one: compiled once (statement-shapes.ts).
+const auditInsert = new StatementShape<CoreDatabase, Insertable<AuditEventsTable>>(
+  ['id', 'customer_id', 'actor', 'actor_name', 'action', 'target', 'details', 'at'],
+  (db, values) => db.insertInto('audit_events').values(values),
+);
+
 async function insertAudit(db: Db | Tx, customerId: string | null, event: NewAuditEvent): Promise<void> {
-  await db
-    .insertInto('audit_events')
-    .values({
-      id: newAuditId(),
-      customer_id: customerId,
-      actor: event.actor,
-      actor_name: event.actorName ?? null,
-      action: event.action,
-      target: event.target,
-      details: JSON.stringify(event.details ?? {}),
-      at: now(),
-    })
-    .execute();
+  await auditInsert.execute(db, {
+    id: newAuditId(),
+    customer_id: customerId,
+    actor: event.actor,
+    actor_name: event.actorName ?? null,
+    action: event.action,
+    target: event.target,
+    details: JSON.stringify(event.details ?? {}),
+    at: now(),
+  });
 }
 
 /**
@@ -150,6 +154,27 @@ function writeThrough<T>(
     options,
   );
 }
+
+interface StatusValues extends Record<string, unknown> {
+  id: string;
+  customerId: string;
+  status: InstanceStatus;
+  reason: string | null;
+  at: string;
+}
+
+// A status write (each activate and pause), compiled once per shape (statement-shapes.ts).
+const statusUpdateOf = (setActivatedAt: boolean) =>
+  new StatementShape<CoreDatabase, StatusValues, Selectable<InstancesTable>>(['id', 'customerId', 'status', 'reason', 'at'], (db, v) =>
+    db
+      .updateTable('instances')
+      .set({ status: v.status, status_reason: v.reason, updated_at: v.at, ...(setActivatedAt ? { activated_at: v.at } : {}) })
+      .where('id', '=', v.id)
+      .where('customer_id', '=', v.customerId)
+      .returningAll(),
+  );
+const statusUpdate = statusUpdateOf(false);
+const activationUpdate = statusUpdateOf(true);
 
 class KyselyCustomerStore implements CustomerStore {
   constructor(
@@ -332,19 +357,10 @@ class KyselyCustomerStore implements CustomerStore {
       [instanceTag(id)],
       async (tx) => {
         const at = now();
-        const row = await tx
-          .updateTable('instances')
-          .set({
-            status: input.status,
-            status_reason: input.reason ?? null,
-            updated_at: at,
-            // activated_at records the latest activation; other transitions keep it.
-            ...(input.status === 'active' ? { activated_at: at } : {}),
-          })
-          .where('id', '=', id)
-          .where('customer_id', '=', this.customer.id)
-          .returningAll()
-          .executeTakeFirst();
+        // activated_at records the latest activation; other transitions keep it.
+        const shape = input.status === 'active' ? activationUpdate : statusUpdate;
+        const { rows } = await shape.execute(tx, { id, customerId: this.customer.id, status: input.status, reason: input.reason ?? null, at });
+        const row = rows[0];
         if (!row) return undefined;
         await insertAudit(tx, this.customer.id, input.audit);
         return toInstance(row);
