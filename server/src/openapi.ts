@@ -133,6 +133,8 @@ export interface RouteDoc {
   errors?: number[];
   /** Any method: the proxy, whose methods are listed here. */
   methods?: readonly ('get' | 'post' | 'put' | 'patch' | 'delete')[];
+  /** An earlier path of the route at this path (PATH_ALIASES in app.ts): served by it, documented as deprecated. */
+  aliasOf?: string;
 }
 
 const ERROR_WORDS: Record<number, string> = {
@@ -629,12 +631,23 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'post',
-    path: '/api/v1/vendor/integrations/reload',
+    path: '/api/v1/vendor/reload',
     auth: 'vendor',
     tag: 'Vendor',
     summary: 'Loads the integrations module again without a restart',
     description:
       'New instances get the new versions; instances not upgraded keep running theirs; executions in flight finish on the code they started with. Also on SIGHUP. 409 when the module can’t be reloaded (a package, or it fails to import). Needs vendor_role admin.',
+    ok: { status: 200, description: 'The versions now loaded', schema: 'IntegrationVersions' },
+    errors: [403, 409],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/vendor/integrations/reload',
+    aliasOf: '/api/v1/vendor/reload',
+    auth: 'vendor',
+    tag: 'Vendor',
+    summary: 'Loads the integrations module again without a restart (the earlier path of POST /api/v1/vendor/reload)',
+    description: 'The same route as `POST /api/v1/vendor/reload`, kept for callers of earlier versions. Needs vendor_role admin.',
     ok: { status: 200, description: 'The versions now loaded', schema: 'IntegrationVersions' },
     errors: [403, 409],
   },
@@ -956,6 +969,7 @@ function operation(route: RouteDoc): OperationObject {
     tags: [route.tag],
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
+    ...(route.aliasOf ? { deprecated: true } : {}),
     security: route.auth === 'customer' ? [{ customerToken: [] }] : route.auth === 'vendor' ? [{ vendorToken: [] }] : [],
     ...(parameters.length ? { parameters } : {}),
     ...(body

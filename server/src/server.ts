@@ -163,7 +163,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         },
       );
   };
-  // SIGHUP: load a new build of the integrations module, as POST /api/v1/vendor/integrations/reload does.
+  // SIGHUP: load a new build of the integrations module, as POST /api/v1/vendor/reload does.
   function onReload(): void {
     services.integrationReload.reload().then(
       () => {},

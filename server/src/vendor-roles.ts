@@ -62,7 +62,7 @@ export const VENDOR_ROUTE_ROLES: Readonly<Record<string, VendorRole>> = {
   'POST /instances/:id/rollback': 'support',
   'POST /integrations/:key/upgrades': 'support',
   'POST /upgrades/:id/rollback': 'support',
-  'POST /integrations/reload': 'admin',
+  'POST /reload': 'admin',
 };
 
 /** The caller's vendor role: the token's `vendor_role`, or admin when it has none. */

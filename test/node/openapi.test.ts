@@ -6,18 +6,20 @@ import { after, before, describe, test } from 'node:test';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import type { Hono } from 'hono';
 import type { OpenAPIObject, OperationObject, ReferenceObject, ResponseObject } from 'openapi3-ts/oas31';
+import { PATH_ALIASES } from '../../server/src/app.js';
 import { PROBLEM_CONTENT_TYPE } from '../../src/protocol/index.js';
 import { createHarness as createRoutesHarness } from './fixtures/harness.js';
 import { createHarness as createRuntimeHarness, type Harness as RuntimeHarness } from './runtime.harness.js';
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
-/** "GET /api/v1/instances/{id}" for every handler the app registered (middleware is method ALL). */
+/** "GET /api/v1/instances/{id}" for every handler the app registered (middleware is method ALL), and the paths aliased to one. */
 function appRoutes(app: Hono<any>): Set<string> {
   const out = new Set<string>();
   for (const r of app.routes) {
     if (r.method === 'ALL') continue;
     out.add(`${r.method} ${r.path.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{path}')}`);
+    for (const [alias, path] of PATH_ALIASES) if (path === r.path) out.add(`${r.method} ${alias}`);
   }
   return out;
 }

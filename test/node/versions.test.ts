@@ -143,7 +143,8 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       const inFlight = invoke(a.id, 'slow');
       await eventually(() => readdirSync(h.outDir).some((f) => f.endsWith('.started')), 60_000, 'the slow flow to start');
       writeFileSync(modulePath, build('2.0.0'), { mode: 0o644 });
-      // Only an admin loads new code.
+      // Only an admin loads new code, at the route's path and at its earlier one (an alias, app.ts).
+      assert.equal((await call('POST', '/api/v1/vendor/reload', support)).status, 403);
       assert.equal((await call('POST', '/api/v1/vendor/integrations/reload', support)).status, 403);
       const report = IntegrationVersions.parse(await reload.reload());
       assert.equal(report.changed, true);

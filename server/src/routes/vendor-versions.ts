@@ -16,7 +16,8 @@ export function vendorVersionRoutes({ store, integrationReload, upgrades }: Pick
   app.get('/integrations', async (c) => c.json((await integrationReload.status()) satisfies IntegrationVersions));
 
   // In flight executions finish on the code they started with; see docs/vendor.md "Versions".
-  app.post('/integrations/reload', async (c) => {
+  // Also answers at its earlier path, POST /integrations/reload (PATH_ALIASES in app.ts).
+  app.post('/reload', async (c) => {
     let report: IntegrationVersions;
     try {
       report = await integrationReload.reload();
