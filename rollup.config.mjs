@@ -85,17 +85,20 @@ export const terserOptions = {
  *  - dist/plugboard.js, the eager core: what the marketplace needs to show the catalog (provider,
  *    marketplace, card, status badge, the client, Lit, ky) and the English of those elements
  *    (`en` in src/elements/i18n.ts). No zod: the client checks the catalog's shape with
- *    src/protocol/catalog.ts and loads the schemas for every other response.
- *  - chunks/validation-*.js: zod and the protocol's schemas (src/client/validation.ts), loaded by
- *    the client beside its first request, and imported by the detail chunk.
+ *    src/protocol/catalog.ts and loads the checks for every other response.
+ *  - chunks/shapes-*.js: those checks (src/protocol/shapes.ts, zod-free, the schemas' verdicts),
+ *    loaded by the client beside its first request, and imported by the detail chunk.
+ *  - chunks/validation-*.js: zod and the protocol's schemas (src/client/validation.ts), for the
+ *    vendor console's client only: no customer's page loads it.
  *  - chunks/detail-*.js: dialog, wizard, config form, connect button, execution log and their
  *    strings (src/elements/detail-strings.ts), loaded on open / on sight / when idle.
  *  - plugboard-console.js, the vendor console's entry (staff pages only): imports plugboard.js
  *    and adds `<plug-vendor-console>`; `loadVendorConsole()` imports it. Not customer-facing.
- * So: no zod (nor a module that builds a schema) and no detail-only string may be imported by a
- * core element or the client's eager part; a string goes in the file of the element showing it.
+ * So: no zod (nor a module that builds a schema) may be imported by an element or the customers'
+ * client (a value they need lives in a zod-free file: problem-types.ts, words.ts, shapes.ts), and
+ * no detail-only string by a core element; a string goes in the file of the element showing it.
  */
-const VALIDATION_CHUNK = /\/node_modules\/zod\/|\/src\/protocol\/(index|api|fields|problem|claims)\.ts$|\/src\/client\/validation\.ts$/;
+const VALIDATION_CHUNK = /\/node_modules\/zod\/|\/src\/protocol\/(api|fields|problem|claims)\.ts$|\/src\/client\/validation\.ts$/;
 
 const scriptTag = {
   // The console's entry re-exports the customers' one, so everything they share stays in

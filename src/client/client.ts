@@ -18,7 +18,7 @@ import type {
 } from '../protocol/index.js';
 import { catalogOf } from '../protocol/catalog.js';
 import { ApiError, NETWORK_ERROR_TYPE } from './api-error.js';
-import type { ResponseName, ResponseOf } from './validation.js';
+import type { ResponseShapes } from '../protocol/shapes.js';
 
 export interface ClientOptions {
   /** Base URL of the API, e.g. `https://plugboard.example.com/api/v1`. */
@@ -45,9 +45,9 @@ export interface AuditQuery extends AuditListQuery {
 }
 
 /**
- * The Plugboard API as the elements use it. Every response is parsed with the protocol schema
- * (zod, loaded beside the first request), except the catalog's, which is checked against the same
- * shape without zod so the marketplace can show it before zod has loaded.
+ * The Plugboard API as the elements use it. Every response is checked against its protocol
+ * schema's shape without zod (src/protocol/catalog.ts for the catalog, in the eager core;
+ * src/protocol/shapes.ts for the rest, loaded beside the first request).
  */
 export interface PlugClient {
   readonly api: string;
@@ -82,15 +82,31 @@ export interface PlugClient {
   audit(instanceId: string, query?: AuditQuery): Promise<AuditList>;
 }
 
-/** zod and the response schemas: a module of their own (a lazy chunk of the script-tag bundle). */
-let validation: Promise<typeof import('./validation.js')> | undefined;
-function loadValidation(): Promise<typeof import('./validation.js')> {
-  validation ??= import('./validation.js').catch((error: unknown) => {
-    validation = undefined; // a failed load (offline) may be retried by the next request
-    throw error;
-  });
-  return validation;
+/** How a transport reads a response body: by the name of its schema, a verdict and the value. */
+export interface ResponseParser<M> {
+  parseResponse<N extends keyof M>(
+    name: N,
+    body: unknown,
+  ): { success: true; data: M[N] } | { success: false; error?: unknown; errors?: { path: string; message: string }[] };
 }
+
+/** Loads a parser once; a failed load (offline) may be retried by the next request. */
+export function parserLoader<M>(load: () => Promise<ResponseParser<M>>): () => Promise<ResponseParser<M>> {
+  let loading: Promise<ResponseParser<M>> | undefined;
+  return () =>
+    (loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    }));
+}
+
+/**
+ * The customer responses' shape checks (src/protocol/shapes.ts: no zod, the same verdicts as the
+ * schemas), a small lazy chunk of the script-tag bundle loaded beside the first request. A
+ * customer's page never loads zod: the server that answers has parsed everything it stores with
+ * the schemas already (docs/benchmarks.md, "Fifth session, bundle").
+ */
+const loadShapes = parserLoader<ResponseShapes>(() => import('../protocol/shapes.js'));
 
 /** When `token` expires (ms since the epoch), from its `exp` claim; Infinity when it has none or is not a JWT. */
 function expiryOf(token: string): number {
@@ -160,7 +176,7 @@ class TokenSource {
   }
 }
 
-async function problemOf(response: Response): Promise<Problem> {
+async function problemOf(response: Response, load: () => Promise<ResponseParser<Pick<ResponseShapes, 'Problem'>>>): Promise<Problem> {
   let body: unknown;
   try {
     body = await response.json();
@@ -169,7 +185,7 @@ async function problemOf(response: Response): Promise<Problem> {
   }
   let parsed: { success: boolean; data?: Problem } = { success: false };
   try {
-    parsed = (await loadValidation()).parseResponse('Problem', body);
+    parsed = (await load()).parseResponse('Problem', body);
   } catch {
     // The schemas could not load (offline): fall through to the status line.
   }
@@ -185,17 +201,23 @@ function notUnderstood(status: number, errors?: { path: string; message: string 
   return new ApiError({ type: 'about:invalid-response', title: 'The server sent a response this client does not understand.', status, errors }, { cause });
 }
 
-/** How a client calls the API: one token source, requests that refresh it on 401, answers parsed with the protocol's schemas. */
-export interface Transport {
+/** How a client calls the API: one token source, requests that refresh it on 401, answers parsed by name (`M`: each name's type). */
+export interface Transport<M extends Pick<ResponseShapes, 'Problem'> = ResponseShapes> {
   readonly api: string;
   /** Sends a call; on 401 with a `getToken`, refreshes the token and retries once. Throws ApiError unless OK. */
   request(call: Call): Promise<Response>;
-  /** Loads the schemas beside the request (not after it), then parses the body with schema `name`. */
-  parsed<N extends ResponseName>(name: N, call: Call): Promise<ResponseOf<N>>;
+  /** Loads the parser beside the request (not after it), then parses the body as response `name`. */
+  parsed<N extends keyof M>(name: N, call: Call): Promise<M[N]>;
 }
 
-/** The transport under `createClient`; other API surfaces (the vendor console's) build on it. */
-export function createTransport(options: ClientOptions): Transport {
+/**
+ * The transport under `createClient`; other API surfaces (the vendor console's, with zod's
+ * schemas as `load`) build on it.
+ */
+export function createTransport<M extends Pick<ResponseShapes, 'Problem'> = ResponseShapes>(
+  options: ClientOptions,
+  load: () => Promise<ResponseParser<M>> = loadShapes as unknown as () => Promise<ResponseParser<M>>,
+): Transport<M> {
   const api = options.api.replace(/\/+$/, '');
   const tokens = new TokenSource(options.token, options.getToken, (options.refreshLeeway ?? 30) * 1000);
   const http: KyInstance = ky.create({
@@ -225,12 +247,12 @@ export function createTransport(options: ClientOptions): Transport {
     if (response.status === 401 && tokens.canRefresh) {
       response = await send(call, await tokens.refresh());
     }
-    if (!response.ok) throw new ApiError(await problemOf(response));
+    if (!response.ok) throw new ApiError(await problemOf(response, load));
     return response;
   }
 
-  async function parsed<N extends ResponseName>(name: N, call: Call): Promise<ResponseOf<N>> {
-    const schemas = loadValidation();
+  async function parsed<N extends keyof M>(name: N, call: Call): Promise<M[N]> {
+    const schemas = load();
     schemas.catch(() => undefined); // awaited below, once the response is in
     const response = await request(call);
     const body: unknown = await response.json();
@@ -257,7 +279,7 @@ export function createClient(options: ClientOptions): PlugClient {
     const response = await request(call);
     const text = response.status === 204 ? '' : await response.text();
     if (!text) return client.instance(id, call.signal);
-    const result = await loadValidation().then(
+    const result = await loadShapes().then(
       (v) => v.parseResponse('Instance', JSON.parse(text)),
       () => undefined,
     );

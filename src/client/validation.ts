@@ -1,5 +1,6 @@
-// zod and the response schemas: loaded by the client on its first request, beside that request,
-// so the script-tag bundle's eager core does not carry zod (see the split in rollup.config.mjs).
+// zod and the response schemas, for the vendor console's client (src/client/vendor.ts): loaded
+// beside its first request, on staff pages only. A customer's page reads its responses with the
+// zod-free checks of src/protocol/shapes.ts (see the split in rollup.config.mjs).
 import * as z from 'zod/mini';
 import * as api from '../protocol/api.js';
 import { Problem } from '../protocol/problem.js';
@@ -28,7 +29,9 @@ export const responses = {
   Problem,
 };
 export type ResponseName = keyof typeof responses;
-export type ResponseOf<N extends ResponseName> = z.infer<(typeof responses)[N]>;
+/** Each response's type, by name. */
+export type Responses = { [N in ResponseName]: z.infer<(typeof responses)[N]> };
+export type ResponseOf<N extends ResponseName> = Responses[N];
 
 /** `body` parsed with the schema `name`, or the issues that stop it, as `path`/`message` pairs. */
 export function parseResponse<N extends ResponseName>(

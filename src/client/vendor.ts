@@ -18,7 +18,11 @@ import type {
   VendorStaff,
 } from '../protocol/index.js';
 import { ApiError } from './api-error.js';
-import { createClient, createTransport, type ClientOptions, type PlugClient } from './client.js';
+import { createClient, createTransport, parserLoader, type ClientOptions, type PlugClient } from './client.js';
+import type { Responses } from './validation.js';
+
+/** The vendor API's answers are parsed with zod's schemas, loaded beside the console's first request (staff pages only). */
+const loadSchemas = parserLoader<Responses>(() => import('./validation.js'));
 
 export interface VendorConsoleClient {
   me(signal?: AbortSignal): Promise<VendorStaff>;
@@ -55,7 +59,7 @@ function searchParamsOf(query: Record<string, string | number | undefined>): Rec
 /** `options.api`: the API's base, as for the customer elements (e.g. `https://plugboard.example.com/api/v1`). */
 export function createVendorConsoleClient(options: ClientOptions): VendorConsoleClient {
   const vendorApi = `${options.api.replace(/\/+$/, '')}/vendor`;
-  const vendor = createTransport({ ...options, api: vendorApi });
+  const vendor = createTransport({ ...options, api: vendorApi }, loadSchemas);
   // Instance, execution and history calls have the customer API's paths below /vendor.
   const instances = createClient({ ...options, api: vendorApi });
   return {

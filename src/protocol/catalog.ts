@@ -22,7 +22,8 @@ function isInstanceSummary(v: unknown): boolean {
   );
 }
 
-function isIntegrationSummary(v: unknown): boolean {
+/** A catalog entry's shape (the integration detail's check starts with it: src/protocol/shapes.ts). */
+export function isIntegrationSummary(v: unknown): boolean {
   return (
     isObject(v) &&
     isString(v.key) &&

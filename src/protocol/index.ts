@@ -1,4 +1,5 @@
 export * from './problem.js';
+export * from './problem-types.js';
 export * from './claims.js';
 export * from './fields.js';
 export * from './api.js';

@@ -2,8 +2,8 @@
 // same helpers, with two allowances for a loaded CI host, neither of which hides a condition that
 // never holds (mocha still fails a test after 10 s).
 import { waitUntil as waitBriefly } from '@open-wc/testing';
-// The client's schemas, loaded before any test: the dev server's first transform of zod took 3 s
-// on a host at load 25, inside whichever test first met an error response.
+// The vendor console client's schemas (zod), loaded before any test: the dev server's first
+// transform of zod took 3 s on a host at load 25, inside whichever test first met a response.
 import '../../src/client/validation.js';
 
 export * from '@open-wc/testing';

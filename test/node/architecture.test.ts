@@ -14,10 +14,10 @@ const { parseCircular, parseDependencyTree } = createRequire(import.meta.url)('d
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-async function dependencies(globs: string[], cwd = ROOT, skipDynamicImports = false): Promise<DependencyTree> {
+async function dependencies(globs: string[], cwd = ROOT, skipDynamicImports = false, transform = false): Promise<DependencyTree> {
   // transform: false keeps `import type` edges: a cycle through types is still a cycle. The
   // tsconfig resolves `./x.js` to `./x.ts` and `plugboard/protocol` to the protocol's source.
-  return parseDependencyTree(globs, { context: cwd, cwd, tsconfig: join(ROOT, 'tsconfig.json'), transform: false, skipDynamicImports });
+  return parseDependencyTree(globs, { context: cwd, cwd, tsconfig: join(ROOT, 'tsconfig.json'), transform, skipDynamicImports });
 }
 
 /** Every import of the project's files whose path starts with `prefix`: [file, request, resolved path]. */
@@ -88,6 +88,23 @@ describe('architecture', () => {
       external(id) ? !allowed.test(request) : !(id!.startsWith('src/client/') || id!.startsWith('src/protocol/')),
     );
     assert.deepEqual(outside, []);
+  });
+
+  test("no zod on a customer's page: nothing the script-tag entry reaches, short of the vendor console, imports zod", async () => {
+    // The console's entry and its client are staff-only (they parse the vendor API with zod).
+    const staffOnly = new Set(['src/elements/vendor-console.ts', 'src/client/vendor.ts']);
+    // What runs: type-only imports left out (transform: true erases them).
+    const tree = await dependencies(['src/**/*.ts'], ROOT, false, true);
+    const seen = new Set<string>();
+    const walk = (file: string) => {
+      if (seen.has(file) || staffOnly.has(file)) return;
+      seen.add(file);
+      for (const d of tree[file] ?? []) if (d.id && !external(d.id)) walk(d.id);
+    };
+    walk('src/elements/index.ts');
+    assert.ok(seen.has('src/protocol/shapes.ts') && seen.has('src/elements/connect-button/connect-button.ts'), 'the walk reaches the lazy chunks');
+    const zod = importsOf(tree, 'src/').filter(([file, request]) => seen.has(file) && /^zod/.test(request));
+    assert.deepEqual(zod, []);
   });
 
   test('src/elements never imports the server', () => {

@@ -1,13 +1,6 @@
 import { html, nothing, type PropertyDeclarations } from 'lit';
-import {
-  OAuthCallbackMessage,
-  type AuthorizeBody,
-  type AuthorizeResponse,
-  type ConnectErrorDetail,
-  type ConnectEventDetail,
-  type ConnectionStatus,
-  type Instance,
-} from '../../protocol/index.js';
+import type { AuthorizeBody, AuthorizeResponse, ConnectErrorDetail, ConnectEventDetail, ConnectionStatus, Instance } from '../../protocol/index.js';
+import { oauthCallbackMessageOf } from '../../protocol/shapes.js';
 import { PlugApiElement } from '../base/api-element.js';
 import { connectionStatusText } from '../i18n.js';
 import { buttonStyles } from '../marketplace/marketplace.styles.js';
@@ -295,9 +288,8 @@ export class PlugConnectButton extends PlugApiElement {
     // Only the callback page's origin, only our popup, only our state: anything else is ignored.
     if (event.origin !== expected.origin) return;
     if (this.#popup && event.source !== this.#popup) return;
-    const parsed = OAuthCallbackMessage.safeParse(event.data);
-    if (!parsed.success || parsed.data.state !== expected.state) return;
-    const message = parsed.data;
+    const message = oauthCallbackMessageOf(event.data);
+    if (!message || message.state !== expected.state) return;
     this.#stopWaiting();
     if (message.ok) void this.#connected();
     else this.#fail('denied', message.error ?? this.t('connection.failed'));

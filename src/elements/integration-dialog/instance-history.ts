@@ -1,7 +1,8 @@
 import { css, html, nothing, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import { ApiError } from '../../client/api-error.js';
 import type { PlugClient } from '../../client/index.js';
-import { ProblemType, type AuditEntry, type Instance, type IntegrationDetail } from '../../protocol/index.js';
+import type { AuditEntry, Instance, IntegrationDetail } from '../../protocol/index.js';
+import { ProblemType } from '../../protocol/problem-types.js';
 import { keyInWords } from '../../protocol/words.js';
 import type { StringKey } from '../i18n.js';
 

@@ -1,6 +1,7 @@
 import { html, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import { ApiError, type PlugClient } from '../../client/index.js';
-import { ProblemType, type ConnectionSpec, type FieldError, type Instance, type IntegrationDetail } from '../../protocol/index.js';
+import type { ConnectionSpec, FieldError, Instance, IntegrationDetail } from '../../protocol/index.js';
+import { ProblemType } from '../../protocol/problem-types.js';
 import { PlugApiElement } from '../base/api-element.js';
 import type { PlugConfigForm } from '../config-form/config-form.js';
 import type { StringKey } from '../i18n.js';
