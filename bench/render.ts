@@ -80,6 +80,14 @@ const server = createServer((req, res) => {
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+// The last resort against a hang: whatever step waits for something that never comes (each has
+// its own shorter limit below), the bench ends with a message, not silence.
+const watchdogMinutes = 5 + 3 * RUNS * variants.length;
+setTimeout(() => {
+  console.error(`bench/render.ts: not done after ${watchdogMinutes} min; giving up (DEBUG=pw:protocol shows the last CDP call without an answer)`);
+  process.exit(1);
+}, watchdogMinutes * 60_000).unref();
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
@@ -136,6 +144,26 @@ function stats(xs: number[]): string {
   return `median ${at(0.5).toFixed(1)} ms · p95 ${at(0.95).toFixed(1)} ms · max ${s.at(-1)!.toFixed(1)} ms (n=${s.length})`;
 }
 
+/**
+ * `promise`, or an error naming `what` (and the page's errors so far) once `seconds` have passed:
+ * a step whose answer never comes (a page that stopped producing frames, a CDP call that no longer
+ * answers) fails the bench with a message instead of hanging it.
+ */
+async function within<T>(what: string, seconds: number, promise: Promise<T>, pageErrors: string[] = []): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      promise.catch(() => undefined); // its rejection when the browser closes is not the news
+      reject(new Error(`${what}: no answer after ${seconds} s${pageErrors.length ? `; page errors: ${pageErrors.join(' | ')}` : ''}`));
+    }, seconds * 1000);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 try {
   const results = variants.map(() => ({
     renders: [] as number[],
@@ -170,21 +198,35 @@ try {
       new PerformanceObserver((list) => {
         for (const e of list.getEntries()) long.push({ start: e.startTime, duration: e.duration });
       }).observe({ type: 'longtask', buffered: true });
+      // The next frame, then a task: what the bench waits for after a change. It rejects rather
+      // than waits for ever when no frame comes (a page Chromium stopped drawing; the bench used to
+      // hang there with the browser idle).
+      (window as unknown as { nextFrame: () => Promise<void> }).nextFrame = () =>
+        new Promise((resolve, reject) => {
+          const stalled = setTimeout(
+            () => reject(new Error(`no animation frame for 10 s: Chromium stopped drawing the page (${document.visibilityState})`)),
+            10_000,
+          );
+          requestAnimationFrame(() => {
+            clearTimeout(stalled);
+            setTimeout(resolve, 0);
+          });
+        });
     });
     await tab.goto(`${origin}/v${variant}/`);
     await tab.waitForFunction(() => customElements.get('plug-marketplace') !== undefined);
     const cdp = await tab.context().newCDPSession(tab);
-    await cdp.send('Performance.enable');
+    await within('CDP Performance.enable', 30, cdp.send('Performance.enable'));
     const busy = async () => {
-      const { metrics } = await cdp.send('Performance.getMetrics');
+      const { metrics } = await within('CDP Performance.getMetrics', 30, cdp.send('Performance.getMetrics'));
       return metrics.find((m) => m.name === 'TaskDuration')!.value * 1000;
     };
     apiRequests = 0;
     const tracePath = join(traceDir, `load-${run}.json`);
-    await browser.startTracing(tab, { path: tracePath, categories: TRACE_CATEGORIES });
+    await within('starting the trace', 30, browser.startTracing(tab, { path: tracePath, categories: TRACE_CATEGORIES }));
     const busy0 = await busy();
     // Connected → every card rendered (the marketplace and each card's shadow root done).
-    const ms = await tab.evaluate(
+    const firstScreenful = tab.evaluate(
       async ([api, markName]) => {
         type Lit = HTMLElement & { updateComplete: Promise<boolean> };
         const el = document.createElement('plug-marketplace') as Lit;
@@ -203,7 +245,7 @@ try {
             const fetched = performance.getEntriesByName(`${api}/integrations`).at(-1) as PerformanceResourceTiming;
             const onScreen = [...cards].filter((c) => c.getBoundingClientRect().top < innerHeight).length;
             // Long tasks are reported after they end: one more frame before reading them.
-            await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+            await (window as unknown as { nextFrame: () => Promise<void> }).nextFrame();
             const long = (window as unknown as { longTasks: { start: number; duration: number }[] }).longTasks.filter((l) => l.start + l.duration >= t0);
             // When each lazy chunk arrived, relative to the catalog's response (negative: before it).
             const chunks = performance
@@ -221,12 +263,17 @@ try {
               at: { mark: t0, response: fetched.responseEnd, rendered: t1 },
             };
           }
+          // A catalog that failed shows an alert, not cards: say so rather than wait for cards.
+          const alert = el.shadowRoot!.querySelector('[role="alert"]');
+          if (alert) throw new Error(`the marketplace showed an error: ${alert.textContent!.trim().replace(/\s+/g, ' ')}`);
+          if (performance.now() - t0 > 60_000) throw new Error('no card a minute after the marketplace was connected');
           await new Promise((r) => setTimeout(r, 0));
         }
       },
       [`${origin}/api/v1`, MARK] as const,
     );
-    await browser.stopTracing();
+    const ms = await within('the first screenful', 120, firstScreenful, errors);
+    await within('stopping the trace', 120, browser.stopTracing());
     const split = afterResponseSplit(tracePath, ms.at.mark, ms.at.response, ms.at.rendered);
     for (const [k, v] of Object.entries(split)) (R.cpuAfterResponse[k] ??= []).push(v);
     R.chunkTimes.push(...ms.chunks);
@@ -248,26 +295,26 @@ try {
     const times: number[] = [];
     for (const q of steps) {
       const b0 = await busy();
-      times.push(
-        await tab.evaluate(async (value) => {
-          type Lit = HTMLElement & { updateComplete: Promise<boolean> };
-          const el = document.querySelector('plug-marketplace') as Lit;
-          const input = el.shadowRoot!.querySelector('input[type="search"]') as HTMLInputElement;
-          const t0 = performance.now();
-          input.value = value;
-          input.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
-          await el.updateComplete;
-          document.body.getBoundingClientRect();
-          return performance.now() - t0;
-        }, q),
-      );
+      const keystroke = tab.evaluate(async (value) => {
+        type Lit = HTMLElement & { updateComplete: Promise<boolean> };
+        const el = document.querySelector('plug-marketplace') as Lit;
+        const input = el.shadowRoot!.querySelector('input[type="search"]') as HTMLInputElement;
+        const t0 = performance.now();
+        input.value = value;
+        input.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+        await el.updateComplete;
+        document.body.getBoundingClientRect();
+        return performance.now() - t0;
+      }, q);
+      times.push(await within(`the keystroke to "${q}"`, 60, keystroke, errors));
       R.keystrokeBusy.push((await busy()) - b0);
     }
     R.keystrokes.push(...times);
     // After the search (an empty query again): scroll to the end, again and again, until every card
     // is in the DOM; count the long tasks meanwhile.
-    const scrolled = await tab.evaluate(async (count) => {
+    const scrolling = tab.evaluate(async (count) => {
       type Lit = HTMLElement & { updateComplete: Promise<boolean> };
+      const { nextFrame } = window as unknown as { nextFrame: () => Promise<void> };
       const el = document.querySelector('plug-marketplace') as Lit;
       const t0 = performance.now();
       let steps = 0;
@@ -280,23 +327,24 @@ try {
         if (performance.now() - t0 > 60_000) throw new Error(`only ${cards.length} cards after a minute of scrolling`);
         scrollTo(0, document.documentElement.scrollHeight);
         steps++;
-        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+        await nextFrame();
         await el.updateComplete;
       }
       const t1 = performance.now();
-      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      await nextFrame();
+      await nextFrame();
       const long = (window as unknown as { longTasks: { start: number; duration: number }[] }).longTasks.filter((l) => l.start + l.duration >= t0);
       const last = el.shadowRoot!.querySelector(`plug-integration-card[data-key="integration-${count - 1}"]`);
       return { ms: t1 - t0, steps, long: long.map((l) => l.duration), lastReached: last !== null && last.getBoundingClientRect().top < innerHeight };
     }, COUNT);
+    const scrolled = await within('scrolling to every card', 120, scrolling, errors);
     if (!scrolled.lastReached) throw new Error('the last card could not be scrolled to');
     R.scrollMs.push(scrolled.ms);
     R.scrollSteps = scrolled.steps;
     R.scrollLongTasks.push(...scrolled.long);
     const real = errors.filter((e) => !e.includes('404'));
     if (real.length) console.log(`  page errors: ${real.join(' | ')}`);
-    await tab.close();
+    await within('closing the page', 30, tab.close());
   }
   console.log(`<plug-marketplace> with ${COUNT} integrations, ${RUNS} page loads of each build, Chromium ${browser.version()}`);
   console.log(
