@@ -255,9 +255,11 @@ describe('SQL statements per activate/pause toggle', () => {
         Array.from({ length: 32 }, async (_, i) => (await tenant.createInstance({ integrationKey: `i${i}`, audit: audit('instance.created') })).instance.id),
       );
       const before = commits;
+      const statementsBefore = statements;
       const written = await Promise.all(ids.map((id) => tenant.setStatus(id, { status: 'active', audit: audit('instance.activated') })));
-      // Asked in one event-loop turn: one group.
+      // Asked in one event-loop turn: one group; none threw, so no savepoints: begin, 32 × (update, audit insert), commit.
       assert.equal(commits - before, 1);
+      assert.equal(statements - statementsBefore, 2 + 32 * 2);
       assert.deepEqual(new Set(written.map((i) => i?.status)), new Set(['active']));
       assert.equal((await tenant.listAudit({ limit: 1000 })).filter((e) => e.action === 'instance.activated').length, 32);
     } finally {

@@ -11,9 +11,18 @@
 // Each write still commits or fails alone as far as its caller sees: one that throws is rolled
 // back to its savepoint and rejects, the others go on; every caller hears back only after the
 // commit (or the commit's failure, which all share).
+//
+// Savepoints cost: SQLite copies each page a write touches into a statement journal (a temp file
+// once it passes 64 KB), two more statements per write. Writes rarely throw, so a group first runs
+// without them; if one throws, the whole transaction rolls back and the group runs again, each
+// write in its savepoint. After a group that had a failure the next starts with savepoints, so a
+// stream of failing writes (stale If-Match) costs at most every other group twice.
 import { sql, type Kysely, type Transaction } from 'kysely';
 
-/** Runs `work` in a transaction and resolves once that transaction committed. */
+/**
+ * Runs `work` in a transaction and resolves once that transaction committed. `work` may run twice
+ * (rolled back with its group, then again): it must touch nothing but the transaction.
+ */
 export type Transact<DB> = <T>(work: (tx: Transaction<DB>) => Promise<T>) => Promise<T>;
 
 /** Most writes in one transaction: bounds how long reads wait for the connection. */
@@ -28,6 +37,8 @@ interface Pending<DB> {
 export function commitGroups<DB>(db: Kysely<DB>): Transact<DB> {
   const queue: Pending<DB>[] = [];
   let scheduled = false;
+  /** Whether the last group run in savepoints had a write that threw: the next starts in savepoints. */
+  let failedLastTime = false;
 
   async function runGroup(group: Pending<DB>[]): Promise<void> {
     if (group.length === 1) {
@@ -35,7 +46,42 @@ export function commitGroups<DB>(db: Kysely<DB>): Transact<DB> {
       await db.transaction().execute(only.work).then(only.resolve, only.reject);
       return;
     }
+    const outcomes = await (failedLastTime ? undefined : runTogether(group));
+    if (outcomes) {
+      failedLastTime = false;
+      for (const outcome of outcomes) outcome();
+      return;
+    }
+    await runInSavepoints(group);
+  }
+
+  /** The group without savepoints: its outcomes once committed, undefined if a write threw (all rolled back). */
+  async function runTogether(group: Pending<DB>[]): Promise<(() => void)[] | undefined> {
     const outcomes: (() => void)[] = [];
+    const threw = new Error('a write of the group threw');
+    try {
+      await db.transaction().execute(async (tx) => {
+        for (const write of group) {
+          let value: unknown;
+          try {
+            value = await write.work(tx);
+          } catch {
+            throw threw;
+          }
+          outcomes.push(() => write.resolve(value));
+        }
+      });
+    } catch (error) {
+      if (error === threw) return undefined;
+      // Nothing committed: every write in the group failed with it.
+      return group.map((write) => () => write.reject(error));
+    }
+    return outcomes;
+  }
+
+  async function runInSavepoints(group: Pending<DB>[]): Promise<void> {
+    const outcomes: (() => void)[] = [];
+    let failed = false;
     try {
       await db.transaction().execute(async (tx) => {
         // Compiled once per group, run twice per write.
@@ -48,6 +94,7 @@ export function commitGroups<DB>(db: Kysely<DB>): Transact<DB> {
             await tx.executeQuery(release);
             outcomes.push(() => write.resolve(value));
           } catch (error) {
+            failed = true;
             await sql`rollback to grouped_write`.execute(tx);
             await tx.executeQuery(release);
             outcomes.push(() => write.reject(error));
@@ -59,6 +106,7 @@ export function commitGroups<DB>(db: Kysely<DB>): Transact<DB> {
       for (const write of group) write.reject(error);
       return;
     }
+    failedLastTime = failed;
     for (const outcome of outcomes) outcome();
   }
 
