@@ -25,11 +25,12 @@ function servedOverHttp1(c: Context): boolean {
 
 export function bodyLimit(options: BodyLimitOptions): MiddlewareHandler {
   const streaming = streamingBodyLimit(options);
-  return async function bodyLimitByHeaders(c, next) {
+  // Not async: it passes next()'s promise on as it is (an async function would wrap it in another).
+  return function bodyLimitByHeaders(c, next) {
     if (NO_BODY_METHODS.has(c.req.method)) return next();
     const chunked = c.req.header('transfer-encoding') !== undefined;
     const length = c.req.header('content-length');
-    if (!chunked && length !== undefined) return Number(length) > options.maxSize ? options.onError(c) : next();
+    if (!chunked && length !== undefined) return Number(length) > options.maxSize ? Promise.resolve(options.onError(c)) : next();
     if (!chunked && servedOverHttp1(c)) return next();
     return streaming(c, next);
   };

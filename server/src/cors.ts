@@ -3,7 +3,7 @@
 // hono/cors reads `c.res` first and appends Vary after, which makes @hono/node-server turn every
 // response into a real web Response read as a stream (its slow path). Preflights are answered here,
 // without reaching the routes.
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { addVary, setSharedHeaders, socketResponse } from './response-headers.js';
 
 export interface CorsOptions {
@@ -27,24 +27,28 @@ export function cors(options: CorsOptions): MiddlewareHandler {
     vary: 'Origin, Access-Control-Request-Headers',
   };
 
-  return async function corsHeaders(c, next) {
+  // Not async on node:http's response, where it only sets headers and passes the request on: next()'s
+  // promise as it is (an async function would wrap it in another, two more microtask turns).
+  return function corsHeaders(c, next) {
     const origin = c.req.header('origin');
     const allowed = origin !== undefined && origins.has(origin) ? origin : undefined;
     if (c.req.method === 'OPTIONS') {
       // A Response of its own: c.body would copy a record of several headers into a web Headers.
-      return new Response(null, { status: 204, headers: allowed ? { ...preflight, 'access-control-allow-origin': allowed } : preflight });
+      return Promise.resolve(new Response(null, { status: 204, headers: allowed ? { ...preflight, 'access-control-allow-origin': allowed } : preflight }));
     }
     const outgoing = socketResponse(c);
-    if (outgoing) {
-      // On node:http's response: every Response sent for this request carries them (response-headers.ts).
-      setSharedHeaders(
-        outgoing,
-        allowed ? ['access-control-allow-origin', allowed, 'access-control-expose-headers', expose] : ['access-control-expose-headers', expose],
-      );
-      // A route's own Vary is added to this one when written, not put in its place.
-      addVary(c, 'Origin');
-      return next();
-    }
+    if (!outgoing) return corsAround(c, next, allowed);
+    // On node:http's response: every Response sent for this request carries them (response-headers.ts).
+    setSharedHeaders(
+      outgoing,
+      allowed ? ['access-control-allow-origin', allowed, 'access-control-expose-headers', expose] : ['access-control-expose-headers', expose],
+    );
+    // A route's own Vary is added to this one when written, not put in its place.
+    addVary(c, 'Origin');
+    return next();
+  };
+
+  async function corsAround(c: Context, next: Next, allowed: string | undefined): Promise<void> {
     if (allowed) c.header('access-control-allow-origin', allowed);
     c.header('access-control-expose-headers', expose);
     c.header('vary', 'Origin', { append: true });
@@ -56,5 +60,5 @@ export function cors(options: CorsOptions): MiddlewareHandler {
       headers.set('access-control-expose-headers', expose);
       headers.append('vary', 'Origin');
     }
-  };
+  }
 }

@@ -1,5 +1,5 @@
 // pino, with every place a token, credential or secret could sit redacted.
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import type { Telemetry } from './telemetry.js';
 
@@ -66,9 +66,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** One line per request: id, method, path (never the query: data-source calls carry unsaved config there; never a webhook's token), status, time. */
 export function requestLogger(logger: Logger): MiddlewareHandler {
-  return async (c, next) => {
+  // Not async where it only passes the request on (next()'s promise as it is, no wrapper).
+  return (c, next) => (logger.isLevelEnabled('info') ? logged(c, next) : next());
+  async function logged(c: Context, next: Next): Promise<void> {
     // The line is built only when it is written (LOG_LEVEL may be warn or silent).
-    if (!logger.isLevelEnabled('info')) return next();
     const started = performance.now();
     await next();
     const get = c.get as (key: string) => unknown;
@@ -84,5 +85,5 @@ export function requestLogger(logger: Logger): MiddlewareHandler {
       },
       'request',
     );
-  };
+  }
 }
