@@ -19,10 +19,11 @@
  * machine distorts those much less. The bench also prints when the lazy chunks arrived relative
  * to the catalog's response (their compile must not land between the response and the paint).
  * `RENDER_RUNS=<n>`: page loads per build (default 5). `RENDER_COMPARE=<dir>`: a second build (a dist folder, e.g. main's, built and copied aside) runs
- * too, its page loads interleaved with dist's, and each figure is printed for both.
+ * too, its page loads interleaved with dist's, and each figure is printed for both. `RENDER_TRACE=<dir>`: keep each load's
+ * Chromium trace there, with V8's CPU samples (open in DevTools' Performance panel), and beside it the window's bounds.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
@@ -95,8 +96,12 @@ const browser = await chromium.launch({
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-const traceDir = mkdtempSync(join(tmpdir(), 'plugboard-render-'));
+/** `RENDER_TRACE=<dir>`: keep each load's trace there (with V8's CPU samples), to open in DevTools. */
+const keepTraces = process.env.RENDER_TRACE;
+const traceDir = keepTraces ?? mkdtempSync(join(tmpdir(), 'plugboard-render-'));
+if (keepTraces) mkdirSync(keepTraces, { recursive: true });
 const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'loading', 'blink.user_timing'];
+if (keepTraces) TRACE_CATEGORIES.push('disabled-by-default-v8.cpu_profiler', 'v8', 'blink', 'v8.execute');
 /** A `performance.mark` at the element's connection: where the page's clock meets the trace's. */
 const MARK = 'plugboard-bench-connected';
 const SPLIT: Record<string, string[]> = {
@@ -116,11 +121,13 @@ const SPLIT: Record<string, string[]> = {
 function afterResponseSplit(path: string, markMs: number, fromMs: number, toMs: number): Record<string, number> {
   type Ev = { ph: string; name: string; pid: number; tid: number; ts: number; dur?: number; tdur?: number; args?: { name?: string } };
   const events = (JSON.parse(readFileSync(path, 'utf8')) as { traceEvents: Ev[] }).traceEvents;
-  rmSync(path);
+  if (!keepTraces) rmSync(path);
   const main = events.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')!;
   const mark = events.find((e) => e.name === MARK)!;
   const start = mark.ts + (fromMs - markMs) * 1000;
   const end = mark.ts + (toMs - markMs) * 1000;
+  // Where the window lies in the trace's clock (µs), for a reader of a kept trace.
+  if (keepTraces) writeFileSync(path.replace(/\.json$/, '.window.json'), JSON.stringify({ start, end, pid: main.pid, tid: main.tid }));
   // A task that straddles an edge counts in part (its CPU time in proportion to its wall time inside).
   const inside = (e: Ev) => {
     const overlap = Math.min(end, e.ts + (e.dur ?? 0)) - Math.max(start, e.ts);
@@ -222,7 +229,7 @@ try {
       return metrics.find((m) => m.name === 'TaskDuration')!.value * 1000;
     };
     apiRequests = 0;
-    const tracePath = join(traceDir, `load-${run}.json`);
+    const tracePath = join(traceDir, `load-${run}-v${variant}.json`);
     await within('starting the trace', 30, browser.startTracing(tab, { path: tracePath, categories: TRACE_CATEGORIES }));
     const busy0 = await busy();
     // Connected → every card rendered (the marketplace and each card's shadow root done).
@@ -380,5 +387,5 @@ try {
 } finally {
   await browser.close();
   server.close();
-  rmSync(traceDir, { recursive: true, force: true });
+  if (!keepTraces) rmSync(traceDir, { recursive: true, force: true });
 }
