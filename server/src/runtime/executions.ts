@@ -229,8 +229,11 @@ export class ExecutionStore {
     const start = this.db
       .updateTable('executions')
       .set({ status: 'running', attempt: sql<number>`attempt + 1`, started_at: now(), runner_id: runnerId })
-      .where(sql<boolean>`id IN (SELECT id::text FROM job)`)
-      .where('status', 'in', ['queued', 'running'])
+      // Found by primary key whatever the table's statistics say: with `id IN (SELECT …)` and
+      // `status IN ('queued', 'running')`, a stale estimate of few unfinished rows had each claim read
+      // every queued execution through the claim index (the whole backlog). Not finished = queued or running.
+      .where(sql<boolean>`id = ANY (ARRAY(SELECT id::text FROM job))`)
+      .where('status', 'not in', [...TERMINAL])
       .returningAll()
       .compile();
     const query = oneStatement(
