@@ -282,6 +282,15 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
         await boss.getDb().executeSql('SELECT pg_notify($1, $2)', [channel, wakeUp(customerId)]);
       }
     },
+    async renew(executions) {
+      if (executions.length === 0) return;
+      await boss.getDb().executeSql(
+        `UPDATE ${schema}.job j SET started_on = now()
+         FROM unnest($1::text[], $2::uuid[]) AS w(name, id)
+         WHERE j.name = w.name AND j.id = w.id AND j.state = 'active'`,
+        [executions.map((e) => queueName(e.customerId)), executions.map((e) => e.id)],
+      );
+    },
     async depth() {
       const { rows } = await boss
         .getDb()

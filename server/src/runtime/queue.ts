@@ -65,6 +65,11 @@ export interface ExecutionQueue {
    */
   requeue?(executions: readonly { id: string; customerId: string }[]): Promise<void>;
   /**
+   * Restarts the expiry of these executions' jobs, held by a live runner (its heartbeat). Absent on
+   * queues whose jobs do not expire.
+   */
+  renew?(executions: readonly { id: string; customerId: string }[]): Promise<void>;
+  /**
    * Of these queued executions, hands back those whose job was taken more than `olderThanMs` ago
    * although no runner ever started it (the answer to the claim was lost with its connection in an
    * outage); returns how many. Absent where that can't happen.

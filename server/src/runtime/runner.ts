@@ -153,6 +153,8 @@ export function createRunner(options: RunnerOptions): Runner {
   const maxDelay = options.retryMaxDelayMs ?? 5 * 60_000;
   const threshold = options.failureThreshold ?? 3;
   const running = new Map<string, AbortController>();
+  /** Claims being handled, by execution id (their jobs are renewed with the heartbeat). */
+  const held = new Map<string, string>();
   /** Claims being handled, including their final database writes (a drain waits for these). */
   let handling = 0;
   let stopping = false;
@@ -160,7 +162,16 @@ export function createRunner(options: RunnerOptions): Runner {
   let sweeping: Promise<number> | undefined;
   const deadAfterMs = options.deadAfterMs ?? 10_000;
   const supervisor: RunnerSupervisor | undefined =
-    queue.requeue && deadAfterMs > 0 ? createRunnerSupervisor({ db: runtimeDb(store.db), runnerId: id, queue, deadAfterMs, logger }) : undefined;
+    queue.requeue && deadAfterMs > 0
+      ? createRunnerSupervisor({
+          db: runtimeDb(store.db),
+          runnerId: id,
+          queue,
+          deadAfterMs,
+          logger,
+          held: () => [...held].map(([executionId, customerId]) => ({ id: executionId, customerId })),
+        })
+      : undefined;
 
   async function buildJob(
     row: ExecutionRow,
@@ -528,12 +539,14 @@ export function createRunner(options: RunnerOptions): Runner {
       queue.consume(
         async (claim, ran) => {
           handling++;
+          held.set(claim.executionId, claim.customerId);
           try {
             await handle(claim, ran);
           } catch (error) {
             logger?.error({ err: error, executionId: claim.executionId }, 'execution handling failed; handing it back to the queue');
             await handBack(claim, error);
           } finally {
+            held.delete(claim.executionId);
             handling--;
           }
         },

@@ -24,6 +24,8 @@ export interface RunnerSupervisorOptions {
   logger?: Logger;
   /** Each execution handed back. */
   onRecovered?: (executionId: string, deadRunnerId: string) => void;
+  /** The executions this runner holds now (claimed, waiting for the executor or running): their jobs are renewed with each heartbeat. */
+  held?: () => { id: string; customerId: string }[];
 }
 
 export interface RunnerSupervisor {
@@ -136,6 +138,11 @@ export function createRunnerSupervisor(options: RunnerSupervisorOptions): Runner
       healthySince ??= Date.now();
       if (beatFailing) logger?.info('runner heartbeat written again');
       beatFailing = false;
+      // pg-boss counts a job's expiry from its fetch: a job claimed ahead waits for the executor
+      // before its flow's own time limit starts, and would expire under a live runner (then be run
+      // a second time elsewhere). Live, this runner renews what it holds; dead, its beats stop.
+      const held = options.held?.() ?? [];
+      if (held.length > 0) await queue.renew?.(held);
     } catch (error) {
       healthySince = undefined;
       if (!beatFailing) logger?.warn({ err: error }, 'runner heartbeat failed; retrying');
