@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
+import { BroadcastChannel } from 'node:worker_threads';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
@@ -246,8 +247,13 @@ describe('SQL statements per activate/pause toggle', () => {
     }
   });
 
-  test('SQLite: 32 toggles at once commit in one transaction, each audited', async () => {
-    const store = await openStore({ databaseUrl: ':memory:', migrations: allMigrations });
+  test('SQLite: 32 toggles at once commit in one transaction, each audited, announced to the other threads in one message', async () => {
+    const threads = `statements-${Math.random().toString(36).slice(2, 10)}`;
+    const store = await openStore({ databaseUrl: ':memory:', migrations: allMigrations, cache: { threads } });
+    // What a runner thread's cache would hear.
+    const heard: string[][] = [];
+    const runnerSide = new BroadcastChannel(threads);
+    runnerSide.onmessage = (event) => heard.push((event as { data: string[] }).data);
     try {
       const tenant = store.forCustomer(await store.ensureCustomer('grouped'));
       const audit = (action: string) => ({ actor: 'user:test', action, target: '', details: {} });
@@ -262,7 +268,14 @@ describe('SQL statements per activate/pause toggle', () => {
       assert.equal(statements - statementsBefore, 2 + 32 * 2);
       assert.deepEqual(new Set(written.map((i) => i?.status)), new Set(['active']));
       assert.equal((await tenant.listAudit({ limit: 1000 })).filter((e) => e.action === 'instance.activated').length, 32);
+      await eventually(() => heard.length > 0, 5000, 'the other threads to hear of the writes');
+      const heardBefore = heard.length;
+      await Promise.all(ids.map((id) => tenant.setStatus(id, { status: 'paused', audit: audit('instance.paused') })));
+      await eventually(() => heard.length > heardBefore, 5000, 'the other threads to hear of the pauses');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(heard.slice(heardBefore), [ids.map((id) => `instance:${id}`)]);
     } finally {
+      runnerSide.close();
       await store.close();
     }
   });

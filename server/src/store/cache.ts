@@ -72,6 +72,8 @@ export class StoreCache {
   private closed = false;
   private readonly channel: string | undefined;
   private readonly threads: BroadcastChannel | undefined;
+  /** Tags dropped here that the other threads have not been sent yet (sendToThreads). */
+  private threadTags: string[] = [];
   /** Leads this cache's NOTIFY payloads, so it skips its own (tags never start with `@`). */
   private readonly origin = `@${randomUUID()}`;
 
@@ -162,8 +164,18 @@ export class StoreCache {
 
   /** Drops every entry with one of these tags (in this process, and its other threads' caches on SQLite). */
   invalidate(tags: readonly string[]): void {
-    if (tags.length > 0) this.threads?.postMessage(tags);
+    if (tags.length > 0 && this.threads) {
+      // One message for the writes that end together (a commit group): a post each cost 2–6 µs over both threads.
+      if (this.threadTags.length === 0) queueMicrotask(() => this.sendToThreads());
+      this.threadTags.push(...tags);
+    }
     this.drop(tags);
+  }
+
+  private sendToThreads(): void {
+    const tags = this.threadTags;
+    this.threadTags = [];
+    if (tags.length > 0 && !this.closed) this.threads?.postMessage(tags);
   }
 
   /** The generation of the last drop of `tag` (at least that of the last clear, which forgot older ones). */
@@ -201,6 +213,7 @@ export class StoreCache {
   }
 
   async close(): Promise<void> {
+    this.sendToThreads();
     this.closed = true;
     this.trusted = false;
     this.threads?.close();
