@@ -31,6 +31,8 @@ export interface TokenVerifierOptions {
 export interface TokenVerifier {
   /** Resolves the checked claims, or throws an HttpProblem (401, or 503 when the JWKS can't be fetched). */
   verify(token: string): Promise<TokenClaims>;
+  /** The claims of a token `verify` accepted a short while ago (its cache), without a promise; undefined: call `verify`. */
+  known?(token: string): TokenClaims | undefined;
 }
 
 /** A key configuration that can't work; thrown at start-up, not per request. */
@@ -134,11 +136,19 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const verified = new Map<string, { claims: TokenClaims; until: number }>();
   const cacheMs = options.verifiedCacheMs ?? 60_000;
 
+  function known(token: string): TokenClaims | undefined {
+    const hit = verified.get(token);
+    if (hit === undefined) return undefined;
+    if (hit.until > Date.now()) return hit.claims;
+    verified.delete(token);
+    return undefined;
+  }
+
   return {
+    known,
     async verify(token) {
-      const hit = verified.get(token);
-      if (hit && hit.until > Date.now()) return hit.claims;
-      if (hit) verified.delete(token);
+      const hit = known(token);
+      if (hit) return hit;
       const claims = await verifyAndCheck(token);
       if (cacheMs <= 0) return claims;
       if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!); // oldest first
@@ -213,7 +223,8 @@ export function customerAuth<E extends { Variables: CustomerVariables } = { Vari
   store: Store;
 }): MiddlewareHandler<E> {
   return async (c, next) => {
-    const claims = await options.verifier.verify(bearer(c.req.header('authorization')));
+    const token = bearer(c.req.header('authorization'));
+    const claims = options.verifier.known?.(token) ?? (await options.verifier.verify(token));
     if (claims.role === 'vendor') {
       throw new HttpProblem(403, 'forbidden', 'Vendor tokens may only call /api/v1/vendor/*');
     }
@@ -234,7 +245,8 @@ export function vendorAuth<E extends { Variables: VendorVariables } = { Variable
   verifier: TokenVerifier;
 }): MiddlewareHandler<E> {
   return async (c, next) => {
-    const claims = await options.verifier.verify(bearer(c.req.header('authorization')));
+    const token = bearer(c.req.header('authorization'));
+    const claims = options.verifier.known?.(token) ?? (await options.verifier.verify(token));
     if (claims.role !== 'vendor') throw new HttpProblem(403, 'forbidden', 'Only vendor tokens may call the vendor API');
     c.set('claims', claims);
     c.set('actor', `vendor:${claims.sub}`);

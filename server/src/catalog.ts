@@ -23,6 +23,8 @@ export interface CatalogRepresentation {
   readonly json: string;
   /** The JSON compressed with `encoding`, made on the first call and kept with the representation. */
   encoded(encoding: ContentEncoding): Promise<Uint8Array<ArrayBuffer>>;
+  /** The same once made (undefined before): a repeat answer needs no promise. */
+  encodedNow(encoding: ContentEncoding): Uint8Array<ArrayBuffer> | undefined;
 }
 
 /** What a customer may see: its grants (undefined: everything), and whether the others are listed too, flagged `entitled: false`. */
@@ -169,18 +171,24 @@ function answersFor(integrations: IntegrationIndex): CatalogAnswers {
     }
     const json = build();
     const bodies = new Map<ContentEncoding, Promise<Uint8Array<ArrayBuffer>>>();
+    const done = new Map<ContentEncoding, Uint8Array<ArrayBuffer>>();
     const made: CatalogRepresentation = {
       etag,
       json,
       encoded(encoding) {
         let body = bodies.get(encoding);
         if (!body) {
-          body = compressors[encoding](json).then((compressed) => new Uint8Array(compressed)); // an ArrayBuffer of its own
+          body = compressors[encoding](json).then((compressed) => {
+            const bytes = new Uint8Array(compressed); // an ArrayBuffer of its own
+            done.set(encoding, bytes);
+            return bytes;
+          });
           bodies.set(encoding, body);
           body.catch(() => bodies.delete(encoding)); // a failure is not kept
         }
         return body;
       },
+      encodedNow: (encoding) => done.get(encoding),
     };
     if (cache.size >= CACHED_REPRESENTATIONS) cache.delete(cache.keys().next().value!);
     cache.set(etag, made);

@@ -31,14 +31,28 @@ function encodingFor(c: Context<CustomerEnv>): ContentEncoding | 'identity' {
   return encoding;
 }
 
-async function answer(c: Context<CustomerEnv>, representation: CatalogRepresentation): Promise<Response> {
+// Not async once the compressed body is made (every answer but the first of an ETag): the route
+// hands back a Response, not a promise (each costs microtask turns per request).
+function answer(c: Context<CustomerEnv>, representation: CatalogRepresentation): Response | Promise<Response> {
   // private: the answer is this customer's; no-cache: a browser keeps it but asks again with
   // If-None-Match, and a 304 costs neither the body nor its serialization.
   const ifNoneMatch = c.req.header('if-none-match');
   const notModified =
     ifNoneMatch !== undefined && fresh({ 'if-none-match': ifNoneMatch, 'cache-control': c.req.header('cache-control') }, { etag: representation.etag });
   const encoding = notModified ? 'identity' : encodingFor(c);
-  const body = encoding !== 'identity' && representation.json.length >= COMPRESS_MIN_BYTES ? await representation.encoded(encoding) : undefined;
+  if (encoding === 'identity' || representation.json.length < COMPRESS_MIN_BYTES) return respond(c, representation, notModified, encoding, undefined);
+  const body = representation.encodedNow(encoding);
+  if (body) return respond(c, representation, notModified, encoding, body);
+  return representation.encoded(encoding).then((made) => respond(c, representation, notModified, encoding, made));
+}
+
+function respond(
+  c: Context<CustomerEnv>,
+  representation: CatalogRepresentation,
+  notModified: boolean,
+  encoding: ContentEncoding | 'identity',
+  body: Uint8Array<ArrayBuffer> | undefined,
+): Response {
   // Set once nothing can fail any more (they go on the socket's response: response-headers.ts).
   setResponseHeader(c, 'etag', representation.etag);
   setResponseHeader(c, 'cache-control', 'private, no-cache');

@@ -108,17 +108,25 @@ export class StoreCache {
 
   /** The cached value of `key`, or `load()`'s, kept under `tags` unless a write happened meanwhile. Undefined results are not kept. */
   async read<T>(key: string, tags: (value: T) => readonly string[], load: () => Promise<T | undefined>): Promise<T | undefined> {
-    const entry = this.entries.get(key);
-    if (entry && this.trusted && Date.now() - entry.storedAt < this.ttlMs) {
-      // Most recently used goes last: Map keeps insertion order, the first key is the LRU victim.
-      this.entries.delete(key);
-      this.entries.set(key, entry);
-      return entry.value as T;
-    }
+    const kept = this.peek<T>(key);
+    if (kept !== undefined) return kept;
     const generation = this.generation;
     const value = await load();
     if (value !== undefined && this.trusted && generation === this.generation) this.store(key, value, tags(value));
     return value;
+  }
+
+  /**
+   * What `read` would answer from memory, without a promise (undefined when it would load): for the
+   * reads every request makes, where an await of a value already here costs microtask turns.
+   */
+  peek<T>(key: string): T | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined || !this.trusted || Date.now() - entry.storedAt >= this.ttlMs) return undefined;
+    // Most recently used goes last: Map keeps insertion order, the first key is the LRU victim.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.value as T;
   }
 
   /**

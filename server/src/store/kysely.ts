@@ -191,11 +191,13 @@ class KyselyCustomerStore implements CustomerStore {
   // Every catalog read lists them: from memory, dropped by a write to any of them, a new one, or the customer.
   async listInstances(): Promise<InstanceRecord[]> {
     const customerId = this.customer.id;
-    const list = await this.cache.read(
-      instancesOfTag(customerId),
-      (instances) => [instancesOfTag(customerId), customerTag(customerId), ...instances.map((i) => instanceTag(i.id))],
-      async () => (await this.instances().orderBy('created_at').orderBy('id').execute()).map(toInstance),
-    );
+    const list =
+      this.cache.peek<InstanceRecord[]>(instancesOfTag(customerId)) ??
+      (await this.cache.read(
+        instancesOfTag(customerId),
+        (instances) => [instancesOfTag(customerId), customerTag(customerId), ...instances.map((i) => instanceTag(i.id))],
+        async () => (await this.instances().orderBy('created_at').orderBy('id').execute()).map(toInstance),
+      ));
     return list ?? [];
   }
 
@@ -510,15 +512,18 @@ export class KyselyStore implements Store {
   }
 
   async ensureCustomer(externalId: string, name?: string | null): Promise<Customer> {
-    // Fast path, from memory: this runs on every authenticated request.
-    const found = await this.cache.read(
-      `customer-ext:${externalId}`,
-      (customer) => [customerTag(customer.id)],
-      async () => {
-        const row = await this.db.selectFrom('customers').selectAll().where('external_id', '=', externalId).executeTakeFirst();
-        return row && toCustomer(row);
-      },
-    );
+    // Fast path, from memory (without another promise): this runs on every authenticated request.
+    const key = `customer-ext:${externalId}`;
+    const found =
+      this.cache.peek<Customer>(key) ??
+      (await this.cache.read(
+        key,
+        (customer) => [customerTag(customer.id)],
+        async () => {
+          const row = await this.db.selectFrom('customers').selectAll().where('external_id', '=', externalId).executeTakeFirst();
+          return row && toCustomer(row);
+        },
+      ));
     if (found && (name == null || found.name === name)) return found;
     let renamed = false;
     if (!found) {
