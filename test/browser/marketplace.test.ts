@@ -85,7 +85,7 @@ describe('<plug-marketplace>', () => {
       html`<plug-marketplace api=${API} token="t" style="display:block;height:400px;overflow:auto"></plug-marketplace>`,
     );
     await loaded(el);
-    expect(cards(el)).to.have.length(24);
+    expect(cards(el)).to.have.length(16);
     expect(part(el, 'toolbar')!.textContent).to.contain('130 integrations');
     const search = part(el, 'search') as HTMLInputElement;
     search.value = 'connector 129';
@@ -95,7 +95,7 @@ describe('<plug-marketplace>', () => {
     search.value = '';
     search.dispatchEvent(new Event('input'));
     await el.updateComplete;
-    expect(cards(el)).to.have.length(24);
+    expect(cards(el)).to.have.length(16);
     // Scroll to the end of the grid until nothing is left to add.
     await waitUntil(
       () => {

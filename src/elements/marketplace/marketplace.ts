@@ -24,9 +24,14 @@ interface Entry {
 type InstanceSummary = IntegrationSummary['instance'];
 
 /**
- * Cards rendered at first and added each time the end of the grid comes near the viewport: more
- * than a 1280 × 720 screen shows (16), and few enough that adding a batch stays a short task.
+ * Cards rendered at first (and after each change of the filters): a 1280 × 720 screen's worth
+ * (4 rows of 4), so the catalog's response turns into a first screenful with no more cards to
+ * build and lay out than it shows; the end of the grid is near the viewport by then, so the next
+ * batch follows in the next frame.
  */
+const FIRST = 16;
+
+/** Cards added each time the end of the grid comes near the viewport: few enough that adding a batch stays a short task. */
 const BATCH = 24;
 
 /**
@@ -131,7 +136,7 @@ export class PlugMarketplace extends PlugApiElement {
     this.query = '';
     this.category = '';
     this.activeOnly = false;
-    this.limit = BATCH;
+    this.limit = FIRST;
     this.detailMode = 'dialog';
     this.headingLevel = 2;
     this.showUnentitled = false;
@@ -161,7 +166,7 @@ export class PlugMarketplace extends PlugApiElement {
     super.willUpdate(changed);
     // A new search starts again from the first batch.
     if (changed.has('query') || changed.has('category') || changed.has('activeOnly')) {
-      this.limit = BATCH;
+      this.limit = FIRST;
     }
   }
 
@@ -330,31 +335,29 @@ export class PlugMarketplace extends PlugApiElement {
 
   override render() {
     const inlineOpen = this.openKey !== undefined && this.detailMode === 'inline';
-    const loading = html`${this.#renderToolbar(undefined, 0)}
-      <ul part="grid" class="grid" aria-busy="true" aria-label=${this.t('marketplace.loading')}>
-        ${[0, 1, 2, 3, 4, 5].map(() => html`<li class="skeleton"></li>`)}
-      </ul>`;
-    const content = this.#catalog.render({
-      initial: () => loading,
-      pending: () => (this.#catalog.value ? this.#renderLoaded(this.#catalog.value) : loading),
-      complete: (entries) => this.#renderLoaded(entries),
-      error: (error) => html`${this.#renderToolbar(undefined, 0)}
-        <div part="message" class="message error" role="alert">
-          <p>${this.t('marketplace.error')} ${this.describeError(error)}</p>
-          <button part="button" class="button" type="button" @click=${() => this.reload()}>${this.t('marketplace.retry')}</button>
-        </div>`,
-    });
+    const status = this.#catalog.status;
+    // While a reload is pending, the catalog loaded before stays on screen.
+    const entries = status === TaskStatus.COMPLETE || status === TaskStatus.PENDING ? this.#catalog.value : undefined;
+    const grid = entries ? this.#renderGrid(entries) : undefined;
+    const body =
+      grid?.body ??
+      (status === TaskStatus.ERROR
+        ? html`<div part="message" class="message error" role="alert">
+            <p>${this.t('marketplace.error')} ${this.describeError(this.#catalog.error)}</p>
+            <button part="button" class="button" type="button" @click=${() => this.reload()}>${this.t('marketplace.retry')}</button>
+          </div>`
+        : html`<ul part="grid" class="grid" aria-busy="true" aria-label=${this.t('marketplace.loading')}>
+            ${[0, 1, 2, 3, 4, 5].map(() => html`<li class="skeleton"></li>`)}
+          </ul>`);
+    // One toolbar in every state, updated in place: the catalog's arrival fills in its categories
+    // and count instead of building the search box and the filters again (a visitor who started
+    // typing while it loaded keeps the focus and the text).
     return html`
-      <div ?hidden=${inlineOpen}>${content}</div>
+      <div ?hidden=${inlineOpen}>${this.#renderToolbar(entries, grid?.visible ?? 0)}${body}</div>
       ${this.#renderDetail()}
       <div class="visually-hidden" role="status" aria-live="polite">
         ${this.#catalog.status === TaskStatus.PENDING ? this.t('marketplace.loading') : ''}
       </div>
     `;
-  }
-
-  #renderLoaded(entries: Entry[]) {
-    const { body, visible } = this.#renderGrid(entries);
-    return html`${this.#renderToolbar(entries, visible)}${body}`;
   }
 }
