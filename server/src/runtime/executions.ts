@@ -1,7 +1,7 @@
 // Executions and their logs in the database. The hot path is three writes per execution: the
 // insert (queued), the start (running), and the finish (status, timings and every log line in one
-// transaction). On PostgreSQL each of them also carries the queue's own statement (the job insert
-// and the runners' wake-up; the job fetch; the job completion), so an execution costs one
+// transaction). On PostgreSQL each of them also carries the queue's own statement (the job insert,
+// the runners' wake-up following its commit; the job fetch; the job completion), so an execution costs one
 // statement per step: see `Statement` below.
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, sql, type Selectable } from 'kysely';
@@ -49,11 +49,10 @@ export interface Statement {
   parameters: readonly unknown[];
 }
 
-/** The queue's statements that store an execution's job and wake the runners, run with the execution's insert. */
+/** The queue's statement that stores an execution's job, run with the execution's insert (the runners' wake-up follows the commit). */
 export interface QueueingStatements {
   /** Returns one row per job inserted (none when the queue does not exist). */
   job: Statement;
-  wake: Statement;
 }
 
 /** A job the queue handed out (`job`: its fetch statement), with its execution marked running when it could be. */
@@ -167,8 +166,8 @@ export class ExecutionStore {
   }
 
   /**
-   * PostgreSQL: inserts a queued execution, its queue job and the runners' wake-up in one
-   * statement. `queued` is false when the queue stored no job (its queue was missing): the caller
+   * PostgreSQL: inserts a queued execution and its queue job in one statement (the runners'
+   * wake-up follows the commit, in `queued`). `queued` is false when the queue stored no job (its queue was missing): the caller
    * enqueues it again the ordinary way. Not for schedule ticks (their insert may do nothing).
    */
   async createQueued(input: NewExecution & { id: string }, queueing: QueueingStatements): Promise<{ row: ExecutionRow; queued: boolean }> {
@@ -176,9 +175,8 @@ export class ExecutionStore {
       [
         ['execution', this.insertQuery(input).compile()],
         ['job', queueing.job],
-        ['wake', queueing.wake],
       ],
-      { sql: 'SELECT execution.*, (SELECT count(*) FROM job)::int AS queued_jobs FROM execution CROSS JOIN wake', parameters: [] },
+      { sql: 'SELECT execution.*, (SELECT count(*) FROM job)::int AS queued_jobs FROM execution', parameters: [] },
     );
     const { rows } = await this.db.executeQuery<ExecutionRow & { queued_jobs: number }>(query);
     const [first] = rows;

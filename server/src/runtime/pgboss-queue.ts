@@ -15,8 +15,8 @@
 // instead of hanging), whose clients never crash the process with an 'error' event; the LISTEN
 // connection reconnects with backoff and checks itself, since a black-holed one reports nothing.
 //
-// Statements: given the ExecutionStore (same database), the job insert and the NOTIFY go with the
-// execution's insert, the fetch with the execution's start, and the completion with its finish,
+// Statements: given the ExecutionStore (same database), the job insert goes with the execution's
+// insert (the NOTIFY after its commit, coalesced per customer), the fetch with the execution's start, and the completion with its finish,
 // each as one statement (executions.ts). pg-boss builds its own SQL and values (called with a `db`
 // that hands them back instead of running them), so its defaults and invariants hold.
 import { randomUUID } from 'node:crypto';
@@ -143,6 +143,32 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
     created.add(name);
   }
 
+  /**
+   * Wakes other processes' runners after a job is committed. The job is stored: the wake-up is a
+   * latency hint (they poll too), so the webhook's 202 does not wait for it. Not in the insert's
+   * transaction: PostgreSQL serializes the commits of transactions that NOTIFY on one global lock
+   * held through their WAL flush, so under webhook load every accept waited for the one before it
+   * (the most seen wait of the accept statements). One wake-up per customer in flight; what is
+   * committed meanwhile gets one more after it, so each job is followed by a NOTIFY sent after its commit.
+   */
+  const announcing = new Map<string, boolean>();
+  function announce(customerId: string): void {
+    if (announcing.has(customerId)) {
+      announcing.set(customerId, true);
+      return;
+    }
+    announcing.set(customerId, false);
+    boss
+      .getDb()
+      .executeSql('SELECT pg_notify($1, $2)', [channel, wakeUp(customerId)])
+      .catch((error: unknown) => options.logger?.warn({ err: error }, 'NOTIFY failed; runners will find the job by polling'))
+      .finally(() => {
+        const again = announcing.get(customerId);
+        announcing.delete(customerId);
+        if (again) announce(customerId);
+      });
+  }
+
   // pg-boss's completeJobs (plans.js) wraps this update in a CTE of its own, which can't be nested
   // in another statement's WITH; the same update, for one job.
   const completion = (name: string, jobId: string): Statement => ({
@@ -218,13 +244,13 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
           (db) => boss.send(name, { executionId: execution.id, instanceId: execution.instanceId }, { id: execution.id, db }),
           [{ id: execution.id }],
         ),
-        wake: { sql: 'SELECT pg_notify($1, $2)', parameters: [channel, wakeUp(execution.customerId)] },
       };
       return {
         statements,
         queued: async (inserted) => {
           if (inserted) {
             dispatcher?.wake(execution.customerId);
+            announce(execution.customerId);
             return;
           }
           // No job: its queue is gone (erased by another process meanwhile). Create it again the ordinary way.
@@ -238,12 +264,7 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
       await ensureQueue(name);
       await boss.send(name, { executionId: execution.id, instanceId: execution.instanceId }, { id: execution.id });
       dispatcher?.wake(execution.customerId);
-      // The job is stored: the wake-up of other processes' runners is a latency hint (they poll
-      // too), so the webhook's 202 does not wait for it.
-      boss
-        .getDb()
-        .executeSql('SELECT pg_notify($1, $2)', [channel, wakeUp(execution.customerId)])
-        .catch((error: unknown) => options.logger?.warn({ err: error }, 'NOTIFY failed; runners will find the job by polling'));
+      announce(execution.customerId);
     },
     consume(handle, dispatch: DispatchOptions) {
       if (dispatcher) throw new Error('this queue is already being consumed');

@@ -39,9 +39,9 @@ export interface ExecutionQueue {
   /** Hands a stored, queued execution to the runners. Idempotent per execution id. */
   enqueue(execution: { id: string; customerId: string; instanceId?: string }): Promise<void>;
   /**
-   * PostgreSQL: the statements that queue this execution, to run with its insert in one statement
+   * PostgreSQL: the statement that queues this execution, to run with its insert in one statement
    * (ExecutionStore.createQueued); then `queued(whether a job was inserted)`, which wakes this
-   * process's runner or, when no job was stored, enqueues it the ordinary way.
+   * process's runner and the others, or, when no job was stored, enqueues it the ordinary way.
    */
   queueing?(execution: { id: string; customerId: string; instanceId: string }): Promise<{
     statements: QueueingStatements;
