@@ -395,11 +395,13 @@ for (const engine of [
     });
 
     test('disconnect and instance delete revoke at the provider, then drop the tokens; no token in any response or log', async (t) => {
-      const f = await fixture(t, engine.name, { accessTokenTtl: 1 });
+      // A 60 s lifetime is inside the 5-minute refresh margin, so every call refreshes first; a 1 s one
+      // could expire between the refresh and the provider call on a loaded machine (CI saw a 502 so).
+      const f = await fixture(t, engine.name, { accessTokenTtl: 60 });
       const instance = await f.createInstance();
       await connect(f, instance.id);
       await f.noteTokens(instance.id);
-      // Each data-source call sees a token within the 5-minute margin (1 s lifetime): refreshed first.
+      // Each data-source call sees a token within the 5-minute margin: refreshed first.
       for (let i = 0; i < 2; i++) {
         assert.equal((await f.call('GET', `/api/v1/instances/${instance.id}/data-sources/channels`)).status, 200);
         await f.noteTokens(instance.id);

@@ -82,10 +82,17 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
   const clients = replacingStalledClients(pool);
   const executeSql = async (text: string, values?: unknown[]) => {
     const client = await clients.connect();
+    let failed = false;
     try {
       return await client.query<unknown>(text, values ?? []);
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
-      client.release();
+      // pg-boss sends its transactions as one text (BEGIN; …; COMMIT): one that fails midway (a
+      // deadlock with another process creating a queue) leaves its connection in the aborted
+      // transaction, and every later query on it would fail. Such a connection is dropped, not reused.
+      client.release(failed);
     }
   };
   const boss = new PgBoss({
@@ -414,11 +421,18 @@ const FETCH_INDEX = 'job_plugboard_fetch';
 async function ensureFetchIndex(executeSql: ExecuteSql, schema: string): Promise<void> {
   const { rows } = await executeSql('SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = $2', [schema, FETCH_INDEX]);
   if (rows.length > 0) return;
-  try {
-    await executeSql(`CREATE INDEX IF NOT EXISTS ${FETCH_INDEX} ON ${schema}.job (name, priority DESC, created_on, id) WHERE state < 'active'`);
-  } catch (error) {
-    // Another process created it at the same moment.
-    if (!['42P07', '23505'].includes((error as { code?: string }).code ?? '')) throw error;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await executeSql(`CREATE INDEX IF NOT EXISTS ${FETCH_INDEX} ON ${schema}.job (name, priority DESC, created_on, id) WHERE state < 'active'`);
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      // Another process created it at the same moment.
+      if (['42P07', '23505'].includes(code)) return;
+      // A deadlock with another process creating a queue (a partition of the same table): again.
+      if (attempt >= 5 || !['40P01', '40001'].includes(code)) throw error;
+      await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50));
+    }
   }
 }
 
