@@ -694,6 +694,46 @@ for (const engine of [sqliteEngine, postgresEngine]) {
   });
 }
 
+describe('a PostgreSQL database shared with others', { skip: postgresEngine.skip }, () => {
+  test("migrates its own schema while another schema's tables change under it", async (t) => {
+    const tag = randomBytes(5).toString('hex');
+    const other = `t_other_${tag}`;
+    const admin = await openStore({ databaseUrl: PG_URL, migrate: false });
+    const schemas = [other];
+    t.after(async () => {
+      for (const schema of schemas) await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.db);
+      await admin.close();
+    });
+    // Another application keeps renaming columns (as another replica's migration does): Kysely's
+    // own introspector reads every schema's columns and fails with 42703 when one is renamed
+    // between its catalog snapshot and its per-column pg_get_serial_sequence call.
+    const columns = Array.from({ length: 400 }, (_, i) => `c${i} int`).join(', ');
+    await sql`create schema ${sql.id(other)}`.execute(admin.db);
+    for (const table of ['a', 'b', 'c']) await sql.raw(`create table ${other}.${table} (id serial primary key, ${columns})`).execute(admin.db);
+    let churning = true;
+    const churn = (async () => {
+      for (let flip = false; churning; flip = !flip) {
+        for (const table of ['a', 'b', 'c']) {
+          await sql.raw(`alter table ${other}.${table} rename column ${flip ? 'moved' : 'c399'} to ${flip ? 'c399' : 'moved'}`).execute(admin.db);
+        }
+      }
+    })();
+    try {
+      for (let round = 0; round < 6; round++) {
+        const own = `t_own_${tag}_${round}`;
+        schemas.push(own);
+        const store = await openStore({ databaseUrl: PG_URL, pgSchema: own });
+        const ran = await store.db.withTables<{ kysely_migration: { name: string } }>().selectFrom('kysely_migration').select('name').execute();
+        assert.equal(ran.length, Object.keys(coreMigrations).length);
+        await store.close();
+      }
+    } finally {
+      churning = false;
+      await churn;
+    }
+  });
+});
+
 describe('openStore configuration', () => {
   test('DATABASE_URL forms select the engine and the SQLite file', async (t) => {
     const dir = join(tmpRoot, 'nested', 'deeper');

@@ -10,6 +10,7 @@ import {
   PostgresDialect,
   SqliteDialect,
   sql,
+  type DatabaseIntrospector,
   type Migration,
   type PostgresPool,
   type PostgresPoolClient,
@@ -239,6 +240,35 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
   return db;
 }
 
+/**
+ * `db` whose introspection sees only `schema`. Kysely's PostgreSQL introspector reads the columns of
+ * every table of every schema (pg_get_serial_sequence per column): DDL running meanwhile in another
+ * schema of the database (another app, another test, a replica migrating its own schema) fails it
+ * with whichever object vanished under it (3F000, 42P01, 42703, …). The migrator only asks whether
+ * its two tables exist, so the names of our schema's tables are all it needs.
+ */
+function introspectingOnly(db: Kysely<CoreDatabase>, schema: string): Kysely<CoreDatabase> {
+  const introspection: DatabaseIntrospector = {
+    getSchemas: () => db.introspection.getSchemas(),
+    getTables: async () => {
+      const { rows } = await sql<{ name: string; kind: string }>`
+        select c.relname as name, c.relkind as kind from pg_catalog.pg_class c
+        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = ${schema} and c.relkind in ('r', 'p', 'v', 'm')`.execute(db);
+      return rows.map((row) => ({ name: row.name, schema, isView: row.kind === 'v' || row.kind === 'm', columns: [] }));
+    },
+    getMetadata: async () => ({ tables: await introspection.getTables() }),
+  };
+  // Kysely keeps its state in private fields: its methods must run on the real instance.
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === 'introspection') return introspection;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 async function runMigrations(db: Kysely<CoreDatabase>, engine: Store['engine'], extra: Record<string, Migration>): Promise<void> {
   for (const name of Object.keys(extra)) {
     if (name in coreMigrations) throw new Error(`migration name "${name}" is taken by a core migration`);
@@ -252,7 +282,7 @@ async function runMigrations(db: Kysely<CoreDatabase>, engine: Store['engine'], 
     migrationTableSchema = rows[0]?.schema ?? 'public';
   }
   const migrator = new Migrator({
-    db,
+    db: migrationTableSchema !== undefined ? introspectingOnly(db, migrationTableSchema) : db,
     provider: { getMigrations: async () => migrations },
     // Subsystems add migrations independently; one added later may sort before one already run.
     allowUnorderedMigrations: true,
@@ -262,14 +292,7 @@ async function runMigrations(db: Kysely<CoreDatabase>, engine: Store['engine'], 
   // Kysely takes no lock on SQLite, so processes starting together on a fresh file can race: the
   // loser sees "already exists" or SQLITE_BUSY. Once the winner has committed, a retry finds
   // the migrations done; a genuine failure fails the same way every time.
-  // On PostgreSQL the migrator's table introspection reads every schema of the database: one that
-  // another tenant of the database (another app, a test) drops meanwhile fails it with 3F000
-  // (schema gone) or 42P01 (one of its tables gone), naming the other schema.
-  const droppedElsewhere = (e: unknown) =>
-    engine === 'postgres' &&
-    ['3F000', '42P01'].includes((e as { code?: string } | undefined)?.code ?? '') &&
-    !String((e as Error).message).includes(`"${migrationTableSchema}`);
-  for (let attempt = 1; error && (engine === 'sqlite' || droppedElsewhere(error)) && attempt <= 5; attempt++) {
+  for (let attempt = 1; error && engine === 'sqlite' && attempt <= 5; attempt++) {
     await new Promise((done) => setTimeout(done, 50 * attempt));
     ({ error, results } = await migrator.migrateToLatest());
   }
