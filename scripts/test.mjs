@@ -2,9 +2,9 @@
 // (@web/test-runner in Debian's Chromium). Exits non-zero if either fails.
 // Node test files run two at a time (PLUGBOARD_TEST_CONCURRENCY, default 2; 1 runs them one by one):
 // a file keeps at most one of the 2 cores busy most of the time (it waits on child processes,
-// PostgreSQL, timers and Chromium), and every file uses its own schemas, temp dirs and free ports. On PostgreSQL, what reads the catalog of every schema (Kysely's
-// migration introspection) retries when another file drops its schema meanwhile (store/index.ts), and
-// erasure reads its own schema only (erasure.ts).
+// PostgreSQL, timers and Chromium), and every file uses its own schemas, temp dirs and free ports. On PostgreSQL,
+// what reads the catalog reads its own schema only (the migrator's introspection, store/index.ts; erasure.ts):
+// another file's schema changes meanwhile.
 // --test-force-exit: a file that leaves a server open after its tests ends instead of hanging the run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
