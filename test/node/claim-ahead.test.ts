@@ -3,7 +3,9 @@
 // expire while it waits (another delivery would run it a second time): the runner's heartbeat
 // renews the jobs of the executions it holds; a dead runner's jobs still come back through the heartbeats.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
+import pg from 'pg';
 import { ExecutionStore } from '../../server/src/runtime/executions.js';
 import { createPgBossQueue } from '../../server/src/runtime/pgboss-queue.js';
 import { runtimeDb } from '../../server/src/runtime/schema.js';
@@ -54,6 +56,47 @@ describe('claims ahead on PostgreSQL', { skip: PG_URL ? false : 'PLUGBOARD_TEST_
       for (const row of await Promise.all(ids.map((id) => h.runtime.executions.get(id)))) assert.equal(Number(row!.attempt), 1);
     } finally {
       await h.close();
+    }
+  });
+
+  test("a heartbeat's renewal never deadlocks with a grouped finish of the same jobs", async () => {
+    // A grouped finish locks its jobs one by one in its own order. A renewal that waited for one of
+    // them while holding another made PostgreSQL abort one of the two (40P01): under load the finish
+    // lost, and its executions were handed back and ran again (bench/load.ts, 2026-12-02).
+    const bossSchema = newSchema('tboss');
+    const queue = await createPgBossQueue({ connectionString: PG_URL!, bossSchema });
+    const finisher = new pg.Client({ connectionString: PG_URL });
+    await finisher.connect();
+    try {
+      const customerId = randomUUID();
+      const [a, b] = [randomUUID(), randomUUID()];
+      for (const id of [a, b]) await queue.enqueue({ id, customerId });
+      // Both held by a runner.
+      await finisher.query(`UPDATE ${bossSchema}.job SET state = 'active', started_on = now() - interval '1 minute' WHERE id = ANY($1::uuid[])`, [[a, b]]);
+      // A finish has completed b and goes on to a.
+      await finisher.query('BEGIN');
+      await finisher.query(`UPDATE ${bossSchema}.job SET state = 'completed', completed_on = now() WHERE id = $1::uuid`, [b]);
+      const renewal = queue.renew!([
+        { id: a, customerId },
+        { id: b, customerId },
+      ]).then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      await finisher.query(`UPDATE ${bossSchema}.job SET state = 'completed', completed_on = now() WHERE id = $1::uuid`, [a]);
+      await finisher.query('COMMIT');
+      assert.equal(await renewal, undefined);
+      const { rows } = await finisher.query<{ state: string }>(`SELECT state FROM ${bossSchema}.job WHERE id = ANY($1::uuid[])`, [[a, b]]);
+      assert.deepEqual(
+        rows.map((r) => r.state),
+        ['completed', 'completed'],
+      );
+    } finally {
+      await finisher.query('ROLLBACK').catch(() => {});
+      await queue.close();
+      await finisher.query(`DROP SCHEMA IF EXISTS ${bossSchema} CASCADE`);
+      await finisher.end();
     }
   });
 });

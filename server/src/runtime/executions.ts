@@ -83,6 +83,7 @@ function oneStatement(ctes: readonly (readonly [name: string, Statement])[], las
 }
 
 const isForeignKeyViolation = (error: unknown) => (error as { code?: string } | null)?.code === '23503';
+const isDeadlock = (error: unknown) => (error as { code?: string } | null)?.code === '40P01';
 
 /** A cursor this API did not hand out (or one for another listing). */
 export class BadCursorError extends Error {
@@ -539,9 +540,10 @@ export class ExecutionStore {
         await this.db.executeQuery(oneStatement(ctes, last));
         for (const f of batch) f.done();
       } catch (error) {
-        // An instance deleted meanwhile fails the whole statement: each on its own then. Anything else
-        // (the database unavailable) is every one's error.
-        if (isForeignKeyViolation(error)) for (const f of batch) await this.finishAlone(f);
+        // An instance deleted meanwhile fails the whole statement, and a deadlock (several jobs locked in
+        // this order) aborts it: each on its own then, not handed back (their flows have run). Anything
+        // else (the database unavailable) is every one's error.
+        if (isForeignKeyViolation(error) || isDeadlock(error)) for (const f of batch) await this.finishAlone(f);
         else for (const f of batch) f.done(error);
       }
     }

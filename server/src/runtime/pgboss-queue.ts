@@ -316,10 +316,14 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ex
     },
     async renew(executions) {
       if (executions.length === 0) return;
+      // SKIP LOCKED: a job locked now is being finished (a grouped finish locks several jobs in its
+      // own order), so it needs no renewal, and waiting for it while holding another deadlocked
+      // with that finish, which then failed and its execution ran again.
       await boss.getDb().executeSql(
         `UPDATE ${schema}.job j SET started_on = now()
-         FROM unnest($1::text[], $2::uuid[]) AS w(name, id)
-         WHERE j.name = w.name AND j.id = w.id AND j.state = 'active'`,
+         FROM (SELECT l.name, l.id FROM ${schema}.job l JOIN unnest($1::text[], $2::uuid[]) AS w(name, id)
+               ON l.name = w.name AND l.id = w.id WHERE l.state = 'active' FOR UPDATE OF l SKIP LOCKED) AS held
+         WHERE j.name = held.name AND j.id = held.id`,
         [executions.map((e) => queueName(e.customerId)), executions.map((e) => e.id)],
       );
     },
