@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { Backpressure, QueueFullError } from '../../server/src/runtime/backpressure.js';
 import { createPgBossQueue } from '../../server/src/runtime/pgboss-queue.js';
 import { createScheduler } from '../../server/src/runtime/scheduler.js';
 import { runtimeDb } from '../../server/src/runtime/schema.js';
@@ -116,3 +117,60 @@ for (const engine of engines) {
     });
   });
 }
+
+describe("Retry-After follows the queue's drain", () => {
+  // Counts as the database would give them, and a clock the test moves.
+  const setup = (limits: { perCustomer: number; global: number }) => {
+    let clock = 0;
+    let counts = new Map<string, number>();
+    const pressure = new Backpressure({ ...limits, countQueued: async () => counts, refreshMs: 250, now: () => clock });
+    return {
+      pressure,
+      /** The queue holds `queued` now, `seconds` later. */
+      at: async (seconds: number, queued: Record<string, number>) => {
+        clock = seconds * 1000;
+        counts = new Map(Object.entries(queued));
+        await pressure.refresh();
+      },
+      refusal: (customer: string) => {
+        try {
+          pressure.check(customer);
+        } catch (error) {
+          if (error instanceof QueueFullError) return { scope: error.scope, retryAfterS: error.retryAfterS };
+          throw error;
+        }
+        return undefined;
+      },
+    };
+  };
+
+  test('a full queue that drains asks the sender back before the longest wait; one that does not drain, or nothing measured, the longest wait', async () => {
+    const stuck = setup({ perCustomer: 1000, global: 0 });
+    await stuck.at(0, { a: 1000 });
+    assert.deepEqual(stuck.refusal('a'), { scope: 'customer', retryAfterS: 5 }, 'no drain measured yet');
+    for (let s = 1; s <= 3; s++) await stuck.at(s, { a: 1000 });
+    assert.deepEqual(stuck.refusal('a'), { scope: 'customer', retryAfterS: 5 }, 'a full queue that does not drain');
+
+    const draining = setup({ perCustomer: 1000, global: 0 });
+    // 400 a second leave a's queue: 1,100 left, back at half the limit (500) in about 2 s.
+    for (let s = 0; s <= 3; s++) await draining.at(s, { a: 2300 - 400 * s });
+    const refused = draining.refusal('a');
+    assert.equal(refused?.scope, 'customer');
+    assert.ok(refused.retryAfterS >= 1 && refused.retryAfterS < 5, `Retry-After ${refused.retryAfterS} s for a queue draining 400/s`);
+    const rate = draining.pressure.drainRate('a');
+    assert.ok(rate > 200 && rate <= 400, `drain ${rate}/s`);
+    assert.equal(draining.refusal('b'), undefined, "another customer's queue is not full");
+  });
+
+  test('the global limit asks back within its own maximum, from the drain of every queue together', async () => {
+    assert.equal(setup({ perCustomer: 0, global: 100 }).refusal('c'), undefined, 'no counts yet: nothing refused');
+    const t = setup({ perCustomer: 0, global: 100 });
+    // 200 a second leave the two queues together; 400 left, back at 50.
+    for (let s = 0; s <= 4; s++) await t.at(s / 2, { a: 400 - 50 * s, b: 400 - 50 * s });
+    const refused = t.refusal('c');
+    assert.equal(refused?.scope, 'global');
+    assert.ok(refused.retryAfterS >= 1 && refused.retryAfterS < 10, `Retry-After ${refused.retryAfterS} s`);
+    const rate = t.pressure.drainRate();
+    assert.ok(rate > 100 && rate <= 200, `drain ${rate}/s`);
+  });
+});

@@ -9,21 +9,30 @@
 // overshot by what all replicas accept within one refresh interval; that is the approximation.
 // Counts much older than the interval (an idle process, a database that does not answer) are not
 // trusted to refuse: the request goes on and the refresh starts.
+//
+// Retry-After: consecutive counts also say how fast each queue drains (what left it between two
+// counts, less what this process added). A refused sender is asked to come back when its queue
+// should be down to half its limit at that rate, so the runners still have work when it does:
+// a fixed wait longer than the queue lasts left them idle until the senders returned. At most
+// QUEUE_FULL_RETRY_AFTER_S, which is also the answer while no drain has been measured.
 
-/** Seconds a refused sender is asked to wait. */
+/** Seconds a refused sender is asked to wait at most (and while no drain rate is known). */
 export const QUEUE_FULL_RETRY_AFTER_S = { customer: 5, global: 10 } as const;
 
 /** A new execution refused because a queue is at its limit. Mapped in problemFor (429 customer, 503 global). */
 export class QueueFullError extends Error {
   override name = 'QueueFullError';
   readonly retryAfterS: number;
-  constructor(readonly scope: 'customer' | 'global') {
+  constructor(
+    readonly scope: 'customer' | 'global',
+    retryAfterS: number = QUEUE_FULL_RETRY_AFTER_S[scope],
+  ) {
     super(
       scope === 'customer'
         ? "This customer's execution queue is full; retry after the time in Retry-After."
         : 'Execution queues are full; retry after the time in Retry-After.',
     );
-    this.retryAfterS = QUEUE_FULL_RETRY_AFTER_S[scope];
+    this.retryAfterS = retryAfterS;
   }
 }
 
@@ -40,7 +49,12 @@ export interface BackpressureOptions extends QueueLimits {
   /** Counts are refreshed at most this often (default 250 ms). */
   refreshMs?: number;
   onError?: (error: unknown) => void;
+  /** The clock (tests). */
+  now?: () => number;
 }
+
+/** Drain rates are averaged over about this long. */
+const RATE_WINDOW_MS = 2000;
 
 export class Backpressure {
   readonly limits: QueueLimits;
@@ -50,6 +64,12 @@ export class Backpressure {
   private counted: ReadonlyMap<string, number> = new Map();
   private countedTotal = 0;
   private countedAt = Number.NEGATIVE_INFINITY;
+  /** When the query behind the current counts was sent. */
+  private countedFrom = Number.NEGATIVE_INFINITY;
+  /** Executions leaving the queue per second (moving averages), per customer and in total. */
+  private drained = new Map<string, number>();
+  private drainedTotal = 0;
+  private readonly now: () => number;
   private attemptedAt = Number.NEGATIVE_INFINITY;
   private failing = false;
   /** Reserved by this process since the current (or last) refresh started. */
@@ -61,6 +81,7 @@ export class Backpressure {
     this.limits = { perCustomer: options.perCustomer, global: options.global };
     this.refreshMs = options.refreshMs ?? 250;
     this.trustMs = Math.max(2000, this.refreshMs * 8);
+    this.now = options.now ?? Date.now;
   }
 
   get enabled(): boolean {
@@ -76,12 +97,25 @@ export class Backpressure {
   /** Throws QueueFullError when `customerId`'s queue (or all of them) is at its limit. Synchronous: no I/O. */
   check(customerId: string): void {
     if (!this.enabled) return;
-    const now = Date.now();
+    const now = this.now();
     if (now - this.attemptedAt >= this.refreshMs) void this.refresh();
     if (now - this.countedAt > this.trustMs) return;
     const { perCustomer, global } = this.limits;
-    if (global > 0 && this.queued() >= global) throw new QueueFullError('global');
-    if (perCustomer > 0 && this.queued(customerId) >= perCustomer) throw new QueueFullError('customer');
+    if (global > 0 && this.queued() >= global) throw new QueueFullError('global', this.retryAfter('global', this.queued() - global / 2, this.drainedTotal));
+    if (perCustomer > 0 && this.queued(customerId) >= perCustomer)
+      throw new QueueFullError('customer', this.retryAfter('customer', this.queued(customerId) - perCustomer / 2, this.drained.get(customerId) ?? 0));
+  }
+
+  /** Executions per second leaving the queue of `customerId` (or all queues), as last measured; 0 when unknown. */
+  drainRate(customerId?: string): number {
+    return customerId === undefined ? this.drainedTotal : (this.drained.get(customerId) ?? 0);
+  }
+
+  /** Seconds until `excess` executions have drained at `rate`, within [1, the scope's maximum]. */
+  private retryAfter(scope: 'customer' | 'global', excess: number, rate: number): number {
+    const most = QUEUE_FULL_RETRY_AFTER_S[scope];
+    if (!(rate > 0)) return most;
+    return Math.min(most, Math.max(1, Math.ceil(excess / rate)));
   }
 
   /** Checks, then counts one execution of `customerId` as queued; call the returned function if it was not stored after all. */
@@ -103,13 +137,32 @@ export class Backpressure {
     return this.refreshing;
   }
 
+  /** What left each queue since the last counts: it held `counted`, this process added `settled`, it holds `counts`. */
+  private measureDrain(counts: ReadonlyMap<string, number>, total: number, settled: ReadonlyMap<string, number>, elapsedMs: number): void {
+    if (elapsedMs <= 0) return;
+    const weight = 1 - Math.exp(-elapsedMs / RATE_WINDOW_MS);
+    // Other replicas' acceptances are not in `settled`: they read as less drained (a longer wait, never a shorter one).
+    const rate = (before: number, added: number, now: number) => Math.max(0, before + added - now) / (elapsedMs / 1000);
+    const average = (old: number, sample: number) => old + weight * (sample - old);
+    let settledTotal = 0;
+    for (const n of settled.values()) settledTotal += n;
+    this.drainedTotal = average(this.drainedTotal, rate(this.countedTotal, settledTotal, total));
+    for (const customer of new Set([...this.counted.keys(), ...settled.keys(), ...this.drained.keys()])) {
+      const next = average(this.drained.get(customer) ?? 0, rate(this.counted.get(customer) ?? 0, settled.get(customer) ?? 0, counts.get(customer) ?? 0));
+      // A customer whose queue is empty and stays so is forgotten once its rate has decayed.
+      if (next < 0.01 && !counts.has(customer)) this.drained.delete(customer);
+      else this.drained.set(customer, next);
+    }
+  }
+
   private add(customerId: string, n: number): void {
     this.accepted.set(customerId, (this.accepted.get(customerId) ?? 0) + n);
     this.acceptedTotal += n;
   }
 
   private async load(): Promise<void> {
-    this.attemptedAt = Date.now();
+    const from = this.now();
+    this.attemptedAt = from;
     // Reservations until now are in the result (or in flight: missed until the next refresh);
     // those made while the query runs stay counted on top of it.
     const settled = new Map(this.accepted);
@@ -117,9 +170,11 @@ export class Backpressure {
       const counts = await this.options.countQueued();
       let total = 0;
       for (const n of counts.values()) total += n;
+      if (from - this.countedFrom <= this.trustMs) this.measureDrain(counts, total, settled, from - this.countedFrom);
       this.counted = counts;
       this.countedTotal = total;
-      this.countedAt = Date.now();
+      this.countedAt = this.now();
+      this.countedFrom = from;
       for (const [customer, n] of settled) this.add(customer, -n);
       for (const [customer, n] of this.accepted) if (n === 0) this.accepted.delete(customer);
       this.failing = false;
