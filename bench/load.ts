@@ -11,8 +11,12 @@
 // Also prints webhooks accepted/s and refused/s (429/503; with a backlog the queue limits are off
 // unless PLUGBOARD_QUEUE_LIMIT* are given). Completion times are the executions' own `ended_at`,
 // read from the database afterwards. Asserts nothing.
+// Senders (BENCH_SENDERS, closed loop only): `closed` is autocannon, which sends again the moment an
+// answer comes, 429 and 503 included; `retry` are senders as webhook providers are, which honour
+// a 429/503's Retry-After (waiting that long, plus up to 20 % jitter, before sending that delivery
+// again) and otherwise send the next one at once, against the server's own queue limits.
 // Run: node --import tsx bench/load.ts   (or npm run bench -- load)
-// Knobs: BENCH_SECONDS (10), BENCH_RATES (500,0: webhooks/s, 0 = closed loop), BENCH_CONNECTIONS (32),
+// Knobs: BENCH_SECONDS (10), BENCH_RATES (500,0: webhooks/s, 0 = closed loop), BENCH_SENDERS (closed,retry), BENCH_CONNECTIONS (32),
 //        BENCH_BACKLOG (8000; enough for the runner to be busy until the load stops), BENCH_CUSTOMERS (1), BENCH_ENGINES
 //        (sqlite,postgres), PLUGBOARD_TEST_DATABASE_URL, and any PLUGBOARD_* runtime variable
 //        (e.g. PLUGBOARD_QUEUE_LIMIT_PER_CUSTOMER=0 to see the unbounded backlog); BENCH_CPU_PROF=<dir>
@@ -20,6 +24,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +38,9 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** Webhooks sent per second (a steady load, whatever the answers); 0: each connection sends as soon as it is answered. */
 const RATES = (process.env.BENCH_RATES ?? '500,0').split(',').map(Number);
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 1);
+/** Who sends the closed loop: autocannon (`closed`), or senders that honour Retry-After (`retry`). */
+const SENDERS = (process.env.BENCH_SENDERS ?? 'closed,retry').split(',').map((e) => e.trim()) as Senders[];
+type Senders = 'closed' | 'retry';
 /** Webhooks queued before the runner starts, to measure its drain rate on a real backlog with no traffic. */
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 8000);
 /** With a backlog: the window before the load in which the runner drains it with no traffic. */
@@ -42,7 +50,7 @@ const PG_URL = process.env.PLUGBOARD_TEST_DATABASE_URL ?? 'postgres://postgres@1
 
 type FromChild = { hooks: string[]; url: string } | { url: string } | { ended: number[]; unfinished: number } | { cpuMs: number } | { error: string };
 
-if (process.argv[2] === 'serve') await serve(process.argv[3]!);
+if (process.argv[2] === 'serve') await serve(process.argv[3]!, process.argv[4] === 'retry');
 else await measure();
 
 /**
@@ -50,7 +58,7 @@ else await measure();
  * `runner`, the same server with its runner on the same database; the customers' webhook paths to
  * the parent, `ended_at` times on request.
  */
-async function serve(engine: string): Promise<void> {
+async function serve(engine: string, limited: boolean): Promise<void> {
   const { loadConfig, startServer, generateEncryptionKey } = await import('../server/src/index.js');
   const { runtimeDb } = await import('../server/src/runtime/schema.js');
   const { dir, module } = writeTrivialIntegration('load');
@@ -70,13 +78,14 @@ async function serve(engine: string): Promise<void> {
   });
   const env = { ...process.env, PLUGBOARD_PGBOSS_SCHEMA: bossSchema };
   // The backlog is the bench's to size; with one, the load's webhooks are accepted on top of it (the
-  // queue limits would answer them all 429) unless PLUGBOARD_QUEUE_LIMIT* say otherwise.
+  // queue limits would answer them all 429) unless PLUGBOARD_QUEUE_LIMIT* say otherwise. Senders that
+  // honour Retry-After meet the server's limits (the defaults unless PLUGBOARD_QUEUE_LIMIT* are given).
   const unlimited = BACKLOG > 0 ? { PLUGBOARD_QUEUE_LIMIT_PER_CUSTOMER: '0', PLUGBOARD_QUEUE_LIMIT: '0' } : {};
   const start = (runner: boolean) =>
     startServer({
       config,
       storeOptions: postgres ? { pgSchema: schema } : {},
-      runtime: { env: runner ? { ...unlimited, ...env } : { ...env, ...unlimited, PLUGBOARD_RUNNER: 'off' } },
+      runtime: { env: runner ? (limited ? env : { ...unlimited, ...env }) : { ...env, ...unlimited, PLUGBOARD_RUNNER: 'off' } },
     });
   let server = await start(false);
   const { store, services } = server;
@@ -149,7 +158,57 @@ function replies(child: ChildProcess): (message?: string) => Promise<FromChild> 
     });
 }
 
-async function benchEngine(engine: string, rate: number): Promise<void> {
+/**
+ * Senders as webhook providers are: each of `connections` sends a delivery, and on 202 the next at
+ * once; on 429 or 503 it waits the answer's Retry-After (plus up to 20 % jitter) and sends that
+ * delivery again. Stops at `until` (a delivery still waiting then is left unsent).
+ */
+async function retryingSenders(
+  url: string,
+  requests: { path: string; body: string }[],
+  connections: number,
+  until: number,
+): Promise<{ statusCodeStats: Record<string, { count: number }>; errors: number; waitedS: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const { hostname, port } = new URL(url);
+  const codes: Record<string, { count: number }> = {};
+  let errors = 0;
+  let waitedS = 0;
+  const post = (path: string, body: string) =>
+    new Promise<{ status: number; retryAfter: number }>((resolve, reject) => {
+      const req = request(
+        { agent, hostname, port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: Number(res.headers['retry-after'] ?? 1) }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  await Promise.all(
+    Array.from({ length: connections }, async (_, c) => {
+      const { path, body } = requests[c % requests.length]!;
+      while (Date.now() < until) {
+        try {
+          const { status, retryAfter } = await post(path, body);
+          (codes[String(status)] ??= { count: 0 }).count++;
+          if (status !== 429 && status !== 503) continue;
+          const waitMs = Math.min(retryAfter * 1000 * (1 + Math.random() * 0.2), until - Date.now());
+          if (waitMs <= 0) break;
+          waitedS += waitMs / 1000;
+          await new Promise((r) => setTimeout(r, waitMs));
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  agent.destroy();
+  return { statusCodeStats: codes, errors, waitedS };
+}
+
+async function benchEngine(engine: string, rate: number, senders: Senders): Promise<void> {
   if (engine === 'postgres') {
     const probe = new pg.Client({ connectionString: PG_URL });
     try {
@@ -160,7 +219,7 @@ async function benchEngine(engine: string, rate: number): Promise<void> {
       return;
     }
   }
-  const child = fork(fileURLToPath(import.meta.url), ['serve', engine], {
+  const child = fork(fileURLToPath(import.meta.url), ['serve', engine, senders], {
     // The server resolves plugboard/protocol to its sources, as `npm run bench` does.
     execArgv: [
       '--conditions=plugboard-source',
@@ -206,13 +265,16 @@ async function benchEngine(engine: string, rate: number): Promise<void> {
 
     const cpu0 = ((await ask('cpu')) as { cpuMs: number }).cpuMs;
     const t0 = Date.now();
-    const result = await autocannon({
-      url,
-      connections: CONNECTIONS,
-      duration: SECONDS,
-      ...(rate > 0 ? { overallRate: rate } : {}),
-      requests,
-    });
+    const result =
+      senders === 'retry'
+        ? await retryingSenders(url, requests, CONNECTIONS, t0 + SECONDS * 1000)
+        : await autocannon({
+            url,
+            connections: CONNECTIONS,
+            duration: SECONDS,
+            ...(rate > 0 ? { overallRate: rate } : {}),
+            requests,
+          });
     const t1 = Date.now();
     const serverCpu = (((await ask('cpu')) as { cpuMs: number }).cpuMs - cpu0) / (t1 - t0);
     const leftAtEnd = (await ended()).unfinished;
@@ -233,11 +295,12 @@ async function benchEngine(engine: string, rate: number): Promise<void> {
     const f = (n: number) => (Number.isNaN(n) ? '   n/a' : n.toFixed(0).padStart(6));
     const ratio = (a: number, b: number) => (Number.isNaN(a / b) ? '   n/a' : (a / b).toFixed(2).padStart(6));
     console.log(
-      `\n[${engine}] ${rate > 0 ? `${rate} webhooks/s` : 'closed loop'} on ${CONNECTIONS} connections for ${SECONDS} s, ${CUSTOMERS} customer(s), ${BACKLOG} queued before; load average ${loadavg()[0]!.toFixed(1)}`,
+      `\n[${engine}] ${rate > 0 ? `${rate} webhooks/s` : senders === 'retry' ? 'senders honouring Retry-After' : 'closed loop'} on ${CONNECTIONS} connections for ${SECONDS} s, ${CUSTOMERS} customer(s), ${BACKLOG} queued before; load average ${loadavg()[0]!.toFixed(1)}`,
     );
     console.log(`  webhooks accepted (202)            ${f(count('202') / loadS)}/s   (${count('202')})`);
     console.log(`  webhooks refused 429 / 503         ${f(count('429') / loadS)}/s ${f(count('503') / loadS)}/s   (${count('429')} / ${count('503')})`);
     const other = Object.entries(codes).filter(([code]) => !['202', '429', '503'].includes(code));
+    if ('waitedS' in result) console.log(`  senders waiting for Retry-After      ${f((result.waitedS / loadS / CONNECTIONS) * 100)} % of their time`);
     if (other.length > 0 || result.errors > 0) console.log(`  other answers: ${JSON.stringify(Object.fromEntries(other))}, errors ${result.errors}`);
     console.log(`  server process CPU during load     ${f(serverCpu * 100)} % of a core (HTTP + runner; executors not counted)`);
     if (quiet) console.log(`  completed before the load          ${f(quietRate)}/s   (backlog, no traffic, ${QUIET_MS / 1000} s)`);
@@ -261,6 +324,7 @@ async function benchEngine(engine: string, rate: number): Promise<void> {
 
 async function measure(): Promise<void> {
   console.log(`# webhook load vs execution throughput; node ${process.version}, ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} at start`);
-  for (const engine of ENGINES) for (const rate of RATES) await benchEngine(engine, rate);
+  for (const engine of ENGINES)
+    for (const rate of RATES) for (const senders of rate > 0 ? (['closed'] as const) : SENDERS) await benchEngine(engine, rate, senders);
   console.log(`# load average ${loadavg()[0]!.toFixed(1)} at end`);
 }
