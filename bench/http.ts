@@ -12,6 +12,10 @@
 // BENCH_CPU_PROF=dir writes the server's CPU profile (node --cpu-prof) there; BENCH_ONLY=name
 // (raw, hono, catalog, revalidated, identity, activation) runs that row alone, to profile it;
 // PLUGBOARD_SQLITE_CHECKPOINT_MS is passed to the server (0: SQLite's checkpoints in the commits).
+// BENCH_BASELINE=<another checkout> (e.g. a `git worktree` of main with node_modules) compares: its
+// bench server runs as a second child, each row runs on both in turn (which goes first alternates
+// by round) and the baseline's rows print after this tree's, marked `base`; the activation row then
+// runs BENCH_ACTIVATION_ROUNDS times (default 1, or 2 when comparing) on each, fresh instances each time.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, get } from 'node:http';
 import { constants as perf, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -31,6 +35,8 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const ONLY = process.env.BENCH_ONLY;
 const runs = (row: string) => !ONLY || ONLY === row;
+/** Activation runs so far: each makes customers and instances of its own. */
+let activationRun = 0;
 
 interface Figures {
   rps: number;
@@ -240,55 +246,71 @@ async function measure(): Promise<void> {
       .setExpirationTime('1h')
       .sign(privateKey);
   const profile = process.env.BENCH_CPU_PROF;
-  const child = fork(fileURLToPath(import.meta.url), ['serve'], {
-    execArgv: ['--conditions=plugboard-source', '--import', 'tsx', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])],
-    env: { ...process.env, BENCH_JWKS: JSON.stringify({ keys: [jwk] }) },
-  });
-  const urls = await new Promise<Urls>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as Urls));
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-  });
-  const catalogUrl = `${urls.api}/api/v1/integrations`;
+  const startChild = async (file: string): Promise<Server> => {
+    const child = fork(file, ['serve'], {
+      execArgv: ['--conditions=plugboard-source', '--import', 'tsx', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])],
+      env: { ...process.env, BENCH_JWKS: JSON.stringify({ keys: [jwk] }) },
+    });
+    const urls = await new Promise<Urls>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as Urls));
+      child.once('exit', (code) => reject(new Error(`bench server ${file} exited with ${code}`)));
+    });
+    return { child, urls, catalogUrl: `${urls.api}/api/v1/integrations` };
+  };
+  const baseline = process.env.BENCH_BASELINE;
+  const servers: Server[] = [await startChild(fileURLToPath(import.meta.url))];
+  if (baseline) servers.push({ ...(await startChild(join(baseline, 'bench/http.ts'))), label: 'base' });
+  const activationRounds = Number(process.env.BENCH_ACTIVATION_ROUNDS ?? (baseline ? 2 : 1));
+  const label = (server: Server, text: string) => (server.label ? `[${server.label}] ${text}` : text);
   try {
     console.log(
       `node ${process.version}, ${DURATION} s per run, ${ROUNDS} rounds of the read rows interleaved, 64 connections, ` +
-        `autocannon in its own process, ${urls.engine} store; load average ${(await import('node:os'))
+        `autocannon in its own process, ${servers[0]!.urls.engine} store; load average ${(await import('node:os'))
           .loadavg()
           .map((l) => l.toFixed(1))
-          .join(' ')}`,
+          .join(' ')}` +
+        (baseline ? `; baseline ${baseline} interleaved` : ''),
     );
 
     const plain = { authorization: `Bearer ${await token('acme')}`, origin: 'https://app.bench.test' };
     // What Chromium sends on every fetch (checked with /usr/bin/chromium 2026-12, http and https alike).
     const headers = { ...plain, 'accept-encoding': 'gzip, deflate, br, zstd' };
-    const check = await fetch(catalogUrl, { headers: plain });
-    const body = (await check.json()) as { integrations: unknown[] };
-    if (!check.ok || body.integrations.length !== 50) throw new Error(`catalog check failed: ${check.status}`);
-    const etag = check.headers.get('etag');
-    // node:http.get: no Accept-Encoding of its own and no decoding, so the size is what goes on the wire.
-    const browser = await new Promise<{ encoding: string | undefined; bytes: number }>((resolve, reject) => {
-      get(catalogUrl, { headers }, (res) => {
-        let bytes = 0;
-        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-        res.on('end', () => resolve({ encoding: res.headers['content-encoding'], bytes }));
-      }).on('error', reject);
-    });
-    console.log(
-      `catalog: ${JSON.stringify(body).length} B JSON, ETag ${etag ?? 'none'}, ` +
-        `to a browser's Accept-Encoding: ${browser.encoding ?? 'identity'}, ${browser.bytes} B`,
-    );
-
-    const rows: Record<string, Figures[]> = { raw: [], hono: [], catalog: [], revalidated: [], identity: [] };
-    for (let round = 0; round < ROUNDS; round++) {
-      if (runs('raw')) rows.raw!.push(await cannon(child, { url: urls.raw }));
-      if (runs('hono')) rows.hono!.push(await cannon(child, { url: urls.hono }));
-      if (runs('catalog')) rows.catalog!.push(await cannon(child, { url: catalogUrl, headers }));
-      if (etag && runs('revalidated')) {
-        rows.revalidated!.push(await cannon(child, { url: catalogUrl, headers: { ...headers, 'if-none-match': etag } }, '3xx'));
-      }
-      if (runs('identity')) rows.identity!.push(await cannon(child, { url: catalogUrl, headers: plain }));
+    for (const server of servers) {
+      const check = await fetch(server.catalogUrl, { headers: plain });
+      const body = (await check.json()) as { integrations: unknown[] };
+      if (!check.ok || body.integrations.length !== 50) throw new Error(`catalog check failed: ${check.status}`);
+      server.etag = check.headers.get('etag') ?? undefined;
+      // node:http.get: no Accept-Encoding of its own and no decoding, so the size is what goes on the wire.
+      const browser = await new Promise<{ encoding: string | undefined; bytes: number; headerBytes: number }>((resolve, reject) => {
+        get(server.catalogUrl, { headers }, (res) => {
+          let bytes = 0;
+          const headerBytes = res.rawHeaders.reduce((n, h) => n + h.length + 2, 0);
+          res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+          res.on('end', () => resolve({ encoding: res.headers['content-encoding'], bytes, headerBytes }));
+        }).on('error', reject);
+      });
+      console.log(
+        label(server, `catalog: ${JSON.stringify(body).length} B JSON, ETag ${server.etag ?? 'none'}, `) +
+          `to a browser's Accept-Encoding: ${browser.encoding ?? 'identity'}, ${browser.bytes} B, ${browser.headerBytes} B of headers`,
+      );
     }
-    const raw = rows.raw!.length ? mean(rows.raw!) : undefined;
+
+    for (const server of servers) server.rows = { raw: [], hono: [], catalog: [], revalidated: [], identity: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? servers : [...servers].reverse();
+      const each = async (row: string, run: (server: Server) => Promise<Figures> | undefined) => {
+        if (!runs(row)) return;
+        for (const server of order) {
+          const figures = await run(server);
+          if (figures) server.rows![row]!.push(figures);
+        }
+      };
+      await each('raw', (s) => cannon(s.child, { url: s.urls.raw }));
+      await each('hono', (s) => cannon(s.child, { url: s.urls.hono }));
+      await each('catalog', (s) => cannon(s.child, { url: s.catalogUrl, headers }));
+      await each('revalidated', (s) => (s.etag ? cannon(s.child, { url: s.catalogUrl, headers: { ...headers, 'if-none-match': s.etag } }, '3xx') : undefined));
+      await each('identity', (s) => cannon(s.child, { url: s.catalogUrl, headers: plain }));
+    }
     console.log('');
     const labels: Record<string, string> = {
       raw: 'raw node:http hello world',
@@ -297,51 +319,88 @@ async function measure(): Promise<void> {
       revalidated: '  … with If-None-Match (304)',
       identity: '  … without Accept-Encoding (8 KB identity)',
     };
-    for (const [row, figures] of Object.entries(rows)) if (figures.length) show(labels[row]!, mean(figures), raw);
-    if (!runs('activation')) return;
-
-    // Activation: 64 customers, one instance each, toggled active/paused.
-    const targets: { id: string; auth: string }[] = [];
-    for (let i = 0; i < 64; i++) {
-      const auth = `Bearer ${await token(`customer-${i}`)}`;
-      const res = await fetch(`${urls.api}/api/v1/instances`, {
-        method: 'POST',
-        headers: { authorization: auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ integrationKey: `bench-${i % 50}` }),
-      });
-      const instance = (await res.json()) as { id: string };
-      if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(instance)}`);
-      targets.push({ id: instance.id, auth });
+    for (const server of servers) {
+      const raw = server.rows!.raw!.length ? mean(server.rows!.raw!) : undefined;
+      for (const [row, figures] of Object.entries(server.rows!)) if (figures.length) show(label(server, labels[row]!), mean(figures), raw);
     }
-    // Each connection toggles an instance of its own, activate then pause, so every request is a
-    // transition (a write) and two never race on one instance. Handing the next of 64 shared
-    // instances to whichever connection asked next let a pause overtake the activate before it
-    // (409, a draft has nothing to pause: the "other status" of earlier runs) or find nothing to do.
-    let n = 0;
-    const problems = new Map<number, string>(); // the first problem's detail per status
-    const activation = await cannon(child, {
-      url: urls.api,
-      setupClient: (client) => {
-        const t = targets[n++ % targets.length]!;
-        const toggle = (verb: string): autocannon.Request => ({
-          method: 'POST',
-          path: `/api/v1/instances/${t.id}/${verb}`,
-          headers: { authorization: t.auth },
-          onResponse: (status, body) => {
-            if (status >= 300 && !problems.has(status)) problems.set(status, body);
-          },
-        });
-        client.setRequests([toggle('activate'), toggle('pause')]);
-      },
-    });
-    show('POST activate/pause toggle', activation);
-    for (const [status, body] of problems) console.log(`  ${status}: ${body.slice(0, 200)}`);
 
-    if (raw && rows.catalog!.length) {
-      console.log(`\ncatalog / raw throughput: ${((mean(rows.catalog!).rps / raw.rps) * 100).toFixed(1)} %  (goal ≥ 50 %)`);
+    const activations = new Map<Server, Figures[]>(servers.map((s) => [s, []]));
+    if (runs('activation')) {
+      for (let round = 0; round < activationRounds; round++) {
+        for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
+          const figures = await activation(server, token);
+          activations.get(server)!.push(figures);
+          show(label(server, `POST activate/pause toggle, run ${round + 1}`), figures);
+        }
+      }
     }
-    console.log(`activation: ${activation.rps.toFixed(0)} req/s, p99 ${activation.p99} ms  (goal ≥ 3,200 req/s, p99 ≤ 20 ms)`);
+
+    console.log('');
+    for (const server of servers) {
+      const { raw, catalog } = server.rows!;
+      if (raw!.length && catalog!.length) {
+        const ratio = (mean(catalog!).rps / mean(raw!).rps) * 100;
+        const cpu = (mean(raw!).cpuUs / mean(catalog!).cpuUs) * 100;
+        console.log(label(server, `catalog / raw throughput: ${ratio.toFixed(1)} %, raw ÷ catalog CPU per request ${cpu.toFixed(1)} %  (goal ≥ 50 %)`));
+      }
+      for (const a of activations.get(server)!) {
+        console.log(
+          label(server, `activation: ${a.rps.toFixed(0)} req/s, p99 ${a.p99} ms, ${a.cpuUs.toFixed(0)} µs CPU per toggle  (goal ≥ 3,200 req/s, p99 ≤ 20 ms)`),
+        );
+      }
+    }
   } finally {
-    child.disconnect();
+    for (const server of servers) server.child.disconnect();
   }
 }
+
+interface Server {
+  child: ChildProcess;
+  urls: Urls;
+  catalogUrl: string;
+  /** Set on the baseline's rows. */
+  label?: string;
+  etag?: string;
+  rows?: Record<string, Figures[]>;
+}
+
+/** Activation: 64 customers, one instance each (made for this run), toggled active/paused. */
+async function activation(server: Server, token: (customer: string) => Promise<string>): Promise<Figures> {
+  const runId = (activationRun++).toString(36);
+  const targets: { id: string; auth: string }[] = [];
+  for (let i = 0; i < 64; i++) {
+    const auth = `Bearer ${await token(`customer-${runId}-${i}`)}`;
+    const res = await fetch(`${server.urls.api}/api/v1/instances`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ integrationKey: `bench-${i % 50}` }),
+    });
+    const instance = (await res.json()) as { id: string };
+    if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(instance)}`);
+    targets.push({ id: instance.id, auth });
+  }
+  // Each connection toggles an instance of its own, activate then pause, so every request is a
+  // transition (a write) and two never race on one instance. Handing the next of 64 shared
+  // instances to whichever connection asked next let a pause overtake the activate before it
+  // (409, a draft has nothing to pause: the "other status" of earlier runs) or find nothing to do.
+  let n = 0;
+  const problems = new Map<number, string>(); // the first problem's detail per status
+  const figures = await cannon(server.child, {
+    url: server.urls.api,
+    setupClient: (client) => {
+      const t = targets[n++ % targets.length]!;
+      const toggle = (verb: string): autocannon.Request => ({
+        method: 'POST',
+        path: `/api/v1/instances/${t.id}/${verb}`,
+        headers: { authorization: t.auth },
+        onResponse: (status, body) => {
+          if (status >= 300 && !problems.has(status)) problems.set(status, body);
+        },
+      });
+      client.setRequests([toggle('activate'), toggle('pause')]);
+    },
+  });
+  for (const [status, body] of problems) console.log(`  ${status}: ${body.slice(0, 200)}`);
+  return figures;
+}
+
