@@ -47,6 +47,8 @@ interface Figures {
   errorKinds: string;
   /** Server CPU (user + system) per request, µs. */
   cpuUs: number;
+  /** The system (kernel) part of it, µs. */
+  sysUs: number;
   /** The server's event loop delay during the run (p99 and max), ms: how long it was blocked at a time. */
   loopP99: number;
   loopMax: number;
@@ -56,6 +58,7 @@ interface Figures {
 
 interface ServerSample {
   cpuUs: number;
+  sysUs: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
   /** Garbage collections since the last sample: young (scavenges) and full (mark-compact), count and ms. */
@@ -147,7 +150,7 @@ if (process.argv[2] === 'serve') {
   }).observe({ entryTypes: ['gc'] });
   process.on('message', () => {
     const { user, system } = process.cpuUsage();
-    const sample: ServerSample = { cpuUs: user + system, loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6, gc };
+    const sample: ServerSample = { cpuUs: user + system, sysUs: system, loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6, gc };
     process.send!(sample);
     loopDelay.reset();
     gc = noGc();
@@ -190,6 +193,7 @@ async function cannon(child: ChildProcess, opts: autocannon.Options, okStatus = 
     errors: r.errors + r.timeouts + total - ok,
     errorKinds: kinds.join(', '),
     cpuUs: total ? cpu / total : 0,
+    sysUs: total ? (after.sysUs - before.sysUs) / total : 0,
     loopP99: after.loopDelayP99Ms,
     loopMax: after.loopDelayMaxMs,
     gc: after.gc,
@@ -200,7 +204,7 @@ function show(label: string, f: Figures, raw?: Figures): void {
   console.log(
     `${label.padEnd(46)} ${f.rps.toFixed(0).padStart(7)} req/s` +
       (raw ? ` ${((f.rps / raw.rps) * 100).toFixed(1).padStart(5)} %` : '        ') +
-      `   p50 ${f.p50.toFixed(0).padStart(3)} ms   p99 ${f.p99.toFixed(0).padStart(4)} ms   ${f.cpuUs.toFixed(0).padStart(5)} µs CPU/req` +
+      `   p50 ${f.p50.toFixed(0).padStart(3)} ms   p99 ${f.p99.toFixed(0).padStart(4)} ms   ${f.cpuUs.toFixed(0).padStart(5)} µs CPU/req (sys ${f.sysUs.toFixed(0)})` +
       `   loop delay p99 ${f.loopP99.toFixed(1)} ms, max ${f.loopMax.toFixed(1)} ms` +
       `   GC young ${f.gc.young.toFixed(0)} × (${f.gc.youngMs.toFixed(0)} ms, max ${f.gc.youngMaxMs.toFixed(1)})` +
       `, full ${f.gc.full.toFixed(0)} × (${f.gc.fullMs.toFixed(0)} ms, max ${f.gc.fullMaxMs.toFixed(1)})` +
@@ -220,6 +224,7 @@ function mean(rows: Figures[]): Figures {
     errors: avg('errors'),
     errorKinds: [...new Set(rows.map((r) => r.errorKinds).filter(Boolean))].join('; '),
     cpuUs: avg('cpuUs'),
+    sysUs: avg('sysUs'),
     loopP99: max('loopP99'),
     loopMax: max('loopMax'),
     gc: {

@@ -1,7 +1,7 @@
 // Verifies the vendor-signed JWT (jose) and resolves who is calling: a customer's user
 // (admin/member) or the vendor. Middleware factories export the Variables they set.
 import { createPublicKey } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
 import { MAX_TOKEN_LIFETIME_S, TokenClaims } from 'plugboard/protocol';
 import { HttpProblem } from './problem.js';
@@ -29,10 +29,17 @@ export interface TokenVerifierOptions {
 }
 
 export interface TokenVerifier {
-  /** Resolves the checked claims, or throws an HttpProblem (401, or 503 when the JWKS can't be fetched). */
-  verify(token: string): Promise<TokenClaims>;
-  /** The claims of a token `verify` accepted a short while ago (its cache), without a promise; undefined: call `verify`. */
-  known?(token: string): TokenClaims | undefined;
+  /**
+   * Resolves the checked claims, or throws an HttpProblem (401, or 503 when the JWKS can't be fetched).
+   * `authorization`: the whole header the token came in, remembered in its place (see `known`).
+   */
+  verify(token: string, authorization?: string): Promise<TokenClaims>;
+  /**
+   * The claims of a token `verify` accepted a short while ago (its cache), without a promise, looked
+   * up by the token, or by the whole Authorization header when `verify` was given one (the same
+   * header is the same token: no need to take it apart again); undefined: call `verify`.
+   */
+  known?(tokenOrAuthorization: string): TokenClaims | undefined;
 }
 
 /** A key configuration that can't work; thrown at start-up, not per request. */
@@ -136,23 +143,24 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const verified = new Map<string, { claims: TokenClaims; until: number }>();
   const cacheMs = options.verifiedCacheMs ?? 60_000;
 
-  function known(token: string): TokenClaims | undefined {
-    const hit = verified.get(token);
+  function known(key: string): TokenClaims | undefined {
+    const hit = verified.get(key);
     if (hit === undefined) return undefined;
     if (hit.until > Date.now()) return hit.claims;
-    verified.delete(token);
+    verified.delete(key);
     return undefined;
   }
 
   return {
     known,
-    async verify(token) {
-      const hit = known(token);
+    async verify(token, authorization) {
+      const key = authorization ?? token;
+      const hit = known(key);
       if (hit) return hit;
       const claims = await verifyAndCheck(token);
       if (cacheMs <= 0) return claims;
       if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!); // oldest first
-      verified.set(token, { claims, until: Math.min(Date.now() + cacheMs, claims.exp * 1000) });
+      verified.set(key, { claims, until: Math.min(Date.now() + cacheMs, claims.exp * 1000) });
       return claims;
     },
   };
@@ -215,6 +223,12 @@ function bearer(header: string | undefined): string {
   return match[1]!;
 }
 
+/** The request's claims: remembered by the verifier for this very header, else taken from it (bearer) and verified. */
+function claimsOf(verifier: TokenVerifier, authorization: string | undefined): Promise<TokenClaims> {
+  const known = authorization === undefined ? undefined : verifier.known?.(authorization);
+  return known ? Promise.resolve(known) : verifier.verify(bearer(authorization), authorization);
+}
+
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Customer routes: admin and member tokens; members may only read. Creates the customer on first sight. */
@@ -222,22 +236,41 @@ export function customerAuth<E extends { Variables: CustomerVariables } = { Vari
   verifier: TokenVerifier;
   store: Store;
 }): MiddlewareHandler<E> {
-  return async (c, next) => {
-    const token = bearer(c.req.header('authorization'));
-    const claims = options.verifier.known?.(token) ?? (await options.verifier.verify(token));
-    if (claims.role === 'vendor') {
-      throw new HttpProblem(403, 'forbidden', 'Vendor tokens may only call /api/v1/vendor/*');
-    }
-    if (claims.role === 'member' && !READ_METHODS.has(c.req.method)) {
-      throw new HttpProblem(403, 'forbidden', 'Members may only read; an admin must make this change');
-    }
-    const customer = await options.store.ensureCustomer(claims.customer!, claims.customer_name);
+  const { verifier, store } = options;
+  // Not async when the token and its customer are in memory (every request but a customer's first
+  // in a while): next()'s promise as it is, no wrapper and no await of what is already here.
+  return (c, next) => {
+    const authorization = c.req.header('authorization');
+    const claims = authorization === undefined ? undefined : verifier.known?.(authorization);
+    const customer = claims?.customer === undefined || claims.role === 'vendor' ? undefined : store.knownCustomer?.(claims.customer, claims.customer_name);
+    if (!customer) return verifyThenNext(c, next, authorization);
+    admit(c, claims!, customer);
+    return next();
+  };
+
+  async function verifyThenNext(c: Context<E>, next: Next, authorization: string | undefined): Promise<void> {
+    const claims = await claimsOf(verifier, authorization);
+    checkRole(claims, c.req.method);
+    admit(c, claims, await store.ensureCustomer(claims.customer!, claims.customer_name));
+    await next();
+  }
+
+  function admit(c: Context<E>, claims: TokenClaims, customer: Customer): void {
+    checkRole(claims, c.req.method);
     c.set('claims', claims);
     c.set('actor', `user:${claims.sub}`);
     c.set('customer', customer);
-    c.set('tenant', options.store.forCustomer(customer));
-    await next();
-  };
+    c.set('tenant', store.forCustomer(customer));
+  }
+}
+
+function checkRole(claims: TokenClaims, method: string): void {
+  if (claims.role === 'vendor') {
+    throw new HttpProblem(403, 'forbidden', 'Vendor tokens may only call /api/v1/vendor/*');
+  }
+  if (claims.role === 'member' && !READ_METHODS.has(method)) {
+    throw new HttpProblem(403, 'forbidden', 'Members may only read; an admin must make this change');
+  }
 }
 
 /** Vendor routes: only `role: "vendor"` tokens (no customer). */
@@ -245,8 +278,7 @@ export function vendorAuth<E extends { Variables: VendorVariables } = { Variable
   verifier: TokenVerifier;
 }): MiddlewareHandler<E> {
   return async (c, next) => {
-    const token = bearer(c.req.header('authorization'));
-    const claims = options.verifier.known?.(token) ?? (await options.verifier.verify(token));
+    const claims = await claimsOf(options.verifier, c.req.header('authorization'));
     if (claims.role !== 'vendor') throw new HttpProblem(403, 'forbidden', 'Only vendor tokens may call the vendor API');
     c.set('claims', claims);
     c.set('actor', `vendor:${claims.sub}`);

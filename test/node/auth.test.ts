@@ -153,6 +153,24 @@ describe('vendor JWT: accepted', () => {
     );
   });
 
+  test('a token and customer already in memory are checked as on first sight: roles, and a new customer_name', async (t) => {
+    const h = await createHarness(t);
+    const member = await h.token({ claims: { role: 'member', customer: 'initech', customer_name: 'Initech' } });
+    // Twice: the second read finds the token and its customer in memory (auth's path without a promise).
+    for (let i = 0; i < 2; i++) assert.equal((await h.call('GET', '/api/v1/instances', { token: member })).status, 200);
+    const write = await h.call('POST', '/api/v1/instances', { token: member, body: { integrationKey: 'anything' } });
+    assert.equal(write.status, 403, write.text);
+    assert.match(write.text, /Members may only read/);
+    const renamed = await h.token({ claims: { role: 'member', customer: 'initech', customer_name: 'Initech Ltd' } });
+    assert.equal((await h.call('GET', '/api/v1/instances', { token: renamed })).status, 200);
+    const res = await h.call('GET', VENDOR_ROUTE, { as: { role: 'vendor', customer: undefined, customer_name: undefined } });
+    const names = CustomerList.parse(res.body).customers.map((c) => [c.externalId, c.name]);
+    assert.deepEqual(
+      names.find(([id]) => id === 'initech'),
+      ['initech', 'Initech Ltd'],
+    );
+  });
+
   test('PEM public keys (and a token kid the PEM cannot name) are accepted', async () => {
     const es = await makeKey('ES256');
     const ed = await makeKey('EdDSA');

@@ -51,6 +51,8 @@ interface Entry {
   value: unknown;
   tags: readonly string[];
   storedAt: number;
+  /** `uses` when it was stored or last moved to the end. */
+  movedAt: number;
 }
 
 /** LISTEN reconnect delays: a lost connection is retried quickly, then every few seconds. */
@@ -60,6 +62,8 @@ export class StoreCache {
   private readonly entries = new Map<string, Entry>();
   private readonly byTag = new Map<string, Set<string>>();
   private generation = 0;
+  /** Counts entries stored or moved to the end of `entries` (least recently used first). */
+  private uses = 0;
   /** When each tag was last dropped (a generation), for writes that keep rows (write). */
   private readonly lastDropped = new Map<string, number>();
   private forgottenAt = 0;
@@ -123,9 +127,14 @@ export class StoreCache {
   peek<T>(key: string): T | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined || !this.trusted || Date.now() - entry.storedAt >= this.ttlMs) return undefined;
-    // Most recently used goes last: Map keeps insertion order, the first key is the LRU victim.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    // Most recently used goes last: Map keeps insertion order, the first key is the LRU victim. One
+    // moved there less than half the cache ago is not moved again (two Map writes per hit, for the
+    // hot entries every request reads): eviction stays least recently used to within that.
+    if (this.uses - entry.movedAt > this.maxEntries >> 1) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      entry.movedAt = ++this.uses;
+    }
     return entry.value as T;
   }
 
@@ -233,7 +242,7 @@ export class StoreCache {
 
   private store(key: string, value: unknown, tags: readonly string[], storedAt = Date.now()): void {
     this.remove(key);
-    this.entries.set(key, { value, tags, storedAt });
+    this.entries.set(key, { value, tags, storedAt, movedAt: ++this.uses });
     for (const tag of tags) {
       let keys = this.byTag.get(tag);
       if (!keys) this.byTag.set(tag, (keys = new Set()));

@@ -512,7 +512,8 @@ export class KyselyStore implements Store {
   }
 
   async ensureCustomer(externalId: string, name?: string | null): Promise<Customer> {
-    // Fast path, from memory (without another promise): this runs on every authenticated request.
+    const known = this.knownCustomer(externalId, name);
+    if (known) return known;
     const key = `customer-ext:${externalId}`;
     const found =
       this.cache.peek<Customer>(key) ??
@@ -551,6 +552,12 @@ export class KyselyStore implements Store {
       this.cache.invalidate(tags);
     }
     return toCustomer(row);
+  }
+
+  // From memory, without a promise: every authenticated request asks (auth.ts).
+  knownCustomer(externalId: string, name?: string | null): Customer | undefined {
+    const found = this.cache.peek<Customer>(`customer-ext:${externalId}`);
+    return found && (name == null || found.name === name) ? found : undefined;
   }
 
   forCustomer(customer: Customer): CustomerStore {

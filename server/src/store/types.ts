@@ -168,6 +168,8 @@ export interface Store {
   migrate(): Promise<void>;
   /** Resolves a customer by external id, creating it on first sight; updates its name when given. */
   ensureCustomer(externalId: string, name?: string | null): Promise<Customer>;
+  /** What `ensureCustomer` would resolve when that is in memory and needs no write, without a promise; undefined: call it. */
+  knownCustomer?(externalId: string, name?: string | null): Customer | undefined;
   forCustomer(customer: Customer): CustomerStore;
   vendor: {
     /**
