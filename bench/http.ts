@@ -14,7 +14,8 @@
 // PLUGBOARD_SQLITE_CHECKPOINT_MS is passed to the server (0: SQLite's checkpoints in the commits).
 // BENCH_BASELINE=<another checkout> (e.g. a `git worktree` of main with node_modules) compares: its
 // bench server runs as a second child, each row runs on both in turn (which goes first alternates
-// by round) and the baseline's rows print after this tree's, marked `base`; the activation row then
+// by round) and the baseline's rows print after this tree's, marked `base` (BENCH_BASELINE_ENV="NAME=value ...":
+// its server's environment also has these, e.g. this same tree with another setting); the activation row then
 // runs BENCH_ACTIVATION_ROUNDS times (default 1, or 2 when comparing) on each, fresh instances each time.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, get } from 'node:http';
@@ -150,7 +151,13 @@ if (process.argv[2] === 'serve') {
   }).observe({ entryTypes: ['gc'] });
   process.on('message', () => {
     const { user, system } = process.cpuUsage();
-    const sample: ServerSample = { cpuUs: user + system, sysUs: system, loopDelayP99Ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6, gc };
+    const sample: ServerSample = {
+      cpuUs: user + system,
+      sysUs: system,
+      loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      loopDelayMaxMs: loopDelay.max / 1e6,
+      gc,
+    };
     process.send!(sample);
     loopDelay.reset();
     gc = noGc();
@@ -193,7 +200,7 @@ async function cannon(child: ChildProcess, opts: autocannon.Options, okStatus = 
     errors: r.errors + r.timeouts + total - ok,
     errorKinds: kinds.join(', '),
     cpuUs: total ? cpu / total : 0,
-    sysUs: total ? (after.sysUs - before.sysUs) / total : 0,
+    sysUs: total && after.sysUs !== undefined ? (after.sysUs - before.sysUs) / total : Number.NaN,
     loopP99: after.loopDelayP99Ms,
     loopMax: after.loopDelayMaxMs,
     gc: after.gc,
@@ -204,7 +211,7 @@ function show(label: string, f: Figures, raw?: Figures): void {
   console.log(
     `${label.padEnd(46)} ${f.rps.toFixed(0).padStart(7)} req/s` +
       (raw ? ` ${((f.rps / raw.rps) * 100).toFixed(1).padStart(5)} %` : '        ') +
-      `   p50 ${f.p50.toFixed(0).padStart(3)} ms   p99 ${f.p99.toFixed(0).padStart(4)} ms   ${f.cpuUs.toFixed(0).padStart(5)} µs CPU/req (sys ${f.sysUs.toFixed(0)})` +
+      `   p50 ${f.p50.toFixed(0).padStart(3)} ms   p99 ${f.p99.toFixed(0).padStart(4)} ms   ${f.cpuUs.toFixed(0).padStart(5)} µs CPU/req (sys ${Number.isNaN(f.sysUs) ? '?' : f.sysUs.toFixed(0)})` +
       `   loop delay p99 ${f.loopP99.toFixed(1)} ms, max ${f.loopMax.toFixed(1)} ms` +
       `   GC young ${f.gc.young.toFixed(0)} × (${f.gc.youngMs.toFixed(0)} ms, max ${f.gc.youngMaxMs.toFixed(1)})` +
       `, full ${f.gc.full.toFixed(0)} × (${f.gc.fullMs.toFixed(0)} ms, max ${f.gc.fullMaxMs.toFixed(1)})` +
@@ -251,10 +258,10 @@ async function measure(): Promise<void> {
       .setExpirationTime('1h')
       .sign(privateKey);
   const profile = process.env.BENCH_CPU_PROF;
-  const startChild = async (file: string): Promise<Server> => {
+  const startChild = async (file: string, extraEnv: Record<string, string> = {}): Promise<Server> => {
     const child = fork(file, ['serve'], {
       execArgv: ['--conditions=plugboard-source', '--import', 'tsx', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])],
-      env: { ...process.env, BENCH_JWKS: JSON.stringify({ keys: [jwk] }) },
+      env: { ...process.env, ...extraEnv, BENCH_JWKS: JSON.stringify({ keys: [jwk] }) },
     });
     const urls = await new Promise<Urls>((resolve, reject) => {
       child.once('message', (m) => resolve(m as Urls));
@@ -264,7 +271,14 @@ async function measure(): Promise<void> {
   };
   const baseline = process.env.BENCH_BASELINE;
   const servers: Server[] = [await startChild(fileURLToPath(import.meta.url))];
-  if (baseline) servers.push({ ...(await startChild(join(baseline, 'bench/http.ts'))), label: 'base' });
+  // BENCH_BASELINE_ENV="NAME=value ...": the baseline's server runs with these too (the same tree with another setting).
+  const baselineEnv = Object.fromEntries(
+    (process.env.BENCH_BASELINE_ENV ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((kv) => kv.split(/=(.*)/s, 2) as [string, string]),
+  );
+  if (baseline) servers.push({ ...(await startChild(join(baseline, 'bench/http.ts'), baselineEnv)), label: 'base' });
   const activationRounds = Number(process.env.BENCH_ACTIVATION_ROUNDS ?? (baseline ? 2 : 1));
   const label = (server: Server, text: string) => (server.label ? `[${server.label}] ${text}` : text);
   try {
@@ -408,4 +422,3 @@ async function activation(server: Server, token: (customer: string) => Promise<s
   for (const [status, body] of problems) console.log(`  ${status}: ${body.slice(0, 200)}`);
   return figures;
 }
-

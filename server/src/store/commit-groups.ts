@@ -6,7 +6,8 @@
 //
 // better-sqlite3 is synchronous, so a write started at once would finish before the next socket's
 // request is even parsed: a group starts on setImmediate, after the loop has handed every request
-// that was ready to its handler. A lone write waits that one turn and runs without a savepoint.
+// that was ready to its handler, or as soon as EARLY_GROUP writes are queued (between two sockets'
+// requests). A lone write waits that one turn and runs without a savepoint.
 //
 // Each write still commits or fails alone as far as its caller sees: one that throws is rolled
 // back to its savepoint and rejects, the others go on; every caller hears back only after the
@@ -27,6 +28,12 @@ export type Transact<DB> = <T>(work: (tx: Transaction<DB>) => Promise<T>) => Pro
 
 /** Most writes in one transaction: bounds how long reads wait for the connection. */
 const MAX_GROUP = 64;
+/**
+ * Queued writes that start a group at once (in a microtask), without waiting for the end of the
+ * poll phase: a wave of 64 requests is then answered 16 at a time as it is read, not all after the
+ * last one was parsed, so one arriving just after a wave started waits about one wave, not two.
+ */
+const EARLY_GROUP = 16;
 
 interface Pending<DB> {
   work: (tx: Transaction<DB>) => Promise<unknown>;
@@ -110,10 +117,15 @@ export function commitGroups<DB>(db: Kysely<DB>): Transact<DB> {
     for (const outcome of outcomes) outcome();
   }
 
+  let running = false;
+  let early = false;
   async function drain(): Promise<void> {
+    if (running) return; // the loop below takes what was queued meanwhile
+    running = true;
     try {
       while (queue.length > 0) await runGroup(queue.splice(0, MAX_GROUP));
     } finally {
+      running = false;
       scheduled = false;
     }
   }
@@ -121,6 +133,15 @@ export function commitGroups<DB>(db: Kysely<DB>): Transact<DB> {
   return <T>(work: (tx: Transaction<DB>) => Promise<T>) =>
     new Promise<T>((resolve, reject) => {
       queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (running) return;
+      if (queue.length >= EARLY_GROUP && !early) {
+        early = true;
+        queueMicrotask(() => {
+          early = false;
+          void drain();
+        });
+        return;
+      }
       if (scheduled) return;
       scheduled = true;
       setImmediate(() => void drain());
