@@ -169,7 +169,8 @@ async function retryingSenders(
   connections: number,
   until: number,
 ): Promise<{ statusCodeStats: Record<string, { count: number }>; errors: number; waitedS: number }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  // Idle sockets closed before the server's 5 s keep-alive timeout does (a sender waiting Retry-After would reuse a closed one).
+  const agent = new Agent({ keepAlive: true, maxSockets: connections, timeout: 4000 });
   const { hostname, port } = new URL(url);
   const codes: Record<string, { count: number }> = {};
   let errors = 0;

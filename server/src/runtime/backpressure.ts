@@ -14,9 +14,11 @@
 // counts, less what this process added). A refused sender is asked to come back when its queue
 // should be down to half its limit at that rate, so the runners still have work when it does:
 // a fixed wait longer than the queue lasts left them idle until the senders returned. At most
-// QUEUE_FULL_RETRY_AFTER_S, which is also the answer while no drain has been measured.
+// QUEUE_FULL_RETRY_AFTER_S (a queue that does not drain); 1 s while no drain has been measured yet
+// (the counts refresh only while requests come, so the first refusals of a burst know none): a
+// refusal costs little, and the sender's next one carries a measured wait.
 
-/** Seconds a refused sender is asked to wait at most (and while no drain rate is known). */
+/** Seconds a refused sender is asked to wait at most (a queue that does not drain). */
 export const QUEUE_FULL_RETRY_AFTER_S = { customer: 5, global: 10 } as const;
 
 /** A new execution refused because a queue is at its limit. Mapped in problemFor (429 customer, 503 global). */
@@ -69,6 +71,8 @@ export class Backpressure {
   /** Executions leaving the queue per second (moving averages), per customer and in total. */
   private drained = new Map<string, number>();
   private drainedTotal = 0;
+  /** Whether two counts in a row have measured a drain rate yet. */
+  private measured = false;
   private readonly now: () => number;
   private attemptedAt = Number.NEGATIVE_INFINITY;
   private failing = false;
@@ -114,6 +118,7 @@ export class Backpressure {
   /** Seconds until `excess` executions have drained at `rate`, within [1, the scope's maximum]. */
   private retryAfter(scope: 'customer' | 'global', excess: number, rate: number): number {
     const most = QUEUE_FULL_RETRY_AFTER_S[scope];
+    if (!this.measured) return 1;
     if (!(rate > 0)) return most;
     return Math.min(most, Math.max(1, Math.ceil(excess / rate)));
   }
@@ -144,6 +149,7 @@ export class Backpressure {
     // Other replicas' acceptances are not in `settled`: they read as less drained (a longer wait, never a shorter one).
     const rate = (before: number, added: number, now: number) => Math.max(0, before + added - now) / (elapsedMs / 1000);
     const average = (old: number, sample: number) => old + weight * (sample - old);
+    this.measured = true;
     let settledTotal = 0;
     for (const n of settled.values()) settledTotal += n;
     this.drainedTotal = average(this.drainedTotal, rate(this.countedTotal, settledTotal, total));
