@@ -212,6 +212,92 @@ describe('finishes (PostgreSQL)', () => {
   });
 });
 
+// Accepts that come while one is in flight share the next statement (group commit), as finishes
+// do; one that breaks a constraint (its instance deleted meanwhile) fails alone. Before: one
+// statement (and one commit) per webhook.
+describe('accepts (PostgreSQL)', () => {
+  test(
+    'webhooks that come together are stored in one statement, each with its job, and each runs once',
+    { skip: !PG_URL && 'PLUGBOARD_TEST_DATABASE_URL is not set' },
+    async () => {
+      const bossSchema = newSchema('tboss');
+      const h = await createHarness({
+        pgSchema: newSchema('t'),
+        queue: ({ store }) =>
+          createPgBossQueue({ connectionString: PG_URL!, bossSchema, supervise: false, executions: new ExecutionStore(runtimeDb(store.db)) }),
+        runner: false,
+      });
+      try {
+        const { instance, hookUrl } = await activeAndWarm(h);
+        const url = await hookUrl('record');
+        const post = () => h.app.request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        assert.equal((await post()).status, 202); // the endpoint, instance and queue known from here on
+        await new Promise((r) => setTimeout(r, 300)); // its NOTIFY and the queue counts out of the way
+        const before = statements;
+        const answers = await Promise.all(Array.from({ length: 12 }, async () => post()));
+        const used = statements - before;
+        assert.deepEqual(
+          answers.map((a) => a.status),
+          Array(12).fill(202),
+        );
+        // The first alone, the other eleven together, a NOTIFY or two after their commits, the queue counts once.
+        console.log(`# ${used} statements for 12 webhooks at once`);
+        assert.ok(used <= 5, `${used} statements for 12 webhooks at once`);
+        h.startRunner();
+        const ids = await Promise.all(answers.map(async (a) => ((await a.json()) as { executionId: string }).executionId));
+        await eventually(
+          async () => (await Promise.all(ids.map((id) => h.runtime.executions.get(id)))).every((r) => r?.status === 'succeeded'),
+          30_000,
+          'all 12 to run',
+        );
+        const runs = h.sideEffects(instance.id);
+        for (const id of ids) assert.equal(runs.filter((r) => r === id).length, 1, `execution ${id} ran once`);
+      } finally {
+        await h.close();
+        const client = new pg.Client({ connectionString: PG_URL });
+        await client.connect();
+        await client.query(`drop schema if exists ${bossSchema} cascade`);
+        await client.end();
+      }
+    },
+  );
+
+  test(
+    'an accept whose instance is gone fails alone; the others of its statement are stored',
+    { skip: !PG_URL && 'PLUGBOARD_TEST_DATABASE_URL is not set' },
+    async () => {
+      const h = await createHarness({ pgSchema: newSchema('t'), runner: false });
+      try {
+        const { customer, instance } = await activeAndWarm(h);
+        const executions = new ExecutionStore(runtimeDb(h.store.db));
+        const job = { job: { sql: 'SELECT 1 AS job', parameters: [] } };
+        const accept = (instanceId: string, n: number) =>
+          executions.createQueued(
+            {
+              id: crypto.randomUUID(),
+              customerId: customer.id,
+              instanceId,
+              flow: 'record',
+              trigger: 'webhook',
+              maxAttempts: 1,
+              payload: { body: { n }, headers: {} },
+            },
+            job,
+          );
+        // The first goes alone; the other three wait for it and go together.
+        const settled = await Promise.allSettled([accept(instance.id, 0), accept(instance.id, 1), accept('no-such-instance', 2), accept(instance.id, 3)]);
+        assert.deepEqual(
+          settled.map((s) => s.status),
+          ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+        );
+        for (const s of settled) if (s.status === 'fulfilled') assert.equal((await executions.get(s.value.row.id))?.status, 'queued');
+      } finally {
+        await h.close();
+      }
+    },
+  );
+});
+
 // Activate/pause toggles of one instance through the API: the instance and its connections come
 // from memory (the status write keeps the row it wrote and leaves the connections in place), so
 // each toggle is its transaction (SQLite: begin, status update, audit insert, commit; PostgreSQL
