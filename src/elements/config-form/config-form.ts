@@ -1,17 +1,19 @@
 import { html, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import type { FieldError } from '../../protocol/problem.js';
 import { PlugElement } from '../base/plug-element.js';
-import { format, type StringKey, type Translations } from '../i18n.js';
+import { addEnglish, format, type StringKey, type Translations } from '../i18n.js';
 import { tokens } from '../themes/tokens.js';
 import { styles } from './config-form.styles.js';
 import { renderField } from './field-renderers.js';
+import { formEn } from './form-strings.js';
 import { fromRaw, isFilled, readFields, toRaw, type FieldSpec, type RawValue } from './field-spec.js';
 import { MappingField, mappingProblems, mappingRows, type MappingForm } from './mapping-field.js';
 import { PickerField, type LoadOptions, type PickerForm } from './picker-field.js';
-import '../detail-english.js';
 
 export type { FieldOption } from './field-spec.js';
 export type { LoadOptions } from './picker-field.js';
+
+addEnglish(formEn);
 
 const differs = (a: unknown, b: unknown): boolean => JSON.stringify(a) !== JSON.stringify(b);
 

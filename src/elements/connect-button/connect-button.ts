@@ -2,11 +2,13 @@ import { html, nothing, type PropertyDeclarations } from 'lit';
 import type { AuthorizeBody, AuthorizeResponse, ConnectErrorDetail, ConnectEventDetail, ConnectionStatus, Instance } from '../../protocol/index.js';
 import { oauthCallbackMessageOf } from '../../protocol/shapes.js';
 import { PlugApiElement } from '../base/api-element.js';
-import { connectionStatusText } from '../i18n.js';
+import { addEnglish, connectionStatusText } from '../i18n.js';
 import { buttonStyles } from '../marketplace/marketplace.styles.js';
 import { tokens } from '../themes/tokens.js';
 import { connectButtonStyles } from './connect-button.styles.js';
-import '../detail-english.js';
+import { connectionEn } from './connection-strings.js';
+
+addEnglish(connectionEn);
 
 /** How often a waiting button checks whether the sign-in window was closed. */
 const POPUP_POLL_MS = 400;

@@ -3,12 +3,15 @@ import type { PlugClient } from '../../client/index.js';
 import type { ExecutionDetail, ExecutionLogLine, ExecutionStatus, ExecutionSummary, FlowSpec } from '../../protocol/index.js';
 import { keyInWords, resultInWords } from '../../protocol/words.js';
 import { PlugApiElement } from '../base/api-element.js';
+import { addEnglish } from '../i18n.js';
 import { badgeStyles } from '../instance-status/status-badge.js';
 import { buttonStyles } from '../marketplace/marketplace.styles.js';
 import { tokens } from '../themes/tokens.js';
 import { executionLogStyles } from './execution-log.styles.js';
+import { executionsEn } from './execution-strings.js';
 import { LiveRefresh } from './live-refresh.js';
-import '../detail-english.js';
+
+addEnglish(executionsEn);
 
 type ListState = { kind: 'idle' } | { kind: 'loading' } | { kind: 'ready' } | { kind: 'error'; message: string };
 type LogState = { kind: 'loading' } | { kind: 'ready'; detail: ExecutionDetail } | { kind: 'error'; message: string };

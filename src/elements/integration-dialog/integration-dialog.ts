@@ -1,6 +1,8 @@
 import { Task, TaskStatus, initialState } from '@lit/task';
 import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { PlugApiElement } from '../base/api-element.js';
+import { connectionEn } from '../connect-button/connection-strings.js';
+import { addEnglish } from '../i18n.js';
 import { renderIcon } from '../integration-card/icon.js';
 import { badgeStyles } from '../instance-status/status-badge.js';
 import { buttonStyles } from '../marketplace/marketplace.styles.js';
@@ -10,8 +12,11 @@ import { instanceHistoryStyles } from './instance-history.js';
 import { dialogStyles } from './integration-dialog.styles.js';
 import type { LoadedIntegration, PlugIntegrationSetup } from './integration-setup.js';
 import { setupStyles } from './integration-setup.styles.js';
+import { dialogEn } from './dialog-strings.js';
 import { toastStyles } from './setup-toast.js';
-import '../detail-english.js';
+
+// The connections step shows connection statuses too.
+addEnglish({ ...dialogEn, ...connectionEn });
 
 const FOCUSABLE =
   'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"]), plug-config-form:not([disabled])';

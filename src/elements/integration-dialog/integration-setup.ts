@@ -14,7 +14,6 @@ import { renderOverview } from './setup-overview.js';
 import { fieldsOf, type SetupSection } from './setup-section.js';
 import { SetupToast } from './setup-toast.js';
 import { onPage, relative, rememberStep, renderWizard, resumeStep, sameConfig, withPage, wizardSteps, type Step } from './setup-wizard.js';
-import '../detail-english.js';
 
 type View = 'overview' | 'wizard' | 'confirm-delete';
 
