@@ -195,6 +195,13 @@ export class PickerField implements ReactiveController {
 
   /** Code replaced the form's value: back to closed and idle; requests in flight go stale. Labels stay. */
   reset(): void {
+    this.#stop();
+    this.#activeId = undefined;
+    this.#prefetched = false;
+  }
+
+  /** Closed, nothing loaded or loading, no recheck pending. */
+  #stop(): void {
     clearTimeout(this.#searchTimer);
     clearTimeout(this.#checkTimer);
     this.#seq++;
@@ -204,8 +211,6 @@ export class PickerField implements ReactiveController {
     this.#status = 'idle';
     this.#options = [];
     this.#active = -1;
-    this.#activeId = undefined;
-    this.#prefetched = false;
   }
 
   /** The form was disabled: the list closes. */
@@ -232,15 +237,7 @@ export class PickerField implements ReactiveController {
 
   /** A field this one depends on changed: fresh options next time, and choices that no longer exist go. */
   dependencyChanged(f: FieldSpec): void {
-    clearTimeout(this.#searchTimer);
-    clearTimeout(this.#checkTimer);
-    this.#seq++;
-    this.#checkSeq++;
-    this.#open = false;
-    this.#query = '';
-    this.#status = 'idle';
-    this.#options = [];
-    this.#active = -1;
+    this.#stop();
     if (this.form.list(f).length === 0) return;
     if (this.form.missing(f).length > 0) {
       this.form.pick(f, []);
