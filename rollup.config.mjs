@@ -97,7 +97,7 @@ export const terserOptions = {
  *  - chunks/validation-*.js: zod and the protocol's schemas (src/client/validation.ts), for the
  *    vendor console's client only: no customer's page loads it.
  *  - chunks/detail-*.js: dialog, wizard, config form, connect button, execution log and their
- *    strings (src/elements/detail-strings.ts), loaded on open / on sight / when idle.
+ *    strings (`*-strings.ts` in each one's folder), loaded on open / on sight / when idle.
  *  - plugboard-console.js, the vendor console's entry (staff pages only): imports plugboard.js
  *    and adds `<plug-vendor-console>`; `loadVendorConsole()` imports it. Not customer-facing.
  * So: no zod (nor a module that builds a schema) may be imported by an element or the customers'

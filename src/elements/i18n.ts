@@ -1,10 +1,10 @@
 /**
  * Strings. English is built in; a host replaces any of them through an element's (or the
  * provider's) `translations` property. `{name}` placeholders are filled by `format()`.
- * Two files, split like the script-tag bundle: `en` here holds the eager core's strings
- * (marketplace, card, status badge, generic errors); `detailEn` in `detail-strings.ts` the
- * detail elements' (dialog, wizard, config form, connect button, execution log), which ship
- * in the detail chunk. A new string goes in the file of the element that shows it.
+ * Split like the script-tag bundle: `en` here holds the eager core's strings (marketplace,
+ * card, status badge, generic errors); each detail element's are in its folder's `*-strings.ts`
+ * (`detailEn` in `detail-strings.ts` is their union), shipped in the detail chunk beside its
+ * code. A new string goes in the file of the element that shows it.
  *
  * Counts: a string with a `{count}` is its plural `other` form; `key.one`, `key.two`, `key.few`
  * and `key.many` are the other forms of `Intl.PluralRules` for the language, and `key.zero` is
