@@ -119,6 +119,18 @@ describe('<plug-marketplace>', () => {
     expect(part(el, 'search')!.getAttribute('aria-label')).to.equal('Suchen');
   });
 
+  it('shows new translations and heading levels on the cards already in the grid', async () => {
+    const el = await fixture<PlugMarketplace>(html`<plug-marketplace api=${API} token="t"></plug-marketplace>`);
+    await loaded(el);
+    expect(part(cards(el)[0]!, 'badge')!.textContent!.trim()).to.equal('Available');
+    el.translations = { 'status.available': 'Verfügbar' };
+    await el.updateComplete;
+    expect(part(cards(el)[0]!, 'badge')!.textContent!.trim()).to.equal('Verfügbar');
+    el.headingLevel = 3;
+    await el.updateComplete;
+    expect(cards(el)[0]!.querySelector('h3')!.getAttribute('aria-level')).to.equal('4');
+  });
+
   it('shows the empty catalog state', async () => {
     fake.on('GET', '/integrations', { integrations: [] });
     const el = await fixture<PlugMarketplace>(html`<plug-marketplace api=${API} token="t"></plug-marketplace>`);

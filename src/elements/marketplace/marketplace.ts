@@ -1,5 +1,6 @@
 import { Task, TaskStatus, initialState } from '@lit/task';
 import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
+import { guard } from 'lit/directives/guard.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { IntegrationSummary } from '../../protocol/index.js';
 import { PlugApiElement } from '../base/api-element.js';
@@ -209,6 +210,9 @@ export class PlugMarketplace extends PlugApiElement {
     return summary.key in this.localStatus ? this.localStatus[summary.key]! : summary.instance;
   }
 
+  /** A card's string (the element's translations, the provider's, then English). */
+  #label = (key: StringKey, vars?: Record<string, string>): string => this.t(key, vars);
+
   /** The entry as its card shows it: with the status changes made in this page. */
   #summaryOf(entry: Entry): IntegrationSummary {
     const instance = this.#instanceOf(entry.summary);
@@ -308,14 +312,8 @@ export class PlugMarketplace extends PlugApiElement {
     const matches = entries.filter((entry) => this.#matches(entry, needle));
     const shown = matches.length > this.limit ? matches.slice(0, this.limit) : matches;
     const headingLevel = clampLevel(clampLevel(this.headingLevel, 2) + (this.heading === '' ? 0 : 1));
-    // Each string once a render, not once a card (`t` looks up the page's language).
-    const strings = new Map<string, string>();
-    const label = (key: StringKey, vars?: Record<string, string>): string => {
-      if (vars) return this.t(key, vars);
-      let text = strings.get(key);
-      if (text === undefined) strings.set(key, (text = this.t(key)));
-      return text;
-    };
+    // What every card's strings depend on: a change renders the cards again.
+    const strings = [this.translations, this.contextTranslations, this.locale];
     const upgradeHref = this.upgradeHref;
     const body =
       entries.length === 0
@@ -325,18 +323,18 @@ export class PlugMarketplace extends PlugApiElement {
               ${repeat(
                 shown,
                 (entry) => entry.summary.key,
-                (entry) =>
-                  html`<li data-key=${entry.summary.key}>
-                    ${renderCard({
-                      integration: this.#summaryOf(entry),
-                      headingLevel,
-                      upgradeHref,
-                      idPrefix: entry.id,
-                      label,
-                      onOpen: this.#onOpen,
-                      onUpgrade: this.#onUpgrade,
-                    })}
-                  </li>`,
+                (entry) => {
+                  const integration = this.#summaryOf(entry);
+                  // A card already in the grid is left alone unless what it shows changed: adding a
+                  // batch while scrolling renders the new cards only, not the hundreds above them.
+                  return guard(
+                    [integration, headingLevel, upgradeHref, ...strings],
+                    () =>
+                      html`<li data-key=${entry.summary.key}>
+                        ${renderCard({ integration, headingLevel, upgradeHref, idPrefix: entry.id, label: this.#label, onOpen: this.#onOpen, onUpgrade: this.#onUpgrade })}
+                      </li>`,
+                  );
+                },
               )}
             </ul>
             ${shown.length < matches.length ? html`<div class="more"></div>` : nothing}
