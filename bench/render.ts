@@ -388,7 +388,9 @@ try {
     );
     console.log(`  connected → first screenful     wall ${stats(renders)}   (goal ≤ 100 ms)`);
     console.log(`                                 busy ${stats(renderBusy)}`);
-    console.log(`  response → first screenful      wall ${stats(afterResponse)}   (goal ≤ 50 ms median: JSON + shape check + render + the frame that paints it)`);
+    console.log(
+      `  response → first screenful      wall ${stats(afterResponse)}   (goal ≤ 50 ms median: JSON + shape check + render + the frame that paints it)`,
+    );
     console.log(`    long tasks (> 50 ms) meanwhile: ${longTasks(renderLongTasks)} over ${RUNS} loads   (goal none)`);
     console.log('    main-thread CPU in that window (Chromium trace; thread time, so less distorted by load), median:');
     console.log(
