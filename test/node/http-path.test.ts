@@ -341,6 +341,23 @@ describe('the fast HTTP path', () => {
     assert.equal(seen.at(-1)?.requestMaterialized, false);
   });
 
+  test('a preflight and a 413, answered by the middleware themselves, are logged and counted with their own status', async () => {
+    const { logs } = harness();
+    const statusOf = (path: string) =>
+      logs
+        .map((line) => JSON.parse(line) as { msg?: string; path?: string; status?: number })
+        .filter((l) => l.msg === 'request' && l.path === path)
+        .at(-1)?.status;
+    const preflight = await raw('OPTIONS', '/api/v1/instances/pre', { headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
+    assert.equal(preflight.status, 204);
+    assert.equal(statusOf('/api/v1/instances/pre'), 204);
+    const big = Buffer.alloc(LIMIT * 2, 'x');
+    const refused = await raw('POST', '/api/v1/instances/big', { headers: { ...(await auth()), 'content-length': String(big.length) }, body: [big] });
+    assert.equal(refused.status, 413);
+    assert.equal(statusOf('/api/v1/instances/big'), 413);
+    assertSecurityHeaders(refused.headers, 'the 413');
+  });
+
   test("a route's own Response and its own header values: on a socket too, the shared headers are there and the route's value wins", async () => {
     // The middleware alone, on the real adapter: a route that returns a Response it built itself,
     // and one that keeps its opener (Cross-Origin-Opener-Policy unsafe-none, as the OAuth callback page).
