@@ -23,7 +23,7 @@
 //        writes the server's CPU profile there.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +140,23 @@ async function serve(engine: string, limited: boolean): Promise<void> {
   });
 }
 
+/** CPU time of every `postgres` process on this host so far (ms; other work on the host included), from /proc. */
+function postgresCpuMs(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks * 10; // 100 ticks a second
+}
+
 /** Answers from the child, in order. */
 function replies(child: ChildProcess): (message?: string) => Promise<FromChild> {
   const waiting: { resolve: (m: FromChild) => void; reject: (e: Error) => void }[] = [];
@@ -244,9 +261,19 @@ async function benchEngine(engine: string, rate: number, senders: Senders): Prom
     // The backlog, queued with no runner anywhere: the runner has work all along, before, during and
     // after the load, so each window reads what it completes, not what was sent to it.
     if (BACKLOG > 0) {
+      // Accepts alone (no runner): their rate and CPU per webhook, the server's and PostgreSQL's.
+      const cpuBefore = ((await ask('cpu')) as { cpuMs: number }).cpuMs;
+      const pgBefore = postgresCpuMs();
+      const from = Date.now();
       const queued = await autocannon({ url: queueingUrl, connections: CONNECTIONS, amount: BACKLOG, requests });
+      const seconds = (Date.now() - from) / 1000;
       const accepted = queued.statusCodeStats?.['202']?.count ?? 0;
+      const serverMs = ((await ask('cpu')) as { cpuMs: number }).cpuMs - cpuBefore;
+      const pgMs = postgresCpuMs() - pgBefore;
       if (accepted !== BACKLOG) console.log(`  (the backlog: ${accepted} of ${BACKLOG} webhooks accepted)`);
+      console.log(
+        `  [${engine}] backlog queued with no runner: ${(accepted / seconds).toFixed(0)} webhooks/s; CPU per webhook: server ${((serverMs / accepted) * 1000).toFixed(0)} µs${engine === 'postgres' ? `, PostgreSQL ${((pgMs / accepted) * 1000).toFixed(0)} µs (every postgres process on the host)` : ''}`,
+      );
     }
     const { url } = (await ask('runner')) as { url: string };
     let quiet: { from: number; to: number } | undefined;
