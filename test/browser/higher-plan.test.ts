@@ -4,20 +4,22 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../src/elements/marketplace/define.js';
 import type { PlugMarketplace } from '../../src/elements/marketplace/marketplace.js';
+import type { PlugIntegrationCard } from '../../src/elements/integration-card/integration-card.js';
 import { API, FakeApi, json, summary } from './fake-api.js';
 
 const catalog = {
   integrations: [summary({ key: 'slack', name: 'Slack' }), summary({ key: 'salesforce', name: 'Salesforce', category: 'CRM', entitled: false })],
 };
 
-/** The grid's items, one card each (`data-key`: the integration's key). */
-function cards(el: PlugMarketplace): HTMLElement[] {
-  return [...el.shadowRoot!.querySelectorAll<HTMLElement>('[part~="grid"] > li[data-key]')];
+function cards(el: PlugMarketplace): PlugIntegrationCard[] {
+  return [...el.shadowRoot!.querySelectorAll<PlugIntegrationCard>('plug-integration-card')];
 }
 
-async function loaded(el: PlugMarketplace): Promise<HTMLElement> {
+async function loaded(el: PlugMarketplace): Promise<PlugIntegrationCard> {
   for (let i = 0; i < 100 && cards(el).length < 2; i++) await new Promise((r) => setTimeout(r, 20));
-  return cards(el).find((c) => c.dataset.key === 'salesforce')!;
+  const locked = cards(el).find((c) => c.integration?.key === 'salesforce')!;
+  await locked.updateComplete;
+  return locked;
 }
 
 describe('integrations on a higher plan', () => {
@@ -32,7 +34,7 @@ describe('integrations on a higher plan', () => {
   it('asks the catalog for them only with show-unentitled', async () => {
     const plain = await fixture<PlugMarketplace>(html`<plug-marketplace api=${API} token="t"></plug-marketplace>`);
     for (let i = 0; i < 100 && cards(plain).length < 1; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(cards(plain).map((c) => c.dataset.key)).to.deep.equal(['slack']);
+    expect(cards(plain).map((c) => c.integration?.key)).to.deep.equal(['slack']);
     expect(fake.calls.map((c) => c.search.get('include'))).to.deep.equal([null]);
   });
 
@@ -41,7 +43,7 @@ describe('integrations on a higher plan', () => {
       html`<plug-marketplace api=${API} token="t" show-unentitled upgrade-href="https://acme.test/plans"></plug-marketplace>`,
     );
     const locked = await loaded(el);
-    const root = locked;
+    const root = locked.shadowRoot!;
     expect(root.querySelector('[part~="badge-higher-plan"]')!.textContent!.trim()).to.equal('Available on a higher plan');
     const link = root.querySelector<HTMLAnchorElement>('a[part="upgrade"]')!;
     expect(link.textContent!.trim()).to.equal('Upgrade');
@@ -49,8 +51,8 @@ describe('integrations on a higher plan', () => {
     // No open button: the integration can't be opened, so not activated, from here.
     expect(root.querySelector('[part="open"]')).to.equal(null);
     // The entitled one is as before.
-    const slack = cards(el).find((c) => c.dataset.key === 'slack')!;
-    expect(slack.querySelector('[part="open"]')).to.not.equal(null);
+    const slack = cards(el).find((c) => c.integration?.key === 'slack')!;
+    expect(slack.shadowRoot!.querySelector('[part="open"]')).to.not.equal(null);
     expect(fake.calls.map((c) => c.search.get('include'))).to.deep.equal(['unentitled']);
     await expect(el).to.be.accessible();
   });
@@ -60,7 +62,7 @@ describe('integrations on a higher plan', () => {
       html`<plug-marketplace api=${API} token="t" show-unentitled upgrade-href="https://acme.test/plans"></plug-marketplace>`,
     );
     const locked = await loaded(el);
-    const link = locked.querySelector<HTMLAnchorElement>('a[part="upgrade"]')!;
+    const link = locked.shadowRoot!.querySelector<HTMLAnchorElement>('a[part="upgrade"]')!;
     document.addEventListener('plug-upgrade-request', (e) => e.preventDefault(), { once: true });
     const requested = oneEvent(el, 'plug-upgrade-request');
     const click = new MouseEvent('click', { bubbles: true, composed: true, cancelable: true });
@@ -73,7 +75,7 @@ describe('integrations on a higher plan', () => {
   it('without upgrade-href, a button that only fires the event, reachable by keyboard', async () => {
     const el = await fixture<PlugMarketplace>(html`<plug-marketplace api=${API} token="t" show-unentitled></plug-marketplace>`);
     const locked = await loaded(el);
-    const button = locked.querySelector<HTMLButtonElement>('button[part="upgrade"]')!;
+    const button = locked.shadowRoot!.querySelector<HTMLButtonElement>('button[part="upgrade"]')!;
     expect(button.textContent!.trim()).to.equal('Upgrade');
     const requested = oneEvent(el, 'plug-upgrade-request');
     button.focus();
@@ -92,7 +94,7 @@ describe('integrations on a higher plan', () => {
       ></plug-marketplace>`,
     );
     const locked = await loaded(el);
-    expect(locked.querySelector('[part~="badge-higher-plan"]')!.textContent!.trim()).to.equal('Dans une offre supérieure');
-    expect(locked.querySelector('[part="upgrade"]')!.textContent!.trim()).to.equal('Changer d’offre');
+    expect(locked.shadowRoot!.querySelector('[part~="badge-higher-plan"]')!.textContent!.trim()).to.equal('Dans une offre supérieure');
+    expect(locked.shadowRoot!.querySelector('[part="upgrade"]')!.textContent!.trim()).to.equal('Changer d’offre');
   });
 });

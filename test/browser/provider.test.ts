@@ -20,7 +20,7 @@ describe('<plug-provider>', () => {
     const status = el.querySelector<PlugInstanceStatus>('plug-instance-status')!;
     await waitUntil(() => status.shadowRoot!.textContent!.includes('Aktiv'));
     const market = el.querySelector('plug-marketplace')!;
-    await waitUntil(() => market.shadowRoot!.querySelectorAll('[part~="card"]').length === 4);
+    await waitUntil(() => market.shadowRoot!.querySelectorAll('plug-integration-card').length === 4);
     expect(fake.calls.every((c) => c.headers.get('authorization') === 'Bearer shared')).to.equal(true);
     expect(fake.calls.map((c) => c.path).sort()).to.deep.equal(['/instances/inst-1', '/integrations']);
     await expect(el).to.be.accessible();

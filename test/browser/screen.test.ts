@@ -7,6 +7,7 @@ import '../../src/elements/config-form/define.js';
 import '../../src/elements/execution-log/define.js';
 import type { PlugExecutionLog } from '../../src/elements/execution-log/execution-log.js';
 import type { PlugConfigForm } from '../../src/elements/config-form/config-form.js';
+import type { PlugIntegrationCard } from '../../src/elements/integration-card/integration-card.js';
 import '../../src/elements/integration-dialog/define.js';
 import type { PlugIntegrationDialog } from '../../src/elements/integration-dialog/integration-dialog.js';
 import '../../src/elements/marketplace/define.js';
@@ -18,11 +19,10 @@ const DESKTOP = { width: 1280, height: 800 };
 const WHITE = 'rgb(255, 255, 255)';
 const DARK_SURFACE = 'rgb(15, 23, 42)';
 
-/** The grid's items, one card each. */
-function cards(el: PlugMarketplace): HTMLElement[] {
-  return [...el.shadowRoot!.querySelectorAll<HTMLElement>('[part~="grid"] > li[data-key]')];
+function cards(el: PlugMarketplace): PlugIntegrationCard[] {
+  return [...el.shadowRoot!.querySelectorAll('plug-integration-card')];
 }
-const cardBox = (card: HTMLElement): HTMLElement => card.querySelector<HTMLElement>('[part="card"]')!;
+const cardBox = (card: PlugIntegrationCard): HTMLElement => card.shadowRoot!.querySelector<HTMLElement>('[part="card"]')!;
 const part = (el: Element, name: string): HTMLElement => el.shadowRoot!.querySelector<HTMLElement>(`[part~="${name}"]`)!;
 
 async function marketplace(attrs = ''): Promise<PlugMarketplace> {
@@ -32,6 +32,7 @@ async function marketplace(attrs = ''): Promise<PlugMarketplace> {
   );
   const el = wrapper.querySelector<PlugMarketplace>('plug-marketplace')!;
   await waitUntil(() => cards(el).length > 0, 'catalog did not render');
+  await Promise.all(cards(el).map((c) => c.updateComplete));
   return el;
 }
 
@@ -154,6 +155,7 @@ describe('screens and color schemes', () => {
       await expect(el).to.be.accessible();
       el.theme = 'light';
       await el.updateComplete;
+      await Promise.all(cards(el).map((c) => c.updateComplete));
       expect(getComputedStyle(cardBox(cards(el)[0]!)).backgroundColor).to.equal(WHITE);
       document.documentElement.style.colorScheme = 'dark';
       expect(getComputedStyle(cardBox(cards(el)[0]!)).backgroundColor).to.equal(WHITE);
@@ -272,13 +274,14 @@ describe('screens and color schemes', () => {
   it("puts the cards' headings where the host page's outline needs them", async () => {
     // The page's h1 names the marketplace: its own heading is hidden and the cards are h2s.
     const el = await marketplace('heading="" heading-level="2"');
-    const heading = cards(el)[0]!.querySelector('h3')!;
+    const heading = cards(el)[0]!.shadowRoot!.querySelector('h3')!;
     expect(heading.getAttribute('aria-level')).to.equal('2');
     await expect(el.parentElement!).to.be.accessible(); // heading-order (best practice) included
     // Default: an h2 title, cards under it.
     el.removeAttribute('heading');
     el.removeAttribute('heading-level');
     await el.updateComplete;
-    expect(cards(el)[0]!.querySelector('h3')!.hasAttribute('aria-level')).to.equal(false);
+    await cards(el)[0]!.updateComplete;
+    expect(cards(el)[0]!.shadowRoot!.querySelector('h3')!.hasAttribute('aria-level')).to.equal(false);
   });
 });

@@ -338,7 +338,7 @@ describe('end to end: a customer sets up an integration in the Acme CRM demo', {
       await shown(p.getByRole('button', { name: 'Webhook forwarder', exact: true }));
       const look = () =>
         p.evaluate(() => {
-          const card = document.querySelector('plug-marketplace')!.shadowRoot!.querySelector('.card')!;
+          const card = document.querySelector('plug-marketplace')!.shadowRoot!.querySelector('plug-integration-card')!.shadowRoot!.querySelector('.card')!;
           const style = getComputedStyle(card);
           return { background: style.backgroundColor, radius: style.borderTopLeftRadius, borderLeft: style.borderLeftWidth, font: style.fontFamily };
         });

@@ -1,21 +1,16 @@
 import { css } from 'lit';
 
-/** `<plug-integration-card>`'s own box. */
-export const cardHostStyles = css`
-  :host {
-    display: block;
-    /* Fills its grid cell, so the cards of a row share the tallest one's height. */
-    height: 100%;
-  }
-`;
-
-/** The card, in `<plug-integration-card>`'s shadow root and in `<plug-marketplace>`'s grid. */
 export const cardStyles = css`
-  .card {
+  :host {
     --_card-background: var(--plug-card-background, var(--_color-surface));
     --_card-border-color: var(--plug-card-border-color, var(--_color-border));
     --_card-radius: var(--plug-card-radius, var(--_radius-l));
     --_card-padding: var(--plug-card-padding, var(--_space-m));
+    display: block;
+    /* Fills its grid cell, so the cards of a row share the tallest one's height. */
+    height: 100%;
+  }
+  .card {
     position: relative;
     display: flex;
     flex-direction: column;
@@ -76,7 +71,7 @@ export const cardStyles = css`
   .open:focus-visible {
     outline: none;
   }
-  .card-category {
+  .category {
     margin: 0;
     color: var(--_color-text-muted);
     font-size: var(--_font-size-s);

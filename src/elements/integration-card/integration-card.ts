@@ -1,11 +1,11 @@
-import { html, nothing, type PropertyDeclarations, type TemplateResult } from 'lit';
+import { html, nothing, type PropertyDeclarations } from 'lit';
 import type { IntegrationSummary } from '../../protocol/index.js';
 import { PlugElement } from '../base/plug-element.js';
-import { connectionStatusText, format, type StringKey, type Translations } from '../i18n.js';
+import { connectionStatusText, format, type Translations } from '../i18n.js';
 import { badgeLabelKey, badgeStyles, renderStatusBadge } from '../instance-status/status-badge.js';
 import { tokens } from '../themes/tokens.js';
 import { renderIcon } from './icon.js';
-import { cardHostStyles, cardStyles } from './integration-card.styles.js';
+import { cardStyles } from './integration-card.styles.js';
 
 /** A heading level a host asked for, kept to what a heading under the page's `h1` can be (2–6). */
 export function clampLevel(level: number | null | undefined, fallback = 3): number {
@@ -18,81 +18,8 @@ export function ariaLevel(level: number, native: number): number | typeof nothin
 }
 
 /**
- * What one card shows and how it answers. The same template fills `<plug-integration-card>`'s
- * shadow root and, one per integration, `<plug-marketplace>`'s grid: a grid of plain templates
- * builds no element, shadow root or style sheet per card (bench/render.ts).
- */
-export interface CardView {
-  integration: IntegrationSummary;
-  /** Level of the heading in the host page's outline (2–6). */
-  headingLevel: number;
-  upgradeHref: string | undefined;
-  /** Prefix of the card's ids: unique among the cards that share a shadow root. */
-  idPrefix: string;
-  label: (key: StringKey, vars?: Record<string, string>) => string;
-  onOpen: (event: Event) => void;
-  onUpgrade: (event: Event) => void;
-}
-
-/** An integration the customer's plan lacks: no way to set it up here, a badge saying so, and the host's call to action. */
-function renderLocked(v: CardView): TemplateResult {
-  const i = v.integration;
-  const label = v.label('card.upgrade');
-  const name = `${v.idPrefix}name`;
-  const cta = v.upgradeHref
-    ? html`<a part="upgrade" class="upgrade" href=${v.upgradeHref} aria-describedby=${name} @click=${v.onUpgrade}>${label}</a>`
-    : html`<button part="upgrade" class="upgrade" type="button" aria-describedby=${name} @click=${v.onUpgrade}>${label}</button>`;
-  return html`
-    <article part="card" class="card locked">
-      <div class="head">
-        ${renderIcon(i.icon, i.name)}
-        <div>
-          <h3 id=${name} aria-level=${ariaLevel(v.headingLevel, 3)}>${i.name}</h3>
-          <p class="card-category">${i.category}</p>
-        </div>
-      </div>
-      <p class="description">${i.description}</p>
-      <div class="status">
-        <span part="badge badge-higher-plan" class="badge" data-status="higher-plan">${v.label('card.higherPlan')}</span>
-        ${cta}
-      </div>
-    </article>
-  `;
-}
-
-/** The card: icon, name (the button that opens it), category, description, status badge and "Connected as …". */
-export function renderCard(v: CardView): TemplateResult {
-  const i = v.integration;
-  // An instance it already has stays manageable even if the plan no longer includes it.
-  if (i.entitled === false && !i.instance) return renderLocked(v);
-  const status = i.instance?.status ?? 'available';
-  const accounts = i.instance?.accountNames ?? [];
-  const description = `${v.idPrefix}description`;
-  const statusId = `${v.idPrefix}status`;
-  return html`
-    <article part="card" class="card">
-      <div class="head">
-        ${renderIcon(i.icon, i.name)}
-        <div>
-          <h3 aria-level=${ariaLevel(v.headingLevel, 3)}>
-            <button part="open" class="open" type="button" aria-describedby="${description} ${statusId}" @click=${v.onOpen}>${i.name}</button>
-          </h3>
-          <p class="card-category">${i.category}</p>
-        </div>
-      </div>
-      <p class="description" id=${description}>${i.description}</p>
-      <div id=${statusId} class="status">
-        ${renderStatusBadge(status, v.label(badgeLabelKey(status)))}
-        ${accounts.length ? html`<span part="account" class="account">${connectionStatusText(v.label, 'connected', accounts.join(', '))}</span>` : nothing}
-      </div>
-    </article>
-  `;
-}
-
-/**
  * @customElement plug-integration-card
  * @summary One integration of the catalog: icon, name, category, description and status badge.
- * `<plug-marketplace>` shows the same card in its grid (same parts), without this element.
  *
  * @event {CustomEvent<{integration: IntegrationSummary}>} plug-integration-open - The customer opened the card. Cancelable.
  * @event {CustomEvent<{integration: IntegrationSummary}>} plug-upgrade-request - The customer asked for an integration its plan lacks (`entitled: false`). Cancelable: cancel it to stop `upgrade-href`'s navigation.
@@ -111,7 +38,7 @@ export function renderCard(v: CardView): TemplateResult {
  * @cssproperty --plug-card-padding - Inner space (default `--plug-space-m`).
  */
 export class PlugIntegrationCard extends PlugElement {
-  static override styles = [tokens, badgeStyles, cardStyles, cardHostStyles];
+  static override styles = [tokens, badgeStyles, cardStyles];
   static override shadowRootOptions: ShadowRootInit = { ...PlugElement.shadowRootOptions, delegatesFocus: true };
   // No decorators in the eager core (see PlugApiElement).
   static override properties: PropertyDeclarations = {
@@ -130,7 +57,7 @@ export class PlugIntegrationCard extends PlugElement {
 
   /**
    * Level of the card's heading in the host page's outline (2–6; default 3, under the
-   * marketplace's `h2`).
+   * marketplace's `h2`). `<plug-marketplace heading-level>` sets it on its cards.
    */
   declare headingLevel: number;
 
@@ -145,30 +72,71 @@ export class PlugIntegrationCard extends PlugElement {
     this.headingLevel = 3;
   }
 
-  #open = (): void => {
+  #open(): void {
     if (!this.integration) return;
     this.emit('plug-integration-open', { detail: { integration: this.integration }, cancelable: true });
-  };
+  }
 
-  #upgrade = (event: Event): void => {
+  #upgrade(event: Event): void {
     if (!this.integration) return;
     const go = this.emit('plug-upgrade-request', { detail: { integration: this.integration }, cancelable: true });
     if (!go) event.preventDefault();
-  };
+  }
 
-  #label = (key: StringKey, vars?: Record<string, string>): string => format(this.translations, key, vars);
+  /** An integration the customer's plan lacks: no way to set it up here, a badge saying so, and the host's call to action. */
+  #renderLocked(i: IntegrationSummary) {
+    const label = format(this.translations, 'card.upgrade');
+    const cta = this.upgradeHref
+      ? html`<a part="upgrade" class="upgrade" href=${this.upgradeHref} aria-describedby="name" @click=${this.#upgrade}>${label}</a>`
+      : html`<button part="upgrade" class="upgrade" type="button" aria-describedby="name" @click=${this.#upgrade}>${label}</button>`;
+    return html`
+      <article part="card" class="card locked">
+        <div class="head">
+          ${renderIcon(i.icon, i.name)}
+          <div>
+            <h3 id="name" aria-level=${ariaLevel(clampLevel(this.headingLevel), 3)}>${i.name}</h3>
+            <p class="category">${i.category}</p>
+          </div>
+        </div>
+        <p class="description">${i.description}</p>
+        <div class="status">
+          <span part="badge badge-higher-plan" class="badge" data-status="higher-plan">${format(this.translations, 'card.higherPlan')}</span>
+          ${cta}
+        </div>
+      </article>
+    `;
+  }
 
   override render() {
-    const integration = this.integration;
-    if (!integration) return html``;
-    return renderCard({
-      integration,
-      headingLevel: clampLevel(this.headingLevel),
-      upgradeHref: this.upgradeHref,
-      idPrefix: '',
-      label: this.#label,
-      onOpen: this.#open,
-      onUpgrade: this.#upgrade,
-    });
+    const i = this.integration;
+    if (!i) return html``;
+    // An instance it already has stays manageable even if the plan no longer includes it.
+    if (i.entitled === false && !i.instance) return this.#renderLocked(i);
+    const status = i.instance?.status ?? 'available';
+    const accounts = i.instance?.accountNames ?? [];
+    return html`
+      <article part="card" class="card">
+        <div class="head">
+          ${renderIcon(i.icon, i.name)}
+          <div>
+            <h3 aria-level=${ariaLevel(clampLevel(this.headingLevel), 3)}>
+              <button part="open" class="open" type="button" aria-describedby="description status" @click=${this.#open}>
+                ${i.name}
+              </button>
+            </h3>
+            <p class="category">${i.category}</p>
+          </div>
+        </div>
+        <p class="description" id="description">${i.description}</p>
+        <div id="status" class="status">
+          ${renderStatusBadge(status, format(this.translations, badgeLabelKey(status)))}
+          ${
+            accounts.length
+              ? html`<span part="account" class="account">${connectionStatusText((key, vars) => format(this.translations, key, vars), 'connected', accounts.join(', '))}</span>`
+              : nothing
+          }
+        </div>
+      </article>
+    `;
   }
 }

@@ -1,22 +1,17 @@
 import { Task, TaskStatus, initialState } from '@lit/task';
 import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
-import { guard } from 'lit/directives/guard.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { IntegrationSummary } from '../../protocol/index.js';
 import { PlugApiElement } from '../base/api-element.js';
 import { holdDetailLoadUntil, loadDetailElements } from '../detail-loader.js';
-import { collatorFor, prepareIntl, type StringKey } from '../i18n.js';
-import { badgeStyles } from '../instance-status/status-badge.js';
-import { ariaLevel, clampLevel, renderCard } from '../integration-card/integration-card.js';
-import { cardStyles } from '../integration-card/integration-card.styles.js';
+import { collatorFor, prepareIntl } from '../i18n.js';
+import { ariaLevel, clampLevel } from '../integration-card/integration-card.js';
 import type { InstanceDeletedDetail, InstanceEventDetail } from '../events.js';
 import { tokens } from '../themes/tokens.js';
 import { buttonStyles, marketplaceStyles, skeletonStyles } from './marketplace.styles.js';
 
 interface Entry {
   summary: IntegrationSummary;
-  /** Prefix of its card's ids, unique in the grid (keys are any string, ids are not). */
-  id: string;
   /**
    * Lower-cased name, description and category, built at the first search that needs it (not
    * between the catalog's response and its first paint), then kept so a keystroke only compares
@@ -59,12 +54,7 @@ const BATCH = 24;
  * @csspart category - The category select.
  * @csspart toggle - The "active only" label and checkbox.
  * @csspart grid - The list of cards.
- * @csspart card - Each card's box: the same card and parts as `<plug-integration-card>`, drawn in the grid itself.
- * @csspart icon - A card's icon (an image, or a letter tile).
- * @csspart open - The button on a card's name that opens the integration.
- * @csspart badge - A card's status badge (also `badge-available`, `badge-draft`, `badge-active`, `badge-paused`, `badge-error`, `badge-higher-plan`).
- * @csspart account - A card's "Connected as …".
- * @csspart upgrade - The call to action of an integration on a higher plan.
+ * @csspart card - Each card (forwarded from `<plug-integration-card>`), also `icon`, `open`, `badge`.
  * @csspart message - Loading, empty and error messages.
  * @csspart button - Buttons (retry).
  * @csspart dialog - The integration dialog (forwarded), also its `panel`, `field`, `progress`, `toast` parts.
@@ -74,7 +64,7 @@ const BATCH = 24;
  * @cssproperty --plug-color-primary - Brand color (every `--plug-color-*`, `--plug-space-*`, `--plug-radius-*`, `--plug-font-*` token applies).
  */
 export class PlugMarketplace extends PlugApiElement {
-  static override styles = [tokens, buttonStyles, skeletonStyles, badgeStyles, cardStyles, marketplaceStyles];
+  static override styles = [tokens, buttonStyles, skeletonStyles, marketplaceStyles];
   // No decorators in the eager core (see PlugApiElement).
   static override properties: PropertyDeclarations = {
     localStatus: { state: true },
@@ -129,7 +119,7 @@ export class PlugMarketplace extends PlugApiElement {
         const locale = this.locale;
         setTimeout(() => prepareIntl(locale), 0);
         const { integrations } = await catalog;
-        return integrations.map((summary, n): Entry => ({ summary, id: `c${n}-` }));
+        return integrations.map((summary): Entry => ({ summary }));
       } catch (error) {
         this.reportError('load-catalog', error);
         throw error;
@@ -210,41 +200,17 @@ export class PlugMarketplace extends PlugApiElement {
     return summary.key in this.localStatus ? this.localStatus[summary.key]! : summary.instance;
   }
 
-  /** A card's string (the element's translations, the provider's, then English). */
-  #label = (key: StringKey, vars?: Record<string, string>): string => this.t(key, vars);
-
-  /** The entry as its card shows it: with the status changes made in this page. */
-  #summaryOf(entry: Entry): IntegrationSummary {
-    const instance = this.#instanceOf(entry.summary);
-    return instance === entry.summary.instance ? entry.summary : { ...entry.summary, instance };
-  }
-
-  /** The integration of the card an event came from (its `li` carries the key). */
-  #cardOf(event: Event): IntegrationSummary | undefined {
-    const key = (event.currentTarget as Element).closest('li')?.dataset.key;
-    const entry = this.#catalog.value?.find((e) => e.summary.key === key);
-    return entry && this.#summaryOf(entry);
-  }
-
-  #onOpen = (event: Event): void => {
-    const integration = this.#cardOf(event);
-    // A listener on the host page may cancel it and show its own view.
-    if (integration && this.emit('plug-integration-open', { detail: { integration }, cancelable: true })) void this.#openDetail(integration.key);
-  };
-
-  async #openDetail(key: string): Promise<void> {
+  #onOpen = async (event: CustomEvent<{ integration: IntegrationSummary }>): Promise<void> => {
+    // Let the event reach listeners on the host page first: one of them may cancel it.
+    await Promise.resolve();
+    if (event.defaultPrevented) return;
     try {
       await loadDetailElements();
     } catch (error) {
       this.reportError('open-integration', error);
       return;
     }
-    this.openKey = key;
-  }
-
-  #onUpgrade = (event: Event): void => {
-    const integration = this.#cardOf(event);
-    if (integration && !this.emit('plug-upgrade-request', { detail: { integration }, cancelable: true })) event.preventDefault();
+    this.openKey = event.detail.integration.key;
   };
 
   #onClose = async (): Promise<void> => {
@@ -252,7 +218,7 @@ export class PlugMarketplace extends PlugApiElement {
     this.openKey = undefined;
     await this.updateComplete;
     // Back to the card that opened the detail, so keyboard users keep their place.
-    const card = this.renderRoot.querySelector<HTMLElement>(`li[data-key="${CSS.escape(key ?? '')}"] .open`);
+    const card = this.renderRoot.querySelector<HTMLElement>(`plug-integration-card[data-key="${CSS.escape(key ?? '')}"]`);
     card?.focus();
   };
 
@@ -311,29 +277,30 @@ export class PlugMarketplace extends PlugApiElement {
     const needle = this.query.trim().toLowerCase();
     const matches = entries.filter((entry) => this.#matches(entry, needle));
     const shown = matches.length > this.limit ? matches.slice(0, this.limit) : matches;
-    const headingLevel = clampLevel(clampLevel(this.headingLevel, 2) + (this.heading === '' ? 0 : 1));
-    // What every card's strings depend on: a change renders the cards again.
-    const strings = [this.translations, this.contextTranslations, this.locale];
-    const upgradeHref = this.upgradeHref;
+    const translations = this.translations ?? this.contextTranslations;
+    const cardLevel = clampLevel(clampLevel(this.headingLevel, 2) + (this.heading === '' ? 0 : 1));
     const body =
       entries.length === 0
         ? html`<div part="message" class="message">${this.t('marketplace.emptyCatalog')}</div>`
         : html`
-            <ul part="grid" class="grid" aria-labelledby=${this.heading === '' ? nothing : 'heading'}>
+            <ul part="grid" class="grid" aria-labelledby=${this.heading === '' ? nothing : 'heading'} @plug-integration-open=${this.#onOpen}>
               ${repeat(
                 shown,
                 (entry) => entry.summary.key,
                 (entry) => {
-                  const integration = this.#summaryOf(entry);
-                  // A card already in the grid is left alone unless what it shows changed: adding a
-                  // batch while scrolling renders the new cards only, not the hundreds above them.
-                  return guard(
-                    [integration, headingLevel, upgradeHref, ...strings],
-                    () =>
-                      html`<li data-key=${entry.summary.key}>
-                        ${renderCard({ integration, headingLevel, upgradeHref, idPrefix: entry.id, label: this.#label, onOpen: this.#onOpen, onUpgrade: this.#onUpgrade })}
-                      </li>`,
-                  );
+                  const instance = this.#instanceOf(entry.summary);
+                  const summary = instance === entry.summary.instance ? entry.summary : { ...entry.summary, instance };
+                  return html`<li>
+                    <plug-integration-card
+                      data-key=${entry.summary.key}
+                      exportparts="card,icon,open,badge,badge-available,badge-draft,badge-active,badge-paused,badge-error,badge-higher-plan,upgrade"
+                      .integration=${summary}
+                      .translations=${translations}
+                      heading-level=${cardLevel}
+                      upgrade-href=${this.upgradeHref ?? nothing}
+                      theme=${this.theme ?? nothing}
+                    ></plug-integration-card>
+                  </li>`;
                 },
               )}
             </ul>
