@@ -16,7 +16,8 @@
 // bench server runs as a second child, each row runs on both in turn (which goes first alternates
 // by round) and the baseline's rows print after this tree's, marked `base` (BENCH_BASELINE_ENV="NAME=value ...":
 // its server's environment also has these, e.g. this same tree with another setting); the activation row then
-// runs BENCH_ACTIVATION_ROUNDS times (default 1, or 2 when comparing) on each, fresh instances each time.
+// runs BENCH_ACTIVATION_ROUNDS times (default 1, or 2 when comparing) on each, fresh instances each time,
+// after an unmeasured second on each.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, get } from 'node:http';
 import { constants as perf, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -345,6 +346,9 @@ async function measure(): Promise<void> {
 
     const activations = new Map<Server, Figures[]>(servers.map((s) => [s, []]));
     if (runs('activation')) {
+      // Unmeasured, on each server: its write path's first seconds (JIT, SQLite's page cache) would
+      // otherwise fall on whichever runs first.
+      if (servers.length > 1) for (const server of servers) await activation(server, token, 1);
       for (let round = 0; round < activationRounds; round++) {
         for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
           const figures = await activation(server, token);
@@ -384,7 +388,7 @@ interface Server {
 }
 
 /** Activation: 64 customers, one instance each (made for this run), toggled active/paused. */
-async function activation(server: Server, token: (customer: string) => Promise<string>): Promise<Figures> {
+async function activation(server: Server, token: (customer: string) => Promise<string>, seconds = DURATION): Promise<Figures> {
   const runId = (activationRun++).toString(36);
   const targets: { id: string; auth: string }[] = [];
   for (let i = 0; i < 64; i++) {
@@ -405,6 +409,7 @@ async function activation(server: Server, token: (customer: string) => Promise<s
   let n = 0;
   const problems = new Map<number, string>(); // the first problem's detail per status
   const figures = await cannon(server.child, {
+    duration: seconds,
     url: server.urls.api,
     setupClient: (client) => {
       const t = targets[n++ % targets.length]!;
