@@ -231,6 +231,16 @@ describe('the wizard saves as the customer goes', () => {
     return el;
   }
 
+  /** A new dialog's "Set up", then "Next" past the connections: on the Channel page. */
+  async function setUpToChannel(): Promise<PlugIntegrationDialog> {
+    const el = await openDialog();
+    button(el, 'Set up').click();
+    await step(el, 'Connections');
+    button(el, 'Next').click();
+    await step(el, 'Channel');
+    return el;
+  }
+
   it('"Set up" creates nothing on the server: the instance comes with the first save', async () => {
     const el = await openDialog();
     button(el, 'Set up').click();
@@ -255,11 +265,7 @@ describe('the wizard saves as the customer goes', () => {
   });
 
   it('"Next" saves the page as a draft, and the wizard reopens where the customer stopped', async () => {
-    let el = await openDialog();
-    button(el, 'Set up').click();
-    await step(el, 'Connections');
-    button(el, 'Next').click();
-    await step(el, 'Channel');
+    let el = await setUpToChannel();
     expect(fake.count('POST', '/instances')).to.equal(0); // nothing typed yet, nothing saved
     await type(el, 'channel', '#general');
     button(el, 'Next').click();
@@ -287,6 +293,29 @@ describe('the wizard saves as the customer goes', () => {
     expect(input(el, 'channel').value).to.equal('#general');
   });
 
+  it('closing on a page edited since "Next" saves it as a draft, and the wizard reopens with it; an untouched page saves nothing', async () => {
+    let el = await setUpToChannel();
+    button(el, 'Close').click();
+    expect(fake.calls.filter((c) => c.method !== 'GET')).to.deep.equal([]); // only looked: nothing created
+
+    el.remove();
+    el = await setUpToChannel();
+    await type(el, 'channel', '#deals');
+    const saved = oneEvent(el, 'plug-config-saved');
+    button(el, 'Close').click();
+    expect(el.open).to.equal(false);
+    expect((await saved).detail.instance.config).to.deep.equal({ channel: '#deals' });
+    expect(fake.calls.filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.path}`)).to.deep.equal(['POST /instances', 'PUT /instances/inst-1/config']);
+
+    // Reopened (a new dialog, as the marketplace makes one per open): the page as it was left.
+    el.remove();
+    el = await openDialog();
+    button(el, 'Continue setup').click();
+    await step(el, 'Channel');
+    await form(el).updateComplete;
+    expect(input(el, 'channel').value).to.equal('#deals');
+  });
+
   it('a refused draft keeps what was typed and shows the server’s message on the field', async () => {
     fake.on('PUT', '/instances/inst-1/config', () =>
       problem(422, {
@@ -295,11 +324,7 @@ describe('the wizard saves as the customer goes', () => {
         errors: [{ path: 'config.channel', message: 'No channel named #nope' }],
       }),
     );
-    const el = await openDialog();
-    button(el, 'Set up').click();
-    await step(el, 'Connections');
-    button(el, 'Next').click();
-    await step(el, 'Channel');
+    const el = await setUpToChannel();
     await type(el, 'channel', '#nope');
     button(el, 'Next').click();
     await shown(el, 'One field needs attention.');

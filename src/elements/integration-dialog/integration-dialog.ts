@@ -10,7 +10,7 @@ import { tokens } from '../themes/tokens.js';
 import { instanceActivityStyles } from './instance-activity.js';
 import { instanceHistoryStyles } from './instance-history.js';
 import { dialogStyles } from './integration-dialog.styles.js';
-import type { LoadedIntegration, PlugIntegrationSetup } from './integration-setup.js';
+import { closingSave, type LoadedIntegration, type PlugIntegrationSetup } from './integration-setup.js';
 import { setupStyles } from './integration-setup.styles.js';
 import { dialogEn } from './dialog-strings.js';
 import { toastStyles } from './setup-toast.js';
@@ -35,12 +35,13 @@ function deepFocusables(root: ParentNode): HTMLElement[] {
  * @customElement plug-integration-dialog
  * @summary One integration: what it does and needs, then the setup wizard (connections, one
  * step per config page), and the instance's actions: save, activate, pause/resume, delete.
- * Nothing typed is lost: "Next" saves the page as a draft, and the wizard reopens where the
- * customer stopped (the step left in this tab, else the first with something missing).
+ * Nothing typed is lost: "Next" saves the page as a draft, so does closing on a page edited since,
+ * and the wizard reopens where the customer stopped (the step left in this tab, else the first
+ * with something missing).
  * A modal dialog (focus trapped, Escape closes) or, with `mode="inline"`, a panel in the page (Escape with focus inside closes it too).
  *
  * @event {CustomEvent<InstanceEventDetail>} plug-instance-created - The customer's first save (credentials, a sign-in, "Next" or "Save") created the instance; "Set up" alone creates nothing.
- * @event {CustomEvent<InstanceEventDetail>} plug-config-saved - The configuration was saved: by "Save", or as a draft by "Next" as the customer leaves a page.
+ * @event {CustomEvent<InstanceEventDetail>} plug-config-saved - The configuration was saved: by "Save", or as a draft as the customer leaves a page ("Next", or closing on a page edited since).
  * @event {CustomEvent<InstanceEventDetail>} plug-instance-activated - The instance was activated (or resumed).
  * @event {CustomEvent<InstanceEventDetail>} plug-instance-paused - The instance was paused.
  * @event {CustomEvent<InstanceDeletedDetail>} plug-instance-deleted - The instance was deleted.
@@ -108,6 +109,8 @@ export class PlugIntegrationDialog extends PlugApiElement {
     task: async ([client, key, open], { signal }): Promise<LoadedIntegration | typeof initialState> => {
       if (!client || !key || !open) return initialState;
       try {
+        // Reopened while the last close still saves its page: load what that save stored.
+        await closingSave(key);
         const detail = await client.integration(key, signal);
         const instance = detail.instance ? await client.instance(detail.instance.id, signal) : undefined;
         return { detail, instance };
@@ -152,6 +155,7 @@ export class PlugIntegrationDialog extends PlugApiElement {
   close(): void {
     if (!this.open) return;
     this.open = false;
+    this.#setup?.leave();
     this.#setup?.reset();
     this.dialogEl?.close();
     this.#returnFocus?.focus();

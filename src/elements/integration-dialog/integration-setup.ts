@@ -17,6 +17,14 @@ import { onPage, relative, rememberStep, renderWizard, resumeStep, sameConfig, w
 
 type View = 'overview' | 'wizard' | 'confirm-delete';
 
+/** Drafts being saved as a dialog closed, by integration: a dialog opened meanwhile loads after them. */
+const closingSaves = new Map<string, Promise<void>>();
+
+/** Resolves once a draft saved as the dialog of `integrationKey` closed is stored (at once when none is). */
+export function closingSave(integrationKey: string): Promise<void> {
+  return closingSaves.get(integrationKey) ?? Promise.resolve();
+}
+
 /** What the dialog loads before the setup can show anything. */
 export interface LoadedIntegration {
   detail: IntegrationDetail;
@@ -65,6 +73,8 @@ export class PlugIntegrationSetup extends PlugApiElement {
   #createKey: string | undefined;
   /** The create in flight: a credential save and an OAuth start at once make one instance. */
   #creating: Promise<Instance> | undefined;
+  /** The visible config page was edited since it was shown or saved. */
+  #pageEdited = false;
   /** Webhook URLs and runs of a running instance (see instance-activity.ts). */
   #activity = new InstanceActivity(this);
   /** Who changed the instance, what and when (see instance-history.ts). */
@@ -113,6 +123,22 @@ export class PlugIntegrationSetup extends PlugApiElement {
     return this;
   }
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.addEventListener('input', this.#onEdit);
+    this.addEventListener('change', this.#onEdit);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.removeEventListener('input', this.#onEdit);
+    this.removeEventListener('change', this.#onEdit);
+  }
+
+  #onEdit = (event: Event): void => {
+    if (event.composedPath().some((node) => node instanceof Element && node.matches('plug-config-form[data-page]'))) this.#pageEdited = true;
+  };
+
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('loaded') && this.loaded) this.#setInstance(this.loaded.instance);
   }
@@ -132,6 +158,7 @@ export class PlugIntegrationSetup extends PlugApiElement {
   #setInstance(instance: Instance | undefined): void {
     this.instance = instance;
     this.draft = { ...(instance?.config ?? {}) };
+    this.#pageEdited = false;
   }
 
   #announce(text: string): void {
@@ -219,6 +246,7 @@ export class PlugIntegrationSetup extends PlugApiElement {
 
   async #goTo(step: number): Promise<void> {
     this.step = step;
+    this.#pageEdited = false;
     if (this.instance) rememberStep(this.instance.id, step);
     await this.updateComplete;
     this.#focus('h3[tabindex]');
@@ -420,6 +448,28 @@ export class PlugIntegrationSetup extends PlugApiElement {
     );
     return client.dataSource(instance.id, dataSource, q, unsaved);
   };
+
+  /**
+   * The dialog closes: a config page edited since "Next" is saved as a draft, as "Next" would
+   * save it, so closing midway loses nothing. A page that fails its checks is left as it is.
+   */
+  leave(): void {
+    const detail = this.loaded?.detail;
+    const key = this.integrationKey;
+    const form = this.renderRoot.querySelector<PlugConfigForm>('plug-config-form[data-page]');
+    if (this.view !== 'wizard' || !this.#pageEdited || !detail || !key || !form?.checkValidity()) return;
+    this.#collectPage(false);
+    if (this.instance && sameConfig(this.draft, this.instance.config) && !this.#typedSecret(detail)) return;
+    // reset() puts the step back to 0 right after: the wizard must reopen on this one.
+    const step = this.step;
+    const saving = this.#act('save-draft', async (client) => {
+      const saved = await this.#write(client, detail);
+      if (saved) rememberStep(saved.id, step);
+    }).finally(() => {
+      if (closingSaves.get(key) === saving) closingSaves.delete(key);
+    });
+    closingSaves.set(key, saving);
+  }
 
   /** Back to the overview with no messages (the dialog closed, or shows another integration). */
   reset(): void {
