@@ -15,7 +15,7 @@
 // Run: node --import tsx bench/runtime.ts   (or npm run bench -- runtime)
 // Knobs: BENCH_WARM (300), BENCH_COLD (20), BENCH_TOTAL (2000), BENCH_CUSTOMERS (8),
 //        BENCH_IN_FLIGHT (64), BENCH_COLD_PACE_MS (1000), BENCH_ENGINES (sqlite,postgres),
-//        PLUGBOARD_TEST_DATABASE_URL.
+//        PLUGBOARD_TEST_DATABASE_URL, and any PLUGBOARD_* runtime variable (default settings otherwise).
 // Under tsx the executors load the flow module through tsx too (slower cold starts than a build;
 // bench/executor.ts has the compiled pool's cold-start figures).
 import { randomBytes } from 'node:crypto';
@@ -119,7 +119,8 @@ async function benchEngine(engine: string): Promise<void> {
     runtime: {
       integrationsModule,
       databaseUrl,
-      settings: runtimeSettings({ PLUGBOARD_PGBOSS_SCHEMA: bossSchema }),
+      // The defaults, unless PLUGBOARD_* runtime variables are given (e.g. PLUGBOARD_RUNNER_CONCURRENCY).
+      settings: runtimeSettings({ ...process.env, PLUGBOARD_PGBOSS_SCHEMA: bossSchema }),
       runner: true,
       onPhases: (phases) => {
         const done = pending.get(phases.executionId);
