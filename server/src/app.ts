@@ -1,6 +1,6 @@
 // The Hono app: cross-cutting middleware, auth, and every route, the runtime's included when the
 // services have one. Pure: no socket, no process state, so tests drive it with `app.request()`.
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context, type MiddlewareHandler, type Next } from 'hono';
 import { getPath } from 'hono/utils/url';
 import { requestId } from './request-id.js';
 import { customerAuth, vendorAuth, type TokenVerifier } from './auth.js';
@@ -77,11 +77,11 @@ const pathOrItsAlias = (request: Request): string => {
  * error handler still answers for every route and middleware after them).
  */
 function inSequence<E extends BaseEnv>(...layers: MiddlewareHandler<E>[]): MiddlewareHandler<E> {
-  return (c, next) => {
-    let at = 0;
-    const step = (): Promise<void> => (at < layers.length ? (layers[at++]!(c, step) as Promise<void>) : next());
-    return step();
-  };
+  // No named closure per request: tsx (esbuild's keepNames) would name each with a defineProperty.
+  type Ctx = Parameters<MiddlewareHandler<E>>[0];
+  const from = (at: number, c: Ctx, next: Next): Promise<void> =>
+    at < layers.length ? (layers[at]!(c, () => from(at + 1, c, next)) as Promise<void>) : next();
+  return (c, next) => from(0, c, next);
 }
 
 export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, routes, draining, readiness }: AppOptions): Hono<BaseEnv> {
