@@ -1,6 +1,6 @@
 // The Acme CRM host page on a phone (375 × 812), light and dark, in Debian's Chromium: axe finds
 // nothing on it, and the page's own tabs (the sidebar become a strip) all show, the current one
-// included, without a region that only a mouse can scroll.
+// included, without a region that only a mouse can scroll. The theming page too.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -36,6 +36,23 @@ describe('the demo host page on a phone', { skip: bundle.skip }, () => {
         for (const tab of await tabs.all()) {
           const box = await tab.boundingBox();
           assert.ok(box && box.x >= 0 && box.x + box.width <= 375, `${await tab.innerText()} is on screen`);
+        }
+      } finally {
+        await context.close();
+      }
+    });
+
+    test(`${colorScheme}: on the theming page axe finds nothing, and the CSS the host sets is read without scrolling sideways`, async () => {
+      const context = await browser.newContext({ viewport: { width: 375, height: 812 }, colorScheme });
+      try {
+        const page = await context.newPage();
+        await page.goto(`${demo.url}/theming.html?customer=globex`);
+        await shown(page.getByRole('button', { name: 'Webhook forwarder', exact: true }));
+        for (const look of ['Plugboard default', 'Sunset (warm, round, roomy)']) {
+          await page.getByRole('radio', { name: look }).check();
+          assert.deepEqual(await axeViolations(page), [], look);
+          const css = page.getByLabel('CSS the host sets');
+          assert.ok(await css.evaluate((el) => el.scrollWidth <= el.clientWidth), `${look}: the CSS fits its box`);
         }
       } finally {
         await context.close();
