@@ -59,4 +59,45 @@ describe('the demo host page on a phone', { skip: bundle.skip }, () => {
       }
     });
   }
+
+  test('a new customer sets up Northwind on a phone: a full-screen sheet, a refused key keeps what was typed, closing midway loses nothing', async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 812 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${demo.url}/?customer=globex`);
+      await (await shown(page.getByRole('button', { name: 'Northwind CRM contact sync', exact: true }))).click();
+      const dialog = await shown(page.getByRole('dialog', { name: 'Northwind CRM contact sync' }));
+      const box = await dialog.boundingBox();
+      assert.ok(box && box.x >= 0 && box.y >= 0 && box.x + box.width <= 375 && box.y + box.height <= 812, 'the sheet is on screen');
+      await dialog.getByRole('button', { name: 'Set up', exact: true }).click();
+      const accountId = await shown(dialog.getByRole('textbox', { name: 'Account ID' }));
+      const apiKey = dialog.getByRole('textbox', { name: 'API key' });
+      await accountId.fill('nw-204815');
+      await apiKey.fill('sk_live_wrong');
+      await dialog.getByRole('button', { name: 'Save credentials' }).click();
+      await shown(dialog.getByText('The service did not accept this key.', { exact: false }));
+      assert.equal(await accountId.inputValue(), 'nw-204815');
+      assert.equal(await apiKey.inputValue(), 'sk_live_wrong');
+      await apiKey.fill('demo_7c41e9a0');
+      await dialog.getByRole('button', { name: 'Save credentials' }).click();
+      await shown(dialog.getByText('Connected as Globex Sales (nw-204815)').first());
+      assert.deepEqual(await axeViolations(page), []);
+
+      await dialog.getByRole('button', { name: 'Next' }).click();
+      await (await shown(dialog.getByRole('spinbutton', { name: 'Sync interval (minutes)' }))).fill('30');
+      await dialog.getByRole('button', { name: 'Next' }).click();
+      await shown(dialog.getByRole('heading', { name: 'Field mapping', exact: true }));
+      await dialog.getByRole('textbox', { name: 'Owner for new contacts' }).fill('sales@globex.example');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+
+      await page.getByRole('button', { name: 'Northwind CRM contact sync', exact: true }).click();
+      await shown(dialog.getByText('every 30 minutes', { exact: false }));
+      await dialog.getByRole('button', { name: 'Continue setup' }).click();
+      await shown(dialog.getByRole('heading', { name: 'Field mapping', exact: true }));
+      assert.equal(await dialog.getByRole('textbox', { name: 'Owner for new contacts' }).inputValue(), 'sales@globex.example');
+    } finally {
+      await context.close();
+    }
+  });
 });
