@@ -1,4 +1,5 @@
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
 import '../../src/elements/integration-dialog/define.js';
 import type { PlugIntegrationDialog } from '../../src/elements/integration-dialog/integration-dialog.js';
 import type { Instance, IntegrationDetail } from '../../src/protocol/index.js';
@@ -71,6 +72,35 @@ describe('nothing typed is lost', () => {
     await type(el, 'apiKey', apiKey);
     return el;
   }
+
+  it('a list that comes from a connection not made yet says to connect it first, rather than "No options"', async () => {
+    const withPicker: IntegrationDetail = {
+      ...northwindDetail,
+      configPages: [
+        {
+          title: 'Sync',
+          schema: {
+            type: 'object',
+            properties: { owner: { type: 'string', title: 'Owner', 'x-plug-kind': 'picker', 'x-plug-data-source': 'users' } },
+            'x-plug-order': ['owner'],
+          },
+        },
+      ],
+    };
+    fake.on('GET', '/integrations/northwind', withPicker);
+    const el = await openDialog();
+    button(el, 'Set up').click();
+    await step(el, 'Connections');
+    button(el, 'Next').click(); // nothing typed: on to the page, the account still not connected
+    await step(el, 'Sync');
+    await form(el).updateComplete;
+    input(el, 'owner').focus();
+    await sendKeys({ press: 'ArrowDown' });
+    const status = () => form(el).shadowRoot!.querySelector('.picker-status')?.textContent?.trim();
+    await waitUntil(() => status() === 'Connect Northwind account first: this list comes from it.', `status: ${status()}`);
+    expect(form(el).shadowRoot!.querySelector('.retry')).to.equal(null); // trying again would not help
+    expect(fake.calls.filter((c) => c.path.includes('data-sources'))).to.deep.equal([]);
+  });
 
   it('an Account ID failing its pattern keeps both fields and shows our message on the field', async () => {
     const el = await typeCredentials('acme', 'demo_12345678');

@@ -11,7 +11,7 @@ import { MappingField, mappingProblems, mappingRows, type MappingForm } from './
 import { PickerField, type LoadOptions, type PickerForm } from './picker-field.js';
 
 export type { FieldOption } from './field-spec.js';
-export type { LoadOptions } from './picker-field.js';
+export { OptionsUnavailable, type LoadOptions } from './picker-field.js';
 
 addEnglish(formEn);
 

@@ -3,7 +3,7 @@ import { ifDefined } from 'lit/directives/if-defined.js';
 import { live } from 'lit/directives/live.js';
 import { renderError, renderHelp, renderRequiredMark, type FieldForm, type FieldView } from './field-parts.js';
 import type { FieldOption, FieldSpec, MappingRaw, MappingRow } from './field-spec.js';
-import type { LoadOptions } from './picker-field.js';
+import { unavailableMessage, type LoadOptions } from './picker-field.js';
 
 type Side = 'target' | 'source';
 const SIDES: readonly Side[] = ['target', 'source'];
@@ -70,6 +70,8 @@ type Status = 'idle' | 'loading' | 'ready' | 'error';
  */
 export class MappingField implements ReactiveController {
   #status: Status = 'idle';
+  /** Why the lists could not be loaded, when the host said (see OptionsUnavailable). */
+  #unavailable = '';
   #lists: MappingLists | undefined;
   #seq = 0;
   /** Where focus goes after the next render (a row added or removed): the first of these ids that exists. */
@@ -126,9 +128,10 @@ export class MappingField implements ReactiveController {
       if (seq !== this.#seq) return;
       this.#lists = { target, source: source ?? target };
       this.#status = 'ready';
-    } catch {
+    } catch (error) {
       if (seq !== this.#seq) return;
       this.#status = 'error';
+      this.#unavailable = unavailableMessage(error);
     }
     this.host.requestUpdate();
   }
@@ -201,7 +204,7 @@ export class MappingField implements ReactiveController {
     const empty = this.#status === 'ready' && (this.#lists?.target.size === 0 || this.#lists?.source.size === 0);
     let status: string = '';
     if (this.#status === 'loading') status = form.t('form.mappingLoading');
-    else if (this.#status === 'error') status = form.t('form.mappingError');
+    else if (this.#status === 'error') status = this.#unavailable || form.t('form.mappingError');
     else if (empty) status = form.t('form.mappingEmpty');
     const describedBy = [f.help ? `${id}-help` : '', status ? `${id}-status` : '', `${id}-error`].filter(Boolean).join(' ');
     return html`<fieldset part="field" class="field mapping" data-kind=${f.kind} aria-describedby=${describedBy}>
@@ -241,7 +244,7 @@ export class MappingField implements ReactiveController {
           + ${form.t('form.mappingAdd')}
         </button>
         ${
-          this.#status === 'error'
+          this.#status === 'error' && !this.#unavailable
             ? html`<button type="button" part="button" class="retry" @click=${() => void this.#load(f)}>${form.t('form.pickerRetry')}</button>`
             : nothing
         }

@@ -12,6 +12,14 @@ import type { FieldOption, FieldSpec } from './field-spec.js';
  */
 export type LoadOptions = (dataSource: string, query: string, config: Record<string, unknown>) => Promise<FieldOption[]>;
 
+/** A `LoadOptions` rejection whose message the field shows as it is (what the customer must do first), with no Retry. */
+export class OptionsUnavailable extends Error {
+  override name = 'OptionsUnavailable';
+}
+
+/** The message of an `OptionsUnavailable` rejection; '' for any other failure. */
+export const unavailableMessage = (error: unknown): string => (error instanceof OptionsUnavailable ? error.message : '');
+
 /** @internal What a picker needs from its form beyond what every field renderer gets. */
 export interface PickerForm extends FieldForm {
   readonly loadOptions: LoadOptions | undefined;
@@ -39,6 +47,8 @@ export class PickerField implements ReactiveController {
   #open = false;
   #query = '';
   #status: Status = 'idle';
+  /** Why the options could not be loaded, when the host said (see OptionsUnavailable). */
+  #unavailable = '';
   #options: FieldOption[] = [];
   /** Index of the highlighted option (aria-activedescendant), -1 for none. */
   #active = -1;
@@ -93,10 +103,11 @@ export class PickerField implements ReactiveController {
       if (seq !== this.#seq) return;
       this.#options = options;
       this.#status = 'ready';
-    } catch {
+    } catch (error) {
       if (seq !== this.#seq) return;
       this.#options = [];
       this.#status = 'error';
+      this.#unavailable = unavailableMessage(error);
     }
     this.#active = -1;
     this.host.requestUpdate();
@@ -262,7 +273,7 @@ export class PickerField implements ReactiveController {
     const extra = [missing.length > 0 ? `${id}-deps` : '', f.multiple && picked.length ? `${id}-chips` : ''];
     let status: TemplateResult | string = '';
     if (open && this.#status === 'loading') status = form.t('form.pickerLoading');
-    else if (open && this.#status === 'error') status = form.t('form.pickerError');
+    else if (open && this.#status === 'error') status = this.#unavailable || form.t('form.pickerError');
     else if (open && this.#status === 'ready') {
       status =
         this.#options.length === 0
@@ -368,7 +379,7 @@ export class PickerField implements ReactiveController {
       </div>
       <div class="picker-status" role="status">${status}</div>
       ${
-        open && this.#status === 'error'
+        open && this.#status === 'error' && !this.#unavailable
           ? html`<button type="button" part="button" class="retry" @click=${(e: Event) => this.#retry(f, e)}>
             ${form.t('form.pickerRetry')}
           </button>`

@@ -12,6 +12,7 @@ export const dialogEn = {
   'dialog.everyMinutes': 'every {count} minutes',
   'dialog.everyMinutes.one': 'every minute',
   'dialog.connections': 'Connections',
+  'dialog.connectFirst': 'Connect {connection} first: this list comes from it.',
   'dialog.configure': 'Configure',
   'dialog.start': 'Set up',
   'dialog.back': 'Back',

@@ -3,7 +3,7 @@ import { ApiError, type PlugClient } from '../../client/index.js';
 import type { ConnectionSpec, FieldError, Instance, IntegrationDetail } from '../../protocol/index.js';
 import { ProblemType } from '../../protocol/problem-types.js';
 import { PlugApiElement } from '../base/api-element.js';
-import type { PlugConfigForm } from '../config-form/config-form.js';
+import { OptionsUnavailable, type PlugConfigForm } from '../config-form/config-form.js';
 import type { StringKey } from '../i18n.js';
 import { badgeLabelKey, renderStatusBadge } from '../instance-status/status-badge.js';
 import { renderDeleteConfirmation } from './delete-confirmation.js';
@@ -436,17 +436,30 @@ export class PlugIntegrationSetup extends PlugApiElement {
       this.fieldErrors = [];
     });
 
-  #loadOptions = (dataSource: string, q: string, config: Record<string, unknown>) => {
+  #loadOptions = async (dataSource: string, q: string, config: Record<string, unknown>) => {
     const client = this.apiClient;
     const instance = this.instance;
-    if (!client || !instance) return Promise.resolve([]);
+    // The lists come from the customer's accounts: with one not connected, say which, not "No options".
+    const unconnected = (this.loaded?.detail.connections ?? []).filter(
+      (spec) => instance?.connections.find((c) => c.name === spec.name)?.status !== 'connected',
+    );
+    const unavailable = () => new OptionsUnavailable(this.t('dialog.connectFirst', { connection: unconnected.map((c) => c.label).join(', ') }));
+    if (!client || !instance) {
+      if (unconnected.length > 0) throw unavailable();
+      return [];
+    }
     // `config` is what the picker depends on; only values that differ from the saved ones are unsaved
     // (sent with POST, admins only), so a member's picker and an unchanged form stay a plain GET.
     const saved = instance.config;
     const unsaved = Object.fromEntries(
       Object.entries(config).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(Object.hasOwn(saved, k) ? saved[k] : undefined)),
     );
-    return client.dataSource(instance.id, dataSource, q, unsaved);
+    try {
+      return await client.dataSource(instance.id, dataSource, q, unsaved);
+    } catch (error) {
+      if (unconnected.length > 0) throw unavailable();
+      throw error;
+    }
   };
 
   /**
