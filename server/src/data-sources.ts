@@ -143,14 +143,17 @@ export function createDataSources(options: {
           'data source failed',
         );
         throw new DataSourceError(
-          late ? `The data source "${name}" did not answer within ${timeoutMs} ms` : `The data source "${name}" failed; check the connection and try again`,
+          // Customer words: the data source's name is the integration's code (it is in the log above).
+          late
+            ? `A list from your connected account did not answer within ${Math.max(1, Math.round(timeoutMs / 1000))} s; try again`
+            : 'A list from your connected account could not be loaded; check the connection and try again',
           late,
         );
       }
       const parsed = DataSourceResult.safeParse({ options: result });
       if (!parsed.success) {
         logger.warn({ instanceId: instance.id, dataSource: name }, 'data source returned malformed options');
-        throw new DataSourceError(`The data source "${name}" returned malformed options`);
+        throw new DataSourceError('A list from your connected account came back in a form that cannot be used');
       }
       return parsed.data.options;
     },

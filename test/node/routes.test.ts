@@ -352,6 +352,7 @@ for (const engine of engines) {
 
       const broken = assertProblem(await h.call('GET', `/api/v1/instances/${inst.id}/data-sources/broken`), 502);
       assert.ok(!broken.detail!.includes(API_KEY_VALUE));
+      assert.ok(!broken.detail!.includes('broken'), 'the data source’s name is the integration’s code, not the customer’s words');
       const slow = assertProblem(await h.call('GET', `/api/v1/instances/${inst.id}/data-sources/slow`), 502);
       assert.match(slow.detail!, /did not answer/);
       assertProblem(await h.call('GET', `/api/v1/instances/${inst.id}/data-sources/malformed`), 502);
