@@ -259,6 +259,29 @@ describe('<plug-marketplace>', () => {
     expect(fake.count('GET', '/integrations')).to.equal(1);
   });
 
+  it('a card says who is connected as soon as the dialog connected the account, without reloading the catalog', async () => {
+    fake.on('POST', '/instances', json(instance(), 201));
+    const el = await fixture<PlugMarketplace>(html`<plug-marketplace api=${API} token="t"></plug-marketplace>`);
+    await loaded(el);
+    (part(cards(el)[0]!, 'open') as HTMLButtonElement).click();
+    await waitUntil(() => el.shadowRoot!.querySelector('plug-integration-dialog')?.shadowRoot?.textContent?.includes('Set up'));
+    const dialog = el.shadowRoot!.querySelector('plug-integration-dialog')!;
+    [...dialog.shadowRoot!.querySelectorAll('button')].find((b) => b.textContent!.trim() === 'Set up')!.click();
+    const connected = instance({ connections: [{ name: 'slack', kind: 'apiKey', status: 'connected', accountName: 'Acme workspace' }] });
+    fake.on('PUT', '/instances/inst-1/connections/slack', json(connected));
+    await waitUntil(() => dialog.shadowRoot!.querySelector('plug-config-form')?.shadowRoot?.querySelector('[data-field="token"]'));
+    const token = dialog.shadowRoot!.querySelector('plug-config-form')!.shadowRoot!.querySelector<HTMLInputElement>('[data-field="token"]')!;
+    token.value = 'xoxb-1';
+    token.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+    const told = oneEvent(el, 'plug-connect');
+    [...dialog.shadowRoot!.querySelectorAll('button')].find((b) => b.textContent!.trim() === 'Save credentials')!.click();
+    expect((await told).detail).to.include({ connection: 'slack', status: 'connected' });
+    dialog.close();
+    await waitUntil(() => part(cards(el)[0]!, 'account')?.textContent?.trim() === 'Connected as Acme workspace', 'the card did not name the account');
+    expect(part(cards(el)[0]!, 'badge')!.textContent!.trim()).to.equal('Draft');
+    expect(fake.count('GET', '/integrations')).to.equal(1);
+  });
+
   it('lets the host cancel plug-integration-open to show its own view', async () => {
     const el = await fixture<PlugMarketplace>(html`<plug-marketplace api=${API} token="t"></plug-marketplace>`);
     await loaded(el);

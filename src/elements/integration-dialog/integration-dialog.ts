@@ -45,6 +45,7 @@ function deepFocusables(root: ParentNode): HTMLElement[] {
  * @event {CustomEvent<InstanceEventDetail>} plug-instance-activated - The instance was activated (or resumed).
  * @event {CustomEvent<InstanceEventDetail>} plug-instance-paused - The instance was paused.
  * @event {CustomEvent<InstanceDeletedDetail>} plug-instance-deleted - The instance was deleted.
+ * @event {CustomEvent<ConnectEventDetail>} plug-connect - A connection's status changed: API-key credentials saved, or a sign-in or Disconnect through a connect button (its event, bubbling out).
  * @event {CustomEvent<ErrorEventDetail>} plug-error - A request failed.
  * @event {CustomEvent<{integrationKey: string}>} plug-dialog-close - The dialog or panel was closed.
  *

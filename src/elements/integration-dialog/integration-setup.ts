@@ -361,6 +361,9 @@ export class PlugIntegrationSetup extends PlugApiElement {
       const target = await this.#ensureInstance(client);
       const updated = await client.putCredentials(target.id, spec.name, form.value);
       this.instance = { ...updated };
+      // As a connect button does for a sign-in: the page (and the marketplace's card) learns who is connected.
+      const state = updated.connections.find((c) => c.name === spec.name);
+      this.emit('plug-connect', { detail: { instanceId: updated.id, connection: spec.name, status: state?.status ?? 'connected', instance: updated } });
       // The key is stored: take it out of the page (the field now says "Set — type to replace").
       form.value = NO_VALUES;
       this.credentialErrors = { ...this.credentialErrors, [spec.name]: [] };

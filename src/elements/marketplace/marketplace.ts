@@ -1,7 +1,7 @@
 import { Task, TaskStatus, initialState } from '@lit/task';
 import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import type { IntegrationSummary } from '../../protocol/index.js';
+import type { ConnectEventDetail, IntegrationSummary } from '../../protocol/index.js';
 import { PlugApiElement } from '../base/api-element.js';
 import { holdDetailLoadUntil, loadDetailElements } from '../detail-loader.js';
 import { collatorFor, prepareIntl } from '../i18n.js';
@@ -148,6 +148,7 @@ export class PlugMarketplace extends PlugApiElement {
     this.addEventListener('plug-config-saved', this.#onInstance);
     this.addEventListener('plug-instance-activated', this.#onInstance);
     this.addEventListener('plug-instance-paused', this.#onInstance);
+    this.addEventListener('plug-connect', this.#onInstance);
     this.addEventListener('plug-instance-deleted', this.#onDeleted);
   }
 
@@ -159,6 +160,7 @@ export class PlugMarketplace extends PlugApiElement {
     this.removeEventListener('plug-config-saved', this.#onInstance);
     this.removeEventListener('plug-instance-activated', this.#onInstance);
     this.removeEventListener('plug-instance-paused', this.#onInstance);
+    this.removeEventListener('plug-connect', this.#onInstance);
     this.removeEventListener('plug-instance-deleted', this.#onDeleted);
   }
 
@@ -184,11 +186,17 @@ export class PlugMarketplace extends PlugApiElement {
     this.#more.observe(sentinel);
   }
 
-  #onInstance = (event: CustomEvent<InstanceEventDetail>): void => {
+  #onInstance = (event: CustomEvent<InstanceEventDetail | ConnectEventDetail>): void => {
     const { instance } = event.detail;
+    if (!instance) return;
+    // The card's "Connected as …", as the catalog would name it: connected accounts in connection-name order.
+    const accountNames = instance.connections
+      .filter((c) => c.status === 'connected' && c.accountName)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((c) => c.accountName!);
     this.localStatus = {
       ...this.localStatus,
-      [instance.integrationKey]: { id: instance.id, status: instance.status, updatedAt: instance.updatedAt },
+      [instance.integrationKey]: { id: instance.id, status: instance.status, updatedAt: instance.updatedAt, ...(accountNames.length ? { accountNames } : {}) },
     };
   };
 
