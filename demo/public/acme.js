@@ -259,7 +259,7 @@ function applyLook(name) {
   for (const [token, value] of Object.entries(look.tokens)) marketplace.style.setProperty(token, value);
   if (look.theme) marketplace.setAttribute('theme', look.theme);
   else marketplace.removeAttribute('theme');
-  stage.className = `theme-stage look-${name}${look.dark ? ' is-dark' : ''}`;
+  stage.className = `theme-stage look-${name}${look.dark ? ' is-dark' : look.theme === 'light' ? ' is-light' : ''}`;
   if (cssText) {
     const lines = Object.entries(look.tokens).map(([t, v]) => `  ${t}: ${v};`);
     const tag = look.theme ? `<plug-marketplace theme="${look.theme}">` : '<plug-marketplace>';
