@@ -37,6 +37,11 @@ describe('the demo host page on a phone', { skip: bundle.skip }, () => {
           const box = await tab.boundingBox();
           assert.ok(box && box.x >= 0 && box.x + box.width <= 375, `${await tab.innerText()} is on screen`);
         }
+        // The header's links are touch targets too: at least 44 px tall.
+        for (const name of ['Acme CRM', 'Integrations', 'Theming']) {
+          const box = await page.getByRole('banner').getByRole('link', { name, exact: true }).boundingBox();
+          assert.ok(box && box.height >= 44, `the header's "${name}" link is ${box?.height} px tall`);
+        }
       } finally {
         await context.close();
       }

@@ -241,7 +241,7 @@ export class MappingField implements ReactiveController {
       })}
       <div class="mapping-actions">
         <button type="button" part="button" class="mapping-add" id="${id}-add" ?disabled=${form.disabled || full || empty} @click=${() => this.#add(f, id)}>
-          + ${form.t('form.mappingAdd')}
+          <span aria-hidden="true">+</span> ${form.t('form.mappingAdd')}
         </button>
         ${
           this.#status === 'error' && !this.#unavailable
