@@ -9,7 +9,7 @@ import type { ConnectionChecks } from './connection-checks.js';
 import { openInstanceSecrets, sealApiKey, sealInstanceSecrets } from './credentials.js';
 import type { DataSources } from './data-sources.js';
 import { isEntitled, type Grants } from './entitlements.js';
-import { ConflictError, ForbiddenError, InvalidFieldsError, NotEntitledError, NotFoundError, NotReadyError } from './errors.js';
+import { ConflictError, DataSourceError, ForbiddenError, InvalidFieldsError, NotEntitledError, NotFoundError, NotReadyError } from './errors.js';
 import { fieldErrors, type IssueLike } from './field-errors.js';
 import { activationBlockers, groupByInstance, instanceView } from './instance-view.js';
 import type { IntegrationIndex } from './integrations.js';
@@ -42,8 +42,9 @@ export interface Instances {
    * Saves config values: each given value must be valid, required ones may stay empty (draft), but
    * an active instance must stay complete. Secrets: absent or "" keeps the stored value, null
    * clears it. A mapping field's rows must use values its data sources offer (they run with the
-   * saved config; `signal` stops waiting for them). Throws VersionConflictError when `version` is
-   * not the current one; data-source failures as DataSources.options does.
+   * saved config; `signal` stops waiting for them); an instance not running keeps rows whose lists
+   * fail (no connection yet) unchecked, and activation checks them. Throws VersionConflictError when
+   * `version` is not the current one; data-source failures (a running instance) as DataSources.options does.
    */
   saveConfig(caller: Caller, id: string, input: { config: Record<string, unknown>; version: number; signal?: AbortSignal }): Promise<InstanceRecord>;
   /**
@@ -155,6 +156,8 @@ export function createInstances(options: {
     integration: Integration,
     config: Record<string, unknown>,
     signal: AbortSignal,
+    /** A draft's save: a mapping whose lists can't be read yet (no connection) is kept unchecked; activation checks it. */
+    draft = false,
   ): Promise<FieldError[]> {
     const offeredBy = new Map<string, Promise<Set<string>>>();
     const offeredValues = (name: string) => {
@@ -169,7 +172,13 @@ export function createInstances(options: {
     for (const [name, spec] of mappingFields(integration)) {
       const rows = config[name] as MappingRow[] | undefined;
       if (!rows?.length) continue;
-      const [sources, targets] = await Promise.all([offeredValues(spec.sources), offeredValues(spec.targets)]);
+      let sources: Set<string>, targets: Set<string>;
+      try {
+        [sources, targets] = await Promise.all([offeredValues(spec.sources), offeredValues(spec.targets)]);
+      } catch (error) {
+        if (draft && error instanceof DataSourceError) continue;
+        throw error;
+      }
       rows.forEach((row, i) => {
         if (!targets.has(row.target))
           errors.push({ path: `config.${name}.${i}.target`, message: `${spec.label}: "${row.target}" is not a field that can be filled` });
@@ -259,7 +268,8 @@ export function createInstances(options: {
       if (!draft.success) errors.push(...configErrors(integration, draft.error.issues));
       if (errors.length) throw new InvalidFieldsError(errors);
       const config = Object.fromEntries(Object.entries(draft.data as Record<string, unknown>).filter(([, v]) => v !== undefined));
-      const unoffered = await unofferedRows(caller, instance, integration, config, signal);
+      // Not running: a customer who has not connected yet may still save (and keep) the rest of the page.
+      const unoffered = await unofferedRows(caller, instance, integration, config, signal, instance.status !== 'active');
       if (unoffered.length) throw new InvalidFieldsError(unoffered);
 
       let secrets = instance.secrets;
@@ -353,6 +363,9 @@ export function createInstances(options: {
       const blockers = activationBlockers(integration, instance, await caller.tenant.listConnections(instance.id));
       if (blockers.length) throw new NotReadyError(blockers);
       if (instance.status === 'active') return instance;
+      // Mapping rows a draft kept unchecked (their lists needed a connection) are checked now, with it.
+      const unoffered = integration ? await unofferedRows(caller, instance, integration, instance.config, new AbortController().signal) : [];
+      if (unoffered.length) throw new NotReadyError(unoffered);
       return written(
         await caller.tenant.setStatus(instance.id, {
           status: 'active',

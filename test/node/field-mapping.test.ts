@@ -209,15 +209,30 @@ for (const engine of engines) {
       );
     });
 
-    test('the source list cannot be read (no connection): the save is refused in customer words (not the data source’s name), nothing written', async (t) => {
+    test('the source list cannot be read yet (no connection): a draft keeps the rows and the rest of the page; activation checks them', async (t) => {
       const h = await harness(t);
       const created = await h.call('POST', '/api/v1/instances', { body: { integrationKey: 'contact-sync' } });
       const inst = Instance.parse(created.body);
-      const res = await save(h, inst, { mapping: [{ target: 'email', source: 'email_address' }] });
-      const p = problem(res, 502);
-      assert.equal(p.detail, 'A list from your connected account could not be loaded; check the connection and try again');
-      const after = await h.call('GET', `/api/v1/instances/${inst.id}`);
-      assert.equal(Instance.parse(after.body).version, inst.version);
+      // Nothing connected yet: the customer moves on through the wizard, nothing typed is lost.
+      const rows = [{ target: 'email', source: 'no_such_field' }];
+      const saved = await save(h, inst, { note: 'from the first page', mapping: rows });
+      assert.equal(saved.status, 200, saved.text);
+      assert.deepEqual(Instance.parse(saved.body).config, { note: 'from the first page', mapping: rows });
+      // Connected now: activation runs the lists it could not run then, and names the row's cell.
+      const key = await h.call('PUT', `/api/v1/instances/${inst.id}/connections/crm`, { body: { values: { apiKey: 'crm_key_7731' } } });
+      assert.equal(key.status, 200, key.text);
+      const refused = problem(await h.call('POST', `/api/v1/instances/${inst.id}/activate`), 409);
+      assert.deepEqual(
+        refused.errors?.map((e) => e.path),
+        ['config.mapping.0.source'],
+      );
+      const after = Instance.parse((await h.call('GET', `/api/v1/instances/${inst.id}`)).body);
+      assert.equal(after.status, 'draft');
+      // Fixed with values the lists offer: it activates.
+      const fixed = await save(h, after, { mapping: [{ target: 'email', source: 'email_address' }] });
+      assert.equal(fixed.status, 200, fixed.text);
+      const activated = await h.call('POST', `/api/v1/instances/${inst.id}/activate`);
+      assert.equal(activated.status, 200, activated.text);
     });
   });
 }
