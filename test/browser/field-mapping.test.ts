@@ -2,6 +2,7 @@ import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { setViewport } from '@web/test-runner-commands';
 import '../../src/elements/config-form/define.js';
 import type { FieldOption, PlugConfigForm } from '../../src/elements/config-form/config-form.js';
+import { OptionsUnavailable } from '../../src/elements/config-form/picker-field.js';
 import { deepActiveElement, sendKeys } from './focus.js';
 
 // The page JSON comes from the real SDK (fixtures/make-config-page.ts writes it): a required
@@ -244,6 +245,24 @@ describe('<plug-config-form> mapping field', () => {
     buttonNamed(set, 'Try again').click();
     await waitUntil(() => set.textContent!.includes('There are no fields to map.'), 'the empty state shows', { timeout: 5000 });
     expect(buttonNamed(set, '+ Add a field').disabled).to.equal(true);
+  });
+
+  it('a side that loads names its values while the other can’t load yet (its connection not made): labels, not keys', async () => {
+    const el = await mount({
+      value: { fields: [{ target: 'firstName', source: 'first_name' }] },
+      loadOptions: async (source) => {
+        if (source === 'crmFields') return CRM;
+        throw new OptionsUnavailable('Connect Contacts account first: this list comes from it.');
+      },
+    });
+    const set = mapping(el, 'Contact fields');
+    await waitUntil(() => set.textContent!.includes('Connect Contacts account first'), 'the message shows', { timeout: 5000 });
+    const row = rows(set)[0]!;
+    const target = select(row, 'target');
+    expect(target.selectedOptions[0]!.textContent!.trim()).to.equal('First name');
+    expect([...target.options].map((o) => o.textContent!.trim())).to.include.members(['Email', 'First name', 'Company']);
+    // The side that needs the connection keeps the stored value, selected.
+    expect(select(row, 'source').value).to.equal('first_name');
   });
 
   it('takes its translations', async () => {

@@ -72,7 +72,8 @@ export class MappingField implements ReactiveController {
   #status: Status = 'idle';
   /** Why the lists could not be loaded, when the host said (see OptionsUnavailable). */
   #unavailable = '';
-  #lists: MappingLists | undefined;
+  /** What loaded: one side may have while the other failed (e.g. it needs a connection not made yet). */
+  #lists: Partial<MappingLists> | undefined;
   #seq = 0;
   /** Where focus goes after the next render (a row added or removed): the first of these ids that exists. */
   #focus: string[] = [];
@@ -96,7 +97,7 @@ export class MappingField implements ReactiveController {
 
   /** The offered values, once loaded. */
   get lists(): MappingLists | undefined {
-    return this.#status === 'ready' ? this.#lists : undefined;
+    return this.#status === 'ready' ? (this.#lists as MappingLists) : undefined;
   }
 
   /** Loads both lists unless they are loaded or loading (called after each render: the next one shows "Loading"). */
@@ -123,16 +124,15 @@ export class MappingField implements ReactiveController {
       const loaded = await loadOptions(dataSource, '', {});
       return new Map((Array.isArray(loaded) ? loaded : []).map((o: FieldOption) => [String(o.value), typeof o.label === 'string' ? o.label : String(o.value)]));
     };
-    try {
-      const [target, source] = await Promise.all([list(f.targets), f.sources === f.targets ? undefined : list(f.sources)]);
-      if (seq !== this.#seq) return;
-      this.#lists = { target, source: source ?? target };
-      this.#status = 'ready';
-    } catch (error) {
-      if (seq !== this.#seq) return;
-      this.#status = 'error';
-      this.#unavailable = unavailableMessage(error);
-    }
+    // Each side on its own: the side that loads still names its values (a label, not the key) when
+    // the other can't load yet.
+    const [target, source] = await Promise.allSettled([list(f.targets), f.sources === f.targets ? Promise.resolve(undefined) : list(f.sources)]);
+    if (seq !== this.#seq) return;
+    const targets = target.status === 'fulfilled' ? target.value : undefined;
+    this.#lists = { target: targets, source: source.status === 'fulfilled' ? (source.value ?? targets) : undefined };
+    const failed = [target, source].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    this.#status = failed ? 'error' : 'ready';
+    if (failed) this.#unavailable = unavailableMessage(failed.reason);
     this.host.requestUpdate();
   }
 
@@ -163,7 +163,7 @@ export class MappingField implements ReactiveController {
   #cell(f: FieldSpec, id: string, index: number, side: Side, value: string, message: string, anchor: boolean): TemplateResult {
     const form = this.form;
     const list = this.#lists?.[side];
-    const offered = this.#status === 'ready' && list ? [...list] : [];
+    const offered = list ? [...list] : [];
     // A value the list does not hold (not loaded yet, or no longer offered) stays selectable, so it is kept.
     const kept = value !== '' && !offered.some(([v]) => v === value);
     const label = side === 'target' ? (f.targetLabel ?? form.t('form.mappingTarget')) : (f.sourceLabel ?? form.t('form.mappingSource'));
@@ -201,7 +201,7 @@ export class MappingField implements ReactiveController {
     const firstBad = rows.flatMap((_, i) => SIDES.map((side) => `${i}.${side}`)).find((key) => server.has(key) || own.cells.has(key)) ?? '0.target';
     const required = f.minItems !== undefined && f.minItems > 0;
     const full = f.maxItems !== undefined && rows.length >= f.maxItems;
-    const empty = this.#status === 'ready' && (this.#lists?.target.size === 0 || this.#lists?.source.size === 0);
+    const empty = this.lists !== undefined && (this.lists.target.size === 0 || this.lists.source.size === 0);
     let status: string = '';
     if (this.#status === 'loading') status = form.t('form.mappingLoading');
     else if (this.#status === 'error') status = this.#unavailable || form.t('form.mappingError');
