@@ -1,6 +1,6 @@
 // The Hono app: cross-cutting middleware, auth, and every route, the runtime's included when the
 // services have one. Pure: no socket, no process state, so tests drive it with `app.request()`.
-import { Hono, type Context, type MiddlewareHandler, type Next } from 'hono';
+import { Hono, type Context } from 'hono';
 import { getPath } from 'hono/utils/url';
 import { requestId } from './request-id.js';
 import { customerAuth, vendorAuth, type TokenVerifier } from './auth.js';
@@ -69,21 +69,6 @@ const pathOrItsAlias = (request: Request): string => {
   return PATH_ALIASES.get(path) ?? path;
 };
 
-/**
- * Middleware run in turn as one layer of Hono's compose, each calling the next: compose makes every
- * layer an async dispatch (a promise, a closure and microtask turns per layer per request), which
- * for these six cost more than what most of them do. Two things compose did are theirs here: what
- * one answers it puts in `c.res` itself (CORS' preflight, the 413), and none throws (compose's
- * error handler still answers for every route and middleware after them).
- */
-function inSequence<E extends BaseEnv>(...layers: MiddlewareHandler<E>[]): MiddlewareHandler<E> {
-  // No named closure per request: tsx (esbuild's keepNames) would name each with a defineProperty.
-  type Ctx = Parameters<MiddlewareHandler<E>>[0];
-  const from = (at: number, c: Ctx, next: Next): Promise<void> =>
-    at < layers.length ? (layers[at]!(c, () => from(at + 1, c, next)) as Promise<void>) : next();
-  return (c, next) => from(0, c, next);
-}
-
 export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, routes, draining, readiness }: AppOptions): Hono<BaseEnv> {
   const { runtime } = services;
   const app = new Hono<BaseEnv>({ getPath: pathOrItsAlias });
@@ -93,28 +78,27 @@ export function createApp({ services, verifier, bodyLimitBytes = 1024 * 1024, ro
   // Every middleware here sets its headers before the handler builds the Response and only reads
   // it after (status, a header), so @hono/node-server keeps its fast path: a Response from a string
   // or bytes written at once, no web streams (test/node/http-path.test.ts checks it).
-  // One compose layer: each of these calls the next itself (see inSequence).
+  app.use(requestId());
+  if (runtime) app.use(httpMetrics(runtime.metrics));
+  app.use(requestLogger(services.logger));
+  // A route keeps a header it sets on purpose (the OAuth callback page needs its opener:
+  // Cross-Origin-Opener-Policy unsafe-none instead of the default same-origin).
+  app.use(secureHeaders());
   app.use(
-    inSequence(
-      requestId(),
-      ...(runtime ? [httpMetrics(runtime.metrics)] : []),
-      requestLogger(services.logger),
-      // A route keeps a header it sets on purpose (the OAuth callback page needs its opener:
-      // Cross-Origin-Opener-Policy unsafe-none instead of the default same-origin).
-      secureHeaders(),
-      cors({
-        origins: services.allowedOrigins,
-        allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-        allowHeaders: ['Authorization', 'Content-Type', 'If-Match', 'If-None-Match', 'Idempotency-Key'],
-        exposeHeaders: ['ETag', 'Location', 'X-Request-Id', 'WWW-Authenticate', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
-        maxAge: 600,
-      }),
-      // Only requests that carry a body are looked at (GET, HEAD, OPTIONS and a bodiless DELETE never are).
-      bodyLimit({
-        maxSize: bodyLimitBytes,
-        onError: (c) => problemResponse(c, new HttpProblem(413, 'tooLarge', `The request body is larger than ${bodyLimitBytes} bytes`)),
-      }),
-    ),
+    cors({
+      origins: services.allowedOrigins,
+      allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type', 'If-Match', 'If-None-Match', 'Idempotency-Key'],
+      exposeHeaders: ['ETag', 'Location', 'X-Request-Id', 'WWW-Authenticate', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+      maxAge: 600,
+    }),
+  );
+  // Only requests that carry a body are looked at (GET, HEAD, OPTIONS and a bodiless DELETE never are).
+  app.use(
+    bodyLimit({
+      maxSize: bodyLimitBytes,
+      onError: (c) => problemResponse(c, new HttpProblem(413, 'tooLarge', `The request body is larger than ${bodyLimitBytes} bytes`)),
+    }),
   );
   app.onError(problemErrorHandler(services.logger));
   app.notFound(onNotFound);

@@ -23,18 +23,14 @@ function servedOverHttp1(c: Context): boolean {
   return incoming instanceof IncomingMessage && incoming.httpVersionMajor === 1;
 }
 
-// The 413 goes into `c.res` here rather than being handed back, so this also works inside a
-// sequence of middleware that is one compose layer (app.ts), where nothing would assign it.
-const answer = async (c: Context, response: Response | Promise<Response>): Promise<Response> => (c.res = await response);
-
 export function bodyLimit(options: BodyLimitOptions): MiddlewareHandler {
-  const streaming = streamingBodyLimit({ maxSize: options.maxSize, onError: (c) => answer(c, options.onError(c)) });
+  const streaming = streamingBodyLimit(options);
   // Not async: it passes next()'s promise on as it is (an async function would wrap it in another).
   return function bodyLimitByHeaders(c, next) {
     if (NO_BODY_METHODS.has(c.req.method)) return next();
     const chunked = c.req.header('transfer-encoding') !== undefined;
     const length = c.req.header('content-length');
-    if (!chunked && length !== undefined) return Number(length) > options.maxSize ? answer(c, options.onError(c)) : next();
+    if (!chunked && length !== undefined) return Number(length) > options.maxSize ? Promise.resolve(options.onError(c)) : next();
     if (!chunked && servedOverHttp1(c)) return next();
     return streaming(c, next);
   };

@@ -33,10 +33,8 @@ export function cors(options: CorsOptions): MiddlewareHandler {
     const origin = c.req.header('origin');
     const allowed = origin !== undefined && origins.has(origin) ? origin : undefined;
     if (c.req.method === 'OPTIONS') {
-      // A Response of its own: c.body would copy a record of several headers into a web Headers. Put in
-      // `c.res`, not handed back: in a sequence of middleware that is one compose layer (app.ts) nothing would assign it.
-      c.res = new Response(null, { status: 204, headers: allowed ? { ...preflight, 'access-control-allow-origin': allowed } : preflight });
-      return Promise.resolve();
+      // A Response of its own: c.body would copy a record of several headers into a web Headers.
+      return Promise.resolve(new Response(null, { status: 204, headers: allowed ? { ...preflight, 'access-control-allow-origin': allowed } : preflight }));
     }
     const outgoing = socketResponse(c);
     if (!outgoing) return corsAround(c, next, allowed);
