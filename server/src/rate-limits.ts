@@ -41,11 +41,6 @@ export interface RateLimits {
   readonly settings: RateLimitSettings;
   /** Counts one request of `key`; answers the RateLimit fields, or throws RateLimitedError when over. */
   consume(policy: RateLimitPolicy, key: string): Promise<Record<string, string>>;
-  /**
-   * `consume` without a promise where the counters are in this process (SQLite: one process owns the
-   * file); undefined where they are not (PostgreSQL): call `consume`.
-   */
-  consumeNow?(policy: RateLimitPolicy, key: string): Record<string, string> | undefined;
 }
 
 export interface RateLimitsOptions {
@@ -58,7 +53,6 @@ export interface RateLimitsOptions {
 export async function createRateLimits({ store, settings: given, logger }: RateLimitsOptions): Promise<RateLimits> {
   const settings = { ...DEFAULT_RATE_LIMITS, ...given };
   const limiters = new Map<RateLimitPolicy, RateLimiterAbstract>();
-  const local = new Map<RateLimitPolicy, LocalWindows>();
   const policyFields = new Map<RateLimitPolicy, string>();
   for (const [policy, points] of [
     ['customer', settings.customerPerMinute],
@@ -66,8 +60,7 @@ export async function createRateLimits({ store, settings: given, logger }: RateL
   ] as const) {
     if (points <= 0) continue;
     policyFields.set(policy, `"${policy}";q=${points};w=${WINDOW_SECONDS}`);
-    if (store.engine === 'postgres') limiters.set(policy, await limiter(store, policy, points));
-    else local.set(policy, new LocalWindows(points));
+    limiters.set(policy, await limiter(store, policy, points));
   }
 
   function refused(policy: RateLimitPolicy, msBeforeNext: number): RateLimitedError {
@@ -84,21 +77,11 @@ export async function createRateLimits({ store, settings: given, logger }: RateL
     ratelimit: `"${policy}";r=${remaining};t=${Math.max(0, Math.ceil(msBeforeNext / 1000))}`,
   });
 
-  function consumeNow(policy: RateLimitPolicy, key: string): Record<string, string> | undefined {
-    const windows = local.get(policy);
-    if (!windows) return limiters.has(policy) ? undefined : {};
-    const { remaining, msBeforeNext } = windows.count(key);
-    if (remaining < 0) throw refused(policy, msBeforeNext);
-    return fields(policy, remaining, msBeforeNext);
-  }
-
   return {
     settings,
-    consumeNow,
     async consume(policy, key): Promise<Record<string, string>> {
-      const now = consumeNow(policy, key);
-      if (now) return now;
-      const limiter = limiters.get(policy)!;
+      const limiter = limiters.get(policy);
+      if (!limiter) return {};
       let res: RateLimiterRes;
       try {
         res = await limiter.consume(counterKey(key));
@@ -111,39 +94,9 @@ export async function createRateLimits({ store, settings: given, logger }: RateL
   };
 }
 
-/**
- * Fixed one-minute windows counted in this process (SQLite), as rate-limiter-flexible's memory
- * limiter counts them (a window starts with a key's first request; past `points` it refuses until
- * the window ends), but without a promise, a result object and a timer per key on every request.
- */
-class LocalWindows {
-  private readonly windows = new Map<string, { used: number; endsAt: number }>();
-  private sweepAt = 0;
-
-  constructor(private readonly points: number) {}
-
-  /** Counts a request of `key`: what is left of its window (below 0: over the limit) and when the window ends. */
-  count(key: string): { remaining: number; msBeforeNext: number } {
-    const now = Date.now();
-    let window = this.windows.get(key);
-    if (window === undefined || window.endsAt <= now) {
-      if (now >= this.sweepAt) this.sweep(now);
-      window = { used: 0, endsAt: now + WINDOW_SECONDS * 1000 };
-      this.windows.set(key, window);
-    }
-    window.used++;
-    return { remaining: this.points - window.used, msBeforeNext: window.endsAt - now };
-  }
-
-  // Ended windows go once a window's length, so keys seen once don't stay.
-  private sweep(now: number): void {
-    for (const [key, window] of this.windows) if (window.endsAt <= now) this.windows.delete(key);
-    this.sweepAt = now + WINDOW_SECONDS * 1000;
-  }
-}
-
 async function limiter(store: Store, policy: RateLimitPolicy, points: number): Promise<RateLimiterAbstract> {
   const options = { keyPrefix: policy, points, duration: WINDOW_SECONDS };
+  if (store.engine !== 'postgres') return new RateLimiterMemory(options);
   // RateLimiterPostgres talks to a pg-style client: `query({ text, values })` → `{ rows }`. The
   // store's Kysely runs it on the store's pool (and in its schema), so no second pool is opened.
   const storeClient = { query: (q: { text: string; values?: unknown[] }) => store.db.executeQuery(CompiledQuery.raw(q.text, q.values ?? [])) };
@@ -179,18 +132,10 @@ function counterKey(key: string): string {
 
 /** Middleware: counts the request against `policy` for the identity `keyOf` names (set by auth, which runs first). */
 export function rateLimit<C extends Context>(limits: RateLimits, policy: RateLimitPolicy, keyOf: (c: C) => string): MiddlewareHandler {
-  // Not async where the counters are in this process: next()'s promise as it is (no wrapper, no await).
-  return (c, next) => {
-    const key = keyOf(c as C);
-    const counted = limits.consumeNow?.(policy, key);
-    if (counted === undefined) return countThenNext(c, next, key);
-    setFields(c, counted);
-    return next();
-  };
-  async function countThenNext(c: Context, next: () => Promise<void>, key: string): Promise<void> {
-    setFields(c, await limits.consume(policy, key));
+  return async (c, next) => {
+    setFields(c, await limits.consume(policy, keyOf(c as C)));
     await next();
-  }
+  };
   // Set before the handler runs, so the response is built with them (nothing rewritten after).
   function setFields(c: Context, headers: Record<string, string>): void {
     for (const name in headers) setResponseHeader(c, name, headers[name]!);
