@@ -196,6 +196,7 @@ export async function servicesFromConfig(config: Config, options: ServicesFromCo
             threads: threads!,
             telemetry: options.telemetry !== undefined,
             logLine: options.runtime?.threadLogLine,
+            httpNice: settings.httpNice,
           })
         : undefined,
       settings,

@@ -3,7 +3,7 @@
 // cached rows (SQLite: BroadcastChannel); PLUGBOARD_RUNNER=inline keeps the runner on the HTTP side.
 // The SIGTERM drain of an execution running in the thread is drain.test.ts's SQLite case.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +33,7 @@ function blockUntil<T>(done: () => T | undefined, ms: number): T | undefined {
   return value;
 }
 
-async function serveWith(t: { after(fn: () => unknown): void }, runnerMode: 'on' | 'inline') {
+async function serveWith(t: { after(fn: () => unknown): void }, runnerMode: 'on' | 'inline', more: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'plugboard-thread-'));
   const outDir = join(dir, 'out');
   mkdirSync(outDir);
@@ -56,6 +56,7 @@ async function serveWith(t: { after(fn: () => unknown): void }, runnerMode: 'on'
     PLUGBOARD_MAX_ATTEMPTS: '1',
     PLUGBOARD_FAILURE_THRESHOLD: '2',
     PLUGBOARD_DRAIN_GRACE_MS: '5000',
+    ...more,
   };
   const running = await startServer({ config: loadConfig(env), runtime: { env }, logStream: { write: () => {} } });
   let closed = false;
@@ -91,6 +92,49 @@ async function serveWith(t: { after(fn: () => unknown): void }, runnerMode: 'on'
   };
   return { running, call, instance, hook, finished, statusOf, close };
 }
+
+/** A task's nice value (`/proc/<pid>/task/<tid>/stat`, field 19), or undefined once it is gone. */
+function niceOf(pid: number, tid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  } catch {
+    return undefined;
+  }
+}
+
+test(
+  'PLUGBOARD_HTTP_NICE lowers only the HTTP thread’s priority: the runner’s thread and its executors keep the process’s',
+  { skip: process.platform !== 'linux' && 'per-thread priorities are Linux’s' },
+  async (t) => {
+    const { hook, finished, close } = await serveWith(t, 'on', { PLUGBOARD_HTTP_NICE: '7' });
+    assert.equal((await finished(await hook({}))).status, 'succeeded');
+    // This file's main thread is the server's HTTP thread (its tid is the pid).
+    assert.equal(niceOf(process.pid, process.pid), 7);
+    const others = readdirSync(`/proc/${process.pid}/task`)
+      .map(Number)
+      .filter((tid) => tid !== process.pid);
+    assert.ok(
+      others.some((tid) => niceOf(process.pid, tid) === 0),
+      'the runner’s thread runs at the process’s priority',
+    );
+    // The customer's executor, forked by the runner's thread, too.
+    const children = readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+      .filter((pid) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid;
+        } catch {
+          return false;
+        }
+      });
+    assert.ok(children.length > 0, 'an executor process is running');
+    for (const pid of children) assert.equal(niceOf(pid, pid), 0, `executor ${pid} at the process's priority`);
+    await close();
+  },
+);
 
 test('serve: the runner thread completes an execution while the HTTP thread is blocked, and the two sides drop each other’s cached rows', async (t) => {
   const { running, call, instance, hook, finished, statusOf, close } = await serveWith(t, 'on');

@@ -56,6 +56,12 @@ export interface RuntimeSettings {
   drainGraceMs: number;
   scheduleIntervalMs: number;
   webhookBodyLimitBytes: number;
+  /**
+   * PLUGBOARD_HTTP_NICE (0–19, default 0): with the runner on its own thread, the HTTP thread lowers
+   * its own scheduling priority by this much (Linux: per thread), so when the host's CPU is short the
+   * runner's work in progress goes before accepting more of it.
+   */
+  httpNice: number;
   /** PLUGBOARD_QUEUE_LIMIT_PER_CUSTOMER: queued executions one customer may have before webhooks get 429 (0: no limit). */
   queueLimitPerCustomer: number;
   /** PLUGBOARD_QUEUE_LIMIT: queued executions of all customers before webhooks get 503 (0: no limit). */
@@ -131,6 +137,7 @@ export function runtimeSettings(env: Record<string, string | undefined> = proces
     drainGraceMs: int('PLUGBOARD_DRAIN_GRACE_MS', 30_000, 0, 3_600_000),
     scheduleIntervalMs: int('PLUGBOARD_SCHEDULE_INTERVAL_MS', 10_000, 100, 600_000),
     webhookBodyLimitBytes: int('PLUGBOARD_WEBHOOK_BODY_LIMIT_BYTES', 256 * 1024, 1024, 100 * 1024 * 1024),
+    httpNice: int('PLUGBOARD_HTTP_NICE', 0, 0, 19),
     queueLimitPerCustomer: int('PLUGBOARD_QUEUE_LIMIT_PER_CUSTOMER', 1000, 0, 10_000_000),
     queueLimit: int('PLUGBOARD_QUEUE_LIMIT', 20_000, 0, 100_000_000),
     pgSchema: env.PLUGBOARD_PG_SCHEMA?.trim() || undefined,

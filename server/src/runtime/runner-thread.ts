@@ -11,6 +11,7 @@
 //     `retire`, and the drain on stop, as messages on the worker's port.
 // PLUGBOARD_RUNNER=inline keeps the runner on the HTTP side's thread.
 import { randomUUID } from 'node:crypto';
+import { setPriority } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -57,6 +58,8 @@ export interface RunnerThreadLaunch {
   telemetry: boolean;
   /** Where the thread's log lines go; absent: it writes them to stdout itself. */
   logLine?: (line: string) => void;
+  /** PLUGBOARD_HTTP_NICE: lower this (the HTTP) thread's priority by this much once the runner's thread exists. */
+  httpNice?: number;
 }
 
 export interface RunnerThread {
@@ -140,6 +143,7 @@ export function spawnRunnerThread(launch: RunnerThreadLaunch): PendingRunnerThre
     starting = undefined;
   };
 
+  const niced = (launch.httpNice ?? 0) > 0 && process.platform === 'linux';
   const spawn = () => {
     let ready = false;
     const w = source !== undefined ? new Worker(source, { eval: true, workerData: data }) : new Worker(entry, { workerData: data });
@@ -187,7 +191,13 @@ export function spawnRunnerThread(launch: RunnerThreadLaunch): PendingRunnerThre
       if (!ready) fail(new Error(`the runner thread ended while starting (exit code ${code})`));
       if (stopping || !ready) return;
       // Its executions go back to the queue (SQLite: requeued at the next start; PostgreSQL: taken by another runner's sweep).
-      hooks?.logger?.error({ code }, 'runner thread ended; starting it again');
+      // A thread inherits its creator's priority, which can't be raised back without privileges.
+      hooks?.logger?.error(
+        { code },
+        niced
+          ? "runner thread ended; starting it again, at the HTTP thread's lowered priority (PLUGBOARD_HTTP_NICE)"
+          : 'runner thread ended; starting it again',
+      );
       setTimeout(() => {
         if (stopping) return;
         spawn();
@@ -229,6 +239,9 @@ export function spawnRunnerThread(launch: RunnerThreadLaunch): PendingRunnerThre
   };
 
   spawn();
+  // After the spawn, so that only this thread runs at the lower priority: on Linux a priority is
+  // per thread, and the runner's thread (and the executors it starts) keep the process's.
+  if (niced) setPriority(launch.httpNice!);
   return {
     launch,
     start(given) {
