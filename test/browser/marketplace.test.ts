@@ -44,6 +44,23 @@ describe('<plug-marketplace>', () => {
     await expect(el).to.be.accessible();
   });
 
+  it("the skeleton's shimmer animates only what the compositor can (no main-thread frame while the catalog is on its way)", async () => {
+    fake.on('GET', '/integrations', () => new Promise<Response>(() => {}));
+    const el = await fixture<PlugMarketplace>(html`<plug-marketplace api=${API} token="t"></plug-marketplace>`);
+    await waitUntil(() => el.shadowRoot!.querySelector('.skeleton'));
+    const animations = [...el.shadowRoot!.querySelectorAll('.skeleton')].flatMap((s) => s.getAnimations({ subtree: true }));
+    expect(animations).to.have.length(6);
+    const animated = new Set(
+      animations.flatMap((a) =>
+        (a.effect as KeyframeEffect)
+          .getKeyframes()
+          .flatMap((k) => Object.keys(k).filter((p) => !['offset', 'computedOffset', 'easing', 'composite'].includes(p))),
+      ),
+    );
+    // A moving background-position made Chromium run style and paint every frame on the main thread.
+    expect([...animated]).to.deep.equal(['transform']);
+  });
+
   it('filters as the customer types (name, description, category), by category and by "active only"', async () => {
     const el = await fixture<PlugMarketplace>(html`<plug-marketplace api=${API} token="t"></plug-marketplace>`);
     await loaded(el);

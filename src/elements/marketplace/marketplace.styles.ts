@@ -50,21 +50,36 @@ export const buttonStyles = css`
   }
 `;
 
-/** A loading placeholder's shimmer (`.skeleton`); each element sets its placeholders' size. */
+/**
+ * A loading placeholder's shimmer (`.skeleton`); each element sets its placeholders' size. The
+ * band moves by `transform`, which the compositor animates alone: a moving `background-position`
+ * needed a main-thread frame (style and paint) every 16 ms while the request was out, and a fast
+ * answer waited behind those frames (docs/benchmarks.md, "Seventh session, render").
+ */
 export const skeletonStyles = css`
   .skeleton {
-    background: linear-gradient(90deg, var(--_color-surface-raised), var(--_color-border), var(--_color-surface-raised));
-    background-size: 200% 100%;
+    position: relative;
+    overflow: hidden;
+    background: var(--_color-surface-raised);
+  }
+  .skeleton::after {
+    content: '';
+    position: absolute;
+    inset: 0;
+    background: linear-gradient(90deg, transparent, var(--_color-border), transparent);
     animation: shimmer 1.2s infinite linear;
   }
   @media (prefers-reduced-motion: reduce) {
-    .skeleton {
+    .skeleton::after {
       animation: none;
     }
   }
   @keyframes shimmer {
+    from {
+      transform: translateX(-100%);
+    }
     to {
-      background-position: -200% 0;
+      transform: translateX(100%);
     }
   }
 `;
