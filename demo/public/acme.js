@@ -181,13 +181,43 @@ const EVENTS = [
   'plug-error',
 ];
 
+/** The integrations' names by key, read once for the event log (the page shows names, never keys). */
+let catalogNames;
+function integrationName(key) {
+  catalogNames ??= api('/integrations').then(
+    ({ integrations }) => new Map(integrations.map((i) => [i.key, i.name])),
+    () => new Map(),
+  );
+  return catalogNames.then((names) => names.get(key) ?? 'An integration');
+}
+
+/** What an event says, in words: the integration's name and what happened; the raw detail goes behind "Details". */
+async function eventInWords(name, detail) {
+  if (name === 'plug-error') return detail.message ?? 'Something went wrong';
+  const key = detail.instance?.integrationKey ?? detail.integrationKey;
+  const integration = key ? await integrationName(key) : 'An integration';
+  if (name === 'plug-connect') return `${integration}: account ${detail.status === 'connected' ? 'connected' : (detail.status ?? 'changed')}`;
+  if (name === 'plug-connect-error') return `${integration}: the account could not be connected`;
+  if (name === 'plug-instance-deleted') return `${integration}: deleted`;
+  return `${integration}: ${detail.instance?.status ?? 'changed'}`;
+}
+
 function setUpEventLog() {
   const log = document.getElementById('event-log');
   if (!log) return;
   for (const name of EVENTS) {
-    document.addEventListener(name, (event) => {
+    document.addEventListener(name, async (event) => {
+      const detail = event.detail ?? {};
       const li = document.createElement('li');
-      li.textContent = `${new Date().toLocaleTimeString()} ${name} ${JSON.stringify(event.detail ?? {})}`;
+      const what = document.createElement('code');
+      what.textContent = name;
+      const raw = document.createElement('details');
+      const label = document.createElement('summary');
+      label.textContent = 'Details';
+      const pre = document.createElement('pre');
+      pre.textContent = JSON.stringify(detail, null, 2);
+      raw.append(label, pre);
+      li.append(`${new Date().toLocaleTimeString()} `, what, ` ${await eventInWords(name, detail)}`, raw);
       log.prepend(li);
       while (log.children.length > 20) log.lastElementChild?.remove();
       if (name !== 'plug-error') {

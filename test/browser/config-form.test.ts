@@ -1,5 +1,5 @@
 import { expect, fixture, html, waitUntil } from '@open-wc/testing';
-import { sendKeys } from '@web/test-runner-commands';
+import { sendKeys, setViewport } from '@web/test-runner-commands';
 import '../../src/elements/config-form/define.js';
 import type { FieldOption, PlugConfigForm } from '../../src/elements/config-form/config-form.js';
 
@@ -527,6 +527,22 @@ describe('<plug-config-form>', () => {
       el.reportValidity();
       await el.updateComplete;
       await expect(el).to.be.accessible();
+    });
+
+    it("gives a phone 44 px options to tap, on a host page with a smaller root font (Acme's 15 px)", async () => {
+      document.documentElement.style.fontSize = '15px';
+      await setViewport({ width: 375, height: 667 });
+      try {
+        const el = await mount({ loadOptions: dataSource([]) });
+        field(el, 'workspace').focus();
+        await sendKeys({ press: 'ArrowDown' });
+        const options = () => [...el.shadowRoot!.querySelectorAll<HTMLElement>('[role="option"]')];
+        await waitUntil(() => options().length === WORKSPACES.length, 'the list opens');
+        for (const option of options()) expect(option.getBoundingClientRect().height, option.textContent!.trim()).to.be.at.least(44);
+      } finally {
+        document.documentElement.style.fontSize = '';
+        await setViewport({ width: 800, height: 600 });
+      }
     });
 
     it('passes axe with a picker open', async () => {

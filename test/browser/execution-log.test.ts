@@ -5,6 +5,7 @@ import '../../src/elements/integration-dialog/define.js';
 import type { PlugExecutionLog } from '../../src/elements/execution-log/execution-log.js';
 import type { PlugIntegrationDialog } from '../../src/elements/integration-dialog/integration-dialog.js';
 import type { ExecutionDetail, ExecutionList, ExecutionSummary } from '../../src/protocol/index.js';
+import { setViewport } from '@web/test-runner-commands';
 import { API, FakeApi, instance, json, problem, slackDetail, type Recorded } from './fake-api.js';
 import { deepActiveElement, sendKeys } from './focus.js';
 
@@ -153,6 +154,32 @@ describe('<plug-execution-log>', () => {
     await el.updateComplete;
     expect(root(el).querySelectorAll('.line')).to.have.length(2);
     expect(fake.count('GET', '/executions/ex-3')).to.equal(1);
+  });
+
+  it('keeps the raw result readable on a phone: "Details" is a 44 px target and the JSON wraps inside the run', async () => {
+    const result = JSON.stringify({ status: 201, summary: 'Forwarded to localhost:8787', target: `https://hooks.example/${'x'.repeat(120)}` });
+    const withResult = run({ id: 'ex-3', resultSummary: result });
+    fake.on('GET', LIST, page([withResult])).on('GET', '/executions/ex-3', detail(withResult));
+    await setViewport({ width: 375, height: 667 });
+    try {
+      const el = await mount(fake);
+      toggle(el, 'ex-3').click();
+      await waitUntil(() => root(el).querySelector('[part="details"]'), 'no Details');
+      const details = root(el).querySelector<HTMLDetailsElement>('[part="details"]')!;
+      const summary = details.querySelector('summary')!;
+      expect(summary.textContent!.trim()).to.equal('Details');
+      expect(details.open, 'the raw result stays behind the disclosure').to.equal(false);
+      expect(summary.getBoundingClientRect().height).to.be.at.least(44);
+      summary.click();
+      await waitUntil(() => details.open);
+      const pre = details.querySelector('pre')!;
+      expect(pre.scrollWidth, 'no line runs past the edge').to.be.at.most(pre.clientWidth);
+      expect(pre.getBoundingClientRect().right).to.be.at.most(375);
+      expect(pre.textContent, 'indented, one key a line').to.contain('\n  "status": 201,');
+      await expect(el).to.be.accessible();
+    } finally {
+      await setViewport({ width: 800, height: 600 });
+    }
   });
 
   it("shows a failed run's error and marks a truncated log", async () => {

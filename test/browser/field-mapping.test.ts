@@ -61,18 +61,16 @@ async function choose(el: PlugConfigForm, s: HTMLSelectElement, value: string): 
   await el.updateComplete;
 }
 
+const TWO_ROWS = [
+  { target: 'email', source: 'email' },
+  { target: 'company', source: 'account_name' },
+];
+
 describe('<plug-config-form> mapping field', () => {
   afterEach(() => setViewport({ width: 800, height: 600 }));
 
   it('shows rows of "target ← source" selects with the offered fields, labelled per row, and gives back rows', async () => {
-    const el = await mount({
-      value: {
-        fields: [
-          { target: 'email', source: 'email' },
-          { target: 'company', source: 'account_name' },
-        ],
-      },
-    });
+    const el = await mount({ value: { fields: TWO_ROWS } });
     await loaded(el);
     const set = mapping(el, 'Contact fields');
     expect(set.querySelector('legend')!.textContent).to.contain('Contact fields');
@@ -273,6 +271,23 @@ describe('<plug-config-form> mapping field', () => {
     const set = mapping(el, 'Contact fields');
     expect(buttonNamed(set, '+ Feld hinzufügen')).to.not.equal(undefined);
     expect(rows(set)[0]!.getAttribute('aria-label')).to.equal('Zeile 1');
+  });
+
+  it("keeps remove and add at 44 px on a phone whose host page sets a smaller root font (Acme's is 15 px)", async () => {
+    document.documentElement.style.fontSize = '15px';
+    try {
+      await setViewport({ width: 375, height: 800 });
+      const el = await mount({ value: { fields: TWO_ROWS } });
+      await loaded(el);
+      const set = mapping(el, 'Contact fields');
+      for (const control of [buttonNamed(set, 'Remove row 1'), buttonNamed(set, '+ Add a field')]) {
+        const box = control.getBoundingClientRect();
+        expect(box.height, control.outerHTML.slice(0, 60)).to.be.at.least(44);
+        expect(box.width, control.outerHTML.slice(0, 60)).to.be.at.least(44);
+      }
+    } finally {
+      document.documentElement.style.fontSize = '';
+    }
   });
 
   it('passes axe (best practices included) with rows, with errors shown, empty, and at phone width with 44 px targets', async () => {

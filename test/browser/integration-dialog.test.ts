@@ -42,6 +42,41 @@ describe('<plug-integration-dialog>', () => {
     await expect(el).to.be.accessible();
   });
 
+  it('keeps the keyboard where it was: a button disabled while its request runs gets the focus back, or the top of the dialog when it was replaced', async () => {
+    const slow = (respond: () => Response) => () => new Promise<Response>((resolve) => setTimeout(() => resolve(respond()), 100));
+    fake.on(
+      'PUT',
+      '/instances/inst-1/connections/slack',
+      slow(() => {
+        current = instance({ connections: [{ name: 'slack', kind: 'apiKey', status: 'connected' }], config: { channel: '#general', template: 't' } });
+        return json(current);
+      }),
+    );
+    fake.on(
+      'POST',
+      '/instances/inst-1/activate',
+      slow(() => json((current = { ...current, status: 'active' }))),
+    );
+    const el = await openDialog();
+    button(el, 'Set up').click();
+    await step(el, 'Connections');
+    await type(el, 'token', 'xoxb-1');
+    button(el, 'Save credentials').focus();
+    await sendKeys({ press: 'Enter' });
+    await shown(el, 'Replace credentials');
+    await waitUntil(() => deepActiveElement() !== document.body, 'the focus fell to <body>');
+    expect(deepActiveElement()).to.equal(button(el, 'Replace credentials'));
+
+    button(el, 'Overview').click();
+    await shown(el, 'Activate');
+    button(el, 'Activate').focus();
+    await sendKeys({ press: 'Enter' });
+    await shown(el, 'Pause');
+    await waitUntil(() => deepActiveElement() !== document.body, 'the focus fell to <body>');
+    // Activate is gone (Pause took its place): the focus goes to the top of the dialog, as after a save.
+    expect(deepActiveElement()).to.equal(button(el, 'Close'));
+  });
+
   it('walks the wizard: credentials (creating the instance), pages with back/next (saving drafts), 422 errors on fields, save', async () => {
     let refuse = false;
     fake.on('PUT', '/instances/inst-1/config', (req) => {

@@ -175,8 +175,13 @@ export const styles = css`
     input:not([type='checkbox'], [type='radio']),
     select,
     button,
-    .choice {
+    .choice,
+    [role='option'] {
       min-height: 44px;
+    }
+    [role='option'] {
+      display: flex;
+      align-items: center;
     }
     button {
       min-width: 44px;
@@ -248,7 +253,7 @@ export const styles = css`
   .mapping-head,
   .mapping-row {
     display: grid;
-    grid-template-columns: minmax(0, 1fr) auto minmax(0, 1fr) 2.75rem;
+    grid-template-columns: minmax(0, 1fr) auto minmax(0, 1fr) max(2.75rem, var(--_target));
     column-gap: var(--_space-s);
     align-items: center;
   }
@@ -265,9 +270,10 @@ export const styles = css`
   .mapping-arrow {
     color: var(--_color-text-muted);
   }
+  /* rem follows the host's root size (Acme's is 15 px): never under the 44 px touch target. */
   .mapping-remove {
-    min-height: 2.75rem;
-    min-width: 2.75rem;
+    min-height: max(2.75rem, var(--_target));
+    min-width: max(2.75rem, var(--_target));
   }
   .mapping-actions {
     display: flex;
@@ -276,7 +282,7 @@ export const styles = css`
   }
   .mapping-add,
   .mapping-actions .retry {
-    min-height: 2.75rem;
+    min-height: max(2.75rem, var(--_target));
   }
   .mapping-none {
     margin: 0;
@@ -287,7 +293,7 @@ export const styles = css`
     }
     /* Each row a small card: both fields under their own visible labels, remove at the top end. */
     .mapping-row {
-      grid-template-columns: minmax(0, 1fr) 2.75rem;
+      grid-template-columns: minmax(0, 1fr) max(2.75rem, var(--_target));
       row-gap: var(--_space-xs);
       padding: var(--_space-s);
       border: 1px solid var(--_color-border);

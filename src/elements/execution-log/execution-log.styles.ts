@@ -142,6 +142,37 @@ export const executionLogStyles = css`
     font-style: italic;
     color: var(--_color-warning);
   }
+  .details summary {
+    display: flex;
+    align-items: center;
+    gap: var(--_space-xs);
+    min-height: var(--_target);
+    list-style: none;
+    cursor: pointer;
+  }
+  .details summary::-webkit-details-marker {
+    display: none;
+  }
+  /* Flex drops the marker: the run's own chevron instead. */
+  .details summary::before {
+    content: '';
+    width: 0.45em;
+    height: 0.45em;
+    border-right: 2px solid currentColor;
+    border-bottom: 2px solid currentColor;
+    transform: rotate(-45deg);
+  }
+  .details[open] summary::before {
+    transform: rotate(45deg);
+  }
+  /* The raw result wraps inside the run: on a phone it is read, not clipped off the sheet's edge. */
+  .details pre {
+    margin: 0;
+    white-space: pre-wrap;
+    overflow-wrap: anywhere;
+    font-family: var(--_log-font-family);
+    font-size: var(--_font-size-s);
+  }
   .alert {
     padding: var(--_space-s) var(--_space-m);
     border: 1px solid var(--_color-danger);

@@ -431,7 +431,7 @@ export class PlugExecutionLog extends PlugApiElement {
         result
           ? html`<details part="details" class="details">
             <summary>${this.t('executions.details')}</summary>
-            <pre>${result}</pre>
+            <pre>${indented(result)}</pre>
           </details>`
           : nothing
       }
@@ -531,4 +531,13 @@ export class PlugExecutionLog extends PlugApiElement {
 function summaryOf(detail: ExecutionDetail): ExecutionSummary {
   const { logs: _logs, logsTruncated: _truncated, ...summary } = detail;
   return summary;
+}
+
+/** The raw result as stored (compact JSON, cut at a size limit), indented when it parses, so it wraps into readable lines. */
+function indented(result: string): string {
+  try {
+    return JSON.stringify(JSON.parse(result), null, 2);
+  } catch {
+    return result;
+  }
 }

@@ -181,6 +181,8 @@ export class PlugIntegrationSetup extends PlugApiElement {
   async #act(action: string, run: (client: PlugClient) => Promise<void>): Promise<void> {
     const client = this.apiClient;
     if (!client || this.busy) return;
+    const focused = deepActiveElement();
+    const pressed = focused && this.contains(focused) ? focused : undefined;
     this.busy = true;
     this.alert = '';
     try {
@@ -189,7 +191,27 @@ export class PlugIntegrationSetup extends PlugApiElement {
       this.#fail(action, error);
     } finally {
       this.busy = false;
+      void this.#keepFocus(pressed);
     }
+  }
+
+  /**
+   * Disabling the pressed button while busy drops the focus to <body>: a keyboard user would
+   * start again from the top of the page. Unless the action moved it, focus goes back to that
+   * button, or, when the action replaced it (Activate becomes Pause), to the end of its row if
+   * the row is still there, else to the top of the dialog.
+   */
+  async #keepFocus(pressed: HTMLElement | undefined): Promise<void> {
+    if (!pressed) return;
+    const row = pressed.parentElement;
+    await this.updateComplete;
+    if (deepActiveElement()) return;
+    const target =
+      pressed.isConnected && !(pressed as HTMLButtonElement).disabled
+        ? pressed
+        : [...(row?.isConnected ? row.querySelectorAll<HTMLButtonElement>('button:not([disabled])') : [])].at(-1);
+    if (target) target.focus();
+    else this.chrome?.focusTop();
   }
 
   #fail(action: string, error: unknown): void {
@@ -602,4 +624,11 @@ export class PlugIntegrationSetup extends PlugApiElement {
       <div class="visually-hidden" role="status" aria-live="polite">${this.announcement}</div>
       ${this.#toast.render()}`;
   }
+}
+
+/** The focused element, through shadow roots; undefined when focus is on <body> (or nowhere). */
+function deepActiveElement(): HTMLElement | undefined {
+  let active = document.activeElement;
+  while (active?.shadowRoot?.activeElement) active = active.shadowRoot.activeElement;
+  return active instanceof HTMLElement && active !== document.body ? active : undefined;
 }
