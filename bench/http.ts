@@ -17,14 +17,15 @@
 // by round) and the baseline's rows print after this tree's, marked `base` (BENCH_BASELINE_ENV="NAME=value ...":
 // its server's environment also has these, e.g. this same tree with another setting); the activation row then
 // runs BENCH_ACTIVATION_ROUNDS times (default 1, or 2 when comparing) on each, fresh instances each time,
-// after an unmeasured second on each.
+// after an unmeasured second on each. Each tree's server runs with the node flags its Dockerfile's ENTRYPOINT gives
+// `plugboard serve` (`--max-semi-space-size=32`), so a tree is measured as it ships.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, get } from 'node:http';
 import { constants as perf, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import autocannon from 'autocannon';
@@ -261,7 +262,13 @@ async function measure(): Promise<void> {
   const profile = process.env.BENCH_CPU_PROF;
   const startChild = async (file: string, extraEnv: Record<string, string> = {}): Promise<Server> => {
     const child = fork(file, ['serve'], {
-      execArgv: ['--conditions=plugboard-source', '--import', 'tsx', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])],
+      execArgv: [
+        ...imageNodeFlags(join(dirname(file), '..')),
+        '--conditions=plugboard-source',
+        '--import',
+        'tsx',
+        ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+      ],
       env: { ...process.env, ...extraEnv, BENCH_JWKS: JSON.stringify({ keys: [jwk] }) },
     });
     const urls = await new Promise<Urls>((resolve, reject) => {
@@ -375,6 +382,23 @@ async function measure(): Promise<void> {
   } finally {
     for (const server of servers) server.child.disconnect();
   }
+}
+
+/**
+ * The node flags the tree's image starts `plugboard serve` with (its Dockerfile's ENTRYPOINT, e.g.
+ * `--max-semi-space-size=32`), so each tree's server runs as it ships; none when it names none.
+ */
+function imageNodeFlags(tree: string): string[] {
+  let dockerfile: string;
+  try {
+    dockerfile = readFileSync(join(tree, 'Dockerfile'), 'utf8');
+  } catch {
+    return [];
+  }
+  const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
+  const args = entrypoint ? (JSON.parse(entrypoint) as string[]) : [];
+  const node = args.indexOf('node');
+  return node < 0 ? [] : args.slice(node + 1).filter((arg) => arg.startsWith('--'));
 }
 
 interface Server {

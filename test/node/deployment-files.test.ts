@@ -79,6 +79,24 @@ describe('Dockerfile', () => {
   });
 });
 
+describe('Dockerfile entrypoint', () => {
+  test('runs bin/plugboard.js under tini, with node flags this node accepts', () => {
+    const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(read('Dockerfile'))?.[1];
+    assert.ok(entrypoint, 'an ENTRYPOINT in exec form');
+    const args = JSON.parse(entrypoint) as string[];
+    assert.equal(args[0], '/usr/bin/tini');
+    assert.equal(args.at(-1), '/app/server/bin/plugboard.js');
+    const flags = args.slice(args.indexOf('node') + 1, -1);
+    assert.ok(
+      flags.every((f) => f.startsWith('--')),
+      `node flags: ${flags.join(' ')}`,
+    );
+    // A flag node refuses would stop every container at start.
+    const run = spawnSync(process.execPath, [...flags, '-e', '0'], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+  });
+});
+
 describe('compose.yaml', () => {
   const compose = yamlDocuments('compose.yaml')[0]!;
   const services = obj(compose.services);
