@@ -156,4 +156,49 @@ describe('recovery on PostgreSQL', { skip }, () => {
     // black hole fails after them, so the customer's next claim is not held up for the 30 s default.
     assert.deepEqual(late, [], 'the execution queued during each outage runs once the database is back');
   });
+
+  test('with the default timeouts, a runner whose execution ends during a black hole writes it once the database is back, without running it again', async (t) => {
+    const proxy = await pgProxy(new URL(PG_URL!));
+    t.after(() => proxy.close());
+    // No PLUGBOARD_DB_QUERY_TIMEOUT_MS: what a deployment runs with (statements time out after 30 + 2 s).
+    const r = runner({ DATABASE_URL: proxy.via(PG_URL!) });
+    await r.id;
+    const { instance, hookUrl } = await h.activeInstance('hole-mid-execution');
+    const url = await hookUrl('record');
+    // What its loops log while their pool's check finds the database silent (the dispatch loop: every poll).
+    const noticed = () => r.output().split('does not answer a check').length;
+    // One execution first: the runner then has the instance in memory, so the next reads nothing before its flow runs.
+    const warm = await post(url, {});
+    await eventually(async () => (await rowOf(warm)).status === 'succeeded', 20_000, 'a first execution to run');
+    for (const [round, hole] of [
+      [1, 'closed again as soon as the flow has run'],
+      [2, 'open until the runner has noticed it'],
+    ] as const) {
+      const executionId = await post(url, { sleepMs: 1500, n: round });
+      await eventually(async () => (await rowOf(executionId)).status === 'running', 20_000, `round ${round}: the execution to start`);
+      const before = noticed();
+      proxy.blackhole();
+      // The flow's side effect: it ran, and the runner now writes its outcome into the hole.
+      await eventually(() => h.sideEffects(instance.id).includes(executionId), 20_000, `round ${round}: the flow to run`);
+      if (round === 2)
+        await eventually(
+          () => noticed() > before,
+          20_000,
+          () => `round ${round}: the runner to notice: ${r.output().slice(-1500)}`,
+        );
+      await proxy.restore();
+      // Before: the write waited in its stalled connection for the 32 s timeout (29-32 s measured after
+      // the restore), then the flow was handed back and, once in 2 runs, ran a second time.
+      let status = '';
+      await eventually(
+        async () => (status = (await rowOf(executionId)).status) === 'succeeded',
+        15_000,
+        () => `round ${round} (${hole}): the execution to be written as succeeded (${status}): ${r.output().slice(-1500)}`,
+      );
+      assert.equal(h.sideEffects(instance.id).filter((id) => id === executionId).length, 1, `round ${round}: the flow ran once`);
+      assert.ok(r.alive(), `round ${round}: the runner exited: ${r.output().slice(-1500)}`);
+      const next = await post(url, { n: 10 + round });
+      await eventually(async () => (await rowOf(next)).status === 'succeeded', 15_000, `round ${round}: the next execution to run`);
+    }
+  });
 });

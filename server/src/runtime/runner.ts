@@ -8,6 +8,7 @@ import type { Integration } from '../sdk/index.js';
 import type { InstanceInputs } from '../instance-inputs.js';
 import type { IntegrationIndex, IntegrationRelease } from '../integrations.js';
 import type { Logger } from '../logger.js';
+import { isDatabaseUnavailable } from '../problem.js';
 import { instanceTag } from '../store/cache.js';
 import type { ConnectionRecord, Customer, InstanceRecord, Store } from '../store/types.js';
 import type { Telemetry } from '../telemetry.js';
@@ -136,6 +137,23 @@ function windowWords(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
   if (ms % 60_000 === 0) return `${ms / 60_000} min`;
   return `${ms / 1000} s`;
+}
+
+/** How long a runner keeps trying to write what it must write while the database does not answer, and how often. */
+const OUTAGE_PATIENCE_MS = 60_000;
+const OUTAGE_RETRY_MAX_MS = 500;
+
+/** `write()`, tried again every half second or so while the database is unavailable (an outage), for up to OUTAGE_PATIENCE_MS. */
+async function whenDatabaseAnswers<T>(write: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + OUTAGE_PATIENCE_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, OUTAGE_RETRY_MAX_MS)));
+    }
+  }
 }
 
 export function retryDelayMs(attempt: number, baseMs: number, maxMs: number): number {
@@ -436,13 +454,17 @@ export function createRunner(options: RunnerOptions): Runner {
     }
 
     const durationMs = Math.max(0, Math.round(epochNow() - pickedUpAt));
-    const final = await settle(
-      claim,
-      row,
-      { status: outcome.status, error: outcome.error ?? null, result: outcome.result, retryable: outcome.retryable, state: outcome.state },
-      logs,
-      startedAt,
-      durationMs,
+    // The flow has run: its outcome is written as soon as the database answers again. Handed back
+    // to the queue instead, it would run a second time, and only after the hand-back's own waits.
+    const final = await whenDatabaseAnswers(() =>
+      settle(
+        claim,
+        row,
+        { status: outcome.status, error: outcome.error ?? null, result: outcome.result, retryable: outcome.retryable, state: outcome.state },
+        logs,
+        startedAt,
+        durationMs,
+      ),
     );
     report(row, instance, { status: final, error: outcome.error ?? null, result: outcome.result, durationMs, logs });
     metrics?.executionFinished(final, durationMs);
@@ -504,18 +526,18 @@ export function createRunner(options: RunnerOptions): Runner {
   /**
    * A claim whose handling threw (the database failed under it: an outage) is unsettled: left so,
    * its row would stay `running` on a live runner until the queue's expiry. It goes back to the
-   * queue as soon as the database answers again (a few tries with backoff; the expiry stays the backstop).
+   * queue as soon as the database answers again (tried every half second for a minute; the expiry stays the backstop).
    */
   async function handBack(claim: Claim, error: unknown): Promise<void> {
     const reason = `the runner could not finish handling it: ${error instanceof Error ? error.message : String(error)}`;
-    for (let attempt = 1; attempt <= 8; attempt++) {
-      try {
+    try {
+      await whenDatabaseAnswers(async () => {
         await executions.release({ id: claim.executionId });
         await claim.retry(0, reason);
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 5000)));
-      }
+      });
+      return;
+    } catch {
+      // Not an outage, or a long one: the expiry below.
     }
     logger?.error({ executionId: claim.executionId }, 'could not hand the execution back; the queue will redeliver it when its job expires');
   }

@@ -80,20 +80,144 @@ export function postgresTimeouts(queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS) {
   };
 }
 
+/** A query or a checkout still waiting after this makes the pool check the database on a new connection. */
+const STALL_CHECK_AFTER_MS = 2000;
+/** That check's limits (to connect, and for `select 1` to answer). */
+const CHECK_TIMEOUT_MS = 2000;
+/** While the database does not answer, a new check starts this often (overlapping a hung one), so work resumes soon after it is back. */
+const RECHECK_EVERY_MS = 500;
+
+/** What a checkout gets while the pool's check says the database does not answer (a 503 for the API, see problem.ts). */
+function databaseNotAnswering(): Error {
+  return Object.assign(new Error('Connection terminated: the database does not answer a check on a new connection'), { code: '08006' });
+}
+
 /**
  * The pool as Kysely (and pg-boss) see it, made safe against black holes. A client whose query timed
  * out (its connection black-holed, still waiting for that answer) is destroyed on release, where
  * Kysely would release it as healthy; and after such a timeout, a client that has not answered
  * since (idle in the pool meanwhile, likely stalled in the same hole) is replaced instead of being
  * handed out, so each stalled connection does not cost one more timed-out statement after the database is back.
+ *
+ * The statement timeout (30 s by default) is too slow a way to learn of a hung database: when a query
+ * or a checkout has waited STALL_CHECK_AFTER_MS, the pool checks the database on a new connection.
+ * If that check gets no answer either, the queries sent before it are cut at once (they fail as
+ * "database unavailable", a 503, and the runner writes or hands back its work when it answers),
+ * idle clients are replaced, checkouts fail at once, and checks repeat until the database answers,
+ * when work resumes. If the check is answered, it also asks pg_stat_activity whether the server is
+ * still running each waiting query: one it is not running (its connection stalled in a hole that
+ * has since closed) is cut too; a slow query the server is running is left alone.
  */
 export function replacingStalledClients(pool: pg.Pool): PostgresPool {
   const lastAnswer = new WeakMap<pg.PoolClient, number>();
   let lastTimeout = 0;
+  /** Queries and checkouts waiting for the database, with when they started and the server process of a query's connection. */
+  const waiting = new Map<object, { since: number; pid?: number; cut: () => void }>();
+  let unreachable = false;
+  let checking = false;
+  let lastGoodCheck = 0;
+  let recheck: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  /** Whether the database answers on a new connection; and of `pids`, those running a statement. */
+  const checkOnce = async (pids: number[] = []): Promise<{ answers: false } | { answers: true; running: Set<number> }> => {
+    // pg-pool keeps the password as a non-enumerable property: a spread would drop it.
+    const client = new pg.Client({
+      ...pool.options,
+      password: pool.options.password,
+      connectionTimeoutMillis: CHECK_TIMEOUT_MS,
+      query_timeout: CHECK_TIMEOUT_MS,
+      statement_timeout: CHECK_TIMEOUT_MS,
+    });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ pid: number }>(`select pid from pg_stat_activity where pid = any($1::int[]) and state = 'active'`, [pids]);
+      void client.end().catch(() => {});
+      return { answers: true, running: new Set(rows.map((row) => row.pid)) };
+    } catch {
+      // A black-holed connection never confirms an orderly end.
+      client.connection.stream.destroy();
+      return { answers: false };
+    }
+  };
+  const cutWaitingSince = (before: number) => {
+    for (const [key, entry] of waiting) {
+      if (entry.since > before) continue;
+      waiting.delete(key);
+      entry.cut();
+    }
+  };
+  const markUnreachable = (checkStartedAt: number) => {
+    if (unreachable || closed) return;
+    unreachable = true;
+    lastTimeout = Date.now();
+    cutWaitingSince(checkStartedAt);
+    recheck = setInterval(() => {
+      void checkOnce().then(({ answers }) => {
+        if (!answers || !unreachable) return;
+        unreachable = false;
+        lastGoodCheck = Date.now();
+        clearInterval(recheck);
+      });
+    }, RECHECK_EVERY_MS);
+    recheck.unref();
+  };
+  const suspect = () => {
+    if (checking || unreachable || closed || Date.now() - lastGoodCheck < STALL_CHECK_AFTER_MS) return;
+    checking = true;
+    const startedAt = Date.now();
+    const queries = [...waiting].filter(([, entry]) => entry.pid !== undefined && startedAt - entry.since >= STALL_CHECK_AFTER_MS);
+    void checkOnce(queries.map(([, entry]) => entry.pid!)).then((check) => {
+      checking = false;
+      if (!check.answers) return markUnreachable(startedAt);
+      lastGoodCheck = Date.now();
+      for (const [key, entry] of queries) {
+        if (!waiting.has(key) || check.running.has(entry.pid!)) continue;
+        waiting.delete(key);
+        entry.cut();
+      }
+    });
+  };
+  // One sweep a second looks for anything waiting too long (no timer per query on the hot path).
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const { since } of waiting.values()) {
+      if (now - since >= STALL_CHECK_AFTER_MS) return suspect();
+    }
+  }, 1000);
+  sweep.unref();
+
+  /** `pool.connect()`, given up at once when the check finds the database not answering (the client, if it comes later, is dropped). */
+  const checkout = () =>
+    new Promise<pg.PoolClient>((resolve, reject) => {
+      if (unreachable) return reject(databaseNotAnswering());
+      const key = {};
+      let settled = false;
+      waiting.set(key, {
+        since: Date.now(),
+        cut: () => {
+          settled = true;
+          reject(databaseNotAnswering());
+        },
+      });
+      pool.connect().then(
+        (client) => {
+          waiting.delete(key);
+          if (settled) client.release(true);
+          else resolve(client);
+        },
+        (error: unknown) => {
+          waiting.delete(key);
+          if (!settled) reject(error as Error);
+        },
+      );
+    });
+
   return {
     async connect() {
       for (;;) {
-        const client = await pool.connect();
+        const client = await checkout();
         const answered = lastAnswer.get(client);
         if (answered !== undefined && answered < lastTimeout) {
           client.release(true);
@@ -102,27 +226,45 @@ export function replacingStalledClients(pool: pg.Pool): PostgresPool {
         if (answered === undefined) lastAnswer.set(client, Date.now());
         let timedOut = false;
         const wrapped = {
-          query: (text: string, parameters: readonly unknown[]) =>
-            client.query(text, parameters as unknown[]).then(
+          query: (text: string, parameters: readonly unknown[]) => {
+            const key = {};
+            waiting.set(key, {
+              since: Date.now(),
+              pid: (client as unknown as { processID: number | null }).processID ?? undefined,
+              cut: () => {
+                timedOut = true;
+                // Its query fails now with "Connection terminated unexpectedly" instead of after the timeouts.
+                client.connection.stream.destroy();
+              },
+            });
+            return client.query(text, parameters as unknown[]).then(
               (result) => {
+                waiting.delete(key);
                 lastAnswer.set(client, Date.now());
                 return result;
               },
               (error: unknown) => {
+                waiting.delete(key);
                 if (error instanceof Error && error.message === 'Query read timeout') {
                   timedOut = true;
                   lastTimeout = Date.now();
                 }
                 throw error;
               },
-            ),
+            );
+          },
           release: (destroy?: boolean) => client.release(destroy === true || timedOut),
         };
         return wrapped as unknown as PostgresPoolClient;
       }
     },
     // A client stalled in a black hole never confirms its goodbye: closing (SIGTERM) must not wait for it for ever.
-    end: () => endWithin(pool, 2000),
+    end: () => {
+      closed = true;
+      clearInterval(sweep);
+      clearInterval(recheck);
+      return endWithin(pool, 2000);
+    },
   };
 }
 
