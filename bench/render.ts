@@ -120,8 +120,11 @@ const SPLIT: Record<string, string[]> = {
  * screenful (`toMs`), in total and by kind of work. The `performance.mark` named `MARK`, made
  * at `markMs`, ties the page's clock to the trace's. The window starts when the network had the
  * body, not when the main thread took it: a task that holds the main thread meanwhile counts.
+ * Also where the window's wall time went besides that CPU: `idle` (no task on the main thread:
+ * waiting for the network, a frame or a timer) and `offCpu` (inside a task but not on a core: the
+ * machine's other processes had it, or the task waited, e.g. for GC helper threads).
  */
-function afterResponseSplit(path: string, markMs: number, fromMs: number, toMs: number): Record<string, number> {
+function afterResponseSplit(path: string, markMs: number, fromMs: number, toMs: number): { cpu: Record<string, number>; wall: Record<string, number> } {
   type Ev = { ph: string; name: string; pid: number; tid: number; ts: number; dur?: number; tdur?: number; args?: { name?: string } };
   const events = (JSON.parse(readFileSync(path, 'utf8')) as { traceEvents: Ev[] }).traceEvents;
   if (!keepTraces) rmSync(path);
@@ -145,7 +148,8 @@ function afterResponseSplit(path: string, markMs: number, fromMs: number, toMs: 
     const outer = own.filter((e) => !own.some((o) => o !== e && o.ts <= e.ts && o.ts + (o.dur ?? 0) >= e.ts + (e.dur ?? 0) && (o.dur ?? 0) > (e.dur ?? 0)));
     out[kind] = outer.reduce((n, e) => n + inside(e), 0) / 1000;
   }
-  return out;
+  const running = tasks.reduce((n, e) => n + Math.max(0, Math.min(end, e.ts + (e.dur ?? 0)) - Math.max(start, e.ts)), 0) / 1000;
+  return { cpu: out, wall: { idle: (end - start) / 1000 - running, offCpu: running - out.total! } };
 }
 
 function stats(xs: number[]): string {
@@ -188,6 +192,7 @@ try {
     scrollLongTasks: [] as number[],
     scrollMs: [] as number[],
     cpuAfterResponse: {} as Record<string, number[]>,
+    wallAfterResponse: {} as Record<string, number[]>,
     chunkTimes: [] as string[],
     scrollSteps: 0,
     onScreen: 0,
@@ -289,7 +294,8 @@ try {
     const ms = await within('the first screenful', 120, firstScreenful, errors);
     await within('stopping the trace', 120, browser.stopTracing());
     const split = afterResponseSplit(tracePath, ms.at.mark, ms.at.response, ms.at.rendered);
-    for (const [k, v] of Object.entries(split)) (R.cpuAfterResponse[k] ??= []).push(v);
+    for (const [k, v] of Object.entries(split.cpu)) (R.cpuAfterResponse[k] ??= []).push(v);
+    for (const [k, v] of Object.entries(split.wall)) (R.wallAfterResponse[k] ??= []).push(v);
     R.chunkTimes.push(...ms.chunks);
     R.renders.push(ms.ms);
     R.afterResponse.push(ms.afterResponse);
@@ -380,7 +386,7 @@ try {
   if (stalledScrolls) console.log(`  (${stalledScrolls} load(s) left out of the scroll figures: Chromium stopped drawing the page for 10 s while scrolling)`);
   const longTasks = (xs: number[]) => (xs.length === 0 ? 'none' : `${xs.length}, longest ${Math.max(...xs).toFixed(0)} ms`);
   for (const [v, R] of results.entries()) {
-    const { firstBatch, onScreen, renders, renderBusy, afterResponse, renderLongTasks, cpuAfterResponse, chunkTimes } = R;
+    const { firstBatch, onScreen, renders, renderBusy, afterResponse, renderLongTasks, cpuAfterResponse, wallAfterResponse, chunkTimes } = R;
     const { scrollMs, scrollSteps, scrollLongTasks, keystrokes, keystrokeBusy, requestsBeforeRender } = R;
     if (variants.length > 1) console.log(`\n  ${v === 0 ? 'before' : 'after'}: ${variants[v]}/plugboard.js`);
     console.log(
@@ -397,6 +403,9 @@ try {
       `      ${Object.entries(cpuAfterResponse)
         .map(([k, v]) => `${k} ${median(v).toFixed(1)} ms`)
         .join(' · ')}`,
+    );
+    console.log(
+      `    the rest of its wall time, median: main thread idle ${median(wallAfterResponse.idle ?? []).toFixed(1)} ms (no task: network, frame or timer) · in a task but off the CPU ${median(wallAfterResponse.offCpu ?? []).toFixed(1)} ms (the machine's load)`,
     );
     console.log(`    lazy chunks' arrival relative to the catalog response: ${chunkTimes.join(', ') || 'none loaded by then'}`);
     console.log(`  scrolled to all ${COUNT} cards      wall ${stats(scrollMs)}   (${scrollSteps} scroll steps a load)`);
