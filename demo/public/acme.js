@@ -71,12 +71,32 @@ async function refreshInbox() {
       if (m.body) {
         const pre = document.createElement('pre');
         pre.textContent = m.body;
-        li.append(pre);
+        const json = jsonOrUndefined(m.body);
+        if (json === undefined) {
+          li.append(pre);
+        } else {
+          // A forwarded event's raw JSON: behind "Details", as Plugboard shows a run's result.
+          pre.textContent = JSON.stringify(json, null, 2);
+          const details = document.createElement('details');
+          const label = document.createElement('summary');
+          label.textContent = 'Details';
+          details.append(label, pre);
+          li.append(details);
+        }
       }
       return li;
     }),
   );
   if (empty) empty.hidden = messages.length > 0;
+}
+
+function jsonOrUndefined(text) {
+  if (!/^\s*[[{]/.test(text)) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function setUpInbox() {
