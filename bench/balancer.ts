@@ -1,10 +1,13 @@
 // Rolling restart of 2 replicas behind HAProxy (issue 10): deploy/haproxy.cfg with the compose
 // defaults (/readyz every 2 s, 500 ms while a replica changes state) in front of two `plugboard
-// serve` processes on PostgreSQL with the default PLUGBOARD_SHUTDOWN_DELAY_MS (5 s); a steady load
+// serve` processes on PostgreSQL with compose.yaml's PLUGBOARD_SHUTDOWN_DELAY_MS (5 s); a steady load
 // of catalog reads and activate/pause POSTs while each replica in turn gets SIGTERM, exits, starts
 // again and is back UP in HAProxy. Prints the failed requests; asserts nothing.
-// Needs haproxy and PostgreSQL (PLUGBOARD_TEST_DATABASE_URL, default the local test database).
+// BALANCER_HAPROXY=plain: bench/haproxy-plain.cfg instead (HAProxy's own defaults, fall 3), the replicas
+// on their default PLUGBOARD_SHUTDOWN_DELAY_MS. Needs haproxy and PostgreSQL (PLUGBOARD_TEST_DATABASE_URL,
+// default the local test database).
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { balancerUnavailable, rollingRestart } from '../test/node/fixtures/rolling-restart.js';
 
 const PG_URL = process.env.PLUGBOARD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -15,11 +18,13 @@ if (missing) {
   console.log(`skipped: ${missing}`);
 } else {
   console.log(`node ${process.version}, load average at start ${loadavg()}`);
+  const plain = process.env.BALANCER_HAPROXY === 'plain';
+  console.log(plain ? 'bench/haproxy-plain.cfg, default shutdown delay' : 'deploy/haproxy.cfg, shutdown delay 5 s (compose.yaml)');
   const result = await rollingRestart({
     databaseUrl: PG_URL,
     checkInter: '2s',
     checkFast: '500ms',
-    shutdownDelayMs: 5000,
+    ...(plain ? { haproxyConfig: fileURLToPath(new URL('./haproxy-plain.cfg', import.meta.url)) } : { shutdownDelayMs: 5000 }),
     clients: 8,
     pauseMs: 10,
     servedAfterRestart: 200,

@@ -7,7 +7,7 @@ import type { Hono } from 'hono';
 import type { DestinationStream } from 'pino';
 import { createApp, type AppOptions } from './app.js';
 import { createTokenVerifier, KeyConfigError, type TokenVerifier } from './auth.js';
-import type { Config } from './config.js';
+import { DEFAULT_SHUTDOWN_DELAY_MS, type Config } from './config.js';
 import type { BaseEnv, Services } from './env.js';
 import { createLogger, type Logger } from './logger.js';
 import { readinessFor } from './readiness.js';
@@ -52,7 +52,7 @@ export interface StartServerOptions {
   /**
    * On SIGTERM/SIGINT (handleSignals), /readyz answers 503 at once and requests are still served
    * this long before the listener closes, so a balancer sees it and stops sending. Default
-   * `config.shutdownDelayMs`, else 5000. `close()` itself does not wait it.
+   * `config.shutdownDelayMs`, else DEFAULT_SHUTDOWN_DELAY_MS. `close()` itself does not wait it.
    */
   shutdownDelayMs?: number;
 }
@@ -141,7 +141,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   logger.info({ url, engine: store.engine, integrations: services.integrations.size, runner: services.runner?.id || null }, 'plugboard listening');
 
   let closing: Promise<void> | undefined;
-  const shutdownDelayMs = options.shutdownDelayMs ?? config.shutdownDelayMs ?? 5000;
+  const shutdownDelayMs = options.shutdownDelayMs ?? config.shutdownDelayMs ?? DEFAULT_SHUTDOWN_DELAY_MS;
   const startDraining = () => {
     draining = true;
     readiness.startDraining();

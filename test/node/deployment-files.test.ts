@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { CONFIG_VARIABLES, SECRET_VARIABLES } from '../../server/src/config.js';
+import { CONFIG_VARIABLES, DEFAULT_SHUTDOWN_DELAY_MS, SECRET_VARIABLES } from '../../server/src/config.js';
 import { HAPROXY } from './fixtures/rolling-restart.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -50,7 +50,6 @@ const unknownVariables = (names: Iterable<string>) =>
 
 /** Milliseconds of a whole-number variable, or its default. */
 const ms = (env: Record<string, string>, name: string, fallback: number) => (env[name] === undefined ? fallback : Number(env[name]));
-const SHUTDOWN_DELAY_DEFAULT_MS = 5000;
 const DRAIN_GRACE_DEFAULT_MS = 30_000;
 /** startServer's shutdownGraceMs: in-flight requests get this long after the listener closes. */
 const IN_FLIGHT_GRACE_MS = 10_000;
@@ -128,7 +127,7 @@ describe('compose.yaml', () => {
     const seconds = (v: unknown) => Number(/^(\d+)s$/.exec(String(v))?.[1] ?? NaN);
     for (const name of ['api-1', 'api-2']) {
       const service = obj(services[name]);
-      const needMs = ms(env(name), 'PLUGBOARD_SHUTDOWN_DELAY_MS', SHUTDOWN_DELAY_DEFAULT_MS) + IN_FLIGHT_GRACE_MS;
+      const needMs = ms(env(name), 'PLUGBOARD_SHUTDOWN_DELAY_MS', DEFAULT_SHUTDOWN_DELAY_MS) + IN_FLIGHT_GRACE_MS;
       assert.ok(seconds(service.stop_grace_period) * 1000 > needMs, `${name}: stop_grace_period ${String(service.stop_grace_period)} ≤ ${needMs} ms`);
       assert.ok(service.user && !/^(0|root)(:|$)/.test(String(service.user)), `${name} runs as ${String(service.user)}`);
       assert.deepEqual(service.cap_drop, ['ALL'], name);
@@ -168,7 +167,7 @@ describe('deploy/haproxy.cfg', () => {
     const fall = Number(/\bfall (\d+)/.exec(cfg)?.[1]);
     // First failed check within `inter`, then fall - 1 more at `fastinter`.
     const outAfterMs = duration('inter') + (fall - 1) * duration('fastinter');
-    const delayMs = ms(apiEnv, 'PLUGBOARD_SHUTDOWN_DELAY_MS', SHUTDOWN_DELAY_DEFAULT_MS);
+    const delayMs = ms(apiEnv, 'PLUGBOARD_SHUTDOWN_DELAY_MS', DEFAULT_SHUTDOWN_DELAY_MS);
     assert.ok(outAfterMs < delayMs, `HAProxy needs up to ${outAfterMs} ms to take a replica out; the shutdown delay is ${delayMs} ms`);
   });
 
@@ -223,7 +222,7 @@ describe('deploy/kubernetes', () => {
 
   test('termination grace covers preStop, the shutdown delay and the drain', () => {
     const preStopS = (d: Node) => Number(list(obj(obj(obj(container(d).lifecycle).preStop).exec).command)[1] ?? 0);
-    const apiNeedMs = preStopS(api) * 1000 + ms(envOf(api), 'PLUGBOARD_SHUTDOWN_DELAY_MS', SHUTDOWN_DELAY_DEFAULT_MS) + IN_FLIGHT_GRACE_MS;
+    const apiNeedMs = preStopS(api) * 1000 + ms(envOf(api), 'PLUGBOARD_SHUTDOWN_DELAY_MS', DEFAULT_SHUTDOWN_DELAY_MS) + IN_FLIGHT_GRACE_MS;
     assert.ok(Number(pod(api).terminationGracePeriodSeconds) * 1000 > apiNeedMs, `API grace ≤ ${apiNeedMs} ms`);
     const runnerNeedMs = preStopS(runner) * 1000 + ms(envOf(runner), 'PLUGBOARD_DRAIN_GRACE_MS', DRAIN_GRACE_DEFAULT_MS);
     assert.ok(Number(pod(runner).terminationGracePeriodSeconds) * 1000 > runnerNeedMs, `runner grace ≤ ${runnerNeedMs} ms`);
