@@ -46,6 +46,7 @@ function deepFocusables(root: ParentNode): HTMLElement[] {
  * @event {CustomEvent<InstanceEventDetail>} plug-instance-paused - The instance was paused.
  * @event {CustomEvent<InstanceDeletedDetail>} plug-instance-deleted - The instance was deleted.
  * @event {CustomEvent<ConnectEventDetail>} plug-connect - A connection's status changed: API-key credentials saved, or a sign-in or Disconnect through a connect button (its event, bubbling out).
+ * @event {CustomEvent<ConnectErrorDetail>} plug-connect-error - From a connect button: a sign-in failed (`popup_blocked`, `popup_closed`, `denied`, `server`).
  * @event {CustomEvent<ErrorEventDetail>} plug-error - A request failed.
  * @event {CustomEvent<{integrationKey: string}>} plug-dialog-close - The dialog or panel was closed.
  *

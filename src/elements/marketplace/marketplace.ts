@@ -46,6 +46,9 @@ const BATCH = 24;
  * @event {CustomEvent<InstanceEventDetail>} plug-instance-activated - From the dialog: instance activated.
  * @event {CustomEvent<InstanceEventDetail>} plug-instance-paused - From the dialog: instance paused.
  * @event {CustomEvent<InstanceDeletedDetail>} plug-instance-deleted - From the dialog: instance deleted.
+ * @event {CustomEvent<ConnectEventDetail>} plug-connect - From the dialog: a connection's status changed (credentials saved, a sign-in, Disconnect); the card then says who is connected.
+ * @event {CustomEvent<ConnectErrorDetail>} plug-connect-error - From the dialog's connect button: connecting failed (`popup_blocked`, `popup_closed`, `denied`, `server`).
+ * @event {CustomEvent<{integrationKey: string}>} plug-dialog-close - The dialog or inline panel was closed.
  * @event {CustomEvent<{integration: IntegrationSummary}>} plug-upgrade-request - With `show-unentitled`: the customer asked for an integration its plan lacks. Cancelable.
  * @event {CustomEvent<ErrorEventDetail>} plug-error - The catalog (or an action) failed.
  *

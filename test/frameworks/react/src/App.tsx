@@ -32,6 +32,9 @@ export function App() {
         onplug-instance-deleted={(e) => setActive((ids) => ids.filter((id) => id !== e.detail.instanceId))}
         onplug-integration-open={(e) => console.log(e.detail.integration.key)}
         onplug-error={(e) => console.warn(e.detail.action, e.detail.problem?.status)}
+        onplug-connect={(e) => console.log(e.detail.connection, e.detail.status)}
+        onplug-connect-error={(e) => console.log(e.detail.reason)}
+        onplug-dialog-close={(e) => console.log(e.detail.integrationKey)}
       />
       <plug-integration-dialog
         ref={dialog}
