@@ -1,4 +1,4 @@
-import { css, html, nothing, type ReactiveControllerHost, type TemplateResult } from 'lit';
+import { html, nothing, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import { ApiError } from '../../client/api-error.js';
 import type { PlugClient } from '../../client/index.js';
 import type { AuditEntry, Instance, IntegrationDetail } from '../../protocol/index.js';
@@ -188,28 +188,3 @@ export class InstanceHistory {
     </section>`;
   }
 }
-
-export const instanceHistoryStyles = css`
-  .history h3 {
-    margin: 0;
-  }
-  .history-list {
-    display: flex;
-    flex-direction: column;
-    gap: var(--_space-xs);
-    margin: var(--_space-s) 0;
-    padding: 0;
-    list-style: none;
-    font-size: var(--_font-size-s);
-  }
-  /* Time, then what happened in its own column: a long entry wraps under itself, not under the time. */
-  .history-entry {
-    display: grid;
-    grid-template-columns: max-content minmax(0, 1fr);
-    gap: var(--_space-s);
-  }
-  .history-entry time {
-    color: var(--_color-text-muted);
-    font-variant-numeric: tabular-nums;
-  }
-`;

@@ -7,13 +7,13 @@ import { renderIcon } from '../integration-card/icon.js';
 import { badgeStyles } from '../instance-status/status-badge.js';
 import { buttonStyles } from '../marketplace/marketplace.styles.js';
 import { tokens } from '../themes/tokens.js';
-import { instanceActivityStyles } from './instance-activity.js';
-import { instanceHistoryStyles } from './instance-history.js';
+import { instanceActivityStyles } from './instance-activity.styles.js';
+import { instanceHistoryStyles } from './instance-history.styles.js';
 import { dialogStyles } from './integration-dialog.styles.js';
 import { closingSave, type LoadedIntegration, type PlugIntegrationSetup } from './integration-setup.js';
 import { setupStyles } from './integration-setup.styles.js';
 import { dialogEn } from './dialog-strings.js';
-import { toastStyles } from './setup-toast.js';
+import { toastStyles } from './setup-toast.styles.js';
 
 // The connections step shows connection statuses too.
 addEnglish({ ...dialogEn, ...connectionEn });
