@@ -38,6 +38,37 @@ function minifyHtml(raw) {
 }
 
 /**
+ * Inside a tag (between attributes, outside quotes), whitespace becomes one space, so a tag written
+ * across lines and one written on a line are the same bytes to gzip. It never reaches the DOM.
+ * `texts` are one template's quasis: a tag can span them (`<input a=${x}\n b>`).
+ */
+function spaceInsideTags(texts) {
+  let inTag = false;
+  let quote = '';
+  return texts.map((text) => {
+    let out = '';
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (!inTag) {
+        if (c === '<' && /[A-Za-z/]/.test(text[i + 1] ?? '')) inTag = true;
+      } else if (quote) {
+        if (c === quote) quote = '';
+      } else if (c === '"' || c === "'") {
+        quote = c;
+      } else if (c === '>') {
+        inTag = false;
+      } else if (/\s/.test(c)) {
+        while (/\s/.test(text[i + 1] ?? '')) i++;
+        out += ' ';
+        continue;
+      }
+      out += c;
+    }
+    return out;
+  });
+}
+
+/**
  * Whitespace out of our own `css` and `html` template literals (terser leaves template text
  * alone), with a source map of the edit. None of our templates holds literal text inside `<pre>`,
  * `<textarea>` or `white-space: pre*`.
@@ -49,9 +80,11 @@ export function minifyTemplates() {
       if (!id.includes('/src/elements/') || !/\b(css|html|svg)`/.test(code)) return null;
       const out = new MagicString(code);
       for (const t of taggedTemplates(this.parse(code), ['css', 'html', 'svg'])) {
-        const minify = t.tag.name === 'css' ? minifyCss : minifyHtml;
-        for (const q of t.quasi.quasis) {
-          const text = minify(code.slice(q.start, q.end));
+        const quasis = t.quasi.quasis;
+        const raw = quasis.map((q) => code.slice(q.start, q.end));
+        const texts = t.tag.name === 'css' ? raw.map(minifyCss) : spaceInsideTags(raw.map(minifyHtml));
+        for (const [i, q] of quasis.entries()) {
+          const text = texts[i];
           if (text === '') out.remove(q.start, q.end);
           else if (text !== code.slice(q.start, q.end)) out.overwrite(q.start, q.end, text);
         }
