@@ -81,7 +81,7 @@ export function postgresTimeouts(queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS) {
 }
 
 /** A query or a checkout still waiting after this makes the pool check the database on a new connection. */
-const STALL_CHECK_AFTER_MS = 2000;
+const STALL_CHECK_AFTER_MS = 1000;
 /** That check's limits (to connect, and for `select 1` to answer). */
 const CHECK_TIMEOUT_MS = 2000;
 /** While the database does not answer, a new check starts this often (overlapping a hung one), so work resumes soon after it is back. */
@@ -176,16 +176,18 @@ export function replacingStalledClients(pool: pg.Pool): PostgresPool {
         if (!waiting.has(key) || check.running.has(entry.pid!)) continue;
         waiting.delete(key);
         entry.cut();
+        // Idle clients that have not answered since are likely stalled in the same hole: replaced, not handed out.
+        lastTimeout = Math.max(lastTimeout, startedAt);
       }
     });
   };
-  // One sweep a second looks for anything waiting too long (no timer per query on the hot path).
+  // A sweep every 250 ms looks for anything waiting too long (no timer per query on the hot path).
   const sweep = setInterval(() => {
     const now = Date.now();
     for (const { since } of waiting.values()) {
       if (now - since >= STALL_CHECK_AFTER_MS) return suspect();
     }
-  }, 1000);
+  }, 250);
   sweep.unref();
 
   /** `pool.connect()`, given up at once when the check finds the database not answering (the client, if it comes later, is dropped). */
