@@ -545,6 +545,24 @@ describe('<plug-config-form>', () => {
       }
     });
 
+    it('gives a switch a 44 px row to tap on a phone: its label, which toggles it', async () => {
+      await setViewport({ width: 375, height: 667 });
+      try {
+        const el = await mount();
+        const input = field(el, 'enabled');
+        const label = $(el, `label[for="${input.id}"]`);
+        const row =
+          Math.max(input.getBoundingClientRect().bottom, label.getBoundingClientRect().bottom) -
+          Math.min(input.getBoundingClientRect().top, label.getBoundingClientRect().top);
+        expect(row, 'the switch and its label').to.be.at.least(44);
+        const before = input.checked;
+        label.click();
+        expect(input.checked).to.equal(!before);
+      } finally {
+        await setViewport({ width: 800, height: 600 });
+      }
+    });
+
     it('passes axe with a picker open', async () => {
       const el = await mount({ loadOptions: dataSource([]) });
       field(el, 'workspace').focus();

@@ -183,6 +183,12 @@ export const styles = css`
       display: flex;
       align-items: center;
     }
+    /* A switch is tapped on its label too: the label fills a 44 px row. */
+    .switch > .label {
+      display: flex;
+      align-items: center;
+      min-height: 44px;
+    }
     button {
       min-width: 44px;
     }
