@@ -27,6 +27,7 @@ export const en = {
   'marketplace.emptyCategory': 'No integrations in {category} yet.',
   'marketplace.emptyActive': 'No active integrations yet.',
   'marketplace.emptyActiveCategory': 'No active integrations in {category} yet.',
+  'marketplace.emptyActiveSearch': 'No active integrations match your search.',
   'marketplace.emptyCatalog': 'No integrations are available yet.',
   'marketplace.error': 'The integrations could not be loaded.',
   'marketplace.retry': 'Try again',

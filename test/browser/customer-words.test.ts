@@ -62,6 +62,16 @@ describe('counts and empty states say what is true', () => {
     expect(message(el)).to.equal('No active integrations in Messaging yet.');
     await expect(el).to.be.accessible();
   });
+
+  it('"Active only" with a search that finds nothing says no active integration matches it', async () => {
+    const el = await market();
+    (part(el, 'toggle')!.querySelector('input') as HTMLInputElement).click();
+    const search = part(el, 'search') as HTMLInputElement;
+    search.value = 'zzz';
+    search.dispatchEvent(new Event('input'));
+    await el.updateComplete;
+    expect(message(el)).to.equal('No active integrations match your search.');
+  });
 });
 
 /** Like the demo's Ledgerly and Chatwave: one webhook the customer gives out, one the vendor's product calls. */
@@ -162,7 +172,7 @@ describe('the dialog speaks the customer’s words', () => {
     const details = log.shadowRoot!.querySelector<HTMLDetailsElement>('[part~="details"]')!;
     expect(details.open).to.equal(false);
     expect(details.querySelector('summary')!.textContent!.trim()).to.equal('Details');
-    expect(details.textContent).to.contain('"messageId":"m-1"');
+    expect(details.textContent).to.contain('"messageId": "m-1"');
 
     // No internal key anywhere a customer reads (the raw result sits behind "Details" only).
     details.remove();

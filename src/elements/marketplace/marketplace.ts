@@ -323,7 +323,7 @@ export class PlugMarketplace extends PlugApiElement {
 
   /** Why nothing is shown, in the terms of the filters in use (a search, a category, "Active only"). */
   #emptyText(needle: string): string {
-    if (needle !== '') return this.t('marketplace.empty');
+    if (needle !== '') return this.t(this.activeOnly ? 'marketplace.emptyActiveSearch' : 'marketplace.empty');
     const category = this.category;
     if (this.activeOnly) return category ? this.t('marketplace.emptyActiveCategory', { category }) : this.t('marketplace.emptyActive');
     return this.t('marketplace.emptyCategory', { category });
