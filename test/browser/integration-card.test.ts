@@ -17,6 +17,21 @@ describe('<plug-integration-card>', () => {
     await expect(el).to.be.accessible();
   });
 
+  it('gives its open button a 44 px touch target of its own, and the card the same height as with a text-sized one', async () => {
+    const el = await fixture<PlugIntegrationCard>(
+      html`<div style="width: 343px"><plug-integration-card .integration=${summary({ key: 'x', name: 'X', description: 'One line.' })}></plug-integration-card></div>`,
+    );
+    const card = el.querySelector('plug-integration-card')!;
+    const open = part(card, 'open').getBoundingClientRect();
+    expect(open.height, 'height').to.be.at.least(44);
+    expect(open.width, 'width').to.be.at.least(44);
+    // The padding is given back by the margins: the name's line, and so the card, keep their size.
+    const article = part(card, 'card').getBoundingClientRect().height;
+    part(card, 'open').style.cssText = 'padding: 0; margin: 0; display: inline; min-inline-size: 0';
+    await card.updateComplete;
+    expect(part(card, 'card').getBoundingClientRect().height).to.be.closeTo(article, 0.5);
+  });
+
   it('shows http(s) and data:image icons as <img>, and nothing else', async () => {
     const el = await fixture<PlugIntegrationCard>(html`<plug-integration-card .integration=${slack}></plug-integration-card>`);
     expect(part(el, 'icon').tagName).to.equal('IMG');

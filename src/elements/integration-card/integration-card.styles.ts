@@ -57,8 +57,13 @@ export const cardStyles = css`
     font-size: var(--_font-size);
     overflow-wrap: anywhere;
   }
+  /* A 44 px touch target of its own (the margins give the padding back: the layout is as if inline). */
   .open {
     all: unset;
+    display: inline-block;
+    min-inline-size: 44px;
+    padding-block: 13px;
+    margin-block: -13px;
     cursor: pointer;
   }
   /* The whole card is the click target; the button stays the one focus stop. */
