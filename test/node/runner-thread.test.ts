@@ -103,39 +103,6 @@ function niceOf(pid: number, tid: number): number | undefined {
   }
 }
 
-test(
-  'PLUGBOARD_HTTP_NICE lowers only the HTTP thread’s priority: the runner’s thread and its executors keep the process’s',
-  { skip: process.platform !== 'linux' && 'per-thread priorities are Linux’s' },
-  async (t) => {
-    const { hook, finished, close } = await serveWith(t, 'on', { PLUGBOARD_HTTP_NICE: '7' });
-    assert.equal((await finished(await hook({}))).status, 'succeeded');
-    // This file's main thread is the server's HTTP thread (its tid is the pid).
-    assert.equal(niceOf(process.pid, process.pid), 7);
-    const others = readdirSync(`/proc/${process.pid}/task`)
-      .map(Number)
-      .filter((tid) => tid !== process.pid);
-    assert.ok(
-      others.some((tid) => niceOf(process.pid, tid) === 0),
-      'the runner’s thread runs at the process’s priority',
-    );
-    // The customer's executor, forked by the runner's thread, too.
-    const children = readdirSync('/proc')
-      .filter((name) => /^\d+$/.test(name))
-      .map(Number)
-      .filter((pid) => {
-        try {
-          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid;
-        } catch {
-          return false;
-        }
-      });
-    assert.ok(children.length > 0, 'an executor process is running');
-    for (const pid of children) assert.equal(niceOf(pid, pid), 0, `executor ${pid} at the process's priority`);
-    await close();
-  },
-);
-
 test('serve: the runner thread completes an execution while the HTTP thread is blocked, and the two sides drop each other’s cached rows', async (t) => {
   const { running, call, instance, hook, finished, statusOf, close } = await serveWith(t, 'on');
   assert.match(running.services.runner?.id ?? '', /^runner_/);
@@ -193,3 +160,37 @@ test('PLUGBOARD_RUNNER=inline: the runner shares the HTTP thread, so nothing com
   assert.equal(status, undefined);
   assert.equal((await finished(during)).status, 'succeeded');
 });
+
+// Last in this file: a thread's priority can't be raised back, and every later server here would run at it.
+test(
+  'PLUGBOARD_HTTP_NICE lowers only the HTTP thread’s priority: the runner’s thread and its executors keep the process’s',
+  { skip: process.platform !== 'linux' && 'per-thread priorities are Linux’s' },
+  async (t) => {
+    const { hook, finished, close } = await serveWith(t, 'on', { PLUGBOARD_HTTP_NICE: '7' });
+    assert.equal((await finished(await hook({}))).status, 'succeeded');
+    // This file's main thread is the server's HTTP thread (its tid is the pid).
+    assert.equal(niceOf(process.pid, process.pid), 7);
+    const others = readdirSync(`/proc/${process.pid}/task`)
+      .map(Number)
+      .filter((tid) => tid !== process.pid);
+    assert.ok(
+      others.some((tid) => niceOf(process.pid, tid) === 0),
+      'the runner’s thread runs at the process’s priority',
+    );
+    // The customer's executor, forked by the runner's thread, too.
+    const children = readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+      .filter((pid) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid;
+        } catch {
+          return false;
+        }
+      });
+    assert.ok(children.length > 0, 'an executor process is running');
+    for (const pid of children) assert.equal(niceOf(pid, pid), 0, `executor ${pid} at the process's priority`);
+    await close();
+  },
+);
