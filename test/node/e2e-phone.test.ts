@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { axeViolations, shown } from './fixtures/chromium.js';
+import { axeViolations, inPage, shown } from './fixtures/chromium.js';
 import { packageRoot } from '../../demo/host-page.js';
 import type { RunningDemo } from '../../demo/main.js';
 import { startDemoInChromium } from './fixtures/demo-in-chromium.js';
@@ -25,9 +25,7 @@ describe('the demo host page on a phone', { skip: bundle.skip }, () => {
 
   for (const colorScheme of ['light', 'dark'] as const) {
     test(`${colorScheme}: axe finds nothing and every tab of the page, the current one too, is on screen`, async () => {
-      const context = await browser.newContext({ viewport: { width: 375, height: 812 }, colorScheme });
-      try {
-        const page = await context.newPage();
+      await inPage(browser, { viewport: { width: 375, height: 812 }, colorScheme }, async (page) => {
         await page.goto(`${demo.url}/?customer=globex`);
         await shown(page.getByRole('button', { name: 'Webhook forwarder', exact: true }));
         assert.deepEqual(await axeViolations(page), []);
@@ -42,15 +40,11 @@ describe('the demo host page on a phone', { skip: bundle.skip }, () => {
           const box = await page.getByRole('banner').getByRole('link', { name, exact: true }).boundingBox();
           assert.ok(box && box.height >= 44, `the header's "${name}" link is ${box?.height} px tall`);
         }
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     test(`${colorScheme}: on the theming page axe finds nothing, and the CSS the host sets is read without scrolling sideways`, async () => {
-      const context = await browser.newContext({ viewport: { width: 375, height: 812 }, colorScheme });
-      try {
-        const page = await context.newPage();
+      await inPage(browser, { viewport: { width: 375, height: 812 }, colorScheme }, async (page) => {
         await page.goto(`${demo.url}/theming.html?customer=globex`);
         await shown(page.getByRole('button', { name: 'Webhook forwarder', exact: true }));
         for (const look of ['Plugboard default', 'Sunset (warm, round, roomy)']) {
@@ -59,16 +53,12 @@ describe('the demo host page on a phone', { skip: bundle.skip }, () => {
           const css = page.getByLabel('CSS the host sets');
           assert.ok(await css.evaluate((el) => el.scrollWidth <= el.clientWidth), `${look}: the CSS fits its box`);
         }
-      } finally {
-        await context.close();
-      }
+      });
     });
   }
 
   test('a new customer sets up Northwind on a phone: a full-screen sheet, a refused key keeps what was typed, closing midway loses nothing', async () => {
-    const context = await browser.newContext({ viewport: { width: 375, height: 812 } });
-    try {
-      const page = await context.newPage();
+    await inPage(browser, { viewport: { width: 375, height: 812 } }, async (page) => {
       await page.goto(`${demo.url}/?customer=globex`);
       await (await shown(page.getByRole('button', { name: 'Northwind CRM contact sync', exact: true }))).click();
       const dialog = await shown(page.getByRole('dialog', { name: 'Northwind CRM contact sync' }));
@@ -101,8 +91,6 @@ describe('the demo host page on a phone', { skip: bundle.skip }, () => {
       await dialog.getByRole('button', { name: 'Continue setup' }).click();
       await shown(dialog.getByRole('heading', { name: 'Field mapping', exact: true }));
       assert.equal(await dialog.getByRole('textbox', { name: 'Owner for new contacts' }).inputValue(), 'sales@globex.example');
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

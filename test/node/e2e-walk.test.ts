@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { axeViolations, shown } from './fixtures/chromium.js';
+import { axeViolations, inPage, shown } from './fixtures/chromium.js';
 import { packageRoot } from '../../demo/host-page.js';
 import type { RunningDemo } from '../../demo/main.js';
 import { startDemoInChromium } from './fixtures/demo-in-chromium.js';
@@ -89,9 +89,7 @@ describe("a new customer's walk through the demo: keyboard only, Active only, ru
   after(() => close?.());
 
   test('Active only says what is true: nothing active yet, then only what is active', async () => {
-    const context = await browser.newContext({ viewport: { width: 375, height: 740 }, colorScheme: 'dark' });
-    try {
-      const page = await context.newPage();
+    await inPage(browser, { viewport: { width: 375, height: 740 }, colorScheme: 'dark' }, async (page) => {
       await page.goto(`${demo.url}/?customer=initech`);
       await shown(page.getByRole('button', { name: 'Webhook forwarder', exact: true }));
       await page.getByRole('checkbox', { name: 'Active only' }).check();
@@ -102,15 +100,11 @@ describe("a new customer's walk through the demo: keyboard only, Active only, ru
       await page.getByRole('combobox', { name: 'Category' }).selectOption({ label: 'CRM' });
       await shown(page.getByText('No active integrations in CRM yet.', { exact: true }));
       assert.deepEqual(await axeViolations(page), []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('keyboard only: search, open, set up, save, activate, close back to the card, send a sample; focus always shown and kept in the dialog', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    try {
-      const page = await context.newPage();
+    await inPage(browser, { viewport: { width: 1280, height: 800 } }, async (page) => {
       await page.goto(`${demo.url}/?customer=globex`);
       await shown(page.getByRole('button', { name: 'Webhook forwarder', exact: true }));
       await tabTo(page, /^input Search integrations/);
@@ -153,15 +147,11 @@ describe("a new customer's walk through the demo: keyboard only, Active only, ru
       await shown(page.getByRole('status').filter({ hasText: 'Sent: Webhook forwarder took the event' }));
       await shown(page.getByRole('region', { name: 'Inbox' }).getByText('Forwarded event', { exact: true }));
       assert.deepEqual(await internalNamesShown(page), []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test("on a phone, a run reads in the customer's words: the flow's label and a summary, the raw result behind Details, nothing clipped", async () => {
-    const context = await browser.newContext({ viewport: { width: 375, height: 740 } });
-    try {
-      const page = await context.newPage();
+    await inPage(browser, { viewport: { width: 375, height: 740 } }, async (page) => {
       await page.goto(`${demo.url}/?customer=globex`);
       await (await shown(page.getByRole('button', { name: 'Webhook forwarder', exact: true }))).click();
       const dialog = await shown(page.getByRole('dialog', { name: 'Webhook forwarder' }));
@@ -180,8 +170,6 @@ describe("a new customer's walk through the demo: keyboard only, Active only, ru
       assert.ok(fits.scroll && fits.right <= 375, `the raw result wraps on screen (right edge ${fits.right})`);
       assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 375, 'no sideways scroll');
       assert.deepEqual(await axeViolations(page), []);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });
